@@ -1,0 +1,17 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@tokentally/auth';
+import { AppConfig, ConfigModule } from '@tokentally/common';
+import { DbModule } from '@tokentally/db';
+import { IngestModule } from '@tokentally/ingest';
+import { PricingModule } from '@tokentally/pricing';
+
+/** The HTTP process: every feature module, and by default the background jobs too. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), DbModule.forRoot(), AuthModule, PricingModule, IngestModule],
+    };
+  }
+}

@@ -1,0 +1,21 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@tokentally/auth';
+import { AppConfig, ConfigModule } from '@tokentally/common';
+import { DbModule } from '@tokentally/db';
+import { IngestModule } from '@tokentally/ingest';
+import { PricingModule } from '@tokentally/pricing';
+
+/**
+ * The background jobs alone (rollup compaction now; pricing pull, budget
+ * evaluation and webhook delivery as they land), for deployments that scale
+ * api replicas apart and run them with RUN_JOBS=false.
+ */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [ConfigModule.forRoot({ ...config, runJobs: true }), DbModule.forRoot({ http: false }), AuthModule, PricingModule, IngestModule],
+    };
+  }
+}

@@ -1,0 +1,35 @@
+// Unit specs live beside the code (libs/**/src/*.spec.ts); end-to-end specs
+// under test/ boot the real app against a real database (see test/support).
+const { compilerOptions } = require('./tsconfig.json');
+
+const moduleNameMapper = {};
+for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
+  const pattern = '^' + alias.replace('/*', '/(.*)') + '$';
+  moduleNameMapper[pattern] = '<rootDir>/' + target.replace('/*', '/$1');
+}
+
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.spec.json', diagnostics: false }],
+};
+
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/libs', '<rootDir>/apps'],
+      testMatch: ['**/*.spec.ts'],
+      moduleNameMapper,
+      transform,
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      moduleNameMapper,
+      transform,
+      testTimeout: 60000,
+    },
+  ],
+};

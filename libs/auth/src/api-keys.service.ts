@@ -1,0 +1,153 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { DomainError } from '@tokentally/common';
+import { displayPrefix, generateApiKey, hashApiKey, hashesEqual } from './api-key';
+import { SQL } from './api-keys.sql';
+import { Principal, Role } from './roles';
+import { CreateKeyDto, CreateProjectDto } from './dto/auth.dto';
+
+export interface ProjectView {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface KeyView {
+  id: string;
+  name: string;
+  role: Role;
+  project_id: string | null;
+  prefix: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/**
+ * How long a resolved key is trusted without asking the database again.
+ * Revocation is immediate on the process that revokes; other replicas see it
+ * within this time.
+ */
+const KEY_CACHE_MS = 1000;
+
+interface CachedPrincipal {
+  principal: Principal | null;
+  hash: Buffer;
+  expiresAt: number;
+}
+
+@Injectable()
+export class ApiKeysService {
+  private readonly cache = new Map<string, CachedPrincipal>();
+
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  async createProject(dto: CreateProjectDto): Promise<ProjectView> {
+    try {
+      const [row] = await this.db.query(SQL.insertProject, [dto.name]);
+      return toProject(row);
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') {
+        throw new DomainError('conflict', `A project named "${dto.name}" already exists.`, [
+          { path: 'name', message: 'is already taken' },
+        ]);
+      }
+      throw error;
+    }
+  }
+
+  async listProjects(): Promise<ProjectView[]> {
+    return (await this.db.query(SQL.listProjects)).map(toProject);
+  }
+
+  async projectExists(id: string): Promise<boolean> {
+    return (await this.db.query(SQL.projectExists, [id])).length > 0;
+  }
+
+  /** Creates a key; the returned `key` is the only time it exists in clear. */
+  async createKey(dto: CreateKeyDto): Promise<KeyView & { key: string }> {
+    const projectId = dto.project_id ?? null;
+    if (projectId && !(await this.projectExists(projectId))) {
+      throw DomainError.validation([{ path: 'project_id', message: 'is not a known project' }]);
+    }
+    const key = generateApiKey();
+    const [row] = await this.db.query(SQL.insertKey, [dto.name, dto.role, projectId, hashApiKey(key), displayPrefix(key)]);
+    return { ...toKey(row), key };
+  }
+
+  async listKeys(): Promise<KeyView[]> {
+    return (await this.db.query(SQL.listKeys)).map(toKey);
+  }
+
+  async revokeKey(id: string): Promise<void> {
+    const rows = await this.db.query(SQL.revokeKey, [id]);
+    if (rows.length === 0) {
+      const [existing] = await this.db.query(SQL.keyById, [id]);
+      if (!existing) throw DomainError.notFound(`API key ${id}`);
+      if (existing.revoked_at) return; // revoking twice is harmless
+      throw new DomainError('conflict', 'This is the last active admin key; create another admin key before revoking it.');
+    }
+    this.cache.delete((rows[0].key_hash as Buffer).toString('hex'));
+  }
+
+  /** The principal of a bearer key, or null for an unknown or revoked key. */
+  async authenticate(key: string): Promise<Principal | null> {
+    const hash = hashApiKey(key);
+    const cacheKey = hash.toString('hex');
+    const now = Date.now();
+    const cached = this.cache.get(cacheKey);
+    if (cached && cached.expiresAt > now && hashesEqual(cached.hash, hash)) return cached.principal;
+
+    const [row] = await this.db.query(SQL.keyByHash, [hash]);
+    const principal: Principal | null =
+      row && hashesEqual(row.key_hash as Buffer, hash)
+        ? { keyId: row.id, role: row.role, projectId: row.project_id }
+        : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(cacheKey, { principal, hash, expiresAt: now + KEY_CACHE_MS });
+    return principal;
+  }
+
+  /**
+   * On an empty database, makes sure an admin key exists. With ADMIN_API_KEY
+   * that key is registered; otherwise a new one is made and returned once.
+   */
+  async ensureAdminKey(configuredKey: string | undefined): Promise<{ createdKey: string | null }> {
+    if (configuredKey) {
+      const hash = hashApiKey(configuredKey);
+      await this.db.query(SQL.insertKeyIfAbsent, ['admin (ADMIN_API_KEY)', 'admin', null, hash, displayPrefix(configuredKey)]);
+      return { createdKey: null };
+    }
+    const [{ n }] = await this.db.query(SQL.keyCount);
+    if (n > 0) return { createdKey: null };
+    const created = await this.createKey({ name: 'first admin key', role: 'admin', project_id: null });
+    return { createdKey: created.key };
+  }
+}
+
+function iso(value: Date | string | null): string | null {
+  return value === null ? null : new Date(value).toISOString();
+}
+
+function toProject(row: { id: string; name: string; created_at: Date }): ProjectView {
+  return { id: row.id, name: row.name, created_at: iso(row.created_at)! };
+}
+
+function toKey(row: {
+  id: string;
+  name: string;
+  role: Role;
+  project_id: string | null;
+  key_prefix: string;
+  created_at: Date;
+  revoked_at?: Date | null;
+}): KeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    project_id: row.project_id,
+    prefix: row.key_prefix,
+    created_at: iso(row.created_at)!,
+    revoked_at: iso(row.revoked_at ?? null),
+  };
+}

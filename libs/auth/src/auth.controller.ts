@@ -1,0 +1,36 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { parseOrThrow, field } from '@tokentally/common';
+import { ApiKeysService } from './api-keys.service';
+import { createKeySchema, createProjectSchema } from './dto/auth.dto';
+
+/** Projects and API keys: admin only (the guard's default). */
+@Controller('v1')
+export class AuthController {
+  constructor(@Inject(ApiKeysService) private readonly keys: ApiKeysService) {}
+
+  @Post('projects')
+  createProject(@Body() body: unknown) {
+    return this.keys.createProject(parseOrThrow(createProjectSchema, body));
+  }
+
+  @Get('projects')
+  async listProjects() {
+    return { data: await this.keys.listProjects() };
+  }
+
+  @Post('keys')
+  createKey(@Body() body: unknown) {
+    return this.keys.createKey(parseOrThrow(createKeySchema, body));
+  }
+
+  @Get('keys')
+  async listKeys() {
+    return { data: await this.keys.listKeys() };
+  }
+
+  @Delete('keys/:id')
+  @HttpCode(204)
+  async revokeKey(@Param('id') id: string): Promise<void> {
+    await this.keys.revokeKey(parseOrThrow(field.uuid(), id, 'id'));
+  }
+}

@@ -1,0 +1,4 @@
+export * from './roles';
+export * from './api-key';
+export * from './api-keys.service';
+export * from './auth.module';

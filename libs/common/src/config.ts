@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/** Log levels accepted in LOG_LEVEL, from the quietest. */
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const optionalUrl = z.url({ error: 'must be an absolute http(s) URL' }).optional();
+
+/** The environment, one line per setting; parsed once at boot. */
+const environmentSchema = z.object({
+  // HTTP port of the api process.
+  PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000),
+  // Interface to listen on; 0.0.0.0 in containers.
+  HOST: z.string().min(1).default('127.0.0.1'),
+  // PostgreSQL connection string; unset = embedded PostgreSQL under DATA_DIR.
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  // Folder of the embedded database (used only without DATABASE_URL).
+  DATA_DIR: z.string().min(1).default('./data'),
+  // Connections in the pool for DATABASE_URL (the embedded database always uses one).
+  DB_POOL_SIZE: z.coerce.number({ error: 'must be a number' }).int().min(2).max(200).default(10),
+  // Admin key to create on an empty database instead of a random one.
+  ADMIN_API_KEY: z
+    .string()
+    .regex(/^tt_[A-Za-z0-9_-]{20,200}$/, 'must look like tt_ followed by at least 20 letters, digits, _ or -')
+    .optional(),
+  LOG_LEVEL: z
+    .enum([...LOG_LEVELS, 'info'], { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+    .transform((level) => (level === 'info' ? 'log' : level) as LogLevelName)
+    .default('log'),
+  // Human-readable logs instead of JSON lines (for a terminal).
+  LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
+  // Weekly pricing pull (cron, UTC).
+  PRICING_CRON: z.string().min(9).default('0 6 * * 1'),
+  PRICING_LITELLM_URL: optionalUrl,
+  PRICING_OPENROUTER_URL: optionalUrl,
+  PRICING_VERCEL_URL: optionalUrl,
+  // Allow webhook URLs on loopback and private networks (tests, private deployments).
+  WEBHOOK_ALLOW_PRIVATE: booleanFlag.default(false),
+  // Base URL used in links inside alerts; defaults to http://HOST:PORT.
+  PUBLIC_URL: optionalUrl,
+  // Whether the api process also runs the background jobs (one process is the whole product).
+  RUN_JOBS: booleanFlag.default(true),
+});
+
+export type AppConfig = Readonly<{
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  dbPoolSize: number;
+  adminApiKey: string | undefined;
+  logLevel: LogLevelName;
+  logFormat: 'json' | 'pretty';
+  pricingCron: string;
+  pricingSources: { litellm?: string; openrouter?: string; vercel?: string };
+  webhookAllowPrivate: boolean;
+  publicUrl: string;
+  runJobs: boolean;
+}>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses the environment into a typed config, or throws naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): AppConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const displayHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    dbPoolSize: e.DB_POOL_SIZE,
+    adminApiKey: e.ADMIN_API_KEY,
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    pricingCron: e.PRICING_CRON,
+    pricingSources: {
+      litellm: e.PRICING_LITELLM_URL,
+      openrouter: e.PRICING_OPENROUTER_URL,
+      vercel: e.PRICING_VERCEL_URL,
+    },
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    publicUrl: (e.PUBLIC_URL ?? `http://${displayHost}:${e.PORT}`).replace(/\/$/, ''),
+    runJobs: e.RUN_JOBS,
+  });
+}
+
+/** Injection token of the AppConfig. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,6 @@
+export * from './config';
+export * from './errors';
+export * from './validation';
+export * from './problem.filter';
+export * from './config.module';
+export * from './logger';

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { DomainError, FieldError } from './errors';
+
+/** `['events', 3, 'usage', 'x']` -> `events[3].usage.x` */
+export function formatPath(path: ReadonlyArray<PropertyKey>, prefix = ''): string {
+  let out = prefix;
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(body)';
+}
+
+export function fieldErrorsOf(error: z.ZodError, prefix = ''): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        errors.push({ path: formatPath([...issue.path, key], prefix), message: 'is not a known field' });
+      }
+    } else {
+      errors.push({ path: formatPath(issue.path, prefix), message: issue.message });
+    }
+  }
+  return errors;
+}
+
+/** Parses input with a schema, or throws a validation DomainError naming every bad field. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, prefix = ''): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw DomainError.validation(fieldErrorsOf(result.error, prefix));
+  return result.data;
+}
+
+/** Field builders whose messages read well in an error list. */
+export const field = {
+  string: (max = 200) =>
+    z
+      .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+      .min(1, 'must not be empty')
+      .max(max, `must be at most ${max} characters`),
+  uuid: () =>
+    z.uuid({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a UUID') }),
+};

@@ -1,0 +1,41 @@
+import { Decimal, formatUsd, sumDecimals } from './decimal';
+
+describe('Decimal', () => {
+  it('parses plain, signed and exponent notation exactly', () => {
+    expect(Decimal.parse('30').toString()).toBe('30');
+    expect(Decimal.parse('1.250').toString()).toBe('1.25');
+    expect(Decimal.parse('-0.5').toString()).toBe('-0.5');
+    expect(Decimal.parse('1.25e-06').toString()).toBe('0.00000125');
+    expect(Decimal.parse('3E+2').toString()).toBe('300');
+  });
+
+  it('rejects what is not a decimal number', () => {
+    for (const bad of ['', 'abc', '1.2.3', '0x10', 'NaN', '1e']) {
+      expect(() => Decimal.parse(bad)).toThrow(RangeError);
+    }
+  });
+
+  it('adds values of different scales without rounding', () => {
+    const total = Decimal.parse('0.1').add(Decimal.parse('0.2'));
+    expect(total.toString()).toBe('0.3');
+    expect(Decimal.parse('0.000000000000000001').add(Decimal.parse('1')).toString()).toBe('1.000000000000000001');
+  });
+
+  it('multiplies by quantities and divides by powers of ten exactly', () => {
+    expect(Decimal.parse('8.00').times(1290).shiftRight(6).toString()).toBe('0.01032');
+    expect(Decimal.parse('0.9').multiply(Decimal.parse('30')).toString()).toBe('27');
+  });
+
+  it('formats money with at least six decimals and keeps every digit', () => {
+    expect(formatUsd(Decimal.parse('0.13572'))).toBe('0.135720');
+    expect(formatUsd(Decimal.parse('0.0000001'))).toBe('0.0000001');
+    expect(formatUsd(Decimal.parse('-1.5'))).toBe('-1.500000');
+    expect(formatUsd(Decimal.ZERO)).toBe('0.000000');
+  });
+
+  it('compares and sums', () => {
+    expect(Decimal.parse('1.10').compare(Decimal.parse('1.1'))).toBe(0);
+    expect(Decimal.parse('2').compare(Decimal.parse('10'))).toBe(-1);
+    expect(sumDecimals(['1', '2.5', '0.25'].map(Decimal.parse)).toString()).toBe('3.75');
+  });
+});

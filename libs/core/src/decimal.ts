@@ -1,0 +1,122 @@
+/**
+ * Exact decimal arithmetic on bigint for money. A value is `units / 10^scale`.
+ * No JavaScript `number` ever holds an amount: prices arrive as strings, token
+ * counts are integers, and results leave as strings.
+ */
+export class Decimal {
+  private constructor(
+    readonly units: bigint,
+    readonly scale: number,
+  ) {}
+
+  static readonly ZERO = new Decimal(0n, 0);
+
+  /** Parses "30", "1.25", "-0.5", "1.25e-06" exactly. Throws on anything else. */
+  static parse(text: string): Decimal {
+    const match = /^([+-]?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
+    if (!match) throw new RangeError(`not a decimal number: ${JSON.stringify(text)}`);
+    const [, sign, whole, fraction = '', exponent = '0'] = match;
+    let digits = whole + fraction;
+    let scale = fraction.length - Number(exponent);
+    if (scale < 0) {
+      digits += '0'.repeat(-scale);
+      scale = 0;
+    }
+    const units = BigInt(digits) * (sign === '-' ? -1n : 1n);
+    return new Decimal(units, scale).normalized();
+  }
+
+  static isDecimalString(text: string): boolean {
+    return /^[+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?$/.test(text.trim());
+  }
+
+  static fromInteger(value: bigint | number): Decimal {
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+      throw new RangeError(`not a safe integer: ${value}`);
+    }
+    return new Decimal(BigInt(value), 0);
+  }
+
+  add(other: Decimal): Decimal {
+    const scale = Math.max(this.scale, other.scale);
+    return new Decimal(this.rescaled(scale) + other.rescaled(scale), scale);
+  }
+
+  /** Multiplies by an integer quantity (tokens, images, requests). */
+  times(quantity: bigint | number): Decimal {
+    return new Decimal(this.units * BigInt(quantity), this.scale);
+  }
+
+  /** Exact division by 10^digits (for example per 1M tokens: digits = 6). */
+  shiftRight(digits: number): Decimal {
+    return new Decimal(this.units, this.scale + digits);
+  }
+
+  /** Multiplies by a decimal factor, exactly. */
+  multiply(other: Decimal): Decimal {
+    return new Decimal(this.units * other.units, this.scale + other.scale);
+  }
+
+  compare(other: Decimal): -1 | 0 | 1 {
+    const scale = Math.max(this.scale, other.scale);
+    const a = this.rescaled(scale);
+    const b = other.rescaled(scale);
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+
+  equals(other: Decimal): boolean {
+    return this.compare(other) === 0;
+  }
+
+  isZero(): boolean {
+    return this.units === 0n;
+  }
+
+  isNegative(): boolean {
+    return this.units < 0n;
+  }
+
+  /** Drops trailing zeros of the fraction; the value is unchanged. */
+  normalized(): Decimal {
+    let { units, scale } = this;
+    while (scale > 0 && units % 10n === 0n) {
+      units /= 10n;
+      scale -= 1;
+    }
+    return units === this.units ? this : new Decimal(units, scale);
+  }
+
+  /**
+   * Plain decimal notation with at least `minFractionDigits` digits after the
+   * point and no rounding: every digit of the exact value is kept.
+   */
+  toFixedString(minFractionDigits = 0): string {
+    const value = this.normalized();
+    const scale = Math.max(value.scale, minFractionDigits);
+    const units = value.rescaled(scale);
+    const negative = units < 0n;
+    const digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
+    const whole = digits.slice(0, digits.length - scale);
+    const fraction = digits.slice(digits.length - scale);
+    return (negative ? '-' : '') + whole + (scale > 0 ? '.' + fraction : '');
+  }
+
+  toString(): string {
+    return this.toFixedString();
+  }
+
+  private rescaled(scale: number): bigint {
+    return this.units * 10n ** BigInt(scale - this.scale);
+  }
+}
+
+/** Money is shown with at least 6 decimals (micro-dollars) and never rounded. */
+export function formatUsd(amount: Decimal): string {
+  return amount.toFixedString(6);
+}
+
+export function sumDecimals(values: Iterable<Decimal>): Decimal {
+  let total = Decimal.ZERO;
+  for (const value of values) total = total.add(value);
+  return total;
+}

@@ -1,0 +1,6 @@
+export * from './decimal';
+export * from './token-kinds';
+export * from './price-sheet';
+export * from './cost';
+export * from './model-names';
+export * from './price-book';

@@ -1,0 +1,51 @@
+import { PriceBook, PriceVersion } from './price-book';
+import { normalizeModelName } from './model-names';
+
+const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
+
+function version(partial: Partial<PriceVersion> & Pick<PriceVersion, 'id' | 'effectiveFrom'>): PriceVersion {
+  return {
+    provider: 'openai',
+    model: 'gpt-image-2',
+    kind: 'list',
+    source: 'catalog',
+    effectiveTo: null,
+    sheet: { input: '5', output: '30' },
+    ...partial,
+  };
+}
+
+describe('PriceBook', () => {
+  const book = new PriceBook([
+    version({ id: 'v1', effectiveFrom: day('2026-04-21'), effectiveTo: day('2026-06-01') }),
+    version({ id: 'v2', effectiveFrom: day('2026-06-01') }),
+    version({ id: 'deal', kind: 'override', effectiveFrom: day('2026-09-01'), effectiveTo: day('2026-10-01') }),
+    version({ id: 'vercel', provider: 'vercel', effectiveFrom: day('2026-05-10') }),
+  ]);
+
+  it('resolves the version in effect at the event time', () => {
+    expect(book.resolve('openai', 'gpt-image-2', day('2026-05-15'))?.id).toBe('v1');
+    expect(book.resolve('openai', 'gpt-image-2', day('2026-06-01'))?.id).toBe('v2');
+    expect(book.resolve('openai', 'gpt-image-2', day('2026-11-27'))?.id).toBe('v2');
+  });
+
+  it('prices an event older than the first version with the first version', () => {
+    expect(book.resolve('openai', 'gpt-image-2', day('2025-01-01'))?.id).toBe('v1');
+    expect(book.resolve('vercel', 'gpt-image-2', day('2026-04-30'))?.id).toBe('vercel');
+  });
+
+  it('lets an override beat the list price only while it is in effect', () => {
+    expect(book.resolve('openai', 'gpt-image-2', day('2026-09-15'))?.id).toBe('deal');
+    expect(book.resolve('openai', 'gpt-image-2', day('2026-10-01'))?.id).toBe('v2');
+  });
+
+  it('knows nothing of unknown providers and models', () => {
+    expect(book.resolve('openai', 'gpt-image-9', day('2026-09-15'))).toBeNull();
+    expect(book.resolve('azure', 'gpt-image-2', day('2026-09-15'))).toBeNull();
+  });
+
+  it('matches dated snapshots and gateway names to the priced model', () => {
+    expect(book.resolve('openai', 'gpt-image-2-2026-04-21', day('2026-05-15'))?.id).toBe('v1');
+    expect(normalizeModelName('openai/GPT-Image-2')).toBe('gpt-image-2');
+  });
+});

@@ -1,0 +1,36 @@
+import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@tokentally/common';
+import { Database, openDatabase } from './database';
+import { HealthController } from './health.controller';
+
+@Injectable()
+class DatabaseLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(Database) private readonly database: Database) {}
+
+  // Last of the shutdown hooks: jobs and requests have stopped by now.
+  async onApplicationShutdown(): Promise<void> {
+    await this.database.close();
+  }
+}
+
+@Global()
+@Module({})
+export class DbModule {
+  static forRoot({ http = true }: { http?: boolean } = {}): DynamicModule {
+    return {
+      module: DbModule,
+      controllers: http ? [HealthController] : [],
+      providers: [
+        {
+          provide: Database,
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => openDatabase(config),
+        },
+        { provide: DataSource, inject: [Database], useFactory: (database: Database) => database.dataSource },
+        DatabaseLifecycle,
+      ],
+      exports: [Database, DataSource],
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './database';
+export * from './db.module';
+export { DataDirInUseError } from './embedded/data-dir-lock';

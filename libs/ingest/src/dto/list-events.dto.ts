@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { DomainError, fieldErrorsOf, FieldError } from '@tokentally/common';
+import { normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
+import { EventListFilters } from '../ingest.sql';
+
+const isoDate = z
+  .string()
+  .refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO 8601 date or date-time');
+
+const querySchema = z
+  .object({
+    from: isoDate.optional(),
+    to: isoDate.optional(),
+    provider: z.string().min(1).max(100).optional(),
+    model: z.string().min(1).max(200).optional(),
+    project: z.uuid('must be a project id (UUID)').optional(),
+    team: z.string().max(200).optional(),
+    user: z.string().max(200).optional(),
+    feature: z.string().max(200).optional(),
+    environment: z.string().max(200).optional(),
+    status: z.enum(['ok', 'error'], { error: 'must be ok or error' }).optional(),
+    limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
+    cursor: z.string().max(1000).optional(),
+  })
+  .strict();
+
+/** Parses GET /v1/events query parameters; `tag:<key>=<value>` filters by tag. */
+export function parseListEventsQuery(query: Record<string, string | string[] | undefined>): EventListFilters {
+  const tags: Record<string, string> = {};
+  const plain: Record<string, unknown> = {};
+  const errors: FieldError[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    if (Array.isArray(value)) {
+      errors.push({ path: key, message: 'must be given once' });
+      continue;
+    }
+    if (key.startsWith('tag:')) tags[key.slice(4)] = value ?? '';
+    else plain[key] = value;
+  }
+  const parsed = querySchema.safeParse(plain);
+  if (!parsed.success) errors.push(...fieldErrorsOf(parsed.error));
+  let cursor: EventListFilters['cursor'];
+  if (typeof plain.cursor === 'string') {
+    cursor = decodeCursor(plain.cursor);
+    if (!cursor) errors.push({ path: 'cursor', message: 'is not a cursor this API gave out' });
+  }
+  if (errors.length > 0 || !parsed.success) throw DomainError.validation(errors);
+  const q = parsed.data;
+  return {
+    ...q,
+    provider: q.provider && normalizeProviderSlug(q.provider),
+    model: q.model && normalizeModelName(q.model),
+    tags,
+    cursor,
+  };
+}
+
+export function encodeCursor(occurredAt: string, projectId: string, eventId: string): string {
+  return Buffer.from(JSON.stringify([occurredAt, projectId, eventId])).toString('base64url');
+}
+
+function decodeCursor(text: string): EventListFilters['cursor'] | undefined {
+  try {
+    const [occurredAt, projectId, eventId] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if ([occurredAt, projectId, eventId].every((part) => typeof part === 'string') && !Number.isNaN(Date.parse(occurredAt))) {
+      return { occurredAt, projectId, eventId };
+    }
+  } catch {
+    // fall through: not ours
+  }
+  return undefined;
+}

@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import { FieldError, field, fieldErrorsOf } from '@tokentally/common';
+import { TOKEN_KINDS, TokenUsage } from '@tokentally/core';
+
+export const MAX_EVENTS_PER_REQUEST = 1000;
+export const MAX_TOKENS = 1_000_000_000;
+export const MAX_TAGS = 20;
+export const MAX_TAG_VALUE_LENGTH = 200;
+/** Clocks drift; an event stamped further ahead than this is a bug at the sender. */
+export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+const tokenCount = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(0, 'must not be negative')
+  .max(MAX_TOKENS, `must be at most ${MAX_TOKENS}`)
+  .nullish();
+
+/** The six token kinds, as `<kind>_tokens`; anything else is refused, not guessed at. */
+const usageSchema = z
+  .object(Object.fromEntries(TOKEN_KINDS.map((kind) => [`${kind}_tokens`, tokenCount])) as Record<
+    `${(typeof TOKEN_KINDS)[number]}_tokens`,
+    typeof tokenCount
+  >)
+  .strict();
+
+const optionalText = (max: number) => z.string({ error: 'must be a string' }).max(max, `must be at most ${max} characters`).nullish();
+
+const dimensionsSchema = z
+  .object({
+    team: optionalText(200),
+    user: optionalText(200),
+    feature: optionalText(200),
+    environment: optionalText(200),
+  })
+  .strict();
+
+const tagsSchema = z
+  .record(
+    z.string().min(1, 'tag names must not be empty').max(64, 'tag names must be at most 64 characters'),
+    z
+      .string({ error: 'must be a string' })
+      .max(MAX_TAG_VALUE_LENGTH, `must be at most ${MAX_TAG_VALUE_LENGTH} characters`),
+    { error: 'must be an object of string values' },
+  )
+  .refine((tags) => Object.keys(tags).length <= MAX_TAGS, `must have at most ${MAX_TAGS} tags`);
+
+const usageEventSchema = z.object({
+  event_id: field.string(200),
+  timestamp: z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be an RFC 3339 date-time string') })
+    .regex(RFC3339, 'must be an RFC 3339 date-time such as 2026-11-27T10:15:00Z')
+    .refine((value) => !Number.isNaN(Date.parse(value)), 'is not a real date-time'),
+  provider: field.string(100),
+  model: field.string(200),
+  operation: optionalText(100),
+  usage: usageSchema.nullish(),
+  images: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(10_000, 'must be at most 10000').nullish(),
+  image_size: optionalText(50),
+  image_quality: optionalText(50),
+  status: z.enum(['ok', 'error'], { error: 'must be ok or error' }).nullish(),
+  latency_ms: z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must not be negative')
+    .max(86_400_000, 'must be at most 86400000 (a day)')
+    .nullish(),
+  dimensions: dimensionsSchema.nullish(),
+  tags: tagsSchema.nullish(),
+});
+// Unknown top-level fields are ignored (a newer SDK may send more); unknown
+// token kinds in `usage` are refused, because they would be billed wrongly.
+
+export interface UsageEventInput {
+  eventId: string;
+  occurredAt: number;
+  timestamp: string;
+  provider: string;
+  model: string;
+  operation: string | null;
+  usage: TokenUsage;
+  images: number;
+  imageSize: string | null;
+  imageQuality: string | null;
+  status: 'ok' | 'error';
+  latencyMs: number | null;
+  team: string;
+  user: string;
+  feature: string;
+  environment: string;
+  tags: Record<string, string>;
+}
+
+export type EventCheck = { ok: true; event: UsageEventInput } | { ok: false; eventId: string | null; errors: FieldError[] };
+
+/** Validates one event; `prefix` is its place in the body (`events[3]`), for error paths. */
+export function checkUsageEvent(raw: unknown, prefix: string, now: number): EventCheck {
+  const rawId = raw && typeof raw === 'object' && typeof (raw as { event_id?: unknown }).event_id === 'string' ? (raw as { event_id: string }).event_id : null;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, eventId: null, errors: [{ path: prefix || '(body)', message: 'must be an event object' }] };
+  }
+  const parsed = usageEventSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, eventId: rawId, errors: fieldErrorsOf(parsed.error, prefix) };
+  const e = parsed.data;
+  const occurredAt = Date.parse(e.timestamp);
+  if (occurredAt > now + MAX_FUTURE_SKEW_MS) {
+    return {
+      ok: false,
+      eventId: rawId,
+      errors: [{ path: prefix ? `${prefix}.timestamp` : 'timestamp', message: 'is more than 5 minutes in the future' }],
+    };
+  }
+  const usage = {} as TokenUsage;
+  for (const kind of TOKEN_KINDS) usage[kind] = e.usage?.[`${kind}_tokens`] ?? 0;
+  return {
+    ok: true,
+    event: {
+      eventId: e.event_id,
+      occurredAt,
+      timestamp: e.timestamp,
+      provider: e.provider,
+      model: e.model,
+      operation: e.operation ?? null,
+      usage,
+      images: e.images ?? 0,
+      imageSize: e.image_size ?? null,
+      imageQuality: e.image_quality ?? null,
+      status: e.status ?? 'ok',
+      latencyMs: e.latency_ms ?? null,
+      team: e.dimensions?.team ?? '',
+      user: e.dimensions?.user ?? '',
+      feature: e.dimensions?.feature ?? '',
+      environment: e.dimensions?.environment ?? '',
+      tags: e.tags ?? {},
+    },
+  };
+}
+
+export interface RejectedEvent {
+  index: number;
+  event_id: string | null;
+  errors: FieldError[];
+}
+
+export type BatchCheck =
+  | { kind: 'ok'; events: Array<{ index: number; event: UsageEventInput }>; rejected: RejectedEvent[]; batched: boolean }
+  | { kind: 'too_many'; count: number }
+  | { kind: 'malformed'; errors: FieldError[] };
+
+/** Splits a body (one event, `{events: [...]}` or a bare array) into valid and rejected events. */
+export function checkIngestBody(body: unknown, now: number): BatchCheck {
+  let items: unknown[];
+  let batched: boolean;
+  let field = 'events';
+  if (Array.isArray(body)) {
+    items = body;
+    batched = true;
+    field = '';
+  } else if (body && typeof body === 'object' && 'events' in body) {
+    const events = (body as { events: unknown }).events;
+    if (!Array.isArray(events)) return { kind: 'malformed', errors: [{ path: 'events', message: 'must be an array of events' }] };
+    items = events;
+    batched = true;
+  } else if (body && typeof body === 'object') {
+    items = [body];
+    batched = false;
+  } else {
+    return { kind: 'malformed', errors: [{ path: '(body)', message: 'must be an event object or {"events": [...]}' }] };
+  }
+  if (batched && items.length === 0) return { kind: 'malformed', errors: [{ path: 'events', message: 'must hold at least one event' }] };
+  if (items.length > MAX_EVENTS_PER_REQUEST) return { kind: 'too_many', count: items.length };
+
+  const events: Array<{ index: number; event: UsageEventInput }> = [];
+  const rejected: RejectedEvent[] = [];
+  items.forEach((item, index) => {
+    const check = checkUsageEvent(item, batched ? `${field}[${index}]` : '', now);
+    if (check.ok) events.push({ index, event: check.event });
+    else rejected.push({ index, event_id: check.eventId, errors: check.errors });
+  });
+  return { kind: 'ok', events, rejected, batched };
+}

@@ -1,0 +1,149 @@
+/**
+ * Every statement of the ingest feature, in one place.
+ *
+ * `insertEvents` is one statement, so one implicit transaction: it inserts the
+ * batch's events (skipping event_ids the project already has) and, from the
+ * rows actually inserted, appends one rollup delta per (hour, dimension set).
+ * An event and its share of the rollup are committed together or not at all,
+ * and a replayed event adds nothing to either.
+ */
+const ROLLUP_KEY = `bucket, project_id, provider, model, team, user_id, feature, environment, image_size, image_quality`;
+const ROLLUP_MEASURES = `events, unpriced_events, error_events, images,
+  input_text_tokens, cached_input_text_tokens, input_image_tokens,
+  cached_input_image_tokens, output_image_tokens, output_text_tokens, cost_usd`;
+
+export const SQL = {
+  insertEvents: `
+    WITH input AS (
+      SELECT * FROM unnest(
+        $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+        $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[],
+        $13::int[], $14::text[], $15::text[], $16::text[], $17::int[],
+        $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
+        $23::numeric[], $24::boolean[], $25::uuid[]
+      ) AS t(event_id, occurred_at, provider, model, operation,
+             input_text_tokens, cached_input_text_tokens, input_image_tokens,
+             cached_input_image_tokens, output_image_tokens, output_text_tokens,
+             images, image_size, image_quality, status, latency_ms,
+             team, user_id, feature, environment, tags,
+             cost_usd, priced, price_version_id)
+    ), inserted AS (
+      INSERT INTO usage_events (
+        project_id, event_id, occurred_at, provider, model, operation,
+        input_text_tokens, cached_input_text_tokens, input_image_tokens,
+        cached_input_image_tokens, output_image_tokens, output_text_tokens,
+        images, image_size, image_quality, status, latency_ms,
+        team, user_id, feature, environment, tags, cost_usd, priced, price_version_id)
+      SELECT $1::uuid, event_id, occurred_at, provider, model, operation,
+        input_text_tokens, cached_input_text_tokens, input_image_tokens,
+        cached_input_image_tokens, output_image_tokens, output_text_tokens,
+        images, image_size, image_quality, status, latency_ms,
+        team, user_id, feature, environment, tags::jsonb, cost_usd, priced, price_version_id
+      FROM input
+      ON CONFLICT (project_id, event_id) DO NOTHING
+      RETURNING *
+    ), rolled_up AS (
+      INSERT INTO usage_rollup_deltas (${ROLLUP_KEY}, ${ROLLUP_MEASURES})
+      SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, provider, model,
+        team, user_id, feature, environment, coalesce(image_size, ''), coalesce(image_quality, ''),
+        count(*), count(*) FILTER (WHERE NOT priced), count(*) FILTER (WHERE status = 'error'), sum(images),
+        sum(input_text_tokens), sum(cached_input_text_tokens), sum(input_image_tokens),
+        sum(cached_input_image_tokens), sum(output_image_tokens), sum(output_text_tokens),
+        coalesce(sum(cost_usd), 0)
+      FROM inserted
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+    )
+    SELECT event_id FROM inserted`,
+
+  storedCosts: `
+    SELECT event_id, cost_usd, priced FROM usage_events
+    WHERE project_id = $1 AND event_id = ANY($2::text[])`,
+
+  /**
+   * Folds rollup deltas into the hourly rollup. DELETE ... RETURNING feeds the
+   * upsert in one statement, so each delta is moved exactly once; deltas that
+   * commit meanwhile are not visible to the DELETE and wait for the next run.
+   */
+  compactRollup: `
+    WITH moved AS (
+      DELETE FROM usage_rollup_deltas
+      WHERE ctid = ANY (ARRAY(SELECT ctid FROM usage_rollup_deltas LIMIT $1))
+      RETURNING *
+    )
+    INSERT INTO usage_rollup_hourly AS r (${ROLLUP_KEY}, ${ROLLUP_MEASURES})
+    SELECT ${ROLLUP_KEY},
+      sum(events), sum(unpriced_events), sum(error_events), sum(images),
+      sum(input_text_tokens), sum(cached_input_text_tokens), sum(input_image_tokens),
+      sum(cached_input_image_tokens), sum(output_image_tokens), sum(output_text_tokens), sum(cost_usd)
+    FROM moved
+    GROUP BY ${ROLLUP_KEY}
+    ON CONFLICT (${ROLLUP_KEY}) DO UPDATE SET
+      events = r.events + EXCLUDED.events,
+      unpriced_events = r.unpriced_events + EXCLUDED.unpriced_events,
+      error_events = r.error_events + EXCLUDED.error_events,
+      images = r.images + EXCLUDED.images,
+      input_text_tokens = r.input_text_tokens + EXCLUDED.input_text_tokens,
+      cached_input_text_tokens = r.cached_input_text_tokens + EXCLUDED.cached_input_text_tokens,
+      input_image_tokens = r.input_image_tokens + EXCLUDED.input_image_tokens,
+      cached_input_image_tokens = r.cached_input_image_tokens + EXCLUDED.cached_input_image_tokens,
+      output_image_tokens = r.output_image_tokens + EXCLUDED.output_image_tokens,
+      output_text_tokens = r.output_text_tokens + EXCLUDED.output_text_tokens,
+      cost_usd = r.cost_usd + EXCLUDED.cost_usd`,
+
+  tryCompactionLock: `SELECT pg_try_advisory_xact_lock(7291002) AS locked`,
+} as const;
+
+export interface EventListFilters {
+  from?: string;
+  to?: string;
+  provider?: string;
+  model?: string;
+  project?: string;
+  team?: string;
+  user?: string;
+  feature?: string;
+  environment?: string;
+  status?: string;
+  tags?: Record<string, string>;
+  cursor?: { occurredAt: string; projectId: string; eventId: string };
+  limit: number;
+}
+
+const FILTER_COLUMNS: Array<[keyof EventListFilters, string]> = [
+  ['provider', 'provider'],
+  ['model', 'model'],
+  ['project', 'project_id'],
+  ['team', 'team'],
+  ['user', 'user_id'],
+  ['feature', 'feature'],
+  ['environment', 'environment'],
+  ['status', 'status'],
+];
+
+/** Newest first, with a keyset cursor on (occurred_at, project_id, event_id). */
+export function listEventsQuery(filters: EventListFilters): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (filters.from) where.push(`occurred_at >= ${param(filters.from)}`);
+  if (filters.to) where.push(`occurred_at < ${param(filters.to)}`);
+  for (const [key, column] of FILTER_COLUMNS) {
+    const value = filters[key];
+    if (typeof value === 'string') where.push(`${column} = ${param(value)}`);
+  }
+  if (filters.tags && Object.keys(filters.tags).length > 0) where.push(`tags @> ${param(JSON.stringify(filters.tags))}::jsonb`);
+  if (filters.cursor) {
+    const { occurredAt, projectId, eventId } = filters.cursor;
+    where.push(`(occurred_at, project_id, event_id) < (${param(occurredAt)}::timestamptz, ${param(projectId)}::uuid, ${param(eventId)})`);
+  }
+  const sql = `
+    SELECT *, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at_iso
+    FROM usage_events
+    ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY occurred_at DESC, project_id DESC, event_id DESC
+    LIMIT ${param(filters.limit + 1)}`;
+  return { sql, params };
+}

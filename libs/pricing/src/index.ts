@@ -1,0 +1,2 @@
+export * from './pricing.service';
+export * from './pricing.module';

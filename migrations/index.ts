@@ -1,0 +1,4 @@
+import { CreateSchema1795766400000 } from './1795766400000-CreateSchema';
+
+/** Every migration, oldest first. Listed, not globbed, so builds and tests load the same set. */
+export const MIGRATIONS = [CreateSchema1795766400000];
