@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { Pool } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig } from '@tokentally/common';
 import { MIGRATIONS } from '../../../migrations';
@@ -17,6 +18,16 @@ export class Database {
   /** The embedded database serves exactly one connection (PGlite has one session). */
   get maxConnections(): number {
     return this.kind === 'embedded' ? 1 : (this.dataSource.options as { poolSize?: number }).poolSize ?? 10;
+  }
+
+  /**
+   * Runs a statement as a named prepared statement: PostgreSQL parses and
+   * plans it once per connection instead of on every call (the ingest hot path).
+   */
+  async queryPrepared<T = Record<string, unknown>>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    const result = await pool.query({ name, text, values });
+    return result.rows as T[];
   }
 
   async close(): Promise<void> {

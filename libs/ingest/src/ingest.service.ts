@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Decimal, formatUsd, normalizeModelName, normalizeProviderSlug, TOKEN_KINDS } from '@tokentally/core';
+import { Database } from '@tokentally/db';
 import { PricingService } from '@tokentally/pricing';
 import { UsageEventInput } from './dto/usage-event.dto';
 import { SQL } from './ingest.sql';
@@ -28,6 +29,7 @@ interface PricedEvent {
 export class IngestService {
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
+    @Inject(Database) private readonly database: Database,
     @Inject(PricingService) private readonly pricing: PricingService,
   ) {}
 
@@ -43,7 +45,9 @@ export class IngestService {
     const rows = [...unique.values()].sort((a, b) => (a.input.eventId < b.input.eventId ? -1 : a.input.eventId > b.input.eventId ? 1 : 0));
 
     const inserted = new Set<string>(
-      (await this.db.query(SQL.insertEvents, [projectId, ...columnsOf(rows)])).map((row: { event_id: string }) => row.event_id),
+      (await this.database.queryPrepared<{ event_id: string }>('tt_insert_events', SQL.insertEvents, [projectId, ...columnsOf(rows)])).map(
+        (row) => row.event_id,
+      ),
     );
 
     const stored = new Map<string, { cost: string | null; priced: boolean }>();
