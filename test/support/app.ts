@@ -13,6 +13,8 @@ export interface TestApp {
   url: string;
   database: TestDatabase;
   http: HttpClient;
+  /** The admin key this start created, when the database had none and ADMIN_API_KEY was unset. */
+  createdAdminKey: string | null;
   /** Shuts the app down and drops its database. */
   close(): Promise<void>;
 }
@@ -27,7 +29,7 @@ export async function startTestApp(env: Record<string, string | undefined> = {},
     ...db.env,
     ...env,
   });
-  const { app } = await createApp(config, false);
+  const { app, createdAdminKey } = await createApp(config, false);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
@@ -37,7 +39,8 @@ export async function startTestApp(env: Record<string, string | undefined> = {},
     config,
     url,
     database: db,
-    http: new HttpClient(url, TEST_ADMIN_KEY),
+    http: new HttpClient(url, config.adminApiKey ?? createdAdminKey),
+    createdAdminKey,
     close: async () => {
       if (closed) return;
       closed = true;

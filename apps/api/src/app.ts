@@ -21,6 +21,8 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
   fastify.removeContentTypeParser(['text/plain']);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
+    // Fastify's own JSON parser only: no form bodies (they would answer 400, not 415).
+    bodyParser: false,
     bufferLogs: false,
     abortOnError: false,
   });

@@ -79,7 +79,8 @@ export class ApiKeysService {
   }
 
   async revokeKey(id: string): Promise<void> {
-    const rows = await this.db.query(SQL.revokeKey, [id]);
+    // TypeORM answers an UPDATE with [rows, rowCount].
+    const [rows] = await this.db.query(SQL.revokeKey, [id]);
     if (rows.length === 0) {
       const [existing] = await this.db.query(SQL.keyById, [id]);
       if (!existing) throw DomainError.notFound(`API key ${id}`);

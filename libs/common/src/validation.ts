@@ -32,13 +32,25 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, pre
   return result.data;
 }
 
+/** PostgreSQL text cannot hold NUL; refusing it at the edge keeps it a 400, not a 500. */
+export const hasNoNul = (value: string) => !value.includes('\u0000');
+export const NUL_MESSAGE = 'must not contain NUL characters';
+
 /** Field builders whose messages read well in an error list. */
 export const field = {
   string: (max = 200) =>
     z
       .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
       .min(1, 'must not be empty')
-      .max(max, `must be at most ${max} characters`),
+      .max(max, `must be at most ${max} characters`)
+      .refine(hasNoNul, NUL_MESSAGE),
+  /** Optional text; null and absent mean the same. */
+  optionalString: (max = 200) =>
+    z
+      .string({ error: 'must be a string' })
+      .max(max, `must be at most ${max} characters`)
+      .refine(hasNoNul, NUL_MESSAGE)
+      .nullish(),
   uuid: () =>
     z.uuid({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a UUID') }),
 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FieldError, field, fieldErrorsOf } from '@tokentally/common';
+import { FieldError, field, fieldErrorsOf, hasNoNul, NUL_MESSAGE } from '@tokentally/common';
 import { TOKEN_KINDS, TokenUsage } from '@tokentally/core';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
@@ -8,6 +8,9 @@ export const MAX_TAGS = 20;
 export const MAX_TAG_VALUE_LENGTH = 200;
 /** Clocks drift; an event stamped further ahead than this is a bug at the sender. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+/** Older than any image model; also keeps years PostgreSQL cannot store (0000) out. */
+export const EARLIEST_TIMESTAMP = '2000-01-01T00:00:00Z';
+const EARLIEST_MS = Date.parse(EARLIEST_TIMESTAMP);
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
@@ -26,7 +29,7 @@ const usageSchema = z
   >)
   .strict();
 
-const optionalText = (max: number) => z.string({ error: 'must be a string' }).max(max, `must be at most ${max} characters`).nullish();
+const optionalText = field.optionalString;
 
 const dimensionsSchema = z
   .object({
@@ -39,10 +42,11 @@ const dimensionsSchema = z
 
 const tagsSchema = z
   .record(
-    z.string().min(1, 'tag names must not be empty').max(64, 'tag names must be at most 64 characters'),
+    z.string().min(1, 'tag names must not be empty').max(64, 'tag names must be at most 64 characters').refine(hasNoNul, NUL_MESSAGE),
     z
       .string({ error: 'must be a string' })
-      .max(MAX_TAG_VALUE_LENGTH, `must be at most ${MAX_TAG_VALUE_LENGTH} characters`),
+      .max(MAX_TAG_VALUE_LENGTH, `must be at most ${MAX_TAG_VALUE_LENGTH} characters`)
+      .refine(hasNoNul, NUL_MESSAGE),
     { error: 'must be an object of string values' },
   )
   .refine((tags) => Object.keys(tags).length <= MAX_TAGS, `must have at most ${MAX_TAGS} tags`);
@@ -51,8 +55,10 @@ const usageEventSchema = z.object({
   event_id: field.string(200),
   timestamp: z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be an RFC 3339 date-time string') })
-    .regex(RFC3339, 'must be an RFC 3339 date-time such as 2026-11-27T10:15:00Z')
-    .refine((value) => !Number.isNaN(Date.parse(value)), 'is not a real date-time'),
+    .superRefine((value, ctx) => {
+      if (!RFC3339.test(value)) ctx.addIssue({ code: 'custom', message: 'must be an RFC 3339 date-time such as 2026-11-27T10:15:00Z' });
+      else if (Number.isNaN(Date.parse(value))) ctx.addIssue({ code: 'custom', message: 'is not a real date-time' });
+    }),
   provider: field.string(100),
   model: field.string(200),
   operation: optionalText(100),
@@ -105,12 +111,10 @@ export function checkUsageEvent(raw: unknown, prefix: string, now: number): Even
   if (!parsed.success) return { ok: false, eventId: rawId, errors: fieldErrorsOf(parsed.error, prefix) };
   const e = parsed.data;
   const occurredAt = Date.parse(e.timestamp);
-  if (occurredAt > now + MAX_FUTURE_SKEW_MS) {
-    return {
-      ok: false,
-      eventId: rawId,
-      errors: [{ path: prefix ? `${prefix}.timestamp` : 'timestamp', message: 'is more than 5 minutes in the future' }],
-    };
+  const timestampProblem =
+    occurredAt > now + MAX_FUTURE_SKEW_MS ? 'is more than 5 minutes in the future' : occurredAt < EARLIEST_MS ? `must not be before ${EARLIEST_TIMESTAMP}` : null;
+  if (timestampProblem) {
+    return { ok: false, eventId: rawId, errors: [{ path: prefix ? `${prefix}.timestamp` : 'timestamp', message: timestampProblem }] };
   }
   const usage = {} as TokenUsage;
   for (const kind of TOKEN_KINDS) usage[kind] = e.usage?.[`${kind}_tokens`] ?? 0;
