@@ -156,6 +156,28 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
     expect(await totals('usage_rollup_live')).toEqual(fromEvents);
   });
 
+  it('takes concurrent batches that share rollup rows and event ids in opposite orders without deadlock', async () => {
+    const project = await projectWithIngestKey(t.http);
+    const shared = Array.from({ length: 40 }, () => usageEvent({ timestamp: '2026-11-26T09:30:00Z', dimensions: { team: 'same' } }));
+    const batches = Array.from({ length: 12 }, (_, i) => {
+      const own = Array.from({ length: 60 }, () => usageEvent({ timestamp: '2026-11-26T09:45:00Z', dimensions: { team: 'same' } }));
+      const ordered = i % 2 ? [...shared].reverse() : shared;
+      return [...ordered, ...own];
+    });
+    const responses = await Promise.all(batches.map((events) => project.client.post('/v1/events', { events })));
+    expect(responses.map((r) => r.status)).toEqual(batches.map(() => 202));
+    expect(responses.reduce((sum, r) => sum + r.body.accepted, 0)).toBe(40 + 12 * 60);
+    const [rollup] = await db.query(
+      `SELECT sum(events)::int AS events, sum(cost_usd)::text AS cost FROM usage_rollup_live WHERE project_id = $1`,
+      [project.projectId],
+    );
+    const [events] = await db.query(`SELECT count(*)::int AS events, sum(cost_usd)::text AS cost FROM usage_events WHERE project_id = $1`, [
+      project.projectId,
+    ]);
+    expect(rollup).toEqual(events);
+    expect(events.events).toBe(760);
+  });
+
   it('lets an admin ingest into a named project, and asks which one otherwise', async () => {
     const missing = await t.http.post('/v1/events', usageEvent());
     expect(missing.status).toBe(400);
