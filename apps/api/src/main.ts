@@ -1,18 +1,9 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '@tokentally/common';
+import { loadConfigOrExit } from '@tokentally/common';
 import { createApp } from './app';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`TokenTally cannot start. ${error.message}`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(process.env, 'TokenTally');
   const { app, createdAdminKey } = await createApp(config);
   app.enableShutdownHooks();
   await app.listen({ port: config.port, host: config.host });

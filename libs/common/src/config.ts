@@ -103,3 +103,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
 
 /** Injection token of the AppConfig. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** For a process entry point: the config, or a clear message and exit code 2. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv, processName: string): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${processName} cannot start. ${error.message}`);
+    process.exit(2);
+  }
+}

@@ -1,5 +1,5 @@
 import { Decimal } from './decimal';
-import { TokenKind, UNCACHED_KIND, isInputKind } from './token-kinds';
+import { TOKEN_KINDS, TokenKind, UNCACHED_KIND, isInputKind } from './token-kinds';
 
 /**
  * The prices of one price version. Token prices are USD per 1M tokens,
@@ -7,19 +7,7 @@ import { TokenKind, UNCACHED_KIND, isInputKind } from './token-kinds';
  * A list may price each token kind on its own, or give one rate per direction
  * (`input`, `cached_input`, `output`) as Vercel does for gpt-image-2.
  */
-export const PRICE_UNITS = [
-  'input_text',
-  'cached_input_text',
-  'input_image',
-  'cached_input_image',
-  'output_image',
-  'output_text',
-  'input',
-  'cached_input',
-  'output',
-  'per_image',
-  'per_request',
-] as const;
+export const PRICE_UNITS = [...TOKEN_KINDS, 'input', 'cached_input', 'output', 'per_image', 'per_request'] as const;
 
 export type PriceUnit = (typeof PRICE_UNITS)[number];
 export type PriceSheet = Partial<Record<PriceUnit, string>>;
