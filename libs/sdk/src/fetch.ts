@@ -1,0 +1,185 @@
+import { Attribution, takeAttributionHeaders, tokentally } from './context';
+import { TokenTallyClient } from './client';
+import { azureDeployment, detectProvider, normalizeModel } from './provider';
+import { sseObserver } from './sse';
+import { TokenTallyOptions } from './types';
+import { callsFromResponse, callsFromStreamEvent, EMPTY_FACTS, emptyUsage, ExtractedCall, Operation, operationOf, RequestFacts, requestFacts } from './usage';
+import { uuidv7 } from './uuid7';
+
+type Fetch = typeof fetch;
+
+export interface TokenTallyFetchOptions extends TokenTallyOptions {
+  /** The fetch to wrap (default: the global fetch). */
+  fetch?: Fetch;
+  /** Share one delivery queue between several clients. */
+  client?: TokenTallyClient;
+}
+
+const INSTRUMENTED = Symbol.for('tokentally.instrumented');
+/** Request bodies longer than this are not parsed whole; their facts are read by pattern. */
+const MAX_PARSED_BODY = 256 * 1024;
+
+interface PreparedCall {
+  operation: Operation;
+  facts: RequestFacts;
+  provider: string;
+  attribution: Attribution | null;
+  eventId: string;
+  startedAt: number;
+  startedPerf: number;
+}
+
+/**
+ * A fetch for `new OpenAI({ fetch })` that records the usage of every image,
+ * Responses and Chat Completions call. The caller's request goes out as it
+ * was (less X-TokenTally-* headers) and its response comes back untouched:
+ * JSON bodies are read from a clone, streams are observed as they flow.
+ */
+export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { tokenTally: TokenTallyClient } {
+  const tally = options.client ?? new TokenTallyClient(options);
+  const inner: Fetch = options.fetch ?? ((...args) => globalThis.fetch(...args));
+  const report = (cause: unknown) =>
+    options.onError?.({ type: 'internal', message: `TokenTally middleware: ${(cause as Error)?.message ?? cause}`, count: 0, cause });
+
+  const record = (call: PreparedCall, found: ExtractedCall[], status: 'ok' | 'error', latencyMs: number) => {
+    const base = options.dimensions ?? {};
+    const perCall = call.attribution ?? {};
+    const { tags: callTags, ...callDimensions } = perCall;
+    const dimensions = { ...base, ...callDimensions };
+    const tags = { ...options.tags, ...callTags };
+    for (const extracted of found.length > 0 ? found : [{ model: call.facts.model, usage: emptyUsage() } as ExtractedCall]) {
+      const model = extracted.model ?? 'unknown';
+      tally.track({
+        event_id: extracted.part ? `${call.eventId}:${extracted.part}` : call.eventId,
+        timestamp: new Date(call.startedAt).toISOString(),
+        provider: call.provider,
+        model: normalizeModel(model),
+        operation: call.operation,
+        usage: extracted.usage,
+        images: extracted.images,
+        image_size: extracted.image_size,
+        image_quality: extracted.image_quality,
+        status,
+        latency_ms: Math.round(latencyMs),
+        dimensions: Object.keys(dimensions).length ? dimensions : undefined,
+        tags: Object.keys(tags).length ? tags : undefined,
+      });
+    }
+  };
+
+  const instrumented = async function tokenTallyFetch(input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> {
+    let call: PreparedCall | null = null;
+    let outgoing = init;
+    try {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      const { attribution: fromHeaders, headers } = takeAttributionHeaders(init?.headers);
+      if (headers) outgoing = { ...init, headers };
+      const operation = operationOf(new URL(url).pathname);
+      if (operation) {
+        const facts = factsOf(init?.body);
+        if (!facts.model) facts.model = azureDeployment(url);
+        const context = tokentally.current();
+        call = {
+          operation,
+          facts,
+          provider: options.provider ?? detectProvider(url),
+          attribution: context || fromHeaders ? { ...context, ...fromHeaders, tags: { ...context?.tags, ...fromHeaders?.tags } } : null,
+          eventId: uuidv7(),
+          startedAt: Date.now(),
+          startedPerf: performance.now(),
+        };
+      }
+    } catch (error) {
+      report(error);
+      call = null;
+    }
+    if (!call) return inner(input, outgoing);
+
+    let response: Response;
+    try {
+      response = await inner(input, outgoing);
+    } catch (error) {
+      // The call failed before an answer: recorded as an error with no tokens.
+      const failed = call;
+      try {
+        record(failed, [], 'error', performance.now() - failed.startedPerf);
+      } catch (e) {
+        report(e);
+      }
+      throw error;
+    }
+    try {
+      return observe(call, response);
+    } catch (error) {
+      report(error);
+      return response;
+    }
+  };
+
+  const observe = (call: PreparedCall, response: Response): Response => {
+    if (!response.ok) {
+      record(call, [], 'error', performance.now() - call.startedPerf);
+      return response;
+    }
+    const type = response.headers.get('content-type') ?? '';
+    if (type.includes('text/event-stream') && response.body) {
+      let found: ExtractedCall[] | null = null;
+      const observed = response.body.pipeThrough(
+        sseObserver(
+          (data) => {
+            found = callsFromStreamEvent(call.operation, call.facts, data) ?? found;
+          },
+          () => {
+            try {
+              record(call, found ?? [], 'ok', performance.now() - call.startedPerf);
+            } catch (error) {
+              report(error);
+            }
+          },
+        ),
+      );
+      const wrapped = new Response(observed, { status: response.status, statusText: response.statusText, headers: response.headers });
+      Object.defineProperty(wrapped, 'url', { value: response.url });
+      return wrapped;
+    }
+    if (type.includes('json')) {
+      const copy = response.clone();
+      copy
+        .text()
+        .then((text) => {
+          record(call, callsFromResponse(call.operation, call.facts, JSON.parse(text)), 'ok', performance.now() - call.startedPerf);
+        })
+        .catch(report);
+      return response;
+    }
+    record(call, [], 'ok', performance.now() - call.startedPerf);
+    return response;
+  };
+
+  Object.defineProperty(instrumented, INSTRUMENTED, { value: true });
+  return Object.assign(instrumented, { tokenTally: tally });
+}
+
+export function isInstrumented(fetchImpl: unknown): boolean {
+  return typeof fetchImpl === 'function' && (fetchImpl as unknown as Record<symbol, unknown>)[INSTRUMENTED] === true;
+}
+
+/** Request facts from the body as the openai client sends it: a JSON string, or FormData for uploads. */
+function factsOf(body: RequestInit["body"] | undefined): RequestFacts {
+  if (typeof body === 'string') {
+    if (body.length <= MAX_PARSED_BODY) {
+      try {
+        return requestFacts(JSON.parse(body));
+      } catch {
+        return { ...EMPTY_FACTS };
+      }
+    }
+    // A large body (inline base64 images): read the few fields we need by pattern.
+    const field = (name: string) => new RegExp(`"${name}"\\s*:\\s*"([^"]{1,200})"`).exec(body)?.[1] ?? null;
+    return { ...EMPTY_FACTS, model: field('model'), size: field('size'), quality: field('quality'), stream: /"stream"\s*:\s*true/.test(body) };
+  }
+  if (body && typeof (body as FormData).get === 'function' && typeof (body as FormData).append === 'function') {
+    return requestFacts(body as FormData);
+  }
+  return { ...EMPTY_FACTS };
+}

@@ -1,0 +1,262 @@
+import { TokenUsage } from './types';
+
+/**
+ * Usage extraction from OpenAI's wire formats, kept apart from the HTTP
+ * plumbing so it can be tested on recorded responses. OpenAI counts cached
+ * tokens as a subset of input tokens; TokenTally's six kinds are disjoint.
+ */
+
+export type Operation = 'images.generate' | 'images.edit' | 'responses.create' | 'chat.completions.create';
+
+/** The tracked operation of a request path, or null for calls that are not tracked. */
+export function operationOf(pathname: string): Operation | null {
+  const path = pathname.replace(/\/+$/, '');
+  if (path.endsWith('/images/generations')) return 'images.generate';
+  if (path.endsWith('/images/edits')) return 'images.edit';
+  if (path.endsWith('/responses')) return 'responses.create';
+  if (path.endsWith('/chat/completions')) return 'chat.completions.create';
+  return null;
+}
+
+/** What the request body tells: the Images API response has no model field. */
+export interface RequestFacts {
+  model: string | null;
+  stream: boolean;
+  size: string | null;
+  quality: string | null;
+  /** Responses API: the model of the image_generation tool, when the request offers it. */
+  imageToolModel: string | null;
+  imageToolSize: string | null;
+  imageToolQuality: string | null;
+}
+
+export const EMPTY_FACTS: RequestFacts = {
+  model: null,
+  stream: false,
+  size: null,
+  quality: null,
+  imageToolModel: null,
+  imageToolSize: null,
+  imageToolQuality: null,
+};
+
+/** The image_generation tool's default model when the request names none. */
+export const DEFAULT_IMAGE_TOOL_MODEL = 'gpt-image-1';
+
+const str = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
+
+/** Facts from a parsed JSON body, or from a multipart form's fields. */
+export function requestFacts(fields: { get(name: string): unknown } | Record<string, unknown> | null): RequestFacts {
+  if (!fields) return EMPTY_FACTS;
+  const get = (name: string): unknown =>
+    typeof (fields as { get?: unknown }).get === 'function' ? (fields as { get(n: string): unknown }).get(name) : (fields as Record<string, unknown>)[name];
+  const facts: RequestFacts = {
+    ...EMPTY_FACTS,
+    model: str(get('model')),
+    stream: get('stream') === true || get('stream') === 'true',
+    size: str(get('size')),
+    quality: str(get('quality')),
+  };
+  const tools = get('tools');
+  if (Array.isArray(tools)) {
+    const tool = tools.find((t) => t && typeof t === 'object' && (t as { type?: unknown }).type === 'image_generation') as
+      | Record<string, unknown>
+      | undefined;
+    if (tool) {
+      facts.imageToolModel = str(tool.model) ?? DEFAULT_IMAGE_TOOL_MODEL;
+      facts.imageToolSize = str(tool.size);
+      facts.imageToolQuality = str(tool.quality);
+    }
+  }
+  return facts;
+}
+
+/** One billable call found in a response; a Responses call with the image tool gives two. */
+export interface ExtractedCall {
+  model: string | null;
+  usage: TokenUsage;
+  images?: number;
+  image_size?: string;
+  image_quality?: string;
+  /** Distinguishes the second call of one request (the image tool's). */
+  part?: 'image_generation';
+}
+
+const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0);
+const obj = (value: unknown): Record<string, unknown> | null => (value && typeof value === 'object' ? (value as Record<string, unknown>) : null);
+
+export function emptyUsage(): TokenUsage {
+  return {
+    input_text_tokens: 0,
+    cached_input_text_tokens: 0,
+    input_image_tokens: 0,
+    cached_input_image_tokens: 0,
+    output_image_tokens: 0,
+    output_text_tokens: 0,
+  };
+}
+
+/** For an image model, output tokens are image output unless the response splits them. */
+export function isImageModel(model: string | null): boolean {
+  return !!model && /(^|\/)(gpt-image|chatgpt-image|dall-e)/i.test(model);
+}
+
+/**
+ * Images API usage (also the image tool's `tool_usage.image_gen`):
+ * `{input_tokens, input_tokens_details {text_tokens, image_tokens}, output_tokens, output_tokens_details?}`.
+ */
+export function imageUsage(raw: unknown): TokenUsage {
+  const u = obj(raw);
+  const usage = emptyUsage();
+  if (!u) return usage;
+  const input = count(u.input_tokens);
+  const inDetails = obj(u.input_tokens_details);
+  let inputImage = count(inDetails?.image_tokens);
+  let inputText = inDetails && typeof inDetails.text_tokens === 'number' ? count(inDetails.text_tokens) : Math.max(0, input - inputImage);
+  // Cached input is not in the published image usage types; if it appears,
+  // it is a subset of input: take it out of the kind it belongs to.
+  const cached = count(inDetails?.cached_tokens);
+  if (cached > 0) {
+    const cachedDetails = obj(inDetails?.cached_tokens_details);
+    const cachedImage = cachedDetails ? Math.min(inputImage, count(cachedDetails.image_tokens)) : Math.max(0, cached - inputText);
+    const cachedText = Math.min(inputText, cached - cachedImage);
+    inputText -= cachedText;
+    inputImage -= cachedImage;
+    usage.cached_input_text_tokens = cachedText;
+    usage.cached_input_image_tokens = cachedImage;
+  }
+  usage.input_text_tokens = inputText;
+  usage.input_image_tokens = inputImage;
+  const output = count(u.output_tokens);
+  const outDetails = obj(u.output_tokens_details);
+  if (outDetails) {
+    usage.output_image_tokens = count(outDetails.image_tokens);
+    usage.output_text_tokens = count(outDetails.text_tokens);
+  } else {
+    usage.output_image_tokens = output;
+  }
+  return usage;
+}
+
+/** Responses API usage of the main model: cached tokens are a subset of input tokens. */
+export function responsesUsage(raw: unknown, model: string | null): TokenUsage {
+  const u = obj(raw);
+  const usage = emptyUsage();
+  if (!u) return usage;
+  const input = count(u.input_tokens);
+  const cached = Math.min(input, count(obj(u.input_tokens_details)?.cached_tokens));
+  usage.input_text_tokens = input - cached;
+  usage.cached_input_text_tokens = cached;
+  const output = count(u.output_tokens);
+  if (isImageModel(model)) usage.output_image_tokens = output;
+  else usage.output_text_tokens = output;
+  return usage;
+}
+
+/** Chat Completions usage: `prompt_tokens_details {cached_tokens, image_tokens, text_tokens}`. */
+export function chatUsage(raw: unknown, model: string | null): TokenUsage {
+  const u = obj(raw);
+  const usage = emptyUsage();
+  if (!u) return usage;
+  const prompt = count(u.prompt_tokens);
+  const details = obj(u.prompt_tokens_details);
+  const image = Math.min(prompt, count(details?.image_tokens));
+  const cached = Math.min(prompt - image, count(details?.cached_tokens));
+  usage.input_image_tokens = image;
+  usage.cached_input_text_tokens = cached;
+  usage.input_text_tokens = prompt - image - cached;
+  const completion = count(u.completion_tokens);
+  const outDetails = obj(u.completion_tokens_details);
+  if (isImageModel(model)) {
+    const text = count(outDetails?.text_tokens);
+    usage.output_text_tokens = Math.min(text, completion);
+    usage.output_image_tokens = completion - usage.output_text_tokens;
+  } else {
+    usage.output_text_tokens = completion;
+  }
+  return usage;
+}
+
+/** The calls in a complete (non-streamed) JSON response body. */
+export function callsFromResponse(operation: Operation, facts: RequestFacts, body: unknown): ExtractedCall[] {
+  const b = obj(body);
+  if (!b) return [];
+  switch (operation) {
+    case 'images.generate':
+    case 'images.edit':
+      return [
+        {
+          model: facts.model,
+          usage: imageUsage(b.usage),
+          images: Array.isArray(b.data) ? b.data.length : undefined,
+          image_size: str(b.size) ?? facts.size ?? undefined,
+          image_quality: str(b.quality) ?? facts.quality ?? undefined,
+        },
+      ];
+    case 'responses.create':
+      return callsFromResponsesObject(facts, b);
+    case 'chat.completions.create': {
+      const model = str(b.model) ?? facts.model;
+      return [{ model, usage: chatUsage(b.usage, model) }];
+    }
+  }
+}
+
+/** A Responses API `response` object: the main model's call, and the image tool's when it ran. */
+export function callsFromResponsesObject(facts: RequestFacts, response: Record<string, unknown>): ExtractedCall[] {
+  const model = str(response.model) ?? facts.model;
+  const calls: ExtractedCall[] = [{ model, usage: responsesUsage(response.usage, model) }];
+  const output = Array.isArray(response.output) ? response.output : [];
+  const imageCalls = output.filter((item) => obj(item)?.type === 'image_generation_call') as Array<Record<string, unknown>>;
+  const toolUsage = obj(obj(response.tool_usage)?.image_gen);
+  if (toolUsage || imageCalls.length > 0) {
+    const first = imageCalls[0];
+    calls.push({
+      model: facts.imageToolModel ?? DEFAULT_IMAGE_TOOL_MODEL,
+      usage: imageUsage(toolUsage),
+      images: imageCalls.length,
+      image_size: str(first?.size) ?? facts.imageToolSize ?? undefined,
+      image_quality: str(first?.quality) ?? facts.imageToolQuality ?? undefined,
+      part: 'image_generation',
+    });
+  }
+  return calls;
+}
+
+/**
+ * The calls in one server-sent event of a streamed response, or null while
+ * the stream has not said its usage yet.
+ */
+export function callsFromStreamEvent(operation: Operation, facts: RequestFacts, data: Record<string, unknown>): ExtractedCall[] | null {
+  const type = str(data.type);
+  switch (operation) {
+    case 'images.generate':
+    case 'images.edit':
+      if (type !== 'image_generation.completed' && type !== 'image_edit.completed') return null;
+      return [
+        {
+          model: facts.model,
+          usage: imageUsage(data.usage),
+          images: 1,
+          image_size: str(data.size) ?? facts.size ?? undefined,
+          image_quality: str(data.quality) ?? facts.quality ?? undefined,
+        },
+      ];
+    case 'responses.create': {
+      if (type !== 'response.completed' && type !== 'response.incomplete' && type !== 'response.failed') return null;
+      const response = obj(data.response);
+      return response ? callsFromResponsesObject(facts, response) : null;
+    }
+    case 'chat.completions.create': {
+      const usage = obj(data.usage);
+      if (!usage) return null;
+      const model = str(data.model) ?? facts.model;
+      return [{ model, usage: chatUsage(usage, model) }];
+    }
+  }
+}
+
+/** Cheap test before parsing a (possibly megabyte-long, base64-laden) SSE data line. */
+export function mayCarryUsage(data: string): boolean {
+  return /"usage"\s*:\s*\{/.test(data);
+}
