@@ -48,6 +48,7 @@ describe('@tokentally/openai with the openai client', () => {
     const image = await openai.images.generate({ model: 'gpt-image-2', prompt: 'a watercolor fox in the snow', size: '1024x1024', quality: 'high' });
     expect(image.data?.[0].b64_json).toBe(TINY_PNG_B64); // the caller's response is intact
     await tokenTallyOf(openai)!.flush();
+    expect(tokenTallyOf(openai)!.stats.delivered).toBe(1); // flush() waited for the usage still being read
     const [event] = await storedEvents(1, '&tag:run=generate');
     expect(event).toMatchObject({
       provider: 'openai',

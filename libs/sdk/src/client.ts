@@ -31,6 +31,7 @@ export class TokenTallyClient {
   private droppedUnreported = 0;
   private dropReportTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly pendingWork = new Set<Promise<unknown>>();
   private readonly exitHook = () => {
     if (this.size() > 0 && !this.sending) void this.flush();
   };
@@ -79,6 +80,15 @@ export class TokenTallyClient {
     return event.event_id;
   }
 
+  /**
+   * Tells the client that an event is about to be tracked (usage still being
+   * read from a response), so that flush() waits for it.
+   */
+  expect(work: Promise<unknown>): void {
+    this.pendingWork.add(work);
+    void work.finally(() => this.pendingWork.delete(work));
+  }
+
   /** Events waiting (queued and in flight). */
   size(): number {
     return this.queue.length - this.queueHead + (this.inflight?.length ?? 0);
@@ -90,6 +100,9 @@ export class TokenTallyClient {
    */
   async flush(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    if (this.pendingWork.size > 0) {
+      await Promise.race([Promise.allSettled([...this.pendingWork]), sleep(timeoutMs)]);
+    }
     while (this.size() > 0 && Date.now() < deadline) {
       const wait = this.retryAt - Date.now();
       if (wait > 0) {

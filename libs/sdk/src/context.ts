@@ -40,7 +40,7 @@ const HEADER_DIMENSIONS: Record<string, keyof Dimensions> = {
  * the headers without them (they must not reach the provider).
  */
 export function takeAttributionHeaders(headers: ConstructorParameters<typeof Headers>[0] | undefined): { attribution: Attribution | null; headers: Headers | null } {
-  if (!headers) return { attribution: null, headers: null };
+  if (!headers || !mentionsTokenTally(headers)) return { attribution: null, headers: null };
   const all = new Headers(headers);
   let found = false;
   const attribution: Attribution = {};
@@ -60,4 +60,16 @@ export function takeAttributionHeaders(headers: ConstructorParameters<typeof Hea
   if (!found) return { attribution: null, headers: null };
   for (const name of [...all.keys()]) if (name.startsWith(HEADER_PREFIX)) all.delete(name);
   return { attribution, headers: all };
+}
+
+/** A cheap look before copying the headers: most requests carry none of ours. */
+function mentionsTokenTally(headers: ConstructorParameters<typeof Headers>[0]): boolean {
+  const names: Iterable<string> =
+    headers instanceof Headers
+      ? headers.keys()
+      : Array.isArray(headers)
+        ? headers.map(([name]) => name)
+        : Object.keys(headers as Record<string, string>);
+  for (const name of names) if (name.toLowerCase().startsWith(HEADER_PREFIX)) return true;
+  return false;
 }
