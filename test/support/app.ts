@@ -26,6 +26,8 @@ export async function startTestApp(env: Record<string, string | undefined> = {},
     ADMIN_API_KEY: TEST_ADMIN_KEY,
     LOG_LEVEL: 'warn',
     PORT: '0',
+    // Tests start pulls themselves, against local fake sources.
+    PRICING_REFRESH_ON_START: 'false',
     ...db.env,
     ...env,
   });

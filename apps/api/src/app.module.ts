@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from '@tokentally/auth';
 import { AppConfig, ConfigModule } from '@tokentally/common';
 import { DbModule } from '@tokentally/db';
@@ -11,7 +12,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DbModule.forRoot(), AuthModule, PricingModule, IngestModule],
+      imports: [ScheduleModule.forRoot(), ConfigModule.forRoot(config), DbModule.forRoot(), AuthModule, PricingModule, IngestModule],
     };
   }
 }

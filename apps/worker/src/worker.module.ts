@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from '@tokentally/auth';
 import { AppConfig, ConfigModule } from '@tokentally/common';
 import { DbModule } from '@tokentally/db';
@@ -15,7 +16,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot({ ...config, runJobs: true }), DbModule.forRoot({ http: false }), AuthModule, PricingModule, IngestModule],
+      imports: [ScheduleModule.forRoot(), ConfigModule.forRoot({ ...config, runJobs: true }), DbModule.forRoot({ http: false }), AuthModule, PricingModule, IngestModule],
     };
   }
 }

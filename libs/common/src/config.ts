@@ -38,6 +38,10 @@ const environmentSchema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
   // Weekly pricing pull (cron, UTC).
   PRICING_CRON: z.string().min(9).default('0 6 * * 1'),
+  // How long one price source may take to answer.
+  PRICING_TIMEOUT_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(100).max(300_000).default(20_000),
+  // Pull prices at start-up when the newest successful pull is older than a week.
+  PRICING_REFRESH_ON_START: booleanFlag.default(true),
   PRICING_LITELLM_URL: optionalUrl,
   PRICING_OPENROUTER_URL: optionalUrl,
   PRICING_VERCEL_URL: optionalUrl,
@@ -59,6 +63,8 @@ export type AppConfig = Readonly<{
   logLevel: LogLevelName;
   logFormat: 'json' | 'pretty';
   pricingCron: string;
+  pricingTimeoutMs: number;
+  pricingRefreshOnStart: boolean;
   pricingSources: { litellm?: string; openrouter?: string; vercel?: string };
   webhookAllowPrivate: boolean;
   publicUrl: string;
@@ -90,6 +96,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     pricingCron: e.PRICING_CRON,
+    pricingTimeoutMs: e.PRICING_TIMEOUT_MS,
+    pricingRefreshOnStart: e.PRICING_REFRESH_ON_START,
     pricingSources: {
       litellm: e.PRICING_LITELLM_URL,
       openrouter: e.PRICING_OPENROUTER_URL,

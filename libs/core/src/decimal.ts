@@ -52,6 +52,12 @@ export class Decimal {
     return new Decimal(this.units, this.scale + digits);
   }
 
+  /** Exact multiplication by 10^digits (for example per token -> per 1M tokens: digits = 6). */
+  shiftLeft(digits: number): Decimal {
+    if (digits <= this.scale) return new Decimal(this.units, this.scale - digits);
+    return new Decimal(this.units * 10n ** BigInt(digits - this.scale), 0);
+  }
+
   /** Multiplies by a decimal factor, exactly. */
   multiply(other: Decimal): Decimal {
     return new Decimal(this.units * other.units, this.scale + other.scale);

@@ -4,3 +4,4 @@ export * from './price-sheet';
 export * from './cost';
 export * from './model-names';
 export * from './price-book';
+export * from './price-change';

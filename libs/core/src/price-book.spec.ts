@@ -49,3 +49,23 @@ describe('PriceBook', () => {
     expect(normalizeModelName('openai/GPT-Image-2')).toBe('gpt-image-2');
   });
 });
+
+describe('PriceBook discounts', () => {
+  const book = new PriceBook([
+    version({ id: 'list', effectiveFrom: day('2026-04-21'), sheet: { input_text: '5', output_image: '30' } }),
+    version({ id: 'deal', kind: 'override', model: 'gpt-image-1', effectiveFrom: day('2026-01-01'), sheet: { output_image: '20' } }),
+    version({ id: 'ten-off', kind: 'discount', model: '*', effectiveFrom: day('2026-10-01'), discountPct: '12.5', sheet: {} }),
+  ]);
+
+  it('takes a provider-wide percentage off every list price from its date, exactly', () => {
+    expect(book.resolve('openai', 'gpt-image-2', day('2026-09-30'))?.sheet).toEqual({ input_text: '5', output_image: '30' });
+    const discounted = book.resolve('openai', 'gpt-image-2', day('2026-10-02'))!;
+    expect(discounted.id).toBe('list');
+    expect(discounted.appliedDiscountPct).toBe('12.5');
+    expect(discounted.sheet).toEqual({ input_text: '4.375', output_image: '26.25' });
+  });
+
+  it('does not discount a negotiated override', () => {
+    expect(book.resolve('openai', 'gpt-image-1', day('2026-10-02'))?.id).toBe('deal');
+  });
+});

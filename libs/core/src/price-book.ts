@@ -1,7 +1,11 @@
-import { PriceSheet } from './price-sheet';
+import { Decimal } from './decimal';
+import { PRICE_UNITS, PriceSheet } from './price-sheet';
 import { modelWithoutSnapshot } from './model-names';
 
-export type PriceVersionKind = 'list' | 'override';
+export type PriceVersionKind = 'list' | 'override' | 'discount';
+
+/** Provider-wide discounts apply to every model of the provider: their model is '*'. */
+export const ANY_MODEL = '*';
 
 export interface PriceVersion {
   id: string;
@@ -13,6 +17,10 @@ export interface PriceVersion {
   effectiveFrom: number;
   effectiveTo: number | null;
   sheet: PriceSheet;
+  /** For kind 'discount': percent off every list price of the provider. */
+  discountPct?: string | null;
+  /** Set on a resolved version when a provider discount was applied to it. */
+  appliedDiscountPct?: string;
 }
 
 /**
@@ -21,18 +29,17 @@ export interface PriceVersion {
  * list version of its model is priced with that first version.
  */
 export class PriceBook {
-  private readonly byModel = new Map<string, { list: PriceVersion[]; override: PriceVersion[] }>();
+  private readonly byModel = new Map<string, { list: PriceVersion[]; override: PriceVersion[]; discount: PriceVersion[] }>();
 
   constructor(versions: Iterable<PriceVersion>) {
     for (const version of versions) {
-      const key = PriceBook.key(version.provider, version.model);
+      const key = PriceBook.key(version.provider, version.kind === 'discount' ? ANY_MODEL : version.model);
       let entry = this.byModel.get(key);
-      if (!entry) this.byModel.set(key, (entry = { list: [], override: [] }));
+      if (!entry) this.byModel.set(key, (entry = { list: [], override: [], discount: [] }));
       entry[version.kind].push(version);
     }
     for (const entry of this.byModel.values()) {
-      entry.list.sort((a, b) => a.effectiveFrom - b.effectiveFrom);
-      entry.override.sort((a, b) => a.effectiveFrom - b.effectiveFrom);
+      for (const list of [entry.list, entry.override, entry.discount]) list.sort((a, b) => a.effectiveFrom - b.effectiveFrom);
     }
   }
 
@@ -44,7 +51,10 @@ export class PriceBook {
     const override = findInEffect(entry.override, at);
     if (override) return override;
     if (entry.list.length === 0) return null;
-    return findInEffect(entry.list, at) ?? (at < entry.list[0].effectiveFrom ? entry.list[0] : null);
+    const list = findInEffect(entry.list, at) ?? (at < entry.list[0].effectiveFrom ? entry.list[0] : null);
+    if (!list) return null;
+    const discount = findInEffect(this.byModel.get(PriceBook.key(provider, ANY_MODEL))?.discount ?? [], at);
+    return discount?.discountPct ? applyDiscount(list, discount.discountPct) : list;
   }
 
   has(provider: string, model: string): boolean {
@@ -54,6 +64,17 @@ export class PriceBook {
   private static key(provider: string, model: string): string {
     return `${provider}\u0000${model}`;
   }
+}
+
+/** The list version with every price reduced by `pct` percent, exactly. */
+export function applyDiscount(version: PriceVersion, pct: string): PriceVersion {
+  const factor = Decimal.parse('100').add(Decimal.parse(pct).multiply(Decimal.parse('-1'))).shiftRight(2);
+  const sheet: PriceSheet = {};
+  for (const unit of PRICE_UNITS) {
+    const price = version.sheet[unit];
+    if (price !== undefined) sheet[unit] = Decimal.parse(price).multiply(factor).normalized().toFixedString();
+  }
+  return { ...version, sheet, appliedDiscountPct: pct };
 }
 
 function findInEffect(sorted: PriceVersion[], at: number): PriceVersion | null {

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@tokentally/common';
 import { Database, openDatabase } from './database';
 import { HealthController } from './health.controller';
+import { EventBus } from './event-bus';
 
 @Injectable()
 class DatabaseLifecycle implements OnApplicationShutdown {
@@ -29,8 +30,9 @@ export class DbModule {
         },
         { provide: DataSource, inject: [Database], useFactory: (database: Database) => database.dataSource },
         DatabaseLifecycle,
+        EventBus,
       ],
-      exports: [Database, DataSource],
+      exports: [Database, DataSource, EventBus],
     };
   }
 }

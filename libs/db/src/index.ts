@@ -1,3 +1,4 @@
 export * from './database';
 export * from './db.module';
 export { DataDirInUseError } from './embedded/data-dir-lock';
+export * from './event-bus';

@@ -10,7 +10,9 @@
 const ROLLUP_KEY = `bucket, project_id, provider, model, team, user_id, feature, environment, image_size, image_quality`;
 const ROLLUP_MEASURES = `events, unpriced_events, error_events, images,
   input_text_tokens, cached_input_text_tokens, input_image_tokens,
-  cached_input_image_tokens, output_image_tokens, output_text_tokens, cost_usd`;
+  cached_input_image_tokens, output_image_tokens, output_text_tokens, cost_usd, cost_ingested_usd`;
+
+export { ROLLUP_KEY, ROLLUP_MEASURES };
 
 export const SQL = {
   insertEvents: `
@@ -33,12 +35,12 @@ export const SQL = {
         input_text_tokens, cached_input_text_tokens, input_image_tokens,
         cached_input_image_tokens, output_image_tokens, output_text_tokens,
         images, image_size, image_quality, status, latency_ms,
-        team, user_id, feature, environment, tags, cost_usd, priced, price_version_id)
+        team, user_id, feature, environment, tags, cost_usd, cost_ingested_usd, priced, price_version_id)
       SELECT $1::uuid, event_id, occurred_at, provider, model, operation,
         input_text_tokens, cached_input_text_tokens, input_image_tokens,
         cached_input_image_tokens, output_image_tokens, output_text_tokens,
         images, image_size, image_quality, status, latency_ms,
-        team, user_id, feature, environment, tags::jsonb, cost_usd, priced, price_version_id
+        team, user_id, feature, environment, tags::jsonb, cost_usd, cost_usd, priced, price_version_id
       FROM input
       ON CONFLICT (project_id, event_id) DO NOTHING
       RETURNING *
@@ -49,7 +51,7 @@ export const SQL = {
         count(*), count(*) FILTER (WHERE NOT priced), count(*) FILTER (WHERE status = 'error'), sum(images),
         sum(input_text_tokens), sum(cached_input_text_tokens), sum(input_image_tokens),
         sum(cached_input_image_tokens), sum(output_image_tokens), sum(output_text_tokens),
-        coalesce(sum(cost_usd), 0)
+        coalesce(sum(cost_usd), 0), coalesce(sum(cost_ingested_usd), 0)
       FROM inserted
       GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
     )
@@ -74,7 +76,7 @@ export const SQL = {
     SELECT ${ROLLUP_KEY},
       sum(events), sum(unpriced_events), sum(error_events), sum(images),
       sum(input_text_tokens), sum(cached_input_text_tokens), sum(input_image_tokens),
-      sum(cached_input_image_tokens), sum(output_image_tokens), sum(output_text_tokens), sum(cost_usd)
+      sum(cached_input_image_tokens), sum(output_image_tokens), sum(output_text_tokens), sum(cost_usd), sum(cost_ingested_usd)
     FROM moved
     GROUP BY ${ROLLUP_KEY}
     ON CONFLICT (${ROLLUP_KEY}) DO UPDATE SET
@@ -88,7 +90,8 @@ export const SQL = {
       cached_input_image_tokens = r.cached_input_image_tokens + EXCLUDED.cached_input_image_tokens,
       output_image_tokens = r.output_image_tokens + EXCLUDED.output_image_tokens,
       output_text_tokens = r.output_text_tokens + EXCLUDED.output_text_tokens,
-      cost_usd = r.cost_usd + EXCLUDED.cost_usd`,
+      cost_usd = r.cost_usd + EXCLUDED.cost_usd,
+      cost_ingested_usd = r.cost_ingested_usd + EXCLUDED.cost_ingested_usd`,
 
   tryCompactionLock: `SELECT pg_try_advisory_xact_lock(7291002) AS locked`,
 } as const;

@@ -1,2 +1,4 @@
 export * from './pricing.service';
+export * from './pricing-refresh.service';
 export * from './pricing.module';
+export { versionView } from './pricing.controller';

@@ -1,31 +1,104 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { Roles } from '@tokentally/auth';
-import { Decimal } from '@tokentally/core';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { CurrentPrincipal, Principal, Roles } from '@tokentally/auth';
+import { field, parseOrThrow } from '@tokentally/common';
+import { Decimal, PriceVersion } from '@tokentally/core';
+import { historyQuerySchema, overrideSchema, pendingQuerySchema } from './dto/pricing.dto';
+import { PricingRefreshService } from './pricing-refresh.service';
 import { PricingService } from './pricing.service';
 
 @Controller('v1/pricing')
 export class PricingController {
-  constructor(@Inject(PricingService) private readonly pricing: PricingService) {}
+  constructor(
+    @Inject(PricingService) private readonly pricing: PricingService,
+    @Inject(PricingRefreshService) private readonly refresher: PricingRefreshService,
+  ) {}
 
-  /** The price of every provider and model now, with where it came from. */
+  /** The price of every provider and model now, with where it came from and how fresh it is. */
   @Get()
   @Roles('viewer')
-  current() {
+  async current() {
+    const last = await this.refresher.lastSuccessfulRun();
     return {
       currency: 'USD',
       unit: 'per 1M tokens (per_image: per image, per_request: per call)',
-      data: this.pricing.currentVersions().map((version) => ({
-        provider: version.provider,
-        model: version.model,
-        kind: version.kind,
-        source: version.source,
-        version_id: version.id,
-        effective_from: new Date(version.effectiveFrom).toISOString(),
-        effective_to: version.effectiveTo === null ? null : new Date(version.effectiveTo).toISOString(),
-        prices: Object.fromEntries(
-          Object.entries(version.sheet).map(([unit, value]) => [unit, Decimal.parse(value!).toFixedString(2)]),
-        ),
-      })),
+      last_refresh: last ? { run_id: last.id, finished_at: last.finished_at, status: last.status } : null,
+      next_refresh: this.refresher.nextScheduledRun()?.toISOString() ?? null,
+      data: this.pricing.currentVersions().map(versionView),
     };
   }
+
+  @Get('history')
+  @Roles('viewer')
+  async history(@Query() query: unknown) {
+    const q = parseOrThrow(historyQuerySchema, query);
+    return { data: (await this.pricing.history(q.provider ?? null, q.model ?? null)).map(versionView) };
+  }
+
+  /** Pulls every source now; answers with the run's summary. */
+  @Post('refresh')
+  refresh(@CurrentPrincipal() principal: Principal) {
+    return this.refresher.refresh('manual', principal.keyId);
+  }
+
+  @Get('runs')
+  @Roles('viewer')
+  async runs() {
+    return { data: await this.refresher.runs() };
+  }
+
+  @Get('pending')
+  async pending(@Query() query: unknown) {
+    return { data: await this.refresher.pendingList(parseOrThrow(pendingQuerySchema, query).status ?? null) };
+  }
+
+  @Post('pending/:id/approve')
+  approve(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
+    return this.refresher.approvePending(parseOrThrow(field.uuid(), id, 'id'), principal.keyId);
+  }
+
+  @Post('pending/:id/reject')
+  reject(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
+    return this.refresher.rejectPending(parseOrThrow(field.uuid(), id, 'id'), principal.keyId);
+  }
+
+  @Get('overrides')
+  @Roles('viewer')
+  overrides() {
+    return { data: this.pricing.activeOverrides().map(versionView) };
+  }
+
+  /** A negotiated price for a provider and model, or a discount off a whole provider, from a date. */
+  @Put('overrides')
+  async setOverride(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
+    const dto = parseOrThrow(overrideSchema, body);
+    const version = await this.pricing.setOverride({
+      provider: dto.provider,
+      model: dto.model ?? null,
+      prices: dto.prices,
+      discountPct: dto.discount_pct,
+      effectiveFrom: dto.effective_from ? new Date(dto.effective_from) : new Date(),
+      actor: principal.keyId,
+    });
+    return versionView(version);
+  }
+
+  @Delete('overrides/:id')
+  @HttpCode(204)
+  async endOverride(@Param('id') id: string): Promise<void> {
+    await this.pricing.endOverride(parseOrThrow(field.uuid(), id, 'id'));
+  }
+}
+
+export function versionView(version: PriceVersion) {
+  return {
+    id: version.id,
+    provider: version.provider,
+    model: version.model,
+    kind: version.kind,
+    source: version.source,
+    effective_from: new Date(version.effectiveFrom).toISOString(),
+    effective_to: version.effectiveTo === null ? null : new Date(version.effectiveTo).toISOString(),
+    prices: Object.fromEntries(Object.entries(version.sheet).map(([unit, value]) => [unit, Decimal.parse(value!).toFixedString(2)])),
+    ...(version.kind === 'discount' ? { discount_pct: version.discountPct } : {}),
+  };
 }

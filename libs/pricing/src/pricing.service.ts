@@ -1,16 +1,21 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import {
+  ANY_MODEL,
   BillableCall,
   computeCost,
   CostResult,
   Decimal,
+  diffSheets,
   PRICE_UNITS,
   PriceBook,
+  PriceChange,
   PriceSheet,
   PriceVersion,
   PriceVersionKind,
 } from '@tokentally/core';
+import { DomainError } from '@tokentally/common';
+import { EventBus } from '@tokentally/db';
 import catalog from './catalog/builtin-prices.json';
 import { SQL } from './pricing.sql';
 
@@ -32,9 +37,23 @@ interface CatalogEntry {
   prices: PriceSheet;
 }
 
+export interface NewVersion {
+  provider: string;
+  model: string;
+  kind: PriceVersionKind;
+  source: string;
+  sourceRef: string | null;
+  effectiveFrom: Date;
+  sheet: PriceSheet;
+  discountPct?: string | null;
+  createdBy?: string | null;
+  runId?: string | null;
+}
+
 /**
  * The price book: every price version, held in memory for ingest, which
- * prices each event by the version in effect at the event's time.
+ * prices each event by the version in effect at the event's time. Versions
+ * are added, never overwritten; the previous one closes where the next starts.
  */
 @Injectable()
 export class PricingService implements OnModuleInit, OnModuleDestroy {
@@ -43,7 +62,10 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   private versions: PriceVersion[] = [];
   private reloadTimer: NodeJS.Timeout | null = null;
 
-  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(EventBus) private readonly events: EventBus,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.loadBuiltinCatalog();
@@ -65,11 +87,30 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
     return { version, result: computeCost(call, version.sheet) };
   }
 
-  /** The versions in effect now, one per provider, model and kind. */
+  /** The version that prices (provider, model) at `at`, discounts applied. */
+  resolve(provider: string, model: string, at: number): PriceVersion | null {
+    return this.book.resolve(provider, model, at);
+  }
+
+  /** Versions in effect now, one per provider, model and kind. */
   currentVersions(now = Date.now()): PriceVersion[] {
     return this.versions
       .filter((v) => v.effectiveFrom <= now && (v.effectiveTo === null || now < v.effectiveTo))
       .sort((a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model) || a.kind.localeCompare(b.kind));
+  }
+
+  /** The list version in effect now for (provider, model), if any. */
+  currentListVersion(provider: string, model: string, now = Date.now()): PriceVersion | null {
+    return this.currentVersions(now).find((v) => v.kind === 'list' && v.provider === provider && v.model === model) ?? null;
+  }
+
+  /** Overrides and discounts that apply now or will. */
+  activeOverrides(now = Date.now()): PriceVersion[] {
+    return this.versions.filter((v) => v.kind !== 'list' && (v.effectiveTo === null || v.effectiveTo > now));
+  }
+
+  async history(provider: string | null, model: string | null): Promise<PriceVersion[]> {
+    return (await this.db.query(SQL.history, [provider, model])).map(toPriceVersion);
   }
 
   async reload(): Promise<void> {
@@ -78,15 +119,75 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
     this.book = new PriceBook(this.versions);
   }
 
+  /**
+   * Adds a version in the caller's transaction and closes the one before it.
+   * Records `pricing.updated`. Call `pricesChanged()` after the commit.
+   */
+  async addVersion(manager: EntityManager, version: NewVersion, changes: PriceChange[]): Promise<string> {
+    const [{ id }] = await manager.query(SQL.insertVersion, [
+      version.provider,
+      version.model,
+      version.kind,
+      version.source,
+      version.sourceRef,
+      version.effectiveFrom,
+      version.discountPct ?? null,
+      version.createdBy ?? null,
+      version.runId ?? null,
+      ...PRICE_UNITS.map((unit) => version.sheet[unit] ?? null),
+    ]);
+    await manager.query(SQL.rechainVersions, [version.provider, version.model, version.kind]);
+    await this.events.record(manager, 'pricing.updated', {
+      provider: version.provider,
+      model: version.model,
+      kind: version.kind,
+      source: version.source,
+      version_id: id,
+      effective_from: version.effectiveFrom.toISOString(),
+      changes,
+      discount_pct: version.discountPct ?? null,
+      pending: false,
+    });
+    return id;
+  }
+
+  /** After a committed price change: reload, and let other modules re-price unpriced events. */
+  async pricesChanged(): Promise<void> {
+    await this.reload();
+    await this.events.signal('prices.changed');
+  }
+
+  /** A negotiated price for a provider and model, or a percentage off a whole provider, from a date. */
+  async setOverride(input: { provider: string; model: string | null; prices?: PriceSheet; discountPct?: string; effectiveFrom: Date; actor: string }) {
+    const kind: PriceVersionKind = input.discountPct ? 'discount' : 'override';
+    const model = kind === 'discount' ? ANY_MODEL : input.model!;
+    const sheet = kind === 'discount' ? {} : input.prices!;
+    await this.reload();
+    const previous = this.versions.find((v) => v.kind === kind && v.provider === input.provider && v.model === model && (v.effectiveTo === null || v.effectiveTo > input.effectiveFrom.getTime()));
+    const id = await this.db.transaction((manager) =>
+      this.addVersion(
+        manager,
+        { provider: input.provider, model, kind, source: 'override', sourceRef: null, effectiveFrom: input.effectiveFrom, sheet, discountPct: input.discountPct ?? null, createdBy: input.actor },
+        diffSheets(previous?.sheet ?? null, sheet),
+      ),
+    );
+    await this.pricesChanged();
+    return this.versions.find((v) => v.id === id)!;
+  }
+
+  /** Ends an override or discount now (or removes one that has not started). */
+  async endOverride(id: string): Promise<void> {
+    const ended = await this.db.query(SQL.endOverride, [id]);
+    if ((Array.isArray(ended[0]) ? ended[0] : ended).length === 0) {
+      const [existing] = await this.db.query(SQL.overrideById, [id]);
+      if (!existing) throw DomainError.notFound(`Override ${id}`);
+    }
+    await this.pricesChanged();
+  }
+
   /** Loads the catalog shipped in the repo; running it again changes nothing. */
   async loadBuiltinCatalog(): Promise<void> {
-    const entries = (catalog as { entries: CatalogEntry[] }).entries;
-    for (const entry of entries) {
-      for (const [unit, value] of Object.entries(entry.prices)) {
-        if (!(PRICE_UNITS as readonly string[]).includes(unit) || !Decimal.isDecimalString(String(value))) {
-          throw new Error(`built-in catalog: bad price ${unit}=${value} for ${entry.provider}/${entry.model}`);
-        }
-      }
+    for (const entry of catalogEntries()) {
       await this.db.transaction(async (manager) => {
         const inserted = await manager.query(SQL.insertVersionIfAbsent, [
           entry.provider,
@@ -106,7 +207,20 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-function toPriceVersion(row: Record<string, unknown>): PriceVersion {
+/** The built-in catalog's entries, checked. */
+export function catalogEntries(): CatalogEntry[] {
+  const entries = (catalog as { entries: CatalogEntry[] }).entries;
+  for (const entry of entries) {
+    for (const [unit, value] of Object.entries(entry.prices)) {
+      if (!(PRICE_UNITS as readonly string[]).includes(unit) || !Decimal.isDecimalString(String(value))) {
+        throw new Error(`built-in catalog: bad price ${unit}=${value} for ${entry.provider}/${entry.model}`);
+      }
+    }
+  }
+  return entries;
+}
+
+export function toPriceVersion(row: Record<string, unknown>): PriceVersion {
   const sheet: PriceSheet = {};
   for (const unit of PRICE_UNITS) {
     if (row[unit] !== null && row[unit] !== undefined) sheet[unit] = String(row[unit]);
@@ -120,5 +234,6 @@ function toPriceVersion(row: Record<string, unknown>): PriceVersion {
     effectiveFrom: new Date(row.effective_from as Date).getTime(),
     effectiveTo: row.effective_to ? new Date(row.effective_to as Date).getTime() : null,
     sheet,
+    discountPct: row.discount_pct === null || row.discount_pct === undefined ? null : String(row.discount_pct),
   };
 }

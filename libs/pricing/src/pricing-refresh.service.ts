@@ -1,0 +1,320 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig, DomainError } from '@tokentally/common';
+import { diffSheets, PriceSheet, suspiciousReasons } from '@tokentally/core';
+import { EventBus } from '@tokentally/db';
+import { SQL } from './pricing.sql';
+import { BUILTIN_SOURCE, catalogEntries, PricingService } from './pricing.service';
+import { parseLiteLLM } from './sources/litellm';
+import { parseOpenRouter } from './sources/openrouter';
+import { MalformedSourceError, PriceQuote, SourceName } from './sources/source';
+import { parseVercel } from './sources/vercel';
+
+/** The registered name of the weekly job. */
+export const PRICING_REFRESH_JOB = 'pricing-refresh';
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+export type RunTrigger = 'schedule' | 'startup' | 'manual';
+
+export interface SourceReport {
+  source: SourceName;
+  url: string | null;
+  status: 'ok' | 'failed';
+  models_seen: number;
+  prices_changed: number;
+  prices_pending: number;
+  error: string | null;
+  duration_ms: number;
+}
+
+interface Fetched {
+  report: SourceReport;
+  quotes: PriceQuote[];
+}
+
+const PARSERS: Record<Exclude<SourceName, 'catalog'>, (text: string) => PriceQuote[]> = {
+  litellm: parseLiteLLM,
+  openrouter: parseOpenRouter,
+  vercel: parseVercel,
+};
+
+/**
+ * Which source speaks for a provider's price: a gateway's own list for its
+ * own prices, then LiteLLM's file, then the built-in catalog. One source per
+ * (provider, model), so two sources that disagree never flip a price back and
+ * forth from one run to the next.
+ */
+function precedence(source: SourceName, provider: string): number {
+  if (source === provider) return 3; // vercel for vercel, openrouter for openrouter
+  if (source === 'litellm') return 2;
+  if (source === 'catalog') return 0;
+  return 1;
+}
+
+/**
+ * The pricing pull: weekly (PRICING_CRON), at start-up when the last
+ * successful pull is more than a week old, and on demand. One run at a time
+ * across every replica: the run row itself is the lock (a unique index allows
+ * one `running` row); a second start joins the running run.
+ */
+@Injectable()
+export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(PricingRefreshService.name);
+  private inProcess: Promise<Record<string, unknown>> | null = null;
+  private stopped = false;
+
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(PricingService) private readonly pricing: PricingService,
+    @Inject(EventBus) private readonly events: EventBus,
+    @Inject(SchedulerRegistry) private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.runJobs) return;
+    const job = CronJob.from({ cronTime: this.config.pricingCron, onTick: () => this.refreshOnSchedule(), start: true, timeZone: 'UTC' });
+    this.scheduler.addCronJob(PRICING_REFRESH_JOB, job);
+    if (this.config.pricingRefreshOnStart) {
+      void this.refreshIfStale().catch((error) => this.logger.error(`start-up pricing pull failed: ${error}`));
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.stopped = true;
+  }
+
+  /** The weekly job. Idempotent: a second call while a run is going joins it. */
+  async refreshOnSchedule(): Promise<void> {
+    await this.refresh('schedule').catch((error) => this.logger.error(`scheduled pricing pull failed: ${error}`));
+  }
+
+  nextScheduledRun(): Date | null {
+    try {
+      return this.scheduler.getCronJob(PRICING_REFRESH_JOB).nextDate().toJSDate();
+    } catch {
+      return null;
+    }
+  }
+
+  async refreshIfStale(): Promise<void> {
+    const [last] = await this.db.query(SQL.lastSuccessfulRun);
+    if (!last || Date.now() - new Date(last.finished_at).getTime() > WEEK_MS) await this.refresh('startup');
+  }
+
+  async lastSuccessfulRun(): Promise<Record<string, unknown> | null> {
+    const [last] = await this.db.query(SQL.lastSuccessfulRun);
+    return last ? toRunView(last) : null;
+  }
+
+  async runs(limit = 50): Promise<Array<Record<string, unknown>>> {
+    return (await this.db.query(SQL.runs, [limit])).map(toRunView);
+  }
+
+  /** Pulls every configured source now; returns the run's summary. */
+  refresh(trigger: RunTrigger, actor: string | null = null): Promise<Record<string, unknown>> {
+    this.inProcess ??= this.run(trigger, actor).finally(() => {
+      this.inProcess = null;
+    });
+    return this.inProcess;
+  }
+
+  private async run(trigger: RunTrigger, actor: string | null): Promise<Record<string, unknown>> {
+    await this.db.query(SQL.abandonStaleRuns);
+    let runId: string;
+    try {
+      [{ id: runId }] = await this.db.query(SQL.startRun, [trigger, actor]);
+    } catch (error) {
+      if ((error as { code?: string }).code !== '23505') throw error;
+      return this.joinRunningRun();
+    }
+    try {
+      return await this.execute(runId);
+    } catch (error) {
+      await this.db.query(SQL.finishRun, [runId, 'failed', JSON.stringify([{ source: 'run', status: 'failed', error: String(error) }]), 0, 0]);
+      throw error;
+    }
+  }
+
+  /** Another replica is running a pull: wait for it and answer with its result. */
+  private async joinRunningRun(): Promise<Record<string, unknown>> {
+    for (let waited = 0; waited < 10 * 60_000 && !this.stopped; waited += 200) {
+      const [running] = await this.db.query(SQL.runningRun);
+      if (!running) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const [row] = await this.db.query(SQL.runById, [running.id]);
+      if (row.status !== 'running') return toRunView(row);
+    }
+    const [latest] = await this.db.query(SQL.runs, [1]);
+    return toRunView(latest);
+  }
+
+  private async execute(runId: string): Promise<Record<string, unknown>> {
+    const started = Date.now();
+    await this.pricing.reload(); // another replica may have changed prices
+    const remote = (Object.keys(PARSERS) as Array<keyof typeof PARSERS>).filter((name) => this.config.pricingSources[name]);
+    const fetched: Fetched[] = [this.catalogSource(), ...(await Promise.all(remote.map((name) => this.fetchSource(name, this.config.pricingSources[name]!))))];
+
+    // The quote that speaks for each (provider, model).
+    const chosen = new Map<string, { quote: PriceQuote; source: Fetched }>();
+    for (const source of fetched) {
+      for (const quote of source.quotes) {
+        const key = `${quote.provider}\u0000${quote.model}`;
+        const held = chosen.get(key);
+        if (!held || precedence(source.report.source, quote.provider) > precedence(held.source.report.source, held.quote.provider)) {
+          chosen.set(key, { quote, source });
+        }
+      }
+    }
+
+    const effectiveFrom = new Date(started);
+    let changed = 0;
+    let pending = 0;
+    await this.db.transaction(async (manager) => {
+      for (const { quote, source } of chosen.values()) {
+        const current = this.pricing.currentListVersion(quote.provider, quote.model, started);
+        // The catalog only fills in models no source has priced yet (start-up loads it).
+        if (source.report.source === BUILTIN_SOURCE) continue;
+        const changes = diffSheets(current?.sheet ?? null, quote.sheet);
+        if (changes.length === 0) continue;
+        const sourceRef = `${source.report.url} (run ${runId})`;
+        const reasons = current ? suspiciousReasons(changes) : [];
+        if (reasons.length > 0) {
+          const inserted = await manager.query(SQL.insertPending, [
+            quote.provider,
+            quote.model,
+            source.report.source,
+            sourceRef,
+            runId,
+            current?.id ?? null,
+            JSON.stringify(quote.sheet),
+            JSON.stringify(reasons),
+          ]);
+          if (inserted.length === 0) continue; // the same change is already waiting
+          await manager.query(SQL.supersedePending, [quote.provider, quote.model, source.report.source, inserted[0].id]);
+          await this.events.record(manager, 'pricing.updated', {
+            provider: quote.provider,
+            model: quote.model,
+            source: source.report.source,
+            pending: true,
+            pending_id: inserted[0].id,
+            reasons,
+            changes,
+          });
+          source.report.prices_pending++;
+          pending++;
+          continue;
+        }
+        await this.pricing.addVersion(
+          manager,
+          { provider: quote.provider, model: quote.model, kind: 'list', source: source.report.source, sourceRef, effectiveFrom, sheet: quote.sheet, runId },
+          changes,
+        );
+        source.report.prices_changed++;
+        changed++;
+      }
+      for (const { report } of fetched.filter((f) => f.report.status === 'failed')) {
+        await this.events.record(manager, 'pricing.refresh_failed', { run_id: runId, source: report.source, url: report.url, error: report.error });
+      }
+      const failures = fetched.filter((f) => f.report.status === 'failed').length;
+      const status = failures === 0 ? 'succeeded' : failures === remote.length ? 'failed' : 'partial';
+      await manager.query(SQL.finishRun, [runId, status, JSON.stringify(fetched.map((f) => f.report)), changed, pending]);
+    });
+    if (changed > 0) await this.pricing.pricesChanged();
+    this.logger.log(`pricing pull ${runId}: ${changed} prices changed, ${pending} held for approval`);
+    const [row] = await this.db.query(SQL.runById, [runId]);
+    return toRunView(row);
+  }
+
+  private catalogSource(): Fetched {
+    const quotes = catalogEntries().map((e) => ({ provider: e.provider, model: e.model, sheet: e.prices }));
+    return { quotes, report: report('catalog', null, quotes.length, null, 0) };
+  }
+
+  /** One source, fetched and parsed; its failure is its own and stops nothing else. */
+  private async fetchSource(source: Exclude<SourceName, 'catalog'>, url: string): Promise<Fetched> {
+    const started = Date.now();
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(this.config.pricingTimeoutMs), headers: { accept: 'application/json' } });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const quotes = PARSERS[source](await response.text());
+      return { quotes, report: report(source, url, quotes.length, null, Date.now() - started) };
+    } catch (error) {
+      const message =
+        error instanceof MalformedSourceError
+          ? `malformed answer: ${error.message}`
+          : (error as Error)?.name === 'TimeoutError'
+            ? `no answer within ${this.config.pricingTimeoutMs} ms`
+            : String((error as Error)?.message ?? error);
+      this.logger.warn(`price source ${source} failed: ${message}`);
+      return { quotes: [], report: report(source, url, 0, message, Date.now() - started) };
+    }
+  }
+
+  /** Applies a held change: a new version from now. */
+  async approvePending(id: string, actor: string): Promise<Record<string, unknown>> {
+    const decided = await this.db.transaction(async (manager) => {
+      const [row] = await manager.query(SQL.pendingForUpdate, [id]);
+      if (!row) throw DomainError.notFound(`Pending price ${id}`);
+      if (row.status !== 'pending') throw new DomainError('conflict', `This price change is already ${row.status}.`);
+      const current = this.pricing.currentListVersion(row.provider, row.model);
+      const sheet = row.prices as PriceSheet;
+      const versionId = await this.pricing.addVersion(
+        manager,
+        { provider: row.provider, model: row.model, kind: 'list', source: row.source, sourceRef: `${row.source_ref}; approved`, effectiveFrom: new Date(), sheet, createdBy: actor, runId: row.run_id },
+        diffSheets(current?.sheet ?? null, sheet),
+      );
+      await manager.query(SQL.decidePending, [id, 'approved', actor, versionId]);
+      return versionId;
+    });
+    await this.pricing.pricesChanged();
+    return { id, status: 'approved', version_id: decided };
+  }
+
+  async rejectPending(id: string, actor: string): Promise<Record<string, unknown>> {
+    await this.db.transaction(async (manager) => {
+      const [row] = await manager.query(SQL.pendingForUpdate, [id]);
+      if (!row) throw DomainError.notFound(`Pending price ${id}`);
+      if (row.status !== 'pending') throw new DomainError('conflict', `This price change is already ${row.status}.`);
+      await manager.query(SQL.decidePending, [id, 'rejected', actor, null]);
+    });
+    return { id, status: 'rejected' };
+  }
+
+  async pendingList(status: string | null): Promise<Array<Record<string, unknown>>> {
+    return (await this.db.query(SQL.pendingList, [status])).map((row: Record<string, any>) => ({
+      id: row.id,
+      provider: row.provider,
+      model: row.model,
+      source: row.source,
+      source_ref: row.source_ref,
+      run_id: row.run_id,
+      current_version_id: row.current_version_id,
+      prices: row.prices,
+      reasons: row.reasons,
+      status: row.status,
+      created_at: new Date(row.created_at).toISOString(),
+      decided_at: row.decided_at && new Date(row.decided_at).toISOString(),
+      version_id: row.version_id,
+    }));
+  }
+}
+
+function report(source: SourceName, url: string | null, models: number, error: string | null, durationMs: number): SourceReport {
+  return { source, url, status: error ? 'failed' : 'ok', models_seen: models, prices_changed: 0, prices_pending: 0, error, duration_ms: durationMs };
+}
+
+function toRunView(row: Record<string, any>): Record<string, unknown> {
+  return {
+    id: row.id,
+    trigger: row.trigger,
+    status: row.status,
+    started_at: new Date(row.started_at).toISOString(),
+    finished_at: row.finished_at && new Date(row.finished_at).toISOString(),
+    prices_changed: row.prices_changed,
+    prices_pending: row.prices_pending,
+    sources: row.sources,
+  };
+}
