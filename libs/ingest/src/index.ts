@@ -2,3 +2,4 @@ export * from './ingest.module';
 export * from './ingest.service';
 export * from './rollup-compactor.service';
 export * from './dto/usage-event.dto';
+export * from './restatement.service';

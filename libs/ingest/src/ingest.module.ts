@@ -4,11 +4,13 @@ import { EventsQueryService } from './events-query.service';
 import { IngestController } from './ingest.controller';
 import { IngestService } from './ingest.service';
 import { RollupCompactor } from './rollup-compactor.service';
+import { RestatementController } from './restatement.controller';
+import { RestatementService } from './restatement.service';
 
 @Module({
   imports: [PricingModule],
-  controllers: [IngestController],
-  providers: [IngestService, EventsQueryService, RollupCompactor],
-  exports: [IngestService, RollupCompactor],
+  controllers: [IngestController, RestatementController],
+  providers: [IngestService, EventsQueryService, RollupCompactor, RestatementService],
+  exports: [IngestService, RollupCompactor, RestatementService],
 })
 export class IngestModule {}

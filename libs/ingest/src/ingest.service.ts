@@ -5,6 +5,7 @@ import { Database } from '@tokentally/db';
 import { PricingService } from '@tokentally/pricing';
 import { UsageEventInput } from './dto/usage-event.dto';
 import { SQL } from './ingest.sql';
+import { RestatementService } from './restatement.service';
 
 export interface EventResult {
   event_id: string;
@@ -31,6 +32,7 @@ export class IngestService {
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(Database) private readonly database: Database,
     @Inject(PricingService) private readonly pricing: PricingService,
+    @Inject(RestatementService) private readonly restatements: RestatementService,
   ) {}
 
   /** Results are in the order of `events`. */
@@ -49,6 +51,13 @@ export class IngestService {
         (row) => row.event_id,
       ),
     );
+
+    // The first event of a model without any price is worth telling someone about.
+    const withoutPrice = new Map<string, { provider: string; model: string }>();
+    for (const row of rows) {
+      if (row.priceVersionId === null && inserted.has(row.input.eventId)) withoutPrice.set(`${row.provider}/${row.model}`, row);
+    }
+    if (withoutPrice.size > 0) await this.restatements.noteUnpricedModels([...withoutPrice.values()]);
 
     const stored = new Map<string, { cost: string | null; priced: boolean }>();
     const replayed = rows.filter((row) => !inserted.has(row.input.eventId)).map((row) => row.input.eventId);
