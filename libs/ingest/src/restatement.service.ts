@@ -136,13 +136,16 @@ export class RestatementService implements OnModuleInit {
       if (!same) changes.push([event.project_id, event.event_id, after && after.toFixedString(), version?.id ?? null]);
     }
     if (changes.length === 0) return;
-    const [{ changed }] = await this.db.query(SQL.applyCosts, [
-      changes.map((c) => c[0]),
-      changes.map((c) => c[1]),
-      changes.map((c) => c[2]),
-      changes.map((c) => c[3]),
-    ]);
-    totals.changed += changed;
+    totals.changed += await this.db.transaction(async (manager) => {
+      await manager.query(SQL.restatementLock);
+      const [{ changed }] = await manager.query(SQL.applyCosts, [
+        changes.map((c) => c[0]),
+        changes.map((c) => c[1]),
+        changes.map((c) => c[2]),
+        changes.map((c) => c[3]),
+      ]);
+      return changed as number;
+    });
   }
 
   private async record(reason: 'new_price' | 'manual', actor: string | null, range: { from?: Date; to?: Date; provider?: string; model?: string }, totals: Totals) {

@@ -19,8 +19,10 @@ export const RESTATEMENT_SQL = {
     ORDER BY occurred_at, project_id, event_id LIMIT $8`,
   /**
    * Sets new costs and moves the rollup by the difference, in one statement:
-   * the old values are read (and locked) in the same snapshot the update
-   * replaces, so the rollup moves by exactly what the events moved.
+   * the old values are read in the snapshot the update replaces, so the rollup
+   * moves by exactly what the events moved. Restatements hold
+   * `restatementLock` (ingest never changes a stored cost), so no other
+   * writer changes these rows between that snapshot and the update.
    */
   applyCosts: `
     WITH c AS (
@@ -28,7 +30,6 @@ export const RESTATEMENT_SQL = {
     ), old AS (
       SELECT e.project_id, e.event_id, e.cost_usd AS old_cost, e.priced AS old_priced
       FROM usage_events e JOIN c USING (project_id, event_id)
-      FOR UPDATE OF e
     ), upd AS (
       UPDATE usage_events e
       SET cost_usd = c.cost_usd, priced = c.cost_usd IS NOT NULL, price_version_id = c.price_version_id
@@ -46,6 +47,7 @@ export const RESTATEMENT_SQL = {
       GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
     )
     SELECT count(*)::int AS changed FROM upd`,
+  restatementLock: `SELECT pg_advisory_xact_lock(7291003)`,
   insertRestatement: `
     INSERT INTO restatements (reason, requested_by, range_from, range_to, provider, model, events_examined, events_changed, total_before_usd, total_after_usd)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)

@@ -177,7 +177,10 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
         const current = this.pricing.currentListVersion(quote.provider, quote.model, started);
         // The catalog only fills in models no source has priced yet (start-up loads it).
         if (source.report.source === BUILTIN_SOURCE) continue;
-        const changes = diffSheets(current?.sheet ?? null, quote.sheet);
+        // A source speaks for the units it lists; a unit it does not list
+        // (LiteLLM has no cached image input rate) keeps its known price.
+        const sheet: PriceSheet = { ...current?.sheet, ...quote.sheet };
+        const changes = diffSheets(current?.sheet ?? null, sheet);
         if (changes.length === 0) continue;
         const sourceRef = `${source.report.url} (run ${runId})`;
         const reasons = current ? suspiciousReasons(changes) : [];
@@ -189,7 +192,7 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
             sourceRef,
             runId,
             current?.id ?? null,
-            JSON.stringify(quote.sheet),
+            JSON.stringify(sheet),
             JSON.stringify(reasons),
           ]);
           if (inserted.length === 0) continue; // the same change is already waiting
@@ -209,7 +212,7 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
         }
         await this.pricing.addVersion(
           manager,
-          { provider: quote.provider, model: quote.model, kind: 'list', source: source.report.source, sourceRef, effectiveFrom, sheet: quote.sheet, runId },
+          { provider: quote.provider, model: quote.model, kind: 'list', source: source.report.source, sourceRef, effectiveFrom, sheet, runId },
           changes,
         );
         source.report.prices_changed++;
