@@ -4,6 +4,7 @@ import { PRICING_REFRESH_JOB, PricingRefreshService } from '@tokentally/pricing'
 import { startTestApp, TestApp } from '../support/app';
 import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
 import { HttpClient } from '../support/http';
+import { eventually } from '../support/eventually';
 import { FakePriceSources, startFakePriceSources } from '../fakes/price-sources';
 
 /** The weekly pull against local servers speaking LiteLLM's, OpenRouter's and Vercel's formats. */
@@ -230,6 +231,22 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
       expect(sources.hits.litellm - hitsBefore).toBe(1);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('pricing pull at start-up', () => {
+  it('runs when no pull has succeeded in the last week', async () => {
+    const t = await startTestApp({ PRICING_REFRESH_ON_START: 'true' });
+    try {
+      const runs = await eventually(async () => {
+        const data = (await t.http.get('/v1/pricing/runs')).body.data;
+        if (data.length === 0 || data[0].status === 'running') throw new Error('no finished run yet');
+        return data;
+      });
+      expect(runs).toEqual([expect.objectContaining({ trigger: 'startup', status: 'succeeded' })]);
+    } finally {
+      await t.close();
     }
   });
 });
