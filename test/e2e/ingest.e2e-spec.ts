@@ -149,11 +149,17 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
     expect(byHour.every((row: { events: number }) => row.events === 25)).toBe(true);
     expect(byHour[0].bucket.toISOString()).toBe('2026-11-26T10:00:00.000Z');
 
+    // Every event has one tag (campaign): the tag rollup counts each once too.
+    const tagTotals = async (table: string) =>
+      (await db.query(`SELECT sum(events)::text AS events, sum(cost_usd)::text AS cost, sum(input_text_tokens)::text AS input_text, sum(output_image_tokens)::text AS output_image FROM ${table} WHERE project_id = $1 AND tag_key = 'campaign'`, [project.projectId]))[0];
+    expect(await tagTotals('usage_rollup_tag_live')).toEqual(fromEvents);
+
     await t.app.get(RollupCompactor).compactOnce();
     const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM usage_rollup_deltas WHERE project_id = $1`, [project.projectId]);
     expect(n).toBe(0);
     expect(await totals('usage_rollup_hourly')).toEqual(fromEvents);
     expect(await totals('usage_rollup_live')).toEqual(fromEvents);
+    expect(await tagTotals('usage_rollup_tag_hourly')).toEqual(fromEvents);
   });
 
   it('takes concurrent batches that share rollup rows and event ids in opposite orders without deadlock', async () => {

@@ -14,6 +14,23 @@ const ROLLUP_MEASURES = `events, unpriced_events, error_events, images,
 
 export { ROLLUP_KEY, ROLLUP_MEASURES };
 
+const MEASURE_NAMES = ROLLUP_MEASURES.split(',').map((m) => m.trim());
+
+function compactStatement(deltas: string, rollup: string, key: string): string {
+  return `
+    WITH moved AS (
+      DELETE FROM ${deltas}
+      WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${deltas} LIMIT $1))
+      RETURNING *
+    )
+    INSERT INTO ${rollup} AS r (${key}, ${ROLLUP_MEASURES})
+    SELECT ${key}, ${MEASURE_NAMES.map((m) => `sum(${m})`).join(', ')}
+    FROM moved
+    GROUP BY ${key}
+    ON CONFLICT (${key}) DO UPDATE SET
+      ${MEASURE_NAMES.map((m) => `${m} = r.${m} + EXCLUDED.${m}`).join(',\n      ')}`;
+}
+
 export const SQL = {
   insertEvents: `
     WITH input AS (
@@ -54,6 +71,16 @@ export const SQL = {
         coalesce(sum(cost_usd), 0), coalesce(sum(cost_ingested_usd), 0)
       FROM inserted
       GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+    ), tags_rolled_up AS (
+      INSERT INTO usage_rollup_tag_deltas (${ROLLUP_KEY}, tag_key, tag_value, ${ROLLUP_MEASURES})
+      SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, provider, model,
+        team, user_id, feature, environment, coalesce(image_size, ''), coalesce(image_quality, ''), t.key, t.value,
+        count(*), count(*) FILTER (WHERE NOT priced), count(*) FILTER (WHERE status = 'error'), sum(images),
+        sum(input_text_tokens), sum(cached_input_text_tokens), sum(input_image_tokens),
+        sum(cached_input_image_tokens), sum(output_image_tokens), sum(output_text_tokens),
+        coalesce(sum(cost_usd), 0), coalesce(sum(cost_ingested_usd), 0)
+      FROM inserted, jsonb_each_text(inserted.tags) t
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
     )
     SELECT event_id FROM inserted`,
 
@@ -66,32 +93,8 @@ export const SQL = {
    * upsert in one statement, so each delta is moved exactly once; deltas that
    * commit meanwhile are not visible to the DELETE and wait for the next run.
    */
-  compactRollup: `
-    WITH moved AS (
-      DELETE FROM usage_rollup_deltas
-      WHERE ctid = ANY (ARRAY(SELECT ctid FROM usage_rollup_deltas LIMIT $1))
-      RETURNING *
-    )
-    INSERT INTO usage_rollup_hourly AS r (${ROLLUP_KEY}, ${ROLLUP_MEASURES})
-    SELECT ${ROLLUP_KEY},
-      sum(events), sum(unpriced_events), sum(error_events), sum(images),
-      sum(input_text_tokens), sum(cached_input_text_tokens), sum(input_image_tokens),
-      sum(cached_input_image_tokens), sum(output_image_tokens), sum(output_text_tokens), sum(cost_usd), sum(cost_ingested_usd)
-    FROM moved
-    GROUP BY ${ROLLUP_KEY}
-    ON CONFLICT (${ROLLUP_KEY}) DO UPDATE SET
-      events = r.events + EXCLUDED.events,
-      unpriced_events = r.unpriced_events + EXCLUDED.unpriced_events,
-      error_events = r.error_events + EXCLUDED.error_events,
-      images = r.images + EXCLUDED.images,
-      input_text_tokens = r.input_text_tokens + EXCLUDED.input_text_tokens,
-      cached_input_text_tokens = r.cached_input_text_tokens + EXCLUDED.cached_input_text_tokens,
-      input_image_tokens = r.input_image_tokens + EXCLUDED.input_image_tokens,
-      cached_input_image_tokens = r.cached_input_image_tokens + EXCLUDED.cached_input_image_tokens,
-      output_image_tokens = r.output_image_tokens + EXCLUDED.output_image_tokens,
-      output_text_tokens = r.output_text_tokens + EXCLUDED.output_text_tokens,
-      cost_usd = r.cost_usd + EXCLUDED.cost_usd,
-      cost_ingested_usd = r.cost_ingested_usd + EXCLUDED.cost_ingested_usd`,
+  compactRollup: compactStatement('usage_rollup_deltas', 'usage_rollup_hourly', ROLLUP_KEY),
+  compactTagRollup: compactStatement('usage_rollup_tag_deltas', 'usage_rollup_tag_hourly', `${ROLLUP_KEY}, tag_key, tag_value`),
 
   tryCompactionLock: `SELECT pg_try_advisory_xact_lock(7291002) AS locked`,
 } as const;

@@ -38,7 +38,9 @@ export class RollupCompactor implements OnApplicationBootstrap, OnModuleDestroy 
     this.running ??= this.db
       .transaction(async (manager) => {
         const [{ locked }] = await manager.query(SQL.tryCompactionLock);
-        if (locked) await manager.query(SQL.compactRollup, [DELTAS_PER_RUN]);
+        if (!locked) return;
+        await manager.query(SQL.compactRollup, [DELTAS_PER_RUN]);
+        await manager.query(SQL.compactTagRollup, [DELTAS_PER_RUN]);
       })
       .finally(() => {
         this.running = null;
