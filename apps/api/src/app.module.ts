@@ -5,6 +5,7 @@ import { AppConfig, ConfigModule } from '@tokentally/common';
 import { DbModule } from '@tokentally/db';
 import { IngestModule } from '@tokentally/ingest';
 import { PricingModule } from '@tokentally/pricing';
+import { ReportingModule } from '@tokentally/reporting';
 
 /** The HTTP process: every feature module, and by default the background jobs too. */
 @Module({})
@@ -12,7 +13,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ScheduleModule.forRoot(), ConfigModule.forRoot(config), DbModule.forRoot(), AuthModule, PricingModule, IngestModule],
+      imports: [ScheduleModule.forRoot(), ConfigModule.forRoot(config), DbModule.forRoot(), AuthModule, PricingModule, IngestModule, ReportingModule],
     };
   }
 }

@@ -33,6 +33,13 @@ describe('Decimal', () => {
     expect(formatUsd(Decimal.ZERO)).toBe('0.000000');
   });
 
+  it('divides by an integer, rounding half up at the given digits', () => {
+    expect(Decimal.parse('1').divideBy(3).toString()).toBe('0.333333');
+    expect(Decimal.parse('2').divideBy(3).toString()).toBe('0.666667');
+    expect(Decimal.parse('0.13572').divideBy(2, 6).toString()).toBe('0.06786');
+    expect(Decimal.parse('-1').divideBy(8, 2).toString()).toBe('-0.13');
+  });
+
   it('compares and sums', () => {
     expect(Decimal.parse('1.10').compare(Decimal.parse('1.1'))).toBe(0);
     expect(Decimal.parse('2').compare(Decimal.parse('10'))).toBe(-1);

@@ -63,6 +63,20 @@ export class Decimal {
     return new Decimal(this.units * other.units, this.scale + other.scale);
   }
 
+  /**
+   * Division by a positive integer, rounded half up to `digits` decimals. Only
+   * for derived figures (averages, forecasts, cost per image), never for a
+   * stored cost.
+   */
+  divideBy(divisor: bigint | number, digits = 6): Decimal {
+    const d = BigInt(divisor);
+    if (d <= 0n) throw new RangeError('divisor must be positive');
+    const scaled = this.units * 10n ** BigInt(digits + 1);
+    const shifted = scaled / (d * 10n ** BigInt(this.scale));
+    const rounded = (shifted + (shifted >= 0n ? 5n : -5n)) / 10n;
+    return new Decimal(rounded, digits).normalized();
+  }
+
   compare(other: Decimal): -1 | 0 | 1 {
     const scale = Math.max(this.scale, other.scale);
     const a = this.rescaled(scale);

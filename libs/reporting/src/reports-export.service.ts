@@ -1,0 +1,72 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Decimal, formatUsd, TOKEN_KINDS } from '@tokentally/core';
+import { csvLine } from './csv';
+import { ReportQuery } from './dto/report-query.dto';
+import { ReportsService } from './reports.service';
+
+const PAGE = 5000;
+
+/** CSV exports: UTF-8 with a byte-order mark and CRLF, so spreadsheets open them cleanly. */
+@Injectable()
+export class ReportsExportService {
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(ReportsService) private readonly reports: ReportsService,
+  ) {}
+
+  async *aggregatedRows(q: ReportQuery): AsyncGenerator<string> {
+    const report = await this.reports.spend({ ...q, limit: 100 });
+    yield '\ufeff' + csvLine(['bucket_start', 'timezone', 'group_by', 'group', 'label', 'cost_usd', 'basis']);
+    for (const series of report.series) {
+      for (let i = 0; i < report.buckets.length; i++) {
+        yield csvLine([report.buckets[i], report.tz, report.group_by, series.key, series.label, series.values[i], report.basis]);
+      }
+    }
+  }
+
+  /** Raw events of the range (the one place raw events are read), page by page. */
+  async *rawRows(q: ReportQuery): AsyncGenerator<string> {
+    const names = await this.reports.projectNames();
+    yield '\ufeff' +
+      csvLine([
+        'timestamp', 'project_id', 'project', 'event_id', 'provider', 'model', 'operation', 'status',
+        ...TOKEN_KINDS.map((k) => `${k}_tokens`), 'images', 'image_size', 'image_quality', 'latency_ms',
+        'team', 'user', 'feature', 'environment', 'tags', 'cost_usd', 'cost_ingested_usd', 'priced',
+      ]);
+    let after: [Date, string, string] = [new Date(0), '00000000-0000-0000-0000-000000000000', ''];
+    const filters = Object.entries(q.filters);
+    for (;;) {
+      const params: unknown[] = [q.from, q.to, ...after];
+      const where = [`occurred_at >= $1`, `occurred_at < $2`, `(occurred_at, project_id, event_id) > ($3::timestamptz, $4::uuid, $5::text)`];
+      const column: Record<string, string> = { provider: 'provider', model: 'model', project: 'project_id::text', team: 'team', user: 'user_id', feature: 'feature', environment: 'environment' };
+      for (const [dimension, values] of filters) {
+        params.push(values);
+        where.push(`${column[dimension]} = ANY($${params.length}::text[])`);
+      }
+      if (q.tag) {
+        params.push(JSON.stringify({ [q.tag.key]: q.tag.value }));
+        where.push(`tags @> $${params.length}::jsonb`);
+      }
+      params.push(PAGE);
+      const rows: Array<Record<string, any>> = await this.db.query(
+        `SELECT *, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts FROM usage_events
+         WHERE ${where.join(' AND ')} ORDER BY occurred_at, project_id, event_id LIMIT $${params.length}`,
+        params,
+      );
+      for (const r of rows) {
+        yield csvLine([
+          r.ts, r.project_id, names.get(r.project_id) ?? '', r.event_id, r.provider, r.model, r.operation, r.status,
+          ...TOKEN_KINDS.map((k) => r[`${k}_tokens`]), r.images, r.image_size, r.image_quality, r.latency_ms,
+          r.team, r.user_id, r.feature, r.environment, r.tags,
+          r.cost_usd === null ? '' : formatUsd(Decimal.parse(r.cost_usd)),
+          r.cost_ingested_usd === null ? '' : formatUsd(Decimal.parse(r.cost_ingested_usd)),
+          r.priced,
+        ]);
+      }
+      if (rows.length < PAGE) return;
+      const last = rows[rows.length - 1];
+      after = [last.occurred_at, last.project_id, last.event_id];
+    }
+  }
+}

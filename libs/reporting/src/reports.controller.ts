@@ -1,0 +1,51 @@
+import { Controller, Get, Header, Inject, Query, StreamableFile } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { Roles } from '@tokentally/auth';
+import { parseOrThrow } from '@tokentally/common';
+import { parseReportQuery } from './dto/report-query.dto';
+import { ReportsExportService } from './reports-export.service';
+import { ReportsService } from './reports.service';
+
+type Query = Record<string, string | string[] | undefined>;
+
+const periodSchema = z.enum(['day', 'week', 'month', 'quarter'], { error: 'must be day, week, month or quarter' }).default('month');
+
+@Controller('v1/reports')
+@Roles('viewer')
+export class ReportsController {
+  constructor(
+    @Inject(ReportsService) private readonly reports: ReportsService,
+    @Inject(ReportsExportService) private readonly exports: ReportsExportService,
+  ) {}
+
+  @Get('spend')
+  spend(@Query() query: Query) {
+    return this.reports.spend(parseReportQuery(query));
+  }
+
+  @Get('summary')
+  summary(@Query() query: Query) {
+    const { period, ...rest } = query;
+    return this.reports.summary(parseReportQuery(rest), parseOrThrow(periodSchema, period, 'period'));
+  }
+
+  @Get('tokens')
+  tokens(@Query() query: Query) {
+    return this.reports.tokens(parseReportQuery(query));
+  }
+
+  @Get('compare-providers')
+  compare(@Query() query: Query) {
+    return this.reports.compareProviders(parseReportQuery(query));
+  }
+
+  /** Aggregated rows (the spend report, one row per bucket and group) or, with raw=1, every event. Streamed. */
+  @Get('export.csv')
+  @Header('content-type', 'text/csv; charset=utf-8')
+  @Header('content-disposition', 'attachment; filename="tokentally-export.csv"')
+  export(@Query() query: Query): StreamableFile {
+    const q = parseReportQuery(query);
+    return new StreamableFile(Readable.from(q.raw ? this.exports.rawRows(q) : this.exports.aggregatedRows(q)));
+  }
+}

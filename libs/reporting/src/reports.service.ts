@@ -1,0 +1,254 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { computeCost, Decimal, formatUsd, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
+import { PricingRefreshService, PricingService } from '@tokentally/pricing';
+import { Dimension, ReportQuery } from './dto/report-query.dto';
+import { REPORT_SQL } from './reports.sql';
+
+const OTHER = '(other)';
+const NONE = '(none)';
+const HOUR = 3600 * 1000;
+
+const usd = (value: Decimal) => formatUsd(value);
+const dec = (text: string | null | undefined) => (text ? Decimal.parse(text) : Decimal.ZERO);
+
+export interface SpendSeries {
+  key: string;
+  label: string;
+  values: string[];
+  total: string;
+}
+
+/**
+ * Reports read the hourly rollups only. Money is summed by PostgreSQL numeric
+ * per bucket and added up here with exact decimals, so every total equals the
+ * sum of its parts to the last digit.
+ */
+@Injectable()
+export class ReportsService {
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(PricingService) private readonly pricing: PricingService,
+    @Inject(PricingRefreshService) private readonly refresher: PricingRefreshService,
+  ) {}
+
+  async buckets(q: ReportQuery): Promise<Date[]> {
+    const { sql, params } = REPORT_SQL.buckets(q);
+    return (await this.db.query(sql, params)).map((row: { b: Date }) => new Date(row.b));
+  }
+
+  async spend(q: ReportQuery) {
+    const buckets = await this.buckets(q);
+    // The rows of the first and last bucket, whole, even when from/to fall inside them.
+    const rangeFrom = buckets[0] ?? q.from;
+    const { sql, params } = REPORT_SQL.spend(q, rangeFrom, q.to);
+    const rows: Array<{ b: Date; key: string; cost: string; events: string; unpriced: string }> = await this.db.query(sql, params);
+    const index = new Map(buckets.map((b, i) => [b.getTime(), i]));
+    const byKey = new Map<string, Decimal[]>();
+    let events = 0n;
+    let unpriced = 0n;
+    for (const row of rows) {
+      const i = index.get(new Date(row.b).getTime());
+      if (i === undefined) continue;
+      const key = row.key === '' ? NONE : row.key;
+      let values = byKey.get(key);
+      if (!values) byKey.set(key, (values = buckets.map(() => Decimal.ZERO)));
+      values[i] = values[i].add(dec(row.cost));
+      events += BigInt(row.events);
+      unpriced += BigInt(row.unpriced);
+    }
+    const series = [...byKey.entries()]
+      .map(([key, values]) => ({ key, values, total: values.reduce((a, b) => a.add(b), Decimal.ZERO) }))
+      .sort((a, b) => b.total.compare(a.total) || a.key.localeCompare(b.key));
+    // Beyond `limit` series, the rest are summed into one, so a chart stays readable and totals stay whole.
+    const kept = series.slice(0, q.limit);
+    const rest = series.slice(q.limit);
+    if (rest.length > 0) {
+      const values = buckets.map((_, i) => rest.reduce((sum, s) => sum.add(s.values[i]), Decimal.ZERO));
+      kept.push({ key: OTHER, values, total: values.reduce((a, b) => a.add(b), Decimal.ZERO) });
+    }
+    const labels = q.groupBy === 'project' ? await this.projectNames() : new Map<string, string>();
+    const total = kept.reduce((sum, s) => sum.add(s.total), Decimal.ZERO);
+    return {
+      currency: 'USD',
+      basis: q.basis,
+      granularity: q.granularity,
+      tz: q.tz,
+      group_by: q.groupBy,
+      from: q.from.toISOString(),
+      to: q.to.toISOString(),
+      buckets: buckets.map((b) => b.toISOString()),
+      series: kept.map((s) => ({ key: s.key, label: labels.get(s.key) ?? s.key, values: s.values.map(usd), total: usd(s.total) })),
+      total: usd(total),
+      events: Number(events),
+      unpriced_events: Number(unpriced),
+    };
+  }
+
+  /** Period to date, forecast, previous period, top movers, unpriced events, pricing freshness. */
+  async summary(q: ReportQuery, period: 'day' | 'week' | 'month' | 'quarter', now = new Date()) {
+    const [{ start, end, prev }] = await this.db.query(
+      `SELECT (date_trunc($1, $2::timestamptz AT TIME ZONE $3) AT TIME ZONE $3) AS start,
+              ((date_trunc($1, $2::timestamptz AT TIME ZONE $3) + ('1 ' || $1)::interval) AT TIME ZONE $3) AS end,
+              ((date_trunc($1, $2::timestamptz AT TIME ZONE $3) - ('1 ' || $1)::interval) AT TIME ZONE $3) AS prev`,
+      [period, now, q.tz],
+    );
+    const periodStart = new Date(start);
+    const periodEnd = new Date(end);
+    const prevStart = new Date(prev);
+    const elapsed = now.getTime() - periodStart.getTime();
+    const prevSamePoint = new Date(prevStart.getTime() + elapsed);
+    const total = async (from: Date, to: Date) => {
+      const { sql, params } = REPORT_SQL.total(q, from, to);
+      const [row] = await this.db.query(sql, params);
+      return { cost: dec(row.cost), events: Number(row.events), unpriced: Number(row.unpriced) };
+    };
+    const [current, previousToDate, previousWhole, lastWeek] = await Promise.all([
+      total(periodStart, now),
+      total(prevStart, prevSamePoint),
+      total(prevStart, periodStart),
+      total(new Date(now.getTime() - 7 * 24 * HOUR), now),
+    ]);
+    // Forecast: spend so far plus the last 7 days' hourly rate for the hours left.
+    const hoursLeft = BigInt(Math.max(0, Math.round((periodEnd.getTime() - now.getTime()) / HOUR)));
+    const forecast = current.cost.add(lastWeek.cost.times(hoursLeft).divideBy(7 * 24, 6));
+    const movers = await this.topMovers(q, periodStart, now, prevStart, prevSamePoint);
+    const lastRefresh = await this.refresher.lastSuccessfulRun();
+    return {
+      currency: 'USD',
+      tz: q.tz,
+      period,
+      period_start: periodStart.toISOString(),
+      period_end: periodEnd.toISOString(),
+      spent: usd(current.cost),
+      events: current.events,
+      forecast: usd(forecast),
+      forecast_method: 'spend so far + the last 7 days hourly rate x hours left',
+      previous_period: { start: prevStart.toISOString(), end: periodStart.toISOString(), spent: usd(previousWhole.cost), spent_to_same_point: usd(previousToDate.cost) },
+      change_pct: previousToDate.cost.isZero() ? null : changePct(current.cost, previousToDate.cost),
+      top_movers: movers,
+      unpriced_events: current.unpriced,
+      pricing: {
+        last_refresh: lastRefresh ? lastRefresh.finished_at : null,
+        last_refresh_status: lastRefresh ? lastRefresh.status : null,
+        next_refresh: this.refresher.nextScheduledRun()?.toISOString() ?? null,
+      },
+    };
+  }
+
+  private async topMovers(q: ReportQuery, from: Date, to: Date, prevFrom: Date, prevTo: Date) {
+    const names = await this.projectNames();
+    const movers: Array<{ dimension: Dimension; key: string; label: string; current: Decimal; previous: Decimal; change: Decimal }> = [];
+    for (const dimension of ['project', 'team', 'feature', 'model'] as Dimension[]) {
+      const read = async (a: Date, b: Date) => {
+        const { sql, params } = REPORT_SQL.totalsBy(q, dimension, a, b);
+        return new Map<string, Decimal>((await this.db.query(sql, params)).map((r: { key: string; cost: string }) => [r.key, dec(r.cost)]));
+      };
+      const [now, before] = await Promise.all([read(from, to), read(prevFrom, prevTo)]);
+      for (const key of new Set([...now.keys(), ...before.keys()])) {
+        if (key === '') continue;
+        const current = now.get(key) ?? Decimal.ZERO;
+        const previous = before.get(key) ?? Decimal.ZERO;
+        movers.push({ dimension, key, label: dimension === 'project' ? names.get(key) ?? key : key, current, previous, change: current.add(previous.multiply(Decimal.parse('-1'))) });
+      }
+    }
+    const abs = (d: Decimal) => (d.isNegative() ? d.multiply(Decimal.parse('-1')) : d);
+    return movers
+      .sort((a, b) => abs(b.change).compare(abs(a.change)))
+      .slice(0, 6)
+      .map((m) => ({ dimension: m.dimension, key: m.key, label: m.label, current: usd(m.current), previous: usd(m.previous), change: usd(m.change), change_pct: m.previous.isZero() ? null : changePct(m.current, m.previous) }));
+  }
+
+  /** Token kinds over time; tokens, images and cost per model, size and quality. */
+  async tokens(q: ReportQuery) {
+    const buckets = await this.buckets(q);
+    const index = new Map(buckets.map((b, i) => [b.getTime(), i]));
+    const overTime = REPORT_SQL.tokensOverTime({ ...q, from: buckets[0] ?? q.from });
+    const series = Object.fromEntries(TOKEN_KINDS.map((k) => [k, buckets.map(() => 0)]));
+    for (const row of await this.db.query(overTime.sql, overTime.params)) {
+      const i = index.get(new Date(row.b).getTime());
+      if (i === undefined) continue;
+      for (const kind of TOKEN_KINDS) series[kind][i] += Number(row[kind]);
+    }
+    const breakdown = REPORT_SQL.tokensBreakdown(q);
+    const rows = (await this.db.query(breakdown.sql, breakdown.params)).map((row: Record<string, string>) => {
+      const images = Number(row.images);
+      const cost = dec(row.cost);
+      const outputImage = Number(row.output_image);
+      return {
+        provider: row.provider,
+        model: row.model,
+        image_size: row.image_size || null,
+        image_quality: row.image_quality || null,
+        events: Number(row.events),
+        images,
+        tokens: Object.fromEntries(TOKEN_KINDS.map((k) => [k, Number(row[k])])),
+        cost_usd: usd(cost),
+        cost_per_image_usd: images > 0 ? usd(cost.divideBy(images, 6)) : null,
+        output_image_tokens_per_image: images > 0 ? Math.round(outputImage / images) : null,
+        unpriced_events: Number(row.unpriced),
+      };
+    });
+    return { granularity: q.granularity, tz: q.tz, buckets: buckets.map((b) => b.toISOString()), series: TOKEN_KINDS.map((kind) => ({ kind, values: series[kind] })), breakdown: rows };
+  }
+
+  /**
+   * What the same usage cost, and would have cost at every provider that
+   * offers the model, with the price in effect at each hour of use.
+   */
+  async compareProviders(q: ReportQuery) {
+    const { sql, params } = REPORT_SQL.usageByHour(q);
+    const rows: Array<Record<string, string>> = await this.db.query(sql, params);
+    const providersOf = new Map<string, Set<string>>();
+    for (const v of this.pricing.currentVersions()) {
+      if (v.kind !== 'list') continue;
+      providersOf.set(v.model, (providersOf.get(v.model) ?? new Set()).add(v.provider));
+    }
+    const models = new Map<string, { actual: Map<string, Decimal>; scenarios: Map<string, Decimal>; unpricedScenario: Set<string>; events: number }>();
+    for (const row of rows) {
+      let m = models.get(row.model);
+      if (!m) models.set(row.model, (m = { actual: new Map(), scenarios: new Map(), unpricedScenario: new Set(), events: 0 }));
+      m.actual.set(row.provider, (m.actual.get(row.provider) ?? Decimal.ZERO).add(dec(row.cost)));
+      const usage = {} as TokenUsage;
+      for (const kind of TOKEN_KINDS) usage[kind] = Number(row[kind]);
+      const at = new Date(row.bucket).getTime();
+      for (const provider of providersOf.get(row.model) ?? []) {
+        const version = this.pricing.resolve(provider, row.model, at);
+        const result = version ? computeCost({ usage, images: Number(row.images), succeeded: false }, version.sheet) : null;
+        if (!result || !result.priced) {
+          m.unpricedScenario.add(provider);
+          continue;
+        }
+        let cost = result.cost;
+        if (version!.sheet.per_request) cost = cost.add(Decimal.parse(version!.sheet.per_request).times(Number(row.ok_events)));
+        m.scenarios.set(provider, (m.scenarios.get(provider) ?? Decimal.ZERO).add(cost));
+      }
+    }
+    let totalActual = Decimal.ZERO;
+    const out = [...models.entries()].map(([model, m]) => {
+      const actual = [...m.actual.values()].reduce((a, b) => a.add(b), Decimal.ZERO);
+      totalActual = totalActual.add(actual);
+      const scenarios = [...m.scenarios.entries()]
+        .filter(([provider]) => !m.unpricedScenario.has(provider))
+        .map(([provider, cost]) => ({ provider, cost_usd: usd(cost), saving_usd: usd(actual.add(cost.multiply(Decimal.parse('-1')))) }))
+        .sort((a, b) => Decimal.parse(a.cost_usd).compare(Decimal.parse(b.cost_usd)));
+      return {
+        model,
+        actual: [...m.actual.entries()].map(([provider, cost]) => ({ provider, cost_usd: usd(cost) })),
+        actual_total_usd: usd(actual),
+        at_each_provider: scenarios,
+        cheapest: scenarios[0] ?? null,
+      };
+    });
+    return { currency: 'USD', from: q.from.toISOString(), to: q.to.toISOString(), models: out, actual_total_usd: usd(totalActual) };
+  }
+
+  async projectNames(): Promise<Map<string, string>> {
+    return new Map((await this.db.query(REPORT_SQL.projectNames)).map((r: { id: string; name: string }) => [r.id, r.name]));
+  }
+}
+
+/** Percent change, to one decimal: a ratio for people, not money. */
+function changePct(current: Decimal, previous: Decimal): string {
+  return ((Number(current.toFixedString()) / Number(previous.toFixedString()) - 1) * 100).toFixed(1);
+}

@@ -1,0 +1,140 @@
+import { Dimension, Granularity, ReportQuery } from './dto/report-query.dto';
+
+const COLUMN: Record<Dimension, string> = {
+  provider: 'provider',
+  model: 'model',
+  project: 'project_id::text',
+  team: 'team',
+  user: 'user_id',
+  feature: 'feature',
+  environment: 'environment',
+};
+
+export interface BuiltQuery {
+  sql: string;
+  params: unknown[];
+}
+
+/** The table a query reads: the tag rollup when it filters or groups by a tag. */
+function source(q: ReportQuery): { table: string; tagKey: string | null } {
+  const tagKey = q.tag?.key ?? (q.groupBy.startsWith('tag:') ? q.groupBy.slice(4) : null);
+  return { table: tagKey ? 'usage_rollup_tag_live' : 'usage_rollup_live', tagKey };
+}
+
+/** WHERE clause of a report over the rollup, with its parameters appended to `params`. */
+export function whereOf(q: ReportQuery, params: unknown[]): string {
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const { tagKey } = source(q);
+  const clauses = [`bucket >= ${p(q.from)}`, `bucket < ${p(q.to)}`];
+  for (const [dimension, values] of Object.entries(q.filters) as Array<[Dimension, string[]]>) {
+    clauses.push(`${COLUMN[dimension]} = ANY(${p(values)}::text[])`);
+  }
+  if (tagKey) clauses.push(`tag_key = ${p(tagKey)}`);
+  if (q.tag) clauses.push(`tag_value = ${p(q.tag.value)}`);
+  return clauses.join(' AND ');
+}
+
+function keyExpression(q: ReportQuery): string {
+  if (q.groupBy === 'none') return `'total'`;
+  if (q.groupBy.startsWith('tag:')) return 'tag_value';
+  return COLUMN[q.groupBy as Dimension];
+}
+
+/** The local start of the bucket that holds each hourly rollup row. */
+export function bucketExpression(granularity: Granularity, tzParam: string): string {
+  return granularity === 'hour' ? `date_trunc('hour', bucket)` : `(date_trunc('${granularity}', bucket AT TIME ZONE ${tzParam}) AT TIME ZONE ${tzParam})`;
+}
+
+export const REPORT_SQL = {
+  /** Every bucket start of the range, in local time for days, weeks and months (23- and 25-hour days included). */
+  buckets(q: ReportQuery): BuiltQuery {
+    if (q.granularity === 'hour') {
+      return { sql: `SELECT g AS b FROM generate_series(date_trunc('hour', $1::timestamptz), $2::timestamptz - interval '1 microsecond', interval '1 hour') g`, params: [q.from, q.to] };
+    }
+    return {
+      sql: `SELECT (g AT TIME ZONE $3) AS b FROM generate_series(date_trunc('${q.granularity}', $1::timestamptz AT TIME ZONE $3), ($2::timestamptz AT TIME ZONE $3) - interval '1 microsecond', interval '1 ${q.granularity}') g`,
+      params: [q.from, q.to, q.tz],
+    };
+  },
+
+  spend(q: ReportQuery, rangeFrom: Date, rangeTo: Date): BuiltQuery {
+    const params: unknown[] = [q.tz];
+    const cost = q.basis === 'ingested' ? 'cost_ingested_usd' : 'cost_usd';
+    const where = whereOf({ ...q, from: rangeFrom, to: rangeTo }, params);
+    const sql = `
+      SELECT ${bucketExpression(q.granularity, '$1')} AS b, ${keyExpression(q)} AS key,
+        sum(${cost})::text AS cost, sum(events)::bigint AS events, sum(unpriced_events)::bigint AS unpriced
+      FROM ${source(q).table}
+      WHERE ${where}
+      GROUP BY 1, 2`;
+    return { sql, params };
+  },
+
+  /** Totals per key of one dimension over a range (top movers). */
+  totalsBy(q: ReportQuery, dimension: Dimension, from: Date, to: Date): BuiltQuery {
+    const params: unknown[] = [];
+    const where = whereOf({ ...q, from, to, groupBy: dimension }, params);
+    return { sql: `SELECT ${COLUMN[dimension]} AS key, sum(cost_usd)::text AS cost FROM ${source(q).table} WHERE ${where} GROUP BY 1`, params };
+  },
+
+  total(q: ReportQuery, from: Date, to: Date): BuiltQuery {
+    const params: unknown[] = [];
+    const where = whereOf({ ...q, from, to }, params);
+    return {
+      sql: `SELECT coalesce(sum(cost_usd), 0)::text AS cost, coalesce(sum(events), 0)::bigint AS events, coalesce(sum(unpriced_events), 0)::bigint AS unpriced FROM ${source(q).table} WHERE ${where}`,
+      params,
+    };
+  },
+
+  tokensOverTime(q: ReportQuery): BuiltQuery {
+    const params: unknown[] = [q.tz];
+    const where = whereOf(q, params);
+    return {
+      sql: `
+        SELECT ${bucketExpression(q.granularity, '$1')} AS b,
+          sum(input_text_tokens)::bigint AS input_text, sum(cached_input_text_tokens)::bigint AS cached_input_text,
+          sum(input_image_tokens)::bigint AS input_image, sum(cached_input_image_tokens)::bigint AS cached_input_image,
+          sum(output_image_tokens)::bigint AS output_image, sum(output_text_tokens)::bigint AS output_text
+        FROM ${source(q).table} WHERE ${where} GROUP BY 1`,
+      params,
+    };
+  },
+
+  tokensBreakdown(q: ReportQuery): BuiltQuery {
+    const params: unknown[] = [];
+    const where = whereOf(q, params);
+    return {
+      sql: `
+        SELECT provider, model, image_size, image_quality, sum(events)::bigint AS events, sum(images)::bigint AS images,
+          sum(input_text_tokens)::bigint AS input_text, sum(cached_input_text_tokens)::bigint AS cached_input_text,
+          sum(input_image_tokens)::bigint AS input_image, sum(cached_input_image_tokens)::bigint AS cached_input_image,
+          sum(output_image_tokens)::bigint AS output_image, sum(output_text_tokens)::bigint AS output_text,
+          sum(cost_usd)::text AS cost, sum(unpriced_events)::bigint AS unpriced
+        FROM ${source(q).table} WHERE ${where}
+        GROUP BY 1, 2, 3, 4 ORDER BY sum(cost_usd) DESC`,
+      params,
+    };
+  },
+
+  /** Hourly usage per provider and model, to price at every provider (compare-providers). */
+  usageByHour(q: ReportQuery): BuiltQuery {
+    const params: unknown[] = [];
+    const where = whereOf(q, params);
+    return {
+      sql: `
+        SELECT bucket, provider, model, sum(events - error_events)::bigint AS ok_events, sum(images)::bigint AS images,
+          sum(input_text_tokens)::bigint AS input_text, sum(cached_input_text_tokens)::bigint AS cached_input_text,
+          sum(input_image_tokens)::bigint AS input_image, sum(cached_input_image_tokens)::bigint AS cached_input_image,
+          sum(output_image_tokens)::bigint AS output_image, sum(output_text_tokens)::bigint AS output_text,
+          sum(cost_usd)::text AS cost, sum(unpriced_events)::bigint AS unpriced
+        FROM ${source(q).table} WHERE ${where}
+        GROUP BY 1, 2, 3`,
+      params,
+    };
+  },
+
+  projectNames: `SELECT id::text AS id, name FROM projects`,
+} as const;
