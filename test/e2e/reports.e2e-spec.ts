@@ -1,0 +1,161 @@
+import { startTestApp, TestApp } from '../support/app';
+import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
+import { HttpClient } from '../support/http';
+
+/** Every report against hand-computed figures; a gpt-image-2 edit costs $0.13572 on openai and $0.13185 on vercel. */
+describe('reports', () => {
+  let t: TestApp;
+  let viewer: HttpClient;
+  let alpha: string;
+  let beta: string;
+
+  const edit = (id: string, timestamp: string, extra: Record<string, unknown> = {}) =>
+    usageEvent({
+      event_id: id,
+      timestamp,
+      usage: { input_text_tokens: 120, input_image_tokens: 1290, output_image_tokens: 4160 },
+      images: 1,
+      image_size: '1024x1024',
+      image_quality: 'high',
+      dimensions: { team: 'growth', feature: 'avatars' },
+      tags: {},
+      ...extra,
+    });
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const a = await projectWithIngestKey(t.http, 'alpha');
+    const b = await projectWithIngestKey(t.http, 'beta');
+    alpha = a.projectId;
+    beta = b.projectId;
+    viewer = await viewerClient(t.http);
+    await a.client.post('/v1/events', {
+      events: [
+        // Around the end of daylight saving time in New York (2026-11-01 has 25 hours there).
+        edit('dst-1', '2026-11-01T03:30:00Z', { tags: { campaign: 'halloween' } }), // Oct 31, 23:30 EDT
+        edit('dst-2', '2026-11-01T04:30:00Z', { tags: { campaign: 'halloween' } }), // Nov 1, 00:30 EDT
+        edit('dst-3', '2026-11-02T04:30:00Z', { tags: { campaign: 'launch' } }), // Nov 1, 23:30 EST
+        edit('dst-4', '2026-11-02T05:30:00Z', { provider: 'vercel', dimensions: { team: 'core', feature: 'banners' } }), // Nov 2, 00:30 EST
+        // Around the start of daylight saving time (2026-03-08 has 23 hours there).
+        edit('spring-1', '2026-03-08T06:00:00Z'), // Mar 8, 01:00 EST
+        edit('spring-2', '2026-03-09T04:30:00Z'), // Mar 9, 00:30 EDT
+      ],
+    });
+    await b.client.post('/v1/events', { events: [edit('beta-1', '2026-11-01T12:00:00Z', { provider: 'vercel', tags: { campaign: 'launch' } })] });
+  });
+  afterAll(() => t?.close());
+
+  const spend = async (query: string) => {
+    const res = await viewer.get(`/v1/reports/spend?${query}`);
+    expect(res.status).toBe(200);
+    return res.body;
+  };
+
+  it('buckets days at local midnight, with a 25-hour day when daylight saving ends', async () => {
+    const report = await spend(`project=${alpha}&from=2026-10-31&to=2026-11-02&tz=America/New_York&group_by=none`);
+    expect(report.buckets).toEqual(['2026-10-31T04:00:00.000Z', '2026-11-01T04:00:00.000Z', '2026-11-02T05:00:00.000Z']);
+    expect(report.series).toEqual([{ key: 'total', label: 'total', values: ['0.135720', '0.271440', '0.131850'], total: '0.539010' }]);
+    expect(report.total).toBe('0.539010');
+  });
+
+  it('puts the same events in other days in UTC', async () => {
+    const report = await spend(`project=${alpha}&from=2026-11-01&to=2026-11-02&group_by=none`);
+    expect(report.buckets).toEqual(['2026-11-01T00:00:00.000Z', '2026-11-02T00:00:00.000Z']);
+    expect(report.series[0].values).toEqual(['0.271440', '0.267570']);
+  });
+
+  it('handles the 23-hour day when daylight saving starts', async () => {
+    const report = await spend(`project=${alpha}&from=2026-03-08&to=2026-03-09&tz=America/New_York&group_by=none`);
+    expect(report.buckets).toEqual(['2026-03-08T05:00:00.000Z', '2026-03-09T04:00:00.000Z']);
+    expect(report.series[0].values).toEqual(['0.135720', '0.135720']);
+  });
+
+  it('groups by provider, project (with names) and tag, with totals that add up', async () => {
+    const range = 'from=2026-10-31&to=2026-11-02&tz=America/New_York';
+    const byProvider = await spend(`${range}&group_by=provider`);
+    expect(byProvider.series.map((s: any) => [s.key, s.total])).toEqual([
+      ['openai', '0.407160'],
+      ['vercel', '0.263700'],
+    ]);
+    expect(byProvider.total).toBe('0.670860');
+
+    const byProject = await spend(`${range}&group_by=project`);
+    expect(byProject.series.map((s: any) => [s.label, s.total])).toEqual([
+      ['alpha', '0.539010'],
+      ['beta', '0.131850'],
+    ]);
+
+    const byTag = await spend(`${range}&group_by=tag:campaign`);
+    expect(byTag.series.map((s: any) => [s.key, s.values])).toEqual([
+      ['halloween', ['0.135720', '0.135720', '0.000000']],
+      ['launch', ['0.000000', '0.267570', '0.000000']],
+    ]);
+    const filtered = await spend(`${range}&group_by=provider&tag:campaign=launch`);
+    expect(filtered.series.map((s: any) => [s.key, s.total])).toEqual([
+      ['openai', '0.135720'],
+      ['vercel', '0.131850'],
+    ]);
+  });
+
+  it('filters by dimension and merges the series beyond the limit into (other)', async () => {
+    const core = await spend(`from=2026-10-31&to=2026-11-02&team=core&group_by=feature`);
+    expect(core.series.map((s: any) => [s.key, s.total])).toEqual([['banners', '0.131850']]);
+    const limited = await spend(`from=2026-10-31&to=2026-11-02&group_by=project&limit=1`);
+    expect(limited.series.map((s: any) => [s.label, s.total])).toEqual([
+      ['alpha', '0.539010'],
+      ['(other)', '0.131850'],
+    ]);
+    expect(limited.total).toBe('0.670860');
+  });
+
+  it('reports tokens over time and cost per image by model, size and quality', async () => {
+    const res = await viewer.get(`/v1/reports/tokens?project=${alpha}&from=2026-11-01&to=2026-11-01`);
+    expect(res.body.series.find((s: any) => s.kind === 'output_image').values).toEqual([8320]);
+    expect(res.body.breakdown).toEqual([
+      expect.objectContaining({ provider: 'openai', model: 'gpt-image-2', image_size: '1024x1024', image_quality: 'high', images: 2, cost_usd: '0.271440', cost_per_image_usd: '0.135720', output_image_tokens_per_image: 4160 }),
+    ]);
+  });
+
+  it('prices the same usage at every provider and shows the saving', async () => {
+    const res = await viewer.get(`/v1/reports/compare-providers?project=${alpha}&from=2026-11-01T04:00:00Z&to=2026-11-02T06:00:00Z`);
+    const [model] = res.body.models;
+    expect(model.model).toBe('gpt-image-2');
+    expect(model.actual).toEqual(expect.arrayContaining([{ provider: 'openai', cost_usd: '0.271440' }, { provider: 'vercel', cost_usd: '0.131850' }]));
+    expect(model.actual_total_usd).toBe('0.403290');
+    expect(model.at_each_provider).toEqual([
+      { provider: 'vercel', cost_usd: '0.395550', saving_usd: '0.007740' },
+      { provider: 'openai', cost_usd: '0.407160', saving_usd: '-0.003870' },
+    ]);
+    expect(model.cheapest.provider).toBe('vercel');
+  });
+
+  it('summarises the period to date against the previous period', async () => {
+    const now = Date.now();
+    const c = await projectWithIngestKey(t.http, 'gamma');
+    await c.client.post('/v1/events', { events: [edit('now-1', new Date(now - 60_000).toISOString()), edit('now-2', new Date(now - 120_000).toISOString(), { provider: 'vercel' })] });
+    const res = await viewer.get(`/v1/reports/summary?project=${c.projectId}&period=month`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ period: 'month', spent: '0.267570', events: 2, unpriced_events: 0, previous_period: { spent: '0.000000' } });
+    expect(Number(res.body.forecast)).toBeGreaterThanOrEqual(0.26757); // a bound, not money arithmetic
+    expect(res.body.top_movers[0]).toMatchObject({ dimension: 'project', label: 'gamma', change: '0.267570' });
+    expect(res.body.pricing).toHaveProperty('next_refresh');
+  });
+
+  it('exports CSV that opens cleanly in a spreadsheet, aggregated and raw', async () => {
+    const agg = await viewer.get(`/v1/reports/export.csv?project=${alpha}&from=2026-11-01&to=2026-11-01&group_by=provider`);
+    expect(agg.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = agg.text.replace(/^\ufeff/, '').trim().split('\r\n');
+    expect(lines[0]).toBe('bucket_start,timezone,group_by,group,label,cost_usd,basis');
+    expect(lines).toContain('2026-11-01T00:00:00.000Z,UTC,provider,openai,openai,0.271440,restated');
+    const raw = await viewer.get(`/v1/reports/export.csv?project=${alpha}&from=2026-11-01&to=2026-11-01&raw=1`);
+    const rows = raw.text.replace(/^\ufeff/, '').trim().split('\r\n');
+    expect(rows).toHaveLength(3);
+    expect(rows[1]).toMatch(/^2026-11-01T03:30:00\.000000Z,[0-9a-f-]{36},alpha,dst-1,openai,gpt-image-2,images\.generate,ok,120,0,1290,0,4160,0,1,/);
+  });
+
+  it('names bad report parameters', async () => {
+    const res = await viewer.get('/v1/reports/spend?granularity=minute&tz=Mars/Olympus&group_by=colour&from=yesterday');
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: any) => e.path).sort()).toEqual(['from', 'granularity', 'group_by', 'tz']);
+  });
+});
