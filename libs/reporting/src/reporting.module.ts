@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { PricingModule } from '@tokentally/pricing';
+import { ChartsController } from './charts.controller';
+import { ChartRenderer } from './charts/chart-renderer.service';
 import { ReportsController } from './reports.controller';
 import { ReportsExportService } from './reports-export.service';
 import { ReportsService } from './reports.service';
 
 @Module({
   imports: [PricingModule],
-  controllers: [ReportsController],
-  providers: [ReportsService, ReportsExportService],
-  exports: [ReportsService],
+  controllers: [ReportsController, ChartsController],
+  providers: [ReportsService, ReportsExportService, ChartRenderer],
+  exports: [ReportsService, ChartRenderer],
 })
 export class ReportingModule {}

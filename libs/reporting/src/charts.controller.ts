@@ -1,0 +1,41 @@
+import { Controller, Get, Header, Inject, Param, Query, StreamableFile } from '@nestjs/common';
+import { Roles } from '@tokentally/auth';
+import { DomainError } from '@tokentally/common';
+import { ChartRenderer } from './charts/chart-renderer.service';
+import { parseReportQuery } from './dto/report-query.dto';
+import { ReportsService } from './reports.service';
+
+const CHARTS = ['spend', 'tokens', 'providers', 'budgets'] as const;
+
+/** GET /v1/charts/<spend|tokens|providers|budgets>.png?<report params>: the dashboard's charts as PNG. */
+@Controller('v1/charts')
+@Roles('viewer')
+export class ChartsController {
+  constructor(
+    @Inject(ReportsService) private readonly reports: ReportsService,
+    @Inject(ChartRenderer) private readonly renderer: ChartRenderer,
+  ) {}
+
+  @Get(':file')
+  @Header('content-type', 'image/png')
+  @Header('cache-control', 'private, max-age=60')
+  async chart(@Param('file') file: string, @Query() query: Record<string, string | string[] | undefined>): Promise<StreamableFile> {
+    const name = /^([a-z]+)\.png$/.exec(file)?.[1] as (typeof CHARTS)[number] | undefined;
+    if (!name || !CHARTS.includes(name)) {
+      throw new DomainError('not_found', `No chart named ${file}; charts are ${CHARTS.map((c) => `${c}.png`).join(', ')}.`);
+    }
+    const { width, height, ...rest } = query;
+    const q = parseReportQuery(rest);
+    const c = this.renderer.configs;
+    const config =
+      name === 'spend'
+        ? c.spendChart(await this.reports.spend(q))
+        : name === 'tokens'
+          ? c.tokensChart(await this.reports.tokens(q))
+          : name === 'providers'
+            ? c.providersChart(await this.reports.compareProviders(q))
+            : c.budgetsChart([]);
+    const size = (v: unknown, fallback: number) => Math.min(2000, Math.max(200, Number(v) || fallback));
+    return new StreamableFile(await this.renderer.png(config, size(width, 900), size(height, 420)));
+  }
+}

@@ -1,0 +1,32 @@
+import { startTestApp, TestApp } from '../support/app';
+import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
+import { HttpClient } from '../support/http';
+
+describe('GET /v1/charts/<name>.png', () => {
+  let t: TestApp;
+  let viewer: HttpClient;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const project = await projectWithIngestKey(t.http);
+    await project.client.post('/v1/events', { events: [usageEvent({ timestamp: '2026-11-20T10:00:00Z' }), usageEvent({ provider: 'vercel', timestamp: '2026-11-21T10:00:00Z' })] });
+    viewer = await viewerClient(t.http);
+  });
+  afterAll(() => t?.close());
+
+  it.each(['spend', 'tokens', 'providers', 'budgets'])('renders %s.png as a PNG of the asked size', async (name) => {
+    const res = await fetch(`${t.url}/v1/charts/${name}.png?from=2026-11-15&to=2026-11-25&width=640&height=320`, { headers: { authorization: `Bearer ${viewer.key}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    const png = Buffer.from(await res.arrayBuffer());
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([640, 320]);
+  });
+
+  it('answers 404 for an unknown chart and 400 for bad parameters', async () => {
+    expect((await viewer.get('/v1/charts/pie.png')).status).toBe(404);
+    const bad = await viewer.get('/v1/charts/spend.png?granularity=fortnight');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].path).toBe('granularity');
+  });
+});
