@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PricingModule } from '@tokentally/pricing';
 import { ChartsController } from './charts.controller';
+import { DashboardController } from './dashboard/dashboard.controller';
 import { ChartRenderer } from './charts/chart-renderer.service';
 import { ReportsController } from './reports.controller';
 import { ReportsExportService } from './reports-export.service';
@@ -8,7 +9,7 @@ import { ReportsService } from './reports.service';
 
 @Module({
   imports: [PricingModule],
-  controllers: [ReportsController, ChartsController],
+  controllers: [ReportsController, ChartsController, DashboardController],
   providers: [ReportsService, ReportsExportService, ChartRenderer],
   exports: [ReportsService, ChartRenderer],
 })
