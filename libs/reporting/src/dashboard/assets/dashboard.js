@@ -69,7 +69,8 @@
   }
 
   function rank(id, report) {
-    var rows = report.series.filter(function (s) { return Number(s.total) > 0; });
+    // "(other)" sums everything below the top five: not a rank of its own.
+    var rows = report.series.filter(function (s) { return Number(s.total) > 0 && s.key !== '(other)'; });
     var max = rows.length ? Number(rows[0].total) : 0;
     $(id).innerHTML = rows.length
       ? rows.map(function (s) {
