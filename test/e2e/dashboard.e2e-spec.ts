@@ -65,19 +65,19 @@ describeWithChromium('dashboard in headless Chromium', () => {
     expect(await page.textContent('#pricing')).toContain('gpt-image-2');
     expect(await page.textContent('#budgets')).toContain('No budgets yet');
     for (const id of ['spend-chart', 'tokens-chart', 'providers-chart']) {
-      expect(await page.$eval(`#${id}`, (canvas: HTMLCanvasElement) => canvas.width > 0 && canvas.height > 0)).toBe(true);
+      expect(await page.$eval(`#${id}`, (canvas: any) => canvas.width > 0 && canvas.height > 0)).toBe(true);
     }
-    const legend = async () => page.evaluate(() => (window as any).Chart.getChart('spend-chart').data.datasets.map((d: any) => d.label));
+    const legend = async () => page.evaluate(() => (globalThis as any).Chart.getChart('spend-chart').data.datasets.map((d: any) => d.label));
     expect(await legend()).toEqual(['openai', 'vercel']);
 
     await page.selectOption('select[name=group_by]', 'project');
-    await page.waitForFunction(() => (window as any).Chart.getChart('spend-chart').data.datasets[0]?.label === 'web-shop');
+    await page.waitForFunction(() => (globalThis as any).Chart.getChart('spend-chart').data.datasets[0]?.label === 'web-shop');
     expect(await legend()).toEqual(['web-shop', 'mobile']);
     expect(page.url()).toContain('group_by=project');
 
     await page.fill('input[name=from]', '2026-11-21');
     await page.dispatchEvent('input[name=from]', 'change');
-    await page.waitForFunction(() => document.querySelector('#kpi-range .sub')?.textContent?.startsWith('3 calls'));
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('#kpi-range .sub')?.textContent?.startsWith('3 calls'));
     expect(await page.textContent('#kpi-range .value')).toBe('$0.27');
     expect(page.url()).toContain('from=2026-11-21');
 

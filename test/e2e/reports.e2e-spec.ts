@@ -108,6 +108,27 @@ describe('reports', () => {
     expect(limited.total).toBe('0.670860');
   });
 
+  it('groups by user from the user rollup, and says which filters it cannot combine with user', async () => {
+    const c = await projectWithIngestKey(t.http, 'delta');
+    await c.client.post('/v1/events', {
+      events: [
+        edit('user-1', '2026-11-10T10:00:00Z', { dimensions: { user: 'u_1', team: 'growth' } }),
+        edit('user-2', '2026-11-10T11:00:00Z', { dimensions: { user: 'u_1' } }),
+        edit('user-3', '2026-11-10T12:00:00Z', { provider: 'vercel', dimensions: { user: 'u_2' } }),
+      ],
+    });
+    const byUser = await spend(`project=${c.projectId}&from=2026-11-10&to=2026-11-10&group_by=user`);
+    expect(byUser.series.map((s: any) => [s.key, s.total])).toEqual([
+      ['u_1', '0.271440'],
+      ['u_2', '0.131850'],
+    ]);
+    const oneUser = await spend(`project=${c.projectId}&from=2026-11-10&to=2026-11-10&user=u_2&group_by=provider`);
+    expect(oneUser.total).toBe('0.131850');
+    const refused = await viewer.get(`/v1/reports/spend?group_by=user&team=growth`);
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([{ path: 'team', message: expect.stringContaining('cannot be combined with user') }]);
+  });
+
   it('reports tokens over time and cost per image by model, size and quality', async () => {
     const res = await viewer.get(`/v1/reports/tokens?project=${alpha}&from=2026-11-01&to=2026-11-01`);
     expect(res.body.series.find((s: any) => s.kind === 'output_image').values).toEqual([8320]);

@@ -7,23 +7,80 @@
  * An event and its share of the rollup are committed together or not at all,
  * and a replayed event adds nothing to either.
  */
-const ROLLUP_KEY = `bucket, project_id, provider, model, team, user_id, feature, environment, image_size, image_quality`;
 const ROLLUP_MEASURES = `events, unpriced_events, error_events, images,
   input_text_tokens, cached_input_text_tokens, input_image_tokens,
   cached_input_image_tokens, output_image_tokens, output_text_tokens, cost_usd, cost_ingested_usd`;
-
-export { ROLLUP_KEY, ROLLUP_MEASURES };
-
 const MEASURE_NAMES = ROLLUP_MEASURES.split(',').map((m) => m.trim());
 
-function compactStatement(deltas: string, rollup: string, key: string): string {
+/**
+ * The rollup families. Each is an hourly table, an append-only delta table
+ * and a `_live` view over both, keyed by its own dimensions: the main one by
+ * everything but the user (thousands of users an hour would make it as large
+ * as the events), one by tag, one by user.
+ */
+export interface RollupFamily {
+  deltas: string;
+  hourly: string;
+  key: string[];
+  /** Extra FROM item, for families that fan an event out (one row per tag). */
+  fanOut?: (alias: string) => string;
+}
+
+const MAIN_KEY = ['bucket', 'project_id', 'provider', 'model', 'team', 'feature', 'environment', 'image_size', 'image_quality'];
+export const ROLLUPS: RollupFamily[] = [
+  { deltas: 'usage_rollup_deltas', hourly: 'usage_rollup_hourly', key: MAIN_KEY },
+  { deltas: 'usage_rollup_tag_deltas', hourly: 'usage_rollup_tag_hourly', key: [...MAIN_KEY, 'tag_key', 'tag_value'], fanOut: (alias) => `jsonb_each_text(${alias}.tags) t` },
+  { deltas: 'usage_rollup_user_deltas', hourly: 'usage_rollup_user_hourly', key: ['bucket', 'project_id', 'provider', 'model', 'user_id'] },
+];
+
+/** The value of a rollup key column, from an event row aliased `alias`. */
+function keyValue(column: string, alias: string): string {
+  switch (column) {
+    case 'bucket':
+      return `date_trunc('hour', ${alias}.occurred_at, 'UTC')`;
+    case 'image_size':
+    case 'image_quality':
+      return `coalesce(${alias}.${column}, '')`;
+    case 'tag_key':
+      return 't.key';
+    case 'tag_value':
+      return 't.value';
+    default:
+      return `${alias}.${column}`;
+  }
+}
+
+/** Measures of newly stored events. */
+export const EVENT_MEASURES = (a: string) => `count(*), count(*) FILTER (WHERE NOT ${a}.priced), count(*) FILTER (WHERE ${a}.status = 'error'), sum(${a}.images),
+  sum(${a}.input_text_tokens), sum(${a}.cached_input_text_tokens), sum(${a}.input_image_tokens),
+  sum(${a}.cached_input_image_tokens), sum(${a}.output_image_tokens), sum(${a}.output_text_tokens),
+  coalesce(sum(${a}.cost_usd), 0), coalesce(sum(${a}.cost_ingested_usd), 0)`;
+
+/**
+ * One CTE per rollup family appending the deltas of the event rows in `from`
+ * (alias `alias`), with `measures` computed per group.
+ */
+export function rollupDeltaCtes(from: string, alias: string, measures: string): string {
+  return ROLLUPS.map((family, i) => {
+    const fanOut = family.fanOut ? `, ${family.fanOut(alias)}` : '';
+    return `rolled_${i} AS (
+      INSERT INTO ${family.deltas} (${family.key.join(', ')}, ${ROLLUP_MEASURES})
+      SELECT ${family.key.map((c) => keyValue(c, alias)).join(', ')}, ${measures}
+      FROM ${from}${fanOut}
+      GROUP BY ${family.key.map((_, k) => k + 1).join(', ')}
+    )`;
+  }).join(',\n    ');
+}
+
+function compactStatement(family: RollupFamily): string {
+  const key = family.key.join(', ');
   return `
     WITH moved AS (
-      DELETE FROM ${deltas}
-      WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${deltas} LIMIT $1))
+      DELETE FROM ${family.deltas}
+      WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${family.deltas} LIMIT $1))
       RETURNING *
     )
-    INSERT INTO ${rollup} AS r (${key}, ${ROLLUP_MEASURES})
+    INSERT INTO ${family.hourly} AS r (${key}, ${ROLLUP_MEASURES})
     SELECT ${key}, ${MEASURE_NAMES.map((m) => `sum(${m})`).join(', ')}
     FROM moved
     GROUP BY ${key}
@@ -61,27 +118,8 @@ export const SQL = {
       FROM input
       ON CONFLICT (project_id, event_id) DO NOTHING
       RETURNING *
-    ), rolled_up AS (
-      INSERT INTO usage_rollup_deltas (${ROLLUP_KEY}, ${ROLLUP_MEASURES})
-      SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, provider, model,
-        team, user_id, feature, environment, coalesce(image_size, ''), coalesce(image_quality, ''),
-        count(*), count(*) FILTER (WHERE NOT priced), count(*) FILTER (WHERE status = 'error'), sum(images),
-        sum(input_text_tokens), sum(cached_input_text_tokens), sum(input_image_tokens),
-        sum(cached_input_image_tokens), sum(output_image_tokens), sum(output_text_tokens),
-        coalesce(sum(cost_usd), 0), coalesce(sum(cost_ingested_usd), 0)
-      FROM inserted
-      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-    ), tags_rolled_up AS (
-      INSERT INTO usage_rollup_tag_deltas (${ROLLUP_KEY}, tag_key, tag_value, ${ROLLUP_MEASURES})
-      SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, provider, model,
-        team, user_id, feature, environment, coalesce(image_size, ''), coalesce(image_quality, ''), t.key, t.value,
-        count(*), count(*) FILTER (WHERE NOT priced), count(*) FILTER (WHERE status = 'error'), sum(images),
-        sum(input_text_tokens), sum(cached_input_text_tokens), sum(input_image_tokens),
-        sum(cached_input_image_tokens), sum(output_image_tokens), sum(output_text_tokens),
-        coalesce(sum(cost_usd), 0), coalesce(sum(cost_ingested_usd), 0)
-      FROM inserted, jsonb_each_text(inserted.tags) t
-      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
-    )
+    ),
+    ${rollupDeltaCtes('inserted', 'inserted', EVENT_MEASURES('inserted'))}
     SELECT event_id FROM inserted`,
 
   storedCosts: `
@@ -93,8 +131,7 @@ export const SQL = {
    * upsert in one statement, so each delta is moved exactly once; deltas that
    * commit meanwhile are not visible to the DELETE and wait for the next run.
    */
-  compactRollup: compactStatement('usage_rollup_deltas', 'usage_rollup_hourly', ROLLUP_KEY),
-  compactTagRollup: compactStatement('usage_rollup_tag_deltas', 'usage_rollup_tag_hourly', `${ROLLUP_KEY}, tag_key, tag_value`),
+  compactRollups: ROLLUPS.map(compactStatement),
 
   tryCompactionLock: `SELECT pg_try_advisory_xact_lock(7291002) AS locked`,
 } as const;

@@ -1,9 +1,13 @@
-import { ROLLUP_KEY, ROLLUP_MEASURES } from './ingest.sql';
+import { rollupDeltaCtes } from './ingest.sql';
 
 const EVENT_COLUMNS = `project_id, event_id, occurred_at, provider, model, status, images, cost_usd, priced,
   input_text_tokens, cached_input_text_tokens, input_image_tokens, cached_input_image_tokens, output_image_tokens, output_text_tokens`;
 
 /** Statements of restatements (re-pricing stored events), in one place with the rest of ingest's SQL. */
+/** A restatement moves cost (and the unpriced count) only: events, tokens and images stay. */
+const RESTATED_MEASURES = `0, sum(CASE WHEN changed.old_priced AND NOT changed.priced THEN 1 WHEN NOT changed.old_priced AND changed.priced THEN -1 ELSE 0 END), 0, 0,
+  0, 0, 0, 0, 0, 0, sum(coalesce(changed.cost_usd, 0) - coalesce(changed.old_cost, 0)), 0`;
+
 export const RESTATEMENT_SQL = {
   /** Unpriced events, in keyset pages (the partial index on NOT priced serves it). */
   unpricedPage: `
@@ -35,26 +39,11 @@ export const RESTATEMENT_SQL = {
       SET cost_usd = c.cost_usd, priced = c.cost_usd IS NOT NULL, price_version_id = c.price_version_id
       FROM c WHERE e.project_id = c.project_id AND e.event_id = c.event_id
       RETURNING e.project_id, e.event_id, e.occurred_at, e.provider, e.model, e.team, e.user_id, e.feature, e.environment,
-                e.image_size, e.image_quality, e.cost_usd, e.priced, e.tags
-    ), rolled AS (
-      INSERT INTO usage_rollup_deltas (${ROLLUP_KEY}, ${ROLLUP_MEASURES})
-      SELECT date_trunc('hour', u.occurred_at, 'UTC'), u.project_id, u.provider, u.model, u.team, u.user_id, u.feature, u.environment,
-        coalesce(u.image_size, ''), coalesce(u.image_quality, ''),
-        0, sum(CASE WHEN o.old_priced AND NOT u.priced THEN 1 WHEN NOT o.old_priced AND u.priced THEN -1 ELSE 0 END), 0, 0,
-        0, 0, 0, 0, 0, 0,
-        sum(coalesce(u.cost_usd, 0) - coalesce(o.old_cost, 0)), 0
-      FROM upd u JOIN old o USING (project_id, event_id)
-      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-    ), tags_rolled AS (
-      INSERT INTO usage_rollup_tag_deltas (${ROLLUP_KEY}, tag_key, tag_value, ${ROLLUP_MEASURES})
-      SELECT date_trunc('hour', u.occurred_at, 'UTC'), u.project_id, u.provider, u.model, u.team, u.user_id, u.feature, u.environment,
-        coalesce(u.image_size, ''), coalesce(u.image_quality, ''), t.key, t.value,
-        0, sum(CASE WHEN o.old_priced AND NOT u.priced THEN 1 WHEN NOT o.old_priced AND u.priced THEN -1 ELSE 0 END), 0, 0,
-        0, 0, 0, 0, 0, 0,
-        sum(coalesce(u.cost_usd, 0) - coalesce(o.old_cost, 0)), 0
-      FROM upd u JOIN old o USING (project_id, event_id), jsonb_each_text(u.tags) t
-      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
-    )
+                e.image_size, e.image_quality, e.cost_usd, e.priced, e.tags, e.status
+    ), changed AS (
+      SELECT u.*, o.old_cost, o.old_priced FROM upd u JOIN old o USING (project_id, event_id)
+    ),
+    ${rollupDeltaCtes('changed', 'changed', RESTATED_MEASURES)}
     SELECT count(*)::int AS changed FROM upd`,
   restatementLock: `SELECT pg_advisory_xact_lock(7291003)`,
   insertRestatement: `

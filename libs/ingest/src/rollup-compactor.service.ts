@@ -39,8 +39,7 @@ export class RollupCompactor implements OnApplicationBootstrap, OnModuleDestroy 
       .transaction(async (manager) => {
         const [{ locked }] = await manager.query(SQL.tryCompactionLock);
         if (!locked) return;
-        await manager.query(SQL.compactRollup, [DELTAS_PER_RUN]);
-        await manager.query(SQL.compactTagRollup, [DELTAS_PER_RUN]);
+        for (const statement of SQL.compactRollups) await manager.query(statement, [DELTAS_PER_RUN]);
       })
       .finally(() => {
         this.running = null;

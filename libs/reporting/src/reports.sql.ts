@@ -1,3 +1,4 @@
+import { DomainError, FieldError } from '@tokentally/common';
 import { Dimension, Granularity, ReportQuery } from './dto/report-query.dto';
 
 const COLUMN: Record<Dimension, string> = {
@@ -15,10 +16,23 @@ export interface BuiltQuery {
   params: unknown[];
 }
 
-/** The table a query reads: the tag rollup when it filters or groups by a tag. */
-function source(q: ReportQuery): { table: string; tagKey: string | null } {
+/**
+ * The rollup a query reads: the tag rollup when it filters or groups by a tag,
+ * the user rollup (hour, project, provider, model, user) when it does by user,
+ * the main rollup otherwise.
+ */
+export function source(q: ReportQuery, needs: { imageColumns?: boolean } = {}): { table: string; tagKey: string | null } {
   const tagKey = q.tag?.key ?? (q.groupBy.startsWith('tag:') ? q.groupBy.slice(4) : null);
-  return { table: tagKey ? 'usage_rollup_tag_live' : 'usage_rollup_live', tagKey };
+  const byUser = q.groupBy === 'user' || !!q.filters.user;
+  if (!byUser) return { table: tagKey ? 'usage_rollup_tag_live' : 'usage_rollup_live', tagKey };
+  const unsupported: FieldError[] = [];
+  if (tagKey) unsupported.push({ path: q.tag ? `tag:${q.tag.key}` : 'group_by', message: 'cannot be combined with user' });
+  for (const d of ['team', 'feature', 'environment'] as const) {
+    if (q.filters[d] || q.groupBy === d) unsupported.push({ path: d, message: 'cannot be combined with user (user reports: provider, model and project)' });
+  }
+  if (needs.imageColumns) unsupported.push({ path: 'user', message: 'this report has no per-user breakdown by size and quality' });
+  if (unsupported.length) throw DomainError.validation(unsupported);
+  return { table: 'usage_rollup_user_live', tagKey: null };
 }
 
 /** WHERE clause of a report over the rollup, with its parameters appended to `params`. */
@@ -113,7 +127,7 @@ export const REPORT_SQL = {
           sum(input_image_tokens)::bigint AS input_image, sum(cached_input_image_tokens)::bigint AS cached_input_image,
           sum(output_image_tokens)::bigint AS output_image, sum(output_text_tokens)::bigint AS output_text,
           sum(cost_usd)::text AS cost, sum(unpriced_events)::bigint AS unpriced
-        FROM ${source(q).table} WHERE ${where}
+        FROM ${source(q, { imageColumns: true }).table} WHERE ${where}
         GROUP BY 1, 2, 3, 4 ORDER BY sum(cost_usd) DESC`,
       params,
     };
