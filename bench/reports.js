@@ -51,15 +51,15 @@ async function main() {
     const chunk = 1_000_000;
     for (let from = 1; from <= EVENTS; from += chunk) {
       const to = Math.min(EVENTS, from + chunk - 1);
-      // A weekly rhythm (weekends lighter), 70 % openai / 30 % vercel, 20 projects of unequal size,
-      // edits with image input, three qualities; cost computed with the catalog's gpt-image-2 rates.
+      // 70 % openai / 30 % vercel, 20 projects of unequal size (each with its team and two features),
+      // 5,000 users, edits with image input, three qualities; cost with the catalog's gpt-image-2 rates.
       await db.query(
         `INSERT INTO usage_events (project_id, event_id, occurred_at, provider, model, operation,
            input_text_tokens, input_image_tokens, output_image_tokens, images, image_size, image_quality, status,
            team, user_id, feature, environment, tags, cost_usd, cost_ingested_usd, priced)
          SELECT p.id, 'e' || g, t.at, t.provider, 'gpt-image-2', CASE WHEN g % 3 = 0 THEN 'images.edit' ELSE 'images.generate' END,
            t.text_in, t.image_in, t.image_out, 1, '1024x1024', t.quality, 'ok',
-           'team-' || (g % 7), 'u_' || (g % 5000), 'feature-' || (g % 11), 'prod', '{}'::jsonb,
+           'team-' || (p.n % 7), 'u_' || (g % 5000), 'feature-' || ((p.n + g % 2) % 11), 'prod', '{}'::jsonb,
            t.cost, t.cost, true
          FROM generate_series($1::bigint, $2::bigint) g
          CROSS JOIN LATERAL (SELECT
@@ -73,21 +73,24 @@ async function main() {
              CASE WHEN t0.provider = 'openai'
                THEN (t0.text_in * 5 + t0.image_in * 8 + t0.image_out * 30)::numeric / 1000000
                ELSE ((t0.text_in + t0.image_in) * 5 + t0.image_out * 30)::numeric / 1000000 END AS cost) t
-         JOIN LATERAL (SELECT id FROM projects ORDER BY name OFFSET (g * g) % 20 LIMIT 1) p ON true`,
+         JOIN (SELECT id, row_number() OVER (ORDER BY name) - 1 AS n FROM projects) p ON p.n = (g * g) % 20`,
         [from, to, EVENTS],
       );
       process.stderr.write(`seeded ${to.toLocaleString('en-US')} events (${Math.round((Date.now() - started) / 1000)} s)\n`);
     }
-    await db.query(`
-      INSERT INTO usage_rollup_hourly
-      SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, provider, model, team, user_id, feature, environment,
-        coalesce(image_size, ''), coalesce(image_quality, ''), count(*), count(*) FILTER (WHERE NOT priced),
-        count(*) FILTER (WHERE status = 'error'), sum(images), sum(input_text_tokens), sum(cached_input_text_tokens),
-        sum(input_image_tokens), sum(cached_input_image_tokens), sum(output_image_tokens), sum(output_text_tokens),
-        coalesce(sum(cost_usd), 0), coalesce(sum(cost_ingested_usd), 0)
-      FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10`);
+    const measures = `count(*), count(*) FILTER (WHERE NOT priced), count(*) FILTER (WHERE status = 'error'), sum(images),
+      sum(input_text_tokens), sum(cached_input_text_tokens), sum(input_image_tokens), sum(cached_input_image_tokens),
+      sum(output_image_tokens), sum(output_text_tokens), coalesce(sum(cost_usd), 0), coalesce(sum(cost_ingested_usd), 0)`;
+    // The rollups as ingest would have built them (events carry no tags here).
+    await db.query(`INSERT INTO usage_rollup_hourly
+      SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, provider, model, team, feature, environment,
+        coalesce(image_size, ''), coalesce(image_quality, ''), ${measures}
+      FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9`);
+    await db.query(`INSERT INTO usage_rollup_user_hourly
+      SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, provider, model, user_id, ${measures}
+      FROM usage_events GROUP BY 1, 2, 3, 4, 5`);
     await db.query('ANALYZE');
-    const [{ rows: rollupRows }] = [await db.query('SELECT count(*)::int AS rows FROM usage_rollup_hourly')];
+    const rollupRows = (await db.query('SELECT count(*)::int AS rows FROM usage_rollup_hourly')).rows[0].rows;
     const seedSeconds = Math.round((Date.now() - started) / 1000);
     await db.end();
 

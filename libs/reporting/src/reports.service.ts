@@ -139,12 +139,14 @@ export class ReportsService {
   private async topMovers(q: ReportQuery, from: Date, to: Date, prevFrom: Date, prevTo: Date) {
     const names = await this.projectNames();
     const movers: Array<{ dimension: Dimension; key: string; label: string; current: Decimal; previous: Decimal; change: Decimal }> = [];
-    for (const dimension of ['project', 'team', 'feature', 'model'] as Dimension[]) {
-      const read = async (a: Date, b: Date) => {
-        const { sql, params } = REPORT_SQL.totalsBy(q, dimension, a, b);
-        return new Map<string, Decimal>((await this.db.query(sql, params)).map((r: { key: string; cost: string }) => [r.key, dec(r.cost)]));
-      };
-      const [now, before] = await Promise.all([read(from, to), read(prevFrom, prevTo)]);
+    const read = async (dimension: Dimension, a: Date, b: Date) => {
+      const { sql, params } = REPORT_SQL.totalsBy(q, dimension, a, b);
+      return new Map<string, Decimal>((await this.db.query(sql, params)).map((r: { key: string; cost: string }) => [r.key, dec(r.cost)]));
+    };
+    const dimensions: Dimension[] = ['project', 'team', 'feature', 'model'];
+    const totals = await Promise.all(dimensions.map((d) => Promise.all([read(d, from, to), read(d, prevFrom, prevTo)])));
+    for (const [i, dimension] of dimensions.entries()) {
+      const [now, before] = totals[i];
       for (const key of new Set([...now.keys(), ...before.keys()])) {
         if (key === '') continue;
         const current = now.get(key) ?? Decimal.ZERO;
