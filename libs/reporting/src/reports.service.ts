@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { computeCost, Decimal, formatUsd, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
+import { computeCost, Decimal, EMPTY_USAGE, formatUsd, PriceVersion, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
 import { PricingRefreshService, PricingService } from '@tokentally/pricing';
 import { Dimension, ReportQuery } from './dto/report-query.dto';
 import { REPORT_SQL } from './reports.sql';
@@ -98,21 +98,17 @@ export class ReportsService {
     const prevStart = new Date(prev);
     const elapsed = now.getTime() - periodStart.getTime();
     const prevSamePoint = new Date(prevStart.getTime() + elapsed);
-    const total = async (from: Date, to: Date) => {
-      const { sql, params } = REPORT_SQL.total(q, from, to);
-      const [row] = await this.db.query(sql, params);
-      return { cost: dec(row.cost), events: Number(row.events), unpriced: Number(row.unpriced) };
-    };
-    const [current, previousToDate, previousWhole, lastWeek] = await Promise.all([
-      total(periodStart, now),
-      total(prevStart, prevSamePoint),
-      total(prevStart, periodStart),
-      total(new Date(now.getTime() - 7 * 24 * HOUR), now),
-    ]);
+    const weekAgo = new Date(now.getTime() - 7 * 24 * HOUR);
+    const { sql, params } = REPORT_SQL.summary(q, { start: periodStart, now, prevStart, prevSamePoint, weekAgo });
+    const rows: Array<Record<string, any>> = await this.db.query(sql, params);
+    const all = rows.find((r) => r.g_project && r.g_team && r.g_feature && r.g_model)!;
+    const current = { cost: dec(all.current), events: Number(all.events), unpriced: Number(all.unpriced) };
+    const previousToDate = { cost: dec(all.previous_to_date) };
+    const previousWhole = { cost: dec(all.previous_whole) };
     // Forecast: spend so far plus the last 7 days' hourly rate for the hours left.
     const hoursLeft = BigInt(Math.max(0, Math.round((periodEnd.getTime() - now.getTime()) / HOUR)));
-    const forecast = current.cost.add(lastWeek.cost.times(hoursLeft).divideBy(7 * 24, 6));
-    const movers = await this.topMovers(q, periodStart, now, prevStart, prevSamePoint);
+    const forecast = current.cost.add(dec(all.last_week).times(hoursLeft).divideBy(7 * 24, 6));
+    const movers = await this.topMovers(rows);
     const lastRefresh = await this.refresher.lastSuccessfulRun();
     return {
       currency: 'USD',
@@ -136,23 +132,25 @@ export class ReportsService {
     };
   }
 
-  private async topMovers(q: ReportQuery, from: Date, to: Date, prevFrom: Date, prevTo: Date) {
+  private async topMovers(rows: Array<Record<string, any>>) {
     const names = await this.projectNames();
     const movers: Array<{ dimension: Dimension; key: string; label: string; current: Decimal; previous: Decimal; change: Decimal }> = [];
-    const read = async (dimension: Dimension, a: Date, b: Date) => {
-      const { sql, params } = REPORT_SQL.totalsBy(q, dimension, a, b);
-      return new Map<string, Decimal>((await this.db.query(sql, params)).map((r: { key: string; cost: string }) => [r.key, dec(r.cost)]));
-    };
-    const dimensions: Dimension[] = ['project', 'team', 'feature', 'model'];
-    const totals = await Promise.all(dimensions.map((d) => Promise.all([read(d, from, to), read(d, prevFrom, prevTo)])));
-    for (const [i, dimension] of dimensions.entries()) {
-      const [now, before] = totals[i];
-      for (const key of new Set([...now.keys(), ...before.keys()])) {
-        if (key === '') continue;
-        const current = now.get(key) ?? Decimal.ZERO;
-        const previous = before.get(key) ?? Decimal.ZERO;
-        movers.push({ dimension, key, label: dimension === 'project' ? names.get(key) ?? key : key, current, previous, change: current.add(previous.multiply(Decimal.parse('-1'))) });
-      }
+    const dimensions: Array<[Dimension, string, string]> = [
+      ['project', 'g_project', 'project'],
+      ['team', 'g_team', 'team'],
+      ['feature', 'g_feature', 'feature'],
+      ['model', 'g_model', 'model'],
+    ];
+    for (const row of rows) {
+      // The row of a grouping set has GROUPING() = 0 for its own column only.
+      const found = dimensions.find(([, flag]) => Number(row[flag]) === 0);
+      if (!found || row[found[2]] === '' || row[found[2]] === null) continue;
+      const [dimension, , column] = found;
+      const key = String(row[column]);
+      const current = dec(row.current);
+      const previous = dec(row.previous_to_date);
+      if (current.isZero() && previous.isZero()) continue;
+      movers.push({ dimension, key, label: dimension === 'project' ? names.get(key) ?? key : key, current, previous, change: current.add(previous.multiply(Decimal.parse('-1'))) });
     }
     const abs = (d: Decimal) => (d.isNegative() ? d.multiply(Decimal.parse('-1')) : d);
     return movers
@@ -206,25 +204,39 @@ export class ReportsService {
       if (v.kind !== 'list') continue;
       providersOf.set(v.model, (providersOf.get(v.model) ?? new Set()).add(v.provider));
     }
-    const models = new Map<string, { actual: Map<string, Decimal>; scenarios: Map<string, Decimal>; unpricedScenario: Set<string>; events: number }>();
+    const models = new Map<string, { actual: Map<string, Decimal>; scenarios: Map<string, Decimal>; unpricedScenario: Set<string> }>();
+    // Usage summed per (model, scenario provider, price version): pricing is
+    // linear, so each sum is priced once instead of every hour.
+    const pending = new Map<string, { model: string; provider: string; version: PriceVersion; usage: TokenUsage; images: number; okEvents: number }>();
     for (const row of rows) {
       let m = models.get(row.model);
-      if (!m) models.set(row.model, (m = { actual: new Map(), scenarios: new Map(), unpricedScenario: new Set(), events: 0 }));
+      if (!m) models.set(row.model, (m = { actual: new Map(), scenarios: new Map(), unpricedScenario: new Set() }));
       m.actual.set(row.provider, (m.actual.get(row.provider) ?? Decimal.ZERO).add(dec(row.cost)));
-      const usage = {} as TokenUsage;
-      for (const kind of TOKEN_KINDS) usage[kind] = Number(row[kind]);
       const at = new Date(row.bucket).getTime();
       for (const provider of providersOf.get(row.model) ?? []) {
         const version = this.pricing.resolve(provider, row.model, at);
-        const result = version ? computeCost({ usage, images: Number(row.images), succeeded: false }, version.sheet) : null;
-        if (!result || !result.priced) {
+        if (!version) {
           m.unpricedScenario.add(provider);
           continue;
         }
-        let cost = result.cost;
-        if (version!.sheet.per_request) cost = cost.add(Decimal.parse(version!.sheet.per_request).times(Number(row.ok_events)));
-        m.scenarios.set(provider, (m.scenarios.get(provider) ?? Decimal.ZERO).add(cost));
+        const key = `${row.model}\u0000${provider}\u0000${version.id}\u0000${version.appliedDiscountPct ?? ''}`;
+        let sum = pending.get(key);
+        if (!sum) pending.set(key, (sum = { model: row.model, provider, version, usage: { ...EMPTY_USAGE }, images: 0, okEvents: 0 }));
+        for (const kind of TOKEN_KINDS) sum.usage[kind] += Number(row[kind]);
+        sum.images += Number(row.images);
+        sum.okEvents += Number(row.ok_events);
       }
+    }
+    for (const sum of pending.values()) {
+      const m = models.get(sum.model)!;
+      const result = computeCost({ usage: sum.usage, images: sum.images, succeeded: false }, sum.version.sheet);
+      if (!result.priced) {
+        m.unpricedScenario.add(sum.provider);
+        continue;
+      }
+      let cost = result.cost;
+      if (sum.version.sheet.per_request) cost = cost.add(Decimal.parse(sum.version.sheet.per_request).times(sum.okEvents));
+      m.scenarios.set(sum.provider, (m.scenarios.get(sum.provider) ?? Decimal.ZERO).add(cost));
     }
     let totalActual = Decimal.ZERO;
     const out = [...models.entries()].map(([model, m]) => {

@@ -87,20 +87,29 @@ export const REPORT_SQL = {
     return { sql, params };
   },
 
-  /** Totals per key of one dimension over a range (top movers). */
-  totalsBy(q: ReportQuery, dimension: Dimension, from: Date, to: Date): BuiltQuery {
-    const params: unknown[] = [];
-    const where = whereOf({ ...q, from, to, groupBy: dimension }, params);
-    return { sql: `SELECT ${COLUMN[dimension]} AS key, sum(cost_usd)::text AS cost FROM ${source(q).table} WHERE ${where} GROUP BY 1`, params };
-  },
-
-  total(q: ReportQuery, from: Date, to: Date): BuiltQuery {
-    const params: unknown[] = [];
-    const where = whereOf({ ...q, from, to }, params);
-    return {
-      sql: `SELECT coalesce(sum(cost_usd), 0)::text AS cost, coalesce(sum(events), 0)::bigint AS events, coalesce(sum(unpriced_events), 0)::bigint AS unpriced FROM ${source(q).table} WHERE ${where}`,
-      params,
-    };
+  /**
+   * Everything the summary needs in one scan: totals of the period to date,
+   * of the previous period (whole and to the same point) and of the last 7
+   * days, and per project, team, feature and model the current and previous
+   * spend (GROUPING SETS).
+   */
+  summary(q: ReportQuery, w: { start: Date; now: Date; prevStart: Date; prevSamePoint: Date; weekAgo: Date }): BuiltQuery {
+    const params: unknown[] = [w.start, w.now, w.prevStart, w.prevSamePoint, w.weekAgo];
+    const from = w.prevStart < w.weekAgo ? w.prevStart : w.weekAgo;
+    const where = whereOf({ ...q, from, to: w.now }, params);
+    const sql = `
+      SELECT project_id::text AS project, team, feature, model,
+        GROUPING(project_id) AS g_project, GROUPING(team) AS g_team, GROUPING(feature) AS g_feature, GROUPING(model) AS g_model,
+        coalesce(sum(cost_usd) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::text AS current,
+        coalesce(sum(cost_usd) FILTER (WHERE bucket >= $3 AND bucket < $4), 0)::text AS previous_to_date,
+        coalesce(sum(cost_usd) FILTER (WHERE bucket >= $3 AND bucket < $1), 0)::text AS previous_whole,
+        coalesce(sum(cost_usd) FILTER (WHERE bucket >= $5 AND bucket < $2), 0)::text AS last_week,
+        coalesce(sum(events) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::bigint AS events,
+        coalesce(sum(unpriced_events) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::bigint AS unpriced
+      FROM ${source(q).table}
+      WHERE ${where}
+      GROUP BY GROUPING SETS ((project_id), (team), (feature), (model), ())`;
+    return { sql, params };
   },
 
   tokensOverTime(q: ReportQuery): BuiltQuery {

@@ -138,47 +138,50 @@
     $('warnings').innerHTML = warnings;
   }
 
+  var generation = 0;
+
+  /** Each panel is drawn as soon as its report arrives; the headline figures and the spend chart first. */
   async function load() {
     var s = state();
+    var mine = ++generation;
+    document.body.dataset.loaded = 'false';
+    document.body.dataset.firstPaint = 'false';
     var form = $('controls');
     ['from', 'to', 'granularity', 'group_by', 'tz'].forEach(function (k) { form.elements[k].value = s[k]; });
-    try {
-      var results = await Promise.all([
-        api('/v1/reports/summary?' + new URLSearchParams({ tz: s.tz, period: 'month' })),
-        api('/v1/reports/spend?' + query(s, { group_by: s.group_by })),
-        api('/v1/reports/spend?' + query(s, { group_by: 'project', limit: '5' })),
-        api('/v1/reports/spend?' + query(s, { group_by: 'team', limit: '5' })),
-        api('/v1/reports/spend?' + query(s, { group_by: 'user', limit: '5' })),
-        api('/v1/reports/spend?' + query(s, { group_by: 'feature', limit: '5' })),
-        api('/v1/reports/tokens?' + query(s)),
-        api('/v1/reports/compare-providers?' + query(s)),
-        api('/v1/pricing'),
-        api('/v1/pricing/coverage?' + new URLSearchParams({ from: new Date(Date.parse(s.from)).toISOString(), to: new Date(Date.parse(s.to) + 86400000).toISOString() })),
-        api('/v1/budgets?with_status=1').catch(function () { return null; }),
-        api('/v1/alerts').catch(function () { return null; }),
-      ]);
-    } catch (error) {
-      if (error.status) return signOut('That key cannot read reports (it needs the viewer or admin role).');
-      $('warnings').innerHTML = '<div class="banner bad">Could not load the reports: ' + esc(error.message) + '</div>';
-      return;
+    var failed = null;
+    function panel(promise, render) {
+      return promise.then(function (data) { if (mine === generation) render(data); return data; }, function (error) { failed = failed || error; });
     }
-    var summary = results[0], spend = results[1];
-    kpis(summary, spend);
-    var empty = spend.events === 0;
-    $('empty').hidden = !empty;
-    $('empty-snippet').textContent = "curl -H 'Authorization: Bearer <ingest key>' -H 'content-type: application/json' " + location.origin + "/v1/events -d '{\"event_id\":\"first\",\"timestamp\":\"" + new Date().toISOString().slice(0, 19) + "Z\",\"provider\":\"openai\",\"model\":\"gpt-image-2\",\"usage\":{\"input_text_tokens\":120,\"output_image_tokens\":4160}}'";
-    draw('spend-chart', C.spendChart(spend));
-    rank('top-project', results[2]);
-    rank('top-team', results[3]);
-    rank('top-user', results[4]);
-    rank('top-feature', results[5]);
-    draw('tokens-chart', C.tokensChart(results[6]));
-    perImage(results[6]);
-    draw('providers-chart', C.providersChart(results[7]));
-    providers(results[7]);
-    pricing(results[8], results[9]);
-    budgets(results[10]);
-    alerts(results[11]);
+    var summary = api('/v1/reports/summary?' + new URLSearchParams({ tz: s.tz, period: 'month' }));
+    var spend = api('/v1/reports/spend?' + query(s, { group_by: s.group_by }));
+    var first = Promise.all([summary, spend]).then(function (r) {
+      if (mine !== generation) return;
+      kpis(r[0], r[1]);
+      $('empty').hidden = r[1].events !== 0;
+      $('empty-snippet').textContent = "curl -H 'Authorization: Bearer <ingest key>' -H 'content-type: application/json' " + location.origin + "/v1/events -d '{\"event_id\":\"first\",\"timestamp\":\"" + new Date().toISOString().slice(0, 19) + "Z\",\"provider\":\"openai\",\"model\":\"gpt-image-2\",\"usage\":{\"input_text_tokens\":120,\"output_image_tokens\":4160}}'";
+      draw('spend-chart', C.spendChart(r[1]));
+      document.body.dataset.firstPaint = 'true';
+    }, function (error) { failed = failed || error; });
+    var tokens = api('/v1/reports/tokens?' + query(s));
+    var compare = api('/v1/reports/compare-providers?' + query(s));
+    var coverageRange = new URLSearchParams({ from: new Date(Date.parse(s.from)).toISOString(), to: new Date(Date.parse(s.to) + 86400000).toISOString() });
+    await Promise.all([
+      first,
+      panel(api('/v1/reports/spend?' + query(s, { group_by: 'project', limit: '5' })), function (r) { rank('top-project', r); }),
+      panel(api('/v1/reports/spend?' + query(s, { group_by: 'team', limit: '5' })), function (r) { rank('top-team', r); }),
+      panel(api('/v1/reports/spend?' + query(s, { group_by: 'user', limit: '5' })), function (r) { rank('top-user', r); }),
+      panel(api('/v1/reports/spend?' + query(s, { group_by: 'feature', limit: '5' })), function (r) { rank('top-feature', r); }),
+      panel(tokens, function (r) { draw('tokens-chart', C.tokensChart(r)); perImage(r); }),
+      panel(compare, function (r) { draw('providers-chart', C.providersChart(r)); providers(r); }),
+      panel(Promise.all([api('/v1/pricing'), api('/v1/pricing/coverage?' + coverageRange)]), function (r) { pricing(r[0], r[1]); }),
+      panel(api('/v1/budgets?with_status=1').catch(function () { return null; }), budgets),
+      panel(api('/v1/alerts').catch(function () { return null; }), alerts),
+    ]);
+    if (mine !== generation) return;
+    if (failed) {
+      if (failed.status) return signOut('That key cannot read reports (it needs the viewer or admin role).');
+      $('warnings').insertAdjacentHTML('afterbegin', '<div class="banner bad">Could not load every report: ' + esc(failed.message) + '</div>');
+    }
     document.body.dataset.loaded = 'true';
   }
 
