@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig, DomainError } from '@tokentally/common';
 import { diffSheets, PriceSheet, suspiciousReasons } from '@tokentally/core';
 import { EventBus } from '@tokentally/db';
@@ -259,9 +259,7 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
   /** Applies a held change: a new version from now. */
   async approvePending(id: string, actor: string): Promise<Record<string, unknown>> {
     const decided = await this.db.transaction(async (manager) => {
-      const [row] = await manager.query(SQL.pendingForUpdate, [id]);
-      if (!row) throw DomainError.notFound(`Pending price ${id}`);
-      if (row.status !== 'pending') throw new DomainError('conflict', `This price change is already ${row.status}.`);
+      const row = await lockPending(manager, id);
       const current = this.pricing.currentListVersion(row.provider, row.model);
       const sheet = row.prices as PriceSheet;
       const versionId = await this.pricing.addVersion(
@@ -278,9 +276,7 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
 
   async rejectPending(id: string, actor: string): Promise<Record<string, unknown>> {
     await this.db.transaction(async (manager) => {
-      const [row] = await manager.query(SQL.pendingForUpdate, [id]);
-      if (!row) throw DomainError.notFound(`Pending price ${id}`);
-      if (row.status !== 'pending') throw new DomainError('conflict', `This price change is already ${row.status}.`);
+      await lockPending(manager, id);
       await manager.query(SQL.decidePending, [id, 'rejected', actor, null]);
     });
     return { id, status: 'rejected' };
@@ -303,6 +299,14 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
       version_id: row.version_id,
     }));
   }
+}
+
+/** The held change, locked for a decision; only a pending one can be decided. */
+async function lockPending(manager: EntityManager, id: string): Promise<Record<string, any>> {
+  const [row] = await manager.query(SQL.pendingForUpdate, [id]);
+  if (!row) throw DomainError.notFound(`Pending price ${id}`);
+  if (row.status !== 'pending') throw new DomainError('conflict', `This price change is already ${row.status}.`);
+  return row;
 }
 
 function report(source: SourceName, url: string | null, models: number, error: string | null, durationMs: number): SourceReport {
