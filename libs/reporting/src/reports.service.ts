@@ -101,13 +101,17 @@ export class ReportsService {
     const weekAgo = new Date(now.getTime() - 7 * 24 * HOUR);
     const { sql, params } = REPORT_SQL.summary(q, { start: periodStart, now, prevStart, prevSamePoint, weekAgo });
     const rows: Array<Record<string, any>> = await this.db.query(sql, params);
-    const all = rows.find((r) => r.g_project && r.g_team && r.g_feature && r.g_model)!;
-    const current = { cost: dec(all.current), events: Number(all.events), unpriced: Number(all.unpriced) };
-    const previousToDate = { cost: dec(all.previous_to_date) };
-    const previousWhole = { cost: dec(all.previous_whole) };
+    const sumOf = (column: string) => rows.reduce<Decimal>((sum, r) => sum.add(dec(r[column])), Decimal.ZERO);
+    const current = {
+      cost: sumOf('current'),
+      events: rows.reduce((n, r) => n + Number(r.events), 0),
+      unpriced: rows.reduce((n, r) => n + Number(r.unpriced), 0),
+    };
+    const previousToDate = { cost: sumOf('previous_to_date') };
+    const previousWhole = { cost: sumOf('previous_whole') };
     // Forecast: spend so far plus the last 7 days' hourly rate for the hours left.
     const hoursLeft = BigInt(Math.max(0, Math.round((periodEnd.getTime() - now.getTime()) / HOUR)));
-    const forecast = current.cost.add(dec(all.last_week).times(hoursLeft).divideBy(7 * 24, 6));
+    const forecast = current.cost.add(sumOf('last_week').times(hoursLeft).divideBy(7 * 24, 6));
     const movers = await this.topMovers(rows);
     const lastRefresh = await this.refresher.lastSuccessfulRun();
     return {
@@ -135,22 +139,18 @@ export class ReportsService {
   private async topMovers(rows: Array<Record<string, any>>) {
     const names = await this.projectNames();
     const movers: Array<{ dimension: Dimension; key: string; label: string; current: Decimal; previous: Decimal; change: Decimal }> = [];
-    const dimensions: Array<[Dimension, string, string]> = [
-      ['project', 'g_project', 'project'],
-      ['team', 'g_team', 'team'],
-      ['feature', 'g_feature', 'feature'],
-      ['model', 'g_model', 'model'],
-    ];
-    for (const row of rows) {
-      // The row of a grouping set has GROUPING() = 0 for its own column only.
-      const found = dimensions.find(([, flag]) => Number(row[flag]) === 0);
-      if (!found || row[found[2]] === '' || row[found[2]] === null) continue;
-      const [dimension, , column] = found;
-      const key = String(row[column]);
-      const current = dec(row.current);
-      const previous = dec(row.previous_to_date);
-      if (current.isZero() && previous.isZero()) continue;
-      movers.push({ dimension, key, label: dimension === 'project' ? names.get(key) ?? key : key, current, previous, change: current.add(previous.multiply(Decimal.parse('-1'))) });
+    for (const dimension of ['project', 'team', 'feature', 'model'] as Dimension[]) {
+      const byKey = new Map<string, { current: Decimal; previous: Decimal }>();
+      for (const row of rows) {
+        const key = row[dimension];
+        if (key === '' || key === null) continue;
+        const entry = byKey.get(key) ?? { current: Decimal.ZERO, previous: Decimal.ZERO };
+        byKey.set(key, { current: entry.current.add(dec(row.current)), previous: entry.previous.add(dec(row.previous_to_date)) });
+      }
+      for (const [key, { current, previous }] of byKey) {
+        if (current.isZero() && previous.isZero()) continue;
+        movers.push({ dimension, key, label: dimension === 'project' ? names.get(key) ?? key : key, current, previous, change: current.add(previous.multiply(Decimal.parse('-1'))) });
+      }
     }
     const abs = (d: Decimal) => (d.isNegative() ? d.multiply(Decimal.parse('-1')) : d);
     return movers

@@ -90,8 +90,8 @@ export const REPORT_SQL = {
   /**
    * Everything the summary needs in one scan: totals of the period to date,
    * of the previous period (whole and to the same point) and of the last 7
-   * days, and per project, team, feature and model the current and previous
-   * spend (GROUPING SETS).
+   * days, per (project, team, feature, model): few rows, added up per
+   * dimension by the caller.
    */
   summary(q: ReportQuery, w: { start: Date; now: Date; prevStart: Date; prevSamePoint: Date; weekAgo: Date }): BuiltQuery {
     const params: unknown[] = [w.start, w.now, w.prevStart, w.prevSamePoint, w.weekAgo];
@@ -99,7 +99,6 @@ export const REPORT_SQL = {
     const where = whereOf({ ...q, from, to: w.now }, params);
     const sql = `
       SELECT project_id::text AS project, team, feature, model,
-        GROUPING(project_id) AS g_project, GROUPING(team) AS g_team, GROUPING(feature) AS g_feature, GROUPING(model) AS g_model,
         coalesce(sum(cost_usd) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::text AS current,
         coalesce(sum(cost_usd) FILTER (WHERE bucket >= $3 AND bucket < $4), 0)::text AS previous_to_date,
         coalesce(sum(cost_usd) FILTER (WHERE bucket >= $3 AND bucket < $1), 0)::text AS previous_whole,
@@ -108,7 +107,7 @@ export const REPORT_SQL = {
         coalesce(sum(unpriced_events) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::bigint AS unpriced
       FROM ${source(q).table}
       WHERE ${where}
-      GROUP BY GROUPING SETS ((project_id), (team), (feature), (model), ())`;
+      GROUP BY project_id, team, feature, model`;
     return { sql, params };
   },
 
