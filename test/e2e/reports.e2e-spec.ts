@@ -180,3 +180,29 @@ describe('reports', () => {
     expect(res.body.errors.map((e: any) => e.path).sort()).toEqual(['from', 'granularity', 'group_by', 'tz']);
   });
 });
+
+describe('compare-providers around a price change', () => {
+  it('prices each hour with the price in effect then, also on the day the price changes', async () => {
+    const t = await startTestApp();
+    try {
+      const project = await projectWithIngestKey(t.http, 'epsilon');
+      const usage = { input_text_tokens: 120, input_image_tokens: 1290, output_image_tokens: 4160 };
+      await project.client.post('/v1/events', {
+        events: [
+          usageEvent({ timestamp: '2026-11-05T10:00:00Z', usage }),
+          usageEvent({ timestamp: '2026-11-05T14:00:00Z', usage }),
+          usageEvent({ timestamp: '2026-11-06T10:00:00Z', usage }),
+        ],
+      });
+      // Vercel's output rate becomes $24 from noon on Nov 5.
+      const put = await t.http.request('PUT', '/v1/pricing/overrides', { provider: 'vercel', model: 'gpt-image-2', prices: { input: '5.00', output: '24.00' }, effective_from: '2026-11-05T12:00:00Z' });
+      expect(put.status).toBe(200);
+      const res = await t.http.get(`/v1/reports/compare-providers?project=${project.projectId}&from=2026-11-05&to=2026-11-06`);
+      const vercel = res.body.models[0].at_each_provider.find((p: any) => p.provider === 'vercel');
+      // 10:00 at the list price (0.13185), 14:00 and the next day at the override (1,410 x 5 + 4,160 x 24 = 0.10689 each)
+      expect(vercel.cost_usd).toBe('0.345630');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -104,6 +104,16 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
     return this.currentVersions(now).find((v) => v.kind === 'list' && v.provider === provider && v.model === model) ?? null;
   }
 
+  /** Every instant at which some price starts or ends: between two of them, every price is constant. */
+  priceChangeInstants(): Date[] {
+    const instants = new Set<number>();
+    for (const v of this.versions) {
+      instants.add(v.effectiveFrom);
+      if (v.effectiveTo !== null) instants.add(v.effectiveTo);
+    }
+    return [...instants].sort((a, b) => a - b).map((t) => new Date(t));
+  }
+
   /** Overrides and discounts that apply now or will. */
   activeOverrides(now = Date.now()): PriceVersion[] {
     return this.versions.filter((v) => v.kind !== 'list' && (v.effectiveTo === null || v.effectiveTo > now));

@@ -194,10 +194,11 @@ export class ReportsService {
 
   /**
    * What the same usage cost, and would have cost at every provider that
-   * offers the model, with the price in effect at each hour of use.
+   * offers the model, with the price in effect at each hour of use (days
+   * without a price change are priced whole: the price is the same all day).
    */
   async compareProviders(q: ReportQuery) {
-    const { sql, params } = REPORT_SQL.usageByHour(q);
+    const { sql, params } = REPORT_SQL.usageForPricing(q, this.pricing.priceChangeInstants());
     const rows: Array<Record<string, string>> = await this.db.query(sql, params);
     const providersOf = new Map<string, Set<string>>();
     for (const v of this.pricing.currentVersions()) {

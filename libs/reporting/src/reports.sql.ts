@@ -141,13 +141,22 @@ export const REPORT_SQL = {
     };
   },
 
-  /** Hourly usage per provider and model, to price at every provider (compare-providers). */
-  usageByHour(q: ReportQuery): BuiltQuery {
-    const params: unknown[] = [];
+  /**
+   * Usage per provider and model, to price at every provider
+   * (compare-providers): by UTC day, except on days when some price changes,
+   * which stay by hour so that each hour meets the price then in effect.
+   */
+  usageForPricing(q: ReportQuery, priceChanges: Date[]): BuiltQuery {
+    // The UTC days in which some price changes (not at their midnight).
+    const DAY = 24 * 3600 * 1000;
+    const changeDays = [...new Set(priceChanges.filter((c) => c.getTime() % DAY !== 0).map((c) => Math.floor(c.getTime() / DAY) * DAY))].map((t) => new Date(t));
+    const params: unknown[] = [changeDays];
     const where = whereOf(q, params);
     return {
       sql: `
-        SELECT bucket, provider, model, sum(events - error_events)::bigint AS ok_events, sum(images)::bigint AS images,
+        SELECT CASE WHEN date_trunc('day', bucket, 'UTC') = ANY($1::timestamptz[])
+               THEN bucket ELSE date_trunc('day', bucket, 'UTC') END AS bucket,
+          provider, model, sum(events - error_events)::bigint AS ok_events, sum(images)::bigint AS images,
           sum(input_text_tokens)::bigint AS input_text, sum(cached_input_text_tokens)::bigint AS cached_input_text,
           sum(input_image_tokens)::bigint AS input_image, sum(cached_input_image_tokens)::bigint AS cached_input_image,
           sum(output_image_tokens)::bigint AS output_image, sum(output_text_tokens)::bigint AS output_text,
