@@ -132,4 +132,3 @@ function columnsOf(rows: PricedEvent[]): unknown[][] {
   return columns;
 }
 
-export { formatMoney };
