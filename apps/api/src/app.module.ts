@@ -6,6 +6,7 @@ import { DbModule } from '@tokentally/db';
 import { IngestModule } from '@tokentally/ingest';
 import { PricingModule } from '@tokentally/pricing';
 import { ReportingModule } from '@tokentally/reporting';
+import { BudgetsModule } from '@tokentally/budgets';
 
 /** The HTTP process: every feature module, and by default the background jobs too. */
 @Module({})
@@ -13,7 +14,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ScheduleModule.forRoot(), ConfigModule.forRoot(config), DbModule.forRoot(), AuthModule, PricingModule, IngestModule, ReportingModule],
+      imports: [ScheduleModule.forRoot(), ConfigModule.forRoot(config), DbModule.forRoot(), AuthModule, PricingModule, IngestModule, ReportingModule, BudgetsModule],
     };
   }
 }

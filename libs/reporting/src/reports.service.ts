@@ -85,17 +85,20 @@ export class ReportsService {
     };
   }
 
-  /** Period to date, forecast, previous period, top movers, unpriced events, pricing freshness. */
-  async summary(q: ReportQuery, period: 'day' | 'week' | 'month' | 'quarter', now = new Date()) {
-    const [{ start, end, prev }] = await this.db.query(
+  /** The period (day, week, month, quarter) holding `now` in a time zone, and the one before. */
+  async periodBounds(period: 'day' | 'week' | 'month' | 'quarter', tz: string, now = new Date()) {
+    const [row] = await this.db.query(
       `SELECT (date_trunc($1, $2::timestamptz AT TIME ZONE $3) AT TIME ZONE $3) AS start,
               ((date_trunc($1, $2::timestamptz AT TIME ZONE $3) + ('1 ' || $1)::interval) AT TIME ZONE $3) AS end,
               ((date_trunc($1, $2::timestamptz AT TIME ZONE $3) - ('1 ' || $1)::interval) AT TIME ZONE $3) AS prev`,
-      [period, now, q.tz],
+      [period, now, tz],
     );
-    const periodStart = new Date(start);
-    const periodEnd = new Date(end);
-    const prevStart = new Date(prev);
+    return { start: new Date(row.start), end: new Date(row.end), previousStart: new Date(row.prev) };
+  }
+
+  /** Period to date, forecast, previous period, top movers, unpriced events, pricing freshness. */
+  async summary(q: ReportQuery, period: 'day' | 'week' | 'month' | 'quarter', now = new Date()) {
+    const { start: periodStart, end: periodEnd, previousStart: prevStart } = await this.periodBounds(period, q.tz, now);
     const elapsed = now.getTime() - periodStart.getTime();
     const prevSamePoint = new Date(prevStart.getTime() + elapsed);
     const weekAgo = new Date(now.getTime() - 7 * 24 * HOUR);

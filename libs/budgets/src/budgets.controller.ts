@@ -1,0 +1,40 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { CurrentPrincipal, Principal, Roles } from '@tokentally/auth';
+import { field, parseOrThrow } from '@tokentally/common';
+import { createBudgetSchema } from './budgets.dto';
+import { BudgetsService } from './budgets.service';
+
+/** Budgets: admins write, viewers read. */
+@Controller('v1/budgets')
+export class BudgetsController {
+  constructor(@Inject(BudgetsService) private readonly budgets: BudgetsService) {}
+
+  @Post()
+  create(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
+    return this.budgets.create(parseOrThrow(createBudgetSchema, body), principal.keyId);
+  }
+
+  @Get()
+  @Roles('viewer')
+  async list(@Query('with_status') withStatus?: string) {
+    return { data: await this.budgets.list(withStatus === '1' || withStatus === 'true') };
+  }
+
+  @Get(':id')
+  @Roles('viewer')
+  get(@Param('id') id: string) {
+    return this.budgets.get(parseOrThrow(field.uuid(), id, 'id'));
+  }
+
+  @Get(':id/status')
+  @Roles('viewer')
+  status(@Param('id') id: string) {
+    return this.budgets.status(parseOrThrow(field.uuid(), id, 'id'));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id') id: string): Promise<void> {
+    await this.budgets.remove(parseOrThrow(field.uuid(), id, 'id'));
+  }
+}

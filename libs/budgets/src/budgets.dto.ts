@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { field } from '@tokentally/common';
+import { Decimal, normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const scopeText = z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(200);
+
+export const createBudgetSchema = z
+  .object({
+    name: field.string(100),
+    amount_usd: z
+      .string({ error: 'must be a decimal string such as "1000.00"' })
+      .regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a positive decimal string such as "1000.00"')
+      .refine((v) => !Decimal.parse(v).isZero(), 'must be more than 0'),
+    period: z.enum(['day', 'week', 'month', 'quarter'], { error: 'must be day, week, month or quarter' }),
+    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
+    scope: z
+      .object({
+        provider: scopeText.transform(normalizeProviderSlug).optional(),
+        model: scopeText.transform(normalizeModelName).optional(),
+        project: z.uuid('must be a project id (UUID)').optional(),
+        team: scopeText.optional(),
+        user: scopeText.optional(),
+        feature: scopeText.optional(),
+        environment: scopeText.optional(),
+        tags: z.record(z.string().min(1).max(64), z.string().max(200)).refine((t) => Object.keys(t).length <= 1, 'one tag at most').optional(),
+      })
+      .strict()
+      .default({}),
+    thresholds_pct: z
+      .array(z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be from 1 to 1000').max(1000, 'must be from 1 to 1000'))
+      .min(1, 'must have at least one threshold')
+      .max(20)
+      .default([50, 80, 100]),
+    forecast_alert: z.boolean({ error: 'must be true or false' }).default(true),
+    webhook_ids: z.array(z.uuid('must be webhook ids (UUIDs)')).max(20).default([]),
+  })
+  .strict();
+export type CreateBudgetDto = z.output<typeof createBudgetSchema>;

@@ -1,0 +1,2 @@
+export * from './budgets.module';
+export * from './budgets.service';

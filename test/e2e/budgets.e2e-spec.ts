@@ -1,0 +1,54 @@
+import { startTestApp, TestApp } from '../support/app';
+import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
+import { HttpClient } from '../support/http';
+
+describe('budgets and their status', () => {
+  let t: TestApp;
+  let viewer: HttpClient;
+  let projectId: string;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const project = await projectWithIngestKey(t.http);
+    projectId = project.projectId;
+    viewer = await viewerClient(t.http);
+    const usage = { input_text_tokens: 120, input_image_tokens: 1290, output_image_tokens: 4160 };
+    const recent = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+    await project.client.post('/v1/events', {
+      events: [
+        usageEvent({ timestamp: recent(2), usage, dimensions: { team: 'growth' } }),
+        usageEvent({ timestamp: recent(3), usage, provider: 'vercel', dimensions: { team: 'growth' } }),
+        usageEvent({ timestamp: recent(4), usage, dimensions: { team: 'core' } }),
+      ],
+    });
+  });
+  afterAll(() => t?.close());
+
+  it('creates a budget and reports spent, remaining and percent of its scope in the current period', async () => {
+    const created = await t.http.post('/v1/budgets', { name: 'Growth monthly', amount_usd: '1.00', period: 'month', scope: { project: projectId, team: 'growth' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'Growth monthly', amount_usd: '1.000000', period: 'month', timezone: 'UTC', thresholds_pct: [50, 80, 100] });
+    const status = await viewer.get(`/v1/budgets/${created.body.id}/status`);
+    expect(status.status).toBe(200);
+    // 0.13572 (openai) + 0.13185 (vercel) in team growth
+    expect(status.body).toMatchObject({ spent_usd: '0.267570', remaining_usd: '0.732430', percent: '26.8', thresholds_reached: [] });
+    expect(Date.parse(status.body.period_end)).toBeGreaterThan(Date.now());
+    const list = await viewer.get('/v1/budgets?with_status=1');
+    expect(list.body.data.find((b: any) => b.id === created.body.id).status.spent_usd).toBe('0.267570');
+  });
+
+  it('lists the thresholds already reached', async () => {
+    const created = await t.http.post('/v1/budgets', { name: 'Tiny', amount_usd: '0.30', period: 'day', scope: { project: projectId }, thresholds_pct: [100, 50, 80, 150] });
+    const status = await viewer.get(`/v1/budgets/${created.body.id}/status`);
+    // 0.40329 of 0.30
+    expect(status.body).toMatchObject({ spent_usd: '0.403290', percent: '134.4', thresholds_reached: [50, 80, 100] });
+  });
+
+  it('names bad fields and keeps writes to admins', async () => {
+    const bad = await t.http.post('/v1/budgets', { name: 'x', amount_usd: '-5', period: 'year', timezone: 'Mars/Base', scope: { colour: 'red' }, thresholds_pct: [0, 2000] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: any) => e.path).sort()).toEqual(['amount_usd', 'period', 'scope.colour', 'thresholds_pct[0]', 'thresholds_pct[1]', 'timezone']);
+    expect((await viewer.post('/v1/budgets', { name: 'x', amount_usd: '5', period: 'day' })).status).toBe(403);
+    expect((await viewer.get('/v1/budgets/00000000-0000-4000-8000-000000000000/status')).status).toBe(404);
+  });
+});
