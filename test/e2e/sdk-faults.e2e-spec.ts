@@ -87,9 +87,10 @@ describe('@tokentally/openai when TokenTally misbehaves', () => {
       for (let i = 0; i < 20; i++) images.push(await generate(openai, i));
       const elapsed = Date.now() - started;
       expect(images.every((image) => image.data?.length === 1)).toBe(true);
-      // Not a speed test (bench/sdk-overhead.js is): the calls did not wait on a
-      // delivery that is still failing or hanging (its timeout is 1 s).
-      expect(elapsed).toBeLessThan(1000);
+      // Not a speed test (bench/sdk-overhead.js is): had each call waited on a
+      // delivery that fails or hangs (timeout 1 s, retried), 20 calls would take
+      // well over 20 s; the bound is loose so a busy machine does not fail it.
+      expect(elapsed).toBeLessThan(10_000);
       await eventually(async () => expect(gate.seen[mode]).toBeGreaterThan(0));
       expect(tally.size()).toBe(20);
     } finally {
