@@ -1,15 +1,6 @@
 import { z } from 'zod';
-import { field } from '@tokentally/common';
+import { field, isTimeZone } from '@tokentally/common';
 import { Decimal, normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const scopeText = z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(200);
 

@@ -54,3 +54,13 @@ export const field = {
   uuid: () =>
     z.uuid({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a UUID') }),
 };
+
+/** True for an IANA time zone this runtime knows (Europe/Berlin, UTC, ...). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError, FieldError, fieldErrorsOf } from '@tokentally/common';
+import { DomainError, FieldError, fieldErrorsOf, isTimeZone } from '@tokentally/common';
 import { normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
 
 export const GRANULARITIES = ['hour', 'day', 'week', 'month'] as const;
@@ -19,15 +19,6 @@ export interface ReportQuery {
   basis: 'restated' | 'ingested';
   limit: number;
   raw: boolean;
-}
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
