@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Decimal, formatUsd, TOKEN_KINDS } from '@tokentally/core';
 import { csvLine } from './csv';
-import { ReportQuery } from './dto/report-query.dto';
+import { Dimension, ReportQuery } from './dto/report-query.dto';
+import { COLUMN } from './reports.sql';
 import { ReportsService } from './reports.service';
 
 const PAGE = 5000;
@@ -39,10 +40,9 @@ export class ReportsExportService {
     for (;;) {
       const params: unknown[] = [q.from, q.to, ...after];
       const where = [`occurred_at >= $1`, `occurred_at < $2`, `(occurred_at, project_id, event_id) > ($3::timestamptz, $4::uuid, $5::text)`];
-      const column: Record<string, string> = { provider: 'provider', model: 'model', project: 'project_id::text', team: 'team', user: 'user_id', feature: 'feature', environment: 'environment' };
       for (const [dimension, values] of filters) {
         params.push(values);
-        where.push(`${column[dimension]} = ANY($${params.length}::text[])`);
+        where.push(`${COLUMN[dimension as Dimension]} = ANY($${params.length}::text[])`);
       }
       if (q.tag) {
         params.push(JSON.stringify({ [q.tag.key]: q.tag.value }));

@@ -1,7 +1,8 @@
 import { DomainError, FieldError } from '@tokentally/common';
 import { Dimension, Granularity, ReportQuery } from './dto/report-query.dto';
 
-const COLUMN: Record<Dimension, string> = {
+/** The column of each report dimension in the rollups and in usage_events. */
+export const COLUMN: Record<Dimension, string> = {
   provider: 'provider',
   model: 'model',
   project: 'project_id::text',
