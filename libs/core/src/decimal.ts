@@ -77,6 +77,31 @@ export class Decimal {
     return new Decimal(rounded, digits).normalized();
   }
 
+  /**
+   * Division by a non-zero decimal, rounded half up to `digits` decimals. For
+   * derived figures (ratios of money, forecasts), never for a stored cost.
+   */
+  divide(other: Decimal, digits = 6): Decimal {
+    if (other.units === 0n) throw new RangeError('division by zero');
+    const negative = this.units < 0n !== other.units < 0n;
+    const a = this.units < 0n ? -this.units : this.units;
+    const b = other.units < 0n ? -other.units : other.units;
+    // a/10^sa / (b/10^sb) = a * 10^sb / (b * 10^sa); one extra digit for rounding.
+    const scaled = (a * 10n ** BigInt(other.scale + digits + 1)) / (b * 10n ** BigInt(this.scale));
+    const rounded = (scaled + 5n) / 10n;
+    return new Decimal(negative ? -rounded : rounded, digits).normalized();
+  }
+
+  /** Absolute value. */
+  abs(): Decimal {
+    return this.units < 0n ? new Decimal(-this.units, this.scale) : this;
+  }
+
+  /** Difference `this - other`, exact. */
+  subtract(other: Decimal): Decimal {
+    return this.add(new Decimal(-other.units, other.scale));
+  }
+
   compare(other: Decimal): -1 | 0 | 1 {
     const scale = Math.max(this.scale, other.scale);
     const a = this.rescaled(scale);

@@ -5,3 +5,6 @@ export * from './cost';
 export * from './model-names';
 export * from './price-book';
 export * from './price-change';
+export * from './periods';
+export * from './forecast';
+export * from './anomaly';
