@@ -13,6 +13,8 @@ const transform = {
 };
 
 module.exports = {
+  // Jest reads the timeout from the top level when projects are used; e2e specs boot a database.
+  testTimeout: 60000,
   projects: [
     {
       displayName: 'unit',

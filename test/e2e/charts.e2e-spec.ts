@@ -23,6 +23,18 @@ describe('GET /v1/charts/<name>.png', () => {
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([640, 320]);
   });
 
+  it('draws budgets.png from the budgets\' real status', async () => {
+    const budget = await t.http.post('/v1/budgets', { name: 'Chart budget', amount_usd: '100.00', period: 'month' });
+    expect(budget.status).toBe(201);
+    for (const query of ['', `?budget_id=${budget.body.id}&width=400&height=300`]) {
+      const res = await fetch(`${t.url}/v1/charts/budgets.png${query}`, { headers: { authorization: `Bearer ${viewer.key}` } });
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    }
+    expect((await viewer.get('/v1/charts/budgets.png?budget_id=00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await viewer.get('/v1/charts/budgets.png?budget_id=nope')).body.errors).toEqual([{ path: 'budget_id', message: 'must be a budget id (UUID)' }]);
+  });
+
   it('answers 404 for an unknown chart and 400 for bad parameters', async () => {
     expect((await viewer.get('/v1/charts/pie.png')).status).toBe(404);
     const bad = await viewer.get('/v1/charts/spend.png?granularity=fortnight');

@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startTestApp, TestApp } from '../support/app';
+import { eventually } from '../support/eventually';
 import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
+import { WebhookReceiver } from '../fakes/webhook-receiver';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '../artifacts');
@@ -21,7 +23,7 @@ describeWithChromium('dashboard in headless Chromium', () => {
   let viewerKey: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ WEBHOOK_ALLOW_PRIVATE: 'true' });
     const web = await projectWithIngestKey(t.http, 'web-shop');
     const app = await projectWithIngestKey(t.http, 'mobile');
     const day = (d: number, hour: number) => new Date(Date.UTC(2026, 10, d, hour)).toISOString();
@@ -84,6 +86,38 @@ describeWithChromium('dashboard in headless Chromium', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('shows budget bars and the latest alerts with how their delivery went', async () => {
+    const receiver = await new WebhookReceiver().start();
+    try {
+      const hook = await t.http.post('/v1/webhooks', { url: receiver.url, events: ['budget.threshold_reached'] });
+      const shop = await projectWithIngestKey(t.http, 'print-shop');
+      const budget = await t.http.post('/v1/budgets', { name: 'Print shop this month', amount_usd: '0.25', period: 'month', scope: { project: shop.projectId }, thresholds_pct: [50, 80], webhook_ids: [hook.body.id] });
+      await t.http.post('/v1/budgets', { name: 'Everything this quarter', amount_usd: '500.00', period: 'quarter' });
+      await shop.client.post('/v1/events', { events: [usageEvent({ timestamp: new Date(Date.now() - 60_000).toISOString() })] });
+      await eventually(async () => expect(receiver.received).toHaveLength(1), 10_000);
+
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      await page.goto(`${t.url}/?tz=UTC`);
+      await page.fill('#key', viewerKey);
+      await page.click('#signin-form button');
+      await page.waitForSelector('body[data-loaded=true]');
+      const bars = await page.textContent('#budgets');
+      expect(bars).toMatch(/Print shop this month\s*\$0\.1\d+ of \$0\.25/);
+      expect(bars).toMatch(/5\d% · month/);
+      expect(bars).toContain('Everything this quarter');
+      const alerts = await page.textContent('#alerts');
+      expect(alerts).toContain('Threshold');
+      expect(alerts).toContain('Budget "Print shop this month" reached 50% of $0.25 for the month');
+      expect(alerts).toContain('sent');
+      const box = (await page.locator('#budgets').boundingBox())!;
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-budgets.png'), fullPage: true, clip: { x: 0, y: box.y - 60, width: 1400, height: 320 } });
+      expect(budget.status).toBe(201);
+      await page.close();
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it('tells a new user how to send the first event when the range is empty', async () => {

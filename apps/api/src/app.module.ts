@@ -7,6 +7,7 @@ import { IngestModule } from '@tokentally/ingest';
 import { PricingModule } from '@tokentally/pricing';
 import { ReportingModule } from '@tokentally/reporting';
 import { BudgetsModule } from '@tokentally/budgets';
+import { WebhooksModule } from '@tokentally/webhooks';
 
 /** The HTTP process: every feature module, and by default the background jobs too. */
 @Module({})
@@ -14,7 +15,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ScheduleModule.forRoot(), ConfigModule.forRoot(config), DbModule.forRoot(), AuthModule, PricingModule, IngestModule, ReportingModule, BudgetsModule],
+      imports: [ScheduleModule.forRoot(), ConfigModule.forRoot(config), DbModule.forRoot(), AuthModule, PricingModule, IngestModule, ReportingModule, WebhooksModule, BudgetsModule],
     };
   }
 }

@@ -1,12 +1,18 @@
 import { Module } from '@nestjs/common';
 import { ReportingModule } from '@tokentally/reporting';
+import { WebhooksModule } from '@tokentally/webhooks';
+import { AlertsController } from './alerts.controller';
+import { AnomalyDetector } from './anomaly-detector.service';
+import { BudgetEvaluator } from './budget-evaluator.service';
+import { BudgetsChartController } from './budgets-chart.controller';
 import { BudgetsController } from './budgets.controller';
 import { BudgetsService } from './budgets.service';
 
 @Module({
-  imports: [ReportingModule],
-  controllers: [BudgetsController],
-  providers: [BudgetsService],
-  exports: [BudgetsService],
+  imports: [ReportingModule, WebhooksModule],
+  // The chart route is registered before the reporting lib's generic `:file` route is matched (static beats parametric).
+  controllers: [BudgetsController, AlertsController, BudgetsChartController],
+  providers: [BudgetsService, BudgetEvaluator, AnomalyDetector],
+  exports: [BudgetsService, BudgetEvaluator],
 })
 export class BudgetsModule {}

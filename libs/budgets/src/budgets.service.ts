@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError } from '@tokentally/common';
-import { Decimal, formatUsd } from '@tokentally/core';
+import { addDays, Decimal, forecastPeriodEnd, ForecastInput, formatUsd, HISTORY_DAYS, localDateOf, localDayStarts, periodBounds, startOfLocalDate } from '@tokentally/core';
 import { ReportQuery, ReportsService } from '@tokentally/reporting';
 import { CreateBudgetDto } from './budgets.dto';
 
@@ -14,7 +14,7 @@ const SQL = {
   remove: `DELETE FROM budgets WHERE id = $1 RETURNING id`,
 } as const;
 
-type BudgetRow = Record<string, any>;
+export type BudgetRow = Record<string, any>;
 
 /** Budgets and their status: spend of the scope in the current period, against the amount. */
 @Injectable()
@@ -28,6 +28,10 @@ export class BudgetsService {
     const thresholds = [...new Set(dto.thresholds_pct)].sort((a, b) => a - b);
     const [row] = await this.db.query(SQL.insert, [dto.name, dto.amount_usd, dto.period, dto.timezone, JSON.stringify(dto.scope), thresholds, dto.forecast_alert, dto.webhook_ids, actor]);
     return toView(row);
+  }
+
+  async rows(): Promise<BudgetRow[]> {
+    return this.db.query(SQL.list);
   }
 
   async list(withStatus: boolean) {
@@ -54,48 +58,98 @@ export class BudgetsService {
     return row;
   }
 
-  /**
-   * Spent, remaining and percent of the period to date; the forecast for the
-   * period end is linear in elapsed time here (issue #6 brings the weekly rhythm).
-   */
+  /** Spent, remaining, percent and forecast of the budget's current period. */
   private async statusOf(row: BudgetRow, now = new Date()) {
-    const { start, end } = await this.reports.periodBounds(row.period, row.timezone, now);
-    const scope = row.scope ?? {};
-    const filters: ReportQuery['filters'] = {};
-    for (const d of ['provider', 'model', 'project', 'team', 'user', 'feature', 'environment'] as const) if (scope[d]) filters[d] = [scope[d]];
-    const [tagKey] = Object.keys(scope.tags ?? {});
-    const report = await this.reports.spend({
-      from: start,
-      to: now,
-      granularity: 'day',
-      tz: row.timezone,
-      groupBy: 'none',
-      filters,
-      tag: tagKey ? { key: tagKey, value: scope.tags[tagKey] } : null,
-      basis: 'restated',
-      limit: 1,
-      raw: false,
+    return (await this.measure(row, now)).view;
+  }
+
+  /**
+   * The budget's period to date, measured on the rollups in its time zone:
+   * one daily spend query covers the period and the 28 days before today
+   * (the history of the weekly-rhythm forecast, docs/budgets.md).
+   */
+  async measure(row: BudgetRow, now = new Date()): Promise<BudgetMeasure> {
+    const tz: string = row.timezone;
+    const { start, end } = periodBounds(row.period, tz, now);
+    const dayStarts = localDayStarts(now, tz, HISTORY_DAYS); // 28 days before today, then today
+    const todayStart = dayStarts[HISTORY_DAYS];
+    const from = new Date(Math.min(start.getTime(), dayStarts[0].getTime()));
+    const report = await this.reports.spend({ ...scopeQuery(row.scope ?? {}), from, to: now, granularity: 'day', tz, groupBy: 'none', basis: 'restated', limit: 1_000, raw: false });
+    const byDay = new Map<number, Decimal>();
+    report.buckets.forEach((bucket, i) => {
+      byDay.set(Date.parse(bucket), report.series.reduce((sum, s) => sum.add(Decimal.parse(s.values[i])), Decimal.ZERO));
     });
-    const spent = Decimal.parse(report.total);
+    let spent = Decimal.ZERO;
+    for (const [day, value] of byDay) if (day >= start.getTime()) spent = spent.add(value);
+    const history = dayStarts.slice(0, HISTORY_DAYS).map((day) => byDay.get(day.getTime()) ?? Decimal.ZERO);
+
+    const daysAhead: ForecastInput['daysAhead'] = [];
+    const today = localDateOf(now, tz);
+    for (let offset = 0; ; offset++) {
+      const dayStart = offset === 0 ? todayStart : startOfLocalDate(addDays(today, offset), tz);
+      if (dayStart.getTime() >= end.getTime()) break;
+      const nextStart = startOfLocalDate(addDays(today, offset + 1), tz);
+      const daySeconds = Math.round((nextStart.getTime() - dayStart.getTime()) / 1000);
+      const remainingSeconds = offset === 0 ? Math.max(0, Math.round((nextStart.getTime() - now.getTime()) / 1000)) : daySeconds;
+      daysAhead.push({ offset, remainingSeconds, daySeconds });
+    }
+    const elapsedSeconds = Math.round((now.getTime() - start.getTime()) / 1000);
+    const periodSeconds = Math.round((end.getTime() - start.getTime()) / 1000);
+    const forecast = forecastPeriodEnd({ spent, elapsedSeconds, periodSeconds, history, daysAhead });
+
     const amount = Decimal.parse(String(row.amount_usd));
-    const elapsedHours = BigInt(Math.max(1, Math.round((now.getTime() - start.getTime()) / 3_600_000)));
-    const periodHours = BigInt(Math.round((end.getTime() - start.getTime()) / 3_600_000));
-    const forecast = spent.times(periodHours).divideBy(elapsedHours, 6);
-    const percent = (Number(spent.toFixedString()) / Number(amount.toFixedString())) * 100;
-    const forecastPercent = (Number(forecast.toFixedString()) / Number(amount.toFixedString())) * 100;
-    const remaining = amount.add(spent.multiply(Decimal.parse('-1')));
+    const thresholds = row.thresholds_pct as number[];
+    const reached = thresholds.filter((pct) => spent.times(100).compare(amount.times(pct)) >= 0);
     return {
-      period_start: start.toISOString(),
-      period_end: end.toISOString(),
-      spent_usd: formatUsd(spent),
-      remaining_usd: formatUsd(remaining),
-      percent: percent.toFixed(1),
-      forecast_usd: formatUsd(forecast),
-      forecast_percent: forecastPercent.toFixed(1),
-      thresholds_reached: (row.thresholds_pct as number[]).filter((t) => percent >= t),
+      start,
+      end,
+      spent,
+      amount,
+      forecast: forecast.amount,
+      elapsedShare: periodSeconds > 0 ? elapsedSeconds / periodSeconds : 1,
+      reached,
+      view: {
+        period_start: start.toISOString(),
+        period_end: end.toISOString(),
+        spent_usd: formatUsd(spent),
+        remaining_usd: formatUsd(amount.subtract(spent)),
+        percent: percentOf(spent, amount),
+        forecast_usd: formatUsd(forecast.amount),
+        forecast_percent: percentOf(forecast.amount, amount),
+        forecast_method: forecast.method,
+        thresholds_reached: reached,
+      },
     };
   }
 }
+
+export interface BudgetMeasure {
+  start: Date;
+  end: Date;
+  spent: Decimal;
+  amount: Decimal;
+  forecast: Decimal;
+  /** Share of the period elapsed, 0..1 (not money). */
+  elapsedShare: number;
+  /** Thresholds (percent) the spend has reached, exactly: spent * 100 >= amount * pct. */
+  reached: number[];
+  view: Record<string, unknown>;
+}
+
+/** "81.2": a percentage for people, one decimal, from exact values. */
+export function percentOf(part: Decimal, whole: Decimal): string {
+  return part.times(100).divide(whole, 1).toFixedString(1);
+}
+
+/** The report filters that select a budget's scope. */
+export function scopeQuery(scope: Record<string, any>): Pick<ReportQuery, 'filters' | 'tag'> {
+  const filters: ReportQuery['filters'] = {};
+  for (const d of SCOPE_DIMENSIONS) if (scope[d]) filters[d] = [scope[d]];
+  const [tagKey] = Object.keys(scope.tags ?? {});
+  return { filters, tag: tagKey ? { key: tagKey, value: scope.tags[tagKey] } : null };
+}
+
+export const SCOPE_DIMENSIONS = ['provider', 'model', 'project', 'team', 'user', 'feature', 'environment'] as const;
 
 function toView(row: BudgetRow) {
   return {

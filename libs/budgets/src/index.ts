@@ -1,2 +1,3 @@
 export * from './budgets.module';
 export * from './budgets.service';
+export * from './budget-evaluator.service';

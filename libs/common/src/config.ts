@@ -47,6 +47,12 @@ const environmentSchema = z.object({
   PRICING_VERCEL_URL: optionalUrl,
   // Allow webhook URLs on loopback and private networks (tests, private deployments).
   WEBHOOK_ALLOW_PRIVATE: booleanFlag.default(false),
+  // An endpoint is disabled after this many failed attempts in a row (across events)...
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number({ error: 'must be a number' }).int().min(1).max(10_000).default(20),
+  // ...that have gone on for at least this many seconds (a short outage never disables).
+  WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).default(86_400),
+  // Smallest day spend of a project or model that can count as an anomaly (USD).
+  ANOMALY_MIN_USD: z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be a decimal amount such as "5.00"').default('5.00'),
   // Base URL used in links inside alerts; defaults to http://HOST:PORT.
   PUBLIC_URL: optionalUrl,
   // Whether the api process also runs the background jobs (one process is the whole product).
@@ -67,6 +73,9 @@ export type AppConfig = Readonly<{
   pricingRefreshOnStart: boolean;
   pricingSources: { litellm?: string; openrouter?: string; vercel?: string };
   webhookAllowPrivate: boolean;
+  webhookDisableAfterFailures: number;
+  webhookDisableAfterSeconds: number;
+  anomalyMinUsd: string;
   publicUrl: string;
   runJobs: boolean;
 }>;
@@ -104,6 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       vercel: e.PRICING_VERCEL_URL,
     },
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    webhookDisableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
+    webhookDisableAfterSeconds: e.WEBHOOK_DISABLE_AFTER_SECONDS,
+    anomalyMinUsd: e.ANOMALY_MIN_USD,
     publicUrl: (e.PUBLIC_URL ?? `http://${displayHost}:${e.PORT}`).replace(/\/$/, ''),
     runJobs: e.RUN_JOBS,
   });

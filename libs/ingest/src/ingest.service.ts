@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Decimal, formatUsd, normalizeModelName, normalizeProviderSlug, TOKEN_KINDS } from '@tokentally/core';
-import { Database } from '@tokentally/db';
+import { Database, EventBus, TouchedScope } from '@tokentally/db';
 import { PricingService } from '@tokentally/pricing';
 import { UsageEventInput } from './dto/usage-event.dto';
 import { SQL } from './ingest.sql';
@@ -33,6 +33,7 @@ export class IngestService {
     @Inject(Database) private readonly database: Database,
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(RestatementService) private readonly restatements: RestatementService,
+    @Inject(EventBus) private readonly events: EventBus,
   ) {}
 
   /** Results are in the order of `events`. */
@@ -51,6 +52,8 @@ export class IngestService {
         (row) => row.event_id,
       ),
     );
+
+    if (inserted.size > 0) void this.events.signal('usage.ingested', { touched: touchedScopes(projectId, rows, inserted) });
 
     // The first event of a model without any price is worth telling someone about.
     const withoutPrice = new Map<string, { provider: string; model: string }>();
@@ -132,3 +135,14 @@ function columnsOf(rows: PricedEvent[]): unknown[][] {
   return columns;
 }
 
+
+/** The distinct dimension sets of the events just stored (budget evaluation matches scopes against them). */
+function touchedScopes(projectId: string, rows: PricedEvent[], inserted: Set<string>): TouchedScope[] {
+  const seen = new Map<string, TouchedScope>();
+  for (const { input, provider, model } of rows) {
+    if (!inserted.has(input.eventId)) continue;
+    const scope = { provider, model, project: projectId, team: input.team, user: input.user, feature: input.feature, environment: input.environment, tags: input.tags };
+    seen.set(JSON.stringify(scope), scope);
+  }
+  return [...seen.values()];
+}

@@ -5,9 +5,10 @@ import { ChartRenderer } from './charts/chart-renderer.service';
 import { parseReportQuery } from './dto/report-query.dto';
 import { ReportsService } from './reports.service';
 
-const CHARTS = ['spend', 'tokens', 'providers', 'budgets'] as const;
+// budgets.png is served by the budgets lib, which owns budgets.
+const CHARTS = ['spend', 'tokens', 'providers'] as const;
 
-/** GET /v1/charts/<spend|tokens|providers|budgets>.png?<report params>: the dashboard's charts as PNG. */
+/** GET /v1/charts/<spend|tokens|providers>.png?<report params>: the dashboard's charts as PNG. */
 @Controller('v1/charts')
 @Roles('viewer')
 export class ChartsController {
@@ -22,7 +23,7 @@ export class ChartsController {
   async chart(@Param('file') file: string, @Query() query: Record<string, string | string[] | undefined>): Promise<StreamableFile> {
     const name = /^([a-z]+)\.png$/.exec(file)?.[1] as (typeof CHARTS)[number] | undefined;
     if (!name || !CHARTS.includes(name)) {
-      throw new DomainError('not_found', `No chart named ${file}; charts are ${CHARTS.map((c) => `${c}.png`).join(', ')}.`);
+      throw new DomainError('not_found', `No chart named ${file}; charts are ${[...CHARTS, 'budgets'].map((c) => `${c}.png`).join(', ')}.`);
     }
     const { width, height, ...rest } = query;
     const q = parseReportQuery(rest);

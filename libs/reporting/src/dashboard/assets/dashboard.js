@@ -117,8 +117,11 @@
       $('alerts').innerHTML = '<p class="muted">No alerts. Budget thresholds, forecasts and anomalies are listed here when they fire.</p>';
       return;
     }
+    var kinds = { 'budget.threshold_reached': 'Threshold', 'budget.forecast_exceeded': 'Forecast', 'spend.anomaly': 'Anomaly' };
     $('alerts').innerHTML = '<table class="data">' + list.data.slice(0, 8).map(function (a) {
-      return '<tr><td>' + esc(a.type) + '</td><td>' + esc(a.summary || '') + '</td><td class="num muted">' + ago(a.created_at) + '</td></tr>';
+      var d = a.deliveries || {};
+      var sent = d.failed ? '<span class="bad">' + d.failed + ' failed</span>' : d.pending ? '<span class="warn">sending…</span>' : d.delivered ? 'sent' : 'no webhook';
+      return '<tr><td><strong>' + esc(kinds[a.type] || a.type) + '</strong></td><td>' + esc(a.summary || '') + '</td><td class="num muted">' + sent + '<br>' + ago(a.created_at) + '</td></tr>';
     }).join('') + '</table>';
   }
 

@@ -1,0 +1,38 @@
+import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { z } from 'zod';
+import { DataSource } from 'typeorm';
+import { Roles } from '@tokentally/auth';
+import { parseOrThrow } from '@tokentally/common';
+import { ALERT_SQL } from './alerts.sql';
+
+const alertsQuerySchema = z
+  .object({
+    type: z.enum(['budget.threshold_reached', 'budget.forecast_exceeded', 'spend.anomaly'], { error: 'must be budget.threshold_reached, budget.forecast_exceeded or spend.anomaly' }).optional(),
+    budget_id: z.uuid('must be a budget id (UUID)').optional(),
+    before: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }).optional(),
+    limit: z.coerce.number({ error: 'must be a number' }).int().min(1, 'must be from 1 to 200').max(200, 'must be from 1 to 200').default(50),
+  })
+  .strict();
+
+/** GET /v1/alerts: the alerts that fired, newest first, with how their deliveries went. */
+@Controller('v1/alerts')
+@Roles('viewer')
+export class AlertsController {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  @Get()
+  async list(@Query() query: unknown) {
+    const q = parseOrThrow(alertsQuerySchema, query);
+    const rows = await this.db.query(ALERT_SQL.latest, [q.type ?? null, q.budget_id ?? null, q.before ?? null, q.limit]);
+    const data = rows.map((row: Record<string, any>) => ({
+      id: row.id,
+      type: row.type,
+      budget_id: row.budget_id,
+      summary: row.summary,
+      data: row.data,
+      created_at: new Date(row.created_at).toISOString(),
+      deliveries: { delivered: row.delivered, pending: row.pending, failed: row.failed },
+    }));
+    return { data, next_before: rows.length === q.limit ? data[data.length - 1].created_at : null };
+  }
+}

@@ -1,0 +1,30 @@
+/** Statements of alerts: one per budget, period and threshold (or forecast, or anomaly day), ever. */
+export const ALERT_SQL = {
+  /**
+   * The alert and its outbox event in one statement: the unique dedupe key
+   * decides, across replicas and restarts, that it fires exactly once; the
+   * outbox row exists only if the alert row does.
+   */
+  fireOnce: `
+    WITH alert AS (
+      INSERT INTO alerts (type, dedupe_key, budget_id, summary, data, event_id)
+      VALUES ($1, $2, $3, $4, $5::jsonb, gen_random_uuid())
+      ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+      RETURNING event_id
+    )
+    INSERT INTO outbox_events (id, type, payload, audience)
+    SELECT event_id, $1, $5::jsonb, $6::uuid[] FROM alert
+    RETURNING id`,
+  /** Which of these keys have fired already (spares the insert attempts every minute). */
+  fired: `SELECT dedupe_key FROM alerts WHERE dedupe_key = ANY ($1::text[])`,
+  latest: `
+    SELECT a.id, a.type, a.budget_id, a.summary, a.data, a.created_at,
+           count(d.id) FILTER (WHERE d.status = 'delivered')::int AS delivered,
+           count(d.id) FILTER (WHERE d.status IN ('pending', 'sending'))::int AS pending,
+           count(d.id) FILTER (WHERE d.status = 'failed')::int AS failed
+    FROM alerts a LEFT JOIN webhook_deliveries d ON d.event_id = a.event_id
+    WHERE ($1::text IS NULL OR a.type = $1) AND ($2::uuid IS NULL OR a.budget_id = $2) AND ($3::timestamptz IS NULL OR a.created_at < $3)
+    GROUP BY a.id
+    ORDER BY a.created_at DESC, a.id DESC
+    LIMIT $4`,
+} as const;

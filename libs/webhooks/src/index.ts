@@ -1,0 +1,7 @@
+export * from './webhooks.module';
+export * from './webhooks.service';
+export * from './webhook-dispatcher.service';
+export * from './payloads';
+export * from './ssrf';
+export * from './webhook-sender';
+export { EVENT_TYPES } from './webhooks.dto';

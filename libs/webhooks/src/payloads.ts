@@ -1,0 +1,87 @@
+import { Decimal } from '@tokentally/core';
+
+/** Version of the JSON body; bumped only for breaking changes. */
+export const PAYLOAD_VERSION = 1;
+
+export interface OutboxEvent {
+  id: string;
+  type: string;
+  payload: Record<string, any>;
+  created_at: Date;
+}
+
+/** The Standard Webhooks body: `{type, timestamp, version, data}`; the same bytes on every retry. */
+export function standardBody(event: OutboxEvent): string {
+  return JSON.stringify({ type: event.type, timestamp: new Date(event.created_at).toISOString(), version: PAYLOAD_VERSION, data: event.payload });
+}
+
+/** A Slack incoming-webhook body: the same facts in words, with links. */
+export function slackBody(event: OutboxEvent): string {
+  const summary = describeEvent(event.type, event.payload);
+  const links = [
+    event.payload.dashboard_url && `<${event.payload.dashboard_url}|Open the dashboard>`,
+    event.payload.chart_url && `<${event.payload.chart_url}|Chart (PNG)>`,
+  ].filter(Boolean);
+  const blocks: object[] = [
+    { type: 'header', text: { type: 'plain_text', text: titleOf(event.type), emoji: true } },
+    { type: 'section', text: { type: 'mrkdwn', text: summary } },
+  ];
+  if (links.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: links.join('  ·  ') }] });
+  return JSON.stringify({ text: `${titleOf(event.type)}: ${summary}`, blocks });
+}
+
+export function bodyFor(format: 'standard' | 'slack', event: OutboxEvent): string {
+  return format === 'slack' ? slackBody(event) : standardBody(event);
+}
+
+const TITLES: Record<string, string> = {
+  'budget.threshold_reached': 'Budget threshold reached',
+  'budget.forecast_exceeded': 'Budget forecast exceeded',
+  'spend.anomaly': 'Unusual spend',
+  'pricing.updated': 'Price change',
+  'pricing.refresh_failed': 'Pricing refresh failed',
+  'model.unpriced': 'Model without a price',
+  'webhook.test': 'TokenTally test event',
+};
+
+function titleOf(type: string): string {
+  return TITLES[type] ?? type;
+}
+
+/** "$1,234.50": money for people, to the cent or to the last non-zero digit, never rounded. */
+export function dollars(amount: string): string {
+  const text = Decimal.parse(amount).toFixedString(2);
+  const [whole, fraction] = text.replace('-', '').split('.');
+  return `${text.startsWith('-') ? '-' : ''}$${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${fraction}`;
+}
+
+const PERIOD_WORDS: Record<string, string> = { day: 'day', week: 'week', month: 'month', quarter: 'quarter' };
+
+/** One sentence per event, for Slack, the dashboard's alert list and logs. */
+export function describeEvent(type: string, d: Record<string, any>): string {
+  switch (type) {
+    case 'budget.threshold_reached':
+      return `Budget "${d.budget_name}" reached ${d.threshold_pct}% of ${dollars(d.amount_usd)} for the ${PERIOD_WORDS[d.period] ?? d.period}: ${dollars(d.spent_usd)} spent (${d.percent}%) since ${localDay(d.period_start, d.timezone)}.`;
+    case 'budget.forecast_exceeded':
+      return `Budget "${d.budget_name}" is forecast to reach ${dollars(d.forecast_usd)} by the end of the ${PERIOD_WORDS[d.period] ?? d.period}, above its ${dollars(d.amount_usd)}; ${dollars(d.spent_usd)} spent so far.`;
+    case 'spend.anomaly':
+      return `Spend of ${d.dimension} ${d.label ?? d.key} on ${d.day} is ${dollars(d.spent_usd)}, far above its usual ${dollars(d.median_usd)} a day (28-day median; threshold ${dollars(d.threshold_usd)}).`;
+    case 'pricing.updated':
+      return d.pending
+        ? `A price change for ${d.provider}/${d.model} from ${d.source} is held for review (${(d.reasons ?? []).join(', ') || 'suspicious'}).`
+        : `Prices of ${d.provider}/${d.model} changed (${d.source}), effective ${d.effective_from}.`;
+    case 'pricing.refresh_failed':
+      return `The pricing pull from ${d.source} failed: ${d.error}.`;
+    case 'model.unpriced':
+      return `Events for ${d.provider}/${d.model} arrived with no price; their cost is unknown until a price is set.`;
+    case 'webhook.test':
+      return 'This is a test event from TokenTally. If you can read it, the endpoint works.';
+    default:
+      return `${type}.`;
+  }
+}
+
+function localDay(iso: string, tz: string): string {
+  if (!iso) return '?';
+  return new Intl.DateTimeFormat('en-GB', { timeZone: tz || 'UTC', day: 'numeric', month: 'short', year: 'numeric' }).format(new Date(iso));
+}

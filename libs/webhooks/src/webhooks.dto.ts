@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { hasNoNul, NUL_MESSAGE } from '@tokentally/common';
+
+/** Event types an endpoint can subscribe to. */
+export const EVENT_TYPES = [
+  'budget.threshold_reached',
+  'budget.forecast_exceeded',
+  'spend.anomaly',
+  'pricing.updated',
+  'pricing.refresh_failed',
+  'model.unpriced',
+] as const;
+
+const url = z
+  .string({ error: 'must be a string' })
+  .max(2000, 'must be at most 2000 characters')
+  .refine((value) => {
+    try {
+      const parsed = new URL(value);
+      return (parsed.protocol === 'https:' || parsed.protocol === 'http:') && !parsed.username && !parsed.password;
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL without credentials');
+
+const events = z
+  .array(z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }), { error: 'must be a list of event types' })
+  .min(1, 'must name at least one event type')
+  .transform((list) => [...new Set(list)]);
+
+const format = z.enum(['standard', 'slack'], { error: 'must be standard or slack' });
+const description = z.string({ error: 'must be a string' }).max(500).refine(hasNoNul, NUL_MESSAGE);
+
+export const createWebhookSchema = z
+  .object({
+    url,
+    events: events.default([...EVENT_TYPES]),
+    format: format.default('standard'),
+    enabled: z.boolean({ error: 'must be true or false' }).default(true),
+    description: description.optional(),
+  })
+  .strict();
+export type CreateWebhookDto = z.output<typeof createWebhookSchema>;
+
+export const updateWebhookSchema = z
+  .object({
+    url: url.optional(),
+    events: events.optional(),
+    format: format.optional(),
+    enabled: z.boolean({ error: 'must be true or false' }).optional(),
+    description: description.nullable().optional(),
+  })
+  .strict();
+export type UpdateWebhookDto = z.output<typeof updateWebhookSchema>;
+
+export const deliveriesQuerySchema = z
+  .object({
+    status: z.enum(['pending', 'sending', 'delivered', 'failed'], { error: 'must be pending, sending, delivered or failed' }).optional(),
+    before: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }).optional(),
+    limit: z.coerce.number({ error: 'must be a number' }).int().min(1, 'must be from 1 to 200').max(200, 'must be from 1 to 200').default(50),
+  })
+  .strict();

@@ -1,0 +1,147 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig, DomainError } from '@tokentally/common';
+import { refusalOfUrl } from './ssrf';
+import { WebhookDispatcher } from './webhook-dispatcher.service';
+import { CreateWebhookDto, UpdateWebhookDto } from './webhooks.dto';
+import { SQL } from './webhooks.sql';
+
+/** How long the previous secret still signs after a rotation, so receivers can switch without losing events. */
+export const PREVIOUS_SECRET_VALID_S = 24 * 3600;
+
+type Row = Record<string, any>;
+const rowsOf = (result: any): Row[] => (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result);
+
+/** A Standard Webhooks secret: whsec_ and 24 random bytes in base64. */
+function newSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
+}
+
+/** Webhook endpoints, their secrets, and their deliveries. */
+@Injectable()
+export class WebhooksService {
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(WebhookDispatcher) private readonly dispatcher: WebhookDispatcher,
+  ) {}
+
+  /** The secret is in this answer only. */
+  async create(dto: CreateWebhookDto) {
+    await this.assertReachable(dto.url);
+    const secret = newSecret();
+    const [row] = await this.db.query(SQL.insert, [dto.url, dto.description ?? null, dto.events, dto.format, dto.enabled, secret]);
+    return { ...toView(row), secret };
+  }
+
+  async list() {
+    return (await this.db.query(SQL.list)).map(toView);
+  }
+
+  async get(id: string) {
+    return toView(await this.row(id));
+  }
+
+  async update(id: string, dto: UpdateWebhookDto) {
+    if (dto.url) await this.assertReachable(dto.url);
+    const [row] = rowsOf(
+      await this.db.query(SQL.update, [id, dto.url ?? null, dto.description !== undefined, dto.description ?? null, dto.events ?? null, dto.format ?? null, dto.enabled ?? null]),
+    );
+    if (!row) throw DomainError.notFound(`Webhook ${id}`);
+    return toView(row);
+  }
+
+  async remove(id: string): Promise<void> {
+    if (rowsOf(await this.db.query(SQL.remove, [id])).length === 0) throw DomainError.notFound(`Webhook ${id}`);
+  }
+
+  /** A new secret, shown once; the previous one keeps signing (second signature) for 24 hours. */
+  async rotateSecret(id: string) {
+    const secret = newSecret();
+    const [row] = rowsOf(await this.db.query(SQL.rotateSecret, [id, secret, PREVIOUS_SECRET_VALID_S]));
+    if (!row) throw DomainError.notFound(`Webhook ${id}`);
+    return { ...toView(row), secret, previous_secret_valid_until: new Date(row.previous_secret_until).toISOString() };
+  }
+
+  async deliveries(webhookId: string, query: { status?: string; before?: string; limit: number }) {
+    await this.row(webhookId);
+    const rows = await this.db.query(SQL.deliveries, [webhookId, query.status ?? null, query.before ?? null, query.limit]);
+    const data = rows.map(deliveryView);
+    return { data, next_before: rows.length === query.limit ? data[data.length - 1].created_at : null };
+  }
+
+  async delivery(id: string) {
+    const [row] = await this.db.query(SQL.deliveryById, [id]);
+    if (!row) throw DomainError.notFound(`Webhook delivery ${id}`);
+    return row;
+  }
+
+  /** Sends a delivery again now, with a fresh round of retries. */
+  async resend(id: string) {
+    const row = await this.delivery(id);
+    if (!row.webhook_enabled) throw new DomainError('conflict', 'The endpoint of this delivery is disabled; enable it (PATCH /v1/webhooks/:id {"enabled": true}) first.');
+    if (rowsOf(await this.db.query(SQL.resend, [id])).length === 0) throw new DomainError('conflict', 'This delivery is being sent right now.');
+    await this.dispatcher.deliverNow(id);
+    return deliveryView(await this.delivery(id));
+  }
+
+  /** Sends a `webhook.test` event to this endpoint now and answers with the first attempt. */
+  async test(webhookId: string) {
+    const webhook = await this.row(webhookId);
+    if (!webhook.enabled) throw new DomainError('conflict', 'This endpoint is disabled; enable it first.');
+    const deliveryId = await this.db.transaction(async (manager) => {
+      const [event] = await manager.query(SQL.insertTestEvent, [JSON.stringify({ webhook_id: webhookId, message: 'This is a test event from TokenTally.' }), webhookId]);
+      const [delivery] = await manager.query(SQL.insertDelivery, [webhookId, event.id]);
+      return delivery.id as string;
+    });
+    await this.dispatcher.deliverNow(deliveryId);
+    return deliveryView(await this.delivery(deliveryId));
+  }
+
+  private async row(id: string): Promise<Row> {
+    const [row] = await this.db.query(SQL.byId, [id]);
+    if (!row) throw DomainError.notFound(`Webhook ${id}`);
+    return row;
+  }
+
+  private async assertReachable(url: string): Promise<void> {
+    const refusal = await refusalOfUrl(new URL(url), this.config.webhookAllowPrivate);
+    if (refusal) {
+      throw DomainError.validation([{ path: 'url', message: `is refused: ${refusal} (set WEBHOOK_ALLOW_PRIVATE=true to allow private networks)` }]);
+    }
+  }
+}
+
+function toView(row: Row) {
+  return {
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    events: row.events,
+    format: row.format,
+    enabled: row.enabled,
+    disabled_reason: row.disabled_reason,
+    consecutive_failures: row.consecutive_failures,
+    created_at: new Date(row.created_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
+  };
+}
+
+function deliveryView(row: Row) {
+  const iso = (value: unknown) => (value ? new Date(value as string).toISOString() : null);
+  return {
+    id: row.id,
+    webhook_id: row.webhook_id,
+    event_id: row.event_id,
+    event_type: row.event_type,
+    status: row.status,
+    attempts: row.attempts,
+    next_attempt_at: row.status === 'pending' ? iso(row.next_attempt_at) : null,
+    last_status_code: row.last_status_code,
+    last_error: row.last_error,
+    delivered_at: iso(row.delivered_at),
+    created_at: iso(row.created_at),
+    attempt_log: (row.attempt_log ?? []).map((a: Row) => ({ ...a, started_at: iso(a.started_at) })),
+  };
+}
