@@ -46,3 +46,12 @@ describe('Decimal', () => {
     expect(sumDecimals(['1', '2.5', '0.25'].map(Decimal.parse)).toString()).toBe('3.75');
   });
 });
+
+describe('Decimal.subtract and abs', () => {
+  it('subtracts exactly and drops the sign', () => {
+    expect(Decimal.parse('0.3').subtract(Decimal.parse('0.1')).toString()).toBe('0.2');
+    expect(Decimal.parse('1').subtract(Decimal.parse('1.000001')).toString()).toBe('-0.000001');
+    expect(Decimal.parse('-2.5').abs().toString()).toBe('2.5');
+    expect(Decimal.parse('2.5').abs().toString()).toBe('2.5');
+  });
+});

@@ -68,7 +68,7 @@ export class PriceBook {
 
 /** The list version with every price reduced by `pct` percent, exactly. */
 export function applyDiscount(version: PriceVersion, pct: string): PriceVersion {
-  const factor = Decimal.parse('100').add(Decimal.parse(pct).multiply(Decimal.parse('-1'))).shiftRight(2);
+  const factor = Decimal.parse('100').subtract(Decimal.parse(pct)).shiftRight(2);
   const sheet: PriceSheet = {};
   for (const unit of PRICE_UNITS) {
     const price = version.sheet[unit];

@@ -152,10 +152,10 @@ export class ReportsService {
       }
       for (const [key, { current, previous }] of byKey) {
         if (current.isZero() && previous.isZero()) continue;
-        movers.push({ dimension, key, label: dimension === 'project' ? names.get(key) ?? key : key, current, previous, change: current.add(previous.multiply(Decimal.parse('-1'))) });
+        movers.push({ dimension, key, label: dimension === 'project' ? names.get(key) ?? key : key, current, previous, change: current.subtract(previous) });
       }
     }
-    const abs = (d: Decimal) => (d.isNegative() ? d.multiply(Decimal.parse('-1')) : d);
+    const abs = (d: Decimal) => d.abs();
     return movers
       .sort((a, b) => abs(b.change).compare(abs(a.change)))
       .slice(0, 6)
@@ -248,7 +248,7 @@ export class ReportsService {
       totalActual = totalActual.add(actual);
       const scenarios = [...m.scenarios.entries()]
         .filter(([provider]) => !m.unpricedScenario.has(provider))
-        .map(([provider, cost]) => ({ provider, cost_usd: usd(cost), saving_usd: usd(actual.add(cost.multiply(Decimal.parse('-1')))) }))
+        .map(([provider, cost]) => ({ provider, cost_usd: usd(cost), saving_usd: usd(actual.subtract(cost)) }))
         .sort((a, b) => Decimal.parse(a.cost_usd).compare(Decimal.parse(b.cost_usd)));
       return {
         model,
