@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Ingest throughput: autocannon in this process, TokenTally in another.
-//   node bench/ingest.js [--db postgres|embedded] [--duration 20] [--connections 50]
+//   node bench/ingest.js [--db postgres|embedded] [--duration 20] [--connections 50] [--budgets 0]
+// --budgets N creates N budgets (scopes that the events touch) and a webhook to a
+// local receiver first, so budget evaluation and delivery run during the load; it
+// then measures the time from an accepted event to its alert at the receiver.
 // With --db postgres it uses DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
 // and creates a fresh database for the run. Needs `npm run build` first.
 'use strict';
@@ -18,6 +21,7 @@ const args = Object.fromEntries(
 const dbKind = args.db ?? 'postgres';
 const duration = Number(args.duration ?? 20);
 const connections = Number(args.connections ?? 50);
+const budgets = Number(args.budgets ?? 0);
 const port = 3990;
 const adminKey = 'tt_bench_admin_key_0123456789abcdef';
 const root = path.resolve(__dirname, '..');
@@ -49,8 +53,8 @@ function freshEmbedded() {
 
 async function startService(env) {
   const child = spawn(process.execPath, [path.join(root, 'dist/apps/api/src/main.js')], {
-    env: { ...process.env, DATABASE_URL: '', ...env, PORT: String(port), ADMIN_API_KEY: adminKey, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, DATABASE_URL: '', ...env, PORT: String(port), ADMIN_API_KEY: adminKey, LOG_LEVEL: 'warn', WEBHOOK_ALLOW_PRIVATE: 'true' },
+    stdio: ['ignore', process.env.BENCH_SERVICE_LOGS ? 'inherit' : 'pipe', 'inherit'],
   });
   for (let i = 0; i < 240; i++) {
     try {
@@ -120,23 +124,78 @@ async function run(name, key, perRequest) {
   };
 }
 
+/** A webhook receiver that notes when each alert arrived. */
+async function startReceiver() {
+  const arrivals = [];
+  const server = require('node:http').createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      arrivals.push({ at: Date.now(), json: JSON.parse(body) });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}/hook`, arrivals, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** Budgets over scopes the load touches; amounts so large they never fire during the load. */
+async function createBudgets(n, webhookId) {
+  const scopes = [{}, ...teams.map((team) => ({ team })), ...features.map((feature) => ({ feature })), { provider: 'vercel' }, { tags: { campaign: 'black-friday' } }];
+  for (let i = 0; i < n; i++) {
+    await api(adminKey, 'POST', '/v1/budgets', { name: `budget ${i}`, amount_usd: '100000000', period: ['day', 'week', 'month', 'quarter'][i % 4], scope: scopes[i % scopes.length], webhook_ids: [webhookId] });
+  }
+}
+
+/** Time from a 202 to the alert at the receiver, for budgets that one event crosses. */
+async function alertLatency(receiver, webhookId, samples = 5) {
+  const times = [];
+  for (let i = 0; i < samples; i++) {
+    const project = await api(adminKey, 'POST', '/v1/projects', { name: `latency ${i}` });
+    const key = await api(adminKey, 'POST', '/v1/keys', { name: `latency ${i}`, role: 'ingest', project_id: project.id });
+    const budget = await api(adminKey, 'POST', '/v1/budgets', { name: `latency ${i}`, amount_usd: '0.01', period: 'month', scope: { project: project.id }, thresholds_pct: [100], webhook_ids: [webhookId] });
+    const accepted = Date.now();
+    await api(key.key, 'POST', '/v1/events', { events: [event(i)] });
+    for (;;) {
+      const hit = receiver.arrivals.find((a) => a.json.data?.budget_id === budget.id);
+      if (hit) {
+        times.push(hit.at - accepted);
+        break;
+      }
+      if (Date.now() - accepted > 60_000) throw new Error('alert did not arrive within 60 s');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  return times;
+}
+
 async function main() {
   const db = dbKind === 'embedded' ? freshEmbedded() : await freshPostgres();
   const child = await startService(db.env);
+  const receiver = await startReceiver();
   try {
     const project = await api(adminKey, 'POST', '/v1/projects', { name: 'bench' });
     const ingest = await api(adminKey, 'POST', '/v1/keys', { name: 'bench', role: 'ingest', project_id: project.id });
+    let webhook = null;
+    if (budgets > 0) {
+      webhook = await api(adminKey, 'POST', '/v1/webhooks', { url: receiver.url, events: ['budget.threshold_reached', 'budget.forecast_exceeded'] });
+      await createBudgets(budgets, webhook.id);
+    }
     await run('warm-up', ingest.key, 100).catch(() => undefined);
     const rows = [await run('batches of 100', ingest.key, 100), await run('single events', ingest.key, 1)];
-    console.log(`\nTokenTally ingest, ${dbKind} database, ${connections} connections, ${duration} s each, ${new Date().toISOString()}`);
+    const latencies = webhook ? await alertLatency(receiver, webhook.id) : null;
+    console.log(`\nTokenTally ingest, ${dbKind} database, ${connections} connections, ${duration} s each, ${budgets} budgets, ${new Date().toISOString()}`);
     console.log(`node ${process.version}, ${os.cpus().length} x ${os.cpus()[0].model}`);
     console.log('| workload | requests/s | events/s | p50 ms | p99 ms | failures |');
     console.log('|---|---|---|---|---|---|');
     for (const r of rows) console.log(`| ${r.name} | ${r.requestsPerSec} | ${r.eventsPerSec} | ${r.p50} | ${r.p99} | ${r.failures} |`);
+    if (latencies) console.log(`event accepted -> alert at the receiver, ms: ${latencies.join(', ')} (max ${Math.max(...latencies)})`);
   } finally {
+    await receiver.close();
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
-    await db.drop();
+    if (process.env.BENCH_KEEP_DB) console.log('kept database:', JSON.stringify(db.env));
+    else await db.drop();
   }
 }
 

@@ -35,6 +35,8 @@ describe('spend.anomaly', () => {
     const calls = Math.ceil(1.2 / perCall);
     const today = Array.from({ length: calls }, (_, i) => usageEvent({ timestamp: new Date(Math.max(todayStart, Date.now() - (i + 1) * 1000)).toISOString() }));
     expect((await project.client.post('/v1/events', { events: today })).body.accepted).toBe(calls);
+    // The anomaly rule runs in the every-minute pass; run that pass now rather than wait for the clock.
+    expect(await t.app.get(BudgetEvaluator).evaluate('all')).toBe(2);
 
     await eventually(async () => expect(receiver.received).toHaveLength(2), 10_000);
     const byDimension = Object.fromEntries(receiver.received.map((r) => [r.json.data.dimension, r.json]));

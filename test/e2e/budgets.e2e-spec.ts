@@ -1,3 +1,4 @@
+import { BudgetsService } from '@tokentally/budgets';
 import { startTestApp, TestApp } from '../support/app';
 import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
 import { HttpClient } from '../support/http';
@@ -35,6 +36,23 @@ describe('budgets and their status', () => {
     expect(Date.parse(status.body.period_end)).toBeGreaterThan(Date.now());
     const list = await viewer.get('/v1/budgets?with_status=1');
     expect(list.body.data.find((b: any) => b.id === created.body.id).status.spent_usd).toBe('0.267570');
+  });
+
+  it('measures many budgets in one query the same as one by one (the quick pass after ingest)', async () => {
+    const scopes = [{}, { project: projectId }, { team: 'growth' }, { provider: 'vercel', model: 'gpt-image-2' }, { tags: { campaign: 'black-friday' } }, { user: 'u_42', project: projectId }, { team: 'nobody' }];
+    const ids: string[] = [];
+    for (const [i, scope] of scopes.entries()) {
+      const created = await t.http.post('/v1/budgets', { name: `Scope ${i}`, amount_usd: '10.00', period: i % 2 ? 'week' : 'month', timezone: i % 3 ? 'America/New_York' : 'UTC', scope });
+      expect(created.status).toBe(201);
+      ids.push(created.body.id);
+    }
+    const budgets = t.app.get(BudgetsService);
+    const rows = (await budgets.rows()).filter((row) => ids.includes(row.id));
+    const now = new Date();
+    const many = await budgets.measureMany(rows, now);
+    for (const row of rows) expect([row.scope, many.get(row.id)!.view.spent_usd]).toEqual([row.scope, (await budgets.measure(row, now)).view.spent_usd]);
+    expect(many.get(ids[2])!.view.spent_usd).toBe('0.267570');
+    expect(many.get(ids[6])!.view.spent_usd).toBe('0.000000');
   });
 
   it('lists the thresholds already reached', async () => {

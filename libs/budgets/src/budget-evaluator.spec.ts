@@ -1,17 +1,28 @@
-import { inScope } from './budget-evaluator.service';
+import { TouchedValues } from './budget-evaluator.service';
 
 const touched = { provider: 'openai', model: 'gpt-image-2', project: 'p1', team: 'growth', user: 'u_1', feature: 'avatars', environment: 'prod', tags: { campaign: 'bf' } };
 
-describe('inScope', () => {
-  it('counts every event toward a budget with an empty scope', () => {
-    expect(inScope({}, touched)).toBe(true);
+describe('TouchedValues', () => {
+  const values = new TouchedValues();
+  values.add(touched);
+  values.add({ ...touched, provider: 'vercel', team: 'core', tags: {} });
+
+  it('matches a budget with an empty scope once anything was stored', () => {
+    expect(values.mayMatch({})).toBe(true);
+    expect(new TouchedValues().mayMatch({})).toBe(false);
   });
 
-  it('needs every named dimension and the tag to match', () => {
-    expect(inScope({ team: 'growth', provider: 'openai' }, touched)).toBe(true);
-    expect(inScope({ team: 'growth', provider: 'vercel' }, touched)).toBe(false);
-    expect(inScope({ tags: { campaign: 'bf' } }, touched)).toBe(true);
-    expect(inScope({ tags: { campaign: 'spring' } }, touched)).toBe(false);
-    expect(inScope({ project: 'p2' }, touched)).toBe(false);
+  it('needs every named dimension and the tag among the stored values', () => {
+    expect(values.mayMatch({ team: 'growth', provider: 'openai' })).toBe(true);
+    expect(values.mayMatch({ team: 'core', provider: 'vercel' })).toBe(true);
+    expect(values.mayMatch({ team: 'search' })).toBe(false);
+    expect(values.mayMatch({ tags: { campaign: 'bf' } })).toBe(true);
+    expect(values.mayMatch({ tags: { campaign: 'spring' } })).toBe(false);
+    expect(values.mayMatch({ project: 'p2' })).toBe(false);
+  });
+
+  it('over-approximates rather than miss: a cross combination of stored values may match', () => {
+    // No event had team core with provider openai, but both values were stored.
+    expect(values.mayMatch({ team: 'core', provider: 'openai' })).toBe(true);
   });
 });

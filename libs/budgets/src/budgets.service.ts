@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError } from '@tokentally/common';
 import { addDays, Decimal, forecastPeriodEnd, ForecastInput, formatUsd, HISTORY_DAYS, localDateOf, localDayStarts, periodBounds, startOfLocalDate } from '@tokentally/core';
-import { ReportQuery, ReportsService } from '@tokentally/reporting';
+import { ReportQuery, ReportsService, TotalItem } from '@tokentally/reporting';
 import { CreateBudgetDto } from './budgets.dto';
 
 const SQL = {
@@ -70,9 +70,8 @@ export class BudgetsService {
    */
   async measure(row: BudgetRow, now = new Date()): Promise<BudgetMeasure> {
     const tz: string = row.timezone;
-    const { start, end } = periodBounds(row.period, tz, now);
+    const { start } = periodBounds(row.period, tz, now);
     const dayStarts = localDayStarts(now, tz, HISTORY_DAYS); // 28 days before today, then today
-    const todayStart = dayStarts[HISTORY_DAYS];
     const from = new Date(Math.min(start.getTime(), dayStarts[0].getTime()));
     const report = await this.reports.spend({ ...scopeQuery(row.scope ?? {}), from, to: now, granularity: 'day', tz, groupBy: 'none', basis: 'restated', limit: 1_000, raw: false });
     const byDay = new Map<number, Decimal>();
@@ -82,45 +81,65 @@ export class BudgetsService {
     let spent = Decimal.ZERO;
     for (const [day, value] of byDay) if (day >= start.getTime()) spent = spent.add(value);
     const history = dayStarts.slice(0, HISTORY_DAYS).map((day) => byDay.get(day.getTime()) ?? Decimal.ZERO);
-
-    const daysAhead: ForecastInput['daysAhead'] = [];
-    const today = localDateOf(now, tz);
-    for (let offset = 0; ; offset++) {
-      const dayStart = offset === 0 ? todayStart : startOfLocalDate(addDays(today, offset), tz);
-      if (dayStart.getTime() >= end.getTime()) break;
-      const nextStart = startOfLocalDate(addDays(today, offset + 1), tz);
-      const daySeconds = Math.round((nextStart.getTime() - dayStart.getTime()) / 1000);
-      const remainingSeconds = offset === 0 ? Math.max(0, Math.round((nextStart.getTime() - now.getTime()) / 1000)) : daySeconds;
-      daysAhead.push({ offset, remainingSeconds, daySeconds });
-    }
-    const elapsedSeconds = Math.round((now.getTime() - start.getTime()) / 1000);
-    const periodSeconds = Math.round((end.getTime() - start.getTime()) / 1000);
-    const forecast = forecastPeriodEnd({ spent, elapsedSeconds, periodSeconds, history, daysAhead });
-
-    const amount = Decimal.parse(String(row.amount_usd));
-    const thresholds = row.thresholds_pct as number[];
-    const reached = thresholds.filter((pct) => spent.times(100).compare(amount.times(pct)) >= 0);
-    return {
-      start,
-      end,
-      spent,
-      amount,
-      forecast: forecast.amount,
-      elapsedShare: periodSeconds > 0 ? elapsedSeconds / periodSeconds : 1,
-      reached,
-      view: {
-        period_start: start.toISOString(),
-        period_end: end.toISOString(),
-        spent_usd: formatUsd(spent),
-        remaining_usd: formatUsd(amount.subtract(spent)),
-        percent: percentOf(spent, amount),
-        forecast_usd: formatUsd(forecast.amount),
-        forecast_percent: percentOf(forecast.amount, amount),
-        forecast_method: forecast.method,
-        thresholds_reached: reached,
-      },
-    };
+    return measureOf(row, now, spent, history);
   }
+
+  /**
+   * The period to date of many budgets in one query per rollup family, with
+   * a linear forecast (no history): what evaluation right after ingest needs.
+   */
+  async measureMany(rows: BudgetRow[], now = new Date()): Promise<Map<string, BudgetMeasure>> {
+    const items: TotalItem[] = rows.map((row) => {
+      const { filters, tag } = scopeQuery(row.scope ?? {});
+      const single = Object.fromEntries(Object.entries(filters).map(([d, values]) => [d, values![0]]));
+      return { key: row.id, from: periodBounds(row.period, row.timezone, now).start, to: now, filters: single, tag };
+    });
+    const totals = await this.reports.totals(items);
+    return new Map(rows.map((row) => [row.id, measureOf(row, now, totals.get(row.id) ?? Decimal.ZERO, [])]));
+  }
+}
+
+/** Status of a budget from its spend so far (and, for the rhythm forecast, the 28 days before today). */
+function measureOf(row: BudgetRow, now: Date, spent: Decimal, history: Decimal[]): BudgetMeasure {
+  const tz: string = row.timezone;
+  const { start, end } = periodBounds(row.period, tz, now);
+  const daysAhead: ForecastInput['daysAhead'] = [];
+  const today = localDateOf(now, tz);
+  for (let offset = 0; ; offset++) {
+    const dayStart = startOfLocalDate(addDays(today, offset), tz);
+    if (dayStart.getTime() >= end.getTime()) break;
+    const nextStart = startOfLocalDate(addDays(today, offset + 1), tz);
+    const daySeconds = Math.round((nextStart.getTime() - dayStart.getTime()) / 1000);
+    const remainingSeconds = offset === 0 ? Math.max(0, Math.round((nextStart.getTime() - now.getTime()) / 1000)) : daySeconds;
+    daysAhead.push({ offset, remainingSeconds, daySeconds });
+  }
+  const elapsedSeconds = Math.round((now.getTime() - start.getTime()) / 1000);
+  const periodSeconds = Math.round((end.getTime() - start.getTime()) / 1000);
+  const forecast = forecastPeriodEnd({ spent, elapsedSeconds, periodSeconds, history, daysAhead });
+
+  const amount = Decimal.parse(String(row.amount_usd));
+  const thresholds = row.thresholds_pct as number[];
+  const reached = thresholds.filter((pct) => spent.times(100).compare(amount.times(pct)) >= 0);
+  return {
+    start,
+    end,
+    spent,
+    amount,
+    forecast: forecast.amount,
+    elapsedShare: periodSeconds > 0 ? elapsedSeconds / periodSeconds : 1,
+    reached,
+    view: {
+      period_start: start.toISOString(),
+      period_end: end.toISOString(),
+      spent_usd: formatUsd(spent),
+      remaining_usd: formatUsd(amount.subtract(spent)),
+      percent: percentOf(spent, amount),
+      forecast_usd: formatUsd(forecast.amount),
+      forecast_percent: percentOf(forecast.amount, amount),
+      forecast_method: forecast.method,
+      thresholds_reached: reached,
+    },
+  };
 }
 
 export interface BudgetMeasure {

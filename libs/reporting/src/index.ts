@@ -2,3 +2,4 @@ export * from './reporting.module';
 export * from './reports.service';
 export * from './dto/report-query.dto';
 export * from './charts/chart-renderer.service';
+export type { TotalItem } from './reports.sql';

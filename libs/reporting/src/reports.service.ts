@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { computeCost, Decimal, EMPTY_USAGE, formatUsd, PriceVersion, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
 import { PricingRefreshService, PricingService } from '@tokentally/pricing';
 import { Dimension, ReportQuery } from './dto/report-query.dto';
-import { REPORT_SQL } from './reports.sql';
+import { REPORT_SQL, source, TotalItem } from './reports.sql';
 
 const OTHER = '(other)';
 const NONE = '(none)';
@@ -35,6 +35,26 @@ export class ReportsService {
   async buckets(q: ReportQuery): Promise<Date[]> {
     const { sql, params } = REPORT_SQL.buckets(q);
     return (await this.db.query(sql, params)).map((row: { b: Date }) => new Date(row.b));
+  }
+
+  /**
+   * The total of each item (a range and single-value filters), in one query
+   * per rollup family whatever the number of items: budget evaluation right
+   * after ingest asks this for every budget at once.
+   */
+  async totals(items: TotalItem[], basis: 'restated' | 'ingested' = 'restated'): Promise<Map<string, Decimal>> {
+    const byTable = new Map<string, TotalItem[]>();
+    for (const item of items) {
+      const filters = Object.fromEntries(Object.entries(item.filters).map(([d, v]) => [d, [v]]));
+      const { table } = source({ filters, tag: item.tag, groupBy: 'none' } as ReportQuery);
+      byTable.set(table, [...(byTable.get(table) ?? []), item]);
+    }
+    const totals = new Map<string, Decimal>();
+    for (const [table, group] of byTable) {
+      const { sql, params } = REPORT_SQL.totals(table, group, basis);
+      for (const row of await this.db.query(sql, params)) totals.set(row.key, dec(row.cost));
+    }
+    return totals;
   }
 
   async spend(q: ReportQuery) {

@@ -63,7 +63,59 @@ export function bucketExpression(granularity: Granularity, tzParam: string): str
   return granularity === 'hour' ? `date_trunc('hour', bucket)` : `(date_trunc('${granularity}', bucket AT TIME ZONE ${tzParam}) AT TIME ZONE ${tzParam})`;
 }
 
+/** The dimensions each rollup family has (and so can filter on). */
+const FAMILY_COLUMNS: Record<string, Dimension[]> = {
+  usage_rollup_live: ['provider', 'model', 'project', 'team', 'feature', 'environment'],
+  usage_rollup_tag_live: ['provider', 'model', 'project', 'team', 'feature', 'environment'],
+  usage_rollup_user_live: ['provider', 'model', 'project', 'user'],
+};
+
+export interface TotalItem {
+  key: string;
+  from: Date;
+  to: Date;
+  filters: Partial<Record<Dimension, string>>;
+  tag: { key: string; value: string } | null;
+}
+
 export const REPORT_SQL = {
+  /**
+   * Totals of many ranges and filters (budgets' periods to date) in one scan
+   * of one rollup family: the rows of the widest range are summed per hour
+   * and dimension values once, then each item adds up the rows it selects.
+   */
+  totals(table: string, items: TotalItem[], basis: 'restated' | 'ingested'): BuiltQuery {
+    const dims = FAMILY_COLUMNS[table];
+    const tagged = table === 'usage_rollup_tag_live';
+    const cost = basis === 'ingested' ? 'cost_ingested_usd' : 'cost_usd';
+    // Aliased f_<name>: "user" is a reserved word.
+    const columns = dims.map((d) => `${COLUMN[d]} AS f_${d}`);
+    if (tagged) columns.push('tag_key AS f_tag_key', 'tag_value AS f_tag_value');
+    const names = [...dims, ...(tagged ? ['tag_key', 'tag_value'] : [])].map((n) => `f_${n}`);
+    const match = names.map((n) => `(b.${n} IS NULL OR r.${n} = b.${n})`).join(' AND ');
+    const sql = `
+      WITH b AS (
+        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(k text, from_ts timestamptz, to_ts timestamptz, ${names.map((n) => `${n} text`).join(', ')})
+      ), r AS MATERIALIZED (
+        SELECT bucket, ${columns.join(', ')}, sum(${cost}) AS cost
+        FROM ${table}
+        WHERE bucket >= (SELECT min(from_ts) FROM b) AND bucket < (SELECT max(to_ts) FROM b)
+        GROUP BY ${['bucket', ...names].map((_, i) => i + 1).join(', ')}
+      )
+      SELECT b.k AS key, coalesce(sum(r.cost), 0)::text AS cost
+      FROM b LEFT JOIN r ON r.bucket >= b.from_ts AND r.bucket < b.to_ts AND ${match}
+      GROUP BY b.k`;
+    const rows = items.map((item) => ({
+      k: item.key,
+      from_ts: item.from.toISOString(),
+      to_ts: item.to.toISOString(),
+      ...Object.fromEntries(names.map((n) => [n, null])),
+      ...Object.fromEntries(Object.entries(item.filters).map(([d, v]) => [`f_${d}`, v])),
+      ...(item.tag ? { f_tag_key: item.tag.key, f_tag_value: item.tag.value } : {}),
+    }));
+    return { sql, params: [JSON.stringify(rows)] };
+  },
+
   /** Every bucket start of the range, in local time for days, weeks and months (23- and 25-hour days included). */
   buckets(q: ReportQuery): BuiltQuery {
     if (q.granularity === 'hour') {
