@@ -66,6 +66,11 @@ describe('budgets and their status', () => {
     const bad = await t.http.post('/v1/budgets', { name: 'x', amount_usd: '-5', period: 'year', timezone: 'Mars/Base', scope: { colour: 'red' }, thresholds_pct: [0, 2000] });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: any) => e.path).sort()).toEqual(['amount_usd', 'period', 'scope.colour', 'thresholds_pct[0]', 'thresholds_pct[1]', 'timezone']);
+    const combo = await t.http.post('/v1/budgets', { name: 'x', amount_usd: '5', period: 'day', scope: { user: 'u_1', team: 'growth' } });
+    expect(combo.body.errors).toEqual([{ path: 'scope.team', message: 'cannot be combined with user (a user budget can add provider, model and project)' }]);
+    const ghost = await t.http.post('/v1/budgets', { name: 'x', amount_usd: '5', period: 'day', webhook_ids: ['00000000-0000-4000-8000-000000000000'] });
+    expect(ghost.status).toBe(400);
+    expect(ghost.body.errors).toEqual([{ path: 'webhook_ids[0]', message: 'is not a webhook (00000000-0000-4000-8000-000000000000)' }]);
     expect((await viewer.post('/v1/budgets', { name: 'x', amount_usd: '5', period: 'day' })).status).toBe(403);
     expect((await viewer.get('/v1/budgets/00000000-0000-4000-8000-000000000000/status')).status).toBe(404);
   });

@@ -25,6 +25,13 @@ export const createBudgetSchema = z
         tags: z.record(z.string().min(1).max(64), z.string().max(200)).refine((t) => Object.keys(t).length <= 1, 'one tag at most').optional(),
       })
       .strict()
+      // Spend per user is kept with provider, model and project only (docs/reports.md).
+      .superRefine((scope, ctx) => {
+        if (scope.user === undefined) return;
+        for (const key of ['team', 'feature', 'environment', 'tags'] as const) {
+          if (scope[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'cannot be combined with user (a user budget can add provider, model and project)' });
+        }
+      })
       .default({}),
     thresholds_pct: z
       .array(z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be from 1 to 1000').max(1000, 'must be from 1 to 1000'))

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError } from '@tokentally/common';
 import { addDays, Decimal, forecastPeriodEnd, ForecastInput, formatUsd, HISTORY_DAYS, localDateOf, localDayStarts, periodBounds, startOfLocalDate } from '@tokentally/core';
+import { rowsOf } from '@tokentally/db';
 import { ReportQuery, ReportsService, TotalItem } from '@tokentally/reporting';
 import { CreateBudgetDto } from './budgets.dto';
 
@@ -12,6 +13,7 @@ const SQL = {
   list: `SELECT * FROM budgets ORDER BY created_at, name`,
   byId: `SELECT * FROM budgets WHERE id = $1`,
   remove: `DELETE FROM budgets WHERE id = $1 RETURNING id`,
+  existingWebhooks: `SELECT id FROM webhooks WHERE id = ANY ($1::uuid[])`,
 } as const;
 
 export type BudgetRow = Record<string, any>;
@@ -25,6 +27,7 @@ export class BudgetsService {
   ) {}
 
   async create(dto: CreateBudgetDto, actor: string) {
+    await this.assertWebhooksExist(dto.webhook_ids);
     const thresholds = [...new Set(dto.thresholds_pct)].sort((a, b) => a - b);
     const [row] = await this.db.query(SQL.insert, [dto.name, dto.amount_usd, dto.period, dto.timezone, JSON.stringify(dto.scope), thresholds, dto.forecast_alert, dto.webhook_ids, actor]);
     return toView(row);
@@ -49,7 +52,15 @@ export class BudgetsService {
 
   async remove(id: string): Promise<void> {
     const rows = await this.db.query(SQL.remove, [id]);
-    if ((Array.isArray(rows[0]) ? rows[0] : rows).length === 0) throw DomainError.notFound(`Budget ${id}`);
+    if (rowsOf(rows).length === 0) throw DomainError.notFound(`Budget ${id}`);
+  }
+
+  /** A budget naming an endpoint that does not exist would alert nobody: refuse it. */
+  private async assertWebhooksExist(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const found = new Set((await this.db.query(SQL.existingWebhooks, [ids])).map((r: { id: string }) => r.id));
+    const errors = ids.flatMap((id, i) => (found.has(id) ? [] : [{ path: `webhook_ids[${i}]`, message: `is not a webhook (${id})` }]));
+    if (errors.length > 0) throw DomainError.validation(errors);
   }
 
   private async row(id: string): Promise<BudgetRow> {

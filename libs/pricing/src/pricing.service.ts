@@ -15,7 +15,7 @@ import {
   PriceVersionKind,
 } from '@tokentally/core';
 import { DomainError } from '@tokentally/common';
-import { EventBus } from '@tokentally/db';
+import { EventBus, rowsOf } from '@tokentally/db';
 import catalog from './catalog/builtin-prices.json';
 import { SQL } from './pricing.sql';
 
@@ -188,7 +188,7 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   /** Ends an override or discount now (or removes one that has not started). */
   async endOverride(id: string): Promise<void> {
     const ended = await this.db.query(SQL.endOverride, [id]);
-    if ((Array.isArray(ended[0]) ? ended[0] : ended).length === 0) {
+    if (rowsOf(ended).length === 0) {
       const [existing] = await this.db.query(SQL.overrideById, [id]);
       if (!existing) throw DomainError.notFound(`Override ${id}`);
     }

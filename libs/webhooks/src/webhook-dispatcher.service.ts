@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { DataSource } from 'typeorm';
 import { Webhook } from 'standardwebhooks';
 import { APP_CONFIG, AppConfig } from '@tokentally/common';
+import { rowsOf } from '@tokentally/db';
 import { bodyFor, OutboxEvent } from './payloads';
 import { SendResult, sendWebhook } from './webhook-sender';
 import { SQL } from './webhooks.sql';
@@ -29,8 +30,6 @@ interface ClaimedDelivery {
   payload: Record<string, any>;
   created_at: Date;
 }
-
-const rowsOf = <T>(result: any): T[] => (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result);
 
 /**
  * Delivers outbox events to webhook endpoints: fans new events out to the

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig, DomainError } from '@tokentally/common';
+import { rowsOf } from '@tokentally/db';
 import { refusalOfUrl } from './ssrf';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
 import { CreateWebhookDto, UpdateWebhookDto } from './webhooks.dto';
@@ -11,7 +12,6 @@ import { SQL } from './webhooks.sql';
 export const PREVIOUS_SECRET_VALID_S = 24 * 3600;
 
 type Row = Record<string, any>;
-const rowsOf = (result: any): Row[] => (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result);
 
 /** A Standard Webhooks secret: whsec_ and 24 random bytes in base64. */
 function newSecret(): string {

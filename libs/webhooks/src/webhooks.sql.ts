@@ -1,3 +1,10 @@
+/** Every attempt of delivery `d`, oldest first, as a JSON array. */
+const ATTEMPT_LOG = `
+  COALESCE((SELECT json_agg(json_build_object(
+              'attempt', a.attempt, 'started_at', a.started_at, 'duration_ms', a.duration_ms,
+              'status_code', a.status_code, 'error', a.error, 'response_excerpt', a.response_excerpt) ORDER BY a.id)
+            FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]') AS attempt_log`;
+
 /** Every statement of the webhooks feature. */
 export const SQL = {
   insert: `
@@ -25,19 +32,13 @@ export const SQL = {
 
   deliveries: `
     SELECT d.*, e.type AS event_type, e.created_at AS event_created_at,
-           COALESCE((SELECT json_agg(json_build_object(
-                       'attempt', a.attempt, 'started_at', a.started_at, 'duration_ms', a.duration_ms,
-                       'status_code', a.status_code, 'error', a.error, 'response_excerpt', a.response_excerpt) ORDER BY a.id)
-                     FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]') AS attempt_log
+           ${ATTEMPT_LOG}
     FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id
     WHERE d.webhook_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::timestamptz IS NULL OR d.created_at < $3)
     ORDER BY d.created_at DESC, d.id DESC LIMIT $4`,
   deliveryById: `
     SELECT d.*, e.type AS event_type, e.created_at AS event_created_at, w.enabled AS webhook_enabled,
-           COALESCE((SELECT json_agg(json_build_object(
-                       'attempt', a.attempt, 'started_at', a.started_at, 'duration_ms', a.duration_ms,
-                       'status_code', a.status_code, 'error', a.error, 'response_excerpt', a.response_excerpt) ORDER BY a.id)
-                     FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]') AS attempt_log
+           ${ATTEMPT_LOG}
     FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
     WHERE d.id = $1`,
   // A resend starts a fresh round of the retry schedule; the attempts log keeps the earlier rounds.
