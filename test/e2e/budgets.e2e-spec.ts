@@ -55,6 +55,18 @@ describe('budgets and their status', () => {
     expect(many.get(ids[6])!.view.spent_usd).toBe('0.000000');
   });
 
+  it('updates only the fields a PATCH names', async () => {
+    const created = await t.http.post('/v1/budgets', { name: 'To change', amount_usd: '1.00', period: 'month', scope: { team: 'growth' }, thresholds_pct: [90] });
+    const patched = await t.http.request('PATCH', `/v1/budgets/${created.body.id}`, { amount_usd: '0.50', thresholds_pct: [80, 50, 80] });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ name: 'To change', amount_usd: '0.500000', period: 'month', timezone: 'UTC', scope: { team: 'growth' }, thresholds_pct: [50, 80], forecast_alert: true });
+    expect((await viewer.get(`/v1/budgets/${created.body.id}/status`)).body).toMatchObject({ spent_usd: '0.267570', percent: '53.5', thresholds_reached: [50] });
+    const bad = await t.http.request('PATCH', `/v1/budgets/${created.body.id}`, { amount_usd: '0', period: 'year', colour: 'red' });
+    expect(bad.body.errors.map((e: any) => e.path).sort()).toEqual(['amount_usd', 'colour', 'period']);
+    expect((await viewer.request('PATCH', `/v1/budgets/${created.body.id}`, { name: 'no' })).status).toBe(403);
+    expect((await t.http.request('PATCH', '/v1/budgets/00000000-0000-4000-8000-000000000000', { name: 'x' })).status).toBe(404);
+  });
+
   it('lists the thresholds already reached', async () => {
     const created = await t.http.post('/v1/budgets', { name: 'Tiny', amount_usd: '0.30', period: 'day', scope: { project: projectId }, thresholds_pct: [100, 50, 80, 150] });
     const status = await viewer.get(`/v1/budgets/${created.body.id}/status`);

@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import { CurrentPrincipal, Principal, Roles } from '@tokentally/auth';
 import { field, parseOrThrow } from '@tokentally/common';
-import { createBudgetSchema } from './budgets.dto';
+import { createBudgetSchema, updateBudgetSchema } from './budgets.dto';
 import { BudgetsService } from './budgets.service';
 
 /** Budgets: admins write, viewers read. */
@@ -30,6 +30,11 @@ export class BudgetsController {
   @Roles('viewer')
   status(@Param('id') id: string) {
     return this.budgets.status(parseOrThrow(field.uuid(), id, 'id'));
+  }
+
+  @Patch(':id')
+  update(@Param('id') id: string, @Body() body: unknown) {
+    return this.budgets.update(parseOrThrow(field.uuid(), id, 'id'), parseOrThrow(updateBudgetSchema, body));
   }
 
   @Delete(':id')

@@ -4,42 +4,56 @@ import { Decimal, normalizeModelName, normalizeProviderSlug } from '@tokentally/
 
 const scopeText = z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(200);
 
+/** The fields of a budget, without defaults (shared by create and update). */
+const fields = {
+  name: field.string(100),
+  amount_usd: z
+    .string({ error: 'must be a decimal string such as "1000.00"' })
+    .regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a positive decimal string such as "1000.00"')
+    .refine((v) => !Decimal.parse(v).isZero(), 'must be more than 0'),
+  period: z.enum(['day', 'week', 'month', 'quarter'], { error: 'must be day, week, month or quarter' }),
+  timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+  scope: z
+    .object({
+      provider: scopeText.transform(normalizeProviderSlug).optional(),
+      model: scopeText.transform(normalizeModelName).optional(),
+      project: z.uuid('must be a project id (UUID)').optional(),
+      team: scopeText.optional(),
+      user: scopeText.optional(),
+      feature: scopeText.optional(),
+      environment: scopeText.optional(),
+      tags: z.record(z.string().min(1).max(64), z.string().max(200)).refine((t) => Object.keys(t).length <= 1, 'one tag at most').optional(),
+    })
+    .strict()
+    // Spend per user is kept with provider, model and project only (docs/reports.md).
+    .superRefine((scope, ctx) => {
+      if (scope.user === undefined) return;
+      for (const key of ['team', 'feature', 'environment', 'tags'] as const) {
+        if (scope[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'cannot be combined with user (a user budget can add provider, model and project)' });
+      }
+    }),
+  thresholds_pct: z
+    .array(z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be from 1 to 1000').max(1000, 'must be from 1 to 1000'))
+    .min(1, 'must have at least one threshold')
+    .max(20),
+  forecast_alert: z.boolean({ error: 'must be true or false' }),
+  webhook_ids: z.array(z.uuid('must be webhook ids (UUIDs)')).max(20),
+};
+
 export const createBudgetSchema = z
   .object({
-    name: field.string(100),
-    amount_usd: z
-      .string({ error: 'must be a decimal string such as "1000.00"' })
-      .regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a positive decimal string such as "1000.00"')
-      .refine((v) => !Decimal.parse(v).isZero(), 'must be more than 0'),
-    period: z.enum(['day', 'week', 'month', 'quarter'], { error: 'must be day, week, month or quarter' }),
-    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
-    scope: z
-      .object({
-        provider: scopeText.transform(normalizeProviderSlug).optional(),
-        model: scopeText.transform(normalizeModelName).optional(),
-        project: z.uuid('must be a project id (UUID)').optional(),
-        team: scopeText.optional(),
-        user: scopeText.optional(),
-        feature: scopeText.optional(),
-        environment: scopeText.optional(),
-        tags: z.record(z.string().min(1).max(64), z.string().max(200)).refine((t) => Object.keys(t).length <= 1, 'one tag at most').optional(),
-      })
-      .strict()
-      // Spend per user is kept with provider, model and project only (docs/reports.md).
-      .superRefine((scope, ctx) => {
-        if (scope.user === undefined) return;
-        for (const key of ['team', 'feature', 'environment', 'tags'] as const) {
-          if (scope[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'cannot be combined with user (a user budget can add provider, model and project)' });
-        }
-      })
-      .default({}),
-    thresholds_pct: z
-      .array(z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be from 1 to 1000').max(1000, 'must be from 1 to 1000'))
-      .min(1, 'must have at least one threshold')
-      .max(20)
-      .default([50, 80, 100]),
-    forecast_alert: z.boolean({ error: 'must be true or false' }).default(true),
-    webhook_ids: z.array(z.uuid('must be webhook ids (UUIDs)')).max(20).default([]),
+    ...fields,
+    timezone: fields.timezone.default('UTC'),
+    scope: fields.scope.default({}),
+    thresholds_pct: fields.thresholds_pct.default([50, 80, 100]),
+    forecast_alert: fields.forecast_alert.default(true),
+    webhook_ids: fields.webhook_ids.default([]),
   })
   .strict();
 export type CreateBudgetDto = z.output<typeof createBudgetSchema>;
+
+/** PATCH: any of the fields; what is left out stays as it is. */
+export const updateBudgetSchema = z
+  .object(Object.fromEntries(Object.entries(fields).map(([key, schema]) => [key, schema.optional()])) as { [K in keyof typeof fields]: z.ZodOptional<(typeof fields)[K]> })
+  .strict();
+export type UpdateBudgetDto = z.output<typeof updateBudgetSchema>;

@@ -4,7 +4,7 @@ import { DomainError } from '@tokentally/common';
 import { addDays, Decimal, forecastPeriodEnd, ForecastInput, formatUsd, HISTORY_DAYS, localDateOf, localDayStarts, periodBounds, startOfLocalDate } from '@tokentally/core';
 import { rowsOf } from '@tokentally/db';
 import { ReportQuery, ReportsService, TotalItem } from '@tokentally/reporting';
-import { CreateBudgetDto } from './budgets.dto';
+import { CreateBudgetDto, UpdateBudgetDto } from './budgets.dto';
 
 const SQL = {
   insert: `
@@ -13,6 +13,12 @@ const SQL = {
   list: `SELECT * FROM budgets ORDER BY created_at, name`,
   byId: `SELECT * FROM budgets WHERE id = $1`,
   remove: `DELETE FROM budgets WHERE id = $1 RETURNING id`,
+  // A threshold already fired this period stays fired after an update (alerts are keyed by budget, period and threshold).
+  update: `
+    UPDATE budgets SET name = COALESCE($2, name), amount_usd = COALESCE($3::numeric, amount_usd), period = COALESCE($4, period),
+      timezone = COALESCE($5, timezone), scope = COALESCE($6::jsonb, scope), thresholds_pct = COALESCE($7::int[], thresholds_pct),
+      forecast_alert = COALESCE($8, forecast_alert), webhook_ids = COALESCE($9::uuid[], webhook_ids)
+    WHERE id = $1 RETURNING *`,
   existingWebhooks: `SELECT id FROM webhooks WHERE id = ANY ($1::uuid[])`,
 } as const;
 
@@ -35,6 +41,26 @@ export class BudgetsService {
 
   async rows(): Promise<BudgetRow[]> {
     return this.db.query(SQL.list);
+  }
+
+  async update(id: string, dto: UpdateBudgetDto) {
+    if (dto.webhook_ids) await this.assertWebhooksExist(dto.webhook_ids);
+    const thresholds = dto.thresholds_pct && [...new Set(dto.thresholds_pct)].sort((a, b) => a - b);
+    const [row] = rowsOf(
+      await this.db.query(SQL.update, [
+        id,
+        dto.name ?? null,
+        dto.amount_usd ?? null,
+        dto.period ?? null,
+        dto.timezone ?? null,
+        dto.scope ? JSON.stringify(dto.scope) : null,
+        thresholds ?? null,
+        dto.forecast_alert ?? null,
+        dto.webhook_ids ?? null,
+      ]),
+    );
+    if (!row) throw DomainError.notFound(`Budget ${id}`);
+    return toView(row);
   }
 
   async list(withStatus: boolean) {
