@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
-import { BudgetEvaluator } from '@tokentally/budgets';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { BUDGET_EVALUATION_JOB, BudgetEvaluator } from '@tokentally/budgets';
 import { startTestApp, TestApp } from '../support/app';
 import { createTestDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
@@ -169,6 +170,22 @@ describe('budget alerts delivered as signed webhooks', () => {
     await t.app.get(BudgetEvaluator).evaluate('all');
     await sleep(1200);
     expect(hook.received).toHaveLength(1);
+    await hook.stop();
+  });
+
+  it('registers the every-minute evaluation with @nestjs/schedule, and that job fires what is due', async () => {
+    const job = t.app.get(SchedulerRegistry).getCronJob(BUDGET_EVALUATION_JOB);
+    expect(job.cronTime.source).toBe('*/1 * * * *'); // CronExpression.EVERY_MINUTE
+    const hook = await new WebhookReceiver().start();
+    const webhook = await subscribe(t, hook);
+    const project = await projectWithIngestKey(t.http);
+    await project.client.post('/v1/events', { events: [usageEvent({ timestamp: recent(2) })] });
+    await sleep(1500); // the quick pass after ingest has run: no budget yet
+    // A budget created already past its threshold fires on the next evaluation: here, the minute job's method.
+    await budgetCrossedByTwoEvents(t, project.projectId, [webhook.id], { thresholds_pct: [10] });
+    await t.app.get(BudgetEvaluator).evaluateEveryMinute();
+    await eventually(async () => expect(hook.received).toHaveLength(1), 10_000);
+    expect(hook.received[0].json.data.threshold_pct).toBe(10);
     await hook.stop();
   });
 

@@ -17,6 +17,8 @@ const DEBOUNCE_MS = 1_000;
  * alert still goes out within about 3 s of the event that crossed the line.
  */
 const PASS_SPACING_MS = 2_000;
+/** Name of the every-minute job in the SchedulerRegistry. */
+export const BUDGET_EVALUATION_JOB = 'budget-evaluation';
 /** The forecast alert waits until this share of the period has passed: earlier, one busy hour is no forecast. */
 export const FORECAST_MIN_ELAPSED_SHARE = 0.05;
 
@@ -57,7 +59,7 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /** Every minute: every budget and the anomaly rule, whatever ingest did (catches other replicas' events, period changes). */
-  @Cron(CronExpression.EVERY_MINUTE, { name: 'budget-evaluation' })
+  @Cron(CronExpression.EVERY_MINUTE, { name: BUDGET_EVALUATION_JOB })
   async evaluateEveryMinute(): Promise<void> {
     if (!this.config.runJobs || this.stopped) return;
     await this.evaluate('all').catch((error) => this.logger.warn(`budget evaluation failed: ${error?.message ?? error}`));
