@@ -45,6 +45,8 @@ describe('spend.anomaly', () => {
       data: { key: project.projectId, label: 'Image studio', day: new Date(todayStart).toISOString().slice(0, 10), median_usd: first.body.results[0].cost_usd },
     });
     expect(byDimension.model.data).toMatchObject({ key: 'gpt-image-2' });
+    const chart = await fetch(byDimension.project.data.chart_url.replace(t.config.publicUrl, t.url));
+    expect([chart.status, chart.headers.get('content-type')]).toEqual([200, 'image/png']);
     expect(Number(byDimension.project.data.spent_usd)).toBeCloseTo(perCall * calls, 6);
 
     // More spend the same day: no second alert for the same project, model and day.

@@ -70,7 +70,16 @@ describe('budget alerts delivered as signed webhooks', () => {
       data: { budget_id: budget.id, amount_usd: '0.200000', spent_usd: spent, period: 'month', timezone: 'UTC' },
     });
     expect(alerts[1].data.dashboard_url).toMatch(new RegExp(`^${t.config.publicUrl}/\\?`));
-    expect(alerts[1].data.chart_url).toBe(`${t.config.publicUrl}/v1/charts/budgets.png?budget_id=${budget.id}`);
+    // The chart link opens without a key (Slack can show it), for exactly what was signed.
+    const chartUrl = new URL(alerts[1].data.chart_url);
+    expect(`${chartUrl.origin}${chartUrl.pathname}`).toBe(`${t.config.publicUrl}/v1/charts/shared/budgets.png`);
+    expect(chartUrl.searchParams.get('budget_id')).toBe(budget.id);
+    const png = await fetch(chartUrl.toString().replace(t.config.publicUrl, t.url));
+    expect(png.status).toBe(200);
+    expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    chartUrl.searchParams.set('budget_id', '00000000-0000-4000-8000-000000000000');
+    expect((await fetch(chartUrl.toString().replace(t.config.publicUrl, t.url))).status).toBe(403);
+    expect((await fetch(`${t.url}/v1/charts/shared/spend.png?from=2026-01-01&expires=9999999999&sig=forged`)).status).toBe(403);
     // Every message was verified by the receiver with the standardwebhooks package.
     expect(receiver.rejected).toEqual([]);
     for (const r of receiver.received) {
@@ -145,7 +154,7 @@ describe('budget alerts delivered as signed webhooks', () => {
     expect(body.text).toContain('Budget "Marketing images" reached 100% of $0.20 for the month');
     expect(body.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'Budget threshold reached', emoji: true } });
     expect(body.blocks[1]).toMatchObject({ type: 'section', text: { type: 'mrkdwn' } });
-    expect(body.blocks[2].elements[0].text).toContain(`<${t.config.publicUrl}/v1/charts/budgets.png?budget_id=`);
+    expect(body.blocks[2].elements[0].text).toContain(`<${t.config.publicUrl}/v1/charts/shared/budgets.png?`);
     for (const block of body.blocks) expect(['header', 'section', 'context']).toContain(block.type);
     await slack.stop();
   });

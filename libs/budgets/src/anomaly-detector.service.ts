@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@tokentally/common';
 import { Decimal, formatUsd, HISTORY_DAYS, judgeDaySpend } from '@tokentally/core';
-import { ReportsService } from '@tokentally/reporting';
+import { ChartLinks, ReportsService } from '@tokentally/reporting';
 
 export interface FiringAlert {
   type: 'budget.threshold_reached' | 'budget.forecast_exceeded' | 'spend.anomaly';
@@ -27,6 +27,7 @@ export class AnomalyDetector {
   constructor(
     @Inject(ReportsService) private readonly reports: ReportsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ChartLinks) private readonly links: ChartLinks,
   ) {}
 
   async dueAlerts(now: Date): Promise<FiringAlert[]> {
@@ -65,7 +66,7 @@ export class AnomalyDetector {
             mad_usd: formatUsd(verdict.mad),
             threshold_usd: formatUsd(verdict.threshold),
             dashboard_url: `${this.config.publicUrl}/?${filter}`,
-            chart_url: `${this.config.publicUrl}/v1/charts/spend.png?${filter}`,
+            chart_url: await this.links.url('spend.png', Object.fromEntries(filter), now),
           },
         });
       }

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@tokentally/common';
 import { formatUsd, periodBounds } from '@tokentally/core';
 import { EventBus, TouchedScope } from '@tokentally/db';
+import { ChartLinks } from '@tokentally/reporting';
 import { describeEvent, WebhookDispatcher } from '@tokentally/webhooks';
 import { ALERT_SQL } from './alerts.sql';
 import { AnomalyDetector, FiringAlert } from './anomaly-detector.service';
@@ -45,6 +46,7 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(BudgetsService) private readonly budgets: BudgetsService,
     @Inject(AnomalyDetector) private readonly anomalies: AnomalyDetector,
     @Inject(WebhookDispatcher) private readonly dispatcher: WebhookDispatcher,
+    @Inject(ChartLinks) private readonly links: ChartLinks,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -97,10 +99,10 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
       if (!full) rows = await this.withThresholdsLeft(rows, now);
       const due: FiringAlert[] = [];
       budgets = rows.length;
-      if (full) for (const row of rows) due.push(...this.budgetAlerts(row, await this.budgets.measure(row, now), now, true));
+      if (full) for (const row of rows) due.push(...(await this.budgetAlerts(row, await this.budgets.measure(row, now), now, true)));
       else {
         const measures = await this.budgets.measureMany(rows, now);
-        for (const row of rows) due.push(...this.budgetAlerts(row, measures.get(row.id)!, now, false));
+        for (const row of rows) due.push(...(await this.budgetAlerts(row, measures.get(row.id)!, now, false)));
       }
       if (full) due.push(...(await this.anomalies.dueAlerts(now)));
       fired = await this.fire(due);
@@ -128,8 +130,11 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /** The alerts a budget's measure calls for; the forecast one only from a full measure (with history). */
-  private budgetAlerts(row: BudgetRow, m: BudgetMeasure, now: Date, withForecast: boolean): FiringAlert[] {
+  private async budgetAlerts(row: BudgetRow, m: BudgetMeasure, now: Date, withForecast: boolean): Promise<FiringAlert[]> {
     const period = m.start.toISOString();
+    const overAmount = m.spent.compare(m.amount) >= 0;
+    const forecastDue = withForecast && row.forecast_alert && !overAmount && m.elapsedShare >= FORECAST_MIN_ELAPSED_SHARE && m.forecast.compare(m.amount) > 0;
+    if (m.reached.length === 0 && !forecastDue) return [];
     const facts = {
       budget_id: row.id,
       budget_name: row.name,
@@ -144,7 +149,7 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
       timezone: row.timezone,
       scope: row.scope,
       dashboard_url: `${this.config.publicUrl}/?${new URLSearchParams({ from: localDay(m.start, row.timezone), to: localDay(now, row.timezone), tz: row.timezone })}#budgets`,
-      chart_url: `${this.config.publicUrl}/v1/charts/budgets.png?budget_id=${row.id}`,
+      chart_url: await this.links.url('budgets.png', { budget_id: row.id }, now),
     };
     const audience: string[] | null = row.webhook_ids?.length ? row.webhook_ids : null;
     const alerts: FiringAlert[] = m.reached.map((pct) => ({
@@ -155,8 +160,7 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
       audience,
     }));
     // Forecast: once per period, when the period is far enough along and the amount is not already spent.
-    const overAmount = m.spent.compare(m.amount) >= 0;
-    if (withForecast && row.forecast_alert && !overAmount && m.elapsedShare >= FORECAST_MIN_ELAPSED_SHARE && m.forecast.compare(m.amount) > 0) {
+    if (forecastDue) {
       alerts.push({ type: 'budget.forecast_exceeded', dedupeKey: `budget:${row.id}:${period}:forecast`, budgetId: row.id, data: facts, audience });
     }
     return alerts;

@@ -1,8 +1,8 @@
 import { Controller, Get, Header, Inject, Query, StreamableFile } from '@nestjs/common';
 import { z } from 'zod';
-import { Roles } from '@tokentally/auth';
-import { parseOrThrow } from '@tokentally/common';
-import { ChartRenderer } from '@tokentally/reporting';
+import { Public, Roles } from '@tokentally/auth';
+import { DomainError, parseOrThrow } from '@tokentally/common';
+import { ChartLinks, ChartRenderer } from '@tokentally/reporting';
 import { BudgetsService } from './budgets.service';
 
 const chartQuerySchema = z
@@ -21,7 +21,19 @@ export class BudgetsChartController {
   constructor(
     @Inject(BudgetsService) private readonly budgets: BudgetsService,
     @Inject(ChartRenderer) private readonly renderer: ChartRenderer,
+    @Inject(ChartLinks) private readonly links: ChartLinks,
   ) {}
+
+  /** The signed link in a budget alert: no key needed until it expires. */
+  @Get('shared/budgets.png')
+  @Public()
+  @Header('content-type', 'image/png')
+  @Header('cache-control', 'private, max-age=60')
+  async shared(@Query() query: Record<string, unknown>): Promise<StreamableFile> {
+    const params = await this.links.verify('budgets.png', query);
+    if (!params) throw new DomainError('forbidden', 'This chart link is not valid or has expired; open the chart with a viewer key.');
+    return this.chart(params);
+  }
 
   @Get('budgets.png')
   @Header('content-type', 'image/png')

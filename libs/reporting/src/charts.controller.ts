@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Inject, Param, Query, StreamableFile } from '@nestjs/common';
-import { Roles } from '@tokentally/auth';
+import { Public, Roles } from '@tokentally/auth';
 import { DomainError } from '@tokentally/common';
+import { ChartLinks } from './charts/chart-links.service';
 import { ChartRenderer } from './charts/chart-renderer.service';
 import { parseReportQuery } from './dto/report-query.dto';
 import { ReportsService } from './reports.service';
@@ -15,7 +16,19 @@ export class ChartsController {
   constructor(
     @Inject(ReportsService) private readonly reports: ReportsService,
     @Inject(ChartRenderer) private readonly renderer: ChartRenderer,
+    @Inject(ChartLinks) private readonly links: ChartLinks,
   ) {}
+
+  /** A signed link from an alert: no key, exactly the signed parameters, until it expires. */
+  @Get('shared/:file')
+  @Public()
+  @Header('content-type', 'image/png')
+  @Header('cache-control', 'private, max-age=60')
+  async shared(@Param('file') file: string, @Query() query: Record<string, unknown>): Promise<StreamableFile> {
+    const params = await this.links.verify(file, query);
+    if (!params) throw new DomainError('forbidden', 'This chart link is not valid or has expired; open the chart with a viewer key.');
+    return this.chart(file, params);
+  }
 
   @Get(':file')
   @Header('content-type', 'image/png')

@@ -3,3 +3,4 @@ export * from './reports.service';
 export * from './dto/report-query.dto';
 export * from './charts/chart-renderer.service';
 export type { TotalItem } from './reports.sql';
+export * from './charts/chart-links.service';
