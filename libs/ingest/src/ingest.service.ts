@@ -135,14 +135,9 @@ function columnsOf(rows: PricedEvent[]): unknown[][] {
   return columns;
 }
 
-
-/** The distinct dimension sets of the events just stored (budget evaluation matches scopes against them). */
+/** The dimensions of the events just stored (budget evaluation keeps their distinct values). */
 function touchedScopes(projectId: string, rows: PricedEvent[], inserted: Set<string>): TouchedScope[] {
-  const seen = new Map<string, TouchedScope>();
-  for (const { input, provider, model } of rows) {
-    if (!inserted.has(input.eventId)) continue;
-    const scope = { provider, model, project: projectId, team: input.team, user: input.user, feature: input.feature, environment: input.environment, tags: input.tags };
-    seen.set(JSON.stringify(scope), scope);
-  }
-  return [...seen.values()];
+  return rows
+    .filter((row) => inserted.has(row.input.eventId))
+    .map(({ input, provider, model }) => ({ provider, model, project: projectId, team: input.team, user: input.user, feature: input.feature, environment: input.environment, tags: input.tags }));
 }
