@@ -99,12 +99,17 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
       if (!full) rows = await this.withThresholdsLeft(rows, now);
       const due: FiringAlert[] = [];
       budgets = rows.length;
-      if (full) for (const row of rows) due.push(...(await this.budgetAlerts(row, await this.budgets.measure(row, now), now, true)));
-      else {
-        const measures = await this.budgets.measureMany(rows, now);
-        for (const row of rows) due.push(...(await this.budgetAlerts(row, measures.get(row.id)!, now, false)));
+      // Thresholds of every budget in one query per rollup family.
+      const measures = await this.budgets.measureMany(rows, now);
+      for (const row of rows) due.push(...(await this.budgetAlerts(row, measures.get(row.id)!, now, false)));
+      if (full) {
+        // The rhythm forecast needs each budget's 28 days of history: measured one by one, and only where a forecast alert can still fire.
+        for (const row of await this.forecastCandidates(rows, measures, now)) {
+          const alerts = await this.budgetAlerts(row, await this.budgets.measure(row, now), now, true);
+          due.push(...alerts.filter((alert) => alert.type === 'budget.forecast_exceeded'));
+        }
+        due.push(...(await this.anomalies.dueAlerts(now)));
       }
-      if (full) due.push(...(await this.anomalies.dueAlerts(now)));
       fired = await this.fire(due);
     })();
     try {
@@ -127,6 +132,18 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
     };
     const fired = new Set<string>((await this.db.query(ALERT_SQL.fired, [rows.flatMap(keysOf)])).map((r: { dedupe_key: string }) => r.dedupe_key));
     return rows.filter((row) => keysOf(row).some((key) => !fired.has(key)));
+  }
+
+  /** Budgets whose forecast alert is on, not fired this period, not moot (amount spent) and not too early. */
+  private async forecastCandidates(rows: BudgetRow[], measures: Map<string, BudgetMeasure>, now: Date): Promise<BudgetRow[]> {
+    const open = rows.filter((row) => {
+      const m = measures.get(row.id)!;
+      return row.forecast_alert && m.spent.compare(m.amount) < 0 && m.elapsedShare >= FORECAST_MIN_ELAPSED_SHARE;
+    });
+    if (open.length === 0) return open;
+    const keyOf = (row: BudgetRow) => forecastKey(row.id, measures.get(row.id)!.start.toISOString());
+    const fired = new Set<string>((await this.db.query(ALERT_SQL.fired, [open.map(keyOf)])).map((r: { dedupe_key: string }) => r.dedupe_key));
+    return open.filter((row) => !fired.has(keyOf(row)));
   }
 
   /** The alerts a budget's measure calls for; the forecast one only from a full measure (with history). */
@@ -161,7 +178,7 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
     }));
     // Forecast: once per period, when the period is far enough along and the amount is not already spent.
     if (forecastDue) {
-      alerts.push({ type: 'budget.forecast_exceeded', dedupeKey: `budget:${row.id}:${period}:forecast`, budgetId: row.id, data: facts, audience });
+      alerts.push({ type: 'budget.forecast_exceeded', dedupeKey: forecastKey(row.id, period), budgetId: row.id, data: facts, audience });
     }
     return alerts;
   }
@@ -188,6 +205,10 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
     }
     return fired;
   }
+}
+
+function forecastKey(budgetId: string, periodStart: string): string {
+  return `budget:${budgetId}:${periodStart}:forecast`;
 }
 
 function thresholdKey(budgetId: string, periodStart: string, pct: number): string {
