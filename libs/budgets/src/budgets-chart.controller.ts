@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject, Query, StreamableFile } from '@nestjs/common';
 import { z } from 'zod';
 import { Public, Roles } from '@tokentally/auth';
-import { DomainError, parseOrThrow } from '@tokentally/common';
+import { parseOrThrow } from '@tokentally/common';
 import { ChartLinks, ChartRenderer } from '@tokentally/reporting';
 import { BudgetsService } from './budgets.service';
 
@@ -30,8 +30,7 @@ export class BudgetsChartController {
   @Header('content-type', 'image/png')
   @Header('cache-control', 'private, max-age=60')
   async shared(@Query() query: Record<string, unknown>): Promise<StreamableFile> {
-    const params = await this.links.verify('budgets.png', query);
-    if (!params) throw new DomainError('forbidden', 'This chart link is not valid or has expired; open the chart with a viewer key.');
+    const params = await this.links.paramsOrForbidden('budgets.png', query);
     return this.chart(params);
   }
 

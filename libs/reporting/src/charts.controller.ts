@@ -25,8 +25,7 @@ export class ChartsController {
   @Header('content-type', 'image/png')
   @Header('cache-control', 'private, max-age=60')
   async shared(@Param('file') file: string, @Query() query: Record<string, unknown>): Promise<StreamableFile> {
-    const params = await this.links.verify(file, query);
-    if (!params) throw new DomainError('forbidden', 'This chart link is not valid or has expired; open the chart with a viewer key.');
+    const params = await this.links.paramsOrForbidden(file, query);
     return this.chart(file, params);
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '@tokentally/common';
+import { APP_CONFIG, AppConfig, DomainError } from '@tokentally/common';
 
 /** How long a shared chart link works. */
 export const CHART_LINK_TTL_S = 30 * 24 * 3600;
@@ -28,6 +28,13 @@ export class ChartLinks {
     query.sort();
     query.set('sig', await this.sign(file, query));
     return `${this.config.publicUrl}/v1/charts/shared/${file}?${query}`;
+  }
+
+  /** The chart parameters of a valid, unexpired link, or a 403 problem. */
+  async paramsOrForbidden(file: string, query: Record<string, unknown>): Promise<Record<string, string>> {
+    const params = await this.verify(file, query);
+    if (!params) throw new DomainError('forbidden', 'This chart link is not valid or has expired; open the chart with a viewer key.');
+    return params;
   }
 
   /** The parameters of a valid, unexpired link (without expires and sig), or null. */
