@@ -130,7 +130,7 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
       const period = periodBounds(row.period, row.timezone, now).start.toISOString();
       return (row.thresholds_pct as number[]).map((pct) => thresholdKey(row.id, period, pct));
     };
-    const fired = new Set<string>((await this.db.query(ALERT_SQL.fired, [rows.flatMap(keysOf)])).map((r: { dedupe_key: string }) => r.dedupe_key));
+    const fired = await this.firedKeys(rows.flatMap(keysOf));
     return rows.filter((row) => keysOf(row).some((key) => !fired.has(key)));
   }
 
@@ -142,7 +142,7 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
     });
     if (open.length === 0) return open;
     const keyOf = (row: BudgetRow) => forecastKey(row.id, measures.get(row.id)!.start.toISOString());
-    const fired = new Set<string>((await this.db.query(ALERT_SQL.fired, [open.map(keyOf)])).map((r: { dedupe_key: string }) => r.dedupe_key));
+    const fired = await this.firedKeys(open.map(keyOf));
     return open.filter((row) => !fired.has(keyOf(row)));
   }
 
@@ -183,10 +183,15 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
     return alerts;
   }
 
+  /** Which of these alert keys have fired already. */
+  private async firedKeys(keys: string[]): Promise<Set<string>> {
+    return new Set((await this.db.query(ALERT_SQL.fired, [keys])).map((r: { dedupe_key: string }) => r.dedupe_key));
+  }
+
   /** Inserts the alerts not yet fired; returns how many fired now. */
   private async fire(alerts: FiringAlert[]): Promise<number> {
     if (alerts.length === 0) return 0;
-    const already = new Set<string>((await this.db.query(ALERT_SQL.fired, [alerts.map((a) => a.dedupeKey)])).map((r: { dedupe_key: string }) => r.dedupe_key));
+    const already = await this.firedKeys(alerts.map((a) => a.dedupeKey));
     let fired = 0;
     for (const alert of alerts) {
       if (already.has(alert.dedupeKey)) continue;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { computeCost, Decimal, EMPTY_USAGE, formatUsd, PriceVersion, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
+import { BudgetPeriod, computeCost, Decimal, EMPTY_USAGE, formatUsd, periodBounds, PriceVersion, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
 import { PricingRefreshService, PricingService } from '@tokentally/pricing';
 import { Dimension, ReportQuery } from './dto/report-query.dto';
 import { REPORT_SQL, source, TotalItem } from './reports.sql';
@@ -105,20 +105,15 @@ export class ReportsService {
     };
   }
 
-  /** The period (day, week, month, quarter) holding `now` in a time zone, and the one before. */
-  async periodBounds(period: 'day' | 'week' | 'month' | 'quarter', tz: string, now = new Date()) {
-    const [row] = await this.db.query(
-      `SELECT (date_trunc($1, $2::timestamptz AT TIME ZONE $3) AT TIME ZONE $3) AS start,
-              ((date_trunc($1, $2::timestamptz AT TIME ZONE $3) + ('1 ' || $1)::interval) AT TIME ZONE $3) AS end,
-              ((date_trunc($1, $2::timestamptz AT TIME ZONE $3) - ('1 ' || $1)::interval) AT TIME ZONE $3) AS prev`,
-      [period, now, tz],
-    );
-    return { start: new Date(row.start), end: new Date(row.end), previousStart: new Date(row.prev) };
+  /** The period (day, week, month, quarter) holding `now` in a time zone, and the one before (the maths is libs/core's, shared with budgets). */
+  periodBounds(period: BudgetPeriod, tz: string, now = new Date()) {
+    const { start, end } = periodBounds(period, tz, now);
+    return { start, end, previousStart: periodBounds(period, tz, new Date(start.getTime() - 1)).start };
   }
 
   /** Period to date, forecast, previous period, top movers, unpriced events, pricing freshness. */
   async summary(q: ReportQuery, period: 'day' | 'week' | 'month' | 'quarter', now = new Date()) {
-    const { start: periodStart, end: periodEnd, previousStart: prevStart } = await this.periodBounds(period, q.tz, now);
+    const { start: periodStart, end: periodEnd, previousStart: prevStart } = this.periodBounds(period, q.tz, now);
     const elapsed = now.getTime() - periodStart.getTime();
     const prevSamePoint = new Date(prevStart.getTime() + elapsed);
     const weekAgo = new Date(now.getTime() - 7 * 24 * HOUR);
