@@ -33,7 +33,7 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
       accepted: 1,
       duplicates: 0,
       rejected: [],
-      results: [{ event_id: event.event_id, status: 'accepted', cost_usd: '0.135720', priced: true }],
+      results: [{ event_id: event.event_id, status: 'accepted', cost_usd: '0.135720', priced: true, pricing: 'priced' }],
     });
   });
 
@@ -59,9 +59,17 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
     const event = usageEvent({ model: 'gpt-image-9' });
     const res = await ingest.post('/v1/events', event);
     expect(res.status).toBe(202);
-    expect(res.body.results[0]).toEqual({ event_id: event.event_id, status: 'accepted', cost_usd: null, priced: false });
-    const [row] = await db.query(`SELECT cost_usd, priced FROM usage_events WHERE event_id = $1`, [event.event_id]);
-    expect(row).toEqual({ cost_usd: null, priced: false });
+    expect(res.body.results[0]).toEqual({
+      event_id: event.event_id,
+      status: 'accepted',
+      cost_usd: null,
+      priced: false,
+      pricing: 'unpriced',
+      unpriced_kinds: [],
+      pricing_note: 'no price for openai/gpt-image-9',
+    });
+    const [row] = await db.query(`SELECT cost_usd, priced, pricing FROM usage_events WHERE event_id = $1`, [event.event_id]);
+    expect(row).toEqual({ cost_usd: null, priced: false, pricing: 'unpriced' });
   });
 
   it('reports a replayed event_id as a duplicate with its original cost and counts it once', async () => {
@@ -71,7 +79,7 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
     expect(first.body.accepted).toBe(1);
     expect(replay.status).toBe(202);
     expect(replay.body).toMatchObject({ accepted: 0, duplicates: 1 });
-    expect(replay.body.results[0]).toEqual({ event_id: event.event_id, status: 'duplicate', cost_usd: '0.135720', priced: true });
+    expect(replay.body.results[0]).toEqual({ event_id: event.event_id, status: 'duplicate', cost_usd: '0.135720', priced: true, pricing: 'priced' });
     const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM usage_events WHERE event_id = $1`, [event.event_id]);
     expect(n).toBe(1);
   });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError } from '@tokentally/common';
-import { addDays, Decimal, forecastPeriodEnd, ForecastInput, formatUsd, HISTORY_DAYS, localDateOf, localDayStarts, periodBounds, startOfLocalDate } from '@tokentally/core';
+import { Decimal, forecastHistoryDays, forecastInputOf, forecastPeriodEnd, formatUsd, periodBounds } from '@tokentally/core';
 import { rowsOf } from '@tokentally/db';
 import { ReportQuery, ReportsService, TotalItem } from '@tokentally/reporting';
 import { CreateBudgetDto, UpdateBudgetDto } from './budgets.dto';
@@ -108,17 +108,12 @@ export class BudgetsService {
   async measure(row: BudgetRow, now = new Date()): Promise<BudgetMeasure> {
     const tz: string = row.timezone;
     const { start } = periodBounds(row.period, tz, now);
-    const dayStarts = localDayStarts(now, tz, HISTORY_DAYS); // 28 days before today, then today
-    const from = new Date(Math.min(start.getTime(), dayStarts[0].getTime()));
-    const report = await this.reports.spend({ ...scopeQuery(row.scope ?? {}), from, to: now, granularity: 'day', tz, groupBy: 'none', basis: 'restated', limit: 1_000, raw: false });
-    const byDay = new Map<number, Decimal>();
-    report.buckets.forEach((bucket, i) => {
-      byDay.set(Date.parse(bucket), report.series.reduce((sum, s) => sum.add(Decimal.parse(s.values[i])), Decimal.ZERO));
-    });
+    const [firstHistoryDay] = forecastHistoryDays(now, tz);
+    const from = new Date(Math.min(start.getTime(), firstHistoryDay.getTime()));
+    const byDay = await this.reports.spendByLocalDay(scopeQuery(row.scope ?? {}), tz, from, now);
     let spent = Decimal.ZERO;
     for (const [day, value] of byDay) if (day >= start.getTime()) spent = spent.add(value);
-    const history = dayStarts.slice(0, HISTORY_DAYS).map((day) => byDay.get(day.getTime()) ?? Decimal.ZERO);
-    return measureOf(row, now, spent, history);
+    return measureOf(row, now, spent, byDay);
   }
 
   /**
@@ -132,27 +127,17 @@ export class BudgetsService {
       return { key: row.id, from: periodBounds(row.period, row.timezone, now).start, to: now, filters: single, tag };
     });
     const totals = await this.reports.totals(items);
-    return new Map(rows.map((row) => [row.id, measureOf(row, now, totals.get(row.id) ?? Decimal.ZERO, [])]));
+    return new Map(rows.map((row) => [row.id, measureOf(row, now, totals.get(row.id) ?? Decimal.ZERO, null)]));
   }
 }
 
-/** Status of a budget from its spend so far (and, for the rhythm forecast, the 28 days before today). */
-function measureOf(row: BudgetRow, now: Date, spent: Decimal, history: Decimal[]): BudgetMeasure {
+/** Status of a budget from its spend so far (and, for the rhythm forecast, the spend of each local day: libs/core's forecastInputOf). */
+function measureOf(row: BudgetRow, now: Date, spent: Decimal, spendByDay: ReadonlyMap<number, Decimal> | null): BudgetMeasure {
   const tz: string = row.timezone;
   const { start, end } = periodBounds(row.period, tz, now);
-  const daysAhead: ForecastInput['daysAhead'] = [];
-  const today = localDateOf(now, tz);
-  for (let offset = 0; ; offset++) {
-    const dayStart = startOfLocalDate(addDays(today, offset), tz);
-    if (dayStart.getTime() >= end.getTime()) break;
-    const nextStart = startOfLocalDate(addDays(today, offset + 1), tz);
-    const daySeconds = Math.round((nextStart.getTime() - dayStart.getTime()) / 1000);
-    const remainingSeconds = offset === 0 ? Math.max(0, Math.round((nextStart.getTime() - now.getTime()) / 1000)) : daySeconds;
-    daysAhead.push({ offset, remainingSeconds, daySeconds });
-  }
-  const elapsedSeconds = Math.round((now.getTime() - start.getTime()) / 1000);
-  const periodSeconds = Math.round((end.getTime() - start.getTime()) / 1000);
-  const forecast = forecastPeriodEnd({ spent, elapsedSeconds, periodSeconds, history, daysAhead });
+  const input = forecastInputOf({ now, tz, start, end, spent, spendByDay });
+  const { elapsedSeconds, periodSeconds } = input;
+  const forecast = forecastPeriodEnd(input);
 
   const amount = Decimal.parse(String(row.amount_usd));
   const thresholds = row.thresholds_pct as number[];

@@ -1,4 +1,4 @@
-import { computeCost, BillableCall } from './cost';
+import { billableCall, computeCost, BillableCall, costOf as costOfResult, imagesPricedPerImage, pricingNote } from './cost';
 import { Decimal, formatUsd } from './decimal';
 import { PriceSheet } from './price-sheet';
 import { EMPTY_USAGE, TOKEN_KINDS, TokenUsage } from './token-kinds';
@@ -13,17 +13,18 @@ const OPENAI_GPT_IMAGE_2: PriceSheet = {
 };
 const VERCEL_GPT_IMAGE_2: PriceSheet = { input: '5.00', output: '30.00' };
 
-function call(usage: Partial<TokenUsage>, images = 1): BillableCall {
-  return { usage: { ...EMPTY_USAGE, ...usage }, images, succeeded: true };
+/** A call that produced `images` images: priced per image only when its usage counts no image output tokens. */
+function call(usage: Partial<TokenUsage>, images = 0): BillableCall {
+  return billableCall({ usage: { ...EMPTY_USAGE, ...usage }, images, imageSize: null, imageQuality: null, succeeded: true });
 }
 
 function costOf(result: ReturnType<typeof computeCost>): string {
-  if (!result.priced) throw new Error(`unpriced: ${result.missing.join(',')}`);
+  if (result.pricing !== 'priced') throw new Error(`${result.pricing}: ${result.missing.join(',')}`);
   return formatUsd(result.cost);
 }
 
 describe('computeCost', () => {
-  const editCall = call({ input_text: 120, input_image: 1290, output_image: 4160 });
+  const editCall = call({ input_text: 120, input_image: 1290, output_image: 4160 }, 1);
 
   it('prices a gpt-image-2 edit on OpenAI by token kind', () => {
     // 120 x $5 + 1,290 x $8 + 4,160 x $30 per 1M = $0.13572
@@ -58,15 +59,71 @@ describe('computeCost', () => {
     expect(costOf(computeCost(call({ cached_input_image: 1_000_000 }), sheet))).toBe('0.500000');
   });
 
-  it('marks a call unpriced, never $0, when a kind with tokens has no price', () => {
+  it('marks a call unpriced, never $0, when no kind with tokens has a price', () => {
     const sheet: PriceSheet = { input_text: '5', input_image: '8' };
-    const result = computeCost(call({ input_text: 10, output_image: 4160 }), sheet);
-    expect(result).toEqual({ priced: false, missing: ['output_image'] });
+    const result = computeCost(call({ output_image: 4160 }, 0), sheet);
+    expect(result).toEqual({ pricing: 'unpriced', priced: false, missing: ['output_image'] });
+  });
+
+  it('prices a call partly when some kinds have rates: the cost of those, and the kinds without', () => {
+    // gpt-image-1 has no published text-output rate: 100 text output tokens must not hide the image output's $0.1664.
+    const gptImage1: PriceSheet = { input_text: '5.00', cached_input_text: '1.25', input_image: '10.00', cached_input_image: '2.50', output_image: '40.00' };
+    const result = computeCost(call({ input_text: 50, output_image: 4160, output_text: 100 }), gptImage1);
+    expect(result.pricing).toBe('partial');
+    expect(result.priced).toBe(false);
+    if (result.pricing !== 'partial') throw new Error('expected partial');
+    // 50 x $5 + 4,160 x $40 per 1M = $0.16665
+    expect(formatUsd(result.cost)).toBe('0.166650');
+    expect(result.missing).toEqual(['output_text']);
+    expect(costOfResult(result)?.toString()).toBe('0.16665');
   });
 
   it('ignores kinds with no tokens even when they have no price', () => {
     const sheet: PriceSheet = { input_text: '5' };
     expect(costOf(computeCost(call({ input_text: 200_000 }), sheet))).toBe('1.000000');
+  });
+
+  it('prices images per image by quality and size: exact entry, any quality, any size, then per_image', () => {
+    const dallE3: PriceSheet = {
+      per_image: '0.04',
+      image_prices: { 'hd/1024x1024': '0.08', 'standard/1024x1792': '0.08', 'hd/1024x1792': '0.12', '*/512x512': '0.018', 'low/*': '0.011' },
+    };
+    const image = (quality: string | null, size: string | null, images = 1): BillableCall => ({ usage: { ...EMPTY_USAGE }, images, imageQuality: quality, imageSize: size, succeeded: true });
+    expect(costOf(computeCost(image('hd', '1024x1792', 2), dallE3))).toBe('0.240000');
+    expect(costOf(computeCost(image('HD', '1024-x-1024'), dallE3))).toBe('0.080000');
+    expect(costOf(computeCost(image('standard', '512x512'), dallE3))).toBe('0.018000');
+    expect(costOf(computeCost(image('low', '4096x4096'), dallE3))).toBe('0.011000');
+    expect(costOf(computeCost(image(null, null), dallE3))).toBe('0.040000');
+    const result = computeCost(image('hd', '1024x1024'), dallE3);
+    expect(result.pricing === 'priced' && result.imagePriceKey).toBe('hd/1024x1024');
+  });
+
+  it('leaves an image unpriced, never $0, when no per-image price fits its size and quality', () => {
+    const sizes: PriceSheet = { image_prices: { 'hd/1024x1024': '0.08' } };
+    const result = computeCost({ usage: { ...EMPTY_USAGE }, images: 1, imageQuality: 'standard', imageSize: '1792x1024', succeeded: true }, sizes);
+    expect(result).toEqual({ pricing: 'unpriced', priced: false, missing: ['per_image'] });
+    // A token-priced model without per-image prices: an image whose tokens are unknown is not free.
+    expect(computeCost(call({}, 1), OPENAI_GPT_IMAGE_2)).toEqual({ pricing: 'unpriced', priced: false, missing: ['per_image'] });
+  });
+
+  it('bills an image by its output tokens or per image, never both', () => {
+    const both: PriceSheet = { ...OPENAI_GPT_IMAGE_2, per_image: '0.5' };
+    const usage = { ...EMPTY_USAGE, input_text: 120, output_image: 4160 };
+    expect(imagesPricedPerImage(usage, 1)).toBe(0);
+    expect(imagesPricedPerImage({ ...EMPTY_USAGE, input_text: 120 }, 2)).toBe(2);
+    const tokens = billableCall({ usage, images: 1, imageSize: '1024x1024', imageQuality: 'high', succeeded: true });
+    // 120 x $5 + 4,160 x $30 per 1M = $0.1254; the per-image price is not added.
+    expect(costOf(computeCost(tokens, both))).toBe('0.125400');
+    const noTokens = billableCall({ usage: { ...EMPTY_USAGE }, images: 2, imageSize: '1024x1024', imageQuality: 'high', succeeded: true });
+    expect(costOf(computeCost(noTokens, both))).toBe('1.000000');
+  });
+
+  it('says in words why an event is not wholly priced', () => {
+    const base = { provider: 'openai', model: 'gpt-image-1', imageSize: '1024x1536', imageQuality: 'hd' };
+    expect(pricingNote({ ...base, pricing: 'priced', missing: [], hasPrice: true })).toBeNull();
+    expect(pricingNote({ ...base, pricing: 'unpriced', missing: [], hasPrice: false })).toBe('no price for openai/gpt-image-1');
+    expect(pricingNote({ ...base, pricing: 'partial', missing: ['output_text'], hasPrice: true })).toBe('partly priced: no rate for output_text');
+    expect(pricingNote({ ...base, pricing: 'unpriced', missing: ['per_image'], hasPrice: true })).toBe('no per-image price for hd 1024x1536 and no image output tokens');
   });
 
   it('adds per-image prices and per-request prices of successful calls', () => {
@@ -108,13 +165,14 @@ describe('computeCost', () => {
               usage[kind] = random() < 0.5 ? 0 : Math.floor(random() * 10_000_000);
               summed[kind] += usage[kind];
             }
-            const imageCount = Math.floor(random() * 4);
+            // Images priced per image (those not counted in tokens), where the sheet prices images.
+            const imageCount = sheet.per_image ? Math.floor(random() * 4) : 0;
             images += imageCount;
-            const result = computeCost(call(usage, imageCount), sheet);
+            const result = computeCost({ usage, images: imageCount, succeeded: true }, sheet);
             expect(result.priced).toBe(true);
             if (result.priced) total = total.add(result.cost);
           }
-          const whole = computeCost(call(summed, images), sheet);
+          const whole = computeCost({ usage: summed, images, succeeded: true }, sheet);
           expect(whole.priced).toBe(true);
           if (whole.priced) expect(total.toString()).toBe(whole.cost.toString());
         });

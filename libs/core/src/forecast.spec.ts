@@ -1,5 +1,5 @@
 import { Decimal } from './decimal';
-import { forecastPeriodEnd } from './forecast';
+import { forecastExplanation, forecastHistoryDays, forecastInputOf, forecastPeriodEnd } from './forecast';
 
 const d = (v: string | number) => Decimal.parse(String(v));
 const DAY = 86_400;
@@ -55,5 +55,33 @@ describe('Decimal.divide', () => {
     expect(d('2').divide(d('3'), 6).toString()).toBe('0.666667');
     expect(d('-1.5').divide(d('0.5')).toString()).toBe('-3');
     expect(() => d('1').divide(d('0'))).toThrow(RangeError);
+  });
+});
+
+describe('forecastInputOf (the one builder of forecast inputs, for budgets and the summary)', () => {
+  it('takes the 28 local days before today as history and counts the local days ahead, DST included', () => {
+    const tz = 'America/New_York';
+    const now = new Date('2026-10-31T16:00:00Z'); // Saturday Oct 31, 12:00 EDT
+    const days = forecastHistoryDays(now, tz);
+    expect(days).toHaveLength(28);
+    expect(days[0].toISOString()).toBe('2026-10-03T04:00:00.000Z');
+    expect(days[27].toISOString()).toBe('2026-10-30T04:00:00.000Z');
+    const spendByDay = new Map(days.map((day, i) => [day.getTime(), d(i + 1)]));
+    const start = new Date('2026-10-26T04:00:00Z'); // Monday
+    const end = new Date('2026-11-02T05:00:00Z'); // the next Monday, after the 25-hour Sunday
+    const input = forecastInputOf({ now, tz, start, end, spent: d('7'), spendByDay });
+    expect(input.history.map((v) => v.toString())).toEqual(days.map((_, i) => String(i + 1)));
+    expect(input.daysAhead).toEqual([
+      { offset: 0, remainingSeconds: 12 * 3600, daySeconds: DAY },
+      { offset: 1, remainingSeconds: 25 * 3600, daySeconds: 25 * 3600 },
+    ]);
+    expect(input.elapsedSeconds).toBe(5 * DAY + 12 * 3600);
+    expect(input.periodSeconds).toBe(7 * DAY + 3600);
+    expect(forecastInputOf({ now, tz, start, end, spent: d('7'), spendByDay: null }).history).toEqual([]);
+  });
+
+  it('explains both methods in a sentence', () => {
+    expect(forecastExplanation('weekly_rhythm')).toMatch(/weekday rhythm of the last 28 days/);
+    expect(forecastExplanation('linear')).toMatch(/linear/);
   });
 });

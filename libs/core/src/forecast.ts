@@ -1,4 +1,5 @@
 import { Decimal, sumDecimals } from './decimal';
+import { addDays, localDateOf, localDayStarts, startOfLocalDate } from './periods';
 
 /** Days of history the rhythm forecast and the anomaly baseline look at. */
 export const HISTORY_DAYS = 28;
@@ -55,4 +56,50 @@ export function forecastPeriodEnd(input: ForecastInput): Forecast {
   }
   const elapsed = Math.max(1, input.elapsedSeconds);
   return { amount: spent.times(input.periodSeconds).divideBy(elapsed, 6), method: 'linear' };
+}
+
+/**
+ * The starts of the 28 whole local days before today in `tz` (oldest first):
+ * the days whose spend is the rhythm forecast's history. A caller reads the
+ * spend per local day from `days[0]` and hands it to `forecastInputOf`.
+ */
+export function forecastHistoryDays(now: Date, tz: string): Date[] {
+  return localDayStarts(now, tz, HISTORY_DAYS).slice(0, HISTORY_DAYS);
+}
+
+/**
+ * The forecast input of the period [start, end) at `now` in `tz`, the one
+ * place it is built (budgets and the summary both use it): elapsed and total
+ * seconds, the 28 days of history (the spend of each local day, keyed by the
+ * instant the day starts; a missing day spent nothing) and the local days
+ * still ahead, today for the part left. `spendByDay` null: no history, so the
+ * forecast is linear.
+ */
+export function forecastInputOf(args: { now: Date; tz: string; start: Date; end: Date; spent: Decimal; spendByDay: ReadonlyMap<number, Decimal> | null }): ForecastInput {
+  const { now, tz, start, end, spent, spendByDay } = args;
+  const history = spendByDay ? forecastHistoryDays(now, tz).map((day) => spendByDay.get(day.getTime()) ?? Decimal.ZERO) : [];
+  const daysAhead: ForecastInput['daysAhead'] = [];
+  const today = localDateOf(now, tz);
+  for (let offset = 0; ; offset++) {
+    const dayStart = startOfLocalDate(addDays(today, offset), tz);
+    if (dayStart.getTime() >= end.getTime()) break;
+    const nextStart = startOfLocalDate(addDays(today, offset + 1), tz);
+    const daySeconds = Math.round((nextStart.getTime() - dayStart.getTime()) / 1000);
+    const remainingSeconds = offset === 0 ? Math.max(0, Math.round((nextStart.getTime() - now.getTime()) / 1000)) : daySeconds;
+    daysAhead.push({ offset, remainingSeconds, daySeconds });
+  }
+  return {
+    spent,
+    elapsedSeconds: Math.round((now.getTime() - start.getTime()) / 1000),
+    periodSeconds: Math.round((end.getTime() - start.getTime()) / 1000),
+    history,
+    daysAhead,
+  };
+}
+
+/** One sentence saying how a forecast was made, for people. */
+export function forecastExplanation(method: Forecast['method']): string {
+  return method === 'weekly_rhythm'
+    ? 'spend so far + each day left at the last 7 days\' level, shared out by the weekday rhythm of the last 28 days'
+    : 'spend so far scaled to the whole period (linear): fewer than 21 of the last 28 days had spend';
 }

@@ -5,10 +5,21 @@
  */
 export type BudgetPeriod = 'day' | 'week' | 'month' | 'quarter';
 
-interface LocalDate {
+export interface LocalDate {
   year: number;
   month: number; // 1..12
   day: number;
+}
+
+/**
+ * `Date.UTC` for every year: `Date.UTC` reads years 0..99 as 1900..1999, so
+ * 0001-01-01 would become 1901-01-01. Months and days may overflow, as with `Date.UTC`.
+ */
+function utcMs(year: number, month0: number, day: number, hour = 0, minute = 0, second = 0): number {
+  const at = new Date(0);
+  at.setUTCFullYear(year, month0, day);
+  at.setUTCHours(hour, minute, second, 0);
+  return at.getTime();
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -25,6 +36,8 @@ function formatterOf(tz: string): Intl.DateTimeFormat {
       hour: 'numeric',
       minute: 'numeric',
       second: 'numeric',
+      // Years before 1 come as "2" + "BC"; the era tells them from 2 AD.
+      era: 'short',
     });
     formatters.set(tz, formatter);
   }
@@ -34,8 +47,13 @@ function formatterOf(tz: string): Intl.DateTimeFormat {
 /** Offset of `tz` from UTC at `instant`, in milliseconds (Berlin in winter: +3,600,000). */
 export function zoneOffsetMs(instant: Date, tz: string): number {
   const parts: Record<string, number> = {};
-  for (const part of formatterOf(tz).formatToParts(instant)) if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  const asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+  let beforeChrist = false;
+  for (const part of formatterOf(tz).formatToParts(instant)) {
+    if (part.type === 'era') beforeChrist = part.value === 'BC';
+    else if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  }
+  const year = beforeChrist ? 1 - parts.year : parts.year; // 1 BC is year 0
+  const asUtc = utcMs(year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
   return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
 }
 
@@ -51,7 +69,7 @@ export function localDateOf(instant: Date, tz: string): LocalDate {
  * that local day, as PostgreSQL's `AT TIME ZONE` gives.
  */
 export function startOfLocalDate(date: LocalDate, tz: string): Date {
-  const wallClock = Date.UTC(date.year, date.month - 1, date.day);
+  const wallClock = utcMs(date.year, date.month - 1, date.day);
   let instant = wallClock - zoneOffsetMs(new Date(wallClock), tz);
   // The offset at the guess may differ from the offset at the answer (DST); one more step settles it.
   const settled = wallClock - zoneOffsetMs(new Date(instant), tz);
@@ -61,7 +79,7 @@ export function startOfLocalDate(date: LocalDate, tz: string): Date {
 
 /** `date` moved by `days` calendar days. */
 export function addDays(date: LocalDate, days: number): LocalDate {
-  const moved = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
+  const moved = new Date(utcMs(date.year, date.month - 1, date.day + days));
   return { year: moved.getUTCFullYear(), month: moved.getUTCMonth() + 1, day: moved.getUTCDate() };
 }
 
@@ -70,7 +88,7 @@ function firstDayOf(period: BudgetPeriod, date: LocalDate): LocalDate {
     case 'day':
       return date;
     case 'week': {
-      const weekday = new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay(); // 0 = Sunday
+      const weekday = new Date(utcMs(date.year, date.month - 1, date.day)).getUTCDay(); // 0 = Sunday
       return addDays(date, -((weekday + 6) % 7));
     }
     case 'month':
@@ -89,7 +107,7 @@ function nextFirstDay(period: BudgetPeriod, first: LocalDate): LocalDate {
     case 'month':
     case 'quarter': {
       const months = period === 'month' ? 1 : 3;
-      const next = new Date(Date.UTC(first.year, first.month - 1 + months, 1));
+      const next = new Date(utcMs(first.year, first.month - 1 + months, 1));
       return { year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: 1 };
     }
   }
@@ -107,4 +125,54 @@ export function localDayStarts(now: Date, tz: string, daysBefore: number): Date[
   const starts: Date[] = [];
   for (let back = daysBefore; back >= 0; back--) starts.push(startOfLocalDate(addDays(today, -back), tz));
   return starts;
+}
+
+
+/**
+ * A calendar date written `YYYY-MM-DD` (years 0001 to 9999), or null when it
+ * is not one: 2026-02-30, 2026-04-31 and 2026-13-01 are not dates.
+ */
+export function parseLocalDate(text: string): LocalDate | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!match) return null;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  return { year, month, day };
+}
+
+/** Days in a month of the proleptic Gregorian calendar (as PostgreSQL and `Date` count). */
+export function daysInMonth(year: number, month: number): number {
+  return new Date(utcMs(year, month, 0)).getUTCDate();
+}
+
+/** Whole days from `a` to `b` (negative when `b` is earlier). */
+export function daysBetween(a: LocalDate, b: LocalDate): number {
+  return Math.round((utcMs(b.year, b.month - 1, b.day) - utcMs(a.year, a.month - 1, a.day)) / 86_400_000);
+}
+
+/** Report bucket sizes: hours are UTC hours; days, weeks (from Monday) and months are local to the zone. */
+export type BucketUnit = 'hour' | 'day' | 'week' | 'month';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * How many buckets of `unit` the range [from, to) touches in `tz`, by
+ * arithmetic alone (no list is built): what a report would return, counted
+ * before it is asked for, so a range of centuries can be refused cheaply.
+ * The first bucket is the one holding `from`, the last the one holding the
+ * last instant before `to`. 0 when `to` is not after `from`.
+ */
+export function bucketCount(unit: BucketUnit, from: Date, to: Date, tz: string): number {
+  if (to.getTime() <= from.getTime()) return 0;
+  if (unit === 'hour') return Math.ceil((to.getTime() - Math.floor(from.getTime() / HOUR_MS) * HOUR_MS) / HOUR_MS);
+  const first = localDateOf(from, tz);
+  const last = localDateOf(new Date(to.getTime() - 1), tz);
+  switch (unit) {
+    case 'day':
+      return daysBetween(first, last) + 1;
+    case 'week':
+      return daysBetween(firstDayOf('week', first), firstDayOf('week', last)) / 7 + 1;
+    case 'month':
+      return (last.year - first.year) * 12 + (last.month - first.month) + 1;
+  }
 }

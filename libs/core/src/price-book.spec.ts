@@ -48,6 +48,20 @@ describe('PriceBook', () => {
     expect(book.resolve('openai', 'gpt-image-2-2026-04-21', day('2026-05-15'))?.id).toBe('v1');
     expect(normalizeModelName('openai/GPT-Image-2')).toBe('gpt-image-2');
   });
+
+  it('prices a snapshot by its own version only from when it exists, by the base model before', () => {
+    // A pull on 2026-11-23 priced the snapshot itself: events before it keep the base model's price (no upward restatement).
+    const withSnapshot = new PriceBook([
+      version({ id: 'base', effectiveFrom: day('2026-04-21') }),
+      version({ id: 'snapshot', model: 'gpt-image-2-2026-04-21', effectiveFrom: day('2026-11-23') }),
+    ]);
+    expect(withSnapshot.resolve('openai', 'gpt-image-2-2026-04-21', day('2026-11-01'))?.id).toBe('base');
+    expect(withSnapshot.resolve('openai', 'gpt-image-2-2026-04-21', day('2026-11-24'))?.id).toBe('snapshot');
+    expect(withSnapshot.resolve('openai', 'gpt-image-2', day('2026-11-24'))?.id).toBe('base');
+    // Older than every version of both: the earliest of the snapshot's own.
+    const snapshotOnly = new PriceBook([version({ id: 'snapshot', model: 'gpt-image-2-2026-04-21', effectiveFrom: day('2026-11-23') })]);
+    expect(snapshotOnly.resolve('openai', 'gpt-image-2-2026-04-21', day('2026-05-01'))?.id).toBe('snapshot');
+  });
 });
 
 describe('PriceBook discounts', () => {
@@ -63,6 +77,14 @@ describe('PriceBook discounts', () => {
     expect(discounted.id).toBe('list');
     expect(discounted.appliedDiscountPct).toBe('12.5');
     expect(discounted.sheet).toEqual({ input_text: '4.375', output_image: '26.25' });
+  });
+
+  it('discounts per-image prices by size and quality too', () => {
+    const images = new PriceBook([
+      version({ id: 'dalle', model: 'dall-e-3', effectiveFrom: day('2026-01-01'), sheet: { per_image: '0.04', image_prices: { 'hd/1024x1024': '0.08' } } }),
+      version({ id: 'ten-off', kind: 'discount', model: '*', effectiveFrom: day('2026-10-01'), discountPct: '12.5', sheet: {} }),
+    ]);
+    expect(images.resolve('openai', 'dall-e-3', day('2026-10-02'))?.sheet).toEqual({ per_image: '0.035', image_prices: { 'hd/1024x1024': '0.07' } });
   });
 
   it('does not discount a negotiated override', () => {

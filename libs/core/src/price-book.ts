@@ -1,5 +1,5 @@
 import { Decimal } from './decimal';
-import { PRICE_UNITS, PriceSheet } from './price-sheet';
+import { PriceSheet, ratesOf, sheetOf } from './price-sheet';
 import { modelWithoutSnapshot } from './model-names';
 
 export type PriceVersionKind = 'list' | 'override' | 'discount';
@@ -17,6 +17,8 @@ export interface PriceVersion {
   effectiveFrom: number;
   effectiveTo: number | null;
   sheet: PriceSheet;
+  /** Which source gave each rate (named as `ratesOf` names them), when the version merges several. */
+  rateSources?: Record<string, string> | null;
   /** For kind 'discount': percent off every list price of the provider. */
   discountPct?: string | null;
   /** Set on a resolved version when a provider discount was applied to it. */
@@ -43,15 +45,29 @@ export class PriceBook {
     }
   }
 
+  /**
+   * The version that prices (provider, model) at `at`. A dated snapshot
+   * (`gpt-image-2-2026-04-21`) is priced by its own versions where one is in
+   * effect, otherwise by its base model's version in effect then; only an
+   * event older than every version falls back to the earliest one.
+   */
   resolve(provider: string, model: string, at: number): PriceVersion | null {
-    const entry =
-      this.byModel.get(PriceBook.key(provider, model)) ??
-      this.byModel.get(PriceBook.key(provider, modelWithoutSnapshot(model) ?? ''));
+    const base = modelWithoutSnapshot(model);
+    return (
+      this.resolveModel(provider, model, at, false) ??
+      (base ? this.resolveModel(provider, base, at, false) : null) ??
+      this.resolveModel(provider, model, at, true) ??
+      (base ? this.resolveModel(provider, base, at, true) : null)
+    );
+  }
+
+  private resolveModel(provider: string, model: string, at: number, earliestIfBefore: boolean): PriceVersion | null {
+    const entry = this.byModel.get(PriceBook.key(provider, model));
     if (!entry) return null;
     const override = findInEffect(entry.override, at);
     if (override) return override;
     if (entry.list.length === 0) return null;
-    const list = findInEffect(entry.list, at) ?? (at < entry.list[0].effectiveFrom ? entry.list[0] : null);
+    const list = findInEffect(entry.list, at) ?? (earliestIfBefore && at < entry.list[0].effectiveFrom ? entry.list[0] : null);
     if (!list) return null;
     const discount = findInEffect(this.byModel.get(PriceBook.key(provider, ANY_MODEL))?.discount ?? [], at);
     return discount?.discountPct ? applyDiscount(list, discount.discountPct) : list;
@@ -69,11 +85,8 @@ export class PriceBook {
 /** The list version with every price reduced by `pct` percent, exactly. */
 export function applyDiscount(version: PriceVersion, pct: string): PriceVersion {
   const factor = Decimal.parse('100').subtract(Decimal.parse(pct)).shiftRight(2);
-  const sheet: PriceSheet = {};
-  for (const unit of PRICE_UNITS) {
-    const price = version.sheet[unit];
-    if (price !== undefined) sheet[unit] = Decimal.parse(price).multiply(factor).normalized().toFixedString();
-  }
+  const discounted = (price: string) => Decimal.parse(price).multiply(factor).normalized().toFixedString();
+  const sheet = sheetOf(ratesOf(version.sheet).map(([name, price]) => [name, discounted(price)]));
   return { ...version, sheet, appliedDiscountPct: pct };
 }
 

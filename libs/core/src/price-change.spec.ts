@@ -22,4 +22,15 @@ describe('price changes', () => {
     expect(suspiciousReasons(diffSheets({ output_image: '30' }, { output_image: '6' }))).toEqual([]);
     expect(suspiciousReasons(diffSheets(null, { output_image: '30' }))).toEqual([]);
   });
+
+  it('diffs per-image prices by size and quality, and holds a per-image price that jumps', () => {
+    const before = { per_image: '0.04', image_prices: { 'hd/1024x1024': '0.08', 'standard/1024x1792': '0.08' } };
+    const after = { per_image: '0.04', image_prices: { 'hd/1024x1024': '0.0799948544', 'hd/1024x1792': '0.12' } };
+    expect(diffSheets(before, after)).toEqual([
+      { unit: 'image_prices.hd/1024x1024', from: '0.08', to: '0.0799948544' },
+      { unit: 'image_prices.hd/1024x1792', from: null, to: '0.12' },
+      { unit: 'image_prices.standard/1024x1792', from: '0.08', to: null },
+    ]);
+    expect(suspiciousReasons(diffSheets(before, { image_prices: { 'hd/1024x1024': '0.8' } }))).toContain('image_prices.hd/1024x1024 0.08 -> 0.8 (more than x5)');
+  });
 });

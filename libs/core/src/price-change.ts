@@ -1,19 +1,23 @@
 import { Decimal } from './decimal';
-import { PRICE_UNITS, PriceSheet, PriceUnit } from './price-sheet';
+import { PRICE_UNITS, PriceSheet, ratesOf } from './price-sheet';
 
 export interface PriceChange {
-  unit: PriceUnit;
+  /** A unit (`output_image`) or a per-image price (`image_prices.hd/1024x1024`). */
+  unit: string;
   from: string | null;
   to: string | null;
 }
 
 /** The units whose price differs between two sheets (by value, not by spelling: 5 = 5.00). */
 export function diffSheets(current: PriceSheet | null, next: PriceSheet): PriceChange[] {
+  const before = new Map(current ? ratesOf(current) : []);
+  const after = new Map(ratesOf(next));
   const changes: PriceChange[] = [];
-  for (const unit of PRICE_UNITS) {
-    const from = current?.[unit] ?? null;
-    const to = next[unit] ?? null;
-    if (from === null && to === null) continue;
+  const order = (name: string) => ((PRICE_UNITS as readonly string[]).includes(name) ? (PRICE_UNITS as readonly string[]).indexOf(name) : PRICE_UNITS.length);
+  const names = [...new Set([...before.keys(), ...after.keys()])].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  for (const unit of names) {
+    const from = before.get(unit) ?? null;
+    const to = after.get(unit) ?? null;
     if (from !== null && to !== null && Decimal.parse(from).equals(Decimal.parse(to))) continue;
     changes.push({ unit, from, to });
   }

@@ -10,7 +10,15 @@ import { TOKEN_KINDS, TokenKind, UNCACHED_KIND, isInputKind } from './token-kind
 export const PRICE_UNITS = [...TOKEN_KINDS, 'input', 'cached_input', 'output', 'per_image', 'per_request'] as const;
 
 export type PriceUnit = (typeof PRICE_UNITS)[number];
-export type PriceSheet = Partial<Record<PriceUnit, string>>;
+
+/**
+ * Per-image prices by quality and size, USD per image: the key is
+ * `<quality>/<size>` (`hd/1024x1024`), either part `*` for any. `per_image`
+ * is the price for any quality and size (`* / *`).
+ */
+export type ImagePrices = Record<string, string>;
+
+export type PriceSheet = Partial<Record<PriceUnit, string>> & { image_prices?: ImagePrices };
 
 /** How a token kind got its price: its own, or which fallback. */
 export type PriceBasis = 'own' | 'generic_cached' | 'uncached' | 'generic';
@@ -40,4 +48,72 @@ export function priceOfKind(kind: TokenKind, sheet: PriceSheet): KindPrice | nul
     }
   }
   return null;
+}
+
+/** `1024-x-1024`, `1024X1024`, ` 1024x1024 ` -> `1024x1024`; anything else as written, lower case. */
+export function normalizeImageSize(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  const text = raw.trim().toLowerCase();
+  const match = /^(\d+)\s*-?\s*x\s*-?\s*(\d+)$/.exec(text);
+  return match ? `${Number(match[1])}x${Number(match[2])}` : text || null;
+}
+
+export function normalizeImageQuality(raw: string | null | undefined): string | null {
+  const text = raw?.trim().toLowerCase();
+  return text ? text : null;
+}
+
+export const ANY = '*';
+
+export function imagePriceKey(quality: string | null, size: string | null): string {
+  return `${normalizeImageQuality(quality) ?? ANY}/${normalizeImageSize(size) ?? ANY}`;
+}
+
+/**
+ * The per-image price of an image of `quality` and `size`: the exact entry,
+ * then any quality at this size, then this quality at any size, then
+ * `per_image`. Null when none applies: a size with no price is never $0.
+ */
+export function priceOfImage(sheet: PriceSheet, quality: string | null, size: string | null): { price: Decimal; key: string } | null {
+  const q = normalizeImageQuality(quality);
+  const s = normalizeImageSize(size);
+  const keys: string[] = [];
+  if (q && s) keys.push(`${q}/${s}`);
+  if (s) keys.push(`${ANY}/${s}`);
+  if (q) keys.push(`${q}/${ANY}`);
+  for (const key of keys) {
+    const text = sheet.image_prices?.[key];
+    if (text !== undefined && text !== null) return { price: Decimal.parse(text), key };
+  }
+  if (sheet.per_image !== undefined && sheet.per_image !== null) return { price: Decimal.parse(sheet.per_image), key: `${ANY}/${ANY}` };
+  return null;
+}
+
+/** Every rate of a sheet as (name, decimal string): units, then `image_prices.<key>`. */
+export function ratesOf(sheet: PriceSheet): Array<[string, string]> {
+  const rates: Array<[string, string]> = [];
+  for (const unit of PRICE_UNITS) {
+    const value = sheet[unit];
+    if (value !== undefined && value !== null) rates.push([unit, value]);
+  }
+  for (const [key, value] of Object.entries(sheet.image_prices ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    rates.push([`image_prices.${key}`, value]);
+  }
+  return rates;
+}
+
+/** A sheet from (name, value) rates as `ratesOf` names them. */
+export function sheetOf(rates: Iterable<[string, string]>): PriceSheet {
+  const sheet: PriceSheet = {};
+  for (const [name, value] of rates) {
+    if (name.startsWith('image_prices.')) (sheet.image_prices ??= {})[name.slice('image_prices.'.length)] = value;
+    else sheet[name as PriceUnit] = value;
+  }
+  return sheet;
+}
+
+/** True when the sheet has at least one rate and every rate is zero (a source's "no price", unless it marks the model free). */
+export function isAllZero(sheet: PriceSheet): boolean {
+  const rates = ratesOf(sheet);
+  return rates.length > 0 && rates.every(([, value]) => Decimal.parse(value).isZero());
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { formatUsd, Decimal, TOKEN_KINDS } from '@tokentally/core';
+import { formatUsd, Decimal, pricingNote, TOKEN_KINDS } from '@tokentally/core';
 import { encodeCursor } from './dto/list-events.dto';
 import { EventListFilters, listEventsQuery } from './ingest.sql';
 
@@ -45,6 +45,21 @@ function toEventView(row: Record<string, any>) {
     tags: row.tags,
     cost_usd: row.cost_usd === null ? null : formatUsd(Decimal.parse(row.cost_usd)),
     priced: row.priced,
+    pricing: row.pricing,
+    ...(row.pricing === 'priced'
+      ? {}
+      : {
+          unpriced_kinds: row.unpriced_kinds ?? [],
+          pricing_note: pricingNote({
+            pricing: row.pricing,
+            missing: row.unpriced_kinds,
+            hasPrice: row.price_version_id !== null,
+            provider: row.provider,
+            model: row.model,
+            imageSize: row.image_size,
+            imageQuality: row.image_quality,
+          }),
+        }),
     price_version_id: row.price_version_id,
     received_at: new Date(row.received_at).toISOString(),
   };

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Decimal, formatUsd, normalizeModelName, normalizeProviderSlug, TOKEN_KINDS } from '@tokentally/core';
+import { billableCall, costOf, Decimal, formatUsd, normalizeModelName, normalizeProviderSlug, pricingNote, PricingState, TOKEN_KINDS } from '@tokentally/core';
 import { Database, EventBus, TouchedScope } from '@tokentally/db';
 import { PricingService } from '@tokentally/pricing';
 import { UsageEventInput } from './dto/usage-event.dto';
@@ -10,8 +10,15 @@ import { RestatementService } from './restatement.service';
 export interface EventResult {
   event_id: string;
   status: 'accepted' | 'duplicate';
+  /** Priced and partly priced events: the cost of the units that have rates. Unpriced: null. */
   cost_usd: string | null;
+  /** v1 clients: true only when `pricing` is "priced". */
   priced: boolean;
+  pricing: PricingState;
+  /** Units with no rate (token kinds, `per_image`), for partial and unpriced events. */
+  unpriced_kinds?: string[];
+  /** Why the event is not wholly priced, in words. */
+  pricing_note?: string;
 }
 
 interface PricedEvent {
@@ -19,7 +26,16 @@ interface PricedEvent {
   provider: string;
   model: string;
   cost: string | null;
+  pricing: PricingState;
+  missing: string[];
   priceVersionId: string | null;
+}
+
+interface StoredPricing {
+  cost: string | null;
+  pricing: PricingState;
+  missing: string[];
+  hasPrice: boolean;
 }
 
 /**
@@ -62,11 +78,11 @@ export class IngestService {
     }
     if (withoutPrice.size > 0) await this.restatements.noteUnpricedModels([...withoutPrice.values()]);
 
-    const stored = new Map<string, { cost: string | null; priced: boolean }>();
+    const stored = new Map<string, StoredPricing>();
     const replayed = rows.filter((row) => !inserted.has(row.input.eventId)).map((row) => row.input.eventId);
     if (replayed.length > 0) {
       for (const row of await this.db.query(SQL.storedCosts, [projectId, replayed])) {
-        stored.set(row.event_id, { cost: row.cost_usd, priced: row.priced });
+        stored.set(row.event_id, { cost: row.cost_usd, pricing: row.pricing, missing: row.unpriced_kinds ?? [], hasPrice: row.price_version_id !== null });
       }
     }
 
@@ -75,30 +91,55 @@ export class IngestService {
       const id = event.input.eventId;
       const first = !answered.has(id);
       answered.add(id);
-      if (first && inserted.has(id)) {
-        return { event_id: id, status: 'accepted', cost_usd: event.cost && formatMoney(event.cost), priced: event.cost !== null };
-      }
-      const original = stored.get(id) ?? { cost: unique.get(id)!.cost, priced: unique.get(id)!.cost !== null };
-      return { event_id: id, status: 'duplicate', cost_usd: original.cost && formatMoney(original.cost), priced: original.priced };
+      const accepted = first && inserted.has(id);
+      // A duplicate answers what was stored the first time (maybe restated since), not this copy's price.
+      const original = accepted ? pricedOf(event) : (stored.get(id) ?? pricedOf(unique.get(id)!));
+      return resultOf(id, accepted ? 'accepted' : 'duplicate', original, event);
     });
   }
 
   private price(input: UsageEventInput): PricedEvent {
     const provider = normalizeProviderSlug(input.provider);
     const model = normalizeModelName(input.model);
-    const { version, result } = this.pricing.quote(provider, model, input.occurredAt, {
-      usage: input.usage,
-      images: input.images,
-      succeeded: input.status === 'ok',
-    });
+    const { version, result } = this.pricing.quote(
+      provider,
+      model,
+      input.occurredAt,
+      billableCall({ usage: input.usage, images: input.images, imageSize: input.imageSize, imageQuality: input.imageQuality, succeeded: input.status === 'ok' }),
+    );
+    const cost = costOf(result);
     return {
       input,
       provider,
       model,
-      cost: result.priced ? result.cost.toFixedString() : null,
+      cost: cost && cost.toFixedString(),
+      pricing: result.pricing,
+      missing: result.pricing === 'priced' ? [] : result.missing,
       priceVersionId: version?.id ?? null,
     };
   }
+}
+
+function pricedOf(event: PricedEvent): StoredPricing {
+  return { cost: event.cost, pricing: event.pricing, missing: event.missing, hasPrice: event.priceVersionId !== null };
+}
+
+function resultOf(eventId: string, status: EventResult['status'], stored: StoredPricing, event: PricedEvent): EventResult {
+  const result: EventResult = { event_id: eventId, status, cost_usd: stored.cost && formatMoney(stored.cost), priced: stored.pricing === 'priced', pricing: stored.pricing };
+  if (stored.pricing !== 'priced') {
+    result.unpriced_kinds = stored.missing;
+    const note = pricingNote({
+      pricing: stored.pricing,
+      missing: stored.missing,
+      hasPrice: stored.hasPrice,
+      provider: event.provider,
+      model: event.model,
+      imageSize: event.input.imageSize,
+      imageQuality: event.input.imageQuality,
+    });
+    if (note) result.pricing_note = note;
+  }
+  return result;
 }
 
 /** Stored numerics come back as strings; show at least 6 decimals and drop no digit. */
@@ -108,7 +149,7 @@ function formatMoney(value: string): string {
 
 /** The batch as one array per column, in the order of SQL.insertEvents. */
 function columnsOf(rows: PricedEvent[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 24 }, () => new Array(rows.length));
+  const columns: unknown[][] = Array.from({ length: 25 }, () => new Array(rows.length));
   rows.forEach((row, i) => {
     const e = row.input;
     let c = 0;
@@ -129,7 +170,8 @@ function columnsOf(rows: PricedEvent[]): unknown[][] {
     columns[c++][i] = e.environment;
     columns[c++][i] = JSON.stringify(e.tags);
     columns[c++][i] = row.cost;
-    columns[c++][i] = row.cost !== null;
+    columns[c++][i] = row.pricing;
+    columns[c++][i] = row.missing.length > 0 ? row.missing.join(',') : null;
     columns[c++][i] = row.priceVersionId;
   });
   return columns;

@@ -9,7 +9,8 @@
  */
 const ROLLUP_MEASURES = `events, unpriced_events, error_events, images,
   input_text_tokens, cached_input_text_tokens, input_image_tokens,
-  cached_input_image_tokens, output_image_tokens, output_text_tokens, cost_usd, cost_ingested_usd`;
+  cached_input_image_tokens, output_image_tokens, output_text_tokens, cost_usd, cost_ingested_usd,
+  partial_events, partial_cost_usd, per_image_images`;
 const MEASURE_NAMES = ROLLUP_MEASURES.split(',').map((m) => m.trim());
 
 /**
@@ -50,11 +51,18 @@ function keyValue(column: string, alias: string): string {
   }
 }
 
-/** Measures of newly stored events. */
-export const EVENT_MEASURES = (a: string) => `count(*), count(*) FILTER (WHERE NOT ${a}.priced), count(*) FILTER (WHERE ${a}.status = 'error'), sum(${a}.images),
+/**
+ * Measures of newly stored events. `cost_usd` counts priced and partly priced
+ * events (a partial event's cost is that of its priced kinds); partial events
+ * and their cost are also counted apart, unpriced events only by number.
+ * `per_image_images`: images not counted in output tokens (priced per image).
+ */
+export const EVENT_MEASURES = (a: string) => `count(*), count(*) FILTER (WHERE ${a}.pricing = 'unpriced'), count(*) FILTER (WHERE ${a}.status = 'error'), sum(${a}.images),
   sum(${a}.input_text_tokens), sum(${a}.cached_input_text_tokens), sum(${a}.input_image_tokens),
   sum(${a}.cached_input_image_tokens), sum(${a}.output_image_tokens), sum(${a}.output_text_tokens),
-  coalesce(sum(${a}.cost_usd), 0), coalesce(sum(${a}.cost_ingested_usd), 0)`;
+  coalesce(sum(${a}.cost_usd), 0), coalesce(sum(${a}.cost_ingested_usd), 0),
+  count(*) FILTER (WHERE ${a}.pricing = 'partial'), coalesce(sum(${a}.cost_usd) FILTER (WHERE ${a}.pricing = 'partial'), 0),
+  coalesce(sum(${a}.images) FILTER (WHERE ${a}.output_image_tokens = 0), 0)`;
 
 /**
  * One CTE per rollup family appending the deltas of the event rows in `from`
@@ -96,25 +104,26 @@ export const SQL = {
         $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[],
         $13::int[], $14::text[], $15::text[], $16::text[], $17::int[],
         $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
-        $23::numeric[], $24::boolean[], $25::uuid[]
+        $23::numeric[], $24::text[], $25::text[], $26::uuid[]
       ) AS t(event_id, occurred_at, provider, model, operation,
              input_text_tokens, cached_input_text_tokens, input_image_tokens,
              cached_input_image_tokens, output_image_tokens, output_text_tokens,
              images, image_size, image_quality, status, latency_ms,
              team, user_id, feature, environment, tags,
-             cost_usd, priced, price_version_id)
+             cost_usd, pricing, unpriced_kinds, price_version_id)
     ), inserted AS (
       INSERT INTO usage_events (
         project_id, event_id, occurred_at, provider, model, operation,
         input_text_tokens, cached_input_text_tokens, input_image_tokens,
         cached_input_image_tokens, output_image_tokens, output_text_tokens,
         images, image_size, image_quality, status, latency_ms,
-        team, user_id, feature, environment, tags, cost_usd, cost_ingested_usd, priced, price_version_id)
+        team, user_id, feature, environment, tags, cost_usd, cost_ingested_usd, priced, pricing, unpriced_kinds, price_version_id)
       SELECT $1::uuid, event_id, occurred_at, provider, model, operation,
         input_text_tokens, cached_input_text_tokens, input_image_tokens,
         cached_input_image_tokens, output_image_tokens, output_text_tokens,
         images, image_size, image_quality, status, latency_ms,
-        team, user_id, feature, environment, tags::jsonb, cost_usd, cost_usd, priced, price_version_id
+        team, user_id, feature, environment, tags::jsonb, cost_usd, cost_usd, pricing = 'priced', pricing,
+        string_to_array(unpriced_kinds, ','), price_version_id
       FROM input
       ON CONFLICT (project_id, event_id) DO NOTHING
       RETURNING *
@@ -123,7 +132,7 @@ export const SQL = {
     SELECT event_id FROM inserted`,
 
   storedCosts: `
-    SELECT event_id, cost_usd, priced FROM usage_events
+    SELECT event_id, cost_usd, pricing, unpriced_kinds, price_version_id FROM usage_events
     WHERE project_id = $1 AND event_id = ANY($2::text[])`,
 
   /**
@@ -147,6 +156,7 @@ export interface EventListFilters {
   feature?: string;
   environment?: string;
   status?: string;
+  pricing?: string;
   tags?: Record<string, string>;
   cursor?: { occurredAt: string; projectId: string; eventId: string };
   limit: number;
@@ -161,6 +171,7 @@ const FILTER_COLUMNS: Array<[keyof EventListFilters, string]> = [
   ['feature', 'feature'],
   ['environment', 'environment'],
   ['status', 'status'],
+  ['pricing', 'pricing'],
 ];
 
 /** Newest first, with a keyset cursor on (occurred_at, project_id, event_id). */

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '@tokentally/auth';
 import { parseOrThrow } from '@tokentally/common';
-import { normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
+import { Decimal, formatUsd, normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
 import { RESTATEMENT_SQL as SQL } from './restatement.sql';
 import { RestatementService } from './restatement.service';
 
@@ -54,24 +54,41 @@ export class RestatementController {
     const to = q.to ? new Date(q.to) : new Date();
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - 30 * 24 * 3600 * 1000);
     const [totals] = await this.db.query(SQL.coverageTotals, [from, to]);
-    const unpriced: Array<Record<string, any>> = await this.db.query(SQL.coverageUnpriced, [from, to]);
+    const notPriced: Array<Record<string, any>> = await this.db.query(SQL.coverageNotPriced, [from, to]);
     const kinds = await this.db.query(SQL.coverageKinds, [from, to]);
     const events = BigInt(totals.events);
     const unpricedEvents = BigInt(totals.unpriced_events);
+    const partialEvents = BigInt(totals.partial_events);
+    const pricedEvents = events - unpricedEvents - partialEvents;
     const tokens = BigInt(totals.tokens);
+    const unpriced = notPriced.filter((row) => row.pricing === 'unpriced');
     const unpricedTokens = unpriced.reduce((sum, row) => sum + BigInt(row.tokens ?? 0), 0n);
-    return {
-      from: from.toISOString(),
-      to: to.toISOString(),
-      events: { total: Number(events), priced: Number(events - unpricedEvents), unpriced: Number(unpricedEvents), priced_share: share(events - unpricedEvents, events) },
-      tokens: { total: Number(tokens), in_priced_events: Number(tokens - unpricedTokens), priced_share: share(tokens - unpricedTokens, tokens) },
-      unpriced_models: unpriced.map((row) => ({
+    const models = (rows: Array<Record<string, any>>) =>
+      rows.map((row) => ({
         provider: row.provider,
         model: row.model,
         events: Number(row.events),
         tokens: Number(row.tokens),
+        ...(row.pricing === 'partial' ? { cost_usd: formatUsd(Decimal.parse(row.cost_usd)) } : {}),
+        unpriced_kinds: [...new Set(String(row.missing ?? '').split(',').filter(Boolean))].sort(),
         first_seen_at: row.first_seen_at && new Date(row.first_seen_at).toISOString(),
-      })),
+      }));
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      events: {
+        total: Number(events),
+        priced: Number(pricedEvents),
+        partial: Number(partialEvents),
+        unpriced: Number(unpricedEvents),
+        priced_share: share(pricedEvents, events),
+      },
+      cost_usd: formatUsd(Decimal.parse(totals.cost_usd)),
+      partial_cost_usd: formatUsd(Decimal.parse(totals.partial_cost_usd)),
+      tokens: { total: Number(tokens), in_priced_events: Number(tokens - unpricedTokens), priced_share: share(tokens - unpricedTokens, tokens) },
+      unpriced_models: models(unpriced),
+      partial_models: models(notPriced.filter((row) => row.pricing === 'partial')),
+      rate_sources: this.restatements.rateSources(kinds),
       fallback_kinds: this.restatements.fallbackKinds(kinds),
     };
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { Decimal, formatUsd, priceOfKind, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
+import { billableCall, costOf, Decimal, formatUsd, priceOfKind, PricingState, ratesOf, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
 import { EventBus } from '@tokentally/db';
 import { PricingService } from '@tokentally/pricing';
 import { RESTATEMENT_SQL as SQL } from './restatement.sql';
@@ -16,8 +16,11 @@ interface StoredEvent {
   model: string;
   status: string;
   images: number;
+  image_size: string | null;
+  image_quality: string | null;
   cost_usd: string | null;
-  priced: boolean;
+  pricing: PricingState;
+  unpriced_kinds: string[] | null;
   [tokens: string]: unknown;
 }
 
@@ -102,47 +105,82 @@ export class RestatementService implements OnModuleInit {
 
   /** Token kinds used in a period that have no price of their own for their provider and model now. */
   fallbackKinds(rows: Array<Record<string, string>>): Array<Record<string, unknown>> {
-    const out: Array<Record<string, unknown>> = [];
-    for (const row of rows) {
+    return this.rateSources(rows).flatMap((model) =>
+      model.kinds
+        .filter((k) => k.basis !== 'own' && k.basis !== null)
+        .map((k) => ({ provider: model.provider, model: model.model, kind: k.kind, tokens: k.quantity, priced_with: k.priced_with, basis: k.basis })),
+    );
+  }
+
+  /**
+   * For each provider and model used in a period: every unit it used, the
+   * rate that prices it now, how (its own rate or a fallback) and which
+   * source gave that rate (a pulled version may keep rates of the version
+   * before it, or of the base model of a snapshot).
+   */
+  rateSources(rows: Array<Record<string, string>>) {
+    return rows.map((row) => {
       const version = this.pricing.resolve(row.provider, row.model, Date.now());
-      if (!version) continue;
+      const kinds: Array<{ kind: string; quantity: number; priced_with: string | null; basis: string | null; rate_usd: string | null; source: string | null }> = [];
+      const sourceOf = (unit: string) => (version ? (version.rateSources?.[unit] ?? version.source) : null);
       for (const kind of TOKEN_KINDS) {
         if (BigInt(row[kind] ?? 0) === 0n) continue;
-        const price = priceOfKind(kind, version.sheet);
-        if (price && price.basis !== 'own') {
-          out.push({ provider: row.provider, model: row.model, kind, tokens: Number(row[kind]), priced_with: price.unit, basis: price.basis });
-        }
+        const price = version ? priceOfKind(kind, version.sheet) : null;
+        kinds.push({
+          kind,
+          quantity: Number(row[kind]),
+          priced_with: price?.unit ?? null,
+          basis: price?.basis ?? null,
+          rate_usd: price ? formatUsd(price.perMillion) : null,
+          source: price ? sourceOf(price.unit) : null,
+        });
       }
-    }
-    return out;
+      if (BigInt(row.per_image_images ?? 0) > 0n) {
+        const units = version ? ratesOf(version.sheet).filter(([name]) => name === 'per_image' || name.startsWith('image_prices.')) : [];
+        kinds.push({
+          kind: 'per_image',
+          quantity: Number(row.per_image_images),
+          priced_with: units.length > 0 ? units.map(([name]) => name).join(', ') : null,
+          basis: units.length > 0 ? 'own' : null,
+          rate_usd: null,
+          source: units.length > 0 ? [...new Set(units.map(([name]) => sourceOf(name)))].join(', ') : null,
+        });
+      }
+      return { provider: row.provider, model: row.model, version_id: version?.id ?? null, version_source: version?.source ?? null, kinds };
+    });
   }
 
   private async restatePage(page: StoredEvent[], totals: Totals): Promise<void> {
-    const changes: Array<[string, string, string | null, string | null]> = [];
+    const changes: Array<{ projectId: string; eventId: string; cost: string | null; versionId: string | null; pricing: PricingState; missing: string | null }> = [];
     for (const event of page) {
       totals.examined++;
       const usage = {} as TokenUsage;
       for (const kind of TOKEN_KINDS) usage[kind] = Number(event[`${kind}_tokens`]);
-      const { version, result } = this.pricing.quote(event.provider, event.model, new Date(event.occurred_at).getTime(), {
-        usage,
-        images: event.images,
-        succeeded: event.status === 'ok',
-      });
+      const { version, result } = this.pricing.quote(
+        event.provider,
+        event.model,
+        new Date(event.occurred_at).getTime(),
+        billableCall({ usage, images: event.images, imageSize: event.image_size, imageQuality: event.image_quality, succeeded: event.status === 'ok' }),
+      );
       const before = event.cost_usd === null ? null : Decimal.parse(event.cost_usd);
-      const after = result.priced ? result.cost : null;
+      const after = costOf(result);
       if (before) totals.before = totals.before.add(before);
       if (after) totals.after = totals.after.add(after);
-      const same = before === null ? after === null : after !== null && before.equals(after);
-      if (!same) changes.push([event.project_id, event.event_id, after && after.toFixedString(), version?.id ?? null]);
+      const missing = result.pricing === 'priced' ? null : result.missing.join(',') || null;
+      const sameCost = before === null ? after === null : after !== null && before.equals(after);
+      const same = sameCost && event.pricing === result.pricing && (event.unpriced_kinds?.join(',') || null) === missing;
+      if (!same) changes.push({ projectId: event.project_id, eventId: event.event_id, cost: after && after.toFixedString(), versionId: version?.id ?? null, pricing: result.pricing, missing });
     }
     if (changes.length === 0) return;
     totals.changed += await this.db.transaction(async (manager) => {
       await manager.query(SQL.restatementLock);
       const [{ changed }] = await manager.query(SQL.applyCosts, [
-        changes.map((c) => c[0]),
-        changes.map((c) => c[1]),
-        changes.map((c) => c[2]),
-        changes.map((c) => c[3]),
+        changes.map((c) => c.projectId),
+        changes.map((c) => c.eventId),
+        changes.map((c) => c.cost),
+        changes.map((c) => c.versionId),
+        changes.map((c) => c.pricing),
+        changes.map((c) => c.missing),
       ]);
       return changed as number;
     });

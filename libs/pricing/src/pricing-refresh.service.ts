@@ -3,13 +3,13 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig, DomainError } from '@tokentally/common';
-import { diffSheets, PriceSheet, suspiciousReasons } from '@tokentally/core';
+import { Decimal, diffSheets, isAllZero, modelWithoutSnapshot, PriceSheet, PriceVersion, ratesOf, sheetOf, suspiciousReasons } from '@tokentally/core';
 import { EventBus } from '@tokentally/db';
 import { SQL } from './pricing.sql';
 import { BUILTIN_SOURCE, catalogEntries, PricingService } from './pricing.service';
 import { parseLiteLLM } from './sources/litellm';
 import { parseOpenRouter } from './sources/openrouter';
-import { MalformedSourceError, PriceQuote, SourceName } from './sources/source';
+import { MalformedSourceError, ParsedSource, PriceQuote, SkippedEntry, SourceName } from './sources/source';
 import { parseVercel } from './sources/vercel';
 
 /** The registered name of the weekly job. */
@@ -27,6 +27,10 @@ export interface SourceReport {
   prices_pending: number;
   error: string | null;
   duration_ms: number;
+  /** Entries the source lists that were not imported, and why (a zero rate, a provider not tracked...). */
+  skipped: SkippedEntry[];
+  /** What a person should know about an import (tiered prices exist: base tier imported). */
+  notes: string[];
 }
 
 interface Fetched {
@@ -34,7 +38,7 @@ interface Fetched {
   quotes: PriceQuote[];
 }
 
-const PARSERS: Record<Exclude<SourceName, 'catalog'>, (text: string) => PriceQuote[]> = {
+const PARSERS: Record<Exclude<SourceName, 'catalog'>, (text: string) => ParsedSource> = {
   litellm: parseLiteLLM,
   openrouter: parseOpenRouter,
   vercel: parseVercel,
@@ -172,14 +176,25 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
     const effectiveFrom = new Date(started);
     let changed = 0;
     let pending = 0;
+    // Base models before their dated snapshots, so a snapshot fills its missing kinds from its base as this run leaves it.
+    const ordered = [...chosen.values()].sort((a, b) => Number(!!modelWithoutSnapshot(a.quote.model)) - Number(!!modelWithoutSnapshot(b.quote.model)));
+    const mergedThisRun = new Map<string, { sheet: PriceSheet; rateSources: Record<string, string> }>();
     await this.db.transaction(async (manager) => {
-      for (const { quote, source } of chosen.values()) {
-        const current = this.pricing.currentListVersion(quote.provider, quote.model, started);
+      for (const { quote, source } of ordered) {
         // The catalog only fills in models no source has priced yet (start-up loads it).
         if (source.report.source === BUILTIN_SOURCE) continue;
-        // A source speaks for the units it lists; a unit it does not list
-        // (LiteLLM has no cached image input rate) keeps its known price.
-        const sheet: PriceSheet = { ...current?.sheet, ...quote.sheet };
+        const current = this.pricing.currentListVersion(quote.provider, quote.model, started);
+        const base = modelWithoutSnapshot(quote.model);
+        const baseVersion = base
+          ? (mergedThisRun.get(`${quote.provider}\u0000${base}`) ?? this.pricing.currentListVersion(quote.provider, base, started))
+          : null;
+        const merged = mergeRates(source.report.source, quote, current, baseVersion);
+        if (!merged) {
+          source.report.skipped.push({ key: `${quote.provider}/${quote.model}`, reason: 'every rate is 0 and the source does not mark the model free: not a price' });
+          continue;
+        }
+        mergedThisRun.set(`${quote.provider}\u0000${quote.model}`, merged);
+        const { sheet, rateSources } = merged;
         const changes = diffSheets(current?.sheet ?? null, sheet);
         if (changes.length === 0) continue;
         const sourceRef = `${source.report.url} (run ${runId})`;
@@ -194,6 +209,7 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
             current?.id ?? null,
             JSON.stringify(sheet),
             JSON.stringify(reasons),
+            JSON.stringify(rateSources),
           ]);
           if (inserted.length === 0) continue; // the same change is already waiting
           await manager.query(SQL.supersedePending, [quote.provider, quote.model, source.report.source, inserted[0].id]);
@@ -212,7 +228,7 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
         }
         await this.pricing.addVersion(
           manager,
-          { provider: quote.provider, model: quote.model, kind: 'list', source: source.report.source, sourceRef, effectiveFrom, sheet, runId },
+          { provider: quote.provider, model: quote.model, kind: 'list', source: source.report.source, sourceRef, effectiveFrom, sheet, runId, rateSources },
           changes,
         );
         source.report.prices_changed++;
@@ -242,8 +258,11 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(this.config.pricingTimeoutMs), headers: { accept: 'application/json' } });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const quotes = PARSERS[source](await response.text());
-      return { quotes, report: report(source, url, quotes.length, null, Date.now() - started) };
+      const { quotes, skipped } = PARSERS[source](await response.text());
+      const fetched = report(source, url, quotes.length, null, Date.now() - started);
+      fetched.skipped = skipped;
+      fetched.notes = quotes.flatMap((q) => (q.notes ?? []).map((note) => `${q.provider}/${q.model}: ${note}`));
+      return { quotes, report: fetched };
     } catch (error) {
       const message =
         error instanceof MalformedSourceError
@@ -264,7 +283,18 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
       const sheet = row.prices as PriceSheet;
       const versionId = await this.pricing.addVersion(
         manager,
-        { provider: row.provider, model: row.model, kind: 'list', source: row.source, sourceRef: `${row.source_ref}; approved`, effectiveFrom: new Date(), sheet, createdBy: actor, runId: row.run_id },
+        {
+          provider: row.provider,
+          model: row.model,
+          kind: 'list',
+          source: row.source,
+          sourceRef: `${row.source_ref}; approved`,
+          effectiveFrom: new Date(),
+          sheet,
+          createdBy: actor,
+          runId: row.run_id,
+          rateSources: row.rate_sources ?? null,
+        },
         diffSheets(current?.sheet ?? null, sheet),
       );
       await manager.query(SQL.decidePending, [id, 'approved', actor, versionId]);
@@ -310,7 +340,44 @@ async function lockPending(manager: EntityManager, id: string): Promise<Record<s
 }
 
 function report(source: SourceName, url: string | null, models: number, error: string | null, durationMs: number): SourceReport {
-  return { source, url, status: error ? 'failed' : 'ok', models_seen: models, prices_changed: 0, prices_pending: 0, error, duration_ms: durationMs };
+  return { source, url, status: error ? 'failed' : 'ok', models_seen: models, prices_changed: 0, prices_pending: 0, error, duration_ms: durationMs, skipped: [], notes: [] };
+}
+
+/**
+ * The sheet a pulled quote makes, and the source of each of its rates. A
+ * source speaks for the rates it gives; a zero is no rate unless the source
+ * marks the model free. A rate it does not give is never dropped: it is kept
+ * from the version in force for the same provider and model, else (for a
+ * dated snapshot) taken from the base model, with the source that gave it.
+ * Null when the quote has no rate at all, or only zeros, for a model that is
+ * not free: that is no price, and storing it would price calls at $0.
+ */
+export function mergeRates(
+  sourceName: string,
+  quote: PriceQuote,
+  current: PriceVersion | null,
+  base: { sheet: PriceSheet; rateSources?: Record<string, string> | null; source?: string } | null,
+): { sheet: PriceSheet; rateSources: Record<string, string> } | null {
+  const given = ratesOf(quote.sheet).filter(([, value]) => quote.free || !Decimal.parse(value).isZero());
+  if (given.length === 0) return null;
+  const rates = new Map<string, string>();
+  const rateSources: Record<string, string> = {};
+  const baseModel = modelWithoutSnapshot(quote.model);
+  for (const [unit, value] of base ? ratesOf(base.sheet) : []) {
+    rates.set(unit, value);
+    rateSources[unit] = `${base!.rateSources?.[unit] ?? base!.source ?? 'unknown'} (base model ${baseModel})`;
+  }
+  for (const [unit, value] of current ? ratesOf(current.sheet) : []) {
+    rates.set(unit, value);
+    rateSources[unit] = current!.rateSources?.[unit] ?? current!.source;
+  }
+  for (const [unit, value] of given) {
+    rates.set(unit, value);
+    rateSources[unit] = sourceName;
+  }
+  const sheet = sheetOf(rates);
+  if (isAllZero(sheet) && !quote.free) return null;
+  return { sheet, rateSources };
 }
 
 function toRunView(row: Record<string, any>): Record<string, unknown> {

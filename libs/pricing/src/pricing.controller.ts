@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 import { CurrentPrincipal, Principal, Roles } from '@tokentally/auth';
 import { field, parseOrThrow } from '@tokentally/common';
-import { Decimal, PriceVersion } from '@tokentally/core';
+import { Decimal, PRICE_UNITS, PriceVersion } from '@tokentally/core';
 import { historyQuerySchema, overrideSchema, pendingQuerySchema } from './dto/pricing.dto';
 import { PricingRefreshService } from './pricing-refresh.service';
 import { PricingService } from './pricing.service';
@@ -98,7 +98,10 @@ export function versionView(version: PriceVersion) {
     source: version.source,
     effective_from: new Date(version.effectiveFrom).toISOString(),
     effective_to: version.effectiveTo === null ? null : new Date(version.effectiveTo).toISOString(),
-    prices: Object.fromEntries(Object.entries(version.sheet).map(([unit, value]) => [unit, Decimal.parse(value!).toFixedString(2)])),
+    prices: Object.fromEntries(PRICE_UNITS.filter((unit) => version.sheet[unit] !== undefined).map((unit) => [unit, Decimal.parse(version.sheet[unit]!).toFixedString(2)])),
+    // Per-image prices by `<quality>/<size>` (USD per image), every digit kept.
+    ...(version.sheet.image_prices ? { image_prices: Object.fromEntries(Object.entries(version.sheet.image_prices).map(([key, value]) => [key, Decimal.parse(value).toFixedString(2)])) } : {}),
+    rate_sources: version.rateSources ?? null,
     ...(version.kind === 'discount' ? { discount_pct: version.discountPct } : {}),
   };
 }

@@ -13,6 +13,7 @@ import {
   PriceSheet,
   PriceVersion,
   PriceVersionKind,
+  ratesOf,
 } from '@tokentally/core';
 import { DomainError } from '@tokentally/common';
 import { EventBus, rowsOf } from '@tokentally/db';
@@ -48,6 +49,8 @@ export interface NewVersion {
   discountPct?: string | null;
   createdBy?: string | null;
   runId?: string | null;
+  /** Which source gave each rate, when the version merges several (see PriceVersion.rateSources). */
+  rateSources?: Record<string, string> | null;
 }
 
 /**
@@ -83,7 +86,7 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   /** Prices one call with the version in effect for its provider and model at `at`. */
   quote(provider: string, model: string, at: number, call: BillableCall): Quote {
     const version = this.book.resolve(provider, model, at);
-    if (!version) return { version: null, result: { priced: false, missing: [] } };
+    if (!version) return { version: null, result: { pricing: 'unpriced', priced: false, missing: [] } };
     return { version, result: computeCost(call, version.sheet) };
   }
 
@@ -144,6 +147,8 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
       version.discountPct ?? null,
       version.createdBy ?? null,
       version.runId ?? null,
+      imagePricesParam(version.sheet),
+      version.rateSources ? JSON.stringify(version.rateSources) : null,
       ...PRICE_UNITS.map((unit) => version.sheet[unit] ?? null),
     ]);
     await manager.query(SQL.rechainVersions, [version.provider, version.model, version.kind]);
@@ -206,6 +211,7 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
           BUILTIN_SOURCE,
           entry.source_ref,
           entry.effective_from,
+          imagePricesParam(entry.prices),
           ...PRICE_UNITS.map((unit) => entry.prices[unit] ?? null),
         ]);
         if (inserted.length > 0) {
@@ -221,8 +227,9 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
 export function catalogEntries(): CatalogEntry[] {
   const entries = (catalog as { entries: CatalogEntry[] }).entries;
   for (const entry of entries) {
-    for (const [unit, value] of Object.entries(entry.prices)) {
-      if (!(PRICE_UNITS as readonly string[]).includes(unit) || !Decimal.isDecimalString(String(value))) {
+    for (const [unit, value] of ratesOf(entry.prices)) {
+      const known = (PRICE_UNITS as readonly string[]).includes(unit) || unit.startsWith('image_prices.');
+      if (!known || !Decimal.isDecimalString(String(value))) {
         throw new Error(`built-in catalog: bad price ${unit}=${value} for ${entry.provider}/${entry.model}`);
       }
     }
@@ -230,11 +237,16 @@ export function catalogEntries(): CatalogEntry[] {
   return entries;
 }
 
+function imagePricesParam(sheet: PriceSheet): string | null {
+  return sheet.image_prices && Object.keys(sheet.image_prices).length > 0 ? JSON.stringify(sheet.image_prices) : null;
+}
+
 export function toPriceVersion(row: Record<string, unknown>): PriceVersion {
   const sheet: PriceSheet = {};
   for (const unit of PRICE_UNITS) {
     if (row[unit] !== null && row[unit] !== undefined) sheet[unit] = String(row[unit]);
   }
+  if (row.image_prices && typeof row.image_prices === 'object') sheet.image_prices = { ...(row.image_prices as Record<string, string>) };
   return {
     id: String(row.id),
     provider: String(row.provider),
@@ -244,6 +256,7 @@ export function toPriceVersion(row: Record<string, unknown>): PriceVersion {
     effectiveFrom: new Date(row.effective_from as Date).getTime(),
     effectiveTo: row.effective_to ? new Date(row.effective_to as Date).getTime() : null,
     sheet,
+    rateSources: (row.rate_sources as Record<string, string> | null) ?? null,
     discountPct: row.discount_pct === null || row.discount_pct === undefined ? null : String(row.discount_pct),
   };
 }

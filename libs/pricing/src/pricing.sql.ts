@@ -1,7 +1,7 @@
 import { PRICE_UNITS } from '@tokentally/core';
 
 const UNIT_COLUMNS = PRICE_UNITS.join(', ');
-const VERSION_COLUMNS = `id, provider, model, kind, source, source_ref, effective_from, effective_to, discount_pct, created_at, ${UNIT_COLUMNS}`;
+const VERSION_COLUMNS = `id, provider, model, kind, source, source_ref, effective_from, effective_to, discount_pct, created_at, image_prices, rate_sources, ${UNIT_COLUMNS}`;
 
 /** Every statement on the price book (versions, runs, pending changes), in one place. */
 export const SQL = {
@@ -11,13 +11,13 @@ export const SQL = {
     WHERE ($1::text IS NULL OR provider = $1) AND ($2::text IS NULL OR model = $2)
     ORDER BY provider, model, kind, effective_from`,
   insertVersionIfAbsent: `
-    INSERT INTO price_versions (provider, model, kind, source, source_ref, effective_from, ${UNIT_COLUMNS})
-    VALUES ($1, $2, $3, $4, $5, $6, ${PRICE_UNITS.map((_, i) => `$${i + 7}`).join(', ')})
+    INSERT INTO price_versions (provider, model, kind, source, source_ref, effective_from, image_prices, ${UNIT_COLUMNS})
+    VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, ${PRICE_UNITS.map((_, i) => `$${i + 8}`).join(', ')})
     ON CONFLICT (provider, model, kind, effective_from) DO NOTHING
     RETURNING id`,
   insertVersion: `
-    INSERT INTO price_versions (provider, model, kind, source, source_ref, effective_from, discount_pct, created_by, run_id, ${UNIT_COLUMNS})
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ${PRICE_UNITS.map((_, i) => `$${i + 10}`).join(', ')})
+    INSERT INTO price_versions (provider, model, kind, source, source_ref, effective_from, discount_pct, created_by, run_id, image_prices, rate_sources, ${UNIT_COLUMNS})
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, ${PRICE_UNITS.map((_, i) => `$${i + 12}`).join(', ')})
     RETURNING id`,
   // Each version closes where the next one of the same provider, model and kind starts.
   rechainVersions: `
@@ -46,8 +46,8 @@ export const SQL = {
   lastSuccessfulRun: `SELECT * FROM pricing_runs WHERE status IN ('succeeded', 'partial') ORDER BY finished_at DESC LIMIT 1`,
 
   insertPending: `
-    INSERT INTO pending_prices (provider, model, source, source_ref, run_id, current_version_id, prices, reasons)
-    SELECT $1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb
+    INSERT INTO pending_prices (provider, model, source, source_ref, run_id, current_version_id, prices, reasons, rate_sources)
+    SELECT $1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb
     WHERE NOT EXISTS (
       SELECT 1 FROM pending_prices
       WHERE provider = $1 AND model = $2 AND source = $3 AND status = 'pending' AND prices = $7::jsonb)

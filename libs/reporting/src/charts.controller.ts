@@ -38,7 +38,7 @@ export class ChartsController {
       throw new DomainError('not_found', `No chart named ${file}; charts are ${[...CHARTS, 'budgets'].map((c) => `${c}.png`).join(', ')}.`);
     }
     const { width, height, ...rest } = query;
-    const q = parseReportQuery(rest);
+    const q = parseReportQuery(rest, { buckets: name !== 'providers' });
     const c = this.renderer.configs;
     const config =
       name === 'spend'

@@ -34,6 +34,8 @@ export class ReportsExportService {
         'timestamp', 'project_id', 'project', 'event_id', 'provider', 'model', 'operation', 'status',
         ...TOKEN_KINDS.map((k) => `${k}_tokens`), 'images', 'image_size', 'image_quality', 'latency_ms',
         'team', 'user', 'feature', 'environment', 'tags', 'cost_usd', 'cost_ingested_usd', 'priced',
+        // priced | partial (cost_usd is the cost of the kinds with rates) | unpriced; and the units with no rate.
+        'pricing', 'unpriced_kinds',
       ]);
     let after: [Date, string, string] = [new Date(0), '00000000-0000-0000-0000-000000000000', ''];
     const filters = Object.entries(q.filters);
@@ -62,6 +64,8 @@ export class ReportsExportService {
           r.cost_usd === null ? '' : formatUsd(Decimal.parse(r.cost_usd)),
           r.cost_ingested_usd === null ? '' : formatUsd(Decimal.parse(r.cost_ingested_usd)),
           r.priced,
+          r.pricing,
+          (r.unpriced_kinds ?? []).join(' '),
         ]);
       }
       if (rows.length < PAGE) return;

@@ -27,7 +27,7 @@ export class ReportsController {
   @Get('summary')
   summary(@Query() query: Query) {
     const { period, ...rest } = query;
-    return this.reports.summary(parseReportQuery(rest), parseOrThrow(periodSchema, period, 'period'));
+    return this.reports.summary(parseReportQuery(rest, { buckets: false }), parseOrThrow(periodSchema, period, 'period'));
   }
 
   @Get('tokens')
@@ -37,7 +37,7 @@ export class ReportsController {
 
   @Get('compare-providers')
   compare(@Query() query: Query) {
-    return this.reports.compareProviders(parseReportQuery(query));
+    return this.reports.compareProviders(parseReportQuery(query, { buckets: false }));
   }
 
   /** Aggregated rows (the spend report, one row per bucket and group) or, with raw=1, every event. Streamed. */

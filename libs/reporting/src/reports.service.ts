@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { BudgetPeriod, computeCost, Decimal, EMPTY_USAGE, formatUsd, periodBounds, PriceVersion, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
+import { BudgetPeriod, computeCost, Decimal, EMPTY_USAGE, forecastExplanation, forecastHistoryDays, forecastInputOf, forecastPeriodEnd, formatUsd, periodBounds, PriceVersion, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
 import { PricingRefreshService, PricingService } from '@tokentally/pricing';
 import { Dimension, ReportQuery } from './dto/report-query.dto';
 import { REPORT_SQL, source, TotalItem } from './reports.sql';
 
 const OTHER = '(other)';
 const NONE = '(none)';
-const HOUR = 3600 * 1000;
 
 const usd = (value: Decimal) => formatUsd(value);
 const dec = (text: string | null | undefined) => (text ? Decimal.parse(text) : Decimal.ZERO);
@@ -62,11 +61,13 @@ export class ReportsService {
     // The rows of the first and last bucket, whole, even when from/to fall inside them.
     const rangeFrom = buckets[0] ?? q.from;
     const { sql, params } = REPORT_SQL.spend(q, rangeFrom, q.to);
-    const rows: Array<{ b: Date; key: string; cost: string; events: string; unpriced: string }> = await this.db.query(sql, params);
+    const rows: Array<{ b: Date; key: string; cost: string; events: string; unpriced: string; partial: string; partial_cost: string }> = await this.db.query(sql, params);
     const index = new Map(buckets.map((b, i) => [b.getTime(), i]));
     const byKey = new Map<string, Decimal[]>();
     let events = 0n;
     let unpriced = 0n;
+    let partial = 0n;
+    let partialCost = Decimal.ZERO;
     for (const row of rows) {
       const i = index.get(new Date(row.b).getTime());
       if (i === undefined) continue;
@@ -76,6 +77,8 @@ export class ReportsService {
       values[i] = values[i].add(dec(row.cost));
       events += BigInt(row.events);
       unpriced += BigInt(row.unpriced);
+      partial += BigInt(row.partial);
+      partialCost = partialCost.add(dec(row.partial_cost));
     }
     const series = [...byKey.entries()]
       .map(([key, values]) => ({ key, values, total: values.reduce((a, b) => a.add(b), Decimal.ZERO) }))
@@ -101,8 +104,25 @@ export class ReportsService {
       series: kept.map((s) => ({ key: s.key, label: labels.get(s.key) ?? s.key, values: s.values.map(usd), total: usd(s.total) })),
       total: usd(total),
       events: Number(events),
+      // The total counts partly priced events at the cost of their priced kinds; unpriced events add nothing.
+      partial_events: Number(partial),
+      partial_cost_usd: usd(partialCost),
       unpriced_events: Number(unpriced),
     };
+  }
+
+  /**
+   * Spend per local day of `tz` in [from, to), keyed by the instant each day
+   * starts: the history of the weekly-rhythm forecast, read the same way by
+   * budgets and the summary (so both forecast the same figure on the same data).
+   */
+  async spendByLocalDay(scope: Pick<ReportQuery, 'filters' | 'tag'>, tz: string, from: Date, to: Date): Promise<Map<number, Decimal>> {
+    const report = await this.spend({ ...scope, from, to, granularity: 'day', tz, groupBy: 'none', basis: 'restated', limit: 1_000, raw: false });
+    const byDay = new Map<number, Decimal>();
+    report.buckets.forEach((bucket, i) => {
+      byDay.set(Date.parse(bucket), report.series.reduce((sum, s) => sum.add(Decimal.parse(s.values[i])), Decimal.ZERO));
+    });
+    return byDay;
   }
 
   /** The period (day, week, month, quarter) holding `now` in a time zone, and the one before (the maths is libs/core's, shared with budgets). */
@@ -116,20 +136,22 @@ export class ReportsService {
     const { start: periodStart, end: periodEnd, previousStart: prevStart } = this.periodBounds(period, q.tz, now);
     const elapsed = now.getTime() - periodStart.getTime();
     const prevSamePoint = new Date(prevStart.getTime() + elapsed);
-    const weekAgo = new Date(now.getTime() - 7 * 24 * HOUR);
-    const { sql, params } = REPORT_SQL.summary(q, { start: periodStart, now, prevStart, prevSamePoint, weekAgo });
+    const { sql, params } = REPORT_SQL.summary(q, { start: periodStart, now, prevStart, prevSamePoint });
     const rows: Array<Record<string, any>> = await this.db.query(sql, params);
     const sumOf = (column: string) => rows.reduce<Decimal>((sum, r) => sum.add(dec(r[column])), Decimal.ZERO);
     const current = {
       cost: sumOf('current'),
       events: rows.reduce((n, r) => n + Number(r.events), 0),
       unpriced: rows.reduce((n, r) => n + Number(r.unpriced), 0),
+      partial: rows.reduce((n, r) => n + Number(r.partial), 0),
+      partialCost: sumOf('partial_cost'),
     };
     const previousToDate = { cost: sumOf('previous_to_date') };
     const previousWhole = { cost: sumOf('previous_whole') };
-    // Forecast: spend so far plus the last 7 days' hourly rate for the hours left.
-    const hoursLeft = BigInt(Math.max(0, Math.round((periodEnd.getTime() - now.getTime()) / HOUR)));
-    const forecast = current.cost.add(sumOf('last_week').times(hoursLeft).divideBy(7 * 24, 6));
+    // Forecast: libs/core's, with the inputs budgets give it (28 local days of history in this tz).
+    const historyFrom = forecastHistoryDays(now, q.tz)[0];
+    const spendByDay = await this.spendByLocalDay({ filters: q.filters, tag: q.tag }, q.tz, historyFrom, now);
+    const forecast = forecastPeriodEnd(forecastInputOf({ now, tz: q.tz, start: periodStart, end: periodEnd, spent: current.cost, spendByDay }));
     const movers = await this.topMovers(rows);
     const lastRefresh = await this.refresher.lastSuccessfulRun();
     return {
@@ -140,11 +162,14 @@ export class ReportsService {
       period_end: periodEnd.toISOString(),
       spent: usd(current.cost),
       events: current.events,
-      forecast: usd(forecast),
-      forecast_method: 'spend so far + the last 7 days hourly rate x hours left',
+      forecast: usd(forecast.amount),
+      forecast_method: forecast.method,
+      forecast_explanation: forecastExplanation(forecast.method),
       previous_period: { start: prevStart.toISOString(), end: periodStart.toISOString(), spent: usd(previousWhole.cost), spent_to_same_point: usd(previousToDate.cost) },
       change_pct: previousToDate.cost.isZero() ? null : changePct(current.cost, previousToDate.cost),
       top_movers: movers,
+      partial_events: current.partial,
+      partial_cost_usd: usd(current.partialCost),
       unpriced_events: current.unpriced,
       pricing: {
         last_refresh: lastRefresh ? lastRefresh.finished_at : null,
@@ -204,6 +229,8 @@ export class ReportsService {
         cost_usd: usd(cost),
         cost_per_image_usd: images > 0 ? usd(cost.divideBy(images, 6)) : null,
         output_image_tokens_per_image: images > 0 ? Math.round(outputImage / images) : null,
+        partial_events: Number(row.partial),
+        partial_cost_usd: usd(dec(row.partial_cost)),
         unpriced_events: Number(row.unpriced),
       };
     });
@@ -220,13 +247,16 @@ export class ReportsService {
     const rows: Array<Record<string, string>> = await this.db.query(sql, params);
     const providersOf = new Map<string, Set<string>>();
     for (const v of this.pricing.currentVersions()) {
-      if (v.kind !== 'list') continue;
+      if (v.kind === 'discount') continue; // a list price or a negotiated one: the provider sells the model
       providersOf.set(v.model, (providersOf.get(v.model) ?? new Set()).add(v.provider));
     }
     const models = new Map<string, { actual: Map<string, Decimal>; scenarios: Map<string, Decimal>; unpricedScenario: Set<string> }>();
     // Usage summed per (model, scenario provider, price version): pricing is
     // linear, so each sum is priced once instead of every hour.
-    const pending = new Map<string, { model: string; provider: string; version: PriceVersion; usage: TokenUsage; images: number; okEvents: number }>();
+    const pending = new Map<
+      string,
+      { model: string; provider: string; version: PriceVersion; usage: TokenUsage; images: number; okEvents: number; imageSize: string | null; imageQuality: string | null }
+    >();
     for (const row of rows) {
       let m = models.get(row.model);
       if (!m) models.set(row.model, (m = { actual: new Map(), scenarios: new Map(), unpricedScenario: new Set() }));
@@ -238,17 +268,22 @@ export class ReportsService {
           m.unpricedScenario.add(provider);
           continue;
         }
-        const key = `${row.model}\u0000${provider}\u0000${version.id}\u0000${version.appliedDiscountPct ?? ''}`;
+        // Per-image prices depend on size and quality: those stay apart in the sums.
+        const key = `${row.model}\u0000${provider}\u0000${version.id}\u0000${version.appliedDiscountPct ?? ''}\u0000${row.image_size}\u0000${row.image_quality}`;
         let sum = pending.get(key);
-        if (!sum) pending.set(key, (sum = { model: row.model, provider, version, usage: { ...EMPTY_USAGE }, images: 0, okEvents: 0 }));
+        if (!sum) {
+          const image = { imageSize: row.image_size || null, imageQuality: row.image_quality || null };
+          pending.set(key, (sum = { model: row.model, provider, version, usage: { ...EMPTY_USAGE }, images: 0, okEvents: 0, ...image }));
+        }
         for (const kind of TOKEN_KINDS) sum.usage[kind] += Number(row[kind]);
-        sum.images += Number(row.images);
+        sum.images += Number(row.per_image_images);
         sum.okEvents += Number(row.ok_events);
       }
     }
     for (const sum of pending.values()) {
       const m = models.get(sum.model)!;
-      const result = computeCost({ usage: sum.usage, images: sum.images, succeeded: false }, sum.version.sheet);
+      // `images` are those priced per image (not counted in tokens), summed per event: pricing stays linear.
+      const result = computeCost({ usage: sum.usage, images: sum.images, imageSize: sum.imageSize, imageQuality: sum.imageQuality, succeeded: false }, sum.version.sheet);
       if (!result.priced) {
         m.unpricedScenario.add(sum.provider);
         continue;

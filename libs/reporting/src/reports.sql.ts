@@ -1,5 +1,5 @@
 import { DomainError, FieldError } from '@tokentally/common';
-import { Dimension, Granularity, ReportQuery } from './dto/report-query.dto';
+import { assertBucketLimit, Dimension, Granularity, ReportQuery } from './dto/report-query.dto';
 
 /** The column of each report dimension in the rollups and in usage_events. */
 export const COLUMN: Record<Dimension, string> = {
@@ -58,9 +58,18 @@ function keyExpression(q: ReportQuery): string {
   return COLUMN[q.groupBy as Dimension];
 }
 
-/** The local start of the bucket that holds each hourly rollup row. */
-export function bucketExpression(granularity: Granularity, tzParam: string): string {
-  return granularity === 'hour' ? `date_trunc('hour', bucket)` : `(date_trunc('${granularity}', bucket AT TIME ZONE ${tzParam}) AT TIME ZONE ${tzParam})`;
+/**
+ * The start of the bucket that holds each hourly rollup row: the UTC hour
+ * itself, or the local day, week (Monday) or month. The time zone is a
+ * parameter pushed onto `params` only when the expression uses it (an unused
+ * parameter has no type PostgreSQL can infer: "could not determine data type
+ * of parameter $1").
+ */
+export function bucketExpression(granularity: Granularity, params: unknown[], tz: string): string {
+  if (granularity === 'hour') return `date_trunc('hour', bucket, 'UTC')`;
+  params.push(tz);
+  const tzParam = `$${params.length}::text`;
+  return `(date_trunc('${granularity}', bucket AT TIME ZONE ${tzParam}) AT TIME ZONE ${tzParam})`;
 }
 
 /** The dimensions each rollup family has (and so can filter on). */
@@ -116,24 +125,35 @@ export const REPORT_SQL = {
     return { sql, params: [JSON.stringify(rows)] };
   },
 
-  /** Every bucket start of the range, in local time for days, weeks and months (23- and 25-hour days included). */
+  /**
+   * Every bucket start of the range: UTC hours, or local days, weeks and
+   * months (23- and 25-hour days included). Never more than MAX_BUCKETS rows:
+   * the count is checked by arithmetic first (parseReportQuery does it for
+   * requests; this guards every other caller).
+   */
   buckets(q: ReportQuery): BuiltQuery {
+    assertBucketLimit(q);
     if (q.granularity === 'hour') {
-      return { sql: `SELECT g AS b FROM generate_series(date_trunc('hour', $1::timestamptz), $2::timestamptz - interval '1 microsecond', interval '1 hour') g`, params: [q.from, q.to] };
+      return {
+        sql: `SELECT g AS b FROM generate_series(date_trunc('hour', $1::timestamptz, 'UTC'), $2::timestamptz - interval '1 microsecond', interval '1 hour') g`,
+        params: [q.from, q.to],
+      };
     }
     return {
-      sql: `SELECT (g AT TIME ZONE $3) AS b FROM generate_series(date_trunc('${q.granularity}', $1::timestamptz AT TIME ZONE $3), ($2::timestamptz AT TIME ZONE $3) - interval '1 microsecond', interval '1 ${q.granularity}') g`,
+      sql: `SELECT (g AT TIME ZONE $3::text) AS b FROM generate_series(date_trunc('${q.granularity}', $1::timestamptz AT TIME ZONE $3::text), ($2::timestamptz AT TIME ZONE $3::text) - interval '1 microsecond', interval '1 ${q.granularity}') g`,
       params: [q.from, q.to, q.tz],
     };
   },
 
   spend(q: ReportQuery, rangeFrom: Date, rangeTo: Date): BuiltQuery {
-    const params: unknown[] = [q.tz];
+    const params: unknown[] = [];
     const cost = q.basis === 'ingested' ? 'cost_ingested_usd' : 'cost_usd';
+    const b = bucketExpression(q.granularity, params, q.tz);
     const where = whereOf({ ...q, from: rangeFrom, to: rangeTo }, params);
     const sql = `
-      SELECT ${bucketExpression(q.granularity, '$1')} AS b, ${keyExpression(q)} AS key,
-        sum(${cost})::text AS cost, sum(events)::bigint AS events, sum(unpriced_events)::bigint AS unpriced
+      SELECT ${b} AS b, ${keyExpression(q)} AS key,
+        sum(${cost})::text AS cost, sum(events)::bigint AS events, sum(unpriced_events)::bigint AS unpriced,
+        sum(partial_events)::bigint AS partial, sum(partial_cost_usd)::text AS partial_cost
       FROM ${source(q).table}
       WHERE ${where}
       GROUP BY 1, 2`;
@@ -141,23 +161,22 @@ export const REPORT_SQL = {
   },
 
   /**
-   * Everything the summary needs in one scan: totals of the period to date,
-   * of the previous period (whole and to the same point) and of the last 7
-   * days, per (project, team, feature, model): few rows, added up per
-   * dimension by the caller.
+   * Everything the summary needs in one scan: totals of the period to date
+   * and of the previous period (whole and to the same point), per (project,
+   * team, feature, model): few rows, added up per dimension by the caller.
    */
-  summary(q: ReportQuery, w: { start: Date; now: Date; prevStart: Date; prevSamePoint: Date; weekAgo: Date }): BuiltQuery {
-    const params: unknown[] = [w.start, w.now, w.prevStart, w.prevSamePoint, w.weekAgo];
-    const from = w.prevStart < w.weekAgo ? w.prevStart : w.weekAgo;
-    const where = whereOf({ ...q, from, to: w.now }, params);
+  summary(q: ReportQuery, w: { start: Date; now: Date; prevStart: Date; prevSamePoint: Date }): BuiltQuery {
+    const params: unknown[] = [w.start, w.now, w.prevStart, w.prevSamePoint];
+    const where = whereOf({ ...q, from: w.prevStart, to: w.now }, params);
     const sql = `
       SELECT project_id::text AS project, team, feature, model,
         coalesce(sum(cost_usd) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::text AS current,
         coalesce(sum(cost_usd) FILTER (WHERE bucket >= $3 AND bucket < $4), 0)::text AS previous_to_date,
         coalesce(sum(cost_usd) FILTER (WHERE bucket >= $3 AND bucket < $1), 0)::text AS previous_whole,
-        coalesce(sum(cost_usd) FILTER (WHERE bucket >= $5 AND bucket < $2), 0)::text AS last_week,
         coalesce(sum(events) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::bigint AS events,
-        coalesce(sum(unpriced_events) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::bigint AS unpriced
+        coalesce(sum(unpriced_events) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::bigint AS unpriced,
+        coalesce(sum(partial_events) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::bigint AS partial,
+        coalesce(sum(partial_cost_usd) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::text AS partial_cost
       FROM ${source(q).table}
       WHERE ${where}
       GROUP BY project_id, team, feature, model`;
@@ -165,11 +184,12 @@ export const REPORT_SQL = {
   },
 
   tokensOverTime(q: ReportQuery): BuiltQuery {
-    const params: unknown[] = [q.tz];
+    const params: unknown[] = [];
+    const b = bucketExpression(q.granularity, params, q.tz);
     const where = whereOf(q, params);
     return {
       sql: `
-        SELECT ${bucketExpression(q.granularity, '$1')} AS b,
+        SELECT ${b} AS b,
           sum(input_text_tokens)::bigint AS input_text, sum(cached_input_text_tokens)::bigint AS cached_input_text,
           sum(input_image_tokens)::bigint AS input_image, sum(cached_input_image_tokens)::bigint AS cached_input_image,
           sum(output_image_tokens)::bigint AS output_image, sum(output_text_tokens)::bigint AS output_text
@@ -187,7 +207,8 @@ export const REPORT_SQL = {
           sum(input_text_tokens)::bigint AS input_text, sum(cached_input_text_tokens)::bigint AS cached_input_text,
           sum(input_image_tokens)::bigint AS input_image, sum(cached_input_image_tokens)::bigint AS cached_input_image,
           sum(output_image_tokens)::bigint AS output_image, sum(output_text_tokens)::bigint AS output_text,
-          sum(cost_usd)::text AS cost, sum(unpriced_events)::bigint AS unpriced
+          sum(cost_usd)::text AS cost, sum(unpriced_events)::bigint AS unpriced,
+          sum(partial_events)::bigint AS partial, sum(partial_cost_usd)::text AS partial_cost
         FROM ${source(q, { imageColumns: true }).table} WHERE ${where}
         GROUP BY 1, 2, 3, 4 ORDER BY sum(cost_usd) DESC`,
       params,
@@ -205,17 +226,21 @@ export const REPORT_SQL = {
     const changeDays = [...new Set(priceChanges.filter((c) => c.getTime() % DAY !== 0).map((c) => Math.floor(c.getTime() / DAY) * DAY))].map((t) => new Date(t));
     const params: unknown[] = [changeDays];
     const where = whereOf(q, params);
+    const { table } = source(q);
+    // Per-image prices depend on size and quality; the user rollup does not keep them.
+    const imageColumns = table === 'usage_rollup_user_live' ? `''::text AS image_size, ''::text AS image_quality` : 'image_size, image_quality';
     return {
       sql: `
         SELECT CASE WHEN date_trunc('day', bucket, 'UTC') = ANY($1::timestamptz[])
                THEN bucket ELSE date_trunc('day', bucket, 'UTC') END AS bucket,
-          provider, model, sum(events - error_events)::bigint AS ok_events, sum(images)::bigint AS images,
+          provider, model, ${imageColumns},
+          sum(events - error_events)::bigint AS ok_events, sum(images)::bigint AS images, sum(per_image_images)::bigint AS per_image_images,
           sum(input_text_tokens)::bigint AS input_text, sum(cached_input_text_tokens)::bigint AS cached_input_text,
           sum(input_image_tokens)::bigint AS input_image, sum(cached_input_image_tokens)::bigint AS cached_input_image,
           sum(output_image_tokens)::bigint AS output_image, sum(output_text_tokens)::bigint AS output_text,
           sum(cost_usd)::text AS cost, sum(unpriced_events)::bigint AS unpriced
-        FROM ${source(q).table} WHERE ${where}
-        GROUP BY 1, 2, 3`,
+        FROM ${table} WHERE ${where}
+        GROUP BY 1, 2, 3, 4, 5`,
       params,
     };
   },

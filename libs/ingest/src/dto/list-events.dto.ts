@@ -19,6 +19,7 @@ const querySchema = z
     feature: z.string().max(200).optional(),
     environment: z.string().max(200).optional(),
     status: z.enum(['ok', 'error'], { error: 'must be ok or error' }).optional(),
+    pricing: z.enum(['priced', 'partial', 'unpriced'], { error: 'must be priced, partial or unpriced' }).optional(),
     limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
     cursor: z.string().max(1000).optional(),
   })

@@ -7,10 +7,21 @@ const decimalString = z
   .string({ error: 'must be a decimal string such as "8.00"' })
   .regex(/^\d{1,9}(\.\d{1,12})?$/, 'must be a non-negative decimal string such as "8.00"');
 
+// `<quality>/<size>`, either part `*` for any: hd/1024x1024, low/1024x1536, or a star on either side.
+const imagePriceKey = z
+  .string()
+  .regex(/^(\*|[a-z0-9_-]{1,20})\/(\*|\d{1,5}x\d{1,5}|auto)$/, 'must be <quality>/<size> such as hd/1024x1024, */1024x1536 or low/*');
+
 const pricesSchema = z
-  .object(Object.fromEntries(PRICE_UNITS.map((unit) => [unit, decimalString.optional()])) as Record<(typeof PRICE_UNITS)[number], z.ZodOptional<typeof decimalString>>)
+  .object({
+    ...(Object.fromEntries(PRICE_UNITS.map((unit) => [unit, decimalString.optional()])) as Record<(typeof PRICE_UNITS)[number], z.ZodOptional<typeof decimalString>>),
+    image_prices: z
+      .record(imagePriceKey, decimalString, { error: 'must be an object of per-image prices by <quality>/<size>' })
+      .refine((prices) => Object.keys(prices).length <= 200, 'must have at most 200 entries')
+      .optional(),
+  })
   .strict()
-  .refine((prices) => Object.values(prices).some((v) => v !== undefined), 'must give at least one price');
+  .refine((prices) => Object.entries(prices).some(([unit, v]) => (unit === 'image_prices' ? Object.keys(v ?? {}).length > 0 : v !== undefined)), 'must give at least one price');
 
 export const overrideSchema = z
   .object({

@@ -1,17 +1,51 @@
-import { Decimal, normalizeModelName, PriceSheet } from '@tokentally/core';
+import { Decimal, imagePriceKey, isAllZero, normalizeModelName, PriceSheet, PriceUnit, ratesOf } from '@tokentally/core';
 
 /** One price list entry as a source states it, in TokenTally's units. */
 export interface PriceQuote {
   provider: string;
   model: string;
   sheet: PriceSheet;
+  /**
+   * True only when the source itself marks the model free (OpenRouter: an id
+   * ending in `:free`). Only then may a rate be 0; without it a 0 means "no
+   * rate for that kind" and is never imported.
+   */
+  free?: boolean;
+  /** What a person should know about this quote, e.g. "tiered prices exist: base tier imported". */
+  notes?: string[];
 }
+
+/**
+ * A source entry that looked like an image model but was not imported, or a
+ * field of an imported entry that was deliberately left out. `key` is the
+ * source's own name for the entry (LiteLLM key, OpenRouter / Vercel id).
+ */
+export interface SkippedEntry {
+  key: string;
+  reason: string;
+}
+
+/** What a source adapter makes of one answer. */
+export interface ParsedSource {
+  quotes: PriceQuote[];
+  skipped: SkippedEntry[];
+}
+
+export type SourceParser = (text: string) => ParsedSource;
 
 export type SourceName = 'catalog' | 'litellm' | 'openrouter' | 'vercel';
 
-/** Image models are what TokenTally prices; the sources list thousands of others. */
+/**
+ * The image models TokenTally prices, by model id (after the vendor prefix is
+ * dropped): gpt-image*, chatgpt-image*, dall-e*, imagen*, gemini-*-image*
+ * (Gemini's native image models) and gpt-<version>-image* (OpenAI's chat
+ * models with image output, as OpenRouter lists them). The sources list
+ * thousands of text models; none of them may produce a quote.
+ */
+const IMAGE_MODEL = /^(?:gpt-image|chatgpt-image|dall-e|imagen)|^gemini-.*-image|^gpt-\d[\d.]*-image/;
+
 export function isImageModel(model: string): boolean {
-  return /(image|dall-e)/.test(model);
+  return IMAGE_MODEL.test(model);
 }
 
 /** USD per token (a decimal string, maybe in exponent notation) -> USD per 1M tokens, exactly. */
@@ -19,9 +53,175 @@ export function perMillion(perToken: string): string {
   return Decimal.parse(perToken).shiftLeft(6).normalized().toFixedString();
 }
 
+/** A decimal string (maybe in exponent notation) in plain notation, exactly: "4e-02" -> "0.04". */
+export function plain(value: string): string {
+  return Decimal.parse(value).normalized().toFixedString();
+}
+
+/** USD per pixel x width x height -> USD per image, exactly (as LiteLLM computes a per-pixel price). */
+export function perPixelToPerImage(perPixel: string, width: number, height: number): string {
+  return Decimal.parse(perPixel).times(BigInt(width) * BigInt(height)).normalized().toFixedString();
+}
+
 export function modelId(raw: string): string {
   return normalizeModelName(raw);
 }
 
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/**
+ * Puts every bare JSON number of `text` in quotes, so that JSON.parse keeps
+ * it as the text the source wrote (1.25e-06 stays "1.25e-06", never a float).
+ * Strings are copied as they are (escapes included); outside a string a digit
+ * or a minus sign can only start a number.
+ */
+export function quoteJsonNumbers(text: string): string {
+  const parts: string[] = [];
+  let copiedTo = 0;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i += 2;
+        else if (d === 0x22) {
+          i++;
+          break;
+        } else i++;
+      }
+      continue;
+    }
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      NUMBER.lastIndex = i;
+      const match = NUMBER.exec(text);
+      if (match) {
+        parts.push(text.slice(copiedTo, i), '"', match[0], '"');
+        i += match[0].length;
+        copiedTo = i;
+        continue;
+      }
+    }
+    i++;
+  }
+  parts.push(text.slice(copiedTo));
+  return parts.join('');
+}
+
+/** JSON.parse with every number kept as its source text; a MalformedSourceError when it is not JSON. */
+export function parseExactJson(text: string): unknown {
+  try {
+    return JSON.parse(quoteJsonNumbers(text));
+  } catch (error) {
+    throw new MalformedSourceError(`not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A rate as the source wrote it: a decimal string, or null with why it is not one. */
+export function readRate(value: unknown): { value: string } | { problem: string } {
+  if (typeof value !== 'string' || !Decimal.isDecimalString(value)) return { problem: `${JSON.stringify(value)} is not a number` };
+  return { value: value.trim() };
+}
+
+interface Building {
+  quote: PriceQuote;
+  /** Which source key set each rate, to name it when another key disagrees. */
+  from: Map<string, string>;
+}
+
+/**
+ * Collects the rates of one source answer into one quote per provider and
+ * model (LiteLLM spreads one model over many keys), and the skipped list.
+ * A rate stated twice with different values keeps the first and records the
+ * second as skipped; no quote leaves with an all-zero sheet unless free.
+ */
+export class QuoteCollector {
+  readonly skipped: SkippedEntry[] = [];
+  private readonly quotes = new Map<string, Building>();
+
+  constructor(private readonly noFreeMark: string) {}
+
+  skip(key: string, reason: string): void {
+    this.skipped.push({ key, reason });
+  }
+
+  private building(provider: string, model: string): Building {
+    const id = `${provider}\u0000${model}`;
+    let entry = this.quotes.get(id);
+    if (!entry) {
+      entry = { quote: { provider, model, sheet: {} }, from: new Map() };
+      this.quotes.set(id, entry);
+    }
+    return entry;
+  }
+
+  /** Marks the quote free (the source says so). */
+  markFree(provider: string, model: string): void {
+    this.building(provider, model).quote.free = true;
+  }
+
+  note(provider: string, model: string, note: string): void {
+    const { quote } = this.building(provider, model);
+    if (!(quote.notes ??= []).includes(note)) quote.notes.push(note);
+  }
+
+  /** Sets a unit of the sheet. `value` is already in TokenTally's unit. */
+  setUnit(provider: string, model: string, unit: PriceUnit, value: string, sourceKey: string, field: string): void {
+    const entry = this.building(provider, model);
+    const before = entry.quote.sheet[unit];
+    if (before !== undefined) {
+      if (!Decimal.parse(before).equals(Decimal.parse(value))) {
+        this.skip(sourceKey, `${field} gives ${unit} ${value}, but ${entry.from.get(unit)} already gave ${before}: the first is kept`);
+      }
+      return;
+    }
+    entry.quote.sheet[unit] = value;
+    entry.from.set(unit, sourceKey);
+  }
+
+  /** Sets one per-image price for a quality and size (either may be null for any). */
+  setImagePrice(provider: string, model: string, quality: string | null, size: string | null, value: string, sourceKey: string, field: string): void {
+    const entry = this.building(provider, model);
+    const key = imagePriceKey(quality, size);
+    const prices = (entry.quote.sheet.image_prices ??= {});
+    const before = prices[key];
+    if (before !== undefined) {
+      if (!Decimal.parse(before).equals(Decimal.parse(value))) {
+        this.skip(sourceKey, `${field} gives image_prices ${key} ${value}, but ${entry.from.get(`image_prices.${key}`)} already gave ${before}: the first is kept`);
+      }
+      return;
+    }
+    prices[key] = value;
+    entry.from.set(`image_prices.${key}`, sourceKey);
+  }
+
+  /** The quotes that have rates, in the order first seen. */
+  result(): ParsedSource {
+    const quotes: PriceQuote[] = [];
+    for (const { quote, from } of this.quotes.values()) {
+      const rates = ratesOf(quote.sheet);
+      if (rates.length === 0) {
+        if (quote.free) this.skip([...from.values()][0] ?? quote.model, 'marked free but lists no rate');
+        continue;
+      }
+      if (!quote.free && isAllZero(quote.sheet)) {
+        this.skip([...from.values()][0] ?? quote.model, `every rate is 0 (${this.noFreeMark})`);
+        continue;
+      }
+      quotes.push(quote);
+    }
+    return { quotes, skipped: this.skipped };
+  }
+}
+
 /** Thrown when a source answers something that is not its format. */
 export class MalformedSourceError extends Error {}
+
+/** `{"data": [...]}` (OpenRouter, Vercel AI Gateway), numbers kept as their text. */
+export function dataArray(text: string): any[] {
+  const document = parseExactJson(text) as any;
+  if (!document || typeof document !== 'object' || !Array.isArray(document.data)) throw new MalformedSourceError('expected {"data": [...]}');
+  return document.data;
+}

@@ -1,31 +1,65 @@
-import { Decimal, PriceSheet } from '@tokentally/core';
-import { dataArray } from './openrouter';
-import { isImageModel, modelId, perMillion, PriceQuote } from './source';
+import { Decimal, PriceUnit } from '@tokentally/core';
+import { dataArray, isImageModel, modelId, ParsedSource, perMillion, QuoteCollector, readRate } from './source';
 
 /**
  * Vercel AI Gateway `GET /v1/models`: `{data: [{id: "openai/gpt-image-2", type, pricing: {input, output, input_cache_read}}]}`,
- * decimal strings in USD per token: one input and one output rate.
+ * decimal strings in USD per token: one input and one output rate. Vercel has
+ * no free mark TokenTally trusts, so a 0 is never a price.
  */
-export function parseVercel(text: string): PriceQuote[] {
-  const quotes: PriceQuote[] = [];
+const FIELDS: Record<string, PriceUnit> = {
+  input: 'input',
+  output: 'output',
+  input_cache_read: 'cached_input',
+  input_image: 'input_image',
+  output_image: 'output_image',
+};
+
+const SKIPPED_FIELDS: Record<string, string> = {
+  input_cache_write: 'cache write per token: TokenTally has no cache-write kind',
+  web_search: 'per web search: TokenTally has no web-search unit',
+};
+
+const NO_FREE_MARK = 'Vercel AI Gateway has no free mark TokenTally trusts';
+
+export function parseVercel(text: string): ParsedSource {
+  const out = new QuoteCollector(NO_FREE_MARK);
   for (const item of dataArray(text)) {
     const id = typeof item?.id === 'string' ? item.id : null;
-    const pricing = item?.pricing;
-    if (!id || !pricing || typeof pricing !== 'object') continue;
+    if (!id) continue;
     const model = modelId(id);
-    if (!isImageModel(model) && item.type !== 'image') continue;
-    const sheet: PriceSheet = {};
-    for (const [field, unit] of [
-      ['input', 'input'],
-      ['output', 'output'],
-      ['input_cache_read', 'cached_input'],
-      ['input_image', 'input_image'],
-      ['output_image', 'output_image'],
-    ] as const) {
-      const value = pricing[field];
-      if (typeof value === 'string' && Decimal.isDecimalString(value) && !Decimal.parse(value).isNegative()) sheet[unit] = perMillion(value);
+    if (!isImageModel(model) && item.type !== 'image') continue; // a text model
+    const pricing = item.pricing;
+    if (!pricing || typeof pricing !== 'object' || Array.isArray(pricing)) {
+      out.skip(id, 'no pricing object');
+      continue;
     }
-    if (Object.keys(sheet).length > 0) quotes.push({ provider: 'vercel', model, sheet });
+    let imported = 0;
+    let zeros = 0;
+    for (const [field, raw] of Object.entries(pricing as Record<string, unknown>)) {
+      const unit = FIELDS[field];
+      if (!unit) {
+        out.skip(id, `${field}: ${SKIPPED_FIELDS[field] ?? 'no TokenTally unit known for this Vercel pricing key (unit unconfirmed)'}`);
+        continue;
+      }
+      const rate = readRate(raw);
+      if ('problem' in rate) {
+        out.skip(id, `${field}: ${rate.problem}`);
+        continue;
+      }
+      const amount = Decimal.parse(rate.value);
+      if (amount.isNegative()) {
+        out.skip(id, `${field} ${rate.value}: a negative rate is no price`);
+        continue;
+      }
+      if (amount.isZero()) {
+        zeros++;
+        out.skip(id, `${field} 0 is no price (${NO_FREE_MARK})`);
+        continue;
+      }
+      out.setUnit('vercel', model, unit, perMillion(rate.value), id, field);
+      imported++;
+    }
+    if (imported === 0) out.skip(id, zeros > 0 ? `every rate is 0 (${NO_FREE_MARK})` : 'nothing importable: no rate TokenTally can use');
   }
-  return quotes;
+  return out.result();
 }

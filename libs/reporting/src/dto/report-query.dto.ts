@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DomainError, FieldError, fieldErrorsOf, isTimeZone } from '@tokentally/common';
-import { normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
+import { addDays, bucketCount, normalizeModelName, normalizeProviderSlug, parseLocalDate, startOfLocalDate } from '@tokentally/core';
 
 export const GRANULARITIES = ['hour', 'day', 'week', 'month'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
@@ -21,10 +21,61 @@ export interface ReportQuery {
   raw: boolean;
 }
 
+/**
+ * At most this many buckets in one report: about 10 years by day (3,653
+ * days), 154 days by hour, 70 years by week, 308 by month. Each bucket is a
+ * value in every series (and a PNG chart draws them all), so a range of
+ * centuries by day would exhaust the process; it is counted before any query.
+ */
+export const MAX_BUCKETS = 3_700;
+
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const dateOrDateTime = z
-  .string()
-  .refine((v) => DATE_ONLY.test(v) || (/^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v))), 'must be a date (2026-11-01) or an RFC 3339 date-time');
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
+const SHAPE = 'must be a date (2026-11-01) or an RFC 3339 date-time with an offset (2026-11-01T10:00:00Z)';
+
+/** Why `text` is not a date or date-time we take, or null when it is one (real calendar dates, years 0001 to 9999). */
+function dateProblem(text: string): string | null {
+  if (DATE_ONLY.test(text)) return parseLocalDate(text) ? null : `is not a date of the calendar (years 0001 to 9999): ${text} does not exist`;
+  const m = DATE_TIME.exec(text);
+  if (!m) return SHAPE;
+  const [, date, hour, minute, second, , offsetHour, offsetMinute] = m;
+  const real = parseLocalDate(date) && +hour <= 23 && +minute <= 59 && +second <= 59 && (offsetHour === undefined || (+offsetHour <= 23 && +offsetMinute <= 59));
+  return real ? null : `is not a real date-time (years 0001 to 9999, hours to 23, minutes and seconds to 59): ${text}`;
+}
+
+const dateOrDateTime = z.string().superRefine((value, ctx) => {
+  const problem = dateProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/**
+ * The instant a `from` or `to` stands for: a date-time is that instant; a date
+ * is a local day of `tz`, whose start `from` takes and whose end (the next
+ * local midnight, so 25 hours later on the day daylight saving ends) `to`
+ * takes, with libs/core's calendar.
+ */
+function instantOf(text: string, tz: string, edge: 'from' | 'to'): Date {
+  const date = DATE_ONLY.test(text) ? parseLocalDate(text) : null;
+  if (!date) return new Date(Date.parse(text));
+  return startOfLocalDate(edge === 'from' ? date : addDays(date, 1), tz);
+}
+
+const UNIT_WORD: Record<Granularity, string> = { hour: 'hourly', day: 'daily', week: 'weekly', month: 'monthly' };
+
+/**
+ * Refuses a range that would make more than MAX_BUCKETS buckets, counted by
+ * arithmetic (libs/core's bucketCount), before any query is made.
+ */
+export function assertBucketLimit(q: Pick<ReportQuery, 'from' | 'to' | 'granularity' | 'tz'>): void {
+  const count = bucketCount(q.granularity, q.from, q.to, q.tz);
+  if (count <= MAX_BUCKETS) return;
+  // When even months are too many, the range itself is the problem.
+  const path = bucketCount('month', q.from, q.to, q.tz) > MAX_BUCKETS ? 'from' : 'granularity';
+  const n = (v: number) => v.toLocaleString('en-US');
+  throw DomainError.validation([
+    { path, message: `this range makes ${n(count)} ${UNIT_WORD[q.granularity]} buckets; at most ${n(MAX_BUCKETS)} (narrow from/to or choose a coarser granularity)` },
+  ]);
+}
 
 const schema = z
   .object({
@@ -43,26 +94,20 @@ const schema = z
   })
   .strict();
 
-/** Local midnight of a date in a time zone, as an instant. */
-export function localMidnight(date: string, tz: string): Date {
-  // Start from UTC midnight and correct by the zone's offset at that moment (twice, for DST edges).
-  let guess = Date.parse(`${date}T00:00:00Z`);
-  for (let i = 0; i < 2; i++) guess = Date.parse(`${date}T00:00:00Z`) - offsetMs(new Date(guess), tz);
-  return new Date(guess);
-}
-
-function offsetMs(at: Date, tz: string): number {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
-      .formatToParts(at)
-      .map((p) => [p.type, p.value]),
-  );
-  const asUtc = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
-  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
+export interface ParseOptions {
+  /** Days before `to` when `from` is not given (30). */
+  defaultDays?: number;
+  /**
+   * Whether the report builds buckets of `granularity` over the range (spend,
+   * tokens, the aggregated export, their charts: true, the default) and so is
+   * bounded by MAX_BUCKETS. The summary, compare-providers and the raw export
+   * do not bucket.
+   */
+  buckets?: boolean;
 }
 
 /** Parses report query parameters; dates without a time are local days in `tz` (`to` inclusive). */
-export function parseReportQuery(query: Record<string, string | string[] | undefined>, defaultDays = 30): ReportQuery {
+export function parseReportQuery(query: Record<string, string | string[] | undefined>, options: ParseOptions = {}): ReportQuery {
   const plain: Record<string, unknown> = {};
   const errors: FieldError[] = [];
   let tag: ReportQuery['tag'] = null;
@@ -79,12 +124,11 @@ export function parseReportQuery(query: Record<string, string | string[] | undef
   if (errors.length > 0 || !parsed.success) throw DomainError.validation(errors);
   const q = parsed.data as z.output<typeof schema> & Record<string, string | undefined>;
   const day = 24 * 3600 * 1000;
-  const to = q.to ? (DATE_ONLY.test(q.to) ? new Date(localMidnight(q.to, q.tz).getTime() + day) : new Date(q.to)) : new Date();
-  const from = q.from ? (DATE_ONLY.test(q.from) ? localMidnight(q.from, q.tz) : new Date(q.from)) : new Date(to.getTime() - defaultDays * day);
+  const to = q.to ? instantOf(q.to, q.tz, 'to') : new Date();
+  const from = q.from ? instantOf(q.from, q.tz, 'from') : new Date(to.getTime() - (options.defaultDays ?? 30) * day);
   if (from >= to) throw DomainError.validation([{ path: 'to', message: 'must be after from' }]);
-  if (q.granularity === 'hour' && to.getTime() - from.getTime() > 31 * day) {
-    throw DomainError.validation([{ path: 'granularity', message: 'hour is allowed for ranges up to 31 days' }]);
-  }
+  const raw = q.raw === '1' || q.raw === 'true';
+  if (options.buckets !== false && !raw) assertBucketLimit({ from, to, granularity: q.granularity, tz: q.tz });
   const filters: ReportQuery['filters'] = {};
   for (const d of DIMENSIONS) {
     const raw = q[d];
@@ -96,5 +140,5 @@ export function parseReportQuery(query: Record<string, string | string[] | undef
   if (tag && groupBy.startsWith('tag:') && groupBy !== `tag:${tag.key}`) {
     throw DomainError.validation([{ path: 'group_by', message: 'can group by the tag it filters on only' }]);
   }
-  return { from, to, granularity: q.granularity, tz: q.tz, groupBy, filters, tag, basis: q.basis, limit: q.limit, raw: q.raw === '1' || q.raw === 'true' };
+  return { from, to, granularity: q.granularity, tz: q.tz, groupBy, filters, tag, basis: q.basis, limit: q.limit, raw };
 }

@@ -59,9 +59,11 @@
     var cls = summary.change_pct == null ? '' : Number(summary.change_pct) > 0 ? 'up' : 'down';
     var cards = [
       ['Month to date', usdExact(summary.spent), '<span class="' + cls + '">' + esc(change) + '</span>', 'kpi-mtd'],
-      ['Forecast, month end', usdExact(summary.forecast), 'at the last 7 days\u2019 rate', 'kpi-forecast'],
+      ['Forecast, month end', usdExact(summary.forecast), summary.forecast_method === 'weekly_rhythm' ? 'by the weekly rhythm of the last 28 days' : 'linear, from the spend so far', 'kpi-forecast'],
       ['Last month', usdExact(summary.previous_period.spent), esc(summary.events.toLocaleString('en-US')) + ' calls this month', 'kpi-previous'],
-      ['Selected range', usdExact(spend.total), esc(spend.events.toLocaleString('en-US')) + ' calls, ' + esc(spend.unpriced_events) + ' unpriced', 'kpi-range'],
+      ['Selected range', usdExact(spend.total), esc(spend.events.toLocaleString('en-US')) + ' calls' +
+        (spend.partial_events ? ', <span title="counted at the cost of the token kinds that have a rate">' + esc(spend.partial_events.toLocaleString('en-US')) + ' partly priced (' + usdExact(spend.partial_cost_usd) + ')</span>' : '') +
+        ', ' + esc(spend.unpriced_events) + ' unpriced', 'kpi-range'],
     ];
     $('kpis').innerHTML = cards.map(function (c) {
       return '<div class="kpi" id="' + c[3] + '"><div class="label">' + c[0] + '</div><div class="value">' + c[1] + '</div><div class="sub">' + c[2] + '</div></div>';
@@ -138,6 +140,12 @@
       ? '<div class="banner warn" id="unpriced-warning"><strong>Unpriced models:</strong> ' + coverage.unpriced_models.map(function (m) { return esc(m.provider + '/' + m.model) + ' (' + m.events + ' calls)'; }).join(', ') +
         '. They are stored and will be priced when a price arrives; add one with <code>PUT /v1/pricing/overrides</code>.</div>'
       : '';
+    var partial = coverage.partial_models || [];
+    if (partial.length) {
+      warnings += '<div class="banner warn" id="partial-warning"><strong>Partly priced:</strong> ' + partial.map(function (m) {
+        return esc(m.provider + '/' + m.model) + ' (' + m.events + ' calls, ' + usdExact(m.cost_usd) + ' counted; no rate for ' + esc(m.unpriced_kinds.join(', ').replace(/_/g, ' ')) + ')';
+      }).join(', ') + '. Their priced kinds are in every total; they are re-priced when the missing rate arrives.</div>';
+    }
     $('warnings').innerHTML = warnings;
   }
 
