@@ -274,4 +274,12 @@ describe('GET /v1/events', () => {
     const paths = res.body.errors.map((e: { path: string }) => e.path).sort();
     expect(paths).toEqual(['colour', 'cursor', 'from', 'limit', 'project'].sort());
   });
+
+  it('refuses dates that do not exist instead of reading 2026-02-30 as March 2', async () => {
+    for (const bad of ['2026-02-30', '2026-04-31', '2026-02-29T10:00:00Z', '2026-11-20T24:00:00Z', '2026-11-20T10:00:00']) {
+      const res = await viewer.get(`/v1/events?from=${encodeURIComponent(bad)}`);
+      expect({ bad, status: res.status, paths: res.body.errors?.map((e: { path: string }) => e.path) }).toEqual({ bad, status: 400, paths: ['from'] });
+    }
+    expect((await viewer.get('/v1/events?from=2028-02-29&to=2028-03-01T00:00:00%2B01:00')).status).toBe(200);
+  });
 });

@@ -23,12 +23,23 @@ export interface ReceivedRequest {
   body: string;
 }
 
+/**
+ * An answer given word for word, for tests that build the body themselves
+ * (for example exactly per OpenAI's published schema): a JSON body, or a
+ * server-sent-event stream whose events are written in `chunkBytes` slices.
+ */
+export type ScriptedAnswer =
+  | { json: unknown; status?: number }
+  | { sse: Array<Record<string, unknown> | string>; named?: boolean; chunkBytes?: number };
+
 export interface FakeOpenAI {
   url: string;
   /** Every request received, in order. */
   received: ReceivedRequest[];
   /** Answer the next `count` requests with this status (an OpenAI error body). */
   failNext(count: number, status?: number): void;
+  /** Answer the next request with exactly this (queued; the generated answers resume after). */
+  serveNext(answer: ScriptedAnswer): void;
   close(): Promise<void>;
 }
 
@@ -50,6 +61,22 @@ function sse(res: ServerResponse, events: Array<Record<string, unknown> | string
     else res.write(`${named ? `event: ${event.type}\n` : ''}data: ${JSON.stringify(event)}\n\n`);
   }
   res.end();
+}
+
+/** Writes a scripted stream as the network would deliver it: in slices, not one write per event. */
+function sseInChunks(res: ServerResponse, events: Array<Record<string, unknown> | string>, named: boolean, chunkBytes: number) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const text = events
+    .map((event) => (typeof event === 'string' ? `data: ${event}\n\n` : `${named ? `event: ${event.type}\n` : ''}data: ${JSON.stringify(event)}\n\n`))
+    .join('');
+  const bytes = Buffer.from(text, 'utf8');
+  for (let at = 0; at < bytes.length; at += chunkBytes) res.write(bytes.subarray(at, at + chunkBytes));
+  res.end();
+}
+
+function answerScripted(res: ServerResponse, answer: ScriptedAnswer) {
+  if ('sse' in answer) return sseInChunks(res, answer.sse, answer.named ?? true, answer.chunkBytes ?? 16 * 1024);
+  json(res, answer.status ?? 200, answer.json);
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {
@@ -155,6 +182,7 @@ function handle(req: ReceivedRequest, res: ServerResponse) {
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const received: ReceivedRequest[] = [];
   let failures: Array<number> = [];
+  const scripted: ScriptedAnswer[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk) => chunks.push(chunk));
@@ -170,6 +198,8 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       if (failure) {
         return json(res, failure, { error: { message: 'Your request was rejected by the fake.', type: 'invalid_request_error', param: null, code: 'fake_failure' } });
       }
+      const answer = scripted.shift();
+      if (answer) return answerScripted(res, answer);
       handle(request, res);
     });
   });
@@ -181,6 +211,9 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     received,
     failNext: (count, status = 400) => {
       failures = Array.from({ length: count }, () => status);
+    },
+    serveNext: (answer) => {
+      scripted.push(answer);
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,9 +1,10 @@
 import { Attribution, takeAttributionHeaders, tokentally } from './context';
 import { TokenTallyClient } from './client';
 import { azureDeployment, detectProvider, normalizeModel } from './provider';
-import { sseObserver } from './sse';
+import { sseEvents } from './sse';
 import { TokenTallyOptions } from './types';
-import { callsFromResponse, callsFromStreamEvent, EMPTY_FACTS, emptyUsage, ExtractedCall, Operation, operationOf, RequestFacts, requestFacts } from './usage';
+import { callsFromResponse, EMPTY_FACTS, emptyUsage, ExtractedCall, Operation, operationOf, RequestFacts, requestFacts, StreamTally } from './usage';
+import { parseSkimmed } from './skim';
 import { uuidv7 } from './uuid7';
 
 type Fetch = typeof fetch;
@@ -59,7 +60,7 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
         images: extracted.images,
         image_size: extracted.image_size,
         image_quality: extracted.image_quality,
-        status,
+        status: extracted.status ?? status,
         latency_ms: Math.round(latencyMs),
         dimensions: Object.keys(dimensions).length ? dimensions : undefined,
         tags: Object.keys(tags).length ? tags : undefined,
@@ -130,7 +131,7 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
     const recorded = new Promise<void>((resolve) =>
       setImmediate(() => {
         try {
-          record(call, callsFromResponse(call.operation, call.facts, JSON.parse(new TextDecoder().decode(bytes))), 'ok', latency);
+          record(call, callsFromResponse(call.operation, call.facts, parseSkimmed(new TextDecoder().decode(bytes))), 'ok', latency);
         } catch (error) {
           report(error);
         }
@@ -148,28 +149,64 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
     }
     const type = response.headers.get('content-type') ?? '';
     if (type.includes('text/event-stream') && response.body) {
-      let found: ExtractedCall[] | null = null;
-      const observed = response.body.pipeThrough(
-        sseObserver(
-          (data) => {
-            found = callsFromStreamEvent(call.operation, call.facts, data) ?? found;
-          },
-          () => {
-            try {
-              record(call, found ?? [], 'ok', performance.now() - call.startedPerf);
-            } catch (error) {
-              report(error);
-            }
-          },
-        ),
-      );
-      const wrapped = new Response(observed, { status: response.status, statusText: response.statusText, headers: response.headers });
+      const wrapped = new Response(observeStream(call, response.body), { status: response.status, statusText: response.statusText, headers: response.headers });
       Object.defineProperty(wrapped, 'url', { value: response.url });
       return wrapped;
     }
     if (type.includes('json')) return readJson(call, response);
     record(call, [], 'ok', performance.now() - call.startedPerf);
     return response;
+  };
+
+  /**
+   * The caller's stream, byte for byte, read through: its usage is recorded
+   * once, when the stream ends, fails, or is cancelled by the caller (the
+   * openai client cancels when a loop `break`s, often right after the
+   * completed event: that call happened and is recorded). A stream left
+   * before anything billable was seen, or an image stream that ended without
+   * a completed image, is recorded as an error with no tokens.
+   */
+  const observeStream = (call: PreparedCall, source: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> => {
+    const found = new StreamTally(call.operation, call.facts);
+    const events = sseEvents((data) => found.add(data));
+    const reader = source.getReader();
+    let recorded = false;
+    const finish = (how: 'end' | 'cancel' | 'error') => {
+      if (recorded) return;
+      recorded = true;
+      try {
+        const calls = found.calls();
+        const imageStream = call.operation === 'images.generate' || call.operation === 'images.edit';
+        const failed = calls.length === 0 && (how !== 'end' || imageStream);
+        record(call, calls, failed ? 'error' : 'ok', performance.now() - call.startedPerf);
+      } catch (error) {
+        report(error);
+      }
+    };
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        let next: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          next = await reader.read();
+        } catch (error) {
+          finish('error');
+          controller.error(error);
+          return;
+        }
+        if (next.done) {
+          events.end();
+          finish('end');
+          controller.close();
+          return;
+        }
+        controller.enqueue(next.value);
+        events.push(next.value);
+      },
+      cancel(reason) {
+        finish('cancel');
+        return reader.cancel(reason);
+      },
+    });
   };
 
   Object.defineProperty(instrumented, INSTRUMENTED, { value: true });
@@ -190,7 +227,13 @@ function factsOf(body: RequestInit["body"] | undefined): RequestFacts {
         return { ...EMPTY_FACTS };
       }
     }
-    // A large body (inline base64 images): read the few fields we need by pattern.
+    // A large body (inline base64 images): parse what is left without its long strings,
+    // so that the image tool's config is read too; by pattern if even that fails.
+    try {
+      return requestFacts(parseSkimmed(body) as Record<string, unknown>);
+    } catch {
+      // fall through
+    }
     const field = (name: string) => new RegExp(`"${name}"\\s*:\\s*"([^"]{1,200})"`).exec(body)?.[1] ?? null;
     return { ...EMPTY_FACTS, model: field('model'), size: field('size'), quality: field('quality'), stream: /"stream"\s*:\s*true/.test(body) };
   }

@@ -1,4 +1,5 @@
-import { callsFromResponse, callsFromStreamEvent, chatUsage, imageUsage, operationOf, requestFacts, responsesUsage } from './usage';
+import { callsFromResponse, callsFromStreamEvent, chatUsage, imageUsage, operationOf, requestFacts, responsesUsage, StreamTally } from './usage';
+import { LONG_STRING, parseSkimmed, withoutLongStrings } from './skim';
 import { detectProvider, normalizeModel, azureDeployment } from './provider';
 import { sseObserver } from './sse';
 import { takeAttributionHeaders, tokentally } from './context';
@@ -84,6 +85,178 @@ describe('usage extraction', () => {
   });
 });
 
+/**
+ * Each shape of OpenAI's published image schemas (openai/openai-openapi, the
+ * fixture test/fixtures/real/openai-openapi-images.json), with every required
+ * field; test/conformance runs the same shapes through the real client and server.
+ */
+describe('usage extraction per the published schema', () => {
+  const six = (given: Partial<Record<string, number>> = {}) => ({
+    input_text_tokens: 0,
+    cached_input_text_tokens: 0,
+    input_image_tokens: 0,
+    cached_input_image_tokens: 0,
+    output_image_tokens: 0,
+    output_text_tokens: 0,
+    ...given,
+  });
+  const b64 = 'iVBORw0KGgo' + 'A'.repeat(4000);
+  const completedCommon = { b64_json: b64, created_at: 1713833628, size: '1024x1024', quality: 'high', background: 'transparent', output_format: 'png' };
+  const imagesUsage = (input: number, text: number, image: number, output: number) => ({
+    total_tokens: input + output,
+    input_tokens: input,
+    output_tokens: output,
+    input_tokens_details: { text_tokens: text, image_tokens: image },
+  });
+
+  it('ImagesResponse with ImageGenUsage.output_tokens_details: image and text output apart, size and quality from the answer', () => {
+    const facts = requestFacts({ model: 'gpt-image-2', size: 'auto', quality: 'auto' });
+    const body = {
+      created: 1713833628,
+      data: [{ b64_json: b64 }],
+      background: 'transparent',
+      output_format: 'png',
+      size: '1536x1024',
+      quality: 'high',
+      usage: { ...imagesUsage(52, 52, 0, 6300), output_tokens_details: { image_tokens: 6208, text_tokens: 92 } },
+    };
+    expect(callsFromResponse('images.generate', facts, body)).toEqual([
+      { model: 'gpt-image-2', usage: six({ input_text_tokens: 52, output_image_tokens: 6208, output_text_tokens: 92 }), images: 1, image_size: '1536x1024', image_quality: 'high' },
+    ]);
+  });
+
+  it('ImagesResponse without output_tokens_details: every output token is image output', () => {
+    const body = { created: 1, data: [{ b64_json: b64 }, { b64_json: b64 }], size: '1024x1024', quality: 'medium', usage: imagesUsage(1370, 80, 1290, 2112) };
+    const [call] = callsFromResponse('images.edit', requestFacts({ model: 'gpt-image-2' }), body);
+    expect(call).toEqual({ model: 'gpt-image-2', usage: six({ input_text_tokens: 80, input_image_tokens: 1290, output_image_tokens: 2112 }), images: 2, image_size: '1024x1024', image_quality: 'medium' });
+  });
+
+  it('ImagesResponse with only `created` and its images: zero tokens (priced per image by the server), size and quality from the request', () => {
+    const [call] = callsFromResponse('images.generate', requestFacts({ model: 'gpt-image-2', size: '1024x1024', quality: 'low' }), { created: 1, data: [{ b64_json: b64 }] });
+    expect(call).toEqual({ model: 'gpt-image-2', usage: six(), images: 1, image_size: '1024x1024', image_quality: 'low' });
+  });
+
+  it.each([
+    ['image_generation', 'images.generate'],
+    ['image_edit', 'images.edit'],
+  ] as const)('%s stream: partial images carry no usage, the completed event (ImagesUsage) is one image', (prefix, operation) => {
+    const tally = new StreamTally(operation, requestFacts({ model: 'gpt-image-2', stream: true }));
+    for (const i of [0, 1]) tally.add({ type: `${prefix}.partial_image`, ...completedCommon, partial_image_index: i });
+    expect(tally.calls()).toEqual([]);
+    tally.add({ type: `${prefix}.completed`, ...completedCommon, usage: imagesUsage(50, 10, 40, 50) });
+    expect(tally.calls()).toEqual([
+      { model: 'gpt-image-2', usage: six({ input_text_tokens: 10, input_image_tokens: 40, output_image_tokens: 50 }), images: 1, image_size: '1024x1024', image_quality: 'high' },
+    ]);
+  });
+
+  it('a stream with n=2 has one completed event per image: both images and both usages, once each', () => {
+    const tally = new StreamTally('images.generate', requestFacts({ model: 'gpt-image-2', stream: true, n: 2 }));
+    const completed = { type: 'image_generation.completed', ...completedCommon, usage: imagesUsage(9, 9, 0, 372) };
+    tally.add({ type: 'image_generation.partial_image', ...completedCommon, partial_image_index: 0 });
+    tally.add(completed);
+    tally.add({ type: 'image_generation.partial_image', ...completedCommon, partial_image_index: 0 });
+    tally.add(completed);
+    expect(tally.calls()).toEqual([{ model: 'gpt-image-2', usage: six({ input_text_tokens: 18, output_image_tokens: 744 }), images: 2, image_size: '1024x1024', image_quality: 'high' }]);
+    expect(tally.calls()).toEqual(tally.calls()); // reading does not count again
+  });
+
+  describe('Responses API, image_generation_call (ImageGenToolCall: type, id, status, result; no usage, size or quality)', () => {
+    const facts = requestFacts({ model: 'gpt-5', tools: [{ type: 'image_generation', model: 'gpt-image-2', size: '1024x1536', quality: 'low' }] });
+    const mainUsage = { input_tokens: 2100, input_tokens_details: { cached_tokens: 1000 }, output_tokens: 180, output_tokens_details: { reasoning_tokens: 64 }, total_tokens: 2280 };
+    const item = (status: string, result: string | null, id = 'ig_1') => ({ type: 'image_generation_call', id, status, result });
+    const mainCall = { model: 'gpt-5-2025-08-07', usage: six({ input_text_tokens: 1100, cached_input_text_tokens: 1000, output_text_tokens: 180 }) };
+
+    it('without tool usage: images made, size and quality from the tool config, all-zero tokens', () => {
+      const calls = callsFromResponse('responses.create', facts, { model: 'gpt-5-2025-08-07', output: [item('completed', b64)], usage: mainUsage });
+      expect(calls).toEqual([
+        mainCall,
+        { model: 'gpt-image-2', usage: six(), images: 1, image_size: '1024x1536', image_quality: 'low', part: 'image_generation' },
+      ]);
+    });
+
+    it('with tool_usage.image_gen (real traffic, not in the schema): the tool call has its tokens', () => {
+      const tool_usage = { image_gen: { ...imagesUsage(40, 40, 0, 4160), output_tokens_details: { image_tokens: 4160, text_tokens: 0 } } };
+      const [, tool] = callsFromResponse('responses.create', facts, { model: 'gpt-5-2025-08-07', output: [item('completed', b64)], usage: mainUsage, tool_usage });
+      expect(tool).toMatchObject({ model: 'gpt-image-2', usage: six({ input_text_tokens: 40, output_image_tokens: 4160 }), images: 1 });
+    });
+
+    it('counts only calls with a result; a tool call that made no image is a failed part', () => {
+      const output = [item('completed', b64, 'ig_1'), item('failed', null, 'ig_2'), item('completed', b64, 'ig_3')];
+      expect(callsFromResponse('responses.create', facts, { output, usage: mainUsage })[1]).toMatchObject({ images: 2 });
+      expect(callsFromResponse('responses.create', facts, { output: [item('failed', null)], usage: mainUsage })[1]).toEqual({
+        model: 'gpt-image-2',
+        usage: six(),
+        images: 0,
+        image_size: '1024x1536',
+        image_quality: 'low',
+        part: 'image_generation',
+        status: 'error',
+      });
+    });
+
+    it('the tool model defaults to gpt-image-1; no size or quality is made up', () => {
+      const bare = requestFacts({ model: 'gpt-5', tools: [{ type: 'image_generation' }] });
+      const [, tool] = callsFromResponse('responses.create', bare, { output: [item('completed', b64)], usage: mainUsage });
+      expect(tool).toEqual({ model: 'gpt-image-1', usage: six(), images: 1, image_size: undefined, image_quality: undefined, part: 'image_generation' });
+    });
+
+    it('takes size and quality from the item when a server adds them (what was made beats what was asked)', () => {
+      const output = [{ ...item('completed', b64), size: '1024x1024', quality: 'high' }];
+      expect(callsFromResponse('responses.create', facts, { output, usage: mainUsage })[1]).toMatchObject({ image_size: '1024x1024', image_quality: 'high' });
+    });
+
+    it('streamed: response.completed gives the same calls as the JSON answer; response.created (usage null) none', () => {
+      const response = { model: 'gpt-5-2025-08-07', output: [item('completed', b64)], usage: mainUsage };
+      const tally = new StreamTally('responses.create', facts);
+      tally.add({ type: 'response.created', response: { ...response, output: [], usage: null } });
+      expect(tally.calls()).toEqual([]);
+      tally.add({ type: 'response.completed', sequence_number: 9, response });
+      expect(tally.calls()).toEqual(callsFromResponse('responses.create', facts, response));
+    });
+  });
+
+  it('reads the image tool config from a large request with inline images, without parsing the images', () => {
+    const image = 'A'.repeat(2_000_000);
+    const body = JSON.stringify({
+      model: 'gpt-5',
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'say "hi" \\ then draw' }, { type: 'input_image', image_url: `data:image/png;base64,${image}` }] }],
+      tools: [{ type: 'image_generation', model: 'gpt-image-2', size: '1024x1536', quality: 'medium' }],
+      stream: true,
+    });
+    const skimmed = withoutLongStrings(body);
+    expect(skimmed.length).toBeLessThan(400);
+    expect(requestFacts(parseSkimmed(body) as Record<string, unknown>)).toEqual({
+      model: 'gpt-5',
+      stream: true,
+      size: null,
+      quality: null,
+      imageToolModel: 'gpt-image-2',
+      imageToolSize: '1024x1536',
+      imageToolQuality: 'medium',
+    });
+  });
+});
+
+describe('withoutLongStrings', () => {
+  it('replaces only long string literals, with a non-empty string, and respects escapes', () => {
+    const long = 'x'.repeat(2000);
+    const text = JSON.stringify({ a: long, b: 'short "quoted" \\', c: [long, 1, null], [`k${'"'.repeat(3)}`]: 'v' });
+    const parsed = JSON.parse(withoutLongStrings(text)) as Record<string, unknown>;
+    expect(parsed).toEqual({ a: JSON.parse(LONG_STRING), b: 'short "quoted" \\', c: [JSON.parse(LONG_STRING), 1, null], 'k"""': 'v' });
+    expect(JSON.parse(LONG_STRING)).not.toBe('');
+  });
+
+  it('handles a long string that ends in escaped backslashes or holds escaped quotes', () => {
+    const tricky = 'y'.repeat(1500) + '\\"' + 'z'.repeat(10) + '\\\\';
+    expect(JSON.parse(withoutLongStrings(JSON.stringify({ t: tricky, u: 'after' })))).toEqual({ t: JSON.parse(LONG_STRING), u: 'after' });
+  });
+
+  it('leaves text it cannot read alone, for JSON.parse to judge', () => {
+    expect(withoutLongStrings('{"a": "unterminated')).toBe('{"a": "unterminated');
+    expect(withoutLongStrings('{"a":1}')).toBe('{"a":1}');
+  });
+});
+
 describe('provider detection', () => {
   it.each([
     ['https://api.openai.com/v1/images/generations', 'openai'],
@@ -122,6 +295,45 @@ describe('sseObserver', () => {
     expect(passed).toBe(chunks.join(''));
     expect(seen).toEqual([{ type: 'image_generation.completed', usage: { input_tokens: 1, output_tokens: 272 } }]);
     expect(ended).toBe(true);
+  });
+
+  it('finds the usage of a real-size event split over many chunks, and passes every byte through', async () => {
+    const image = 'A'.repeat(1_500_000);
+    const text =
+      `event: image_generation.partial_image\r\ndata: ${JSON.stringify({ type: 'image_generation.partial_image', b64_json: image, partial_image_index: 0 })}\r\n\r\n` +
+      `event: image_generation.completed\r\ndata: ${JSON.stringify({ type: 'image_generation.completed', b64_json: image, usage: { input_tokens: 9, output_tokens: 272 } })}\r\n\r\n`;
+    const chunks: string[] = [];
+    for (let at = 0; at < text.length; at += 16 * 1024) chunks.push(text.slice(at, at + 16 * 1024));
+    const { seen, passed } = await run(chunks);
+    expect(passed.length).toBe(text.length);
+    expect(passed === text).toBe(true);
+    expect(seen).toEqual([{ type: 'image_generation.completed', b64_json: expect.any(String), usage: { input_tokens: 9, output_tokens: 272 } }]);
+  });
+
+  it('stays linear on multi-megabyte lines (searching all pending text on every chunk was quadratic)', async () => {
+    const image = 'A'.repeat(3_000_000); // the large end of real answers
+    const text = `data: ${JSON.stringify({ type: 'image_generation.partial_image', b64_json: image })}\n\n`.repeat(4);
+    const bytes: Uint8Array[] = [];
+    for (let at = 0; at < text.length; at += 16 * 1024) bytes.push(new TextEncoder().encode(text.slice(at, at + 16 * 1024)));
+    const time = async (transform: () => TransformStream<Uint8Array, Uint8Array>) => {
+      const source = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const chunk of bytes) controller.enqueue(chunk);
+          controller.close();
+        },
+      });
+      const started = performance.now();
+      for await (const chunk of source.pipeThrough(transform()) as unknown as AsyncIterable<Uint8Array>) void chunk;
+      return performance.now() - started;
+    };
+    // The floor: the same bytes decoded as they pass, and nothing else.
+    const decodeOnly = () => {
+      const decoder = new TextDecoder();
+      return new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, controller) => void (controller.enqueue(chunk), decoder.decode(chunk, { stream: true })) });
+    };
+    const floor = Math.min(await time(decodeOnly), await time(decodeOnly));
+    const observed = Math.min(await time(() => sseObserver(() => undefined, () => undefined)), await time(() => sseObserver(() => undefined, () => undefined)));
+    expect(observed).toBeLessThan(10 * floor + 100);
   });
 
   it('ignores [DONE], comments and broken JSON', async () => {

@@ -80,6 +80,8 @@ export interface ExtractedCall {
   image_quality?: string;
   /** Distinguishes the second call of one request (the image tool's). */
   part?: 'image_generation';
+  /** Set when this part failed although the request succeeded (an image tool call that made no image). */
+  status?: 'error';
 }
 
 const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0);
@@ -202,22 +204,34 @@ export function callsFromResponse(operation: Operation, facts: RequestFacts, bod
   }
 }
 
-/** A Responses API `response` object: the main model's call, and the image tool's when it ran. */
+/**
+ * A Responses API `response` object: the main model's call, and the image
+ * tool's when it ran. Per the published schema an `image_generation_call`
+ * output item is `{type, id, status, result}`: it has no usage, size or
+ * quality of its own. So the tool's call is priced from `tool_usage.image_gen`
+ * when the answer carries it (seen in real traffic, not in the schema), else
+ * recorded with what is known (images made, the size and quality the request's
+ * tool asked for) and all-zero tokens, never invented ones.
+ */
 export function callsFromResponsesObject(facts: RequestFacts, response: Record<string, unknown>): ExtractedCall[] {
   const model = str(response.model) ?? facts.model;
   const calls: ExtractedCall[] = [{ model, usage: responsesUsage(response.usage, model) }];
   const output = Array.isArray(response.output) ? response.output : [];
-  const imageCalls = output.filter((item) => obj(item)?.type === 'image_generation_call') as Array<Record<string, unknown>>;
+  const imageCalls = output.map(obj).filter((item): item is Record<string, unknown> => item?.type === 'image_generation_call');
   const toolUsage = obj(obj(response.tool_usage)?.image_gen);
   if (toolUsage || imageCalls.length > 0) {
-    const first = imageCalls[0];
+    // An image is made when its call has a result; a failed call's result is null.
+    const made = imageCalls.filter((item) => typeof item.result === 'string' && item.result.length > 0);
+    // Not in the schema, but read when a server adds them: they say what was made, the request only what was asked.
+    const described = made.find((item) => str(item.size) || str(item.quality));
     calls.push({
       model: facts.imageToolModel ?? DEFAULT_IMAGE_TOOL_MODEL,
       usage: imageUsage(toolUsage),
-      images: imageCalls.length,
-      image_size: str(first?.size) ?? facts.imageToolSize ?? undefined,
-      image_quality: str(first?.quality) ?? facts.imageToolQuality ?? undefined,
+      images: made.length,
+      image_size: str(described?.size) ?? facts.imageToolSize ?? undefined,
+      image_quality: str(described?.quality) ?? facts.imageToolQuality ?? undefined,
       part: 'image_generation',
+      ...(made.length === 0 ? { status: 'error' as const } : {}),
     });
   }
   return calls;
@@ -256,7 +270,47 @@ export function callsFromStreamEvent(operation: Operation, facts: RequestFacts, 
   }
 }
 
-/** Cheap test before parsing a (possibly megabyte-long, base64-laden) SSE data line. */
-export function mayCarryUsage(data: string): boolean {
-  return /"usage"\s*:\s*\{/.test(data);
+/**
+ * What a whole streamed response billed, fed one usage-carrying event at a time.
+ *
+ * Images API streams: each `image_generation.completed` / `image_edit.completed`
+ * event is one final image and carries that image's `usage` (required in the
+ * schema; partial-image events carry none). With `n` > 1 the stream has one
+ * completed event per image and no request-level total, so every completed
+ * event counts once: images are counted and their usage added up, in one
+ * event for the call. Responses and Chat Completions say their usage once,
+ * in the last event that has it.
+ */
+export class StreamTally {
+  private images: ExtractedCall | null = null;
+  private last: ExtractedCall[] | null = null;
+
+  constructor(
+    private readonly operation: Operation,
+    private readonly facts: RequestFacts,
+  ) {}
+
+  add(data: Record<string, unknown>): void {
+    const found = callsFromStreamEvent(this.operation, this.facts, data);
+    if (!found) return;
+    if (this.operation !== 'images.generate' && this.operation !== 'images.edit') {
+      this.last = found;
+      return;
+    }
+    for (const call of found) {
+      if (!this.images) {
+        this.images = { ...call, usage: { ...call.usage } };
+        continue;
+      }
+      const total = this.images;
+      for (const kind of Object.keys(total.usage) as Array<keyof TokenUsage>) total.usage[kind] += call.usage[kind];
+      total.images = (total.images ?? 0) + (call.images ?? 0);
+      total.image_size ??= call.image_size;
+      total.image_quality ??= call.image_quality;
+    }
+  }
+
+  calls(): ExtractedCall[] {
+    return this.images ? [this.images] : (this.last ?? []);
+  }
 }

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { DomainError, fieldErrorsOf, FieldError } from '@tokentally/common';
-import { normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
+import { dateOrDateTimeProblem, normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
 import { EventListFilters } from '../ingest.sql';
 
-const isoDate = z
-  .string()
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO 8601 date or date-time');
+// Real calendar dates only: `Date.parse` takes 2026-02-30 for March 2.
+const isoDate = z.string().superRefine((value, ctx) => {
+  const problem = dateOrDateTimeProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const querySchema = z
   .object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DomainError, FieldError, fieldErrorsOf, isTimeZone } from '@tokentally/common';
-import { addDays, bucketCount, normalizeModelName, normalizeProviderSlug, parseLocalDate, startOfLocalDate } from '@tokentally/core';
+import { addDays, bucketCount, dateOrDateTimeProblem, normalizeModelName, normalizeProviderSlug, parseLocalDate, startOfLocalDate } from '@tokentally/core';
 
 export const GRANULARITIES = ['hour', 'day', 'week', 'month'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
@@ -30,21 +30,8 @@ export interface ReportQuery {
 export const MAX_BUCKETS = 3_700;
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
-const SHAPE = 'must be a date (2026-11-01) or an RFC 3339 date-time with an offset (2026-11-01T10:00:00Z)';
-
-/** Why `text` is not a date or date-time we take, or null when it is one (real calendar dates, years 0001 to 9999). */
-function dateProblem(text: string): string | null {
-  if (DATE_ONLY.test(text)) return parseLocalDate(text) ? null : `is not a date of the calendar (years 0001 to 9999): ${text} does not exist`;
-  const m = DATE_TIME.exec(text);
-  if (!m) return SHAPE;
-  const [, date, hour, minute, second, , offsetHour, offsetMinute] = m;
-  const real = parseLocalDate(date) && +hour <= 23 && +minute <= 59 && +second <= 59 && (offsetHour === undefined || (+offsetHour <= 23 && +offsetMinute <= 59));
-  return real ? null : `is not a real date-time (years 0001 to 9999, hours to 23, minutes and seconds to 59): ${text}`;
-}
-
 const dateOrDateTime = z.string().superRefine((value, ctx) => {
-  const problem = dateProblem(value);
+  const problem = dateOrDateTimeProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
