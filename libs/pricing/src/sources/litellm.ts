@@ -1,5 +1,5 @@
-import { Decimal, PriceUnit } from '@tokentally/core';
-import { isImageModel, MalformedSourceError, modelId, ParsedSource, parseExactJson, perMillion, perPixelToPerImage, plain, QuoteCollector, readRate } from './source';
+import { PriceUnit } from '@tokentally/core';
+import { isImageModel, MalformedSourceError, modelId, ParsedSource, parseExactJson, perMillion, perPixelToPerImage, plain, QuoteCollector, readPrice } from './source';
 
 /**
  * LiteLLM's model_prices_and_context_window.json: one object per key, prices
@@ -142,19 +142,10 @@ function importEntry(out: QuoteCollector, key: string, entry: Record<string, unk
       if (role.tiered) out.note(provider, model, TIERS_NOTE);
       continue;
     }
-    const rate = readRate(raw);
-    if ('problem' in rate) {
-      out.skip(key, `${field}: ${rate.problem}`);
-      continue;
-    }
-    const amount = Decimal.parse(rate.value);
-    if (amount.isNegative()) {
-      out.skip(key, `${field} ${rate.value}: a negative rate is no price`);
-      continue;
-    }
-    if (amount.isZero()) {
-      zeros++;
-      out.skip(key, `${field} 0 is no price (${NO_FREE_MARK})`);
+    const rate = readPrice(field, raw, { free: false, noFreeMark: NO_FREE_MARK, negativeMeans: 'a negative rate is no price' });
+    if (!rate.ok) {
+      if (rate.zero) zeros++;
+      out.skip(key, rate.reason);
       continue;
     }
     positives++;

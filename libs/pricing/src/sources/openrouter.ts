@@ -1,5 +1,5 @@
-import { Decimal, PriceUnit } from '@tokentally/core';
-import { dataArray, isImageModel, modelId, ParsedSource, perMillion, plain, QuoteCollector, readRate } from './source';
+import { PriceUnit } from '@tokentally/core';
+import { dataArray, isImageModel, modelId, ParsedSource, perMillion, plain, QuoteCollector, readPrice } from './source';
 
 export { dataArray } from './source';
 
@@ -73,20 +73,11 @@ export function parseOpenRouter(text: string): ParsedSource {
         out.skip(id, `${field}: ${map.skip}`);
         continue;
       }
-      const rate = readRate(raw);
-      if ('problem' in rate) {
-        out.skip(id, `${field}: ${rate.problem}`);
-        continue;
-      }
-      const amount = Decimal.parse(rate.value);
-      if (amount.isNegative()) {
-        variable++;
-        out.skip(id, `${field} ${rate.value}: OpenRouter -1 means variable price (no price)`);
-        continue;
-      }
-      if (amount.isZero() && !free) {
-        zeros++;
-        out.skip(id, `${field} 0 is no price (${NO_FREE_MARK})`);
+      const rate = readPrice(field, raw, { free, noFreeMark: NO_FREE_MARK, negativeMeans: 'OpenRouter -1 means variable price (no price)' });
+      if (!rate.ok) {
+        if (rate.negative) variable++;
+        if (rate.zero) zeros++;
+        out.skip(id, rate.reason);
         continue;
       }
       out.setUnit(provider, model, map.unit, map.per === 'token' ? perMillion(rate.value) : plain(rate.value), id, field);

@@ -125,6 +125,22 @@ export function readRate(value: unknown): { value: string } | { problem: string 
   return { value: value.trim() };
 }
 
+export type PriceReading = { ok: true; value: string } | { ok: false; reason: string; zero: boolean; negative: boolean };
+
+/**
+ * A source's rate for `field`, or why it is no price: not a number, negative
+ * (`negativeMeans` says what the source means by it), or zero and the model
+ * is not marked free (`noFreeMark` says which mark the source would use).
+ */
+export function readPrice(field: string, raw: unknown, rules: { free: boolean; noFreeMark: string; negativeMeans: string }): PriceReading {
+  const rate = readRate(raw);
+  if ('problem' in rate) return { ok: false, reason: `${field}: ${rate.problem}`, zero: false, negative: false };
+  const amount = Decimal.parse(rate.value);
+  if (amount.isNegative()) return { ok: false, reason: `${field} ${rate.value}: ${rules.negativeMeans}`, zero: false, negative: true };
+  if (amount.isZero() && !rules.free) return { ok: false, reason: `${field} 0 is no price (${rules.noFreeMark})`, zero: true, negative: false };
+  return { ok: true, value: rate.value };
+}
+
 interface Building {
   quote: PriceQuote;
   /** Which source key set each rate, to name it when another key disagrees. */

@@ -1,5 +1,5 @@
-import { Decimal, PriceUnit } from '@tokentally/core';
-import { dataArray, isImageModel, modelId, ParsedSource, perMillion, QuoteCollector, readRate } from './source';
+import { PriceUnit } from '@tokentally/core';
+import { dataArray, isImageModel, modelId, ParsedSource, perMillion, QuoteCollector, readPrice } from './source';
 
 /**
  * Vercel AI Gateway `GET /v1/models`: `{data: [{id: "openai/gpt-image-2", type, pricing: {input, output, input_cache_read}}]}`,
@@ -41,19 +41,10 @@ export function parseVercel(text: string): ParsedSource {
         out.skip(id, `${field}: ${SKIPPED_FIELDS[field] ?? 'no TokenTally unit known for this Vercel pricing key (unit unconfirmed)'}`);
         continue;
       }
-      const rate = readRate(raw);
-      if ('problem' in rate) {
-        out.skip(id, `${field}: ${rate.problem}`);
-        continue;
-      }
-      const amount = Decimal.parse(rate.value);
-      if (amount.isNegative()) {
-        out.skip(id, `${field} ${rate.value}: a negative rate is no price`);
-        continue;
-      }
-      if (amount.isZero()) {
-        zeros++;
-        out.skip(id, `${field} 0 is no price (${NO_FREE_MARK})`);
+      const rate = readPrice(field, raw, { free: false, noFreeMark: NO_FREE_MARK, negativeMeans: 'a negative rate is no price' });
+      if (!rate.ok) {
+        if (rate.zero) zeros++;
+        out.skip(id, rate.reason);
         continue;
       }
       out.setUnit('vercel', model, unit, perMillion(rate.value), id, field);
