@@ -120,6 +120,24 @@ describeWithChromium('dashboard in headless Chromium', () => {
     }
   });
 
+  it('counts partly priced calls in the range and says which kinds had no rate', async () => {
+    const shop = await projectWithIngestKey(t.http, 'sticker-shop');
+    // gpt-image-1 has no text-output rate: 50 x $5 + 4,160 x $40 per 1M = $0.16665 counted, the 100 text tokens not.
+    const at = new Date(Date.UTC(2026, 10, 12, 10)).toISOString();
+    await shop.client.post('/v1/events', { events: [usageEvent({ timestamp: at, model: 'gpt-image-1', usage: { input_text_tokens: 50, output_image_tokens: 4160, output_text_tokens: 100 } })] });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`${t.url}/?from=2026-11-12&to=2026-11-12&tz=UTC&group_by=model`);
+    await page.fill('#key', viewerKey);
+    await page.click('#signin-form button');
+    await page.waitForSelector('body[data-loaded=true]');
+    expect(await page.textContent('#kpi-range .value')).toBe('$0.17');
+    expect(await page.textContent('#kpi-range .sub')).toBe('1 calls, 1 partly priced ($0.17), 0 unpriced');
+    expect(await page.textContent('#partial-warning')).toContain('openai/gpt-image-1 (1 calls, $0.17 counted; no rate for output text)');
+    expect(await page.textContent('#pricing')).toContain('Fully priced: 0.0% of calls, partly priced: 100.0%.');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-partial.png'), fullPage: true });
+    await page.close();
+  });
+
   it('tells a new user how to send the first event when the range is empty', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await page.goto(`${t.url}/?from=2025-01-01&to=2025-01-31&tz=UTC`);

@@ -130,7 +130,9 @@
   function pricing(prices, coverage) {
     var last = prices.last_refresh ? 'Prices last refreshed ' + ago(prices.last_refresh.finished_at) : 'Prices not refreshed from a source yet (built-in catalog)';
     var next = prices.next_refresh ? ', next refresh ' + new Date(prices.next_refresh).toLocaleString() : '';
-    var html = '<p>' + esc(last + next) + '. Priced: ' + (Number(coverage.events.priced_share) * 100).toFixed(1) + '% of calls.</p>';
+    var partlyShare = coverage.events.total ? (coverage.events.partial / coverage.events.total) * 100 : 0;
+    var html = '<p>' + esc(last + next) + '. Fully priced: ' + (Number(coverage.events.priced_share) * 100).toFixed(1) + '% of calls' +
+      (coverage.events.partial ? ', partly priced: ' + partlyShare.toFixed(1) + '%' : '') + '.</p>';
     html += '<table class="data"><tr><th>Provider</th><th>Model</th><th>Source</th><th>Since</th><th>Prices per 1M tokens</th></tr>' + prices.data.map(function (v) {
       var list = Object.keys(v.prices).map(function (u) { return u.replace(/_/g, ' ') + ' $' + v.prices[u]; }).join(', ');
       return '<tr><td>' + esc(v.provider) + '</td><td>' + esc(v.model) + (v.kind !== 'list' ? ' <em>(' + esc(v.kind) + ')</em>' : '') + '</td><td>' + esc(v.source) + '</td><td>' + esc(v.effective_from.slice(0, 10)) + '</td><td title="' + esc(list) + '">' + esc(list) + '</td></tr>';
