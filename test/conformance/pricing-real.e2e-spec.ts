@@ -47,6 +47,8 @@ describe('conformance: the pricing pull on real LiteLLM and OpenRouter files', (
   // azure dall-e-3 has no price yet (unpriced, never $0).
   const snapshotBefore = usageEvent({ model: 'gpt-image-2-2026-04-21', timestamp: minutesAgo(20), usage: { cached_input_image_tokens: 1_000_000, output_image_tokens: 4160 } });
   const azureDalleBefore = usageEvent({ provider: 'azure', model: 'dall-e-3', timestamp: minutesAgo(20), usage: null, images: 1, image_size: '1024x1024', image_quality: 'hd' });
+  // gpt-image-1.5 is in the catalog with token rates only: an image whose tokens are unknown waits for a per-image price.
+  const lowImageBefore = usageEvent({ model: 'gpt-image-1.5', timestamp: minutesAgo(20), usage: null, images: 2, image_size: '1024x1536', image_quality: 'low' });
 
   beforeAll(async () => {
     const files: Record<string, string> = {
@@ -67,10 +69,11 @@ describe('conformance: the pricing pull on real LiteLLM and OpenRouter files', (
     admin = t.http;
     viewer = await viewerClient(admin);
     ({ client: ingest } = await projectWithIngestKey(admin));
-    const before = await ingest.post('/v1/events', { events: [snapshotBefore, azureDalleBefore] });
+    const before = await ingest.post('/v1/events', { events: [snapshotBefore, azureDalleBefore, lowImageBefore] });
     // 1,000,000 x $2 + 4,160 x $30 per 1M = $2.1248
     expect(before.body.results.map((r: any) => [r.cost_usd, r.pricing])).toEqual([
       ['2.124800', 'priced'],
+      [null, 'unpriced'],
       [null, 'unpriced'],
     ]);
   });
@@ -81,6 +84,7 @@ describe('conformance: the pricing pull on real LiteLLM and OpenRouter files', (
 
   it('pulls both files and reports what each source skipped and why', async () => {
     const run = (await admin.post('/v1/pricing/refresh')).body;
+    expect(run.sources.filter((s: any) => s.error).map((s: any) => `${s.source}: ${s.error}`)).toEqual([]);
     expect(run.status).toBe('succeeded');
     const litellm = run.sources.find((s: any) => s.source === 'litellm');
     const openrouter = run.sources.find((s: any) => s.source === 'openrouter');
@@ -185,6 +189,11 @@ describe('conformance: the pricing pull on real LiteLLM and OpenRouter files', (
       [null, 'unpriced', ['output_text']],
       [null, 'unpriced', ['per_image']],
     ]);
+  });
+
+  it('prices a call made before the pull with the per-image price the pull brought (a rate that arrives late)', async () => {
+    // low/1024-x-1536/gpt-image-1.5: input_cost_per_image 0.013, two images
+    await eventually(async () => expect(await storedCost(lowImageBefore.event_id)).toMatchObject({ cost_usd: '0.026000', pricing: 'priced' }));
   });
 
   it('a second pull of the same files changes nothing', async () => {

@@ -78,6 +78,23 @@ describe('POST /v1/events rejects bad input clearly', () => {
     await expectProblem(usageEvent({ timestamp: '2026-02-30T25:61:00Z' }), 400, [{ path: 'timestamp' }]);
   });
 
+  it.each(['2026-02-29T10:00:00Z', '2026-04-31T10:00:00Z', '2026-11-31T10:00:00Z', '2026-11-20T10:00:00+16:00', '2026-11-20T10:00:00-23:59'])(
+    'refuses the timestamp %p that passes Date.parse but is no date PostgreSQL takes, and keeps the valid events of the batch',
+    async (timestamp) => {
+      const good = usageEvent({ timestamp: new Date(Date.now() - 60_000).toISOString() });
+      const res = await ingest.post('/v1/events', { events: [usageEvent({ timestamp }), good] });
+      expect(res.status).toBe(202);
+      expect(res.body.rejected).toEqual([expect.objectContaining({ index: 0, errors: [expect.objectContaining({ path: 'events[0].timestamp' })] })]);
+      expect(res.body.results).toEqual([expect.objectContaining({ event_id: good.event_id, status: 'accepted' })]);
+    },
+  );
+
+  it('accepts a leap day and the widest offsets PostgreSQL takes', async () => {
+    const res = await ingest.post('/v1/events', { events: [usageEvent({ timestamp: '2024-02-29T10:00:00Z' }), usageEvent({ timestamp: '2026-11-20T10:00:00+15:59' }), usageEvent({ timestamp: '2026-11-20T10:00:00-15:59' })] });
+    expect(res.status).toBe(202);
+    expect(res.body.accepted).toBe(3);
+  });
+
   it('refuses a timestamp more than 5 minutes in the future, accepts one within the skew', async () => {
     await expectProblem(usageEvent({ timestamp: new Date(Date.now() + 6 * 60_000).toISOString() }), 400, [
       { path: 'timestamp', message: 'is more than 5 minutes in the future' },

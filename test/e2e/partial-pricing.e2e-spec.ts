@@ -91,8 +91,19 @@ describe('partly priced and per-image priced events', () => {
       expect.objectContaining({ event_id: partly.event_id, cost_usd: '0.166650', priced: false, pricing: 'partial', unpriced_kinds: ['output_text'], pricing_note: 'partly priced: no rate for output_text' }),
     ]);
 
+    // Each series says how many of its calls are not wholly in its total.
+    expect(spend.series).toEqual([expect.objectContaining({ key: 'gpt-image-1', total: '0.166650', partial_events: 1, unpriced_events: 1 })]);
+    // The actual cost leaves out the unpriced kinds: no saving is computed against it.
+    const compare = (await viewer.get(`/v1/reports/compare-providers?model=gpt-image-1&from=${minutesAgo(60)}`)).body;
+    expect(compare.models).toEqual([
+      expect.objectContaining({ model: 'gpt-image-1', actual_total_usd: '0.166650', actual_complete: false, actual: [{ provider: 'openai', cost_usd: '0.166650', unpriced_events: 1, partial_events: 1 }] }),
+    ]);
+    expect(compare.models[0].at_each_provider.every((p: any) => p.saving_usd === null)).toBe(true);
+
     const coverage = (await viewer.get('/v1/pricing/coverage')).body;
     expect(coverage.events).toMatchObject({ total: 3, priced: 1, partial: 1, unpriced: 1 });
+    // Tokens of fully priced events only: 120 + 1,290 + 4,160 of 5,570 + 4,310 + 100.
+    expect(coverage.tokens).toEqual({ total: 9980, in_priced_events: 5570, priced_share: '0.5581' });
     expect(coverage.partial_cost_usd).toBe('0.166650');
     expect(coverage.partial_models).toEqual([expect.objectContaining({ provider: 'openai', model: 'gpt-image-1', events: 1, cost_usd: '0.166650', unpriced_kinds: ['output_text'] })]);
     expect(coverage.unpriced_models).toEqual([expect.objectContaining({ provider: 'openai', model: 'gpt-image-1', events: 1, unpriced_kinds: ['output_text'] })]);
@@ -147,6 +158,20 @@ describe('partly priced and per-image priced events', () => {
     const compare = (await viewer.get(`/v1/reports/compare-providers?model=dall-e-3&from=${minutesAgo(60)}`)).body;
     expect(compare.models).toEqual([expect.objectContaining({ model: 'dall-e-3', actual_total_usd: '0.280000', at_each_provider: [expect.objectContaining({ provider: 'openai', cost_usd: '0.280000' })] })]);
     await expectRollupsMatchEvents();
+  });
+
+  it('lets an override of one rate keep the list price of the others', async () => {
+    // A negotiated image output rate for gpt-image-1-mini: $6 instead of $8; text input stays at the list's $2.
+    const deal = await admin.request('PUT', '/v1/pricing/overrides', { provider: 'openai', model: 'gpt-image-1-mini', effective_from: minutesAgo(60), prices: { output_image: '6.00' } });
+    expect(deal.status).toBe(200);
+    const call = usageEvent({ model: 'gpt-image-1-mini', timestamp: minutesAgo(1), usage: { input_text_tokens: 1_000_000, output_image_tokens: 1_000_000 } });
+    // 1M x $2 + 1M x $6 per 1M
+    expect((await ingest.post('/v1/events', call)).body.results[0]).toMatchObject({ cost_usd: '8.000000', pricing: 'priced' });
+    const coverage = (await viewer.get('/v1/pricing/coverage')).body;
+    expect(coverage.rate_sources.find((m: any) => m.model === 'gpt-image-1-mini').kinds).toEqual([
+      { kind: 'input_text', quantity: 1_000_000, priced_with: 'input_text', basis: 'own', rate_usd: '2.000000', source: 'catalog' },
+      { kind: 'output_image', quantity: 1_000_000, priced_with: 'output_image', basis: 'own', rate_usd: '6.000000', source: 'override' },
+    ]);
   });
 
   it('refuses malformed per-image override keys with the field named', async () => {

@@ -119,6 +119,29 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
     expect(restatement).toMatchObject({ reason: 'new_price', events_changed: 1, total_before_usd: '0.000000', total_after_usd: '0.025400' });
   });
 
+  it('holds a newly appearing rate far above the model\'s other rates, and a rate the source stops giving, for an admin', async () => {
+    // gpt-image-1 had no text-output rate; $1,000 per 1M is 25 x its highest rate ($40): a mistake until an admin says otherwise.
+    sources.documents.litellm['gpt-image-1'].output_cost_per_token = 0.001;
+    let run = (await admin.post('/v1/pricing/refresh')).body;
+    expect(run.sources.find((s: any) => s.source === 'litellm')).toMatchObject({ prices_pending: 1 });
+    expect((await price('openai', 'gpt-image-1')).prices.output_text).toBeUndefined();
+    let pending = (await admin.get('/v1/pricing/pending?status=pending')).body.data.find((p: any) => p.model === 'gpt-image-1');
+    expect(pending.reasons).toEqual(['output_text new at 1000, more than x5 the highest rate the model had (40)']);
+    await admin.post(`/v1/pricing/pending/${pending.id}/reject`);
+    delete sources.documents.litellm['gpt-image-1'].output_cost_per_token;
+
+    // azure gpt-image-1 came from LiteLLM; LiteLLM stops giving its image output rate: held as a removal, not kept for ever in silence.
+    const azure = await price('azure', 'gpt-image-1');
+    expect(azure.rate_sources).toMatchObject({ output_image: 'litellm' });
+    delete sources.documents.litellm['azure/gpt-image-1'].output_cost_per_image_token;
+    run = (await admin.post('/v1/pricing/refresh')).body;
+    pending = (await admin.get('/v1/pricing/pending?status=pending')).body.data.find((p: any) => p.provider === 'azure' && p.model === 'gpt-image-1');
+    expect(pending.reasons).toEqual(['output_image 40 removed']);
+    expect((await price('azure', 'gpt-image-1')).prices.output_image).toBe('40.00');
+    await admin.post(`/v1/pricing/pending/${pending.id}/approve`);
+    expect((await price('azure', 'gpt-image-1')).prices.output_image).toBeUndefined();
+  });
+
   it('keeps the last known prices when sources fail, and records why', async () => {
     const before = (await viewer.get('/v1/pricing')).body.data;
     sources.modes.litellm = 'error500';

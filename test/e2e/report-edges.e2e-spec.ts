@@ -117,8 +117,8 @@ describe('reports at their edges', () => {
       expect(body).toMatchObject({ granularity, tz: 'America/New_York', from: '2026-10-31T04:00:00.000Z', to: '2026-11-03T05:00:00.000Z', total: '0.450000', events: 5 });
       expect(body.buckets).toEqual(expected.buckets);
       expect(body.series).toEqual([
-        { key: 'openai', label: 'openai', values: expected.openai, total: '0.300000' },
-        { key: 'vercel', label: 'vercel', values: expected.vercel, total: '0.150000' },
+        { key: 'openai', label: 'openai', values: expected.openai, total: '0.300000', unpriced_events: 0, partial_events: 0 },
+        { key: 'vercel', label: 'vercel', values: expected.vercel, total: '0.150000', unpriced_events: 0, partial_events: 0 },
       ]);
     });
 
@@ -192,10 +192,11 @@ describe('reports at their edges', () => {
         {
           model: 'gpt-image-2',
           actual: expect.arrayContaining([
-            { provider: 'openai', cost_usd: '0.300000' },
-            { provider: 'vercel', cost_usd: '0.150000' },
+            { provider: 'openai', cost_usd: '0.300000', unpriced_events: 0, partial_events: 0 },
+            { provider: 'vercel', cost_usd: '0.150000', unpriced_events: 0, partial_events: 0 },
           ]),
           actual_total_usd: '0.450000',
+          actual_complete: true,
           // 15,000 image output tokens at $30 per million at both providers.
           at_each_provider: expect.arrayContaining([
             { provider: 'openai', cost_usd: '0.450000', saving_usd: ZERO },
@@ -217,7 +218,7 @@ describe('reports at their edges', () => {
       expect([body.from, body.to]).toEqual(['2026-11-01T04:00:00.000Z', '2026-11-02T05:00:00.000Z']);
       expect(body.buckets).toEqual(['2026-11-01T04:00:00.000Z']);
       // e2 + e3 + e4 (the last hour, dropped when `to` was local midnight + 24 h); not e1 (Oct 31) nor e5 (Nov 2).
-      expect(body.series).toEqual([{ key: 'total', label: 'total', values: ['0.270000'], total: '0.270000' }]);
+      expect(body.series).toEqual([{ key: 'total', label: 'total', values: ['0.270000'], total: '0.270000', unpriced_events: 0, partial_events: 0 }]);
       expect(body.events).toBe(3);
     });
 
@@ -324,6 +325,25 @@ describe('reports at their edges', () => {
       // October: b1. November: b2 and the Kolkata and Tokyo events.
       expect(body.series[0].values).toEqual(['0.150000', '0.480000']);
       expect((await ok(`/v1/reports/tokens?project=${gamma}&from=2026-10-01&to=2026-11-30&tz=Europe/Berlin&granularity=month`)).body.series.find((s: any) => s.kind === 'output_image').values).toEqual([5000, 16000]);
+    });
+  });
+
+  describe('a week or month bucket that starts before `from` holds only the range', () => {
+    it('by week and by month from a Wednesday: the totals are the sum of the range\'s events, not of the whole bucket', async () => {
+      // New York, from Wed 2026-11-04: e1-e4 (Oct 31 - Nov 1) happened before `from`, e5 (Mon Nov 2) too. Nothing is in range.
+      for (const granularity of ['day', 'week', 'month']) {
+        const { body } = await ok(`/v1/reports/spend?project=${alpha}&from=2026-11-04&to=2026-11-05&tz=America/New_York&granularity=${granularity}&group_by=none`);
+        expect({ granularity, total: body.total, events: body.events }).toEqual({ granularity, total: ZERO, events: 0 });
+      }
+      // From Sun Nov 1: e2, e3, e4 (Nov 1) and e5 (Nov 2), whatever the bucket size; e1 (Oct 31) is before `from`.
+      for (const granularity of ['day', 'week', 'month']) {
+        const { body } = await ok(`/v1/reports/spend?project=${alpha}&from=2026-11-01&to=2026-11-02&tz=America/New_York&granularity=${granularity}&group_by=none`);
+        // $0.06 + $0.09 + $0.12 + $0.15
+        expect({ granularity, total: body.total, events: body.events }).toEqual({ granularity, total: '0.420000', events: 4 });
+        const tokens = (await ok(`/v1/reports/tokens?project=${alpha}&from=2026-11-01&to=2026-11-02&tz=America/New_York&granularity=${granularity}`)).body;
+        const out = tokens.series.find((k: any) => k.kind === 'output_image').values.reduce((a: number, b: number) => a + b, 0);
+        expect({ granularity, out }).toEqual({ granularity, out: 14000 });
+      }
     });
   });
 

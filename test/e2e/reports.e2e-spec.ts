@@ -54,7 +54,7 @@ describe('reports', () => {
   it('buckets days at local midnight, with a 25-hour day when daylight saving ends', async () => {
     const report = await spend(`project=${alpha}&from=2026-10-31&to=2026-11-02&tz=America/New_York&group_by=none`);
     expect(report.buckets).toEqual(['2026-10-31T04:00:00.000Z', '2026-11-01T04:00:00.000Z', '2026-11-02T05:00:00.000Z']);
-    expect(report.series).toEqual([{ key: 'total', label: 'total', values: ['0.135720', '0.271440', '0.131850'], total: '0.539010' }]);
+    expect(report.series).toEqual([{ key: 'total', label: 'total', values: ['0.135720', '0.271440', '0.131850'], total: '0.539010', unpriced_events: 0, partial_events: 0 }]);
     expect(report.total).toBe('0.539010');
   });
 
@@ -141,7 +141,12 @@ describe('reports', () => {
     const res = await viewer.get(`/v1/reports/compare-providers?project=${alpha}&from=2026-11-01T04:00:00Z&to=2026-11-02T06:00:00Z`);
     const [model] = res.body.models;
     expect(model.model).toBe('gpt-image-2');
-    expect(model.actual).toEqual(expect.arrayContaining([{ provider: 'openai', cost_usd: '0.271440' }, { provider: 'vercel', cost_usd: '0.131850' }]));
+    expect(model.actual).toEqual(
+      expect.arrayContaining([
+        { provider: 'openai', cost_usd: '0.271440', unpriced_events: 0, partial_events: 0 },
+        { provider: 'vercel', cost_usd: '0.131850', unpriced_events: 0, partial_events: 0 },
+      ]),
+    );
     expect(model.actual_total_usd).toBe('0.403290');
     expect(model.at_each_provider).toEqual([
       { provider: 'vercel', cost_usd: '0.395550', saving_usd: '0.007740' },

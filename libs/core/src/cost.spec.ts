@@ -118,6 +118,12 @@ describe('computeCost', () => {
     expect(costOf(computeCost(noTokens, both))).toBe('1.000000');
   });
 
+  it('prices no image per image for a failed call: it delivered none', () => {
+    const failed = billableCall({ usage: { ...EMPTY_USAGE }, images: 1, imageSize: '1024x1024', imageQuality: 'hd', succeeded: false });
+    expect(failed.images).toBe(0);
+    expect(costOf(computeCost(failed, { per_image: '0.04' }))).toBe('0.000000');
+  });
+
   it('says in words why an event is not wholly priced', () => {
     const base = { provider: 'openai', model: 'gpt-image-1', imageSize: '1024x1536', imageQuality: 'hd' };
     expect(pricingNote({ ...base, pricing: 'priced', missing: [], hasPrice: true })).toBeNull();

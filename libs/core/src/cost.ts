@@ -91,11 +91,15 @@ export function costOf(result: CostResult): Decimal | null {
   return result.pricing === 'unpriced' ? null : result.cost;
 }
 
-/** The call a stored or incoming event bills: its images priced per image only when no output tokens count them. */
+/**
+ * The call a stored or incoming event bills: its images priced per image only
+ * when no output tokens count them, and only when the call succeeded (a failed
+ * call delivered no image; its tokens, if any, are still billed).
+ */
 export function billableCall(event: { usage: TokenUsage; images: number; imageSize: string | null; imageQuality: string | null; succeeded: boolean }): BillableCall {
   return {
     usage: event.usage,
-    images: imagesPricedPerImage(event.usage, event.images),
+    images: event.succeeded ? imagesPricedPerImage(event.usage, event.images) : 0,
     imageSize: event.imageSize,
     imageQuality: event.imageQuality,
     succeeded: event.succeeded,

@@ -150,8 +150,8 @@ export function dateOrDateTimeProblem(text: string): string | null {
   const m = DATE_TIME.exec(text);
   if (!m) return SHAPE;
   const [, date, hour, minute, second, , offsetHour, offsetMinute] = m;
-  const real = parseLocalDate(date) && +hour <= 23 && +minute <= 59 && +second <= 59 && (offsetHour === undefined || (+offsetHour <= 23 && +offsetMinute <= 59));
-  return real ? null : `is not a real date-time (years 0001 to 9999, hours to 23, minutes and seconds to 59): ${text}`;
+  const real = parseLocalDate(date) && +hour <= 23 && +minute <= 59 && +second <= 59 && (offsetHour === undefined || (+offsetHour <= 15 && +offsetMinute <= 59));
+  return real ? null : `is not a real date-time (years 0001 to 9999, hours to 23, minutes and seconds to 59, offsets within ±15:59): ${text}`;
 }
 
 /** Days in a month of the proleptic Gregorian calendar (as PostgreSQL and `Date` count). */

@@ -91,3 +91,43 @@ describe('PriceBook discounts', () => {
     expect(book.resolve('openai', 'gpt-image-1', day('2026-10-02'))?.id).toBe('deal');
   });
 });
+
+describe('PriceBook: overrides over the list, rates that arrive late', () => {
+  const mini = { input_text: '2', cached_input_text: '0.2', input_image: '2.5', cached_input_image: '0.25', output_image: '8' };
+
+  it('lets an override price only the units it names; the list prices the others', () => {
+    const book = new PriceBook([
+      version({ id: 'list', model: 'gpt-image-1-mini', effectiveFrom: day('2025-10-06'), sheet: mini }),
+      version({ id: 'deal', kind: 'override', source: 'override', model: 'gpt-image-1-mini', effectiveFrom: day('2026-11-01'), sheet: { output_image: '6' } }),
+    ]);
+    const resolved = book.resolve('openai', 'gpt-image-1-mini', day('2026-11-20'))!;
+    expect(resolved.id).toBe('deal');
+    expect(resolved.sheet).toEqual({ ...mini, output_image: '6' });
+    expect(resolved.rateSources).toEqual({ input_text: 'catalog', cached_input_text: 'catalog', input_image: 'catalog', cached_input_image: 'catalog', output_image: 'override' });
+  });
+
+  it('lets a direction-wide override rate cover the kinds of its direction', () => {
+    const book = new PriceBook([
+      version({ id: 'list', effectiveFrom: day('2026-04-21'), sheet: { input_text: '5', input_image: '8', output_image: '30', per_image: '0.1', image_prices: { 'hd/1024x1024': '0.2' } } }),
+      version({ id: 'deal', kind: 'override', effectiveFrom: day('2026-11-01'), sheet: { input: '4', per_image: '0.05' } }),
+    ]);
+    expect(book.resolve('openai', 'gpt-image-2', day('2026-11-20'))!.sheet).toEqual({ output_image: '30', input: '4', per_image: '0.05' });
+  });
+
+  it('prices a unit a version lacks as the next version that has it does', () => {
+    const book = new PriceBook([
+      version({ id: 'catalog', model: 'gpt-image-1', effectiveFrom: day('2025-04-23'), sheet: { input_text: '5', output_image: '40' } }),
+      version({ id: 'pull', model: 'gpt-image-1', source: 'litellm', effectiveFrom: day('2026-11-23'), sheet: { input_text: '5', output_image: '40', output_text: '10', image_prices: { 'low/1024x1024': '0.011' } } }),
+      version({ id: 'later', model: 'gpt-image-1', source: 'litellm', effectiveFrom: day('2026-12-01'), sheet: { input_text: '5', output_image: '40', output_text: '12' } }),
+    ]);
+    const before = book.resolve('openai', 'gpt-image-1', day('2026-11-01'))!;
+    expect(before.id).toBe('catalog');
+    // The earliest later rate, not the latest: the rate that was in effect first.
+    expect(before.sheet).toEqual({ input_text: '5', output_image: '40', output_text: '10', image_prices: { 'low/1024x1024': '0.011' } });
+    expect(before.rateSources).toMatchObject({ input_text: 'catalog', output_text: 'litellm (priced from 2026-11-23)', 'image_prices.low/1024x1024': 'litellm (priced from 2026-11-23)' });
+    // Its own rates win, and a version with every rate keeps them.
+    expect(book.resolve('openai', 'gpt-image-1', day('2026-12-02'))!.sheet.output_text).toBe('12');
+    expect(book.resolve('openai', 'gpt-image-1', day('2026-11-24'))!.sheet.output_text).toBe('10');
+  });
+});
+

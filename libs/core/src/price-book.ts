@@ -1,5 +1,5 @@
 import { Decimal } from './decimal';
-import { PriceSheet, ratesOf, sheetOf } from './price-sheet';
+import { overlaySheet, PriceSheet, ratesOf, sheetOf } from './price-sheet';
 import { modelWithoutSnapshot } from './model-names';
 
 export type PriceVersionKind = 'list' | 'override' | 'discount';
@@ -27,8 +27,12 @@ export interface PriceVersion {
 
 /**
  * All price versions, indexed for resolution by provider, model and time.
- * An override in effect beats the list price; an event older than the first
- * list version of its model is priced with that first version.
+ * An override in effect beats the list price for the units it prices (the
+ * list prices the others); an event older than the first list version of its
+ * model is priced with that first version. A unit that a list version lacks
+ * is priced as the next version that has it prices it: a rate that arrives
+ * late (a text-output rate, a per-image price) prices the calls made before
+ * it too, exactly as an event older than the first version is priced.
  */
 export class PriceBook {
   private readonly byModel = new Map<string, { list: PriceVersion[]; override: PriceVersion[]; discount: PriceVersion[] }>();
@@ -42,6 +46,7 @@ export class PriceBook {
     }
     for (const entry of this.byModel.values()) {
       for (const list of [entry.list, entry.override, entry.discount]) list.sort((a, b) => a.effectiveFrom - b.effectiveFrom);
+      entry.list = withLaterRates(entry.list);
     }
   }
 
@@ -65,12 +70,11 @@ export class PriceBook {
     const entry = this.byModel.get(PriceBook.key(provider, model));
     if (!entry) return null;
     const override = findInEffect(entry.override, at);
-    if (override) return override;
-    if (entry.list.length === 0) return null;
-    const list = findInEffect(entry.list, at) ?? (earliestIfBefore && at < entry.list[0].effectiveFrom ? entry.list[0] : null);
-    if (!list) return null;
+    const listInEffect = entry.list.length === 0 ? null : (findInEffect(entry.list, at) ?? (earliestIfBefore && at < entry.list[0].effectiveFrom ? entry.list[0] : null));
     const discount = findInEffect(this.byModel.get(PriceBook.key(provider, ANY_MODEL))?.discount ?? [], at);
-    return discount?.discountPct ? applyDiscount(list, discount.discountPct) : list;
+    const list = listInEffect && discount?.discountPct ? applyDiscount(listInEffect, discount.discountPct) : listInEffect;
+    if (override) return list ? overOwnList(override, list) : override;
+    return list;
   }
 
   has(provider: string, model: string): boolean {
@@ -88,6 +92,38 @@ export function applyDiscount(version: PriceVersion, pct: string): PriceVersion 
   const discounted = (price: string) => Decimal.parse(price).multiply(factor).normalized().toFixedString();
   const sheet = sheetOf(ratesOf(version.sheet).map(([name, price]) => [name, discounted(price)]));
   return { ...version, sheet, appliedDiscountPct: pct };
+}
+
+/** An override in effect with the list prices of the units it does not price, and where each rate came from. */
+function overOwnList(override: PriceVersion, list: PriceVersion): PriceVersion {
+  const sheet = overlaySheet(list.sheet, override.sheet);
+  const own = new Set(ratesOf(override.sheet).map(([name]) => name));
+  const rateSources: Record<string, string> = {};
+  for (const [name] of ratesOf(sheet)) rateSources[name] = own.has(name) ? 'override' : (list.rateSources?.[name] ?? list.source);
+  return { ...override, sheet, rateSources, ...(list.appliedDiscountPct ? { appliedDiscountPct: list.appliedDiscountPct } : {}) };
+}
+
+/**
+ * The list chain with each version's missing units taken from the earliest
+ * later version that has them (its own rates always win).
+ */
+function withLaterRates(chain: PriceVersion[]): PriceVersion[] {
+  let later: PriceSheet = {};
+  let laterSources: Record<string, string> = {};
+  const filled: PriceVersion[] = new Array(chain.length);
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const version = chain[i];
+    const sheet = overlaySheet(later, version.sheet);
+    const own = new Set(ratesOf(version.sheet).map(([name]) => name));
+    const rates = ratesOf(sheet);
+    const rateSources: Record<string, string> = {};
+    for (const [name] of rates) rateSources[name] = own.has(name) ? (version.rateSources?.[name] ?? version.source) : laterSources[name];
+    filled[i] = rates.length === own.size ? version : { ...version, sheet, rateSources };
+    later = sheet;
+    laterSources = { ...rateSources };
+    for (const name of own) laterSources[name] = `${version.rateSources?.[name] ?? version.source} (priced from ${new Date(version.effectiveFrom).toISOString().slice(0, 10)})`;
+  }
+  return filled;
 }
 
 function findInEffect(sorted: PriceVersion[], at: number): PriceVersion | null {

@@ -27,15 +27,36 @@ export function diffSheets(current: PriceSheet | null, next: PriceSheet): PriceC
 /** A change bigger than this factor, either way, waits for an admin. */
 export const SUSPICIOUS_FACTOR = 5n;
 
+/** Rates compare within a family: per-token rates, per-image prices, the per-request price. */
+function familyOf(unit: string): 'token' | 'image' | 'request' {
+  if (unit === 'per_request') return 'request';
+  return unit === 'per_image' || unit.startsWith('image_prices.') ? 'image' : 'token';
+}
+
 /**
  * Why a change looks like a mistake of the source rather than a price change:
- * a price multiplied or divided by more than 5, set to zero, or removed.
- * Empty when the change can be applied as is.
+ * a price multiplied or divided by more than 5, set to zero, or removed; or a
+ * newly priced unit more than 5 times the highest rate of its family (per
+ * token, per image) that the model had (`current`): a new text-output rate of
+ * 1e400 is not welcome just because it is new. Empty when the change can be
+ * applied as is.
  */
-export function suspiciousReasons(changes: PriceChange[]): string[] {
+export function suspiciousReasons(changes: PriceChange[], current: PriceSheet | null = null): string[] {
   const reasons: string[] = [];
+  const highest = new Map<string, Decimal>();
+  for (const [unit, value] of current ? ratesOf(current) : []) {
+    const family = familyOf(unit);
+    const rate = Decimal.parse(value);
+    if (!highest.has(family) || rate.compare(highest.get(family)!) > 0) highest.set(family, rate);
+  }
   for (const { unit, from, to } of changes) {
-    if (from === null) continue; // a newly priced kind is welcome
+    if (from === null) {
+      const top = highest.get(familyOf(unit));
+      if (to !== null && top && !top.isZero() && Decimal.parse(to).compare(top.times(SUSPICIOUS_FACTOR)) > 0) {
+        reasons.push(`${unit} new at ${to}, more than x5 the highest rate the model had (${top.toFixedString()})`);
+      }
+      continue;
+    }
     const before = Decimal.parse(from);
     if (to === null) {
       reasons.push(`${unit} ${from} removed`);

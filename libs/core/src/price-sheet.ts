@@ -117,3 +117,28 @@ export function isAllZero(sheet: PriceSheet): boolean {
   const rates = ratesOf(sheet);
   return rates.length > 0 && rates.every(([, value]) => Decimal.parse(value).isZero());
 }
+
+/** The token kinds and units a direction-wide unit stands for when a sheet has no rate of their own. */
+const COVERED_BY: Partial<Record<PriceUnit, readonly PriceUnit[]>> = {
+  input: ['input_text', 'cached_input_text', 'input_image', 'cached_input_image', 'cached_input'],
+  cached_input: ['cached_input_text', 'cached_input_image'],
+  output: ['output_text', 'output_image'],
+};
+
+/**
+ * `top` laid over `base`: every rate of `top` wins, and a rate of `base` stays
+ * only where `top` says nothing about it. A direction-wide rate of `top`
+ * (`input`, `cached_input`, `output`) also covers the kinds of its direction,
+ * so a base rate of such a kind does not shadow it; a `per_image` of `top`
+ * covers every per-image price of `base`. So a negotiated price for one unit
+ * keeps the list price of the others.
+ */
+export function overlaySheet(base: PriceSheet, top: PriceSheet): PriceSheet {
+  const covered = new Set<string>();
+  for (const [unit] of ratesOf(top)) {
+    covered.add(unit);
+    for (const kind of COVERED_BY[unit as PriceUnit] ?? []) covered.add(kind);
+    if (unit === 'per_image') for (const [name] of ratesOf(base)) if (name.startsWith('image_prices.')) covered.add(name);
+  }
+  return sheetOf([...ratesOf(base).filter(([name]) => !covered.has(name)), ...ratesOf(top)]);
+}

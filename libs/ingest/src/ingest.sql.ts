@@ -55,14 +55,14 @@ function keyValue(column: string, alias: string): string {
  * Measures of newly stored events. `cost_usd` counts priced and partly priced
  * events (a partial event's cost is that of its priced kinds); partial events
  * and their cost are also counted apart, unpriced events only by number.
- * `per_image_images`: images not counted in output tokens (priced per image).
+ * `per_image_images`: images of successful calls not counted in output tokens (priced per image).
  */
 export const EVENT_MEASURES = (a: string) => `count(*), count(*) FILTER (WHERE ${a}.pricing = 'unpriced'), count(*) FILTER (WHERE ${a}.status = 'error'), sum(${a}.images),
   sum(${a}.input_text_tokens), sum(${a}.cached_input_text_tokens), sum(${a}.input_image_tokens),
   sum(${a}.cached_input_image_tokens), sum(${a}.output_image_tokens), sum(${a}.output_text_tokens),
   coalesce(sum(${a}.cost_usd), 0), coalesce(sum(${a}.cost_ingested_usd), 0),
   count(*) FILTER (WHERE ${a}.pricing = 'partial'), coalesce(sum(${a}.cost_usd) FILTER (WHERE ${a}.pricing = 'partial'), 0),
-  coalesce(sum(${a}.images) FILTER (WHERE ${a}.output_image_tokens = 0), 0)`;
+  coalesce(sum(${a}.images) FILTER (WHERE ${a}.output_image_tokens = 0 AND ${a}.status = 'ok'), 0)`;
 
 /**
  * One CTE per rollup family appending the deltas of the event rows in `from`

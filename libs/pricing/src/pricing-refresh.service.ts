@@ -198,7 +198,7 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
         const changes = diffSheets(current?.sheet ?? null, sheet);
         if (changes.length === 0) continue;
         const sourceRef = `${source.report.url} (run ${runId})`;
-        const reasons = current ? suspiciousReasons(changes) : [];
+        const reasons = current ? suspiciousReasons(changes, current.sheet) : [];
         if (reasons.length > 0) {
           const inserted = await manager.query(SQL.insertPending, [
             quote.provider,
@@ -367,7 +367,12 @@ export function mergeRates(
     rates.set(unit, value);
     rateSources[unit] = `${base!.rateSources?.[unit] ?? base!.source ?? 'unknown'} (base model ${baseModel})`;
   }
+  const givenUnits = new Set(given.map(([unit]) => unit));
   for (const [unit, value] of current ? ratesOf(current.sheet) : []) {
+    // A rate this source itself gave before and no longer gives is a removal by the source: it is
+    // left out, so the change shows it removed and waits for an admin (never dropped in silence,
+    // never kept for ever). Rates that came from elsewhere (the catalog, a base model) stay.
+    if (current!.rateSources?.[unit] === sourceName && !givenUnits.has(unit)) continue;
     rates.set(unit, value);
     rateSources[unit] = current!.rateSources?.[unit] ?? current!.source;
   }

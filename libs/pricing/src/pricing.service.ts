@@ -178,14 +178,39 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
     const model = kind === 'discount' ? ANY_MODEL : input.model!;
     const sheet = kind === 'discount' ? {} : input.prices!;
     await this.reload();
+    // One version per provider, model, kind and start (price_versions_start_key): a second one is a 409, not a 500.
+    const sameStart = () => this.versions.find((v) => v.kind === kind && v.provider === input.provider && v.model === model && v.effectiveFrom === input.effectiveFrom.getTime());
+    const conflict = () => {
+      const at = input.effectiveFrom.toISOString();
+      const what = kind === 'discount' ? `A discount of provider ${input.provider}` : `An override of ${input.provider}/${model}`;
+      const existing = sameStart();
+      return new DomainError(
+        'conflict',
+        `${what} already starts at ${at}; choose another effective_from (a later one takes over from its start).`,
+        [{ path: 'effective_from', message: `${kind === 'discount' ? 'a discount of this provider' : 'an override of this provider and model'} already starts at this instant (${at})` }],
+        existing ? { existing_id: existing.id } : {},
+      );
+    };
+    if (sameStart()) throw conflict();
     const previous = this.versions.find((v) => v.kind === kind && v.provider === input.provider && v.model === model && (v.effectiveTo === null || v.effectiveTo > input.effectiveFrom.getTime()));
-    const id = await this.db.transaction((manager) =>
-      this.addVersion(
-        manager,
-        { provider: input.provider, model, kind, source: 'override', sourceRef: null, effectiveFrom: input.effectiveFrom, sheet, discountPct: input.discountPct ?? null, createdBy: input.actor },
-        diffSheets(previous?.sheet ?? null, sheet),
-      ),
-    );
+    let id: string;
+    try {
+      id = await this.db.transaction((manager) =>
+        this.addVersion(
+          manager,
+          { provider: input.provider, model, kind, source: 'override', sourceRef: null, effectiveFrom: input.effectiveFrom, sheet, discountPct: input.discountPct ?? null, createdBy: input.actor },
+          diffSheets(previous?.sheet ?? null, sheet),
+        ),
+      );
+    } catch (error) {
+      // Another request (or replica) added the same start between the check and the insert.
+      const driver = (error as { driverError?: { code?: string; constraint?: string; message?: string } }).driverError;
+      if (driver?.code === '23505' && (driver.constraint ?? driver.message ?? '').includes('price_versions_start_key')) {
+        await this.reload();
+        throw conflict();
+      }
+      throw error;
+    }
     await this.pricesChanged();
     return this.versions.find((v) => v.id === id)!;
   }

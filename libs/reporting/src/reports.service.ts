@@ -58,12 +58,13 @@ export class ReportsService {
 
   async spend(q: ReportQuery) {
     const buckets = await this.buckets(q);
-    // The rows of the first and last bucket, whole, even when from/to fall inside them.
-    const rangeFrom = buckets[0] ?? q.from;
-    const { sql, params } = REPORT_SQL.spend(q, rangeFrom, q.to);
+    // The range itself, not the whole first bucket: a week or month bucket that starts before `from`
+    // holds only what happened from `from` on, so the total is the sum of the range's events.
+    const { sql, params } = REPORT_SQL.spend(q, rollupFloor(q.from), q.to);
     const rows: Array<{ b: Date; key: string; cost: string; events: string; unpriced: string; partial: string; partial_cost: string }> = await this.db.query(sql, params);
     const index = new Map(buckets.map((b, i) => [b.getTime(), i]));
     const byKey = new Map<string, Decimal[]>();
+    const countsOf = new Map<string, { unpriced: number; partial: number }>();
     let events = 0n;
     let unpriced = 0n;
     let partial = 0n;
@@ -75,6 +76,8 @@ export class ReportsService {
       let values = byKey.get(key);
       if (!values) byKey.set(key, (values = buckets.map(() => Decimal.ZERO)));
       values[i] = values[i].add(dec(row.cost));
+      const counts = countsOf.get(key) ?? { unpriced: 0, partial: 0 };
+      countsOf.set(key, { unpriced: counts.unpriced + Number(row.unpriced), partial: counts.partial + Number(row.partial) });
       events += BigInt(row.events);
       unpriced += BigInt(row.unpriced);
       partial += BigInt(row.partial);
@@ -89,6 +92,7 @@ export class ReportsService {
     if (rest.length > 0) {
       const values = buckets.map((_, i) => rest.reduce((sum, s) => sum.add(s.values[i]), Decimal.ZERO));
       kept.push({ key: OTHER, values, total: values.reduce((a, b) => a.add(b), Decimal.ZERO) });
+      countsOf.set(OTHER, rest.reduce((sum, r) => ({ unpriced: sum.unpriced + countsOf.get(r.key)!.unpriced, partial: sum.partial + countsOf.get(r.key)!.partial }), { unpriced: 0, partial: 0 }));
     }
     const labels = q.groupBy === 'project' ? await this.projectNames() : new Map<string, string>();
     const total = kept.reduce((sum, s) => sum.add(s.total), Decimal.ZERO);
@@ -101,7 +105,15 @@ export class ReportsService {
       from: q.from.toISOString(),
       to: q.to.toISOString(),
       buckets: buckets.map((b) => b.toISOString()),
-      series: kept.map((s) => ({ key: s.key, label: labels.get(s.key) ?? s.key, values: s.values.map(usd), total: usd(s.total) })),
+      // Each series says how many of its calls are not (wholly) in its total: a series of unpriced calls totals 0 but is not free.
+      series: kept.map((s) => ({
+        key: s.key,
+        label: labels.get(s.key) ?? s.key,
+        values: s.values.map(usd),
+        total: usd(s.total),
+        unpriced_events: countsOf.get(s.key)?.unpriced ?? 0,
+        partial_events: countsOf.get(s.key)?.partial ?? 0,
+      })),
       total: usd(total),
       events: Number(events),
       // The total counts partly priced events at the cost of their priced kinds; unpriced events add nothing.
@@ -206,7 +218,7 @@ export class ReportsService {
   async tokens(q: ReportQuery) {
     const buckets = await this.buckets(q);
     const index = new Map(buckets.map((b, i) => [b.getTime(), i]));
-    const overTime = REPORT_SQL.tokensOverTime({ ...q, from: buckets[0] ?? q.from });
+    const overTime = REPORT_SQL.tokensOverTime({ ...q, from: rollupFloor(q.from) });
     const series = Object.fromEntries(TOKEN_KINDS.map((k) => [k, buckets.map(() => 0)]));
     for (const row of await this.db.query(overTime.sql, overTime.params)) {
       const i = index.get(new Date(row.b).getTime());
@@ -250,7 +262,8 @@ export class ReportsService {
       if (v.kind === 'discount') continue; // a list price or a negotiated one: the provider sells the model
       providersOf.set(v.model, (providersOf.get(v.model) ?? new Set()).add(v.provider));
     }
-    const models = new Map<string, { actual: Map<string, Decimal>; scenarios: Map<string, Decimal>; unpricedScenario: Set<string> }>();
+    type ModelUsage = { actual: Map<string, { cost: Decimal; unpriced: number; partial: number }>; scenarios: Map<string, Decimal>; unpricedScenario: Set<string> };
+    const models = new Map<string, ModelUsage>();
     // Usage summed per (model, scenario provider, price version): pricing is
     // linear, so each sum is priced once instead of every hour.
     const pending = new Map<
@@ -260,7 +273,8 @@ export class ReportsService {
     for (const row of rows) {
       let m = models.get(row.model);
       if (!m) models.set(row.model, (m = { actual: new Map(), scenarios: new Map(), unpricedScenario: new Set() }));
-      m.actual.set(row.provider, (m.actual.get(row.provider) ?? Decimal.ZERO).add(dec(row.cost)));
+      const actual = m.actual.get(row.provider) ?? { cost: Decimal.ZERO, unpriced: 0, partial: 0 };
+      m.actual.set(row.provider, { cost: actual.cost.add(dec(row.cost)), unpriced: actual.unpriced + Number(row.unpriced), partial: actual.partial + Number(row.partial) });
       const at = new Date(row.bucket).getTime();
       for (const provider of providersOf.get(row.model) ?? []) {
         const version = this.pricing.resolve(provider, row.model, at);
@@ -294,16 +308,23 @@ export class ReportsService {
     }
     let totalActual = Decimal.ZERO;
     const out = [...models.entries()].map(([model, m]) => {
-      const actual = [...m.actual.values()].reduce((a, b) => a.add(b), Decimal.ZERO);
+      const actual = [...m.actual.values()].reduce((a, b) => a.add(b.cost), Decimal.ZERO);
       totalActual = totalActual.add(actual);
+      // Scenarios price all the usage; the actual cost leaves out unpriced events and the unpriced kinds
+      // of partly priced ones. Then the actual is a floor, and a saving against it would be wrong.
+      const unpriced = [...m.actual.values()].reduce((n, a) => n + a.unpriced, 0);
+      const partial = [...m.actual.values()].reduce((n, a) => n + a.partial, 0);
+      const complete = unpriced === 0 && partial === 0;
       const scenarios = [...m.scenarios.entries()]
         .filter(([provider]) => !m.unpricedScenario.has(provider))
-        .map(([provider, cost]) => ({ provider, cost_usd: usd(cost), saving_usd: usd(actual.subtract(cost)) }))
+        .map(([provider, cost]) => ({ provider, cost_usd: usd(cost), saving_usd: complete ? usd(actual.subtract(cost)) : null }))
         .sort((a, b) => Decimal.parse(a.cost_usd).compare(Decimal.parse(b.cost_usd)));
       return {
         model,
-        actual: [...m.actual.entries()].map(([provider, cost]) => ({ provider, cost_usd: usd(cost) })),
+        actual: [...m.actual.entries()].map(([provider, a]) => ({ provider, cost_usd: a.unpriced > 0 && a.cost.isZero() && a.partial === 0 ? null : usd(a.cost), unpriced_events: a.unpriced, partial_events: a.partial })),
         actual_total_usd: usd(actual),
+        actual_complete: complete,
+        ...(complete ? {} : { note: `the actual cost leaves out ${unpriced} unpriced and ${partial} partly priced calls: no saving is computed` }),
         at_each_provider: scenarios,
         cheapest: scenarios[0] ?? null,
       };
@@ -314,6 +335,16 @@ export class ReportsService {
   async projectNames(): Promise<Map<string, string>> {
     return new Map((await this.db.query(REPORT_SQL.projectNames)).map((r: { id: string; name: string }) => [r.id, r.name]));
   }
+}
+
+/**
+ * The start of the rollup hour holding `from`: the rollups are hourly, so a
+ * range starting inside an hour counts that hour whole (a date-only `from` is
+ * a local midnight, on the hour except in half-hour zones; docs/reports.md).
+ */
+function rollupFloor(from: Date): Date {
+  const HOUR_MS = 3_600_000;
+  return new Date(Math.floor(from.getTime() / HOUR_MS) * HOUR_MS);
 }
 
 /** Percent change, to one decimal: a ratio for people, not money. */

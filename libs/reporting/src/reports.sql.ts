@@ -168,8 +168,14 @@ export const REPORT_SQL = {
   summary(q: ReportQuery, w: { start: Date; now: Date; prevStart: Date; prevSamePoint: Date }): BuiltQuery {
     const params: unknown[] = [w.start, w.now, w.prevStart, w.prevSamePoint];
     const where = whereOf({ ...q, from: w.prevStart, to: w.now }, params);
+    const { table } = source(q);
+    // The user rollup has no team or feature: '' there (no mover is made of '').
+    const has = (d: Dimension) => FAMILY_COLUMNS[table].includes(d);
+    const team = has('team') ? 'team' : `''::text AS team`;
+    const feature = has('feature') ? 'feature' : `''::text AS feature`;
+    const groupBy = ['project_id', ...(has('team') ? ['team'] : []), ...(has('feature') ? ['feature'] : []), 'model'];
     const sql = `
-      SELECT project_id::text AS project, team, feature, model,
+      SELECT project_id::text AS project, ${team}, ${feature}, model,
         coalesce(sum(cost_usd) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::text AS current,
         coalesce(sum(cost_usd) FILTER (WHERE bucket >= $3 AND bucket < $4), 0)::text AS previous_to_date,
         coalesce(sum(cost_usd) FILTER (WHERE bucket >= $3 AND bucket < $1), 0)::text AS previous_whole,
@@ -177,9 +183,9 @@ export const REPORT_SQL = {
         coalesce(sum(unpriced_events) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::bigint AS unpriced,
         coalesce(sum(partial_events) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::bigint AS partial,
         coalesce(sum(partial_cost_usd) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::text AS partial_cost
-      FROM ${source(q).table}
+      FROM ${table}
       WHERE ${where}
-      GROUP BY project_id, team, feature, model`;
+      GROUP BY ${groupBy.join(', ')}`;
     return { sql, params };
   },
 
@@ -238,7 +244,7 @@ export const REPORT_SQL = {
           sum(input_text_tokens)::bigint AS input_text, sum(cached_input_text_tokens)::bigint AS cached_input_text,
           sum(input_image_tokens)::bigint AS input_image, sum(cached_input_image_tokens)::bigint AS cached_input_image,
           sum(output_image_tokens)::bigint AS output_image, sum(output_text_tokens)::bigint AS output_text,
-          sum(cost_usd)::text AS cost, sum(unpriced_events)::bigint AS unpriced
+          sum(cost_usd)::text AS cost, sum(unpriced_events)::bigint AS unpriced, sum(partial_events)::bigint AS partial
         FROM ${table} WHERE ${where}
         GROUP BY 1, 2, 3, 4, 5`,
       params,

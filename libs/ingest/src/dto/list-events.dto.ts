@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError, fieldErrorsOf, FieldError } from '@tokentally/common';
+import { DomainError, fieldErrorsOf, FieldError, hasNoNul, NUL_MESSAGE } from '@tokentally/common';
 import { dateOrDateTimeProblem, normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
 import { EventListFilters } from '../ingest.sql';
 
@@ -8,6 +8,32 @@ const isoDate = z.string().superRefine((value, ctx) => {
   const problem = dateOrDateTimeProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
+
+/**
+ * A whole-number query parameter from `min` to `max` (`fallback` when absent),
+ * whose message says what is wrong: not a number, too small or too large, or
+ * not whole. (`z.coerce.number` would take "" for 0 and "0x10" for 16.)
+ */
+function wholeNumberParam(min: number, max: number, fallback: number) {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx): number => {
+      if (text === undefined) return fallback;
+      const trimmed = text.trim();
+      if (!/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(trimmed)) {
+        ctx.addIssue({ code: 'custom', message: `must be a number (a whole number from ${min} to ${max})` });
+        return z.NEVER;
+      }
+      const value = Number(trimmed);
+      const problem = value < min ? `must be at least ${min}` : value > max ? `must be at most ${max}` : !Number.isInteger(value) ? 'must be a whole number' : null;
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
 
 const querySchema = z
   .object({
@@ -22,7 +48,7 @@ const querySchema = z
     environment: z.string().max(200).optional(),
     status: z.enum(['ok', 'error'], { error: 'must be ok or error' }).optional(),
     pricing: z.enum(['priced', 'partial', 'unpriced'], { error: 'must be priced, partial or unpriced' }).optional(),
-    limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
+    limit: wholeNumberParam(1, 1000, 100),
     cursor: z.string().max(1000).optional(),
   })
   .strict();
@@ -35,6 +61,11 @@ export function parseListEventsQuery(query: Record<string, string | string[] | u
   for (const [key, value] of Object.entries(query)) {
     if (Array.isArray(value)) {
       errors.push({ path: key, message: 'must be given once' });
+      continue;
+    }
+    if (!hasNoNul(key) || (value !== undefined && !hasNoNul(value))) {
+      // PostgreSQL text cannot hold NUL: refused here, before any query.
+      errors.push({ path: key, message: NUL_MESSAGE });
       continue;
     }
     if (key.startsWith('tag:')) tags[key.slice(4)] = value ?? '';
@@ -58,6 +89,8 @@ export function parseListEventsQuery(query: Record<string, string | string[] | u
   };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function encodeCursor(occurredAt: string, projectId: string, eventId: string): string {
   return Buffer.from(JSON.stringify([occurredAt, projectId, eventId])).toString('base64url');
 }
@@ -65,7 +98,9 @@ export function encodeCursor(occurredAt: string, projectId: string, eventId: str
 function decodeCursor(text: string): EventListFilters['cursor'] | undefined {
   try {
     const [occurredAt, projectId, eventId] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if ([occurredAt, projectId, eventId].every((part) => typeof part === 'string') && !Number.isNaN(Date.parse(occurredAt))) {
+    const parts = [occurredAt, projectId, eventId];
+    // Each part goes into the query as a timestamptz, a uuid and text: a forged cursor must fail here, not there.
+    if (parts.every((part) => typeof part === 'string' && hasNoNul(part)) && dateOrDateTimeProblem(occurredAt) === null && UUID.test(projectId)) {
       return { occurredAt, projectId, eventId };
     }
   } catch {

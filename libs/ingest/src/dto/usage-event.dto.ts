@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FieldError, field, fieldErrorsOf, hasNoNul, NUL_MESSAGE } from '@tokentally/common';
-import { TOKEN_KINDS, TokenUsage } from '@tokentally/core';
+import { dateOrDateTimeProblem, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 export const MAX_TOKENS = 1_000_000_000;
@@ -57,7 +57,8 @@ const usageEventSchema = z.object({
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be an RFC 3339 date-time string') })
     .superRefine((value, ctx) => {
       if (!RFC3339.test(value)) ctx.addIssue({ code: 'custom', message: 'must be an RFC 3339 date-time such as 2026-11-27T10:15:00Z' });
-      else if (Number.isNaN(Date.parse(value))) ctx.addIssue({ code: 'custom', message: 'is not a real date-time' });
+      // Real dates only, as PostgreSQL takes them: Date.parse reads 2026-02-29 as March 1 and +16:00 as an offset PostgreSQL refuses.
+      else if (dateOrDateTimeProblem(value)) ctx.addIssue({ code: 'custom', message: dateOrDateTimeProblem(value)! });
     }),
   provider: field.string(100),
   model: field.string(200),

@@ -1,24 +1,58 @@
 import { z } from 'zod';
-import { field } from '@tokentally/common';
-import { Decimal, normalizeModelName, normalizeProviderSlug, PRICE_UNITS, PriceSheet } from '@tokentally/core';
+import { field, hasNoNul, NUL_MESSAGE } from '@tokentally/common';
+import { Decimal, imagePriceKey, normalizeModelName, normalizeProviderSlug, PRICE_UNITS, PriceSheet } from '@tokentally/core';
 
 /** Money travels as decimal strings: a JSON number would pass through a float. */
 const decimalString = z
   .string({ error: 'must be a decimal string such as "8.00"' })
   .regex(/^\d{1,9}(\.\d{1,12})?$/, 'must be a non-negative decimal string such as "8.00"');
 
-// `<quality>/<size>`, either part `*` for any: hd/1024x1024, low/1024x1536, or a star on either side.
-const imagePriceKey = z
-  .string()
-  .regex(/^(\*|[a-z0-9_-]{1,20})\/(\*|\d{1,5}x\d{1,5}|auto)$/, 'must be <quality>/<size> such as hd/1024x1024, */1024x1536 or low/*');
+/**
+ * `<quality>/<size>`, either part `*` for any: hd/1024x1024, low/1024x1536, or
+ * a star on either side. Written in any case and with the size spellings
+ * ingest takes (`HIGH/1024X1024`, `hd/1024-x-1024`), stored as the key ingest
+ * looks up (libs/core's imagePriceKey: `high/1024x1024`).
+ */
+const IMAGE_PRICE_KEY = /^\s*(\*|[a-z0-9_-]{1,20})\s*\/\s*(\*|auto|(\d{1,5})\s*-?\s*x\s*-?\s*(\d{1,5}))\s*$/i;
+const IMAGE_PRICE_KEY_MESSAGE = 'must be <quality>/<size> such as hd/1024x1024, */1024x1536 or low/*';
+
+/** The key ingest looks up for a written key, or why it is none. */
+function normalizedImagePriceKey(key: string): { key: string } | { problem: string } {
+  const match = IMAGE_PRICE_KEY.exec(key);
+  if (!match) return { problem: IMAGE_PRICE_KEY_MESSAGE };
+  const [, quality, size, width, height] = match;
+  if (width !== undefined && (Number(width) === 0 || Number(height) === 0)) return { problem: 'the size must have a width and a height above 0' };
+  return { key: imagePriceKey(quality === '*' ? null : quality, size === '*' ? null : size) };
+}
+
+const imagePrices = z
+  .record(z.string(), decimalString, { error: 'must be an object of per-image prices by <quality>/<size>' })
+  .refine((prices) => Object.keys(prices).length <= 200, 'must have at most 200 entries')
+  .transform((prices, ctx) => {
+    const normalized: Record<string, string> = {};
+    const writtenAs = new Map<string, string>();
+    for (const [key, price] of Object.entries(prices)) {
+      const checked = normalizedImagePriceKey(key);
+      if ('problem' in checked) {
+        ctx.addIssue({ code: 'custom', path: [key], message: checked.problem });
+        continue;
+      }
+      const stored = checked.key;
+      const earlier = writtenAs.get(stored);
+      if (earlier !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `is the same price key as "${earlier}" (both are ${stored}); give it once` });
+        continue;
+      }
+      writtenAs.set(stored, key);
+      normalized[stored] = price;
+    }
+    return normalized;
+  });
 
 const pricesSchema = z
   .object({
     ...(Object.fromEntries(PRICE_UNITS.map((unit) => [unit, decimalString.optional()])) as Record<(typeof PRICE_UNITS)[number], z.ZodOptional<typeof decimalString>>),
-    image_prices: z
-      .record(imagePriceKey, decimalString, { error: 'must be an object of per-image prices by <quality>/<size>' })
-      .refine((prices) => Object.keys(prices).length <= 200, 'must have at most 200 entries')
-      .optional(),
+    image_prices: imagePrices.optional(),
   })
   .strict()
   .refine((prices) => Object.entries(prices).some(([unit, v]) => (unit === 'image_prices' ? Object.keys(v ?? {}).length > 0 : v !== undefined)), 'must give at least one price');
@@ -47,8 +81,8 @@ export type OverrideDto = z.output<typeof overrideSchema> & { prices?: PriceShee
 
 export const historyQuerySchema = z
   .object({
-    provider: z.string().min(1).max(100).transform(normalizeProviderSlug).optional(),
-    model: z.string().min(1).max(200).transform(normalizeModelName).optional(),
+    provider: z.string().min(1).max(100).refine(hasNoNul, NUL_MESSAGE).transform(normalizeProviderSlug).optional(),
+    model: z.string().min(1).max(200).refine(hasNoNul, NUL_MESSAGE).transform(normalizeModelName).optional(),
   })
   .strict();
 

@@ -1,5 +1,19 @@
-import { PriceUnit } from '@tokentally/core';
-import { isImageModel, MalformedSourceError, modelId, ParsedSource, parseExactJson, perMillion, perPixelToPerImage, plain, QuoteCollector, readPrice } from './source';
+import { Decimal, PriceUnit } from '@tokentally/core';
+import {
+  imageSizeProblem,
+  isImageModel,
+  MalformedSourceError,
+  MAX_PER_IMAGE,
+  modelId,
+  ParsedSource,
+  parseExactJson,
+  perMillion,
+  perPixelToPerImage,
+  plain,
+  QuoteCollector,
+  RatePer,
+  readPrice,
+} from './source';
 
 /**
  * LiteLLM's model_prices_and_context_window.json: one object per key, prices
@@ -38,7 +52,12 @@ interface KeyShape {
   quality: string | null;
   size: { text: string; width: number; height: number } | null;
   odd: string | null;
+  /** A size segment whose width or height is 0 or absurd: why it is no size. */
+  badSize: string | null;
 }
+
+/** A key segment for a reason line: a long one is cut. */
+const segmentShown = (segment: string) => (segment.length <= 40 ? segment : `${segment.slice(0, 16)}...${segment.slice(-12)} (${segment.length} characters)`);
 
 /**
  * `azure/hd/1024-x-1024/dall-e-3` -> quality hd, size 1024x1024, model dall-e-3.
@@ -49,12 +68,16 @@ interface KeyShape {
 function shapeOf(key: string): KeyShape {
   const segments = key.split('/');
   const model = modelId(key);
-  const shape: KeyShape = { model, quality: null, size: null, odd: null };
+  const shape: KeyShape = { model, quality: null, size: null, odd: null, badSize: null };
   for (const raw of segments.slice(0, -1)) {
     const segment = raw.trim().toLowerCase();
     const size = SIZE.exec(segment);
-    if (size) shape.size = { text: `${Number(size[1])}x${Number(size[2])}`, width: Number(size[1]), height: Number(size[2]) };
-    else if (QUALITIES.has(segment)) shape.quality = segment;
+    if (size) {
+      const [width, height] = [Number(size[1]), Number(size[2])];
+      const problem = imageSizeProblem(width, height);
+      if (problem) shape.badSize = `size "${segmentShown(raw)}": ${problem}`;
+      else shape.size = { text: `${width}x${height}`, width, height };
+    } else if (QUALITIES.has(segment)) shape.quality = segment;
     else if (ODD_SIZE.test(segment)) shape.odd = raw;
   }
   return shape;
@@ -94,28 +117,49 @@ export function parseLiteLLM(text: string): ParsedSource {
   const out = new QuoteCollector(NO_FREE_MARK);
   for (const [key, raw] of Object.entries(document as Record<string, unknown>)) {
     if (key === 'sample_spec' || !raw || typeof raw !== 'object' || Array.isArray(raw)) continue;
-    const entry = raw as Record<string, unknown>;
-    const shape = shapeOf(key);
-    const mode = typeof entry.mode === 'string' ? entry.mode : '';
-    const looksLikeImage = IMAGE_MODES.has(mode) || isImageModel(shape.model) || shape.size !== null;
-    if (!looksLikeImage) continue; // a text model: not ours, not worth a line
-    const providerName = typeof entry.litellm_provider === 'string' ? entry.litellm_provider : '';
-    const provider = LITELLM_PROVIDERS[providerName];
-    if (!provider) {
-      out.skip(key, `provider ${providerName || '(none)'} not tracked`);
-      continue;
-    }
-    if (!isImageModel(shape.model)) {
-      out.skip(key, `mode ${mode || '(none)'} but ${shape.model} is not an image model TokenTally prices (gpt-image*, chatgpt-image*, dall-e*, gemini-*-image*, imagen*)`);
-      continue;
-    }
-    if (shape.odd !== null) {
-      out.skip(key, `key shape not recognised: "${shape.odd}" is neither a quality nor a size`);
-      continue;
-    }
-    importEntry(out, key, entry, shape, provider);
+    // Each entry on its own: an exception while reading one is a skipped line, never a failed source.
+    out.isolate(key, () => readEntry(out, key, raw as Record<string, unknown>));
   }
   return out.result();
+}
+
+function readEntry(out: QuoteCollector, key: string, entry: Record<string, unknown>): void {
+  const shape = shapeOf(key);
+  const mode = typeof entry.mode === 'string' ? entry.mode : '';
+  const looksLikeImage = IMAGE_MODES.has(mode) || isImageModel(shape.model) || shape.size !== null || shape.badSize !== null;
+  if (!looksLikeImage) return; // a text model: not ours, not worth a line
+  const providerName = typeof entry.litellm_provider === 'string' ? entry.litellm_provider : '';
+  const provider = LITELLM_PROVIDERS[providerName];
+  if (!provider) {
+    out.skip(key, `provider ${providerName || '(none)'} not tracked`);
+    return;
+  }
+  if (!isImageModel(shape.model)) {
+    out.skip(key, `mode ${mode || '(none)'} but ${shape.model} is not an image model TokenTally prices (gpt-image*, chatgpt-image*, dall-e*, gemini-*-image*, imagen*)`);
+    return;
+  }
+  if (shape.badSize !== null) {
+    out.skip(key, `key shape not recognised: ${shape.badSize}`);
+    return;
+  }
+  if (shape.odd !== null) {
+    out.skip(key, `key shape not recognised: "${shape.odd}" is neither a quality nor a size`);
+    return;
+  }
+  importEntry(out, key, entry, shape, provider);
+}
+
+/** What each LiteLLM price field is per, for its plausibility bound. */
+function perOf(role: FieldRole): RatePer {
+  switch (role.role) {
+    case 'token':
+      return 'token';
+    case 'output_per_image':
+    case 'input_per_image':
+      return 'image';
+    default:
+      return 'pixel';
+  }
 }
 
 interface Rate {
@@ -142,7 +186,7 @@ function importEntry(out: QuoteCollector, key: string, entry: Record<string, unk
       if (role.tiered) out.note(provider, model, TIERS_NOTE);
       continue;
     }
-    const rate = readPrice(field, raw, { free: false, noFreeMark: NO_FREE_MARK, negativeMeans: 'a negative rate is no price' });
+    const rate = readPrice(field, raw, { free: false, noFreeMark: NO_FREE_MARK, negativeMeans: 'a negative rate is no price', per: perOf(role) });
     if (!rate.ok) {
       if (rate.zero) zeros++;
       out.skip(key, rate.reason);
@@ -160,8 +204,12 @@ function importEntry(out: QuoteCollector, key: string, entry: Record<string, unk
   if (sized) {
     for (const token of tokens) out.skip(key, `${token.field}: a per-token rate on a size/quality key is not imported (token rates come from the model's own key)`);
     // One price per image of this quality and size: an explicit per-image price beats per-pixel.
-    const pixelPrice = inputPerPixel && shape.size ? perPixelToPerImage(inputPerPixel.value, shape.size.width, shape.size.height) : null;
+    let pixelPrice = inputPerPixel && shape.size ? perPixelToPerImage(inputPerPixel.value, shape.size.width, shape.size.height) : null;
     if (inputPerPixel && !shape.size) out.skip(key, `${inputPerPixel.field}: a per-pixel rate but the key names no size`);
+    if (inputPerPixel && shape.size && pixelPrice && Decimal.parse(pixelPrice).compare(MAX_PER_IMAGE) > 0) {
+      out.skip(key, `${inputPerPixel.field} ${inputPerPixel.value} x ${shape.size.width} x ${shape.size.height} = ${pixelPrice} per image: implausible, above $1,000 per image; not imported`);
+      pixelPrice = null;
+    }
     const candidates: Array<Rate & { perImage: string }> = [];
     if (outputPerImage) candidates.push({ ...outputPerImage, perImage: plain(outputPerImage.value) });
     if (inputPerImage) candidates.push({ ...inputPerImage, perImage: plain(inputPerImage.value) });

@@ -41,53 +41,58 @@ export function parseOpenRouter(text: string): ParsedSource {
   for (const item of dataArray(text)) {
     const id = typeof item?.id === 'string' ? item.id : null;
     if (!id) continue;
-    const model = modelId(id);
-    const modalities: unknown = item.architecture?.output_modalities;
-    const outputsImages = Array.isArray(modalities) && modalities.includes('image');
-    if (!outputsImages && !isImageModel(model)) continue; // a text model
-    const pricing = item.pricing;
-    if (!pricing || typeof pricing !== 'object' || Array.isArray(pricing)) {
-      out.skip(id, 'no pricing object');
-      continue;
-    }
-    const provider = 'openrouter';
-    const free = id.endsWith(':free');
-    if (free) out.markFree(provider, model);
-    let imported = 0;
-    let variable = 0;
-    let zeros = 0;
-    for (const [field, raw] of Object.entries(pricing as Record<string, unknown>)) {
-      if (field === 'overrides') {
-        if (Array.isArray(raw) && raw.length > 0) {
-          out.note(provider, model, TIERS_NOTE);
-          out.skip(id, `overrides: tiered prices (${raw.map(conditionOf).join('; ')}), base tier imported`);
-        }
-        continue;
-      }
-      const map = FIELDS[field];
-      if (!map) {
-        out.skip(id, `${field}: unknown OpenRouter pricing key, not imported`);
-        continue;
-      }
-      if ('skip' in map) {
-        out.skip(id, `${field}: ${map.skip}`);
-        continue;
-      }
-      const rate = readPrice(field, raw, { free, noFreeMark: NO_FREE_MARK, negativeMeans: 'OpenRouter -1 means variable price (no price)' });
-      if (!rate.ok) {
-        if (rate.negative) variable++;
-        if (rate.zero) zeros++;
-        out.skip(id, rate.reason);
-        continue;
-      }
-      out.setUnit(provider, model, map.unit, map.per === 'token' ? perMillion(rate.value) : plain(rate.value), id, field);
-      imported++;
-    }
-    if (imported === 0) {
-      out.skip(id, variable > 0 ? 'OpenRouter -1 means variable price: nothing to import' : zeros > 0 ? `every rate is 0 (${NO_FREE_MARK})` : 'nothing importable: no rate TokenTally can use');
-    }
+    // Each model on its own: an exception while reading one is a skipped line, never a failed source.
+    out.isolate(id, () => readModel(out, id, item));
   }
   return out.result();
+}
+
+function readModel(out: QuoteCollector, id: string, item: any): void {
+  const model = modelId(id);
+  const modalities: unknown = item.architecture?.output_modalities;
+  const outputsImages = Array.isArray(modalities) && modalities.includes('image');
+  if (!outputsImages && !isImageModel(model)) return; // a text model
+  const pricing = item.pricing;
+  if (!pricing || typeof pricing !== 'object' || Array.isArray(pricing)) {
+    out.skip(id, 'no pricing object');
+    return;
+  }
+  const provider = 'openrouter';
+  const free = id.endsWith(':free');
+  if (free) out.markFree(provider, model);
+  let imported = 0;
+  let variable = 0;
+  let zeros = 0;
+  for (const [field, raw] of Object.entries(pricing as Record<string, unknown>)) {
+    if (field === 'overrides') {
+      if (Array.isArray(raw) && raw.length > 0) {
+        out.note(provider, model, TIERS_NOTE);
+        out.skip(id, `overrides: tiered prices (${raw.map(conditionOf).join('; ')}), base tier imported`);
+      }
+      continue;
+    }
+    const map = FIELDS[field];
+    if (!map) {
+      out.skip(id, `${field}: unknown OpenRouter pricing key, not imported`);
+      continue;
+    }
+    if ('skip' in map) {
+      out.skip(id, `${field}: ${map.skip}`);
+      continue;
+    }
+    const rate = readPrice(field, raw, { free, noFreeMark: NO_FREE_MARK, negativeMeans: 'OpenRouter -1 means variable price (no price)', per: map.per });
+    if (!rate.ok) {
+      if (rate.negative) variable++;
+      if (rate.zero) zeros++;
+      out.skip(id, rate.reason);
+      continue;
+    }
+    out.setUnit(provider, model, map.unit, map.per === 'token' ? perMillion(rate.value) : plain(rate.value), id, field);
+    imported++;
+  }
+  if (imported === 0) {
+    out.skip(id, variable > 0 ? 'OpenRouter -1 means variable price: nothing to import' : zeros > 0 ? `every rate is 0 (${NO_FREE_MARK})` : 'nothing importable: no rate TokenTally can use');
+  }
 }
 
 /** An override's conditions in words: `min_prompt_tokens 32000`. */

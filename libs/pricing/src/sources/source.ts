@@ -63,6 +63,18 @@ export function perPixelToPerImage(perPixel: string, width: number, height: numb
   return Decimal.parse(perPixel).times(BigInt(width) * BigInt(height)).normalized().toFixedString();
 }
 
+/** The longest side of an image TokenTally takes from a source (pixels); real sizes are a few thousand. */
+export const MAX_IMAGE_SIDE = 100_000;
+
+/** Why `width` x `height` (as read from a source) is no image size, or null when it is one. */
+export function imageSizeProblem(width: number, height: number): string | null {
+  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
+    return `a side above ${MAX_IMAGE_SIDE.toLocaleString('en-US')} px is no image size`;
+  }
+  if (width === 0 || height === 0) return 'a side of 0 px is no image size';
+  return null;
+}
+
 export function modelId(raw: string): string {
   return normalizeModelName(raw);
 }
@@ -128,16 +140,64 @@ export function readRate(value: unknown): { value: string } | { problem: string 
 export type PriceReading = { ok: true; value: string } | { ok: false; reason: string; zero: boolean; negative: boolean };
 
 /**
- * A source's rate for `field`, or why it is no price: not a number, negative
- * (`negativeMeans` says what the source means by it), or zero and the model
- * is not marked free (`noFreeMark` says which mark the source would use).
+ * What a source's rate is per, and the most it may be: a price above it is
+ * implausible (a typo, or a hostile file), never imported. $1 per token is
+ * $1,000,000 per 1M tokens; a per-pixel rate is bounded again, per image,
+ * once the size is known (MAX_PER_IMAGE).
  */
-export function readPrice(field: string, raw: unknown, rules: { free: boolean; noFreeMark: string; negativeMeans: string }): PriceReading {
+export type RatePer = 'token' | 'image' | 'request' | 'pixel';
+
+export const MAX_PER_IMAGE = Decimal.parse('1000');
+const MAX_RATE: Record<RatePer, { max: Decimal; words: string }> = {
+  token: { max: Decimal.parse('1'), words: 'above $1 per token ($1,000,000 per 1M tokens)' },
+  image: { max: MAX_PER_IMAGE, words: 'above $1,000 per image' },
+  request: { max: Decimal.parse('1000'), words: 'above $1,000 per request' },
+  pixel: { max: MAX_PER_IMAGE, words: 'above $1,000 per pixel' },
+};
+/** Below 1e-20 USD per unit no real price exists; such a number (1e-99999) would only cost memory and digits. */
+const MIN_MAGNITUDE = -20;
+
+/**
+ * The power of ten of the leading non-zero digit of a decimal string, read
+ * from its text without expanding it (`1e400` -> 400, `0.0012` -> -3), or
+ * null when the number is zero. Infinity for an exponent beyond any number.
+ */
+export function magnitudeOf(text: string): number | null {
+  const match = /^[+-]?(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
+  if (!match) throw new RangeError(`not a decimal number: ${JSON.stringify(text)}`);
+  const [, whole, fraction = '', exponent = '0'] = match;
+  const first = (whole + fraction).search(/[1-9]/);
+  if (first < 0) return null;
+  return whole.length - 1 - first + Number(exponent);
+}
+
+/** A value for a reason line: long digit strings are cut. */
+function shown(text: string): string {
+  return text.length <= 40 ? text : `${text.slice(0, 20)}...${text.slice(-8)} (${text.length} characters)`;
+}
+
+/**
+ * A source's rate for `field`, or why it is no price: not a number, negative
+ * (`negativeMeans` says what the source means by it), zero and the model is
+ * not marked free (`noFreeMark` says which mark the source would use), or
+ * implausible for what it is `per` (above the bound of MAX_RATE, or below
+ * 1e-20). The number is sized from its text before it is expanded, so no
+ * exponent can exhaust the process.
+ */
+export function readPrice(field: string, raw: unknown, rules: { free: boolean; noFreeMark: string; negativeMeans: string; per: RatePer }): PriceReading {
   const rate = readRate(raw);
-  if ('problem' in rate) return { ok: false, reason: `${field}: ${rate.problem}`, zero: false, negative: false };
-  const amount = Decimal.parse(rate.value);
-  if (amount.isNegative()) return { ok: false, reason: `${field} ${rate.value}: ${rules.negativeMeans}`, zero: false, negative: true };
-  if (amount.isZero() && !rules.free) return { ok: false, reason: `${field} 0 is no price (${rules.noFreeMark})`, zero: true, negative: false };
+  if ('problem' in rate) return { ok: false, reason: `${field}: ${shown(rate.problem)}`, zero: false, negative: false };
+  const magnitude = magnitudeOf(rate.value);
+  if (magnitude !== null && rate.value.startsWith('-')) return { ok: false, reason: `${field} ${shown(rate.value)}: ${rules.negativeMeans}`, zero: false, negative: true };
+  if (magnitude === null) {
+    if (!rules.free) return { ok: false, reason: `${field} 0 is no price (${rules.noFreeMark})`, zero: true, negative: false };
+    return { ok: true, value: '0' };
+  }
+  const bound = MAX_RATE[rules.per];
+  const implausible = (words: string) => ({ ok: false as const, reason: `${field} ${shown(rate.value)}: implausible, ${words}; not imported`, zero: false, negative: false });
+  if (magnitude < MIN_MAGNITUDE) return implausible(`below 1e${MIN_MAGNITUDE} USD per ${rules.per}`);
+  // Above 10^4 it is above every bound without expanding it; at or below, the exact comparison decides.
+  if (magnitude > 4 || Decimal.parse(rate.value).compare(bound.max) > 0) return implausible(bound.words);
   return { ok: true, value: rate.value };
 }
 
@@ -156,11 +216,38 @@ interface Building {
 export class QuoteCollector {
   readonly skipped: SkippedEntry[] = [];
   private readonly quotes = new Map<string, Building>();
+  /** While an entry is read in isolation: how to take back each change it made. */
+  private journal: Array<() => void> | null = null;
 
   constructor(private readonly noFreeMark: string) {}
 
   skip(key: string, reason: string): void {
     this.skipped.push({ key, reason });
+  }
+
+  /**
+   * Reads one source entry in isolation: when `read` throws, every change it
+   * made (rates, notes, marks, skipped lines) is taken back and the entry is
+   * one skipped line with the error. One hostile entry never fails the source.
+   */
+  isolate(key: string, read: () => void): void {
+    const skippedBefore = this.skipped.length;
+    const journal: Array<() => void> = [];
+    this.journal = journal;
+    try {
+      read();
+    } catch (error) {
+      for (const undo of journal.reverse()) undo();
+      this.skipped.length = skippedBefore;
+      const message = error instanceof Error ? error.message : String(error);
+      this.skip(key, `could not be read, nothing of it imported: ${shown(message)}`);
+    } finally {
+      this.journal = null;
+    }
+  }
+
+  private undoable(undo: () => void): void {
+    this.journal?.push(undo);
   }
 
   private building(provider: string, model: string): Building {
@@ -169,18 +256,25 @@ export class QuoteCollector {
     if (!entry) {
       entry = { quote: { provider, model, sheet: {} }, from: new Map() };
       this.quotes.set(id, entry);
+      this.undoable(() => this.quotes.delete(id));
     }
     return entry;
   }
 
   /** Marks the quote free (the source says so). */
   markFree(provider: string, model: string): void {
-    this.building(provider, model).quote.free = true;
+    const { quote } = this.building(provider, model);
+    const before = quote.free;
+    quote.free = true;
+    this.undoable(() => (before === undefined ? delete quote.free : (quote.free = before)));
   }
 
   note(provider: string, model: string, note: string): void {
     const { quote } = this.building(provider, model);
-    if (!(quote.notes ??= []).includes(note)) quote.notes.push(note);
+    const before = quote.notes;
+    if ((quote.notes ?? []).includes(note)) return;
+    quote.notes = [...(quote.notes ?? []), note];
+    this.undoable(() => (before === undefined ? delete quote.notes : (quote.notes = before)));
   }
 
   /** Sets a unit of the sheet. `value` is already in TokenTally's unit. */
@@ -195,13 +289,21 @@ export class QuoteCollector {
     }
     entry.quote.sheet[unit] = value;
     entry.from.set(unit, sourceKey);
+    this.undoable(() => {
+      delete entry.quote.sheet[unit];
+      entry.from.delete(unit);
+    });
   }
 
   /** Sets one per-image price for a quality and size (either may be null for any). */
   setImagePrice(provider: string, model: string, quality: string | null, size: string | null, value: string, sourceKey: string, field: string): void {
     const entry = this.building(provider, model);
     const key = imagePriceKey(quality, size);
-    const prices = (entry.quote.sheet.image_prices ??= {});
+    if (!entry.quote.sheet.image_prices) {
+      entry.quote.sheet.image_prices = {};
+      this.undoable(() => delete entry.quote.sheet.image_prices);
+    }
+    const prices = entry.quote.sheet.image_prices;
     const before = prices[key];
     if (before !== undefined) {
       if (!Decimal.parse(before).equals(Decimal.parse(value))) {
@@ -211,6 +313,10 @@ export class QuoteCollector {
     }
     prices[key] = value;
     entry.from.set(`image_prices.${key}`, sourceKey);
+    this.undoable(() => {
+      delete prices[key];
+      entry.from.delete(`image_prices.${key}`);
+    });
   }
 
   /** The quotes that have rates, in the order first seen. */

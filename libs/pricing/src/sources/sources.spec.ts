@@ -213,7 +213,8 @@ describe('numbers are read from the JSON text', () => {
   /**
    * Property: any per-token decimal LiteLLM or OpenRouter may write (plain,
    * exponent form, 0, 0.0) becomes exactly value x 10^6 per 1M tokens, or no
-   * rate at all when it is zero. fast-check is not installed, so the cases
+   * rate at all when it is zero, or above $1 per token (over $1,000,000 per
+   * 1M: implausible), or below 1e-20 per token (implausible). fast-check is not installed, so the cases
    * come from a seeded generator (the same 2,000 every run); the expected
    * figure is worked out on the digit string, independently of libs/core.
    */
@@ -234,6 +235,11 @@ describe('numbers are read from the JSON text', () => {
       if (expected === '0') {
         expect(fromLiteLLM.quotes).toEqual([]);
         expect(fromOpenRouter.quotes).toEqual([]);
+      } else if (comparePlain(expected, '1000000') > 0 || plainMagnitude(expected) < -14) {
+        expect([text, fromLiteLLM.quotes]).toEqual([text, []]);
+        expect([text, fromOpenRouter.quotes]).toEqual([text, []]);
+        expect(fromLiteLLM.skipped.map((s) => s.reason)).toEqual([expect.stringContaining(`input_cost_per_token ${text}: implausible`), 'nothing importable: no rate TokenTally can use']);
+        expect(fromOpenRouter.skipped[0].reason).toContain(`prompt ${text}: implausible`);
       } else {
         expect([text, fromLiteLLM.quotes[0]?.sheet.input_text]).toEqual([text, expected]);
         expect([text, fromOpenRouter.quotes[0]?.sheet.input]).toEqual([text, expected]);
@@ -241,6 +247,28 @@ describe('numbers are read from the JSON text', () => {
     }
   });
 });
+
+/** Order of two non-negative plain decimal strings, on their digits. */
+function comparePlain(a: string, b: string): number {
+  const split = (x: string) => {
+    const [whole, fraction = ''] = x.split('.');
+    return [whole.replace(/^0+/, ''), fraction] as const;
+  };
+  const [aw, af] = split(a);
+  const [bw, bf] = split(b);
+  if (aw.length !== bw.length) return aw.length - bw.length;
+  if (aw !== bw) return aw < bw ? -1 : 1;
+  const n = Math.max(af.length, bf.length);
+  const [ap, bp] = [af.padEnd(n, '0'), bf.padEnd(n, '0')];
+  return ap === bp ? 0 : ap < bp ? -1 : 1;
+}
+
+/** The power of ten of the leading digit of a positive plain decimal string. */
+function plainMagnitude(x: string): number {
+  const [whole, fraction = ''] = x.split('.');
+  const w = whole.replace(/^0+/, '');
+  return w ? w.length - 1 : -(fraction.search(/[1-9]/) + 1);
+}
 
 /** `digits` x 10^power as a plain decimal string, by moving the point in the digit string. */
 function timesTenToThe(digitString: string, power: number): string {

@@ -26,31 +26,36 @@ export function parseVercel(text: string): ParsedSource {
   for (const item of dataArray(text)) {
     const id = typeof item?.id === 'string' ? item.id : null;
     if (!id) continue;
-    const model = modelId(id);
-    if (!isImageModel(model) && item.type !== 'image') continue; // a text model
-    const pricing = item.pricing;
-    if (!pricing || typeof pricing !== 'object' || Array.isArray(pricing)) {
-      out.skip(id, 'no pricing object');
-      continue;
-    }
-    let imported = 0;
-    let zeros = 0;
-    for (const [field, raw] of Object.entries(pricing as Record<string, unknown>)) {
-      const unit = FIELDS[field];
-      if (!unit) {
-        out.skip(id, `${field}: ${SKIPPED_FIELDS[field] ?? 'no TokenTally unit known for this Vercel pricing key (unit unconfirmed)'}`);
-        continue;
-      }
-      const rate = readPrice(field, raw, { free: false, noFreeMark: NO_FREE_MARK, negativeMeans: 'a negative rate is no price' });
-      if (!rate.ok) {
-        if (rate.zero) zeros++;
-        out.skip(id, rate.reason);
-        continue;
-      }
-      out.setUnit('vercel', model, unit, perMillion(rate.value), id, field);
-      imported++;
-    }
-    if (imported === 0) out.skip(id, zeros > 0 ? `every rate is 0 (${NO_FREE_MARK})` : 'nothing importable: no rate TokenTally can use');
+    // Each model on its own: an exception while reading one is a skipped line, never a failed source.
+    out.isolate(id, () => readModel(out, id, item));
   }
   return out.result();
+}
+
+function readModel(out: QuoteCollector, id: string, item: any): void {
+  const model = modelId(id);
+  if (!isImageModel(model) && item.type !== 'image') return; // a text model
+  const pricing = item.pricing;
+  if (!pricing || typeof pricing !== 'object' || Array.isArray(pricing)) {
+    out.skip(id, 'no pricing object');
+    return;
+  }
+  let imported = 0;
+  let zeros = 0;
+  for (const [field, raw] of Object.entries(pricing as Record<string, unknown>)) {
+    const unit = FIELDS[field];
+    if (!unit) {
+      out.skip(id, `${field}: ${SKIPPED_FIELDS[field] ?? 'no TokenTally unit known for this Vercel pricing key (unit unconfirmed)'}`);
+      continue;
+    }
+    const rate = readPrice(field, raw, { free: false, noFreeMark: NO_FREE_MARK, negativeMeans: 'a negative rate is no price', per: 'token' });
+    if (!rate.ok) {
+      if (rate.zero) zeros++;
+      out.skip(id, rate.reason);
+      continue;
+    }
+    out.setUnit('vercel', model, unit, perMillion(rate.value), id, field);
+    imported++;
+  }
+  if (imported === 0) out.skip(id, zeros > 0 ? `every rate is 0 (${NO_FREE_MARK})` : 'nothing importable: no rate TokenTally can use');
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError, FieldError, fieldErrorsOf, isTimeZone } from '@tokentally/common';
+import { DomainError, FieldError, fieldErrorsOf, hasNoNul, isTimeZone, NUL_MESSAGE } from '@tokentally/common';
 import { addDays, bucketCount, dateOrDateTimeProblem, normalizeModelName, normalizeProviderSlug, parseLocalDate, startOfLocalDate } from '@tokentally/core';
 
 export const GRANULARITIES = ['hour', 'day', 'week', 'month'] as const;
@@ -64,6 +64,33 @@ export function assertBucketLimit(q: Pick<ReportQuery, 'from' | 'to' | 'granular
   ]);
 }
 
+/**
+ * A whole-number query parameter from `min` to `max` (`fallback` when absent),
+ * whose message says what is wrong: not a number, not whole, too small or too
+ * large. (`z.coerce.number` would take "" for 0, "0x10" for 16 and say "must
+ * be a number" of 0.)
+ */
+function wholeNumberParam(min: number, max: number, fallback: number) {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx): number => {
+      if (text === undefined) return fallback;
+      const trimmed = text.trim();
+      if (!/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(trimmed)) {
+        ctx.addIssue({ code: 'custom', message: `must be a number (a whole number from ${min} to ${max})` });
+        return z.NEVER;
+      }
+      const value = Number(trimmed);
+      const problem = value < min ? `must be at least ${min}` : value > max ? `must be at most ${max}` : !Number.isInteger(value) ? 'must be a whole number' : null;
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
 const schema = z
   .object({
     from: dateOrDateTime.optional(),
@@ -75,7 +102,7 @@ const schema = z
       .refine((v) => v === 'none' || (DIMENSIONS as readonly string[]).includes(v) || /^tag:[^\s]{1,64}$/.test(v), `must be one of ${DIMENSIONS.join(', ')}, tag:<key> or none`)
       .default('provider'),
     basis: z.enum(['restated', 'ingested'], { error: 'must be restated or ingested' }).default('restated'),
-    limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(100).default(12),
+    limit: wholeNumberParam(1, 100, 12),
     raw: z.enum(['0', '1', 'true', 'false']).optional(),
     ...Object.fromEntries(DIMENSIONS.map((d) => [d, z.string().min(1).max(1000).optional()])),
   })
@@ -101,6 +128,9 @@ export function parseReportQuery(query: Record<string, string | string[] | undef
   for (const [key, value] of Object.entries(query)) {
     if (Array.isArray(value)) {
       errors.push({ path: key, message: 'must be given once' });
+    } else if (!hasNoNul(key) || (value !== undefined && !hasNoNul(value))) {
+      // PostgreSQL text cannot hold NUL: refused here, before any query (a filter, a tag, group_by, tz alike).
+      errors.push({ path: key, message: NUL_MESSAGE });
     } else if (key.startsWith('tag:')) {
       if (tag) errors.push({ path: key, message: 'only one tag filter at a time' });
       else tag = { key: key.slice(4), value: value ?? '' };

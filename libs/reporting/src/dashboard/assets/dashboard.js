@@ -94,7 +94,8 @@
   function providers(compare) {
     var rows = compare.models.map(function (m) {
       var best = m.cheapest;
-      var saving = best && Number(best.saving_usd) > 0 ? 'save ' + usd(best.saving_usd) + ' on ' + esc(best.provider) : 'already the cheapest';
+      var saving = m.actual_complete === false ? '<span title="' + esc(m.note || '') + '">not comparable: some calls are not priced</span>'
+        : best && Number(best.saving_usd) > 0 ? 'save ' + usd(best.saving_usd) + ' on ' + esc(best.provider) : 'already the cheapest';
       return '<tr><td>' + esc(m.model) + '</td><td class="num">' + usd(m.actual_total_usd) + '</td><td>' + m.at_each_provider.map(function (p) { return esc(p.provider) + ' ' + usd(p.cost_usd); }).join(' · ') + '</td><td>' + saving + '</td></tr>';
     });
     $('providers').innerHTML = '<tr><th>Model</th><th class="num">Actual</th><th>Same usage at</th><th>Saving</th></tr>' + (rows.join('') || '<tr><td colspan="4" class="muted">No usage to compare</td></tr>');
