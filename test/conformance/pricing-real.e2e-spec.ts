@@ -114,18 +114,22 @@ describe('conformance: the pricing pull on real LiteLLM and OpenRouter files', (
     const azure = await priceOf('azure', 'dall-e-3');
     expect(azure.prices).toEqual({});
     expect(azure.image_prices).toEqual({
-      // 7.629e-8 x 1,048,576; 6.539e-8 x 1,835,008; 3.81469e-8 x 1,048,576; 4.359e-8 x 1,835,008
-      'hd/1024x1024': '0.07999586304',
-      'hd/1024x1792': '0.11999117312',
-      'hd/1792x1024': '0.11999117312',
-      'standard/1024x1024': '0.0399999238144',
-      'standard/1024x1792': '0.07998799872',
-      'standard/1792x1024': '0.07998799872',
+      // Per-pixel rate x pixels, to the precision the rate is written with (the shortest decimal within
+      // half a unit of the rate's last digit x pixels): 7.629e-8 x 1,048,576 = 0.07999586304 +- 0.0000052 -> 0.08;
+      // 6.539e-8 x 1,835,008 = 0.11999117312 +- 0.0000092 -> 0.12; 3.81469e-8 x 1,048,576 = 0.0399999238144
+      // +- 0.000000052 -> 0.0399999; 4.359e-8 x 1,835,008 = 0.07998799872 +- 0.0000092 -> 0.07999.
+      'hd/1024x1024': '0.08',
+      'hd/1024x1792': '0.12',
+      'hd/1792x1024': '0.12',
+      'standard/1024x1024': '0.0399999',
+      'standard/1024x1792': '0.07999',
+      'standard/1792x1024': '0.07999',
     });
     const dalle2 = await priceOf('openai', 'dall-e-2');
-    // `dall-e-2`: input_cost_per_image 0.02; 1.9e-8 x 1,048,576; 2.4414e-7 x 65,536; 6.86e-8 x 262,144
+    // `dall-e-2`: input_cost_per_image 0.02; 1.9e-8 x 1,048,576 = 0.019922944 +- 0.00052 -> 0.02;
+    // 2.4414e-7 x 65,536 = 0.01599995904 +- 0.00000033 -> 0.016; 6.86e-8 x 262,144 = 0.0179830784 +- 0.000013 -> 0.01798
     expect(dalle2.prices).toEqual({ per_image: '0.02' });
-    expect(dalle2.image_prices).toEqual({ '*/1024x1024': '0.019922944', '*/256x256': '0.01599995904', '*/512x512': '0.0179830784' });
+    expect(dalle2.image_prices).toEqual({ '*/1024x1024': '0.02', '*/256x256': '0.016', '*/512x512': '0.01798' });
     const gptImage1 = await priceOf('openai', 'gpt-image-1');
     expect(gptImage1.image_prices).toMatchObject({ 'low/1024x1024': '0.011', 'medium/1024x1536': '0.063', 'high/1024x1024': '0.167', 'high/1536x1024': '0.25' });
     const gptImage15 = await priceOf('openai', 'gpt-image-1.5');
@@ -173,7 +177,7 @@ describe('conformance: the pricing pull on real LiteLLM and OpenRouter files', (
 
   it('prices azure dall-e-3 per image by size and quality, never $0, also the events stored before the price came', async () => {
     // Unpriced before the pull, priced by the new per-image price right after (never restated to $0).
-    await eventually(async () => expect(await storedCost(azureDalleBefore.event_id)).toMatchObject({ cost_usd: '0.07999586304', pricing: 'priced' }));
+    await eventually(async () => expect(await storedCost(azureDalleBefore.event_id)).toMatchObject({ cost_usd: '0.080000', pricing: 'priced' }));
     const res = await ingest.post('/v1/events', {
       events: [
         usageEvent({ provider: 'azure', model: 'dall-e-3', timestamp: minutesAgo(1), usage: null, images: 2, image_size: '1792x1024', image_quality: 'standard' }),
@@ -184,8 +188,8 @@ describe('conformance: the pricing pull on real LiteLLM and OpenRouter files', (
       ],
     });
     expect(res.body.results.map((r: any) => [r.cost_usd, r.pricing, r.unpriced_kinds ?? null])).toEqual([
-      // 2 x 0.07998799872
-      ['0.15997599744', 'priced', null],
+      // 2 x 0.07999
+      ['0.159980', 'priced', null],
       [null, 'unpriced', ['output_text']],
       [null, 'unpriced', ['per_image']],
     ]);

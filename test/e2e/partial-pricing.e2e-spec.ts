@@ -127,8 +127,15 @@ describe('partly priced and per-image priced events', () => {
     // $0.16665 + 100 x $10 per 1M = $0.16765; the text-only call: $0.001.
     await eventually(async () => expect(await spendOf('gpt-image-1')).toMatchObject({ total: '0.168650', partial_events: 0, partial_cost_usd: '0.000000', unpriced_events: 0 }));
     const [stored] = await db.query(`SELECT cost_usd::text AS cost, pricing, unpriced_kinds, cost_ingested_usd::text AS ingested FROM usage_events WHERE event_id = $1`, [partly.event_id]);
-    // The as-ingested cost stays beside the restated one.
+    // The as-ingested cost stays beside the restated one, and every report can add it up (basis=ingested).
     expect(stored).toEqual({ cost: '0.16765', pricing: 'priced', unpriced_kinds: null, ingested: '0.16665' });
+    const ingested = `model=gpt-image-1&basis=ingested&from=${minutesAgo(60)}`;
+    expect((await viewer.get(`/v1/reports/spend?${ingested}`)).body.total).toBe('0.166650');
+    expect((await viewer.get(`/v1/reports/tokens?${ingested}`)).body.breakdown[0].cost_usd).toBe('0.166650');
+    expect((await viewer.get(`/v1/reports/compare-providers?${ingested}`)).body.actual_total_usd).toBe('0.166650');
+    // The month: $0.16665 + $0.13572 as ingested, $0.16865 + $0.13572 restated.
+    expect((await viewer.get('/v1/reports/summary?period=month&basis=ingested')).body.spent).toBe('0.302370');
+    expect((await viewer.get('/v1/reports/summary?period=month')).body.spent).toBe('0.304370');
     await expectRollupsMatchEvents();
   });
 

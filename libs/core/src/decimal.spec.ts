@@ -54,4 +54,32 @@ describe('Decimal.subtract and abs', () => {
     expect(Decimal.parse('-2.5').abs().toString()).toBe('2.5');
     expect(Decimal.parse('2.5').abs().toString()).toBe('2.5');
   });
+
+  it('rounds to significant digits, half up, exactly', () => {
+    expect(Decimal.parse('0.07999586304').roundToSignificant(4).toString()).toBe('0.08');
+    expect(Decimal.parse('0.0031999999999475712').roundToSignificant(11).toString()).toBe('0.0031999999999');
+    expect(Decimal.parse('0.07998799872').roundToSignificant(4).toString()).toBe('0.07999');
+    expect(Decimal.parse('0.0179830784').roundToSignificant(3).toString()).toBe('0.018');
+    expect(Decimal.parse('123456').roundToSignificant(2).toString()).toBe('120000');
+    expect(Decimal.parse('-0.0125').roundToSignificant(2).toString()).toBe('-0.013');
+    expect(Decimal.parse('0.5').roundToSignificant(3).toString()).toBe('0.5');
+  });
+
+  it('counts the significant digits a decimal states', () => {
+    expect(Decimal.significantDigits('7.629e-8')).toBe(4);
+    expect(Decimal.significantDigits('0.000000019')).toBe(2);
+    expect(Decimal.significantDigits('1.0490417e-8')).toBe(8);
+    expect(Decimal.significantDigits('1.50')).toBe(3);
+    expect(Decimal.significantDigits('2.0751953125e-9')).toBe(11);
+  });
+
+  it('finds the shortest decimal within an interval', () => {
+    const shortest = (value: string, err: string) => Decimal.parse(value).shortestWithin(Decimal.parse(err)).toString();
+    // 7.629e-8 per pixel x 1,048,576 pixels, the rate known to +-0.5e-11 per pixel
+    expect(shortest('0.07999586304', '0.00000524288')).toBe('0.08');
+    expect(shortest('0.07998799872', '0.00000917504')).toBe('0.07999');
+    expect(shortest('0.0031999999999475712', '0.0000000000000786432')).toBe('0.0032');
+    expect(shortest('0.0179830784', '0.0000131072')).toBe('0.01798');
+    expect(shortest('0.125', '0')).toBe('0.125');
+  });
 });

@@ -92,6 +92,45 @@ export class Decimal {
     return new Decimal(negative ? -rounded : rounded, digits).normalized();
   }
 
+  /**
+   * Rounded half up (away from zero) to `digits` significant digits: for a
+   * figure derived from a rate known to that many digits, never for a cost.
+   */
+  roundToSignificant(digits: number): Decimal {
+    if (digits < 1) throw new RangeError('digits must be at least 1');
+    const negative = this.units < 0n;
+    const magnitude = negative ? -this.units : this.units;
+    const drop = magnitude.toString().length - digits;
+    if (drop <= 0) return this;
+    const divisor = 10n ** BigInt(drop);
+    const rounded = (magnitude + divisor / 2n) / divisor;
+    const scale = this.scale - drop;
+    const units = scale >= 0 ? rounded : rounded * 10n ** BigInt(-scale);
+    return new Decimal(negative ? -units : units, Math.max(0, scale)).normalized();
+  }
+
+  /**
+   * The decimal with the fewest significant digits within `this` +- `err`
+   * (inclusive): what a figure known only to that precision can be said to be.
+   */
+  shortestWithin(err: Decimal): Decimal {
+    const low = this.subtract(err.abs());
+    const high = this.add(err.abs());
+    const digits = this.abs().units.toString().length;
+    for (let k = 1; k < digits; k++) {
+      const candidate = this.roundToSignificant(k);
+      if (candidate.compare(low) >= 0 && candidate.compare(high) <= 0) return candidate;
+    }
+    return this;
+  }
+
+  /** How many significant digits a decimal written as `text` states: `7.629e-8` 4, `0.000000019` 2, `1.50` 3. */
+  static significantDigits(text: string): number {
+    const mantissa = text.trim().replace(/^[+-]/, '').replace(/[eE].*$/, '').replace('.', '');
+    const digits = mantissa.replace(/^0+/, '');
+    return Math.max(1, digits.length);
+  }
+
   /** Absolute value. */
   abs(): Decimal {
     return this.units < 0n ? new Decimal(-this.units, this.scale) : this;

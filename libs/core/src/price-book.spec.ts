@@ -106,6 +106,15 @@ describe('PriceBook: overrides over the list, rates that arrive late', () => {
     expect(resolved.rateSources).toEqual({ input_text: 'catalog', cached_input_text: 'catalog', input_image: 'catalog', cached_input_image: 'catalog', output_image: 'override' });
   });
 
+  it('keeps the list price of the other units under an override backdated before the first list version', () => {
+    // The model was first priced by today's pull; an override of one unit from the 1st of the month.
+    const book = new PriceBook([
+      version({ id: 'pull', model: 'gemini-3-pro-image', provider: 'google', source: 'litellm', effectiveFrom: day('2026-11-29'), sheet: { input_text: '2', output_image: '120' } }),
+      version({ id: 'deal', kind: 'override', model: 'gemini-3-pro-image', provider: 'google', effectiveFrom: day('2026-11-01'), sheet: { input_image: '2' } }),
+    ]);
+    expect(book.resolve('google', 'gemini-3-pro-image', day('2026-11-20'))!.sheet).toEqual({ input_text: '2', output_image: '120', input_image: '2' });
+  });
+
   it('lets a direction-wide override rate cover the kinds of its direction', () => {
     const book = new PriceBook([
       version({ id: 'list', effectiveFrom: day('2026-04-21'), sheet: { input_text: '5', input_image: '8', output_image: '30', per_image: '0.1', image_prices: { 'hd/1024x1024': '0.2' } } }),

@@ -70,7 +70,10 @@ export class PriceBook {
     const entry = this.byModel.get(PriceBook.key(provider, model));
     if (!entry) return null;
     const override = findInEffect(entry.override, at);
-    const listInEffect = entry.list.length === 0 ? null : (findInEffect(entry.list, at) ?? (earliestIfBefore && at < entry.list[0].effectiveFrom ? entry.list[0] : null));
+    // Under an override, a time before the first list version takes that first version, as an event does:
+    // an override backdated before the model's first list price still prices only the units it names.
+    const beforeFirst = (earliestIfBefore || override !== null) && entry.list.length > 0 && at < entry.list[0].effectiveFrom;
+    const listInEffect = entry.list.length === 0 ? null : (findInEffect(entry.list, at) ?? (beforeFirst ? entry.list[0] : null));
     const discount = findInEffect(this.byModel.get(PriceBook.key(provider, ANY_MODEL))?.discount ?? [], at);
     const list = listInEffect && discount?.discountPct ? applyDiscount(listInEffect, discount.discountPct) : listInEffect;
     if (override) return list ? overOwnList(override, list) : override;

@@ -194,45 +194,21 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
           continue;
         }
         mergedThisRun.set(`${quote.provider}\u0000${quote.model}`, merged);
-        const { sheet, rateSources } = merged;
-        const changes = diffSheets(current?.sheet ?? null, sheet);
-        if (changes.length === 0) continue;
-        const sourceRef = `${source.report.url} (run ${runId})`;
-        const reasons = current ? suspiciousReasons(changes, current.sheet) : [];
-        if (reasons.length > 0) {
-          const inserted = await manager.query(SQL.insertPending, [
-            quote.provider,
-            quote.model,
-            source.report.source,
-            sourceRef,
-            runId,
-            current?.id ?? null,
-            JSON.stringify(sheet),
-            JSON.stringify(reasons),
-            JSON.stringify(rateSources),
-          ]);
-          if (inserted.length === 0) continue; // the same change is already waiting
-          await manager.query(SQL.supersedePending, [quote.provider, quote.model, source.report.source, inserted[0].id]);
-          await this.events.record(manager, 'pricing.updated', {
-            provider: quote.provider,
-            model: quote.model,
-            source: source.report.source,
-            pending: true,
-            pending_id: inserted[0].id,
-            reasons,
-            changes,
-          });
-          source.report.prices_pending++;
-          pending++;
-          continue;
-        }
-        await this.pricing.addVersion(
-          manager,
-          { provider: quote.provider, model: quote.model, kind: 'list', source: source.report.source, sourceRef, effectiveFrom, sheet, runId, rateSources },
-          changes,
-        );
-        source.report.prices_changed++;
-        changed++;
+        const outcome = await this.applyOrHold(manager, { provider: quote.provider, model: quote.model, ...merged }, current, source.report, runId, effectiveFrom, []);
+        if (outcome === 'applied') changed++;
+        if (outcome === 'held') pending++;
+      }
+      // A model a source priced and no longer prices (left out of its answer, or every rate now 0) loses
+      // that source's rates: a removal, held for an admin like any other, never kept or dropped in silence.
+      for (const current of this.pricing.currentVersions(started)) {
+        const key = `${current.provider}\u0000${current.model}`;
+        const report = fetched.find((f) => f.report.source === current.source && f.report.status === 'ok')?.report;
+        if (current.kind !== 'list' || !report || report.source === BUILTIN_SOURCE || mergedThisRun.has(key)) continue;
+        const kept = ratesOf(current.sheet).filter(([unit]) => (current.rateSources?.[unit] ?? current.source) !== report.source);
+        const rateSources = Object.fromEntries(kept.map(([unit]) => [unit, current.rateSources?.[unit] ?? current.source]));
+        const note = `${current.provider}/${current.model} is no longer priced by ${report.source}`;
+        const outcome = await this.applyOrHold(manager, { provider: current.provider, model: current.model, sheet: sheetOf(kept), rateSources }, current, report, runId, effectiveFrom, [note]);
+        if (outcome === 'held') pending++;
       }
       for (const { report } of fetched.filter((f) => f.report.status === 'failed')) {
         await this.events.record(manager, 'pricing.refresh_failed', { run_id: runId, source: report.source, url: report.url, error: report.error });
@@ -245,6 +221,59 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
     this.logger.log(`pricing pull ${runId}: ${changed} prices changed, ${pending} held for approval`);
     const [row] = await this.db.query(SQL.runById, [runId]);
     return toRunView(row);
+  }
+
+  /**
+   * A new version for (provider, model) from a source, applied now, or held
+   * for an admin when it looks like a mistake of the source (or `reasons`
+   * says so). Returns what was done.
+   */
+  private async applyOrHold(
+    manager: EntityManager,
+    next: { provider: string; model: string; sheet: PriceSheet; rateSources: Record<string, string> },
+    current: PriceVersion | null,
+    report: SourceReport,
+    runId: string,
+    effectiveFrom: Date,
+    reasonsGiven: string[],
+  ): Promise<'unchanged' | 'applied' | 'held'> {
+    const changes = diffSheets(current?.sheet ?? null, next.sheet);
+    if (changes.length === 0) return 'unchanged';
+    const sourceRef = `${report.url} (run ${runId})`;
+    const reasons = [...reasonsGiven, ...(current ? suspiciousReasons(changes, current.sheet) : [])];
+    if (reasons.length === 0) {
+      await this.pricing.addVersion(
+        manager,
+        { provider: next.provider, model: next.model, kind: 'list', source: report.source, sourceRef, effectiveFrom, sheet: next.sheet, runId, rateSources: next.rateSources },
+        changes,
+      );
+      report.prices_changed++;
+      return 'applied';
+    }
+    const inserted = await manager.query(SQL.insertPending, [
+      next.provider,
+      next.model,
+      report.source,
+      sourceRef,
+      runId,
+      current?.id ?? null,
+      JSON.stringify(next.sheet),
+      JSON.stringify(reasons),
+      JSON.stringify(next.rateSources),
+    ]);
+    if (inserted.length === 0) return 'unchanged'; // the same change is already waiting, or was rejected
+    await manager.query(SQL.supersedePending, [next.provider, next.model, report.source, inserted[0].id]);
+    await this.events.record(manager, 'pricing.updated', {
+      provider: next.provider,
+      model: next.model,
+      source: report.source,
+      pending: true,
+      pending_id: inserted[0].id,
+      reasons,
+      changes,
+    });
+    report.prices_pending++;
+    return 'held';
   }
 
   private catalogSource(): Fetched {

@@ -45,12 +45,15 @@ export const SQL = {
   runs: `SELECT * FROM pricing_runs ORDER BY started_at DESC LIMIT $1`,
   lastSuccessfulRun: `SELECT * FROM pricing_runs WHERE status IN ('succeeded', 'partial') ORDER BY finished_at DESC LIMIT 1`,
 
+  // The same held change is not proposed twice: not while it waits, and not again once rejected
+  // against the same version in force (it comes back only when that version changes).
   insertPending: `
     INSERT INTO pending_prices (provider, model, source, source_ref, run_id, current_version_id, prices, reasons, rate_sources)
     SELECT $1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb
     WHERE NOT EXISTS (
       SELECT 1 FROM pending_prices
-      WHERE provider = $1 AND model = $2 AND source = $3 AND status = 'pending' AND prices = $7::jsonb)
+      WHERE provider = $1 AND model = $2 AND source = $3 AND prices = $7::jsonb
+        AND (status = 'pending' OR (status = 'rejected' AND current_version_id IS NOT DISTINCT FROM $6)))
     RETURNING id`,
   // A newer held change for the same model and source replaces the older one.
   supersedePending: `

@@ -72,6 +72,11 @@ export function bucketExpression(granularity: Granularity, params: unknown[], tz
   return `(date_trunc('${granularity}', bucket AT TIME ZONE ${tzParam}) AT TIME ZONE ${tzParam})`;
 }
 
+/** The cost a report adds up: restated (what reports use) or as ingested (`basis=ingested`). */
+function costColumn(q: Pick<ReportQuery, 'basis'>): string {
+  return q.basis === 'ingested' ? 'cost_ingested_usd' : 'cost_usd';
+}
+
 /** The dimensions each rollup family has (and so can filter on). */
 const FAMILY_COLUMNS: Record<string, Dimension[]> = {
   usage_rollup_live: ['provider', 'model', 'project', 'team', 'feature', 'environment'],
@@ -96,7 +101,7 @@ export const REPORT_SQL = {
   totals(table: string, items: TotalItem[], basis: 'restated' | 'ingested'): BuiltQuery {
     const dims = FAMILY_COLUMNS[table];
     const tagged = table === 'usage_rollup_tag_live';
-    const cost = basis === 'ingested' ? 'cost_ingested_usd' : 'cost_usd';
+    const cost = costColumn({ basis });
     // Aliased f_<name>: "user" is a reserved word.
     const columns = dims.map((d) => `${COLUMN[d]} AS f_${d}`);
     if (tagged) columns.push('tag_key AS f_tag_key', 'tag_value AS f_tag_value');
@@ -147,7 +152,7 @@ export const REPORT_SQL = {
 
   spend(q: ReportQuery, rangeFrom: Date, rangeTo: Date): BuiltQuery {
     const params: unknown[] = [];
-    const cost = q.basis === 'ingested' ? 'cost_ingested_usd' : 'cost_usd';
+    const cost = costColumn(q);
     const b = bucketExpression(q.granularity, params, q.tz);
     const where = whereOf({ ...q, from: rangeFrom, to: rangeTo }, params);
     const sql = `
@@ -176,9 +181,9 @@ export const REPORT_SQL = {
     const groupBy = ['project_id', ...(has('team') ? ['team'] : []), ...(has('feature') ? ['feature'] : []), 'model'];
     const sql = `
       SELECT project_id::text AS project, ${team}, ${feature}, model,
-        coalesce(sum(cost_usd) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::text AS current,
-        coalesce(sum(cost_usd) FILTER (WHERE bucket >= $3 AND bucket < $4), 0)::text AS previous_to_date,
-        coalesce(sum(cost_usd) FILTER (WHERE bucket >= $3 AND bucket < $1), 0)::text AS previous_whole,
+        coalesce(sum(${costColumn(q)}) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::text AS current,
+        coalesce(sum(${costColumn(q)}) FILTER (WHERE bucket >= $3 AND bucket < $4), 0)::text AS previous_to_date,
+        coalesce(sum(${costColumn(q)}) FILTER (WHERE bucket >= $3 AND bucket < $1), 0)::text AS previous_whole,
         coalesce(sum(events) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::bigint AS events,
         coalesce(sum(unpriced_events) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::bigint AS unpriced,
         coalesce(sum(partial_events) FILTER (WHERE bucket >= $1 AND bucket < $2), 0)::bigint AS partial,
@@ -213,10 +218,10 @@ export const REPORT_SQL = {
           sum(input_text_tokens)::bigint AS input_text, sum(cached_input_text_tokens)::bigint AS cached_input_text,
           sum(input_image_tokens)::bigint AS input_image, sum(cached_input_image_tokens)::bigint AS cached_input_image,
           sum(output_image_tokens)::bigint AS output_image, sum(output_text_tokens)::bigint AS output_text,
-          sum(cost_usd)::text AS cost, sum(unpriced_events)::bigint AS unpriced,
+          sum(${costColumn(q)})::text AS cost, sum(unpriced_events)::bigint AS unpriced,
           sum(partial_events)::bigint AS partial, sum(partial_cost_usd)::text AS partial_cost
         FROM ${source(q, { imageColumns: true }).table} WHERE ${where}
-        GROUP BY 1, 2, 3, 4 ORDER BY sum(cost_usd) DESC`,
+        GROUP BY 1, 2, 3, 4 ORDER BY sum(${costColumn(q)}) DESC`,
       params,
     };
   },
@@ -244,7 +249,7 @@ export const REPORT_SQL = {
           sum(input_text_tokens)::bigint AS input_text, sum(cached_input_text_tokens)::bigint AS cached_input_text,
           sum(input_image_tokens)::bigint AS input_image, sum(cached_input_image_tokens)::bigint AS cached_input_image,
           sum(output_image_tokens)::bigint AS output_image, sum(output_text_tokens)::bigint AS output_text,
-          sum(cost_usd)::text AS cost, sum(unpriced_events)::bigint AS unpriced, sum(partial_events)::bigint AS partial
+          sum(${costColumn(q)})::text AS cost, sum(unpriced_events)::bigint AS unpriced, sum(partial_events)::bigint AS partial
         FROM ${table} WHERE ${where}
         GROUP BY 1, 2, 3, 4, 5`,
       params,

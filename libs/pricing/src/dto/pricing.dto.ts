@@ -5,7 +5,7 @@ import { Decimal, imagePriceKey, normalizeModelName, normalizeProviderSlug, PRIC
 /** Money travels as decimal strings: a JSON number would pass through a float. */
 const decimalString = z
   .string({ error: 'must be a decimal string such as "8.00"' })
-  .regex(/^\d{1,9}(\.\d{1,12})?$/, 'must be a non-negative decimal string such as "8.00"');
+  .regex(/^\d{1,9}(\.\d{1,12})?$/, 'must be a non-negative decimal string such as "8.00", with at most 9 digits before the point and 12 after');
 
 /**
  * `<quality>/<size>`, either part `*` for any: hd/1024x1024, low/1024x1536, or

@@ -206,8 +206,10 @@ function importEntry(out: QuoteCollector, key: string, entry: Record<string, unk
     // One price per image of this quality and size: an explicit per-image price beats per-pixel.
     let pixelPrice = inputPerPixel && shape.size ? perPixelToPerImage(inputPerPixel.value, shape.size.width, shape.size.height) : null;
     if (inputPerPixel && !shape.size) out.skip(key, `${inputPerPixel.field}: a per-pixel rate but the key names no size`);
-    if (inputPerPixel && shape.size && pixelPrice && Decimal.parse(pixelPrice).compare(MAX_PER_IMAGE) > 0) {
-      out.skip(key, `${inputPerPixel.field} ${inputPerPixel.value} x ${shape.size.width} x ${shape.size.height} = ${pixelPrice} per image: implausible, above $1,000 per image; not imported`);
+    // Judged on the exact product, before it is shortened to the precision of the rate.
+    const exactPixelPrice = inputPerPixel && shape.size ? Decimal.parse(inputPerPixel.value).times(BigInt(shape.size.width) * BigInt(shape.size.height)) : null;
+    if (inputPerPixel && shape.size && exactPixelPrice && exactPixelPrice.compare(MAX_PER_IMAGE) > 0) {
+      out.skip(key, `${inputPerPixel.field} ${inputPerPixel.value} x ${shape.size.width} x ${shape.size.height} = ${exactPixelPrice.toFixedString()} per image: implausible, above $1,000 per image; not imported`);
       pixelPrice = null;
     }
     const candidates: Array<Rate & { perImage: string }> = [];

@@ -57,12 +57,12 @@ const GPT_IMAGE_1_5_PER_IMAGE = {
 
 // dall-e-3 per pixel (same rates for openai and azure keys), x width x height:
 const DALL_E_3_PER_IMAGE = {
-  'hd/1024x1024': '0.07999586304', // 7.629e-08 x 1,048,576
-  'hd/1024x1792': '0.11999117312', // 6.539e-08 x 1,835,008
-  'hd/1792x1024': '0.11999117312', // 6.539e-08 x 1,835,008
-  'standard/1024x1024': '0.0399999238144', // 3.81469e-08 x 1,048,576
-  'standard/1024x1792': '0.07998799872', // 4.359e-08 x 1,835,008
-  'standard/1792x1024': '0.07998799872', // 4.359e-08 x 1,835,008
+  'hd/1024x1024': '0.08', // 7.629e-08 x 1,048,576 = 0.07999586304 +- 0.0000052 (half a unit of the rate's last digit x pixels)
+  'hd/1024x1792': '0.12', // 6.539e-08 x 1,835,008 = 0.11999117312 +- 0.0000092
+  'hd/1792x1024': '0.12', // 6.539e-08 x 1,835,008 = 0.11999117312 +- 0.0000092
+  'standard/1024x1024': '0.0399999', // 3.81469e-08 x 1,048,576 = 0.0399999238144 +- 0.000000052: 0.04 is outside
+  'standard/1024x1792': '0.07999', // 4.359e-08 x 1,835,008 = 0.07998799872 +- 0.0000092: 0.08 is outside
+  'standard/1792x1024': '0.07999', // 4.359e-08 x 1,835,008 = 0.07998799872 +- 0.0000092: 0.08 is outside
 };
 
 const GPT_IMAGE_1_5_TOKENS = { input_text: '5', cached_input_text: '1.25', output_text: '10', input_image: '8', output_image: '32' };
@@ -104,9 +104,9 @@ const LITELLM_EXPECTED: PriceQuote[] = [
     sheet: {
       per_image: '0.02', // "dall-e-2": input_cost_per_image 0.02, the generated image's price in LiteLLM
       image_prices: {
-        '*/256x256': '0.01599995904', // 2.4414e-07 x 65,536
-        '*/512x512': '0.0179830784', // 6.86e-08 x 262,144
-        '*/1024x1024': '0.019922944', // 1.9e-08 x 1,048,576
+        '*/256x256': '0.016', // 2.4414e-07 x 65,536 = 0.01599995904 +- 0.00000033
+        '*/512x512': '0.01798', // 6.86e-08 x 262,144 = 0.0179830784 +- 0.000013: 0.018 is outside
+        '*/1024x1024': '0.02', // 1.9e-08 x 1,048,576 = 0.019922944 +- 0.00052
       },
     },
   },
@@ -122,15 +122,15 @@ const LITELLM_EXPECTED: PriceQuote[] = [
       output_image: '40',
       // only input_cost_per_pixel on the azure/ size keys: rate x width x height
       image_prices: {
-        'low/1024x1024': '0.010999999496192', // 1.0490417e-08 x 1,048,576
-        'low/1024x1536': '0.015999999934464', // 1.0172526e-08 x 1,572,864
-        'low/1536x1024': '0.015999999934464',
-        'medium/1024x1024': '0.041999999696896', // 4.0054321e-08 x 1,048,576
-        'medium/1024x1536': '0.062999999545344', // 4.0054321e-08 x 1,572,864
-        'medium/1536x1024': '0.062999999545344',
-        'high/1024x1024': '0.167000000167936', // 1.59263611e-07 x 1,048,576
-        'high/1024x1536': '0.249999999369216', // 1.58945719e-07 x 1,572,864
-        'high/1536x1024': '0.249999999369216',
+        'low/1024x1024': '0.011', // 1.0490417e-08 x 1,048,576 = 0.010999999496192 +- 0.00000000052
+        'low/1024x1536': '0.016', // 1.0172526e-08 x 1,572,864 = 0.015999999934464 +- 0.00000000079
+        'low/1536x1024': '0.016',
+        'medium/1024x1024': '0.042', // 4.0054321e-08 x 1,048,576 = 0.041999999696896 +- 0.00000000052
+        'medium/1024x1536': '0.063', // 4.0054321e-08 x 1,572,864 = 0.062999999545344 +- 0.00000000079
+        'medium/1536x1024': '0.063',
+        'high/1024x1024': '0.167', // 1.59263611e-07 x 1,048,576 = 0.167000000167936 +- 0.00000000052
+        'high/1024x1536': '0.25', // 1.58945719e-07 x 1,572,864 = 0.249999999369216 +- 0.00000000079
+        'high/1536x1024': '0.25',
       },
     },
   },
@@ -145,13 +145,13 @@ const LITELLM_EXPECTED: PriceQuote[] = [
       image_prices: {
         'low/1024x1024': '0.002176', // 2.0751953125e-09 x 1,048,576
         'low/1024x1536': '0.003264', // 2.0751953125e-09 x 1,572,864
-        'low/1536x1024': '0.0031999999999475712', // 2.0345052083e-09 x 1,572,864
+        'low/1536x1024': '0.0032', // 2.0345052083e-09 x 1,572,864 = 0.0031999999999475712 +- 0.000000000000079
         'medium/1024x1024': '0.008448', // 8.056640625e-09 x 1,048,576
         'medium/1024x1536': '0.012672', // 8.056640625e-09 x 1,572,864
-        'medium/1536x1024': '0.0125440000000524288', // 7.9752604167e-09 x 1,572,864
+        'medium/1536x1024': '0.012544', // 7.9752604167e-09 x 1,572,864 = 0.0125440000000524288 +- 0.000000000000079
         'high/1024x1024': '0.03328', // 3.173828125e-08 x 1,048,576
         'high/1024x1536': '0.04992', // 3.173828125e-08 x 1,572,864
-        'high/1536x1024': '0.049663999999475712', // 3.1575520833e-08 x 1,572,864
+        'high/1536x1024': '0.049664', // 3.1575520833e-08 x 1,572,864 = 0.049663999999475712 +- 0.00000000000079
       },
     },
   },
@@ -211,7 +211,7 @@ describe('LiteLLM adapter on the real model_prices_and_context_window.json', () 
     expect(reasons(litellm.skipped, 'azure/hd/1024-x-1024/dall-e-3')).toEqual(['output_cost_per_token 0 is no price (LiteLLM has no free mark)']);
     const azure = quote(litellm, 'azure', 'dall-e-3')!;
     expect(azure.sheet.output_text).toBeUndefined();
-    expect(azure.sheet.image_prices?.['hd/1024x1024']).toBe('0.07999586304');
+    expect(azure.sheet.image_prices?.['hd/1024x1024']).toBe('0.08');
   });
 
   it('azure/standard/1024-x-1024/dall-e-2: every rate 0, skipped, no azure dall-e-2 quote', () => {
@@ -226,7 +226,7 @@ describe('LiteLLM adapter on the real model_prices_and_context_window.json', () 
   it('an explicit per-image price beats the per-pixel rate of the same key', () => {
     expect(reasons(litellm.skipped, 'high/1024-x-1024/gpt-image-1')).toEqual([
       'output_cost_per_pixel 0 is no price (LiteLLM has no free mark)',
-      'input_cost_per_pixel (1.59263611e-07 x 1024 x 1024 = 0.167000000167936 per image): the explicit per-image price input_cost_per_image 0.167 is preferred',
+      'input_cost_per_pixel (1.59263611e-07 x 1024 x 1024 = 0.167 per image): the explicit per-image price input_cost_per_image 0.167 is preferred',
     ]);
   });
 

@@ -58,9 +58,21 @@ export function plain(value: string): string {
   return Decimal.parse(value).normalized().toFixedString();
 }
 
-/** USD per pixel x width x height -> USD per image, exactly (as LiteLLM computes a per-pixel price). */
+/** USD per pixel x width x height -> USD per image (LiteLLM's formula), to the precision the rate is written with. */
 export function perPixelToPerImage(perPixel: string, width: number, height: number): string {
-  return Decimal.parse(perPixel).times(BigInt(width) * BigInt(height)).normalized().toFixedString();
+  const pixels = BigInt(width) * BigInt(height);
+  const product = Decimal.parse(perPixel).times(pixels);
+  // The rate is known to half a unit of its last written digit (LiteLLM wrote 7.629e-08 for $0.08 / 1,048,576 px):
+  // the price per image is the shortest decimal that rate can mean, 0.08 rather than 0.07999586304.
+  return product.shortestWithin(halfUnitOfLastDigit(perPixel).times(pixels)).normalized().toFixedString();
+}
+
+/** Half a unit of the last digit `text` writes: `7.629e-08` -> 0.000000000005. */
+function halfUnitOfLastDigit(text: string): Decimal {
+  const match = /^[+-]?\d*(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
+  const fractionDigits = match?.[1]?.length ?? 0;
+  const exponent = Number(match?.[2] ?? 0);
+  return Decimal.parse(`5e${exponent - fractionDigits - 1}`);
 }
 
 /** The longest side of an image TokenTally takes from a source (pixels); real sizes are a few thousand. */
