@@ -64,3 +64,30 @@ export function isTimeZone(tz: string): boolean {
     return false;
   }
 }
+
+/**
+ * A whole-number query parameter from `min` to `max` (`fallback` when absent),
+ * whose message says what is wrong: not a number, not whole, too small or too
+ * large. (`z.coerce.number` would take "" for 0, "0x10" for 16 and say "must
+ * be a number" of 0.)
+ */
+export function wholeNumberParam(min: number, max: number, fallback: number) {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx): number => {
+      if (text === undefined) return fallback;
+      const trimmed = text.trim();
+      if (!/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(trimmed)) {
+        ctx.addIssue({ code: 'custom', message: `must be a number (a whole number from ${min} to ${max})` });
+        return z.NEVER;
+      }
+      const value = Number(trimmed);
+      const problem = value < min ? `must be at least ${min}` : value > max ? `must be at most ${max}` : !Number.isInteger(value) ? 'must be a whole number' : null;
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+      return value;
+    });
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError, fieldErrorsOf, FieldError, hasNoNul, NUL_MESSAGE } from '@tokentally/common';
+import { DomainError, fieldErrorsOf, FieldError, hasNoNul, NUL_MESSAGE, wholeNumberParam } from '@tokentally/common';
 import { dateOrDateTimeProblem, normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
 import { EventListFilters } from '../ingest.sql';
 
@@ -9,31 +9,6 @@ const isoDate = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-/**
- * A whole-number query parameter from `min` to `max` (`fallback` when absent),
- * whose message says what is wrong: not a number, too small or too large, or
- * not whole. (`z.coerce.number` would take "" for 0 and "0x10" for 16.)
- */
-function wholeNumberParam(min: number, max: number, fallback: number) {
-  return z
-    .string()
-    .optional()
-    .transform((text, ctx): number => {
-      if (text === undefined) return fallback;
-      const trimmed = text.trim();
-      if (!/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(trimmed)) {
-        ctx.addIssue({ code: 'custom', message: `must be a number (a whole number from ${min} to ${max})` });
-        return z.NEVER;
-      }
-      const value = Number(trimmed);
-      const problem = value < min ? `must be at least ${min}` : value > max ? `must be at most ${max}` : !Number.isInteger(value) ? 'must be a whole number' : null;
-      if (problem) {
-        ctx.addIssue({ code: 'custom', message: problem });
-        return z.NEVER;
-      }
-      return value;
-    });
-}
 
 const querySchema = z
   .object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError, FieldError, fieldErrorsOf, hasNoNul, isTimeZone, NUL_MESSAGE } from '@tokentally/common';
+import { DomainError, FieldError, fieldErrorsOf, hasNoNul, isTimeZone, NUL_MESSAGE, wholeNumberParam } from '@tokentally/common';
 import { addDays, bucketCount, dateOrDateTimeProblem, normalizeModelName, normalizeProviderSlug, parseLocalDate, startOfLocalDate } from '@tokentally/core';
 
 export const GRANULARITIES = ['hour', 'day', 'week', 'month'] as const;
@@ -64,32 +64,6 @@ export function assertBucketLimit(q: Pick<ReportQuery, 'from' | 'to' | 'granular
   ]);
 }
 
-/**
- * A whole-number query parameter from `min` to `max` (`fallback` when absent),
- * whose message says what is wrong: not a number, not whole, too small or too
- * large. (`z.coerce.number` would take "" for 0, "0x10" for 16 and say "must
- * be a number" of 0.)
- */
-function wholeNumberParam(min: number, max: number, fallback: number) {
-  return z
-    .string()
-    .optional()
-    .transform((text, ctx): number => {
-      if (text === undefined) return fallback;
-      const trimmed = text.trim();
-      if (!/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(trimmed)) {
-        ctx.addIssue({ code: 'custom', message: `must be a number (a whole number from ${min} to ${max})` });
-        return z.NEVER;
-      }
-      const value = Number(trimmed);
-      const problem = value < min ? `must be at least ${min}` : value > max ? `must be at most ${max}` : !Number.isInteger(value) ? 'must be a whole number' : null;
-      if (problem) {
-        ctx.addIssue({ code: 'custom', message: problem });
-        return z.NEVER;
-      }
-      return value;
-    });
-}
 
 const schema = z
   .object({
