@@ -2,6 +2,10 @@ import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { BUDGET_EVALUATION_JOB, BudgetEvaluator } from '@tokentally/budgets';
+import { ChartLinks } from '@tokentally/reporting';
+import { SecretsAtRest } from '@tokentally/webhooks';
+import { randomBytes } from 'node:crypto';
+import { EncryptSecretsAtRest1795795200000 } from '../../migrations/1795795200000-EncryptSecretsAtRest';
 import { startTestApp, TestApp } from '../support/app';
 import { createTestDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
@@ -367,6 +371,16 @@ describe('SSRF guard', () => {
     ['http://169.254.169.254/latest/meta-data', 'metadata'],
     ['http://[fe80::1]/hook', 'link-local'],
     ['http://[::ffff:127.0.0.1]/hook', 'loopback'],
+    // Issue 11, item 11: accepted before the guard classified with ipaddr.js.
+    ['http://[::127.0.0.1]/hook', 'loopback'],
+    ['http://[2002:7f00:1::1]/hook', 'loopback'],
+    ['http://[64:ff9b:1::7f00:1]/hook', 'loopback'],
+    ['http://[::ffff:0:7f00:1]/hook', 'loopback'],
+    ['http://[fec0::1]/hook', 'site-local'],
+    ['http://192.0.2.1/hook', 'documentation'],
+    ['http://198.51.100.1/hook', 'documentation'],
+    ['http://203.0.113.1/hook', 'documentation'],
+    ['http://[2001:db8::1]/hook', 'documentation'],
   ])('refuses %s at creation (%s)', async (url, kind) => {
     const res = await t.http.post('/v1/webhooks', { url, events: ['budget.threshold_reached'] });
     expect(res.status).toBe(400);
@@ -380,5 +394,141 @@ describe('SSRF guard', () => {
     const test = await t.http.post(`/v1/webhooks/${webhook.id}/test`, {});
     expect(test.body).toMatchObject({ status: 'pending', last_error: 'refused: 127.0.0.1 is a loopback address' });
     expect(receiver.received).toHaveLength(0);
+  });
+});
+
+describe('redirects stay within the endpoint origin', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(ALLOW_PRIVATE);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('fails the delivery with a clear error when the receiver redirects to another origin, and sends nothing there', async () => {
+    const endpoint = await new WebhookReceiver().start();
+    const elsewhere = await new WebhookReceiver().start(); // another port: another origin
+    try {
+      const webhook = await subscribe(t, endpoint);
+      elsewhere.secrets = endpoint.secrets;
+      endpoint.status = 307;
+      endpoint.answerHeaders = { location: elsewhere.url };
+      const test = await t.http.post(`/v1/webhooks/${webhook.id}/test`, {});
+      expect(test.body).toMatchObject({ status: 'pending', last_status_code: 307 });
+      expect(test.body.last_error).toBe(`HTTP 307 redirect to another origin (${new URL(elsewhere.url).origin}) not followed: only redirects within ${new URL(endpoint.url).origin} are; register the final URL`);
+      expect(elsewhere.received).toHaveLength(0);
+      expect(elsewhere.rejected).toHaveLength(0);
+    } finally {
+      await endpoint.stop();
+      await elsewhere.stop();
+    }
+  });
+});
+
+describe('secrets at rest', () => {
+  const SECRETS_KEY = randomBytes(32).toString('base64');
+
+  it('stores the webhook secret encrypted, not as the secret, and deliveries still verify; rotation signs with both', async () => {
+    const t = await startTestApp({ ...ALLOW_PRIVATE, SECRETS_KEY });
+    const receiver = await new WebhookReceiver().start();
+    try {
+      const db = t.app.get(DataSource);
+      const webhook = await subscribe(t, receiver);
+      const [row] = await db.query(`SELECT secret FROM webhooks WHERE id = $1`, [webhook.id]);
+      expect(row.secret).toMatch(/^tt1:/);
+      expect(row.secret).not.toContain('whsec_');
+      expect(row.secret).not.toContain(webhook.secret.slice('whsec_'.length));
+      expect(Buffer.from(row.secret.slice(4), 'base64url').toString('latin1')).not.toContain(webhook.secret.slice('whsec_'.length, 20));
+      // The data key is sealed with SECRETS_KEY: the tables alone do not open the secrets.
+      const [dataKey] = await db.query(`SELECT value FROM server_secrets WHERE name = 'secrets_data_key'`);
+      expect(dataKey.value).toMatch(/^sealed:tt1:/);
+
+      expect((await t.http.post(`/v1/webhooks/${webhook.id}/test`, {})).body).toMatchObject({ status: 'delivered' });
+      expect(receiver.received).toHaveLength(1);
+      expect(receiver.rejected).toHaveLength(0);
+
+      const rotated = await t.http.post(`/v1/webhooks/${webhook.id}/rotate-secret`, {});
+      const [both] = await db.query(`SELECT secret, previous_secret FROM webhooks WHERE id = $1`, [webhook.id]);
+      expect([both.secret, both.previous_secret].every((v: string) => v.startsWith('tt1:') && !v.includes('whsec_'))).toBe(true);
+      receiver.secrets = [];
+      await t.http.post(`/v1/webhooks/${webhook.id}/test`, {});
+      const message = receiver.received[1];
+      expect(String(message.headers['webhook-signature']).split(' ')).toHaveLength(2);
+      for (const secret of [rotated.body.secret, webhook.secret]) expect(new Webhook(secret).verify(message.body, message.headers as Record<string, string>)).toEqual(message.json);
+
+      // Chart links: their signing key is sealed too, and links still verify.
+      const links = t.app.get(ChartLinks);
+      const link = new URL(await links.url('budgets.png', { budget_id: 'b1' }));
+      expect(await links.verify('budgets.png', Object.fromEntries(link.searchParams))).toEqual({ budget_id: 'b1' });
+      const [chart] = await db.query(`SELECT value FROM server_secrets WHERE name = 'chart_links'`);
+      expect(chart.value).toMatch(/^tt1:/);
+    } finally {
+      await t.close();
+      await receiver.stop();
+    }
+  });
+
+  it('the migration encrypts clear secrets (current, previous, chart-link key) in place, once, and the app still signs with them', async () => {
+    const t = await startTestApp(ALLOW_PRIVATE);
+    const receiver = await new WebhookReceiver().start();
+    try {
+      const db = t.app.get(DataSource);
+      // As an earlier version stored them: in clear.
+      const current = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+      const previous = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
+      const chartKey = randomBytes(32).toString('base64');
+      const [webhook] = await db.query(
+        `INSERT INTO webhooks (url, events, secret, previous_secret, previous_secret_until) VALUES ($1, '{budget.threshold_reached}', $2, $3, now() + interval '1 day') RETURNING id`,
+        [receiver.url, current, previous],
+      );
+      await db.query(`INSERT INTO server_secrets (name, value) VALUES ('chart_links', $1) ON CONFLICT (name) DO UPDATE SET value = $1`, [chartKey]);
+
+      const runner = db.createQueryRunner();
+      try {
+        await new EncryptSecretsAtRest1795795200000().up(runner);
+        const [row] = await runner.query(`SELECT secret, previous_secret FROM webhooks WHERE id = $1`, [webhook.id]);
+        const [chart] = await runner.query(`SELECT value FROM server_secrets WHERE name = 'chart_links'`);
+        for (const value of [row.secret, row.previous_secret, chart.value]) expect(value).toMatch(/^tt1:[A-Za-z0-9_-]+$/);
+        await new EncryptSecretsAtRest1795795200000().up(runner); // idempotent: nothing changes
+        expect(await runner.query(`SELECT secret, previous_secret FROM webhooks WHERE id = $1`, [webhook.id])).toEqual([row]);
+        expect(await runner.query(`SELECT value FROM server_secrets WHERE name = 'chart_links'`)).toEqual([chart]);
+      } finally {
+        await runner.release();
+      }
+
+      receiver.secrets = [];
+      expect((await t.http.post(`/v1/webhooks/${webhook.id}/test`, {})).body).toMatchObject({ status: 'delivered' });
+      const message = receiver.received[0];
+      for (const secret of [current, previous]) expect(new Webhook(secret).verify(message.body, message.headers as Record<string, string>)).toEqual(message.json);
+    } finally {
+      await t.close();
+      await receiver.stop();
+    }
+  });
+
+  it('a restart with the same SECRETS_KEY reads the secrets; a wrong or missing SECRETS_KEY stops the start with a clear error', async () => {
+    const database = await createTestDatabase();
+    const receiver = await new WebhookReceiver().start();
+    const first = await startTestApp({ ...ALLOW_PRIVATE, SECRETS_KEY }, database);
+    let second: TestApp | null = null;
+    try {
+      const webhook = await subscribe(first, receiver);
+      await first.close();
+      second = await startTestApp({ ...ALLOW_PRIVATE, SECRETS_KEY }, database);
+      expect((await second.http.post(`/v1/webhooks/${webhook.id}/test`, {})).body).toMatchObject({ status: 'delivered' });
+
+      // What start-up runs (SecretsAtRest.onModuleInit), with another key and without one.
+      const db = second.app.get(DataSource);
+      const wrong = new SecretsAtRest(db, { ...second.config, secretsKey: randomBytes(32).toString('hex') });
+      await expect(wrong.onModuleInit()).rejects.toThrow(/^SECRETS_KEY does not open the secrets of this database: it is not the key this database was started with/);
+      const missing = new SecretsAtRest(db, { ...second.config, secretsKey: undefined });
+      await expect(missing.onModuleInit()).rejects.toThrow(/SECRETS_KEY is not set: set it to the key this database was started with/);
+    } finally {
+      await first.close();
+      await second?.close();
+      await database.drop();
+      await receiver.stop();
+    }
   });
 });

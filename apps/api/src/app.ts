@@ -1,8 +1,12 @@
-import { LoggerService } from '@nestjs/common';
+import { HttpException, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ApiKeysService } from '@tokentally/auth';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import { ApiKeysService, installAuthHook, Principal, Role } from '@tokentally/auth';
 import { AppConfig, createLogger, ProblemFilter } from '@tokentally/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -15,10 +19,42 @@ export interface CreatedApp {
 
 /** Builds the api application (not yet listening); used by main.ts and the e2e tests. */
 export async function createApp(config: AppConfig, logger: LoggerService | false = createLogger(config)): Promise<CreatedApp> {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, logger: false });
+  const limits = config.http;
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: false,
+    trustProxy: limits.trustProxy,
+    // A request (headers and body) must arrive within requestTimeout, its
+    // headers within headersTimeout: a client trickling bytes is answered 408
+    // and cut off. Node checks these every connectionsCheckingInterval.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    // Answers Fastify gives before any route or filter runs, as problem+json too.
+    frameworkErrors: (error: Error & { statusCode?: number; code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.statusCode ?? 400;
+      const detail =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'A path segment of the URL is too long.'
+          : error.code === 'FST_ERR_BAD_URL'
+            ? 'The URL is not valid (bad percent-encoding).'
+            : status >= 500
+              ? 'Something went wrong on our side.'
+              : error.message;
+      const body = problemBody(status, detail, request.url?.split('?')[0]);
+      void reply.status(status).header('content-type', PROBLEM_TYPE).send(JSON.stringify(body));
+    },
+    clientErrorHandler: clientErrorAnswer,
+  });
   const fastify = adapter.getInstance();
   // Only JSON bodies are accepted: anything else is 415, not a string in a handler.
   fastify.removeContentTypeParser(['text/plain']);
+  if (limits.maxConnectionsPerIp > 0) limitConnectionsPerAddress(fastify.server, limits.maxConnectionsPerIp);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
     // Fastify's own JSON parser only: no form bodies (they would answer 400, not 415).
@@ -27,7 +63,179 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
     abortOnError: false,
   });
   app.useGlobalFilters(new ProblemFilter());
+  await registerProtections(app, config);
   await app.init();
   const { createdKey } = await app.get(ApiKeysService).ensureAdminKey(config.adminApiKey);
   return { app, createdAdminKey: createdKey };
+}
+
+/**
+ * Security headers, CORS, the API-key check before the body is read, and
+ * per-key rate limits. Order matters: Fastify runs these onRequest hooks in
+ * the order they are added, and route-level hooks (the rate limit) after them.
+ */
+async function registerProtections(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  const limits = config.http;
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        // The dashboard loads its scripts (Chart.js included), stylesheet and
+        // data from this service only; no inline script. Its bars set widths
+        // with inline style attributes, hence 'unsafe-inline' for styles only.
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        'script-src-attr': ["'none'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        // The favicon is a data: URL.
+        'img-src': ["'self'", 'data:'],
+        'font-src': ["'self'", 'data:'],
+        'connect-src': ["'self'"],
+        'object-src': ["'none'"],
+        'base-uri': ["'self'"],
+        'form-action': ["'self'"],
+        'frame-ancestors': ["'none'"],
+      },
+    },
+    // Served on plain http (localhost, a private address) as often as behind
+    // TLS: do not force https on the operator's other hosts.
+    strictTransportSecurity: { maxAge: 15_552_000, includeSubDomains: false },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    xFrameOptions: { action: 'deny' },
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  // The signed chart links of alerts are meant to be shown by chat tools and mail clients.
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.url === '/v1/charts/shared/:file') reply.header('cross-origin-resource-policy', 'cross-origin');
+  });
+  if (limits.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: limits.corsOrigins.includes('*') ? '*' : limits.corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type'],
+      exposedHeaders: ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+      maxAge: 600,
+    });
+  }
+  installAuthHook(app);
+  if (limits.rateLimit.enabled) {
+    const { windowSeconds, perSecond } = limits.rateLimit;
+    const maxPerWindow = (rate: number) => Math.max(1, Math.floor(rate * windowSeconds));
+    const principalOf = (request: FastifyRequest) => (request as FastifyRequest & { principal?: Principal | null }).principal ?? null;
+    await app.register(rateLimit, {
+      global: true,
+      hook: 'onRequest',
+      timeWindow: windowSeconds * 1000,
+      cache: 50_000,
+      // Keyed by the API key (its id: never the secret) or, without a key, by client address.
+      keyGenerator: (request) => {
+        const principal = principalOf(request);
+        return principal ? `key:${principal.keyId}` : `ip:${request.ip}`;
+      },
+      max: (request) => {
+        const role: Role | undefined = principalOf(request)?.role;
+        return maxPerWindow(role ? perSecond[role] : perSecond.anonymous);
+      },
+      // Health checks are never limited (a load balancer polls them).
+      allowList: (request) => request.routeOptions.url === '/health' || request.routeOptions.url === '/health/ready',
+      errorResponseBuilder: (request, context) =>
+        new HttpException(
+          `Too many requests from this ${principalOf(request) ? 'API key' : 'client address'}: at most ${context.max} every ${windowSeconds} s. Retry in ${Math.max(1, Math.ceil(context.ttl / 1000))} s.`,
+          429,
+        ),
+    });
+  }
+}
+
+const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  414: 'URI Too Long',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+};
+
+/** The same RFC 9457 shape as libs/common's ProblemFilter, for answers given before Nest is involved. */
+function problemBody(status: number, detail: string, instance?: string) {
+  const title = TITLES[status] ?? 'Error';
+  return {
+    type: `urn:tokentally:problem:${title.toLowerCase().replace(/[^a-z]+/g, '_')}`,
+    title,
+    status,
+    detail,
+    ...(instance ? { instance } : {}),
+    errors: [] as Array<{ path: string; message: string }>,
+  };
+}
+
+/**
+ * Node's parser errors (headers or URL too large, a request that took too
+ * long, garbage) as problem+json on the raw socket; Fastify's default writes
+ * application/json. Then the connection is closed, as Node does.
+ */
+function clientErrorAnswer(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'The request line or headers are larger than the server accepts (16 KB).']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request did not arrive in time; send it again at a normal pace.']
+        : [400, 'The request is not valid HTTP.'];
+  // Never write into a response that has already started on this connection.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify(problemBody(status, detail));
+    socket.write(
+      `HTTP/1.1 ${status} ${TITLES[status]}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+/**
+ * At most `max` open connections per client address: beyond that a new
+ * connection is closed at once (nothing of its request has been read, so
+ * there is no HTTP answer). Behind a proxy every client shares its address:
+ * raise HTTP_MAX_CONNECTIONS_PER_IP there or set it to 0.
+ */
+function limitConnectionsPerAddress(server: { on(event: 'connection', listener: (socket: Socket) => void): unknown }, max: number): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > max) {
+      socket.destroy();
+      return;
+    }
+    open.set(address, count);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left <= 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
+}
+
+/** What main.ts prints on the terminal at start: the admin key appears once, here only, never in the log stream. */
+export function startupBanner(config: AppConfig, createdAdminKey: string | null): string {
+  const url = config.publicUrl;
+  const lines = [
+    '',
+    '  TokenTally is running',
+    `  Dashboard and API:  ${url}/`,
+    `  Health:             ${url}/health`,
+    `  Database:           ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PostgreSQL in ${config.dataDir}`}`,
+  ];
+  if (createdAdminKey) {
+    lines.push(
+      '',
+      `  Admin API key (shown only this once, store it now):`,
+      `    ${createdAdminKey}`,
+      '',
+      `  Try it:  curl -H "Authorization: Bearer $TOKENTALLY_KEY" ${url}/v1/pricing`,
+    );
+  }
+  return lines.join('\n') + '\n\n';
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { createLogger, loadConfigOrExit } from '@tokentally/common';
+import { createLogger, loadConfigOrExit, redactSecrets } from '@tokentally/common';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
@@ -11,6 +11,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(`TokenTally worker failed to start: ${error instanceof Error ? error.message : error}`);
+  console.error(redactSecrets(`TokenTally worker failed to start: ${error instanceof Error ? error.message : error}`));
   process.exit(1);
 });

@@ -2,15 +2,23 @@ import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { DataSource } from 'typeorm';
 import { Roles } from '@tokentally/auth';
-import { parseOrThrow } from '@tokentally/common';
+import { parseOrThrow, wholeNumberParam } from '@tokentally/common';
+import { dateOrDateTimeProblem } from '@tokentally/core';
 import { ALERT_SQL } from './alerts.sql';
 
 const alertsQuerySchema = z
   .object({
     type: z.enum(['budget.threshold_reached', 'budget.forecast_exceeded', 'spend.anomaly'], { error: 'must be budget.threshold_reached, budget.forecast_exceeded or spend.anomaly' }).optional(),
     budget_id: z.uuid('must be a budget id (UUID)').optional(),
-    before: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }).optional(),
-    limit: z.coerce.number({ error: 'must be a number' }).int().min(1, 'must be from 1 to 200').max(200, 'must be from 1 to 200').default(50),
+    // Real date-times PostgreSQL takes only: year 0000 and an offset of +16:00 passed zod's check and were 500s.
+    before: z
+      .string({ error: 'must be given once' })
+      .superRefine((value, ctx) => {
+        const problem = /^\d{4}-\d{2}-\d{2}$/.test(value) ? 'must be an RFC 3339 date-time such as 2026-11-01T10:00:00Z' : dateOrDateTimeProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+    limit: wholeNumberParam(1, 200, 50),
   })
   .strict();
 

@@ -1,18 +1,19 @@
 import { z } from 'zod';
-import { field, isTimeZone } from '@tokentally/common';
+import { decimalStringParam, field, isTimeZone, storableText } from '@tokentally/common';
 import { Decimal, normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
 
-const scopeText = z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(200);
+const scopeText = storableText(z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters'));
 
 /** The fields of a budget, without defaults (shared by create and update). */
 const fields = {
   name: field.string(100),
-  amount_usd: z
-    .string({ error: 'must be a decimal string such as "1000.00"' })
-    .regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a positive decimal string such as "1000.00"')
-    .refine((v) => !Decimal.parse(v).isZero(), 'must be more than 0'),
+  // "1,5", "0x10" and "1e3" fail the pattern, and the amount is parsed only once it matched (was a 500).
+  amount_usd: decimalStringParam(/^\d{1,12}(\.\d{1,6})?$/, 'must be a positive decimal string such as "1000.00"', {
+    test: (v) => !Decimal.parse(v).isZero(),
+    message: 'must be more than 0',
+  }),
   period: z.enum(['day', 'week', 'month', 'quarter'], { error: 'must be day, week, month or quarter' }),
-  timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+  timezone: z.string({ error: 'must be an IANA time zone such as Europe/Berlin' }).max(100, 'must be an IANA time zone such as Europe/Berlin').refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
   scope: z
     .object({
       provider: scopeText.transform(normalizeProviderSlug).optional(),
@@ -22,7 +23,13 @@ const fields = {
       user: scopeText.optional(),
       feature: scopeText.optional(),
       environment: scopeText.optional(),
-      tags: z.record(z.string().min(1).max(64), z.string().max(200)).refine((t) => Object.keys(t).length <= 1, 'one tag at most').optional(),
+      tags: z
+        .record(
+          storableText(z.string().min(1, 'tag names must not be empty').max(64, 'tag names must be at most 64 characters')),
+          storableText(z.string({ error: 'must be a string' }).max(200, 'must be at most 200 characters')),
+          { error: 'must be an object of string values' },
+        )
+        .refine((t) => Object.keys(t).length <= 1, 'one tag at most').optional(),
     })
     .strict()
     // Spend per user is kept with provider, model and project only (docs/reports.md).

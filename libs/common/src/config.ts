@@ -36,6 +36,31 @@ const environmentSchema = z.object({
     .default('log'),
   // Human-readable logs instead of JSON lines (for a terminal).
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
+  // HTTP limits. Whole request (headers and body) must arrive within this time (408 after).
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(100).max(3_600_000).default(30_000),
+  // Request headers must arrive within this time (at most HTTP_REQUEST_TIMEOUT_MS).
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(100).max(3_600_000).default(10_000),
+  // An idle keep-alive connection is closed after this time (above a load balancer's 60 s idle timeout).
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(100).max(3_600_000).default(72_000),
+  // A connection with no traffic at all in either direction is closed after this time.
+  HTTP_IDLE_TIMEOUT_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(100).max(3_600_000).default(120_000),
+  // Open connections one client address may hold; 0 = no limit.
+  HTTP_MAX_CONNECTIONS_PER_IP: z.coerce.number({ error: 'must be a number' }).int().min(0).max(1_000_000).default(256),
+  // Which proxies to believe in X-Forwarded-For: false, true, a hop count, or addresses/CIDRs (comma-separated).
+  TRUST_PROXY: z.string().min(1).default('false'),
+  // Browser origins allowed to call the API (comma-separated, or *); unset = no CORS.
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) => value.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean))
+    .refine((origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)), 'must be * or origins such as https://ops.example.com, comma-separated')
+    .optional(),
+  // Rate limits: requests per second per API key (by role) or per client address without a valid key.
+  RATE_LIMIT_ENABLED: booleanFlag.default(true),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(3600).default(10),
+  RATE_LIMIT_INGEST_PER_SECOND: z.coerce.number({ error: 'must be a number' }).min(0.01).max(1_000_000).default(5000),
+  RATE_LIMIT_VIEWER_PER_SECOND: z.coerce.number({ error: 'must be a number' }).min(0.01).max(1_000_000).default(200),
+  RATE_LIMIT_ADMIN_PER_SECOND: z.coerce.number({ error: 'must be a number' }).min(0.01).max(1_000_000).default(5000),
+  RATE_LIMIT_ANONYMOUS_PER_SECOND: z.coerce.number({ error: 'must be a number' }).min(0.01).max(1_000_000).default(100),
   // Weekly pricing pull (cron, UTC).
   PRICING_CRON: z.string().min(9).default('0 6 * * 1'),
   // How long one price source may take to answer.
@@ -51,6 +76,12 @@ const environmentSchema = z.object({
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number({ error: 'must be a number' }).int().min(1).max(10_000).default(20),
   // ...that have gone on for at least this many seconds (a short outage never disables).
   WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).default(86_400),
+  // Key that encrypts webhook and chart-link secrets at rest: 32 bytes as 64 hex digits or base64. Unset = one is made and kept in the database.
+  SECRETS_KEY: z
+    .string()
+    .trim()
+    .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || (/^[A-Za-z0-9+/_-]{43}=?$/.test(v) && Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64').length === 32), 'must be 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)')
+    .optional(),
   // Smallest day spend of a project or model that can count as an anomaly (USD).
   ANOMALY_MIN_USD: z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be a decimal amount such as "5.00"').default('5.00'),
   // Base URL used in links inside alerts; defaults to http://HOST:PORT.
@@ -68,6 +99,7 @@ export type AppConfig = Readonly<{
   adminApiKey: string | undefined;
   logLevel: LogLevelName;
   logFormat: 'json' | 'pretty';
+  http: HttpLimitsConfig;
   pricingCron: string;
   pricingTimeoutMs: number;
   pricingRefreshOnStart: boolean;
@@ -75,10 +107,37 @@ export type AppConfig = Readonly<{
   webhookAllowPrivate: boolean;
   webhookDisableAfterFailures: number;
   webhookDisableAfterSeconds: number;
+  secretsKey: string | undefined;
   anomalyMinUsd: string;
   publicUrl: string;
   runJobs: boolean;
 }>;
+
+/** HTTP server limits: timeouts, connections per client, rate limits, CORS. */
+export interface HttpLimitsConfig {
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** 0 = no limit. */
+  maxConnectionsPerIp: number;
+  trustProxy: boolean | number | string[];
+  /** Empty = CORS off (browsers on other origins cannot read answers). */
+  corsOrigins: string[];
+  rateLimit: {
+    enabled: boolean;
+    windowSeconds: number;
+    perSecond: { ingest: number; viewer: number; admin: number; anonymous: number };
+  };
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  const v = value.trim().toLowerCase();
+  if (['false', '0', 'no'].includes(v)) return false;
+  if (['true', 'yes'].includes(v)) return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -104,6 +163,25 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     adminApiKey: e.ADMIN_API_KEY,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
+    http: {
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: Math.min(e.HTTP_HEADERS_TIMEOUT_MS, e.HTTP_REQUEST_TIMEOUT_MS),
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
+      maxConnectionsPerIp: e.HTTP_MAX_CONNECTIONS_PER_IP,
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
+      corsOrigins: e.CORS_ORIGINS ?? [],
+      rateLimit: {
+        enabled: e.RATE_LIMIT_ENABLED,
+        windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+        perSecond: {
+          ingest: e.RATE_LIMIT_INGEST_PER_SECOND,
+          viewer: e.RATE_LIMIT_VIEWER_PER_SECOND,
+          admin: e.RATE_LIMIT_ADMIN_PER_SECOND,
+          anonymous: e.RATE_LIMIT_ANONYMOUS_PER_SECOND,
+        },
+      },
+    },
     pricingCron: e.PRICING_CRON,
     pricingTimeoutMs: e.PRICING_TIMEOUT_MS,
     pricingRefreshOnStart: e.PRICING_REFRESH_ON_START,
@@ -115,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
     webhookDisableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
     webhookDisableAfterSeconds: e.WEBHOOK_DISABLE_AFTER_SECONDS,
+    secretsKey: e.SECRETS_KEY,
     anomalyMinUsd: e.ANOMALY_MIN_USD,
     publicUrl: (e.PUBLIC_URL ?? `http://${displayHost}:${e.PORT}`).replace(/\/$/, ''),
     runJobs: e.RUN_JOBS,

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, FieldError, ProblemKind } from './errors';
+import { DATABASE_RETRY_AFTER_SECONDS, DomainError, FieldError, isConnectionError, ProblemKind } from './errors';
 
 const STATUS_OF: Record<ProblemKind, number> = {
   validation: 400,
@@ -64,6 +64,12 @@ export function toProblem(error: unknown, instance?: string): Problem {
     }
     return problem(status, message, [], instance);
   }
+  if (isConnectionError(error)) {
+    // Never the driver's words: they name hosts, databases and SQL.
+    return problem(503, 'The database is unreachable right now; retry in a few seconds.', [], instance, 'database_unavailable', {
+      retry_after_s: DATABASE_RETRY_AFTER_SECONDS,
+    });
+  }
   return problem(500, 'Something went wrong on our side; it has been logged.', [], instance);
 }
 
@@ -102,7 +108,12 @@ export class ProblemFilter implements ExceptionFilter {
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: unknown, logger: Logger): void {
   const body = toProblem(error, request.url?.split('?')[0]);
-  if (body.status >= 500) {
+  if (body.status === 503) {
+    // Expected while the database is away: one line, no stack, no correlation hunt.
+    const retryAfter = typeof body.retry_after_s === 'number' ? body.retry_after_s : DATABASE_RETRY_AFTER_SECONDS;
+    reply.header('retry-after', String(retryAfter));
+    logger.warn({ message: 'service unavailable', method: request.method, url: request.url, error: error instanceof Error ? error.message : String(error) });
+  } else if (body.status >= 500) {
     const correlationId = randomUUID();
     body.correlation_id = correlationId;
     logger.error({ message: 'unhandled error', correlation_id: correlationId, method: request.method, url: request.url, error: describe(error) });

@@ -18,6 +18,10 @@ export function fieldErrorsOf(error: z.ZodError, prefix = ''): FieldError[] {
       for (const key of issue.keys) {
         errors.push({ path: formatPath([...issue.path, key], prefix), message: 'is not a known field' });
       }
+    } else if (issue.code === 'invalid_key') {
+      // A record's key that fails its schema (an empty tag name, a NUL in one): say why, at the key.
+      const inner = issue.issues.length > 0 ? issue.issues : [{ message: issue.message }];
+      for (const cause of inner) errors.push({ path: formatPath(issue.path, prefix), message: cause.message });
     } else {
       errors.push({ path: formatPath(issue.path, prefix), message: issue.message });
     }
@@ -36,6 +40,37 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, pre
 export const hasNoNul = (value: string) => !value.includes('\u0000');
 export const NUL_MESSAGE = 'must not contain NUL characters';
 
+/**
+ * True when `value` is well-formed Unicode: no lone UTF-16 surrogate (a
+ * `\ud800` without its pair, which JSON can carry). Such a string reaches
+ * PostgreSQL as U+FFFD, so two different ids would be stored as one.
+ */
+export const isWellFormedUnicode = (value: string) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value);
+export const LONE_SURROGATE_MESSAGE = 'must be well-formed Unicode (it holds a lone UTF-16 surrogate)';
+
+/** Why `value` cannot be stored as PostgreSQL text (a NUL, a lone surrogate), or null when it can. */
+export function textProblem(value: string): string | null {
+  return !hasNoNul(value) ? NUL_MESSAGE : !isWellFormedUnicode(value) ? LONE_SURROGATE_MESSAGE : null;
+}
+
+/**
+ * The one check every text field of a body or a query goes through: refuses
+ * NUL characters and lone surrogates, each with its own message.
+ */
+export function storableText<S extends z.ZodString>(schema: S): S {
+  return schema.refine(hasNoNul, NUL_MESSAGE).refine(isWellFormedUnicode, LONE_SURROGATE_MESSAGE) as S;
+}
+
+/**
+ * A decimal string matching `pattern` (digits only: "1,5", "0x10", "1e3" and
+ * " 1" are refused with `message`); `check` runs only on a string that
+ * matched, so it can parse it safely.
+ */
+export function decimalStringParam(pattern: RegExp, message: string, check?: { test: (value: string) => boolean; message: string }) {
+  const base = z.string({ error: (issue) => (issue.input === undefined ? 'is required' : message) }).regex(pattern, { error: message, abort: true });
+  return check ? base.refine((value) => pattern.test(value) && check.test(value), check.message) : base;
+}
+
 /** Field builders whose messages read well in an error list. */
 export const field = {
   string: (max = 200) =>
@@ -43,14 +78,18 @@ export const field = {
       .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
       .min(1, 'must not be empty')
       .max(max, `must be at most ${max} characters`)
-      .refine(hasNoNul, NUL_MESSAGE),
+      .refine(hasNoNul, NUL_MESSAGE)
+      .refine(isWellFormedUnicode, LONE_SURROGATE_MESSAGE),
   /** Optional text; null and absent mean the same. */
   optionalString: (max = 200) =>
     z
       .string({ error: 'must be a string' })
       .max(max, `must be at most ${max} characters`)
       .refine(hasNoNul, NUL_MESSAGE)
+      .refine(isWellFormedUnicode, LONE_SURROGATE_MESSAGE)
       .nullish(),
+  /** Text that may be empty (a tag value, a filter), up to `max` characters, storable. */
+  text: (max = 200) => storableText(z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).max(max, `must be at most ${max} characters`)),
   uuid: () =>
     z.uuid({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a UUID') }),
 };

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import type { Pool } from 'pg';
+import { Client, type Pool, type PoolClient } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { AppConfig } from '@tokentally/common';
+import { AppConfig, isConnectionError } from '@tokentally/common';
 import { MIGRATIONS } from '../../../migrations';
 import { startEmbeddedPostgres, EmbeddedPostgres } from './embedded/embedded-postgres';
 
@@ -20,14 +20,55 @@ export class Database {
     return this.kind === 'embedded' ? 1 : (this.dataSource.options as { poolSize?: number }).poolSize ?? 10;
   }
 
+  private get pool(): Pool {
+    return (this.dataSource.driver as unknown as { master: Pool }).master;
+  }
+
   /**
    * Runs a statement as a named prepared statement: PostgreSQL parses and
    * plans it once per connection instead of on every call (the ingest hot path).
+   *
+   * A failed execution must not leave the name behind on the session: PGlite
+   * keeps a statement whose execution failed while pg forgets it, and every
+   * later call then fails with `prepared statement "..." already exists`. So on
+   * an error the statement is deallocated on the same connection, and a
+   * connection that cannot be cleaned up is dropped from the pool.
    */
   async queryPrepared<T = Record<string, unknown>>(name: string, text: string, values: unknown[]): Promise<T[]> {
-    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    const result = await pool.query({ name, text, values });
-    return result.rows as T[];
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const result = await client.query({ name, text, values });
+      return result.rows as T[];
+    } catch (error) {
+      if (isConnectionError(error)) broken = error as Error;
+      else broken = await forgetPrepared(client, name);
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Readiness: the database answers and every migration of this build is
+   * applied. Returns the reason when not ready.
+   */
+  async readiness(timeoutMs = READINESS_TIMEOUT_MS): Promise<{ ready: true } | { ready: false; reason: string }> {
+    try {
+      const applied = await withTimeout(
+        this.dataSource.query(`SELECT name FROM ${common.migrationsTableName}`) as Promise<Array<{ name: string }>>,
+        timeoutMs,
+      );
+      const done = new Set(applied.map((row) => row.name));
+      const pending = this.dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((n) => !done.has(n));
+      if (pending.length > 0) return { ready: false, reason: `${pending.length} database migration(s) pending` };
+      return { ready: true };
+    } catch (error) {
+      if (error instanceof ReadinessTimeout) return { ready: false, reason: `database did not answer within ${timeoutMs} ms` };
+      if (isConnectionError(error)) return { ready: false, reason: 'database unreachable' };
+      if ((error as { code?: string }).code === '42P01') return { ready: false, reason: 'database migrations pending' };
+      return { ready: false, reason: 'database query failed' };
+    }
   }
 
   async close(): Promise<void> {
@@ -37,6 +78,70 @@ export class Database {
 }
 
 const MIGRATIONS_LOCK_KEY = 7_291_001; // pg_advisory_lock key shared by every TokenTally process
+
+/**
+ * How long a request waits for a new connection (or for a free one in a full
+ * pool) before failing with a connection-class error, answered 503. Without
+ * it a request waits for ever while the database is away. PostgreSQL only:
+ * the embedded database has one connection and a queue in front of it.
+ */
+export const DB_CONNECT_TIMEOUT_MS = 5_000;
+/** /health/ready gives the database this long to answer. */
+export const READINESS_TIMEOUT_MS = 2_000;
+
+const logger = new Logger('Database');
+
+/**
+ * Every pooled client gets an `error` listener the moment it is created. pg
+ * emits `error` on a client whose connection dies while no query is running
+ * on it (pg_terminate_backend, a restart, a network cut); pg-pool and TypeORM
+ * listen only while the client is idle or held by a query runner, and an
+ * `error` event with no listener kills the process. The pool drops the dead
+ * client when it is next released or found idle, and opens a new one.
+ */
+class ListenedClient extends Client {
+  constructor(config?: ConstructorParameters<typeof Client>[0]) {
+    super(config);
+    this.on('error', (error: Error & { code?: string }) => {
+      logger.warn(`database connection lost: ${error.code ? `${error.code} ` : ''}${error.message}`);
+    });
+  }
+}
+
+class ReadinessTimeout extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new ReadinessTimeout()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * After a failed execution of a named statement: forget it on both sides so
+ * the next call parses it afresh. Returns an error when the connection is in
+ * a state that cannot be trusted (then the pool drops it).
+ */
+async function forgetPrepared(client: PoolClient, name: string): Promise<Error | undefined> {
+  const connection = (client as unknown as { connection?: { parsedStatements?: Record<string, string>; submittedNamedStatements?: Record<string, string> } })
+    .connection;
+  delete connection?.parsedStatements?.[name];
+  delete connection?.submittedNamedStatements?.[name];
+  try {
+    const existing = await client.query('SELECT 1 FROM pg_prepared_statements WHERE name = $1', [name]);
+    if (existing.rowCount) await client.query(`DEALLOCATE "${name.replace(/"/g, '""')}"`);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+function poolErrorHandler(error: Error & { code?: string }): void {
+  logger.warn(`database pool error: ${error.code ? `${error.code} ` : ''}${error.message}`);
+}
 
 const common = {
   type: 'postgres',
@@ -57,7 +162,15 @@ export async function openDatabase(config: AppConfig, logger = new Logger('Datab
   let embedded: EmbeddedPostgres | null = null;
   let options: DataSourceOptions;
   if (config.databaseUrl) {
-    options = { ...common, url: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'tokentally' };
+    options = {
+      ...common,
+      url: config.databaseUrl,
+      poolSize: config.dbPoolSize,
+      applicationName: 'tokentally',
+      connectTimeoutMS: DB_CONNECT_TIMEOUT_MS,
+      poolErrorHandler,
+      extra: { Client: ListenedClient, keepAlive: true },
+    };
   } else {
     const started = Date.now();
     embedded = await startEmbeddedPostgres(config.dataDir);
@@ -71,7 +184,8 @@ export async function openDatabase(config: AppConfig, logger = new Logger('Datab
       database: 'postgres',
       poolSize: 1,
       // pg would drop an idle connection after 10 s and could lose the only slot.
-      extra: { idleTimeoutMillis: 0 },
+      extra: { idleTimeoutMillis: 0, Client: ListenedClient },
+      poolErrorHandler,
     };
   }
   const dataSource = new DataSource(options);

@@ -1,5 +1,7 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { SetMetadata } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { DATABASE_RETRY_AFTER_SECONDS } from '@tokentally/common';
 import { Database } from './database';
 
 // Same metadata key as @Public() in libs/auth (db must not import auth).
@@ -9,12 +11,25 @@ const Public = () => SetMetadata('tokentally:public', true);
 export class HealthController {
   constructor(@Inject(Database) private readonly database: Database) {}
 
-  /** Liveness and database reachability; no key needed. */
+  /** Liveness: 200 while the process runs, whatever the database does. No key needed. */
   @Get('health')
   @Public()
-  async health() {
+  health() {
+    return { status: 'ok', database: this.database.kind };
+  }
+
+  /**
+   * Readiness: 200 when the database answers and its schema is up to date,
+   * otherwise 503 with the reason (and Retry-After). No key needed.
+   */
+  @Get('health/ready')
+  @Public()
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const started = Date.now();
-    await this.database.dataSource.query('SELECT 1');
-    return { status: 'ok', database: this.database.kind, database_latency_ms: Date.now() - started };
+    const readiness = await this.database.readiness();
+    const latency = Date.now() - started;
+    if (readiness.ready) return { status: 'ready', database: this.database.kind, database_latency_ms: latency };
+    reply.status(503).header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    return { status: 'unavailable', database: this.database.kind, reason: readiness.reason };
   }
 }

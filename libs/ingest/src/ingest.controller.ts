@@ -54,9 +54,20 @@ export class IngestController {
     return this.events.list(parseListEventsQuery(query));
   }
 
-  /** An ingest key writes to its own project; an admin names one with ?project_id=. */
+  /**
+   * An ingest key writes to its own project; an admin names one with
+   * ?project_id=. An ingest key naming another project is refused (403), not
+   * silently written to its own, so a misconfigured client finds out.
+   */
   private async projectOf(principal: Principal, projectQuery: string | undefined): Promise<string> {
-    if (principal.role === 'ingest') return principal.projectId!;
+    if (principal.role === 'ingest') {
+      if (projectQuery !== undefined && projectQuery !== principal.projectId) {
+        throw new DomainError('forbidden', `This ingest key writes only to project ${principal.projectId}; project_id names another project.`, [
+          { path: 'project_id', message: 'must be the project of the ingest key (or left out)' },
+        ]);
+      }
+      return principal.projectId!;
+    }
     const projectId = parseOrThrow(field.uuid(), projectQuery, 'project_id');
     if (!(await this.keys.projectExists(projectId))) {
       throw DomainError.validation([{ path: 'project_id', message: 'is not a known project' }]);

@@ -5,3 +5,4 @@ export * from './payloads';
 export * from './ssrf';
 export * from './webhook-sender';
 export { EVENT_TYPES } from './webhooks.dto';
+export * from './secrets-at-rest.service';

@@ -1,57 +1,104 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { lookup as dnsLookup, LookupAddress } from 'node:dns';
+import * as ipaddr from 'ipaddr.js';
 
-/** Address ranges a webhook may not reach unless WEBHOOK_ALLOW_PRIVATE=true, with why. */
-const REFUSED: Array<[cidr: string, family: 'ipv4' | 'ipv6', reason: string]> = [
-  ['169.254.169.254/32', 'ipv4', 'a cloud metadata address'],
-  ['100.100.100.200/32', 'ipv4', 'a cloud metadata address'],
-  ['fd00:ec2::254/128', 'ipv6', 'a cloud metadata address'],
-  ['0.0.0.0/8', 'ipv4', 'an unspecified address'],
-  ['127.0.0.0/8', 'ipv4', 'a loopback address'],
-  ['10.0.0.0/8', 'ipv4', 'a private address'],
-  ['172.16.0.0/12', 'ipv4', 'a private address'],
-  ['192.168.0.0/16', 'ipv4', 'a private address'],
-  ['100.64.0.0/10', 'ipv4', 'a shared (carrier-grade NAT) address'],
-  ['169.254.0.0/16', 'ipv4', 'a link-local address'],
-  ['192.0.0.0/24', 'ipv4', 'a reserved address'],
-  ['198.18.0.0/15', 'ipv4', 'a reserved address'],
-  ['224.0.0.0/4', 'ipv4', 'a multicast address'],
-  ['240.0.0.0/4', 'ipv4', 'a reserved address'],
-  ['::/128', 'ipv6', 'an unspecified address'],
-  ['::1/128', 'ipv6', 'a loopback address'],
-  ['fc00::/7', 'ipv6', 'a private (unique local) address'],
-  ['fe80::/10', 'ipv6', 'a link-local address'],
-  ['ff00::/8', 'ipv6', 'a multicast address'],
+/** Cloud metadata services, named as such whatever range they sit in. */
+const METADATA = new Set(['169.254.169.254', '100.100.100.200', 'fd00:ec2::254']);
+
+/** Documentation ranges (RFC 5737, RFC 3849), named apart from the other reserved ones. */
+const DOCUMENTATION: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]> = [
+  ipaddr.parseCIDR('192.0.2.0/24'),
+  ipaddr.parseCIDR('198.51.100.0/24'),
+  ipaddr.parseCIDR('203.0.113.0/24'),
+  ipaddr.parseCIDR('2001:db8::/32'),
 ];
 
-const lists = REFUSED.map(([cidr, family, reason]) => {
-  const list = new BlockList();
-  const [network, prefix] = cidr.split('/');
-  list.addSubnet(network, Number(prefix), family);
-  return { list, family, reason };
-});
+/** Global unicast IPv6 (2000::/3): anything outside it that ipaddr.js does not name is unassigned space. */
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number];
+const LOCAL_USE_NAT64 = ipaddr.parseCIDR('64:ff9b:1::/48') as [ipaddr.IPv6, number];
 
-/** Why `address` is refused as a webhook destination, or null when it is public. */
+/** Why each range that ipaddr.js names is refused. Every name but `unicast` is refused. */
+const REASONS: Record<string, string> = {
+  unspecified: 'an unspecified address',
+  broadcast: 'a broadcast address',
+  multicast: 'a multicast address',
+  linkLocal: 'a link-local address',
+  loopback: 'a loopback address',
+  carrierGradeNat: 'a shared (carrier-grade NAT) address',
+  private: 'a private address',
+  uniqueLocal: 'a private (unique local) address',
+  deprecatedSiteLocal: 'a site-local address',
+  reserved: 'a reserved address',
+  benchmarking: 'a benchmarking address',
+  discard: 'a discard-only address',
+};
+
+/** IPv6 forms that carry an IPv4 address, with where it sits. */
+type Embedding = { form: string; ipv4: ipaddr.IPv4[]; alwaysRefused?: string };
+
+/**
+ * Why `address` is refused as a webhook destination, or null when it is a
+ * public unicast address. Ranges are classified by ipaddr.js; an IPv6 address
+ * that embeds an IPv4 address (mapped, compatible, translated, NAT64, 6to4,
+ * Teredo) is refused when the IPv4 address would be.
+ */
 export function refusalOf(address: string): string | null {
-  const family = isIP(address);
-  if (family === 0) return 'not an IP address';
-  // IPv4 written inside IPv6 (::ffff:10.0.0.1, 64:ff9b::10.0.0.1) is judged as the IPv4 address.
-  const embedded = embeddedIpv4(address);
-  if (embedded) return refusalOf(embedded);
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  for (const { list, family: f, reason } of lists) if (f === type && list.check(address, type)) return reason;
+  if (isIP(address) === 0) return 'not an IP address';
+  const ip = ipaddr.parse(address);
+  if (METADATA.has(ip.toNormalizedString()) || METADATA.has(ip.toString())) return 'a cloud metadata address';
+  if (ip.kind() === 'ipv4') return refusalOfIpv4(ip as ipaddr.IPv4);
+  const v6 = ip as ipaddr.IPv6;
+  const range = v6.range();
+  if (range === 'unspecified' || range === 'loopback') return REASONS[range];
+  const embedding = embeddedIpv4(v6);
+  if (embedding) {
+    for (const v4 of embedding.ipv4) {
+      const reason = refusalOf(v4.toString());
+      if (!reason) continue;
+      // ::ffff:127.0.0.1 is 127.0.0.1 to the kernel: say so plainly.
+      return embedding.form === 'IPv4-mapped' ? reason : `${/^IPv4/.test(embedding.form) ? 'an' : 'a'} ${embedding.form} address of ${v4}, ${reason}`;
+    }
+    return embedding.alwaysRefused ?? null;
+  }
+  if (inAny(v6, DOCUMENTATION)) return 'a documentation address';
+  if (range !== 'unicast') return REASONS[range] ?? `a special-purpose address (${range})`;
+  if (!v6.match(GLOBAL_UNICAST_V6)) return 'not a global unicast address';
   return null;
 }
 
-/** The IPv4 address inside an IPv4-mapped or NAT64 IPv6 address, in either notation (::ffff:7f00:1). */
-function embeddedIpv4(address: string): string | null {
-  const dotted = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (dotted) return dotted;
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (!hex) return null;
-  const high = parseInt(hex[1], 16);
-  const low = parseInt(hex[2], 16);
-  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+function refusalOfIpv4(ip: ipaddr.IPv4): string | null {
+  if (inAny(ip, DOCUMENTATION)) return 'a documentation address';
+  const range = ip.range();
+  if (range === 'unicast') return null;
+  return REASONS[range] ?? `a special-purpose address (${range})`;
+}
+
+function inAny(ip: ipaddr.IPv4 | ipaddr.IPv6, ranges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>): boolean {
+  return ranges.some(([network, bits]) => network.kind() === ip.kind() && ip.match(network as any, bits));
+}
+
+/** The IPv4 address(es) an IPv6 address carries, if it is one of the forms that carry one. */
+function embeddedIpv4(ip: ipaddr.IPv6): Embedding | null {
+  const p = ip.parts;
+  const v4 = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 255, low >> 8, low & 255]);
+  const last32 = v4(p[6], p[7]);
+  switch (ip.range()) {
+    case 'ipv4Mapped': // ::ffff:0:0/96
+      return { form: 'IPv4-mapped', ipv4: [last32] };
+    case 'rfc6145': // ::ffff:0:0:0/96, IPv4-translated
+      return { form: 'IPv4-translated', ipv4: [last32] };
+    case 'rfc6052': // NAT64: 64:ff9b::/96 well-known, 64:ff9b:1::/48 local-use
+      return ip.match(LOCAL_USE_NAT64)
+        ? { form: 'NAT64 local-use', ipv4: [last32], alwaysRefused: 'a local-use NAT64 address (64:ff9b:1::/48, not global)' }
+        : { form: 'NAT64', ipv4: [last32] };
+    case '6to4': // 2002:AABB:CCDD::/48
+      return { form: '6to4', ipv4: [v4(p[1], p[2])] };
+    case 'teredo': // 2001:0:SERVER:flags:port:~CLIENT
+      return { form: 'Teredo', ipv4: [v4(p[2], p[3]), v4(~p[6] & 0xffff, ~p[7] & 0xffff)] };
+  }
+  // ::a.b.c.d, IPv4-compatible (deprecated by RFC 4291): never a valid destination.
+  if (p.slice(0, 6).every((part) => part === 0)) return { form: 'IPv4-compatible', ipv4: [last32], alwaysRefused: 'a deprecated IPv4-compatible address' };
+  return null;
 }
 
 export class RefusedDestinationError extends Error {

@@ -4,6 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { APP_CONFIG, AppConfig } from '@tokentally/common';
 import { rowsOf } from '@tokentally/db';
 import { bodyFor, OutboxEvent } from './payloads';
+import { keyringOf } from '@tokentally/common/secrets';
 import { SendResult, sendWebhook } from './webhook-sender';
 import { SQL } from './webhooks.sql';
 
@@ -102,19 +103,20 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     const startedAt = new Date();
     let result: SendResult;
     try {
-      result = await sendWebhook(delivery.url, body, this.signedHeaders(delivery, body, startedAt), { allowPrivate: this.config.webhookAllowPrivate });
+      result = await sendWebhook(delivery.url, body, await this.signedHeaders(delivery, body, startedAt), { allowPrivate: this.config.webhookAllowPrivate });
     } catch (error) {
       result = { statusCode: null, error: String((error as Error)?.message ?? error), durationMs: Date.now() - startedAt.getTime(), retryAfterSeconds: null, responseExcerpt: null };
     }
     await this.record(delivery, startedAt, result);
   }
 
-  /** Standard Webhooks headers; during a secret rotation, signed with the new and the previous secret. */
-  private signedHeaders(delivery: ClaimedDelivery, body: string, at: Date): Record<string, string> {
+  /** Standard Webhooks headers; during a secret rotation, signed with the new and the previous secret (both stored sealed). */
+  private async signedHeaders(delivery: ClaimedDelivery, body: string, at: Date): Promise<Record<string, string>> {
     const messageId = `msg_${delivery.event_id}`;
+    const keyring = await keyringOf(this.db, this.config);
     const signatures = [delivery.secret, delivery.previous_secret]
       .filter((secret): secret is string => Boolean(secret))
-      .map((secret) => new Webhook(secret).sign(messageId, at, body));
+      .map((secret) => new Webhook(keyring.open('webhook', secret)).sign(messageId, at, body));
     return {
       'webhook-id': messageId,
       'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),

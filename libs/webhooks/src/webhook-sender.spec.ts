@@ -40,9 +40,10 @@ describe('sendWebhook', () => {
   });
 
   it('checks every redirect hop against the guard before connecting', async () => {
-    handle = (req) => (req.url === '/start' ? { status: 307, headers: { location: `http://127.0.0.2:${port}/next` } } : { status: 200 });
-    const refused = await sendWebhook(`http://127.0.0.1:${port}/start`, '{}', {}, { allowPrivate: false, refusal: refuse127002 });
-    expect(refused.error).toBe(`refused: 127.0.0.2 is refused in this test (after a redirect to http://127.0.0.2:${port})`);
+    handle = (req) => (req.url === '/start' ? { status: 307, headers: { location: `/next` } } : { status: 200 });
+    const refuseNext = async (url: URL) => (url.pathname === '/next' ? `${url.hostname} is refused in this test` : null);
+    const refused = await sendWebhook(`http://127.0.0.1:${port}/start`, '{}', {}, { allowPrivate: false, refusal: refuseNext });
+    expect(refused.error).toBe(`refused: 127.0.0.1 is refused in this test (after a redirect to http://127.0.0.1:${port}/next)`);
     expect(hits.map((h) => h.url)).toEqual(['/start']);
 
     hits.splice(0);
@@ -50,8 +51,21 @@ describe('sendWebhook', () => {
     expect(followed).toMatchObject({ statusCode: 200, error: null });
     expect(hits).toEqual([
       { host: `127.0.0.1:${port}`, url: '/start', body: '{"b":2}' },
-      { host: `127.0.0.2:${port}`, url: '/next', body: '{"b":2}' },
+      { host: `127.0.0.1:${port}`, url: '/next', body: '{"b":2}' },
     ]);
+  });
+
+  // Issue 11, item 12: the signed body and webhook-* headers went to any redirect target, https to http too.
+  it('does not follow a redirect to another origin (host, port or scheme), and the body is not sent there', async () => {
+    const elsewhere = [`http://127.0.0.2:${port}/steal`, `http://localhost:${port}/steal`, `https://127.0.0.1:${port}/steal`, `http://127.0.0.1:${port + 1}/steal`, 'ftp://127.0.0.1/x'];
+    for (const location of elsewhere) {
+      hits.splice(0);
+      handle = (req) => (req.url === '/start' ? { status: 308, headers: { location } } : { status: 200 });
+      const result = await sendWebhook(`http://127.0.0.1:${port}/start`, '{"secret":"data"}', { 'webhook-signature': 'v1,x' }, { allowPrivate: true });
+      expect(result.statusCode).toBe(308);
+      expect(result.error).toMatch(new RegExp(`^HTTP 308 redirect to another origin \\((${new URL(location).origin.replace(/[.:/]/g, '\\$&')}|ftp:)\\) not followed: only redirects within http://127\\.0\\.0\\.1:${port} are`));
+      expect(hits.map((h) => h.url)).toEqual(['/start']);
+    }
   });
 
   it('gives up after three redirects', async () => {

@@ -25,17 +25,22 @@ export interface SendOptions {
 /**
  * POSTs a webhook body. The whole exchange, redirects included, has one
  * deadline. Every hop is checked against the SSRF guard before connecting
- * and connects only to the addresses it checked; redirects (at most 3) are
- * followed by POSTing the same body to the new location.
+ * and connects only to the addresses it checked. Redirects (at most 3) are
+ * followed only within the origin of the endpoint (same scheme, host and
+ * port), by POSTing the same body there: the signed body and its
+ * `webhook-*` headers never go to a host the endpoint's owner did not
+ * register, nor from https down to http. A redirect elsewhere fails the
+ * attempt with an error naming the target.
  */
 export async function sendWebhook(url: string, body: string, headers: Record<string, string>, options: SendOptions): Promise<SendResult> {
   const started = Date.now();
   const deadline = started + (options.timeoutMs ?? SEND_TIMEOUT_MS);
   const done = (partial: Partial<SendResult>): SendResult => ({ statusCode: null, error: null, retryAfterSeconds: null, responseExcerpt: null, ...partial, durationMs: Date.now() - started });
   let target = new URL(url);
+  const origin = target.origin;
   for (let hop = 0; ; hop++) {
     const refusal = options.refusal ? await options.refusal(target) : await refusalOfUrl(target, options.allowPrivate);
-    if (refusal) return done({ error: `refused: ${refusal}${hop > 0 ? ` (after a redirect to ${target.origin})` : ''}` });
+    if (refusal) return done({ error: `refused: ${refusal}${hop > 0 ? ` (after a redirect to ${target.href})` : ''}` });
     let response: Awaited<ReturnType<typeof post>>;
     try {
       response = await post(target, body, headers, deadline - Date.now(), options.allowPrivate || Boolean(options.refusal));
@@ -46,8 +51,16 @@ export async function sendWebhook(url: string, body: string, headers: Record<str
     const { statusCode, location } = response;
     if ([301, 302, 303, 307, 308].includes(statusCode) && location) {
       if (hop >= MAX_REDIRECTS) return done({ statusCode, error: `more than ${MAX_REDIRECTS} redirects` });
-      target = new URL(location, target);
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') return done({ statusCode, error: `redirect to ${target.protocol} refused` });
+      let next: URL;
+      try {
+        next = new URL(location, target);
+      } catch {
+        return done({ statusCode, error: `HTTP ${statusCode} with an invalid Location` });
+      }
+      if (next.origin !== origin) {
+        return done({ statusCode, error: `HTTP ${statusCode} redirect to another origin (${next.protocol === 'http:' || next.protocol === 'https:' ? next.origin : next.protocol}) not followed: only redirects within ${origin} are; register the final URL` });
+      }
+      target = next;
       continue;
     }
     return done({

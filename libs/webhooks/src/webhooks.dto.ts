@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { hasNoNul, NUL_MESSAGE } from '@tokentally/common';
+import { storableText, wholeNumberParam } from '@tokentally/common';
+import { dateOrDateTimeProblem } from '@tokentally/core';
 
 /** Event types an endpoint can subscribe to. */
 export const EVENT_TYPES = [
@@ -11,9 +12,7 @@ export const EVENT_TYPES = [
   'model.unpriced',
 ] as const;
 
-const url = z
-  .string({ error: 'must be a string' })
-  .max(2000, 'must be at most 2000 characters')
+const url = storableText(z.string({ error: 'must be a string' }).max(2000, 'must be at most 2000 characters'))
   .refine((value) => {
     try {
       const parsed = new URL(value);
@@ -29,7 +28,7 @@ const events = z
   .transform((list) => [...new Set(list)]);
 
 const format = z.enum(['standard', 'slack'], { error: 'must be standard or slack' });
-const description = z.string({ error: 'must be a string' }).max(500).refine(hasNoNul, NUL_MESSAGE);
+const description = storableText(z.string({ error: 'must be a string' }).max(500, 'must be at most 500 characters'));
 
 export const createWebhookSchema = z
   .object({
@@ -56,7 +55,14 @@ export type UpdateWebhookDto = z.output<typeof updateWebhookSchema>;
 export const deliveriesQuerySchema = z
   .object({
     status: z.enum(['pending', 'sending', 'delivered', 'failed'], { error: 'must be pending, sending, delivered or failed' }).optional(),
-    before: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }).optional(),
-    limit: z.coerce.number({ error: 'must be a number' }).int().min(1, 'must be from 1 to 200').max(200, 'must be from 1 to 200').default(50),
+    // Real date-times PostgreSQL takes only (libs/core's check): year 0000 or an offset of +16:00 must not reach the query.
+    before: z
+      .string({ error: 'must be given once' })
+      .superRefine((value, ctx) => {
+        const problem = /^\d{4}-\d{2}-\d{2}$/.test(value) ? 'must be an RFC 3339 date-time such as 2026-11-01T10:00:00Z' : dateOrDateTimeProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+    limit: wholeNumberParam(1, 200, 50),
   })
   .strict();

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig, DomainError } from '@tokentally/common';
 import { rowsOf } from '@tokentally/db';
+import { keyringOf } from '@tokentally/common/secrets';
 import { refusalOfUrl } from './ssrf';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
 import { CreateWebhookDto, UpdateWebhookDto } from './webhooks.dto';
@@ -18,7 +19,7 @@ function newSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
-/** Webhook endpoints, their secrets, and their deliveries. */
+/** Webhook endpoints, their secrets (stored sealed, see secrets.ts), and their deliveries. */
 @Injectable()
 export class WebhooksService {
   constructor(
@@ -31,7 +32,8 @@ export class WebhooksService {
   async create(dto: CreateWebhookDto) {
     await this.assertReachable(dto.url);
     const secret = newSecret();
-    const [row] = await this.db.query(SQL.insert, [dto.url, dto.description ?? null, dto.events, dto.format, dto.enabled, secret]);
+    const sealed = (await keyringOf(this.db, this.config)).seal('webhook', secret);
+    const [row] = await this.db.query(SQL.insert, [dto.url, dto.description ?? null, dto.events, dto.format, dto.enabled, sealed]);
     return { ...toView(row), secret };
   }
 
@@ -59,7 +61,8 @@ export class WebhooksService {
   /** A new secret, shown once; the previous one keeps signing (second signature) for 24 hours. */
   async rotateSecret(id: string) {
     const secret = newSecret();
-    const [row] = rowsOf(await this.db.query(SQL.rotateSecret, [id, secret, PREVIOUS_SECRET_VALID_S]));
+    const sealed = (await keyringOf(this.db, this.config)).seal('webhook', secret);
+    const [row] = rowsOf(await this.db.query(SQL.rotateSecret, [id, sealed, PREVIOUS_SECRET_VALID_S]));
     if (!row) throw DomainError.notFound(`Webhook ${id}`);
     return { ...toView(row), secret, previous_secret_valid_until: new Date(row.previous_secret_until).toISOString() };
   }

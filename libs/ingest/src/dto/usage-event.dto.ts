@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FieldError, field, fieldErrorsOf, hasNoNul, NUL_MESSAGE } from '@tokentally/common';
+import { FieldError, field, fieldErrorsOf, storableText } from '@tokentally/common';
 import { dateOrDateTimeProblem, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
@@ -42,11 +42,8 @@ const dimensionsSchema = z
 
 const tagsSchema = z
   .record(
-    z.string().min(1, 'tag names must not be empty').max(64, 'tag names must be at most 64 characters').refine(hasNoNul, NUL_MESSAGE),
-    z
-      .string({ error: 'must be a string' })
-      .max(MAX_TAG_VALUE_LENGTH, `must be at most ${MAX_TAG_VALUE_LENGTH} characters`)
-      .refine(hasNoNul, NUL_MESSAGE),
+    storableText(z.string().min(1, 'tag names must not be empty').max(64, 'tag names must be at most 64 characters')),
+    storableText(z.string({ error: 'must be a string' }).max(MAX_TAG_VALUE_LENGTH, `must be at most ${MAX_TAG_VALUE_LENGTH} characters`)),
     { error: 'must be an object of string values' },
   )
   .refine((tags) => Object.keys(tags).length <= MAX_TAGS, `must have at most ${MAX_TAGS} tags`);

@@ -1,11 +1,23 @@
 import { z } from 'zod';
-import { field, hasNoNul, NUL_MESSAGE } from '@tokentally/common';
-import { Decimal, imagePriceKey, normalizeModelName, normalizeProviderSlug, PRICE_UNITS, PriceSheet } from '@tokentally/core';
+import { decimalStringParam, field, storableText } from '@tokentally/common';
+import { dateOrDateTimeProblem, Decimal, imagePriceKey, normalizeModelName, normalizeProviderSlug, PRICE_UNITS, PriceSheet } from '@tokentally/core';
+
+/**
+ * An RFC 3339 date-time with an offset that PostgreSQL takes: real calendar
+ * dates, years 0001 to 9999, offsets within ±15:59 (libs/core's check).
+ */
+const dateTime = z.string({ error: 'must be an RFC 3339 date-time' }).superRefine((value, ctx) => {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) ctx.addIssue({ code: 'custom', message: 'must be an RFC 3339 date-time with an offset such as 2026-11-01T00:00:00Z' });
+  else {
+    const problem = dateOrDateTimeProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }
+});
 
 /** Money travels as decimal strings: a JSON number would pass through a float. */
-const decimalString = z
-  .string({ error: 'must be a decimal string such as "8.00"' })
-  .regex(/^\d{1,9}(\.\d{1,12})?$/, 'must be a non-negative decimal string such as "8.00", with at most 9 digits before the point and 12 after');
+const DECIMAL = /^\d{1,9}(\.\d{1,12})?$/;
+const DECIMAL_MESSAGE = 'must be a non-negative decimal string such as "8.00", with at most 9 digits before the point and 12 after';
+const decimalString = decimalStringParam(DECIMAL, DECIMAL_MESSAGE);
 
 /**
  * `<quality>/<size>`, either part `*` for any: hd/1024x1024, low/1024x1536, or
@@ -26,7 +38,7 @@ function normalizedImagePriceKey(key: string): { key: string } | { problem: stri
 }
 
 const imagePrices = z
-  .record(z.string(), decimalString, { error: 'must be an object of per-image prices by <quality>/<size>' })
+  .record(storableText(z.string()), decimalString, { error: 'must be an object of per-image prices by <quality>/<size>' })
   .refine((prices) => Object.keys(prices).length <= 200, 'must have at most 200 entries')
   .transform((prices, ctx) => {
     const normalized: Record<string, string> = {};
@@ -62,10 +74,12 @@ export const overrideSchema = z
     provider: field.string(100).transform(normalizeProviderSlug),
     model: field.string(200).transform(normalizeModelName).optional(),
     prices: pricesSchema.optional(),
-    discount_pct: decimalString
-      .refine((v) => Decimal.parse(v).compare(Decimal.ZERO) > 0 && Decimal.parse(v).compare(Decimal.parse('100')) < 0, 'must be more than 0 and less than 100')
-      .optional(),
-    effective_from: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time' }).optional(),
+    // "1,5" fails the pattern and is never parsed (was a 500).
+    discount_pct: decimalStringParam(DECIMAL, DECIMAL_MESSAGE, {
+      test: (v) => Decimal.parse(v).compare(Decimal.ZERO) > 0 && Decimal.parse(v).compare(Decimal.parse('100')) < 0,
+      message: 'must be more than 0 and less than 100',
+    }).optional(),
+    effective_from: dateTime.optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -81,8 +95,8 @@ export type OverrideDto = z.output<typeof overrideSchema> & { prices?: PriceShee
 
 export const historyQuerySchema = z
   .object({
-    provider: z.string().min(1).max(100).refine(hasNoNul, NUL_MESSAGE).transform(normalizeProviderSlug).optional(),
-    model: z.string().min(1).max(200).refine(hasNoNul, NUL_MESSAGE).transform(normalizeModelName).optional(),
+    provider: storableText(z.string().min(1).max(100)).transform(normalizeProviderSlug).optional(),
+    model: storableText(z.string().min(1).max(200)).transform(normalizeModelName).optional(),
   })
   .strict();
 

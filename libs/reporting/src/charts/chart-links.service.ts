@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig, DomainError } from '@tokentally/common';
+// The secrets helper only (no Nest module): seals the signing key at rest like the webhook secrets.
+import { CHART_LINKS_KEY_NAME, keyringOf } from '@tokentally/common/secrets';
 
 /** How long a shared chart link works. */
 export const CHART_LINK_TTL_S = 30 * 24 * 3600;
@@ -10,7 +12,8 @@ export const CHART_LINK_TTL_S = 30 * 24 * 3600;
  * Shareable chart links for alerts: `/v1/charts/shared/<chart>.png?<params>&expires&sig`
  * opens without a key (Slack can unfurl it) until it expires, and only for
  * exactly the chart and parameters that were signed. The signing key lives in
- * the database, so every replica and restart shares it.
+ * the database, so every replica and restart shares it, sealed (AES-256-GCM)
+ * with the data key of libs/webhooks/src/secrets.ts.
  */
 @Injectable()
 export class ChartLinks {
@@ -59,9 +62,13 @@ export class ChartLinks {
 
   private signingKey(): Promise<Buffer> {
     this.key ??= (async () => {
-      await this.db.query(`INSERT INTO server_secrets (name, value) VALUES ('chart_links', $1) ON CONFLICT (name) DO NOTHING`, [randomBytes(32).toString('base64')]);
-      const [row] = await this.db.query(`SELECT value FROM server_secrets WHERE name = 'chart_links'`);
-      return Buffer.from(row.value, 'base64');
+      const keyring = await keyringOf(this.db, this.config);
+      await this.db.query(`INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
+        CHART_LINKS_KEY_NAME,
+        keyring.seal('chart_links', randomBytes(32).toString('base64')),
+      ]);
+      const [row] = await this.db.query(`SELECT value FROM server_secrets WHERE name = $1`, [CHART_LINKS_KEY_NAME]);
+      return Buffer.from(keyring.open('chart_links', row.value), 'base64');
     })().catch((error) => {
       this.key = null;
       throw error;

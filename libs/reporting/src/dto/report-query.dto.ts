@@ -106,8 +106,11 @@ export function parseReportQuery(query: Record<string, string | string[] | undef
       // PostgreSQL text cannot hold NUL: refused here, before any query (a filter, a tag, group_by, tz alike).
       errors.push({ path: key, message: NUL_MESSAGE });
     } else if (key.startsWith('tag:')) {
-      if (tag) errors.push({ path: key, message: 'only one tag filter at a time' });
-      else tag = { key: key.slice(4), value: value ?? '' };
+      const name = key.slice(4);
+      // Tag names are 1 to 64 characters at ingest: an empty or longer one matches nothing and is a mistake.
+      if (name.length === 0 || name.length > 64) errors.push({ path: key, message: 'must name a tag of 1 to 64 characters (tag:<name>=<value>)' });
+      else if (tag) errors.push({ path: key, message: 'only one tag filter at a time' });
+      else tag = { key: name, value: value ?? '' };
     } else plain[key] = value;
   }
   const parsed = schema.safeParse(plain);
