@@ -1,10 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import { HttpException, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { ApiKeysService, installAuthHook, Principal, Role } from '@tokentally/auth';
-import { AppConfig, createLogger, ProblemFilter } from '@tokentally/common';
+import { AppConfig, createLogger, DomainError, ProblemFilter } from '@tokentally/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
@@ -54,7 +55,19 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
   const fastify = adapter.getInstance();
   // Only JSON bodies are accepted: anything else is 415, not a string in a handler.
   fastify.removeContentTypeParser(['text/plain']);
+  // Bytes that are not UTF-8 would be decoded to U+FFFD and stored so (an event_id cut mid-character
+  // could then answer another event "duplicate"): refused with a 400 before parsing.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    if (!isUtf8(body as Buffer)) {
+      done(DomainError.validation([{ path: '(body)', message: 'must be UTF-8 text' }], 'The body is not valid UTF-8.'), undefined);
+      return;
+    }
+    parseJson(request, (body as Buffer).toString('utf8'), done);
+  });
   if (limits.maxConnectionsPerIp > 0) limitConnectionsPerAddress(fastify.server, limits.maxConnectionsPerIp);
+  closeSilentConnections(fastify.server, limits.headersTimeoutMs);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
     // Fastify's own JSON parser only: no form bodies (they would answer 400, not 415).
@@ -117,10 +130,11 @@ async function registerProtections(app: NestFastifyApplication, config: AppConfi
       maxAge: 600,
     });
   }
-  installAuthHook(app);
+  const { windowSeconds, perSecond } = limits.rateLimit;
+  const maxPerWindow = (rate: number) => Math.max(1, Math.floor(rate * windowSeconds));
+  // Missing or unknown keys count against their address at the anonymous rate, before any key lookup.
+  installAuthHook(app, limits.rateLimit.enabled ? { max: maxPerWindow(perSecond.anonymous), windowMs: windowSeconds * 1000 } : null);
   if (limits.rateLimit.enabled) {
-    const { windowSeconds, perSecond } = limits.rateLimit;
-    const maxPerWindow = (rate: number) => Math.max(1, Math.floor(rate * windowSeconds));
     const principalOf = (request: FastifyRequest) => (request as FastifyRequest & { principal?: Principal | null }).principal ?? null;
     await app.register(rateLimit, {
       global: true,
@@ -215,6 +229,22 @@ function limitConnectionsPerAddress(server: { on(event: 'connection', listener: 
       if (left <= 0) open.delete(address);
       else open.set(address, left);
     });
+  });
+}
+
+/**
+ * A connection that sends nothing at all is closed after the headers timeout:
+ * Node's headersTimeout starts with the first byte, so a silent socket would
+ * otherwise stay open until the idle timeout (or, with the per-address cap,
+ * hold one of its slots for ever).
+ */
+function closeSilentConnections(server: { on(event: 'connection', listener: (socket: Socket) => void): unknown }, afterMs: number): void {
+  server.on('connection', (socket: Socket) => {
+    const timer = setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, afterMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   });
 }
 

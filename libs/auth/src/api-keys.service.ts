@@ -38,6 +38,8 @@ interface CachedPrincipal {
 @Injectable()
 export class ApiKeysService {
   private readonly cache = new Map<string, CachedPrincipal>();
+  /** Hashes of keys that were valid when last looked up here (not a cache: they are looked up again). */
+  private readonly knownGood = new Set<string>();
 
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
@@ -105,7 +107,21 @@ export class ApiKeysService {
         : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(cacheKey, { principal, hash, expiresAt: now + KEY_CACHE_MS });
+    if (principal) {
+      if (this.knownGood.size > 10_000) this.knownGood.clear();
+      this.knownGood.add(cacheKey);
+    }
     return principal;
+  }
+
+  /**
+   * Whether this key was valid when last looked up on this replica (without a
+   * lookup). An address refused too often is slowed down before any lookup,
+   * except with a key it has used successfully: that one is still looked up
+   * (revocation holds) while guesses are not.
+   */
+  wasValidBefore(key: string): boolean {
+    return this.knownGood.has(hashApiKey(key).toString('hex'));
   }
 
   /**

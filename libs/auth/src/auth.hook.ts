@@ -3,7 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer, Reflector } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DomainError } from '@tokentally/common';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeysService } from './api-keys.service';
 import { Principal, PUBLIC_KEY, Role, ROLES_KEY } from './roles';
 
@@ -17,12 +17,17 @@ export interface RouteAccess {
 const ADMIN_ONLY: RouteAccess = { public: false, roles: [] };
 const PREFLIGHT: RouteAccess = { public: true, roles: [] };
 
+/** The key of an `Authorization: Bearer <key>` header, or null. */
+function bearerOf(authorization: string | string[] | undefined): string | null {
+  const header = Array.isArray(authorization) ? authorization[0] : authorization;
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? null;
+}
+
 /** The principal of an `Authorization: Bearer <key>` header; 401 when there is none or it is unknown. */
 export async function principalFromHeader(keys: ApiKeysService, authorization: string | string[] | undefined): Promise<Principal> {
-  const header = Array.isArray(authorization) ? authorization[0] : authorization;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  if (!match) throw new DomainError('unauthenticated', 'Send an API key as "Authorization: Bearer tt_...".');
-  const principal = await keys.authenticate(match[1]);
+  const key = bearerOf(authorization);
+  if (!key) throw new DomainError('unauthenticated', 'Send an API key as "Authorization: Bearer tt_...".');
+  const principal = await keys.authenticate(key);
   if (!principal) throw new DomainError('unauthenticated', 'The API key is unknown or has been revoked.');
   return principal;
 }
@@ -86,20 +91,65 @@ export function accessOf(table: Map<string, RouteAccess>, method: string, url: s
  * Sets `request.principal`; ApiKeyGuard stays in place as a second check and
  * reuses it. Unknown routes pass through to the 404 handler.
  */
-export function installAuthHook(app: NestFastifyApplication): void {
+export function installAuthHook(app: NestFastifyApplication, refusals: { max: number; windowMs: number } | null = null): void {
   const fastify = app.getHttpAdapter().getInstance();
   const keys = app.get(ApiKeysService);
   let table: Map<string, RouteAccess> | undefined;
+  const refused = refusals ? new RefusalCounter(refusals.max, refusals.windowMs) : null;
   if (!fastify.hasRequestDecorator('principal')) fastify.decorateRequest('principal', null);
-  fastify.addHook('onRequest', async (request: FastifyRequest) => {
+  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.is404 || !request.routeOptions.url) return;
     table ??= routeAccessTable(app);
     const access = accessOf(table, request.routeOptions.method as string, request.routeOptions.url);
     if (access.public) return;
-    const principal = await principalFromHeader(keys, request.headers.authorization);
+    // An address that keeps sending missing or unknown keys is slowed down before any key lookup
+    // (a key it has used successfully is still looked up): the per-key rate limits count only
+    // requests that got past this hook.
+    const waitSeconds = refused?.waitSeconds(request.ip) ?? 0;
+    if (waitSeconds > 0 && !keys.wasValidBefore(bearerOf(request.headers.authorization) ?? '')) {
+      reply.header('retry-after', String(waitSeconds));
+      throw new DomainError('rate_limited', `Too many requests with a missing or unknown API key from this address. Retry in ${waitSeconds} s.`);
+    }
+    let principal: Principal;
+    try {
+      principal = await principalFromHeader(keys, request.headers.authorization);
+    } catch (error) {
+      refused?.add(request.ip);
+      throw error;
+    }
     assertRole(principal, access.roles);
     (request as FastifyRequest & { principal: Principal | null }).principal = principal;
   });
+}
+
+/** Refused authentications per client address in a fixed window. */
+class RefusalCounter {
+  private readonly counts = new Map<string, { windowStart: number; count: number }>();
+
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+  ) {}
+
+  add(address: string): void {
+    const now = Date.now();
+    const entry = this.counts.get(address);
+    if (!entry || now - entry.windowStart >= this.windowMs) this.counts.set(address, { windowStart: now, count: 1 });
+    else entry.count++;
+    if (this.counts.size > 50_000) this.forgetOld(now);
+  }
+
+  /** Seconds until the address may try again, or 0. */
+  waitSeconds(address: string): number {
+    const entry = this.counts.get(address);
+    if (!entry || entry.count < this.max) return 0;
+    const left = entry.windowStart + this.windowMs - Date.now();
+    return left > 0 ? Math.ceil(left / 1000) : 0;
+  }
+
+  private forgetOld(now: number): void {
+    for (const [address, entry] of this.counts) if (now - entry.windowStart >= this.windowMs) this.counts.delete(address);
+  }
 }
 
 function asList(value: unknown): string[] {

@@ -12,6 +12,7 @@ export type ProblemKind =
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'rate_limited'
   | 'unavailable';
 
 /**

@@ -11,6 +11,7 @@ const STATUS_OF: Record<ProblemKind, number> = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
   unavailable: 503,
 };
 

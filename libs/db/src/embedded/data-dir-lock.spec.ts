@@ -2,7 +2,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataDirInUseError, LOCK_FILE, LOCK_OWNER_FILE, LOCK_STALE_AFTER_MS, lockDataDir, LockOwner, processStartTime } from './data-dir-lock';
+import { DataDirInUseError, LOCK_FILE, LOCK_OWNER_FILE, LOCK_STALE_AFTER_MS, lockDataDir, LockOwner, processStartTime, processState } from './data-dir-lock';
 
 describe('the embedded data-folder lock', () => {
   let dir: string;
@@ -41,6 +41,20 @@ describe('the embedded data-folder lock', () => {
       expect(() => lockDataDir(dir)).toThrow(DataDirInUseError);
     } finally {
       unlock();
+    }
+  });
+
+  it('takes over a lock held by a process killed with -9 and not yet reaped (a zombie)', async () => {
+    // `sleep 0` exits at once; its parent execs `sleep 5`, which never reaps it: a zombie for 5 s.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = Number((await new Promise<Buffer>((resolve) => parent.stdout!.once('data', resolve))).toString().trim());
+      for (let i = 0; i < 50 && processState(zombie) !== 'Z'; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(processState(zombie)).toBe('Z');
+      plant({ pid: zombie });
+      lockDataDir(dir)();
+    } finally {
+      parent.kill();
     }
   });
 

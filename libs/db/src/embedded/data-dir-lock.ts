@@ -50,9 +50,20 @@ export function processStartTime(pid: number): string | null {
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A process killed with -9 stays a zombie (state Z, or X) until its parent reaps it: it holds nothing.
+  return !['Z', 'X'].includes(processState(pid) ?? '');
+}
+
+/** The state letter of a process (field 3 of /proc/<pid>/stat: R, S, D, Z...), or null without /proc. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+  } catch {
+    return null;
   }
 }
 

@@ -30,7 +30,8 @@ const querySchema = z
 
 /** Parses GET /v1/events query parameters; `tag:<key>=<value>` filters by tag. */
 export function parseListEventsQuery(query: Record<string, string | string[] | undefined>): EventListFilters {
-  const tags: Record<string, string> = {};
+  // No prototype: a tag named __proto__ is a tag like any other, not the object's prototype.
+  const tags: Record<string, string> = Object.create(null);
   const plain: Record<string, unknown> = {};
   const errors: FieldError[] = [];
   for (const [key, value] of Object.entries(query)) {
@@ -43,7 +44,11 @@ export function parseListEventsQuery(query: Record<string, string | string[] | u
       errors.push({ path: key, message: NUL_MESSAGE });
       continue;
     }
-    if (key.startsWith('tag:')) tags[key.slice(4)] = value ?? '';
+    if (key.startsWith('tag:')) {
+      const name = key.slice(4);
+      if (name.length === 0 || name.length > 64) errors.push({ path: key, message: 'must name a tag of 1 to 64 characters (tag:<name>=<value>)' });
+      else tags[name] = value ?? '';
+    }
     else plain[key] = value;
   }
   const parsed = querySchema.safeParse(plain);

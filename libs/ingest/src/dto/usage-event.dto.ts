@@ -121,7 +121,8 @@ export function checkUsageEvent(raw: unknown, prefix: string, now: number): Even
     event: {
       eventId: e.event_id,
       occurredAt,
-      timestamp: e.timestamp,
+      // PostgreSQL keeps microseconds and rounds the rest (23:59:59.9999999 would become the next day): cut, never round.
+      timestamp: e.timestamp.replace(/(\.\d{6})\d+/, '$1'),
       provider: e.provider,
       model: e.model,
       operation: e.operation ?? null,

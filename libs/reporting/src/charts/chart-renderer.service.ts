@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, registerables } from 'chart.js';
+import { DomainError } from '@tokentally/common';
 import { createChartConfigs } from './chart-configs';
 
 Chart.register(...registerables);
@@ -17,12 +18,41 @@ const whiteBackground = {
   },
 };
 
+/**
+ * Drawing runs on the event loop (Chart.js draws synchronously; only the PNG
+ * encoding is off-thread), up to half a second for a 2000 x 2000 chart of
+ * thousands of buckets. So one chart is drawn at a time, with a turn of the
+ * event loop before each (health checks and other requests get in), and at
+ * most MAX_WAITING wait: beyond that the answer is 503 with Retry-After. Forty
+ * concurrent big charts once held /health for 7 s and memory at 864 MB.
+ */
+export const MAX_WAITING_CHARTS = 8;
+
 /** Server-side Chart.js on @napi-rs/canvas (prebuilt, no native build step). */
 @Injectable()
 export class ChartRenderer {
   readonly configs = createChartConfigs();
+  private queue: Promise<unknown> = Promise.resolve();
+  private waiting = 0;
 
   async png(config: any, width = 900, height = 420): Promise<Buffer> {
+    if (this.waiting >= MAX_WAITING_CHARTS) {
+      throw new DomainError('unavailable', `${this.waiting} charts are being drawn; retry in a few seconds.`);
+    }
+    this.waiting++;
+    const turn = this.queue.then(async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return this.draw(config, width, height);
+    });
+    this.queue = turn.catch(() => undefined);
+    try {
+      return await turn;
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  private async draw(config: any, width: number, height: number): Promise<Buffer> {
     const canvas = createCanvas(width, height);
     const chart = new Chart(canvas as unknown as ConstructorParameters<typeof Chart>[0], {
       ...config,
