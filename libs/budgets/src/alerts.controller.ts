@@ -2,22 +2,14 @@ import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { DataSource } from 'typeorm';
 import { Roles } from '@tokentally/auth';
-import { parseOrThrow, wholeNumberParam } from '@tokentally/common';
-import { dateOrDateTimeProblem } from '@tokentally/core';
+import { dateTimeParam, parseOrThrow, wholeNumberParam } from '@tokentally/common';
 import { ALERT_SQL } from './alerts.sql';
 
 const alertsQuerySchema = z
   .object({
     type: z.enum(['budget.threshold_reached', 'budget.forecast_exceeded', 'spend.anomaly'], { error: 'must be budget.threshold_reached, budget.forecast_exceeded or spend.anomaly' }).optional(),
     budget_id: z.uuid('must be a budget id (UUID)').optional(),
-    // Real date-times PostgreSQL takes only: year 0000 and an offset of +16:00 passed zod's check and were 500s.
-    before: z
-      .string({ error: 'must be given once' })
-      .superRefine((value, ctx) => {
-        const problem = /^\d{4}-\d{2}-\d{2}$/.test(value) ? 'must be an RFC 3339 date-time such as 2026-11-01T10:00:00Z' : dateOrDateTimeProblem(value);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .optional(),
+    before: dateTimeParam().optional(),
     limit: wholeNumberParam(1, 200, 50),
   })
   .strict();

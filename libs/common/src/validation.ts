@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateOrDateTimeProblem } from '@tokentally/core';
 import { DomainError, FieldError } from './errors';
 
 /** `['events', 3, 'usage', 'x']` -> `events[3].usage.x` */
@@ -129,4 +130,16 @@ export function wholeNumberParam(min: number, max: number, fallback: number) {
       }
       return value;
     });
+}
+
+/**
+ * A query parameter that is an RFC 3339 date-time PostgreSQL takes (a real
+ * date, an offset within +-15:59): year 0000 or +16:00 passed zod's own check
+ * and were 500s.
+ */
+export function dateTimeParam() {
+  return z.string({ error: 'must be given once' }).superRefine((value, ctx) => {
+    const problem = /^\d{4}-\d{2}-\d{2}$/.test(value) ? 'must be an RFC 3339 date-time such as 2026-11-01T10:00:00Z' : dateOrDateTimeProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { storableText, wholeNumberParam } from '@tokentally/common';
-import { dateOrDateTimeProblem } from '@tokentally/core';
+import { dateTimeParam, storableText, wholeNumberParam } from '@tokentally/common';
 
 /** Event types an endpoint can subscribe to. */
 export const EVENT_TYPES = [
@@ -55,14 +54,7 @@ export type UpdateWebhookDto = z.output<typeof updateWebhookSchema>;
 export const deliveriesQuerySchema = z
   .object({
     status: z.enum(['pending', 'sending', 'delivered', 'failed'], { error: 'must be pending, sending, delivered or failed' }).optional(),
-    // Real date-times PostgreSQL takes only (libs/core's check): year 0000 or an offset of +16:00 must not reach the query.
-    before: z
-      .string({ error: 'must be given once' })
-      .superRefine((value, ctx) => {
-        const problem = /^\d{4}-\d{2}-\d{2}$/.test(value) ? 'must be an RFC 3339 date-time such as 2026-11-01T10:00:00Z' : dateOrDateTimeProblem(value);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .optional(),
+    before: dateTimeParam().optional(),
     limit: wholeNumberParam(1, 200, 50),
   })
   .strict();
