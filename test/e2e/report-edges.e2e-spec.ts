@@ -347,6 +347,15 @@ describe('reports at their edges', () => {
     });
   });
 
+  describe('a range edge inside an hour counts that hour whole, in every report alike', () => {
+    it('spend, tokens and compare-providers all count e1 (03:30) for a range from 03:45 (its rollup hour is 03:00)', async () => {
+      const range = `project=${alpha}&from=2026-11-01T03:45:00Z&to=2026-11-01T04:00:00Z`;
+      expect((await ok(`/v1/reports/spend?${range}&granularity=hour&group_by=none`)).body).toMatchObject({ total: '0.030000', events: 1 });
+      expect((await ok(`/v1/reports/tokens?${range}&granularity=hour`)).body.breakdown).toEqual([expect.objectContaining({ cost_usd: '0.030000', events: 1 })]);
+      expect((await ok(`/v1/reports/compare-providers?${range}`)).body.actual_total_usd).toBe('0.030000');
+    });
+  });
+
   describe('every range is bounded by the buckets it makes', () => {
     const problem = (res: { status: number; headers: Headers; body: any }) => {
       expect(res.status).toBe(400);

@@ -75,7 +75,9 @@ export class RestatementController {
   async coverage(@Query() query: unknown) {
     const q = parseOrThrow(coverageSchema, query);
     const to = q.to ?? new Date();
-    const from = q.from ?? new Date(to.getTime() - 30 * 24 * 3600 * 1000);
+    // From the start of its hour: the rollups are hourly, and the raw events are read over the same span.
+    const HOUR_MS = 3_600_000;
+    const from = new Date(Math.floor((q.from ?? new Date(to.getTime() - 30 * 24 * HOUR_MS)).getTime() / HOUR_MS) * HOUR_MS);
     const [totals] = await this.db.query(SQL.coverageTotals, [from, to]);
     const notPriced: Array<Record<string, any>> = await this.db.query(SQL.coverageNotPriced, [from, to]);
     const kinds = await this.db.query(SQL.coverageKinds, [from, to]);

@@ -60,7 +60,7 @@ export class ReportsService {
     const buckets = await this.buckets(q);
     // The range itself, not the whole first bucket: a week or month bucket that starts before `from`
     // holds only what happened from `from` on, so the total is the sum of the range's events.
-    const { sql, params } = REPORT_SQL.spend(q, rollupFloor(q.from), q.to);
+    const { sql, params } = REPORT_SQL.spend(q, q.from, q.to);
     const rows: Array<{ b: Date; key: string; cost: string; events: string; unpriced: string; partial: string; partial_cost: string }> = await this.db.query(sql, params);
     const index = new Map(buckets.map((b, i) => [b.getTime(), i]));
     const byKey = new Map<string, Decimal[]>();
@@ -218,7 +218,7 @@ export class ReportsService {
   async tokens(q: ReportQuery) {
     const buckets = await this.buckets(q);
     const index = new Map(buckets.map((b, i) => [b.getTime(), i]));
-    const overTime = REPORT_SQL.tokensOverTime({ ...q, from: rollupFloor(q.from) });
+    const overTime = REPORT_SQL.tokensOverTime(q);
     const series = Object.fromEntries(TOKEN_KINDS.map((k) => [k, buckets.map(() => 0)]));
     for (const row of await this.db.query(overTime.sql, overTime.params)) {
       const i = index.get(new Date(row.b).getTime());
@@ -335,16 +335,6 @@ export class ReportsService {
   async projectNames(): Promise<Map<string, string>> {
     return new Map((await this.db.query(REPORT_SQL.projectNames)).map((r: { id: string; name: string }) => [r.id, r.name]));
   }
-}
-
-/**
- * The start of the rollup hour holding `from`: the rollups are hourly, so a
- * range starting inside an hour counts that hour whole (a date-only `from` is
- * a local midnight, on the hour except in half-hour zones; docs/reports.md).
- */
-function rollupFloor(from: Date): Date {
-  const HOUR_MS = 3_600_000;
-  return new Date(Math.floor(from.getTime() / HOUR_MS) * HOUR_MS);
 }
 
 /** Percent change, to one decimal: a ratio for people, not money. */

@@ -36,6 +36,12 @@ export function source(q: ReportQuery, needs: { imageColumns?: boolean } = {}): 
   return { table: 'usage_rollup_user_live', tagKey: null };
 }
 
+/** The start of the UTC hour holding `instant`: the rollup bucket an event at that instant is in. */
+export function rollupHourOf(instant: Date): Date {
+  const HOUR_MS = 3_600_000;
+  return new Date(Math.floor(instant.getTime() / HOUR_MS) * HOUR_MS);
+}
+
 /** WHERE clause of a report over the rollup, with its parameters appended to `params`. */
 export function whereOf(q: ReportQuery, params: unknown[]): string {
   const p = (value: unknown) => {
@@ -43,7 +49,9 @@ export function whereOf(q: ReportQuery, params: unknown[]): string {
     return `$${params.length}`;
   };
   const { tagKey } = source(q);
-  const clauses = [`bucket >= ${p(q.from)}`, `bucket < ${p(q.to)}`];
+  // The rollups are hourly: a range edge inside an hour counts that hour whole, at both ends and in
+  // every report alike (an event at 11:59 is in a range from 11:02, as its hour 11:00 is).
+  const clauses = [`bucket >= ${p(rollupHourOf(q.from))}`, `bucket < ${p(q.to)}`];
   for (const [dimension, values] of Object.entries(q.filters) as Array<[Dimension, string[]]>) {
     clauses.push(`${COLUMN[dimension]} = ANY(${p(values)}::text[])`);
   }
