@@ -65,14 +65,6 @@ describe('Decimal.subtract and abs', () => {
     expect(Decimal.parse('0.5').roundToSignificant(3).toString()).toBe('0.5');
   });
 
-  it('counts the significant digits a decimal states', () => {
-    expect(Decimal.significantDigits('7.629e-8')).toBe(4);
-    expect(Decimal.significantDigits('0.000000019')).toBe(2);
-    expect(Decimal.significantDigits('1.0490417e-8')).toBe(8);
-    expect(Decimal.significantDigits('1.50')).toBe(3);
-    expect(Decimal.significantDigits('2.0751953125e-9')).toBe(11);
-  });
-
   it('finds the shortest decimal within an interval', () => {
     const shortest = (value: string, err: string) => Decimal.parse(value).shortestWithin(Decimal.parse(err)).toString();
     // 7.629e-8 per pixel x 1,048,576 pixels, the rate known to +-0.5e-11 per pixel

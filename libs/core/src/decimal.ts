@@ -124,13 +124,6 @@ export class Decimal {
     return this;
   }
 
-  /** How many significant digits a decimal written as `text` states: `7.629e-8` 4, `0.000000019` 2, `1.50` 3. */
-  static significantDigits(text: string): number {
-    const mantissa = text.trim().replace(/^[+-]/, '').replace(/[eE].*$/, '').replace('.', '');
-    const digits = mantissa.replace(/^0+/, '');
-    return Math.max(1, digits.length);
-  }
-
   /** Absolute value. */
   abs(): Decimal {
     return this.units < 0n ? new Decimal(-this.units, this.scale) : this;
