@@ -29,6 +29,8 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
+      // The dashboard's script is bundled from TypeScript (esbuild, well under a second).
+      globalSetup: '<rootDir>/test/support/build-dashboard.js',
       moduleNameMapper,
       transform,
       testTimeout: 60000,

@@ -1,146 +1,321 @@
 #!/usr/bin/env node
 // Report latency on a large data set: seeds N events (default 10 million) over
-// 90 days straight into PostgreSQL (generate_series, then the hourly rollup
-// built from them), starts TokenTally on that database, and measures the
-// spend, summary and compare-providers reports (30 days by day and provider)
-// with autocannon, then the dashboard's first paint with data in Chromium.
-//   npm run build && node bench/reports.js [--events 10000000] [--duration 15]
+// 90 days straight into PostgreSQL (generate_series, then every rollup the
+// schema has, built from them as ingest would), starts TokenTally on that
+// database, and measures with autocannon every report the dashboard calls
+// (summary, spend by the chosen dimension, the top-5 panels, tokens,
+// compare-providers, performance, pricing, coverage, budgets with status,
+// alerts), spend grouped by user, and filtered calls (team + tag, user).
+//
+//   npm run build && node bench/reports.js [--events 10000000] [--duration 15] [--connections 4]
+//     [--api dist/apps/api/src/main.js]   the build to measure (another checkout's, for "before")
+//     [--keep]                            keep the seeded database (its name is printed)
+//     [--database <name>]                 measure an existing seeded database (no seeding)
+//     [--only <regexp>]                   measure the reports whose name matches
+//     [--json <file>]                     write the figures as JSON
+//     [--before <file>]                   print a before/after table against figures written by --json
+//
+// The seeded database is built by whatever schema the measured build migrates
+// to: the rollups are found in information_schema and filled with the columns
+// they have, so an older build is measured on the same events.
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
+const path = require('node:path');
 const autocannon = require('autocannon');
 const { Client } = require('pg');
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((p, a, i, all) => (a.startsWith('--') ? [...p, [a.slice(2), all[i + 1]]] : p), []));
+const args = {};
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  if (!a.startsWith('--')) continue;
+  const next = process.argv[i + 1];
+  args[a.slice(2)] = next === undefined || next.startsWith('--') ? true : (i++, next);
+}
 const EVENTS = Number(args.events ?? 10_000_000);
 const DURATION = Number(args.duration ?? 15);
+const CONNECTIONS = Number(args.connections ?? 4);
+const API = path.resolve(args.api ?? 'dist/apps/api/src/main.js');
 const PORT = 3991;
 const ADMIN = 'tt_bench_admin_key_0123456789abcdef';
 const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-async function main() {
-  const name = `tt_bench_reports_${Date.now()}`;
-  const admin = new Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+async function adminQuery(sql) {
+  const c = new Client({ connectionString: server });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+function databaseUrl(name) {
   const url = new URL(server);
   url.pathname = `/${name}`;
-  const child = spawn(process.execPath, ['dist/apps/api/src/main.js'], {
-    env: { ...process.env, DATABASE_URL: url.toString(), PORT: String(PORT), ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn', RUN_JOBS: 'false', PRICING_REFRESH_ON_START: 'false' },
+  return url.toString();
+}
+
+async function startService(url) {
+  const child = spawn(process.execPath, [API], {
+    env: { ...process.env, DATABASE_URL: url, PORT: String(PORT), ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn', RUN_JOBS: 'false', PRICING_REFRESH_ON_START: 'false', RATE_LIMIT_ENABLED: 'false' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const stop = async () => {
+  const exited = new Promise((r) => child.once('exit', r));
+  // Migrations on an existing 10M-event database may take minutes (a backfill).
+  for (let i = 0; i < 1200; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${PORT}/health/ready`)).ok) break;
+    } catch {}
+    if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return async () => {
     child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    const c = new Client({ connectionString: server });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
+    await exited;
   };
-  try {
-    for (let i = 0; i < 120; i++) {
-      try { if ((await fetch(`http://127.0.0.1:${PORT}/health`)).ok) break; } catch {}
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    const db = new Client({ connectionString: url.toString() });
-    await db.connect();
+}
+
+/**
+ * The events: 70 % openai / 30 % vercel, 20 projects of unequal size (each
+ * with its team and two features), 5,000 users (each in one project, on one
+ * provider), edits with image input, three qualities, 2 % errors, a latency
+ * on 99 % of the calls, a campaign tag on half of them; cost with the
+ * catalog's gpt-image-2 rates.
+ */
+async function seedEvents(db) {
+  const started = Date.now();
+  await db.query(`INSERT INTO projects (name) SELECT 'project-' || g FROM generate_series(1, 20) g`);
+  const chunk = 1_000_000;
+  for (let from = 1; from <= EVENTS; from += chunk) {
+    const to = Math.min(EVENTS, from + chunk - 1);
+    await db.query(
+      `INSERT INTO usage_events (project_id, event_id, occurred_at, provider, model, operation,
+         input_text_tokens, input_image_tokens, output_image_tokens, images, image_size, image_quality, status, latency_ms,
+         team, user_id, feature, environment, tags, cost_usd, cost_ingested_usd, priced)
+       SELECT p.id, 'e' || g, t.at, t.provider, 'gpt-image-2', CASE WHEN g % 3 = 0 THEN 'images.edit' ELSE 'images.generate' END,
+         t.text_in, t.image_in, t.image_out, 1, '1024x1024', t.quality, CASE WHEN g % 50 = 7 THEN 'error' ELSE 'ok' END,
+         CASE WHEN g % 100 = 3 THEN NULL ELSE 2000 + (g * 7919) % 9000 END,
+         'team-' || (p.n % 7), 'u_' || (g % 5000), 'feature-' || ((p.n + g % 2) % 11), 'prod',
+         CASE WHEN g % 2 = 0 THEN jsonb_build_object('campaign', 'c' || (g / 2) % 6) ELSE '{}'::jsonb END,
+         t.cost, t.cost, true
+       FROM generate_series($1::bigint, $2::bigint) g
+       CROSS JOIN LATERAL (SELECT
+           now() - interval '90 days' * (g::float8 / $3) AS at,
+           CASE WHEN g % 10 < 7 THEN 'openai' ELSE 'vercel' END AS provider,
+           100 + g % 60 AS text_in,
+           CASE WHEN g % 3 = 0 THEN 1290 ELSE 0 END AS image_in,
+           (ARRAY[272, 1056, 4160])[1 + g % 3] AS image_out,
+           (ARRAY['low', 'medium', 'high'])[1 + g % 3] AS quality) t0
+       CROSS JOIN LATERAL (SELECT t0.*,
+           CASE WHEN t0.provider = 'openai'
+             THEN (t0.text_in * 5 + t0.image_in * 8 + t0.image_out * 30)::numeric / 1000000
+             ELSE ((t0.text_in + t0.image_in) * 5 + t0.image_out * 30)::numeric / 1000000 END AS cost) t
+       JOIN (SELECT id, row_number() OVER (ORDER BY name) - 1 AS n FROM projects) p ON p.n = (g * g) % 20`,
+      [from, to, EVENTS],
+    );
+    process.stderr.write(`seeded ${to.toLocaleString('en-US')} events (${Math.round((Date.now() - started) / 1000)} s)\n`);
+  }
+}
+
+/** The value of each rollup column, from usage_events `e` (and its tag `t`), whatever the schema's version. */
+function rollupExpression(column, grain) {
+  const exprs = {
+    bucket: `date_trunc('${grain}', e.occurred_at, 'UTC')`,
+    image_size: `coalesce(e.image_size, '')`,
+    image_quality: `coalesce(e.image_quality, '')`,
+    tag_key: 't.key',
+    tag_value: 't.value',
+    events: 'count(*)',
+    unpriced_events: `count(*) FILTER (WHERE NOT e.priced)`,
+    error_events: `count(*) FILTER (WHERE e.status = 'error')`,
+    cost_usd: 'coalesce(sum(e.cost_usd), 0)',
+    cost_ingested_usd: 'coalesce(sum(e.cost_ingested_usd), 0)',
+    partial_events: '0',
+    partial_cost_usd: '0',
+    per_image_images: `coalesce(sum(e.images) FILTER (WHERE e.output_image_tokens = 0 AND e.status = 'ok'), 0)`,
+    latency_ms_sum: 'coalesce(sum(e.latency_ms), 0)',
+    latency_events: 'count(e.latency_ms)',
+  };
+  if (exprs[column]) return exprs[column];
+  if (/_tokens$|^images$/.test(column)) return `sum(e.${column})`;
+  return `e.${column}`; // a key column of the same name (project_id, provider, team, user_id, ...)
+}
+const MEASURE = /^(events|unpriced_events|error_events|images|.*_tokens|cost_usd|cost_ingested_usd|partial_events|partial_cost_usd|per_image_images|latency_ms_sum|latency_events)$/;
+
+/**
+ * Every rollup table of the schema, filled as ingest and the compactor would
+ * have, in time order (the compactor appends each second's rows, so a table's
+ * rows of one hour lie together).
+ */
+async function buildRollups(db) {
+  const { rows: tables } = await db.query(
+    `SELECT table_name, array_agg(column_name::text ORDER BY ordinal_position) AS columns FROM information_schema.columns
+     WHERE table_schema = 'public' AND table_name LIKE 'usage\\_rollup\\_%' AND table_name NOT LIKE '%\\_deltas' AND table_name NOT LIKE '%\\_live'
+     GROUP BY table_name ORDER BY table_name`,
+  );
+  for (const { table_name: table, columns } of tables) {
     const started = Date.now();
-    await db.query(`INSERT INTO projects (name) SELECT 'project-' || g FROM generate_series(1, 20) g`);
-    const chunk = 1_000_000;
-    for (let from = 1; from <= EVENTS; from += chunk) {
-      const to = Math.min(EVENTS, from + chunk - 1);
-      // 70 % openai / 30 % vercel, 20 projects of unequal size (each with its team and two features),
-      // 5,000 users, edits with image input, three qualities; cost with the catalog's gpt-image-2 rates.
-      await db.query(
-        `INSERT INTO usage_events (project_id, event_id, occurred_at, provider, model, operation,
-           input_text_tokens, input_image_tokens, output_image_tokens, images, image_size, image_quality, status,
-           team, user_id, feature, environment, tags, cost_usd, cost_ingested_usd, priced)
-         SELECT p.id, 'e' || g, t.at, t.provider, 'gpt-image-2', CASE WHEN g % 3 = 0 THEN 'images.edit' ELSE 'images.generate' END,
-           t.text_in, t.image_in, t.image_out, 1, '1024x1024', t.quality, 'ok',
-           'team-' || (p.n % 7), 'u_' || (g % 5000), 'feature-' || ((p.n + g % 2) % 11), 'prod', '{}'::jsonb,
-           t.cost, t.cost, true
-         FROM generate_series($1::bigint, $2::bigint) g
-         CROSS JOIN LATERAL (SELECT
-             now() - interval '90 days' * (g::float8 / $3) AS at,
-             CASE WHEN g % 10 < 7 THEN 'openai' ELSE 'vercel' END AS provider,
-             100 + g % 60 AS text_in,
-             CASE WHEN g % 3 = 0 THEN 1290 ELSE 0 END AS image_in,
-             (ARRAY[272, 1056, 4160])[1 + g % 3] AS image_out,
-             (ARRAY['low', 'medium', 'high'])[1 + g % 3] AS quality) t0
-         CROSS JOIN LATERAL (SELECT t0.*,
-             CASE WHEN t0.provider = 'openai'
-               THEN (t0.text_in * 5 + t0.image_in * 8 + t0.image_out * 30)::numeric / 1000000
-               ELSE ((t0.text_in + t0.image_in) * 5 + t0.image_out * 30)::numeric / 1000000 END AS cost) t
-         JOIN (SELECT id, row_number() OVER (ORDER BY name) - 1 AS n FROM projects) p ON p.n = (g * g) % 20`,
-        [from, to, EVENTS],
-      );
-      process.stderr.write(`seeded ${to.toLocaleString('en-US')} events (${Math.round((Date.now() - started) / 1000)} s)\n`);
+    const grain = table.endsWith('_daily') ? 'day' : 'hour';
+    const keys = columns.filter((c) => !MEASURE.test(c));
+    const fanOut = table.includes('_tag_') ? ', jsonb_each_text(e.tags) t' : '';
+    await db.query(`
+      INSERT INTO ${table} (${columns.join(', ')})
+      SELECT ${columns.map((c) => rollupExpression(c, grain)).join(', ')}
+      FROM usage_events e${fanOut}
+      GROUP BY ${keys.map((c) => columns.indexOf(c) + 1).join(', ')}
+      ORDER BY ${columns.indexOf('bucket') + 1}`);
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${table}`);
+    process.stderr.write(`${table}: ${rows[0].n.toLocaleString('en-US')} rows (${Math.round((Date.now() - started) / 1000)} s)\n`);
+  }
+  await db.query('VACUUM (ANALYZE)');
+}
+
+/** A few budgets the dashboard's budget panel measures: the whole org, a team, a user, a tag. */
+async function createBudgets(base, headers) {
+  const budgets = [
+    { name: 'all', amount_usd: '100000.00', period: 'month', scope: {} },
+    { name: 'team-3', amount_usd: '5000.00', period: 'month', scope: { team: 'team-3' } },
+    { name: 'u_42', amount_usd: '50.00', period: 'month', scope: { user: 'u_42' } },
+    { name: 'campaign c1', amount_usd: '2000.00', period: 'week', timezone: 'Europe/Berlin', scope: { tags: { campaign: 'c1' } } },
+  ];
+  const { data } = await (await fetch(`${base}/v1/budgets`, { headers })).json();
+  if (data.length > 0) return;
+  for (const b of budgets) {
+    const res = await fetch(`${base}/v1/budgets`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(b) });
+    if (!res.ok) throw new Error(`budget ${b.name}: ${res.status} ${await res.text()}`);
+  }
+}
+
+/** Every call the dashboard makes for a 30-day range by day (as the dashboard asks it), and the filtered variants. */
+function reportsToMeasure(tz) {
+  const to = new Date().toISOString().slice(0, 10);
+  const from = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
+  const range = `from=${from}&to=${to}&granularity=day&tz=${encodeURIComponent(tz)}`;
+  const coverage = `from=${new Date(Date.parse(from)).toISOString()}&to=${new Date(Date.parse(to) + 86400000).toISOString()}`;
+  return {
+    'summary (month)': `/v1/reports/summary?tz=${encodeURIComponent(tz)}&period=month`,
+    'spend by provider': `/v1/reports/spend?${range}&group_by=provider`,
+    'spend by user': `/v1/reports/spend?${range}&group_by=user`,
+    'top 5 projects': `/v1/reports/spend?${range}&group_by=project&limit=5`,
+    'top 5 teams': `/v1/reports/spend?${range}&group_by=team&limit=5`,
+    'top 5 users': `/v1/reports/spend?${range}&group_by=user&limit=5`,
+    'top 5 features': `/v1/reports/spend?${range}&group_by=feature&limit=5`,
+    tokens: `/v1/reports/tokens?${range}`,
+    'compare-providers': `/v1/reports/compare-providers?${range}`,
+    performance: `/v1/reports/performance?${range}`,
+    pricing: `/v1/pricing`,
+    'pricing coverage': `/v1/pricing/coverage?${coverage}`,
+    'budgets with status': `/v1/budgets?with_status=1`,
+    alerts: `/v1/alerts`,
+    'spend, team + tag filter': `/v1/reports/spend?${range}&group_by=provider&team=team-3&tag:campaign=c1`,
+    'spend, user filter': `/v1/reports/spend?${range}&group_by=provider&user=u_42`,
+    'summary, user filter': `/v1/reports/summary?tz=${encodeURIComponent(tz)}&period=month&user=u_42`,
+    'performance, user filter': `/v1/reports/performance?${range}&user=u_42`,
+    'spend by user, Kolkata': `/v1/reports/spend?${range.replace(encodeURIComponent(tz), 'Asia/Kolkata')}&group_by=user`,
+  };
+}
+
+async function measure(base, headers) {
+  const results = [];
+  const only = args.only ? new RegExp(args.only) : null;
+  for (const [name, path] of Object.entries(reportsToMeasure('UTC'))) {
+    if (only && !only.test(name)) continue;
+    const check = await fetch(`${base}${path}`, { headers });
+    if (check.status === 404) {
+      results.push({ name, path, missing: true });
+      continue;
     }
-    const measures = `count(*), count(*) FILTER (WHERE NOT priced), count(*) FILTER (WHERE status = 'error'), sum(images),
-      sum(input_text_tokens), sum(cached_input_text_tokens), sum(input_image_tokens), sum(cached_input_image_tokens),
-      sum(output_image_tokens), sum(output_text_tokens), coalesce(sum(cost_usd), 0), coalesce(sum(cost_ingested_usd), 0)`;
-    // The rollups as ingest would have built them (events carry no tags here).
-    await db.query(`INSERT INTO usage_rollup_hourly
-      SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, provider, model, team, feature, environment,
-        coalesce(image_size, ''), coalesce(image_quality, ''), ${measures}
-      FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9`);
-    await db.query(`INSERT INTO usage_rollup_user_hourly
-      SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, provider, model, user_id, ${measures}
-      FROM usage_events GROUP BY 1, 2, 3, 4, 5`);
-    await db.query('ANALYZE');
-    const rollupRows = (await db.query('SELECT count(*)::int AS rows FROM usage_rollup_hourly')).rows[0].rows;
-    const seedSeconds = Math.round((Date.now() - started) / 1000);
+    if (!check.ok) throw new Error(`${name}: ${check.status} ${await check.text()}`);
+    // A slow report is measured, not cut off at autocannon's 10 s default.
+    const r = await autocannon({ url: `${base}${path}`, headers, connections: CONNECTIONS, duration: DURATION, timeout: 120 });
+    results.push({ name, path, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, failures: r.non2xx + r.errors });
+    process.stderr.write(`${name}: p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms\n`);
+  }
+  return results;
+}
+
+/**
+ * The dashboard in Chromium, on the seeded database.
+ *
+ * LEAD: the measurement "every panel drawn within 1 s of sign-in" goes here
+ * (not built in this round). It gets the base URL and the admin key of the
+ * running service and returns a line for the results, or null when not
+ * measured. What it holds now is the earlier first-paint measurement, which
+ * needs /usr/bin/chromium and the dashboard's data-first-paint and
+ * data-loaded markers.
+ */
+async function dashboardInChromium(base, adminKey) {
+  if (!fs.existsSync('/usr/bin/chromium')) return null;
+  const { chromium } = require('playwright-core');
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const times = [];
+  const full = [];
+  for (let i = 0; i < 5; i++) {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`${base}/`);
+    await page.evaluate((key) => sessionStorage.setItem('tokentally.key', key), adminKey);
+    const t0 = Date.now();
+    await page.reload();
+    await page.waitForSelector('body[data-first-paint=true]', { timeout: 30000 });
+    times.push(Date.now() - t0);
+    await page.waitForSelector('body[data-loaded=true]', { timeout: 60000 });
+    full.push(Date.now() - t0);
+    await page.close();
+  }
+  await browser.close();
+  times.sort((a, b) => a - b);
+  full.sort((a, b) => a - b);
+  return `headline figures and spend chart: median ${times[2]} ms (of 5 loads: ${times.join(', ')} ms); every panel: median ${full[2]} ms`;
+}
+
+async function main() {
+  const reuse = typeof args.database === 'string' ? args.database : null;
+  const name = reuse ?? `tt_bench_reports_${Date.now()}`;
+  if (!reuse) await adminQuery(`CREATE DATABASE ${name}`);
+  const url = databaseUrl(name);
+  let stopService = null;
+  let seedSeconds = null;
+  try {
+    stopService = await startService(url);
+    const db = new Client({ connectionString: url });
+    await db.connect();
+    if (!reuse) {
+      const started = Date.now();
+      await seedEvents(db);
+      await buildRollups(db);
+      seedSeconds = Math.round((Date.now() - started) / 1000);
+    }
+    const events = (await db.query(`SELECT reltuples::bigint AS n FROM pg_class WHERE relname = 'usage_events'`)).rows[0].n;
     await db.end();
-
+    const base = `http://127.0.0.1:${PORT}`;
     const headers = { authorization: `Bearer ${ADMIN}` };
-    const to = new Date().toISOString().slice(0, 10);
-    const from = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
-    const reports = {
-      spend: `/v1/reports/spend?from=${from}&to=${to}&granularity=day&group_by=provider`,
-      summary: `/v1/reports/summary`,
-      'compare-providers': `/v1/reports/compare-providers?from=${from}&to=${to}`,
-    };
-    const rows = [];
-    for (const [name, path] of Object.entries(reports)) {
-      const check = await fetch(`http://127.0.0.1:${PORT}${path}`, { headers });
-      if (!check.ok) throw new Error(`${name}: ${check.status} ${await check.text()}`);
-      const result = await autocannon({ url: `http://127.0.0.1:${PORT}${path}`, headers, connections: 4, duration: DURATION });
-      rows.push(`| ${name} | ${result.requests.average} | ${result.latency.p50} | ${result.latency.p99} | ${result.non2xx + result.errors} |`);
-    }
+    await createBudgets(base, headers);
+    const results = await measure(base, headers);
+    const chromium = await dashboardInChromium(base, ADMIN);
 
-    let paint = 'not measured (no Chromium)';
-    if (fs.existsSync('/usr/bin/chromium')) {
-      const { chromium } = require('playwright-core');
-      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-      const times = [];
-      const full = [];
-      for (let i = 0; i < 5; i++) {
-        const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-        await page.goto(`http://127.0.0.1:${PORT}/`);
-        await page.evaluate((key) => sessionStorage.setItem('tokentally.key', key), ADMIN);
-        const t0 = Date.now();
-        await page.reload();
-        await page.waitForSelector('body[data-first-paint=true]', { timeout: 30000 });
-        times.push(Date.now() - t0);
-        await page.waitForSelector('body[data-loaded=true]', { timeout: 60000 });
-        full.push(Date.now() - t0);
-        await page.close();
-      }
-      await browser.close();
-      times.sort((a, b) => a - b);
-      full.sort((a, b) => a - b);
-      paint = `headline figures and spend chart: median ${times[2]} ms (of 5 loads: ${times.join(', ')} ms); every panel: median ${full[2]} ms`;
+    const when = new Date().toISOString();
+    const machine = `node ${process.version}, ${os.cpus().length} x ${os.cpus()[0].model}, PostgreSQL on 127.0.0.1`;
+    if (args.json) fs.writeFileSync(args.json, JSON.stringify({ when, machine, api: API, events: Number(events), results }, null, 2));
+    console.log(`\nTokenTally reports on ${Number(events).toLocaleString('en-US')} events over 90 days${seedSeconds ? `, seeded in ${seedSeconds} s` : ''} (database ${name})`);
+    console.log(`${when}, ${machine}, ${CONNECTIONS} connections, ${DURATION} s each, build ${API}`);
+    const before = args.before ? Object.fromEntries(JSON.parse(fs.readFileSync(args.before, 'utf8')).results.map((r) => [r.name, r])) : null;
+    const cell = (r, k) => (!r ? '-' : r.missing ? 'n/a' : String(r[k]));
+    if (before) {
+      console.log('| report (30 days by day, UTC) | before p50 ms | before p99 ms | after p50 ms | after p99 ms | after requests/s | failures |');
+      console.log('|---|---|---|---|---|---|---|');
+      for (const r of results) console.log(`| ${r.name} | ${cell(before[r.name], 'p50')} | ${cell(before[r.name], 'p99')} | ${cell(r, 'p50')} | ${cell(r, 'p99')} | ${cell(r, 'rps')} | ${cell(r, 'failures')} |`);
+    } else {
+      console.log('| report (30 days by day, UTC) | requests/s | p50 ms | p99 ms | failures |');
+      console.log('|---|---|---|---|---|');
+      for (const r of results) console.log(`| ${r.name} | ${cell(r, 'rps')} | ${cell(r, 'p50')} | ${cell(r, 'p99')} | ${cell(r, 'failures')} |`);
     }
-    console.log(`\nTokenTally reports, ${EVENTS.toLocaleString('en-US')} events over 90 days (${rollupRows.toLocaleString('en-US')} hourly rollup rows), seeded in ${seedSeconds} s`);
-    console.log(`${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} x ${os.cpus()[0].model}, PostgreSQL on 127.0.0.1, 4 connections, ${DURATION} s each`);
-    console.log('| report (30 days, by day and provider) | requests/s | p50 ms | p99 ms | failures |');
-    console.log('|---|---|---|---|---|');
-    for (const row of rows) console.log(row);
-    console.log(`\ndashboard first paint with data: ${paint}`);
+    console.log(`\ndashboard in Chromium: ${chromium ?? 'not measured here'}`);
   } finally {
-    await stop();
+    if (stopService) await stopService();
+    if (!reuse && !args.keep) await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    else console.log(`kept database ${name}`);
   }
 }
 

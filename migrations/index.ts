@@ -7,6 +7,8 @@ import { AddAlertsAndWebhooks1795784400000 } from './1795784400000-AddAlertsAndW
 import { AddServerSecrets1795788000000 } from './1795788000000-AddServerSecrets';
 import { AddPartialPricingAndImagePrices1795791600000 } from './1795791600000-AddPartialPricingAndImagePrices';
 import { EncryptSecretsAtRest1795795200000 } from './1795795200000-EncryptSecretsAtRest';
+import { AddKeyProjectScope1795798800000 } from './1795798800000-AddKeyProjectScope';
+import { AddUserDailyRollupAndLatency1795800600000 } from './1795800600000-AddUserDailyRollupAndLatency';
 
 /** Every migration, oldest first. Listed, not globbed, so builds and tests load the same set. */
-export const MIGRATIONS = [CreateSchema1795766400000, AddPriceBookHistory1795770000000, AddTagRollup1795773600000, RekeyRollupsWithoutUser1795777200000, CreateBudgets1795780800000, AddAlertsAndWebhooks1795784400000, AddServerSecrets1795788000000, AddPartialPricingAndImagePrices1795791600000, EncryptSecretsAtRest1795795200000];
+export const MIGRATIONS = [CreateSchema1795766400000, AddPriceBookHistory1795770000000, AddTagRollup1795773600000, RekeyRollupsWithoutUser1795777200000, CreateBudgets1795780800000, AddAlertsAndWebhooks1795784400000, AddServerSecrets1795788000000, AddPartialPricingAndImagePrices1795791600000, EncryptSecretsAtRest1795795200000, AddKeyProjectScope1795798800000, AddUserDailyRollupAndLatency1795800600000];

@@ -35,7 +35,10 @@ describe('budgets and their status', () => {
     expect(status.body).toMatchObject({ spent_usd: '0.267570', remaining_usd: '0.732430', percent: '26.8', thresholds_reached: [] });
     expect(Date.parse(status.body.period_end)).toBeGreaterThan(Date.now());
     const list = await viewer.get('/v1/budgets?with_status=1');
-    expect(list.body.data.find((b: any) => b.id === created.body.id).status.spent_usd).toBe('0.267570');
+    const listed = list.body.data.find((b: any) => b.id === created.body.id);
+    expect(listed.status.spent_usd).toBe('0.267570');
+    // What the dashboard's budget bars need to draw their threshold ticks.
+    expect(listed).toMatchObject({ thresholds_pct: [50, 80, 100], status: { percent: '26.8', forecast_percent: expect.any(String), thresholds_reached: [] } });
   });
 
   it('measures many budgets in one query the same as one by one (the quick pass after ingest)', async () => {

@@ -1,41 +1,54 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { startTestApp, TestApp } from '../support/app';
-import { eventually } from '../support/eventually';
+import type { Browser, Page } from 'playwright-core';
+import { startTestApp, TestApp, TEST_ADMIN_KEY } from '../support/app';
 import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '../artifacts');
+const AXE = require.resolve('axe-core/axe.min.js');
 
 /**
  * The dashboard in real headless Chromium (Debian's chromium, driven by
- * playwright-core). `.ci/run` installs Chromium; on a machine without it this
- * file is skipped with a note, so `npm test` still passes on a fresh machine.
+ * playwright-core), against the real app and database. `.ci/run` installs
+ * Chromium; on a machine without it this file is skipped with a note.
  */
 const describeWithChromium = fs.existsSync(CHROMIUM) ? describe : describe.skip;
 if (!fs.existsSync(CHROMIUM)) console.warn(`dashboard browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+
+// The catalog's gpt-image-2 rates: an edit (120 text in, 1,290 image in, 4,160 image out) costs
+// $0.13572 on openai and $0.13185 on vercel (see test/e2e/reports.e2e-spec.ts).
+const EDIT = { input_text_tokens: 120, input_image_tokens: 1290, output_image_tokens: 4160 };
+const RANGE = 'preset=custom&from=2026-11-19&to=2026-11-22&tz=UTC';
 
 describeWithChromium('dashboard in headless Chromium', () => {
   let t: TestApp;
   let browser: Browser;
   let viewerKey: string;
+  let receiver: WebhookReceiver;
 
   beforeAll(async () => {
+    receiver = await new WebhookReceiver().start();
     t = await startTestApp({ WEBHOOK_ALLOW_PRIVATE: 'true' });
     const web = await projectWithIngestKey(t.http, 'web-shop');
     const app = await projectWithIngestKey(t.http, 'mobile');
-    const day = (d: number, hour: number) => new Date(Date.UTC(2026, 10, d, hour)).toISOString();
-    const edit = { input_text_tokens: 120, input_image_tokens: 1290, output_image_tokens: 4160 };
+    const at = (d: number, hour: number, minute = 0) => new Date(Date.UTC(2026, 10, d, hour, minute)).toISOString();
+    const event = (timestamp: string, extra: Record<string, unknown>) => usageEvent({ timestamp, usage: EDIT, ...extra });
     await web.client.post('/v1/events', {
       events: [
-        usageEvent({ timestamp: day(20, 10), usage: edit, dimensions: { team: 'growth', feature: 'avatars', user: 'u_1' } }),
-        usageEvent({ timestamp: day(21, 10), usage: edit, provider: 'vercel', dimensions: { team: 'growth', feature: 'banners', user: 'u_2' } }),
+        event(at(20, 10), { dimensions: { team: 'growth', feature: 'avatars', user: 'u_1' }, tags: { customer_tier: 'pro' } }),
+        event(at(20, 23, 59), { dimensions: { team: 'growth', feature: 'avatars', user: 'u_3' }, tags: { customer_tier: 'free' } }),
+        event(at(21, 10), { provider: 'vercel', dimensions: { team: 'growth', feature: 'banners', user: 'u_2' }, tags: { customer_tier: 'pro' } }),
+        event(at(21, 11), { dimensions: { team: 'growth', feature: 'banners', user: 'u_2' }, tags: { customer_tier: 'pro' }, status: 'error', latency_ms: 30000 }),
       ],
     });
-    await app.client.post('/v1/events', { events: [usageEvent({ timestamp: day(21, 12), usage: edit, dimensions: { team: 'core', feature: 'avatars', user: 'u_1' } })] });
-    await app.client.post('/v1/events', { events: [usageEvent({ timestamp: day(21, 13), model: 'gpt-image-9' })] });
+    await app.client.post('/v1/events', {
+      events: [
+        event(at(21, 12), { dimensions: { team: 'core', feature: 'avatars', user: 'u_1' }, tags: { customer_tier: 'pro' } }),
+        usageEvent({ timestamp: at(21, 13), model: 'gpt-image-9', dimensions: { team: 'core' } }),
+      ],
+    });
     viewerKey = (await viewerClient(t.http)).key!;
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
@@ -44,119 +57,266 @@ describeWithChromium('dashboard in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+    await receiver?.stop();
   });
 
-  it('signs in, shows every panel with the seeded numbers, and follows the controls', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  /** A page signed in with `key` at `query`, every panel settled. */
+  async function open(query: string, key = viewerKey, viewport = { width: 1440, height: 1000 }, options: { bypassCSP?: boolean } = {}): Promise<{ page: Page; errors: string[] }> {
+    const context = await browser.newContext({ viewport, acceptDownloads: true, bypassCSP: options.bypassCSP ?? false });
+    const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`${t.url}/?from=2026-11-19&to=2026-11-22&tz=UTC&group_by=provider`);
+    page.on('console', (message) => message.type() === 'error' && !/Failed to load resource/.test(message.text()) && errors.push(message.text()));
+    await page.goto(`${t.url}/${query}`);
+    await page.fill('#key', key);
+    await page.click('#signin-form button');
+    await page.waitForSelector('body[data-loaded=true]');
+    return { page, errors };
+  }
+
+  // innerText: what a person reads (cells apart), spaces collapsed.
+  const text = (page: Page, selector: string) => page.innerText(selector).then((s) => s.replace(/\s+/g, ' ').trim());
+
+  it('shows no control before sign-in, then month to date by default with every panel loaded', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(t.url);
+    expect(await page.isVisible('#signin')).toBe(true);
+    for (const selector of ['#controls', '#nav', '#signout', '#ctl-preset']) expect(await page.isVisible(selector)).toBe(false);
     await page.fill('#key', viewerKey);
     await page.click('#signin-form button');
     await page.waitForSelector('body[data-loaded=true]');
+    expect(await page.inputValue('#ctl-preset')).toBe('mtd');
+    expect((await page.textContent('#spend-title'))!.trim()).toMatch(/^Spend by provider: Month to date \(Nov 1 – Nov \d+, 2026\)$/);
+    const states = await page.$$eval('.panel', (panels) => panels.map((p) => `${p.id}:${(p as any).dataset.state}`));
+    const failed = await page.$$eval('.panel[data-state=error]', (panels) => panels.map((p) => `${p.id}: ${p.textContent}`));
+    expect(failed).toEqual([]);
+    expect(states.filter((s) => !/:(ready|empty)$/.test(s))).toEqual([]);
+    // A viewer key is not offered the admin pages.
+    expect(await page.isVisible('#nav a[data-view=admin]')).toBe(false);
+    await context.close();
+  });
 
-    // 0.13572 + 0.13185 + 0.13572 (the gpt-image-9 call is unpriced)
-    expect(await page.textContent('#kpi-range .value')).toBe('$0.40');
-    expect(await page.textContent('#kpi-range .sub')).toContain('4 calls, 1 unpriced');
-    expect(await page.textContent('#top-project')).toMatch(/web-shop\s*\$0\.268.*mobile\s*\$0\.136/s);
-    expect(await page.textContent('#top-team')).toMatch(/growth.*core/s);
-    expect(await page.textContent('#top-feature')).toMatch(/avatars\s*\$0\.271/);
-    expect(await page.textContent('#per-image')).toContain('$0.1357');
-    expect(await page.textContent('#providers')).toMatch(/save \$0\.00[0-9]+ on vercel/);
-    expect(await page.textContent('#unpriced-warning')).toContain('openai/gpt-image-9 (1 calls)');
-    expect(await page.textContent('#pricing')).toContain('gpt-image-2');
-    expect(await page.textContent('#budgets')).toContain('No budgets yet');
-    for (const id of ['spend-chart', 'tokens-chart', 'providers-chart']) {
-      expect(await page.$eval(`#${id}`, (canvas: any) => canvas.width > 0 && canvas.height > 0)).toBe(true);
-    }
-    const legend = async () => page.evaluate(() => (globalThis as any).Chart.getChart('spend-chart').data.datasets.map((d: any) => d.label));
-    expect(await legend()).toEqual(['openai', 'vercel']);
-
-    await page.selectOption('select[name=group_by]', 'project');
-    await page.waitForFunction(() => (globalThis as any).Chart.getChart('spend-chart').data.datasets[0]?.label === 'web-shop');
-    expect(await legend()).toEqual(['web-shop', 'mobile']);
-    expect(page.url()).toContain('group_by=project');
-
-    await page.fill('input[name=from]', '2026-11-21');
-    await page.dispatchEvent('input[name=from]', 'change');
-    await page.waitForFunction(() => (globalThis as any).document.querySelector('#kpi-range .sub')?.textContent?.startsWith('3 calls'));
-    expect(await page.textContent('#kpi-range .value')).toBe('$0.27');
-    expect(page.url()).toContain('from=2026-11-21');
-
-    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+  it('shows the seeded figures in one money format, the exact value in each title', async () => {
+    const { page, errors } = await open(`?${RANGE}&group_by=provider`);
+    // 4 x 0.13572 + 0.13185 = 0.67473 (the gpt-image-9 call is unpriced)
+    expect(await text(page, '#kpi-range .value')).toBe('$0.6747');
+    expect(await page.getAttribute('#kpi-range .value .money', 'title')).toBe('0.674730 USD');
+    expect(await text(page, '#kpi-range .sub')).toBe('6 calls, 1 unpriced');
+    expect((await page.textContent('#kpi-range .label'))!.trim()).toBe('Nov 19 – Nov 22, 2026');
+    expect(await text(page, '#top-project')).toMatch(/web-shop \$0\.5390 .*mobile \$0\.1357/);
+    expect(await text(page, '#top-team')).toMatch(/growth \$0\.5390 .*core \$0\.1357/);
+    expect(await text(page, '#per-image')).toContain('$0.1357');
+    expect(await text(page, '#unpriced-warning')).toContain('openai/gpt-image-9 (1 calls)');
+    expect(await text(page, '#performance')).toMatch(/openai gpt-image-2 4 1 25\.0%/);
+    // The price list is whole: gpt-image-2's image output rate is there, first.
+    expect(await text(page, '#pricing')).toMatch(/gpt-image-2 output image \$30/);
+    expect(await text(page, '#pricing-freshness')).toContain('Built-in catalog only: no price source is configured.');
+    const legend = await page.evaluate(() => (globalThis as any).Chart.getChart('spend-chart').data.datasets.map((d: any) => d.label));
+    expect(legend).toEqual(['openai', 'vercel']);
     expect(errors).toEqual([]);
-    await page.close();
+    await page.context().close();
   });
 
-  it('shows budget bars and the latest alerts with how their delivery went', async () => {
-    const receiver = await new WebhookReceiver().start();
-    try {
-      const hook = await t.http.post('/v1/webhooks', { url: receiver.url, events: ['budget.threshold_reached'] });
-      const shop = await projectWithIngestKey(t.http, 'print-shop');
-      const budget = await t.http.post('/v1/budgets', { name: 'Print shop this month', amount_usd: '0.25', period: 'month', scope: { project: shop.projectId }, thresholds_pct: [50, 80], webhook_ids: [hook.body.id] });
-      await t.http.post('/v1/budgets', { name: 'Everything this quarter', amount_usd: '500.00', period: 'quarter' });
-      await shop.client.post('/v1/events', { events: [usageEvent({ timestamp: new Date(Date.now() - 60_000).toISOString() })] });
-      await eventually(async () => expect(receiver.received).toHaveLength(1), 10_000);
-
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      await page.goto(`${t.url}/?tz=UTC`);
-      await page.fill('#key', viewerKey);
-      await page.click('#signin-form button');
-      await page.waitForSelector('body[data-loaded=true]');
-      const bars = await page.textContent('#budgets');
-      expect(bars).toMatch(/Print shop this month\s*\$0\.1\d+ of \$0\.25/);
-      expect(bars).toMatch(/5\d% · month/);
-      expect(bars).toContain('Everything this quarter');
-      const alerts = await page.textContent('#alerts');
-      expect(alerts).toContain('Threshold');
-      expect(alerts).toContain('Budget "Print shop this month" reached 50% of $0.25 for the month');
-      expect(alerts).toContain('sent');
-      const box = (await page.locator('#budgets').boundingBox())!;
-      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-budgets.png'), fullPage: true, clip: { x: 0, y: box.y - 60, width: 1400, height: 320 } });
-      expect(budget.status).toBe(201);
-      await page.close();
-    } finally {
-      await receiver.stop();
-    }
-  });
-
-  it('counts partly priced calls in the range and says which kinds had no rate', async () => {
-    const shop = await projectWithIngestKey(t.http, 'sticker-shop');
-    // gpt-image-1 has no text-output rate: 50 x $5 + 4,160 x $40 per 1M = $0.16665 counted, the 100 text tokens not.
-    const at = new Date(Date.UTC(2026, 10, 12, 10)).toISOString();
-    await shop.client.post('/v1/events', { events: [usageEvent({ timestamp: at, model: 'gpt-image-1', usage: { input_text_tokens: 50, output_image_tokens: 4160, output_text_tokens: 100 } })] });
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(`${t.url}/?from=2026-11-12&to=2026-11-12&tz=UTC&group_by=model`);
-    await page.fill('#key', viewerKey);
-    await page.click('#signin-form button');
+  it('filters by a team and a tag through the controls: chips, the URL, every panel and the exports follow', async () => {
+    const { page, errors } = await open(`?${RANGE}`);
+    await page.selectOption('#ctl-filter-dimension', 'team');
+    await page.fill('#ctl-filter-value', 'growth');
+    await page.click('#ctl-filter-add');
+    await page.waitForSelector('body[data-loaded=true] .chip[data-filter=team]');
+    await page.selectOption('#ctl-filter-dimension', 'tag');
+    await page.fill('#ctl-filter-tag-key', 'customer_tier');
+    await page.fill('#ctl-filter-value', 'pro');
+    await page.click('#ctl-filter-add');
+    await page.waitForSelector('.chip[data-filter="tag:customer_tier"]');
     await page.waitForSelector('body[data-loaded=true]');
-    expect(await page.textContent('#kpi-range .value')).toBe('$0.17');
-    expect(await page.textContent('#kpi-range .sub')).toBe('1 calls, 1 partly priced ($0.17), 0 unpriced');
-    expect(await page.textContent('#partial-warning')).toContain('openai/gpt-image-1 (1 calls, $0.17 counted; no rate for output text)');
-    expect(await page.textContent('#pricing')).toContain('Fully priced: 0.0% of calls, partly priced: 100.0%.');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-partial.png'), fullPage: true });
-    await page.close();
+    expect(page.url()).toContain('team=growth');
+    expect(decodeURIComponent(page.url())).toContain('tag:customer_tier=pro');
+    expect(await text(page, '#chips')).toContain('Team: growth');
+    expect(await text(page, '#chips')).toContain('Tag customer_tier: pro');
+    // growth and pro: the openai edit of the 20th, the vercel one and the failed openai call of the 21st.
+    expect(await text(page, '#kpi-range .value')).toBe('$0.4033');
+    expect(await text(page, '#kpi-range .sub')).toBe('3 calls, 0 unpriced');
+    expect(await text(page, '#top-project')).not.toContain('mobile');
+    // The exports carry the same filters.
+    const [request] = await Promise.all([page.waitForRequest((r) => r.url().includes('/v1/charts/spend.png')), page.click('#spend-png')]);
+    expect(decodeURIComponent(request.url())).toMatch(/team=growth.*tag:customer_tier=pro|tag:customer_tier=pro.*team=growth/);
+    // A shared link opens the same view.
+    const shared = await open(new URL(page.url()).search);
+    expect(await text(shared.page, '#kpi-range .value')).toBe('$0.4033');
+    await shared.page.context().close();
+    // Removing a chip removes its filter.
+    await page.click('.chip[data-filter=team] .chip-x');
+    await page.waitForFunction(() => !(globalThis as any).location.search.includes('team='));
+    await page.waitForSelector('body[data-loaded=true]');
+    expect(await text(page, '#kpi-range .sub')).toBe('4 calls, 0 unpriced');
+    expect(errors).toEqual([]);
+    await page.context().close();
   });
 
-  it('tells a new user how to send the first event when the range is empty', async () => {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-    await page.goto(`${t.url}/?from=2025-01-01&to=2025-01-31&tz=UTC`);
-    await page.fill('#key', viewerKey);
-    await page.click('#signin-form button');
+  it('drills from a bar to the events behind it, whose sum equals the bar', async () => {
+    const { page, errors } = await open(`?${RANGE}&group_by=provider`);
+    // The openai bar of Nov 21 (index 2 of Nov 19-22).
+    const target = await page.evaluate(() => {
+      const chart = (globalThis as any).Chart.getChart('spend-chart');
+      const datasetIndex = chart.data.datasets.findIndex((d: any) => d.key === 'openai');
+      const bar = chart.getDatasetMeta(datasetIndex).data[2];
+      const box = chart.canvas.getBoundingClientRect();
+      return { x: box.left + bar.x, y: box.top + (bar.y + bar.base) / 2, exact: chart.data.datasets[datasetIndex].exact[2] };
+    });
+    expect(target.exact).toBe('0.271440'); // two openai calls on the 21st (one failed but billed)
+    await page.mouse.click(target.x, target.y);
+    await page.waitForFunction(() => (globalThis as any).location.search.includes('view=events'));
+    await page.waitForSelector('body[data-loaded=true] #events-cost');
+    expect(await page.getAttribute('#events-cost', 'data-exact')).toBe(target.exact);
+    expect(await text(page, '#events-count')).toBe('3'); // the two priced calls and the unpriced gpt-image-9 one
+    expect(page.url()).toContain('provider=openai');
+    // The rows themselves add up to the bar.
+    const rows = await page.$$eval('#events-list tbody tr', (trs) => trs.map((tr) => tr.querySelector('td[data-label=Cost] .money')?.getAttribute('title') ?? 'none'));
+    const micro = rows.filter((r) => r !== 'none').reduce((sum, r) => sum + BigInt(r.replace(' USD', '').replace('.', '')), 0n);
+    expect(micro).toBe(271440n);
+    // Sorted by cost, then the detail of the most expensive call.
+    await page.selectOption('#events-sort', '-cost');
+    await page.waitForSelector('body[data-loaded=true] #events-list tbody tr');
+    await page.click('#events-list tbody tr');
+    await page.waitForSelector('#event-detail[open] dl.facts');
+    const detail = await text(page, '#event-detail');
+    expect(detail).toMatch(/output image 4,160 \$30/);
+    expect(detail).toContain('catalog');
+    expect(detail).toContain('This call was never re-priced.');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-event-detail-1440.png') });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('closes the month: totals by project, team, provider and model, and a CSV whose total is the view\'s', async () => {
+    const { page, errors } = await open('?view=month&month=2026-11&tz=UTC');
+    const exact = await page.getAttribute('#month-total', 'data-exact');
+    expect(exact).toBe('0.674730');
+    expect(await text(page, '#month-by-project')).toMatch(/web-shop .*\$0\.5390.*mobile .*\$0\.1357/);
+    expect(await text(page, '#month-gaps')).toContain('gpt-image-9');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#month-csv')]);
+    expect(download.suggestedFilename()).toBe('tokentally-month-close-2026-11.csv');
+    const csv = fs.readFileSync((await download.path())!, 'utf8');
+    // One row per figure with a section column; the total row's cost is the view's, to the digit.
+    const rows = csv.replace(/^\ufeff/, '').trim().split(/\r?\n/).map((line) => line.split(','));
+    const header = rows[0];
+    const total = rows.find((r) => r[header.indexOf('section')] === 'total')!;
+    expect(total[header.indexOf('cost_usd')]).toBe(exact);
+    const projects = rows.filter((r) => r[header.indexOf('section')] === 'project').map((r) => BigInt(r[header.indexOf('cost_usd')].replace('.', '')));
+    expect(projects.reduce((a, b) => a + b, 0n)).toBe(674730n);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-month-close-1440.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('lets an admin create a webhook (secret shown once) and a budget through the forms, with errors beside the fields', async () => {
+    const { page, errors } = await open('?view=admin&tab=webhooks', TEST_ADMIN_KEY);
+    await page.fill('#webhook-form-url', 'not a url');
+    await page.click('#webhook-form button[type=submit]');
+    await page.waitForSelector('#webhook-form-url-error:not(:empty)');
+    expect(await text(page, '#webhook-form-url-error')).toContain('absolute http(s) URL');
+    expect(await page.getAttribute('#webhook-form-url', 'aria-invalid')).toBe('true');
+    await page.fill('#webhook-form-url', receiver.url);
+    await page.fill('#webhook-form-description', 'finance channel');
+    await page.click('#webhook-form button[type=submit]');
+    await page.waitForSelector('#secret-once');
+    const secret = await text(page, '#secret-once');
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/=]{20,}$/);
+    await page.waitForSelector('#admin-webhooks td:has-text("finance channel")');
+    // Once: a fresh view of the page does not show it again.
+    await page.reload();
+    await page.waitForSelector('body[data-loaded=true] #admin-webhooks table');
+    expect(await page.content()).not.toContain(secret);
+
+    await page.click('.tabs a:has-text("Budgets")');
+    await page.waitForSelector('body[data-loaded=true] #budget-form');
+    await page.fill('#budget-form-name', 'Growth this month');
+    await page.fill('#budget-form-amount_usd', '1,5');
+    await page.fill('#budget-form-scope-team', 'growth');
+    await page.fill('#budget-form-thresholds_pct', '50, 80, 2000');
+    await page.check('#budget-form input[name=webhook_ids]');
+    await page.click('#budget-form button[type=submit]');
+    await page.waitForSelector('#budget-form-amount_usd-error:not(:empty)');
+    expect(await text(page, '#budget-form-amount_usd-error')).toContain('positive decimal string');
+    expect(await text(page, '#budget-form-thresholds_pct-error')).toContain('must be from 1 to 1000');
+    await page.fill('#budget-form-amount_usd', '0.50');
+    await page.fill('#budget-form-thresholds_pct', '50, 80');
+    await page.click('#budget-form button[type=submit]');
+    await page.waitForSelector('#admin-budgets td:has-text("Growth this month")');
+    const budgets = await t.http.get('/v1/budgets');
+    const made = budgets.body.data.find((b: any) => b.name === 'Growth this month');
+    expect(made).toMatchObject({ amount_usd: '0.500000', scope: { team: 'growth' }, thresholds_pct: [50, 80] });
+    expect(made.webhook_ids).toHaveLength(1);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-admin-budgets-1440.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('a failing panel shows its own error and the API\'s reason; the other panels keep their data', async () => {
+    // Spend per user is kept with provider, model and project only: grouping by user with a team filter is refused.
+    const { page } = await open(`?${RANGE}&group_by=user&team=growth`);
+    expect(await page.getAttribute('#spend', 'data-state')).toBe('error');
+    expect(await text(page, '#spend .panel-error')).toContain('cannot be combined with user');
+    expect(await page.getAttribute('#top-project', 'data-state')).toBe('ready');
+    expect(await page.getAttribute('#tokens', 'data-state')).toBe('ready');
+    // The control at fault is marked where it is.
+    expect(await page.getAttribute('.chip[data-filter=team]', 'aria-invalid')).toBe('true');
+    await page.context().close();
+  });
+
+  it('offers hourly bars only where they can be read', async () => {
+    const { page } = await open('?preset=30d&tz=UTC');
+    expect(await page.$eval('#ctl-granularity option[value=hour]', (o) => (o as any).disabled)).toBe(true);
+    await page.selectOption('#ctl-preset', 'today');
     await page.waitForSelector('body[data-loaded=true]');
+    expect(await page.$eval('#ctl-granularity option[value=hour]', (o) => (o as any).disabled)).toBe(false);
+    await page.context().close();
+  });
+
+  for (const [name, width, height] of [['1440', 1440, 1000], ['390', 390, 844]] as const) {
+    it(`fits a ${width} px screen on every page with no serious accessibility violation (axe-core)`, async () => {
+      const pages: Array<[string, string, string]> = [
+        ['overview', `?${RANGE}`, viewerKey],
+        ['events', `?view=events&${RANGE}`, viewerKey],
+        ['month-close', '?view=month&month=2026-11&tz=UTC', viewerKey],
+        ['admin-webhooks', '?view=admin&tab=webhooks', TEST_ADMIN_KEY],
+        ['admin-keys', '?view=admin&tab=keys', TEST_ADMIN_KEY],
+        ['admin-pricing', '?view=admin&tab=pricing', TEST_ADMIN_KEY],
+      ];
+      for (const [label, query, key] of pages) {
+        const { page, errors } = await open(query, key, { width, height }, { bypassCSP: true });
+        const scroll = await page.evaluate(() => ({ page: (globalThis as any).document.documentElement.scrollWidth, view: (globalThis as any).innerWidth }));
+        expect({ label, width: scroll.page }).toEqual({ label, width: scroll.view });
+        await page.addScriptTag({ path: AXE });
+        const violations = await page.evaluate(async () => {
+          const result = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
+          return result.violations.filter((v: any) => v.impact === 'serious' || v.impact === 'critical').map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
+        });
+        expect({ label, violations }).toEqual({ label, violations: [] });
+        await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${label}-${name}.png`), fullPage: true });
+        expect(errors).toEqual([]);
+        await page.context().close();
+      }
+    });
+  }
+
+  it('tells a new user how to send the first event when the period is empty', async () => {
+    const { page } = await open('?preset=custom&from=2025-01-01&to=2025-01-31&tz=UTC', viewerKey, { width: 390, height: 844 });
     expect(await page.isVisible('#empty')).toBe(true);
-    expect(await page.textContent('#empty-snippet')).toContain('/v1/events');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-empty-phone.png') });
-    await page.close();
+    expect(await text(page, '#empty-snippet')).toContain('/v1/events');
+    await page.context().close();
   });
 
-  it('refuses a key that cannot read reports', async () => {
-    const page = await browser.newPage();
+  it('refuses a key that is not accepted and says so', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
     await page.goto(t.url);
     await page.fill('#key', 'tt_not_a_key_at_all_000000000000');
     await page.click('#signin-form button');
     await page.waitForSelector('#signin-error:not([hidden])');
-    expect(await page.textContent('#signin-error')).toContain('cannot read reports');
-    await page.close();
+    expect(await text(page, '#signin-error')).toContain('not accepted');
+    expect(await page.isVisible('#controls')).toBe(false);
+    await context.close();
   });
 });

@@ -95,14 +95,16 @@ describe('reports at their edges', () => {
       openai: ['0.300000', ZERO],
       vercel: [ZERO, '0.150000'],
       tokens: [10000, 5000],
-      labels: ['Oct 26', 'Nov 2'],
+      // A week reads as the days of the range it holds (never its Monday before the range), cut weeks marked.
+      labels: ['Oct 31 – Nov 1 (partial)', 'Nov 2 (partial)'],
     },
     month: {
       buckets: ['2026-10-01T04:00:00.000Z', '2026-11-01T04:00:00.000Z'],
       openai: ['0.030000', '0.270000'],
       vercel: [ZERO, '0.150000'],
       tokens: [1000, 14000],
-      labels: ['Oct 2026', 'Nov 2026'],
+      // The range holds Oct 31 to Nov 2: both months are cut.
+      labels: ['Oct 2026 (partial)', 'Nov 2026 (partial)'],
     },
   };
   const GRANULARITIES = ['hour', 'day', 'week', 'month'] as const;

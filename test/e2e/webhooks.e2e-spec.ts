@@ -104,7 +104,7 @@ describe('budget alerts delivered as signed webhooks', () => {
     expect(listed.status).toBe(200);
     expect(listed.body.data).toHaveLength(2);
     expect(listed.body.data[0]).toMatchObject({ type: 'budget.threshold_reached', deliveries: { delivered: 1, pending: 0, failed: 0 } });
-    expect(listed.body.data.map((a: any) => a.summary).join(' ')).toContain('reached 100% of $0.20');
+    expect(listed.body.data.map((a: any) => a.summary).join(' ')).toContain('reached 100% of $0.2000');
 
     const deliveries = await t.http.get(`/v1/webhooks/${webhook.id}/deliveries`);
     expect(deliveries.body.data).toHaveLength(2);
@@ -155,7 +155,7 @@ describe('budget alerts delivered as signed webhooks', () => {
     await eventually(async () => expect(slack.received).toHaveLength(1), 10_000);
     const body = slack.received[0].json;
     expect(typeof body.text).toBe('string');
-    expect(body.text).toContain('Budget "Marketing images" reached 100% of $0.20 for the month');
+    expect(body.text).toContain('Budget "Marketing images" reached 100% of $0.2000 for the month: $0.2508 spent (125.4%)');
     expect(body.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'Budget threshold reached', emoji: true } });
     expect(body.blocks[1]).toMatchObject({ type: 'section', text: { type: 'mrkdwn' } });
     expect(body.blocks[2].elements[0].text).toContain(`<${t.config.publicUrl}/v1/charts/shared/budgets.png?`);

@@ -1,108 +1,69 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import { ApiKeysService } from '@tokentally/auth';
-import { createLogger, loadConfigOrExit } from '@tokentally/common';
-import { IngestService, RollupCompactor, UsageEventInput } from '@tokentally/ingest';
-import { AppModule } from './app.module';
+import { BudgetEvaluator } from '@tokentally/budgets';
+import { createLogger, loadConfigOrExit, redactSecrets } from '@tokentally/common';
+import { displayUsd } from '@tokentally/core';
+import { RollupCompactor } from '@tokentally/ingest';
+import { WebhookDispatcher } from '@tokentally/webhooks';
+import { createApp } from './app';
+import { seedDemo } from './demo-seed';
 
 /**
- * `npm run demo`: 90 days of realistic gpt-image-2 usage across both providers,
- * several projects, teams and features, with a weekly rhythm, growth and one
- * spike, written through the real ingest path (priced, rolled up).
+ * `npm run demo`: starts the service (the embedded database unless
+ * DATABASE_URL is set), fills it through its own HTTP API (demo-seed.ts), runs
+ * the budget and anomaly pass at once instead of waiting for the minute, and
+ * keeps serving: open the URL it prints and paste the viewer key.
+ * `npm run demo -- --exit` fills and stops (then `npm start`).
+ *
+ * The demo's webhook points at 127.0.0.1:9, where nobody listens, so it lifts
+ * the private-address guard for itself (WEBHOOK_ALLOW_PRIVATE=true); a later
+ * `npm start` without it refuses that address at each delivery, which fails
+ * the same way.
  */
-const DAYS = 90;
-const PROJECTS = ['storefront', 'mobile-app', 'marketing-site'];
-const TEAMS = ['growth', 'core', 'brand', 'search'];
-const FEATURES = ['avatars', 'product-shots', 'banners', 'thumbnails', 'edits'];
-const SIZES: Array<[string, number]> = [
-  ['1024x1024', 1],
-  ['1024x1536', 1.5],
-  ['1536x1024', 1.49],
-];
-const QUALITY: Array<[string, number]> = [
-  ['low', 272],
-  ['medium', 1056],
-  ['high', 4160],
-];
-
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function main(): Promise<void> {
-  const config = loadConfigOrExit({ ...process.env, RUN_JOBS: 'false', PRICING_REFRESH_ON_START: 'false' }, 'TokenTally demo');
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: createLogger({ ...config, logLevel: 'warn' }) });
-  const keys = app.get(ApiKeysService);
-  const ingest = app.get(IngestService);
-  const existing = new Map((await keys.listProjects()).map((p) => [p.name, p.id]));
-  const projectIds: string[] = [];
-  for (const name of PROJECTS) projectIds.push(existing.get(name) ?? (await keys.createProject({ name })).id);
+  const exitAfterSeeding = process.argv.includes('--exit');
+  const config = loadConfigOrExit({ ...process.env, WEBHOOK_ALLOW_PRIVATE: 'true', PRICING_REFRESH_ON_START: 'false' }, 'TokenTally demo');
+  // Errors only: the demo's webhook fails on purpose, and each attempt would log a warning.
+  const { app, createdAdminKey } = await createApp(config, createLogger({ ...config, logLevel: 'error' }));
+  app.enableShutdownHooks();
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.getHttpServer().address() as { port: number };
+  const localUrl = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
 
-  const rand = random(20261127);
-  const pick = <T>(list: T[]) => list[Math.floor(rand() * list.length)];
-  const now = Date.now();
-  const spikeDay = 12;
-  let total = 0;
-  for (let day = DAYS - 1; day >= 0; day--) {
-    const date = new Date(now - day * 86400000);
-    const weekday = date.getUTCDay();
-    const rhythm = weekday === 0 || weekday === 6 ? 0.45 : 1;
-    const growth = 0.6 + 0.4 * ((DAYS - day) / DAYS);
-    const calls = Math.round(260 * rhythm * growth * (0.85 + rand() * 0.3)) + (day === spikeDay ? 900 : 0);
-    for (let p = 0; p < projectIds.length; p++) {
-      const events: UsageEventInput[] = [];
-      const share = [0.5, 0.3, 0.2][p];
-      for (let i = 0; i < Math.round(calls * share); i++) {
-        const at = date.getTime() - Math.floor(rand() * 86400000);
-        if (at > now - 60_000) continue;
-        const [size, sizeFactor] = pick(SIZES);
-        const [quality, outTokens] = rand() < 0.55 ? QUALITY[2] : rand() < 0.7 ? QUALITY[1] : QUALITY[0];
-        const edit = rand() < 0.3;
-        const feature = day === spikeDay && i % 2 === 0 ? 'banners' : pick(FEATURES);
-        const failed = rand() < 0.01;
-        events.push({
-          eventId: `demo-${p}-${day}-${i}`,
-          occurredAt: at,
-          timestamp: new Date(at).toISOString(),
-          provider: rand() < 0.7 ? 'openai' : 'vercel',
-          model: 'gpt-image-2',
-          operation: edit ? 'images.edit' : 'images.generate',
-          usage: {
-            input_text: failed ? 0 : 40 + Math.floor(rand() * 160),
-            cached_input_text: 0,
-            input_image: failed || !edit ? 0 : 1290,
-            cached_input_image: 0,
-            output_image: failed ? 0 : Math.round(outTokens * sizeFactor),
-            output_text: 0,
-          },
-          images: failed ? 0 : 1,
-          imageSize: size,
-          imageQuality: quality,
-          status: failed ? 'error' : 'ok',
-          latencyMs: 4000 + Math.floor(rand() * 9000),
-          team: pick(TEAMS),
-          user: `u_${Math.floor(rand() * 60)}`,
-          feature,
-          environment: rand() < 0.9 ? 'prod' : 'staging',
-          tags: { campaign: day < 20 && day > 5 ? 'black-friday' : 'evergreen' },
-        });
-      }
-      for (let i = 0; i < events.length; i += 1000) await ingest.ingest(projectIds[p], events.slice(i, i + 1000));
-      total += events.length;
-    }
-  }
+  // An admin key to seed with: the one this start created, ADMIN_API_KEY, or a new one (the database already had an admin key we cannot read).
+  const adminKey = createdAdminKey ?? config.adminApiKey ?? (await app.get(ApiKeysService).createKey({ name: 'demo admin key', role: 'admin', project_id: null })).key;
+  const adminKeyIsNew = adminKey !== config.adminApiKey;
+
+  console.log(`Filling ${config.databaseUrl ? 'the PostgreSQL of DATABASE_URL' : `the embedded database in ${config.dataDir}`} with demo data...`);
+  const seeded = await seedDemo({ baseUrl: localUrl, adminKey, log: (line) => console.log(line) });
   await app.get(RollupCompactor).compactOnce();
-  await app.close();
-  console.log(`demo data: ${total} events over ${DAYS} days in projects ${PROJECTS.join(', ')} (replays are skipped as duplicates).`);
-  console.log('Start the service with `npm start` and open the dashboard.');
+  // Thresholds fire within seconds of ingest; the forecast and anomaly rules run every minute: run that pass now.
+  await app.get(BudgetEvaluator).evaluate('all');
+  await app.get(WebhookDispatcher).runOnce();
+  const answer = await fetch(`${localUrl}/v1/alerts?limit=200`, { headers: { authorization: `Bearer ${adminKey}` } });
+  const alerts = ((await answer.json()) as { data: Array<{ type: string }> }).data;
+  const count = (type: string) => alerts.filter((a) => a.type === type).length;
+
+  const url = config.publicUrl;
+  const lines = [
+    '',
+    `  Demo data: ${seeded.events.accepted} calls stored (${seeded.events.duplicates} already there) since ${seeded.from.toISOString().slice(0, 10)} in ${seeded.projects.map((p) => p.name).join(', ')}`,
+    `  Budgets: "${seeded.budgets.crossed.name}" (${displayUsd(seeded.budgets.crossed.amount_usd)} a ${seeded.budgets.crossed.period}, already spent) and "${seeded.budgets.forecast.name}" (${displayUsd(seeded.budgets.forecast.amount_usd)} a ${seeded.budgets.forecast.period}, forecast to go over)`,
+    `  Alerts: ${count('budget.threshold_reached')} budget thresholds, ${count('budget.forecast_exceeded')} forecast, ${count('spend.anomaly')} anomalies (today's spike in ${seeded.spikeProject.name})`,
+    `  Webhook: ${seeded.webhook.url}, where nobody listens: its deliveries fail and are retried`,
+    '',
+    `  Dashboard:   ${url}/`,
+    `  Viewer key:  ${seeded.viewerKey}`,
+    adminKeyIsNew ? `  Admin key:   ${adminKey}   (shown only this once)` : '  Admin key:   your ADMIN_API_KEY',
+    '',
+    exitAfterSeeding ? '  Start the service with `npm start` and open the dashboard.' : '  Serving until Ctrl-C; `npm start` serves the same data later.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  if (exitAfterSeeding) await app.close();
 }
 
 main().catch((error) => {
-  console.error(`demo failed: ${error instanceof Error ? error.message : error}`);
+  console.error(redactSecrets(`demo failed: ${error instanceof Error ? error.message : error}`));
   process.exit(1);
 });

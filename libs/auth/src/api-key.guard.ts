@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { DomainError } from '@tokentally/common';
 import { ApiKeysService } from './api-keys.service';
 import { assertRole, principalFromHeader } from './auth.hook';
 import { Principal, PUBLIC_KEY, Role, ROLES_KEY } from './roles';
@@ -20,8 +21,13 @@ export class ApiKeyGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; principal?: Principal | null }>();
-    const principal = request.principal ?? (await principalFromHeader(this.keys, request.headers.authorization));
+    const checkedByHook = request.principal ?? null;
+    const principal = checkedByHook ?? (await principalFromHeader(this.keys, request.headers.authorization));
     assertRole(principal, this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? []);
+    // Project scopes are enforced by the hook only (it can still rewrite the query): without it, a scoped key reads nothing.
+    if (!checkedByHook && principal.projectIds !== null) {
+      throw new DomainError('forbidden', 'Keys limited to projects are served only where the auth hook runs (installAuthHook).');
+    }
     request.principal = principal;
     return true;
   }

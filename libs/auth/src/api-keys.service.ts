@@ -17,6 +17,8 @@ export interface KeyView {
   name: string;
   role: Role;
   project_id: string | null;
+  /** A viewer key's projects, or null when it reads every project. */
+  project_ids: string[] | null;
   prefix: string;
   created_at: string;
   revoked_at: string | null;
@@ -71,9 +73,40 @@ export class ApiKeysService {
     if (projectId && !(await this.projectExists(projectId))) {
       throw DomainError.validation([{ path: 'project_id', message: 'is not a known project' }]);
     }
+    const projectIds = dto.project_ids ? await this.knownProjects(dto.project_ids) : null;
     const key = generateApiKey();
-    const [row] = await this.db.query(SQL.insertKey, [dto.name, dto.role, projectId, hashApiKey(key), displayPrefix(key)]);
+    const [row] = await this.db.query(SQL.insertKey, [dto.name, dto.role, projectId, hashApiKey(key), displayPrefix(key), projectIds]);
     return { ...toKey(row), key };
+  }
+
+  /** The ids, lower case and each once, in the order given; 400 naming every one that is not a project. */
+  private async knownProjects(ids: string[]): Promise<string[]> {
+    const lower = ids.map((id) => id.toLowerCase());
+    const found = new Set((await this.db.query(SQL.existingProjects, [lower])).map((r: { id: string }) => r.id));
+    const errors = lower.flatMap((id, i) => (found.has(id) ? [] : [{ path: `project_ids[${i}]`, message: 'is not a known project' }]));
+    if (errors.length > 0) throw DomainError.validation(errors);
+    return [...new Set(lower)];
+  }
+
+  /**
+   * Who is calling (GET /v1/me): the key, its role, the projects it may read
+   * (null: every project) and their names, which for an unscoped key are all
+   * the projects. The dashboard reads it to know what to offer.
+   */
+  async whoAmI(principal: Principal) {
+    const [row] = await this.db.query(SQL.keyView, [principal.keyId]);
+    if (!row) throw DomainError.notFound(`API key ${principal.keyId}`);
+    const projects: ProjectView[] = (
+      principal.projectIds === null ? await this.db.query(SQL.listProjects) : await this.db.query(SQL.projectsByIds, [principal.projectIds])
+    ).map(toProject);
+    return {
+      key_id: row.id as string,
+      name: row.name as string,
+      prefix: row.key_prefix as string,
+      role: principal.role,
+      project_ids: principal.projectIds,
+      projects: projects.map((p) => ({ id: p.id, name: p.name })),
+    };
   }
 
   async listKeys(): Promise<KeyView[]> {
@@ -101,10 +134,7 @@ export class ApiKeysService {
     if (cached && cached.expiresAt > now && hashesEqual(cached.hash, hash)) return cached.principal;
 
     const [row] = await this.db.query(SQL.keyByHash, [hash]);
-    const principal: Principal | null =
-      row && hashesEqual(row.key_hash as Buffer, hash)
-        ? { keyId: row.id, role: row.role, projectId: row.project_id }
-        : null;
+    const principal: Principal | null = row && hashesEqual(row.key_hash as Buffer, hash) ? principalOf(row) : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(cacheKey, { principal, hash, expiresAt: now + KEY_CACHE_MS });
     if (principal) {
@@ -136,9 +166,20 @@ export class ApiKeysService {
     }
     const [{ n }] = await this.db.query(SQL.keyCount);
     if (n > 0) return { createdKey: null };
-    const created = await this.createKey({ name: 'first admin key', role: 'admin', project_id: null });
+    const created = await this.createKey({ name: 'first admin key', role: 'admin', project_id: null, project_ids: null });
     return { createdKey: created.key };
   }
+}
+
+/**
+ * The principal of a key row. What it may read: an ingest key its one project,
+ * a viewer key its project_ids or, without them, every project (null), an admin
+ * key every project. A role this code does not know reads nothing.
+ */
+function principalOf(row: { id: string; role: Role; project_id: string | null; project_ids: string[] | null }): Principal {
+  const projectIds =
+    row.role === 'admin' ? null : row.role === 'ingest' ? (row.project_id ? [row.project_id] : []) : row.role === 'viewer' ? (row.project_ids ?? null) : [];
+  return { keyId: row.id, role: row.role, projectId: row.project_id, projectIds: projectIds && projectIds.map((id) => id.toLowerCase()) };
 }
 
 function iso(value: Date | string | null): string | null {
@@ -154,6 +195,7 @@ function toKey(row: {
   name: string;
   role: Role;
   project_id: string | null;
+  project_ids: string[] | null;
   key_prefix: string;
   created_at: Date;
   revoked_at?: Date | null;
@@ -163,6 +205,7 @@ function toKey(row: {
     name: row.name,
     role: row.role,
     project_id: row.project_id,
+    project_ids: row.project_ids ?? null,
     prefix: row.key_prefix,
     created_at: iso(row.created_at)!,
     revoked_at: iso(row.revoked_at ?? null),

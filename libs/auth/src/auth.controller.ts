@@ -2,11 +2,19 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@n
 import { parseOrThrow, field } from '@tokentally/common';
 import { ApiKeysService } from './api-keys.service';
 import { createKeySchema, createProjectSchema } from './dto/auth.dto';
+import { CurrentPrincipal, Principal, Roles } from './roles';
 
-/** Projects and API keys: admin only (the guard's default). */
+/** Projects and API keys: admin only (the guard's default), except GET /v1/me. */
 @Controller('v1')
 export class AuthController {
   constructor(@Inject(ApiKeysService) private readonly keys: ApiKeysService) {}
+
+  /** Any key: its role, the projects it may read (`project_ids` null: every project) and their names. */
+  @Get('me')
+  @Roles('viewer', 'ingest')
+  me(@CurrentPrincipal() principal: Principal) {
+    return this.keys.whoAmI(principal);
+  }
 
   @Post('projects')
   createProject(@Body() body: unknown) {

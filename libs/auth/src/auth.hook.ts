@@ -5,6 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DomainError } from '@tokentally/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeysService } from './api-keys.service';
+import { limitToProjectScope } from './project-scope';
 import { Principal, PUBLIC_KEY, Role, ROLES_KEY } from './roles';
 
 /** Who may call one route: anybody, or the roles listed (admin always). */
@@ -88,8 +89,11 @@ export function accessOf(table: Map<string, RouteAccess>, method: string, url: s
  * Checks the API key and role in Fastify's `onRequest` hook, before the body
  * is read or parsed: a request without a valid key is answered 401 (wrong
  * role: 403) having cost one hash and a cached lookup, never a JSON parse.
- * Sets `request.principal`; ApiKeyGuard stays in place as a second check and
- * reuses it. Unknown routes pass through to the 404 handler.
+ * Then limits a key scoped to projects to them (project-scope.ts: the query's
+ * `project` filled in or checked, a path's project checked, routes that
+ * cannot be limited refused). Sets `request.principal`; ApiKeyGuard stays in
+ * place as a second check and reuses it. Unknown routes pass through to the
+ * 404 handler.
  */
 export function installAuthHook(app: NestFastifyApplication, refusals: { max: number; windowMs: number } | null = null): void {
   const fastify = app.getHttpAdapter().getInstance();
@@ -118,6 +122,8 @@ export function installAuthHook(app: NestFastifyApplication, refusals: { max: nu
       throw error;
     }
     assertRole(principal, access.roles);
+    // A key limited to projects reads only them: the one place this is enforced (project-scope.ts).
+    limitToProjectScope(principal, request.routeOptions.method as string, request.routeOptions.url, request);
     (request as FastifyRequest & { principal: Principal | null }).principal = principal;
   });
 }

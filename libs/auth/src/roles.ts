@@ -9,6 +9,13 @@ export interface Principal {
   role: Role;
   /** Set for ingest keys: the one project they write to. */
   projectId: string | null;
+  /**
+   * The projects this key may read, or null for every project (admin and
+   * unscoped viewer keys). A viewer key made with `project_ids` carries them;
+   * an ingest key carries its one project. Enforced for every route in one
+   * place, the auth hook (project-scope.ts says how each route is limited).
+   */
+  projectIds: string[] | null;
 }
 
 export const ROLES_KEY = 'tokentally:roles';

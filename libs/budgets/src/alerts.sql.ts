@@ -1,3 +1,12 @@
+/**
+ * The one project an alert is about, from what it recorded when it fired: a
+ * budget alert the project of the budget's scope then (data.scope.project), a
+ * spend anomaly of a project that project (data.key). NULL when it is about
+ * several projects (a budget without a project, an anomaly of a model): a key
+ * limited to projects does not see those.
+ */
+const ALERT_PROJECT = `CASE WHEN a.type = 'spend.anomaly' THEN CASE WHEN a.data->>'dimension' = 'project' THEN a.data->>'key' END ELSE a.data->'scope'->>'project' END`;
+
 /** Statements of alerts: one per budget, period and threshold (or forecast, or anomaly day), ever. */
 export const ALERT_SQL = {
   /**
@@ -17,13 +26,17 @@ export const ALERT_SQL = {
     RETURNING id`,
   /** Which of these keys have fired already (spares the insert attempts every minute). */
   fired: `SELECT dedupe_key FROM alerts WHERE dedupe_key = ANY ($1::text[])`,
+  /** Newest first; $5 the projects of a key limited to them (NULL: every alert). */
   latest: `
     SELECT a.id, a.type, a.budget_id, a.summary, a.data, a.created_at,
            count(d.id) FILTER (WHERE d.status = 'delivered')::int AS delivered,
            count(d.id) FILTER (WHERE d.status IN ('pending', 'sending'))::int AS pending,
-           count(d.id) FILTER (WHERE d.status = 'failed')::int AS failed
+           count(d.id) FILTER (WHERE d.status = 'failed')::int AS failed,
+           -- Still pending, but an attempt has failed already: the endpoint is failing, retries are scheduled.
+           count(d.id) FILTER (WHERE d.status IN ('pending', 'sending') AND d.last_error IS NOT NULL)::int AS retrying
     FROM alerts a LEFT JOIN webhook_deliveries d ON d.event_id = a.event_id
     WHERE ($1::text IS NULL OR a.type = $1) AND ($2::uuid IS NULL OR a.budget_id = $2) AND ($3::timestamptz IS NULL OR a.created_at < $3)
+      AND ($5::text[] IS NULL OR lower(${ALERT_PROJECT}) = ANY ($5::text[]))
     GROUP BY a.id
     ORDER BY a.created_at DESC, a.id DESC
     LIMIT $4`,

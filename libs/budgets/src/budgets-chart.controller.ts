@@ -1,7 +1,8 @@
 import { Controller, Get, Header, Inject, Query, StreamableFile } from '@nestjs/common';
 import { z } from 'zod';
-import { Public, Roles } from '@tokentally/auth';
+import { CurrentPrincipal, Principal, Public, Roles } from '@tokentally/auth';
 import { parseOrThrow } from '@tokentally/common';
+import { displayUsd } from '@tokentally/core';
 import { ChartLinks, ChartRenderer } from '@tokentally/reporting';
 import { BudgetsService } from './budgets.service';
 
@@ -14,7 +15,14 @@ const chartQuerySchema = z
   // The other charts' report parameters (from, to, tz...) are ignored: a budget's period is its own.
   .strip();
 
-/** GET /v1/charts/budgets.png[?budget_id=]: spent and forecast of each budget, in percent of its amount. */
+/** What budgets.png shows when there is no budget: a headline and how to make one. */
+export const NO_BUDGETS_MESSAGE = 'No budgets yet\nCreate one with POST /v1/budgets to see its spend and forecast here';
+
+/**
+ * GET /v1/charts/budgets.png[?budget_id=]: spent and forecast of each budget,
+ * in percent of its amount. With no budget to show, a PNG that says so (empty
+ * axes labelled "0% 0% 0% 1%" told nobody anything).
+ */
 @Controller('v1/charts')
 @Roles('viewer')
 export class BudgetsChartController {
@@ -31,17 +39,26 @@ export class BudgetsChartController {
   @Header('cache-control', 'private, max-age=60')
   async shared(@Query() query: Record<string, unknown>): Promise<StreamableFile> {
     const params = await this.links.paramsOrForbidden('budgets.png', query);
-    return this.chart(params);
+    // Made and signed by the server for an alert: not limited to any key's projects.
+    return this.render(params, null);
   }
 
+  /** A key limited to projects draws the budgets it may read (a budget_id outside them is 404). */
   @Get('budgets.png')
   @Header('content-type', 'image/png')
   @Header('cache-control', 'private, max-age=60')
-  async chart(@Query() query: unknown): Promise<StreamableFile> {
+  chart(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<StreamableFile> {
+    return this.render(query, principal.projectIds);
+  }
+
+  private async render(query: unknown, projectIds: string[] | null): Promise<StreamableFile> {
     const q = parseOrThrow(chartQuerySchema, query);
-    const list = q.budget_id ? [{ ...(await this.budgets.get(q.budget_id)), status: await this.budgets.status(q.budget_id) }] : await this.budgets.list(true);
+    const list = q.budget_id
+      ? [{ ...(await this.budgets.get(q.budget_id, projectIds)), status: await this.budgets.status(q.budget_id, projectIds) }]
+      : await this.budgets.list(true, projectIds);
+    if (list.length === 0) return new StreamableFile(await this.renderer.messagePng(NO_BUDGETS_MESSAGE, q.width, q.height));
     const bars = list.map((b: any) => ({ name: b.name, percent: b.status.percent, forecast_percent: b.status.forecast_percent }));
-    const title = q.budget_id ? `${list[0].name}: spent and forecast, % of ${list[0].amount_usd} USD` : 'Budgets: spent and forecast, % of amount';
+    const title = q.budget_id ? `${list[0].name}: spent and forecast, % of ${displayUsd(list[0].amount_usd)}` : 'Budgets: spent and forecast, % of amount';
     return new StreamableFile(await this.renderer.png(this.renderer.configs.budgetsChart(bars, { title }), q.width, q.height));
   }
 }

@@ -14,22 +14,23 @@ export class BudgetsController {
     return this.budgets.create(parseOrThrow(createBudgetSchema, body), principal.keyId);
   }
 
+  // Reads: a key limited to projects sees the budgets whose scope names one of them (docs/access.md).
   @Get()
   @Roles('viewer')
-  async list(@Query('with_status') withStatus?: string) {
-    return { data: await this.budgets.list(withStatus === '1' || withStatus === 'true') };
+  async list(@CurrentPrincipal() principal: Principal, @Query('with_status') withStatus?: string) {
+    return { data: await this.budgets.list(withStatus === '1' || withStatus === 'true', principal.projectIds) };
   }
 
   @Get(':id')
   @Roles('viewer')
-  get(@Param('id') id: string) {
-    return this.budgets.get(parseOrThrow(field.uuid(), id, 'id'));
+  get(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
+    return this.budgets.get(parseOrThrow(field.uuid(), id, 'id'), principal.projectIds);
   }
 
   @Get(':id/status')
   @Roles('viewer')
-  status(@Param('id') id: string) {
-    return this.budgets.status(parseOrThrow(field.uuid(), id, 'id'));
+  status(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
+    return this.budgets.status(parseOrThrow(field.uuid(), id, 'id'), principal.projectIds);
   }
 
   @Patch(':id')

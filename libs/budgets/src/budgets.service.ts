@@ -63,17 +63,19 @@ export class BudgetsService {
     return toView(row);
   }
 
-  async list(withStatus: boolean) {
-    const rows: BudgetRow[] = await this.db.query(SQL.list);
+  /** Every budget, or for a key limited to `projectIds` those it may read (budgetReadableBy). */
+  async list(withStatus: boolean, projectIds: string[] | null = null) {
+    const rows: BudgetRow[] = (await this.db.query(SQL.list)).filter((row: BudgetRow) => budgetReadableBy(row, projectIds));
     return Promise.all(rows.map(async (row) => ({ ...toView(row), ...(withStatus ? { status: await this.statusOf(row) } : {}) })));
   }
 
-  async get(id: string) {
-    return toView(await this.row(id));
+  /** One budget; 404 for a key limited to projects that may not read it, as for a budget that does not exist. */
+  async get(id: string, projectIds: string[] | null = null) {
+    return toView(await this.row(id, projectIds));
   }
 
-  async status(id: string, now = new Date()) {
-    return this.statusOf(await this.row(id), now);
+  async status(id: string, projectIds: string[] | null = null, now = new Date()) {
+    return this.statusOf(await this.row(id, projectIds), now);
   }
 
   async remove(id: string): Promise<void> {
@@ -89,9 +91,9 @@ export class BudgetsService {
     if (errors.length > 0) throw DomainError.validation(errors);
   }
 
-  private async row(id: string): Promise<BudgetRow> {
+  private async row(id: string, projectIds: string[] | null = null): Promise<BudgetRow> {
     const [row] = await this.db.query(SQL.byId, [id]);
-    if (!row) throw DomainError.notFound(`Budget ${id}`);
+    if (!row || !budgetReadableBy(row, projectIds)) throw DomainError.notFound(`Budget ${id}`);
     return row;
   }
 
@@ -180,6 +182,18 @@ export interface BudgetMeasure {
 /** "81.2": a percentage for people, one decimal, from exact values. */
 export function percentOf(part: Decimal, whole: Decimal): string {
   return part.times(100).divide(whole, 1).toFixedString(1);
+}
+
+/**
+ * Whether a key that may read `projectIds` (null: every project) may read a
+ * budget: its scope names one of those projects. A budget over every project
+ * (no `project` in its scope) holds other projects' spend, so a key limited to
+ * projects does not see it.
+ */
+export function budgetReadableBy(row: BudgetRow, projectIds: string[] | null): boolean {
+  if (projectIds === null) return true;
+  const project = row.scope?.project;
+  return typeof project === 'string' && projectIds.includes(project.toLowerCase());
 }
 
 /** The report filters that select a budget's scope. */

@@ -8,3 +8,4 @@ export * from './price-change';
 export * from './periods';
 export * from './forecast';
 export * from './anomaly';
+export * from './money-display';

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CurrentPrincipal, Principal, Roles, ApiKeysService } from '@tokentally/auth';
 import { DomainError, field, parseOrThrow } from '@tokentally/common';
 import { checkIngestBody, MAX_EVENTS_PER_REQUEST } from './dto/usage-event.dto';
-import { parseListEventsQuery } from './dto/list-events.dto';
+import { parseEventKey, parseEventTotalsQuery, parseListEventsQuery } from './dto/list-events.dto';
 import { EventsQueryService } from './events-query.service';
 import { IngestService } from './ingest.service';
 
@@ -47,11 +47,30 @@ export class IngestController {
     };
   }
 
-  /** Stored events, newest first, with the filters of the reports. */
+  /**
+   * Stored events, a page at a time, in the order of `sort` (newest first by
+   * default), with the filters of the reports; with `granularity` (and
+   * `bucket`) exactly the events behind a report's number (docs/ingest.md).
+   */
   @Get()
   @Roles('viewer')
   list(@Query() query: Record<string, string | string[] | undefined>) {
     return this.events.list(parseListEventsQuery(query));
+  }
+
+  /** Totals of every event the same filters select: "N events, $X", to set beside the report's figure. */
+  @Get('totals')
+  @Roles('viewer')
+  totals(@Query() query: Record<string, string | string[] | undefined>) {
+    return this.events.totals(parseEventTotalsQuery(query));
+  }
+
+  /** One event: its price version, the cost of each token kind, and the restatements that covered it. */
+  @Get(':project_id/:event_id')
+  @Roles('viewer')
+  detail(@Param() params: { project_id?: string; event_id?: string }, @CurrentPrincipal() principal: Principal) {
+    const { projectId, eventId } = parseEventKey(params);
+    return this.events.detail(projectId, eventId, principal.projectIds === null);
   }
 
   /**

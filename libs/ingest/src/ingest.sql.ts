@@ -1,3 +1,5 @@
+import { TOKEN_KINDS } from '@tokentally/core';
+
 /**
  * Every statement of the ingest feature, in one place.
  *
@@ -10,18 +12,24 @@
 const ROLLUP_MEASURES = `events, unpriced_events, error_events, images,
   input_text_tokens, cached_input_text_tokens, input_image_tokens,
   cached_input_image_tokens, output_image_tokens, output_text_tokens, cost_usd, cost_ingested_usd,
-  partial_events, partial_cost_usd, per_image_images`;
+  partial_events, partial_cost_usd, per_image_images, latency_ms_sum, latency_events`;
 const MEASURE_NAMES = ROLLUP_MEASURES.split(',').map((m) => m.trim());
 
 /**
  * The rollup families. Each is an hourly table, an append-only delta table
  * and a `_live` view over both, keyed by its own dimensions: the main one by
  * everything but the user (thousands of users an hour would make it as large
- * as the events), one by tag, one by user.
+ * as the events), one by tag, one by user. The user family also has tables
+ * by UTC day and by UTC month (same key, `bucket` the day or month), folded
+ * in by the compactor from the same deltas, so ranking users over a range
+ * reads a row per user and month or day (docs/reports.md, "How user reports
+ * stay fast").
  */
 export interface RollupFamily {
   deltas: string;
   hourly: string;
+  /** The same key and measures by UTC day and by UTC month, moved in with the hourly rows. */
+  coarser?: { daily: string; monthly: string };
   key: string[];
   /** Extra FROM item, for families that fan an event out (one row per tag). */
   fanOut?: (alias: string) => string;
@@ -31,7 +39,7 @@ const MAIN_KEY = ['bucket', 'project_id', 'provider', 'model', 'team', 'feature'
 export const ROLLUPS: RollupFamily[] = [
   { deltas: 'usage_rollup_deltas', hourly: 'usage_rollup_hourly', key: MAIN_KEY },
   { deltas: 'usage_rollup_tag_deltas', hourly: 'usage_rollup_tag_hourly', key: [...MAIN_KEY, 'tag_key', 'tag_value'], fanOut: (alias) => `jsonb_each_text(${alias}.tags) t` },
-  { deltas: 'usage_rollup_user_deltas', hourly: 'usage_rollup_user_hourly', key: ['bucket', 'project_id', 'provider', 'model', 'user_id'] },
+  { deltas: 'usage_rollup_user_deltas', hourly: 'usage_rollup_user_hourly', coarser: { daily: 'usage_rollup_user_daily', monthly: 'usage_rollup_user_monthly' }, key: ['bucket', 'project_id', 'provider', 'model', 'user_id'] },
 ];
 
 /** The value of a rollup key column, from an event row aliased `alias`. */
@@ -56,13 +64,15 @@ function keyValue(column: string, alias: string): string {
  * events (a partial event's cost is that of its priced kinds); partial events
  * and their cost are also counted apart, unpriced events only by number.
  * `per_image_images`: images of successful calls not counted in output tokens (priced per image).
+ * `latency_ms_sum` and `latency_events`: the latencies given and how many events gave one.
  */
 export const EVENT_MEASURES = (a: string) => `count(*), count(*) FILTER (WHERE ${a}.pricing = 'unpriced'), count(*) FILTER (WHERE ${a}.status = 'error'), sum(${a}.images),
   sum(${a}.input_text_tokens), sum(${a}.cached_input_text_tokens), sum(${a}.input_image_tokens),
   sum(${a}.cached_input_image_tokens), sum(${a}.output_image_tokens), sum(${a}.output_text_tokens),
   coalesce(sum(${a}.cost_usd), 0), coalesce(sum(${a}.cost_ingested_usd), 0),
   count(*) FILTER (WHERE ${a}.pricing = 'partial'), coalesce(sum(${a}.cost_usd) FILTER (WHERE ${a}.pricing = 'partial'), 0),
-  coalesce(sum(${a}.images) FILTER (WHERE ${a}.output_image_tokens = 0 AND ${a}.status = 'ok'), 0)`;
+  coalesce(sum(${a}.images) FILTER (WHERE ${a}.output_image_tokens = 0 AND ${a}.status = 'ok'), 0),
+  coalesce(sum(${a}.latency_ms), 0), count(${a}.latency_ms)`;
 
 /**
  * One CTE per rollup family appending the deltas of the event rows in `from`
@@ -80,20 +90,34 @@ export function rollupDeltaCtes(from: string, alias: string, measures: string): 
   }).join(',\n    ');
 }
 
+/** Adds the rows of `moved` into `table`, grouped by `key` (`bucket` as `bucketOf` gives it). */
+function foldInto(table: string, key: string[], bucketOf: string): string {
+  const columns = key.join(', ');
+  const values = key.map((c) => (c === 'bucket' ? bucketOf : c));
+  return `INSERT INTO ${table} AS r (${columns}, ${ROLLUP_MEASURES})
+    SELECT ${values.join(', ')}, ${MEASURE_NAMES.map((m) => `sum(${m})`).join(', ')}
+    FROM moved
+    GROUP BY ${key.map((_, i) => i + 1).join(', ')}
+    ON CONFLICT (${columns}) DO UPDATE SET
+      ${MEASURE_NAMES.map((m) => `${m} = r.${m} + EXCLUDED.${m}`).join(',\n      ')}`;
+}
+
+/**
+ * One statement per family: the deltas deleted are added to the hourly table
+ * and, for the user family, to the daily and monthly ones (their UTC day and
+ * month), so all of them always hold the same deltas.
+ */
 function compactStatement(family: RollupFamily): string {
-  const key = family.key.join(', ');
-  return `
-    WITH moved AS (
+  const moved = `moved AS (
       DELETE FROM ${family.deltas}
       WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${family.deltas} LIMIT $1))
       RETURNING *
-    )
-    INSERT INTO ${family.hourly} AS r (${key}, ${ROLLUP_MEASURES})
-    SELECT ${key}, ${MEASURE_NAMES.map((m) => `sum(${m})`).join(', ')}
-    FROM moved
-    GROUP BY ${key}
-    ON CONFLICT (${key}) DO UPDATE SET
-      ${MEASURE_NAMES.map((m) => `${m} = r.${m} + EXCLUDED.${m}`).join(',\n      ')}`;
+    )`;
+  const hourly = foldInto(family.hourly, family.key, 'bucket');
+  if (!family.coarser) return `WITH ${moved}\n    ${hourly}`;
+  const daily = foldInto(family.coarser.daily, family.key, `date_trunc('day', bucket, 'UTC')`);
+  const monthly = foldInto(family.coarser.monthly, family.key, `date_trunc('month', bucket, 'UTC')`);
+  return `WITH ${moved}, hourly AS (\n    ${hourly}\n    ), daily AS (\n    ${daily}\n    )\n    ${monthly}`;
 }
 
 export const SQL = {
@@ -136,68 +160,191 @@ export const SQL = {
     WHERE project_id = $1 AND event_id = ANY($2::text[])`,
 
   /**
-   * Folds rollup deltas into the hourly rollup. DELETE ... RETURNING feeds the
-   * upsert in one statement, so each delta is moved exactly once; deltas that
-   * commit meanwhile are not visible to the DELETE and wait for the next run.
+   * Folds rollup deltas into the hourly rollup (and the daily and monthly user rollups).
+   * DELETE ... RETURNING feeds the upserts in one statement, so each delta is
+   * moved exactly once; deltas that commit meanwhile are not visible to the
+   * DELETE and wait for the next run.
    */
   compactRollups: ROLLUPS.map(compactStatement),
 
   tryCompactionLock: `SELECT pg_try_advisory_xact_lock(7291002) AS locked`,
 } as const;
 
-export interface EventListFilters {
-  from?: string;
-  to?: string;
-  provider?: string;
-  model?: string;
-  project?: string;
-  team?: string;
-  user?: string;
-  feature?: string;
-  environment?: string;
-  status?: string;
-  pricing?: string;
-  tags?: Record<string, string>;
-  cursor?: { occurredAt: string; projectId: string; eventId: string };
+/** The orders of the events list; `-` is descending. */
+export const EVENT_SORTS = ['-time', 'time', '-cost', 'cost'] as const;
+export type EventSort = (typeof EVENT_SORTS)[number];
+
+/** Filters of the events list and its totals, as validated by dto/list-events.dto.ts. */
+export interface EventFilters {
+  /**
+   * Bounds on `occurred_at`, inclusive and exclusive, already worked out
+   * from the query's from/to, tz, edges and bucket (the reports' hour rule
+   * or exact instants): the SQL compares the column only, so the
+   * (occurred_at, project_id, event_id) index serves the range.
+   */
+  from?: Date;
+  to?: Date;
+  provider?: string[];
+  model?: string[];
+  project?: string[];
+  team?: string[];
+  user?: string[];
+  feature?: string[];
+  environment?: string[];
+  image_size?: string[];
+  image_quality?: string[];
+  status?: string[];
+  pricing?: string[];
+  /** Every one must match (`tags @> {...}`). */
+  tags: Record<string, string>;
+}
+
+/** Where the last row of a page was, in the order of its sort. `cost` is that row's cost_usd (null: unpriced). */
+export interface EventCursor {
+  sort: EventSort;
+  occurredAt: string;
+  projectId: string;
+  eventId: string;
+  cost: string | null;
+}
+
+export interface EventListQuery extends EventFilters {
+  sort: EventSort;
+  cursor?: EventCursor;
   limit: number;
 }
 
-const FILTER_COLUMNS: Array<[keyof EventListFilters, string]> = [
-  ['provider', 'provider'],
-  ['model', 'model'],
-  ['project', 'project_id'],
-  ['team', 'team'],
-  ['user', 'user_id'],
-  ['feature', 'feature'],
-  ['environment', 'environment'],
-  ['status', 'status'],
-  ['pricing', 'pricing'],
+/**
+ * The column each list filter compares. Image size and quality are compared
+ * as the rollups key them (absent is ''), so an empty value selects the
+ * events without one, as the reports' "(none)" rows hold them.
+ */
+const FILTER_COLUMNS: Array<[keyof EventFilters, string, 'uuid' | 'text']> = [
+  ['provider', 'provider', 'text'],
+  ['model', 'model', 'text'],
+  ['project', 'project_id', 'uuid'],
+  ['team', 'team', 'text'],
+  ['user', 'user_id', 'text'],
+  ['feature', 'feature', 'text'],
+  ['environment', 'environment', 'text'],
+  ['image_size', `coalesce(image_size, '')`, 'text'],
+  ['image_quality', `coalesce(image_quality, '')`, 'text'],
+  ['status', 'status', 'text'],
+  ['pricing', 'pricing', 'text'],
 ];
 
-/** Newest first, with a keyset cursor on (occurred_at, project_id, event_id). */
-export function listEventsQuery(filters: EventListFilters): { sql: string; params: unknown[] } {
+/** WHERE clauses of the filters (not the cursor), with their parameters appended to `params`. */
+function eventFilterClauses(filters: EventFilters, params: unknown[]): string[] {
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
   const where: string[] = [];
+  if (filters.from) where.push(`occurred_at >= ${param(filters.from)}::timestamptz`);
+  if (filters.to) where.push(`occurred_at < ${param(filters.to)}::timestamptz`);
+  for (const [key, column, type] of FILTER_COLUMNS) {
+    const values = filters[key];
+    if (Array.isArray(values)) where.push(`${column} = ANY(${param(values)}::${type}[])`);
+  }
+  if (Object.keys(filters.tags).length > 0) where.push(`tags @> ${param(JSON.stringify(filters.tags))}::jsonb`);
+  return where;
+}
+
+const whereOf = (clauses: string[]) => (clauses.length ? `WHERE ${clauses.join(' AND ')}` : '');
+
+/** A stored event as the list and the detail show it (every column, the time at microseconds, whether restated). */
+const EVENT_SELECT = `
+  SELECT *, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at_iso,
+    cost_usd::text AS cost_text, (cost_usd IS DISTINCT FROM cost_ingested_usd) AS restated
+  FROM usage_events`;
+
+/**
+ * ORDER BY and the keyset condition after a cursor, per sort. Every order
+ * ends with (occurred_at, project_id, event_id), unique, so each event has
+ * one place and a page boundary never skips or repeats one. Unpriced events
+ * (cost NULL) come last in both cost orders; within them, and between equal
+ * costs, the time order follows the direction of the sort.
+ */
+function orderAndAfter(sort: EventSort, cursor: EventCursor | undefined, param: (value: unknown) => string): { order: string; after: string | null } {
+  const desc = sort.startsWith('-');
+  const dir = desc ? 'DESC' : 'ASC';
+  const cmp = desc ? '<' : '>';
+  const at = cursor ? [`${param(cursor.occurredAt)}::timestamptz`, `${param(cursor.projectId)}::uuid`, `${param(cursor.eventId)}::text`] : [];
+  if (sort === '-time' || sort === 'time') {
+    return { order: `occurred_at ${dir}, project_id ${dir}, event_id ${dir}`, after: cursor ? `(occurred_at, project_id, event_id) ${cmp} (${at.join(', ')})` : null };
+  }
+  const order = `cost_usd ${dir} NULLS LAST, occurred_at ${dir}, project_id ${dir}, event_id ${dir}`;
+  if (!cursor) return { order, after: null };
+  // After an unpriced row: only the unpriced rows further on. After a priced
+  // row: the priced rows further on (a row comparison with a NULL cost is
+  // never true), then every unpriced one.
+  const after =
+    cursor.cost === null
+      ? `cost_usd IS NULL AND (occurred_at, project_id, event_id) ${cmp} (${at.join(', ')})`
+      : `((cost_usd, occurred_at, project_id, event_id) ${cmp} (${param(cursor.cost)}::numeric, ${at.join(', ')}) OR cost_usd IS NULL)`;
+  return { order, after };
+}
+
+/** One page of events (one row more than `limit`, to tell whether another page follows). */
+export function listEventsQuery(q: EventListQuery): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const param = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
-  if (filters.from) where.push(`occurred_at >= ${param(filters.from)}`);
-  if (filters.to) where.push(`occurred_at < ${param(filters.to)}`);
-  for (const [key, column] of FILTER_COLUMNS) {
-    const value = filters[key];
-    if (typeof value === 'string') where.push(`${column} = ${param(value)}`);
-  }
-  if (filters.tags && Object.keys(filters.tags).length > 0) where.push(`tags @> ${param(JSON.stringify(filters.tags))}::jsonb`);
-  if (filters.cursor) {
-    const { occurredAt, projectId, eventId } = filters.cursor;
-    where.push(`(occurred_at, project_id, event_id) < (${param(occurredAt)}::timestamptz, ${param(projectId)}::uuid, ${param(eventId)})`);
-  }
-  const sql = `
-    SELECT *, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at_iso
-    FROM usage_events
-    ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-    ORDER BY occurred_at DESC, project_id DESC, event_id DESC
-    LIMIT ${param(filters.limit + 1)}`;
+  const where = eventFilterClauses(q, params);
+  const { order, after } = orderAndAfter(q.sort, q.cursor, param);
+  if (after) where.push(after);
+  const sql = `${EVENT_SELECT}
+    ${whereOf(where)}
+    ORDER BY ${order}
+    LIMIT ${param(q.limit + 1)}`;
   return { sql, params };
 }
+
+const TOKEN_COLUMNS = TOKEN_KINDS.map((kind) => `${kind}_tokens`);
+
+/**
+ * Totals of every event the filters select (not a page), measured as the
+ * rollups measure them (EVENT_MEASURES), so a drill-down compares with the
+ * report it came from digit for digit. It reads the events of the range
+ * through the (occurred_at, ...) index: for the bucket or the range of a
+ * report, not for years of a large installation.
+ */
+export function eventTotalsQuery(filters: EventFilters): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const where = eventFilterClauses(filters, params);
+  const sql = `
+    SELECT count(*)::bigint AS events,
+      coalesce(sum(cost_usd), 0)::text AS cost_usd,
+      coalesce(sum(cost_ingested_usd), 0)::text AS cost_ingested_usd,
+      count(*) FILTER (WHERE pricing = 'unpriced')::bigint AS unpriced_events,
+      count(*) FILTER (WHERE pricing = 'partial')::bigint AS partial_events,
+      coalesce(sum(cost_usd) FILTER (WHERE pricing = 'partial'), 0)::text AS partial_cost_usd,
+      count(*) FILTER (WHERE status = 'error')::bigint AS error_events,
+      coalesce(sum(images), 0)::bigint AS images,
+      ${TOKEN_COLUMNS.map((c) => `coalesce(sum(${c}), 0)::text AS ${c}`).join(',\n      ')}
+    FROM usage_events
+    ${whereOf(where)}`;
+  return { sql, params };
+}
+
+export const EVENT_DETAIL_SQL = {
+  /** One event by its key (the primary key). */
+  event: `${EVENT_SELECT} WHERE project_id = $1::uuid AND event_id = $2::text`,
+  /**
+   * The restatements that covered an event: made after it was stored, over a
+   * range holding its time (none: every time) and its provider and model
+   * (none: every one). A restatement of newly priced events (`new_price`)
+   * re-prices only events not wholly priced, so it is shown only for an event
+   * that was or is not wholly priced ($5).
+   */
+  restatements: `
+    SELECT * FROM restatements
+    WHERE created_at >= $1::timestamptz
+      AND (range_from IS NULL OR range_from <= $2::timestamptz) AND (range_to IS NULL OR range_to > $2::timestamptz)
+      AND (provider IS NULL OR provider = $3::text) AND (model IS NULL OR model = $4::text)
+      AND (reason = 'manual' OR $5::boolean)
+    ORDER BY created_at DESC, id
+    LIMIT 100`,
+} as const;

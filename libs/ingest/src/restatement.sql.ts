@@ -6,7 +6,7 @@ const EVENT_COLUMNS = `project_id, event_id, occurred_at, provider, model, statu
 /** Statements of restatements (re-pricing stored events), in one place with the rest of ingest's SQL. */
 /**
  * A restatement moves cost, the unpriced and partial counts and the partial
- * cost only: events, tokens and images stay. In ROLLUP_MEASURES order.
+ * cost only: events, tokens, images and latency stay. In ROLLUP_MEASURES order.
  */
 const was = (state: string) => `(changed.old_pricing = '${state}')::int`;
 const is = (state: string) => `(changed.pricing = '${state}')::int`;
@@ -14,7 +14,7 @@ const RESTATED_MEASURES = `0, sum(${is('unpriced')} - ${was('unpriced')}), 0, 0,
   0, 0, 0, 0, 0, 0, sum(coalesce(changed.cost_usd, 0) - coalesce(changed.old_cost, 0)), 0,
   sum(${is('partial')} - ${was('partial')}),
   sum(CASE WHEN changed.pricing = 'partial' THEN changed.cost_usd ELSE 0 END - CASE WHEN changed.old_pricing = 'partial' THEN changed.old_cost ELSE 0 END),
-  0`;
+  0, 0, 0`;
 
 export const RESTATEMENT_SQL = {
   /** Unpriced events, in keyset pages (the partial index on NOT priced serves it). */

@@ -113,6 +113,45 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
     return last ? toRunView(last) : null;
   }
 
+  /**
+   * What the prices on show were refreshed from (GET /v1/pricing): which
+   * remote sources are configured, what the last successful refresh read,
+   * and the last refresh that read a remote source. A refresh with no source
+   * configured reads the built-in catalog only: it is a refresh, not fresh
+   * prices, and this says so.
+   */
+  async sourcesState(): Promise<SourcesState> {
+    const [[last], reads] = await Promise.all([
+      this.db.query(SQL.lastSuccessfulRun) as Promise<Array<Record<string, any>>>,
+      this.db.query(SQL.lastReadPerSource) as Promise<Array<{ source: string; run_id: string; finished_at: Date }>>,
+    ]);
+    const readOf = new Map(reads.map((r) => [r.source, { run_id: r.run_id, finished_at: new Date(r.finished_at).toISOString() }]));
+    const sources: SourceState[] = [
+      { name: BUILTIN_SOURCE, kind: 'builtin', setting: null, url_configured: false, last_read: readOf.get(BUILTIN_SOURCE) ?? null },
+      ...(Object.keys(PARSERS) as Array<keyof typeof PARSERS>).map((name) => ({
+        name,
+        kind: 'remote' as const,
+        setting: SOURCE_SETTINGS[name],
+        url_configured: !!this.config.pricingSources[name],
+        last_read: readOf.get(name) ?? null,
+      })),
+    ];
+    const sourcesRead = last ? ((Array.isArray(last.sources) ? last.sources : []) as SourceReport[]).filter((s) => s.status === 'ok').map((s) => s.source) : [];
+    const remoteReads = reads.filter((r) => r.source !== BUILTIN_SOURCE);
+    const latest = remoteReads.reduce<(typeof remoteReads)[number] | null>((a, b) => (!a || new Date(b.finished_at) > new Date(a.finished_at) ? b : a), null);
+    const catalogOnly = !sourcesRead.some((s) => s !== BUILTIN_SOURCE);
+    const configured = sources.filter((s) => s.url_configured).map((s) => s.name);
+    return {
+      last_refresh: last ? { run_id: last.id, finished_at: new Date(last.finished_at).toISOString(), status: last.status, sources_read: sourcesRead } : null,
+      catalog_only: catalogOnly,
+      last_remote_refresh: latest
+        ? { run_id: latest.run_id, finished_at: new Date(latest.finished_at).toISOString(), sources: remoteReads.filter((r) => r.run_id === latest.run_id).map((r) => r.source).sort() }
+        : null,
+      sources,
+      note: freshnessNote(configured, sourcesRead.filter((s) => s !== BUILTIN_SOURCE), !!last),
+    };
+  }
+
   async runs(limit = 50): Promise<Array<Record<string, unknown>>> {
     return (await this.db.query(SQL.runs, [limit])).map(toRunView);
   }
@@ -358,6 +397,42 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
       version_id: row.version_id,
     }));
   }
+}
+
+/** The environment variable holding each remote source's URL. */
+const SOURCE_SETTINGS: Record<Exclude<SourceName, 'catalog'>, string> = {
+  litellm: 'PRICING_LITELLM_URL',
+  openrouter: 'PRICING_OPENROUTER_URL',
+  vercel: 'PRICING_VERCEL_URL',
+};
+
+export interface SourceState {
+  name: SourceName;
+  /** `builtin`: the catalog shipped in the repository, always on, no URL. `remote`: a URL in config. */
+  kind: 'builtin' | 'remote';
+  setting: string | null;
+  url_configured: boolean;
+  /** The last successful refresh in which this source answered. */
+  last_read: { run_id: string; finished_at: string } | null;
+}
+
+export interface SourcesState {
+  last_refresh: { run_id: string; finished_at: string; status: string; sources_read: string[] } | null;
+  /** True when the last successful refresh read no remote source (or there was none): the prices are the catalog's (and overrides). */
+  catalog_only: boolean;
+  last_remote_refresh: { run_id: string; finished_at: string; sources: string[] } | null;
+  sources: SourceState[];
+  note: string;
+}
+
+/** One sentence for people: where the prices come from now. */
+function freshnessNote(configured: string[], remoteRead: string[], refreshed: boolean): string {
+  const settings = Object.values(SOURCE_SETTINGS).join(', ');
+  if (configured.length === 0) return `No price source is configured (${settings}): prices are the built-in catalog's and any overrides; a refresh reads nothing remote.`;
+  if (!refreshed) return `Configured sources (${configured.join(', ')}) have not been read yet: prices are the built-in catalog's and any overrides until a refresh.`;
+  if (remoteRead.length === 0) return `The last successful refresh read only the built-in catalog; the configured sources (${configured.join(', ')}) were not read in it.`;
+  const missed = configured.filter((name) => !remoteRead.includes(name));
+  return `The last successful refresh read ${remoteRead.join(', ')}${missed.length ? ` (not ${missed.join(', ')}; see GET /v1/pricing/runs)` : ''} on top of the built-in catalog.`;
 }
 
 /** The held change, locked for a decision; only a pending one can be decided. */

@@ -13,15 +13,24 @@ export class PricingController {
     @Inject(PricingRefreshService) private readonly refresher: PricingRefreshService,
   ) {}
 
-  /** The price of every provider and model now, with where it came from and how fresh it is. */
+  /**
+   * The price of every provider and model now, with where it came from and
+   * how fresh it is: which sources are configured, what the last refresh read
+   * (a refresh with no source configured reads only the built-in catalog,
+   * and `catalog_only` says so), and the last refresh from a remote source.
+   */
   @Get()
   @Roles('viewer')
   async current() {
-    const last = await this.refresher.lastSuccessfulRun();
+    const state = await this.refresher.sourcesState();
     return {
       currency: 'USD',
       unit: 'per 1M tokens (per_image: per image, per_request: per call)',
-      last_refresh: last ? { run_id: last.id, finished_at: last.finished_at, status: last.status } : null,
+      last_refresh: state.last_refresh,
+      catalog_only: state.catalog_only,
+      last_remote_refresh: state.last_remote_refresh,
+      sources: state.sources,
+      freshness_note: state.note,
       next_refresh: this.refresher.nextScheduledRun()?.toISOString() ?? null,
       data: this.pricing.currentVersions().map(versionView),
     };

@@ -44,6 +44,14 @@ export const SQL = {
   runById: `SELECT * FROM pricing_runs WHERE id = $1`,
   runs: `SELECT * FROM pricing_runs ORDER BY started_at DESC LIMIT $1`,
   lastSuccessfulRun: `SELECT * FROM pricing_runs WHERE status IN ('succeeded', 'partial') ORDER BY finished_at DESC LIMIT 1`,
+  // For each source, the last finished run in which it answered: a run that read only the built-in
+  // catalog is a refresh, but not one from a remote source. Runs are few (weekly, and on demand).
+  lastReadPerSource: `
+    SELECT DISTINCT ON (s->>'source') s->>'source' AS source, r.id AS run_id, r.finished_at
+    FROM pricing_runs r
+    CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(r.sources) = 'array' THEN r.sources ELSE '[]'::jsonb END) s
+    WHERE r.status IN ('succeeded', 'partial') AND s->>'status' = 'ok'
+    ORDER BY s->>'source', r.finished_at DESC, r.id`,
 
   // The same held change is not proposed twice: not while it waits, and not again once rejected
   // against the same version in force (it comes back only when that version changes).

@@ -2,16 +2,20 @@ import { Module } from '@nestjs/common';
 import { PricingModule } from '@tokentally/pricing';
 import { ChartsController } from './charts.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
+import { DimensionsController } from './dimensions.controller';
+import { DimensionValuesService } from './dimension-values.service';
 import { ChartLinks } from './charts/chart-links.service';
 import { ChartRenderer } from './charts/chart-renderer.service';
+import { MonthCloseController } from './month-close.controller';
+import { MonthCloseService } from './month-close.service';
 import { ReportsController } from './reports.controller';
 import { ReportsExportService } from './reports-export.service';
 import { ReportsService } from './reports.service';
 
 @Module({
   imports: [PricingModule],
-  controllers: [ReportsController, ChartsController, DashboardController],
-  providers: [ReportsService, ReportsExportService, ChartRenderer, ChartLinks],
-  exports: [ReportsService, ChartRenderer, ChartLinks],
+  controllers: [ReportsController, MonthCloseController, DimensionsController, ChartsController, DashboardController],
+  providers: [ReportsService, ReportsExportService, MonthCloseService, DimensionValuesService, ChartRenderer, ChartLinks],
+  exports: [ReportsService, MonthCloseService, DimensionValuesService, ChartRenderer, ChartLinks],
 })
 export class ReportingModule {}

@@ -40,6 +40,12 @@ export class ReportsController {
     return this.reports.compareProviders(parseReportQuery(query, { buckets: false }));
   }
 
+  /** Calls, errors, error rate and mean latency per provider and model (docs/reports.md). */
+  @Get('performance')
+  performance(@Query() query: Query) {
+    return this.reports.performance(parseReportQuery(query, { buckets: false }));
+  }
+
   /** Aggregated rows (the spend report, one row per bucket and group) or, with raw=1, every event. Streamed. */
   @Get('export.csv')
   @Header('content-type', 'text/csv; charset=utf-8')

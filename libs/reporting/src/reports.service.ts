@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
 import { BudgetPeriod, computeCost, Decimal, EMPTY_USAGE, forecastExplanation, forecastHistoryDays, forecastInputOf, forecastPeriodEnd, formatUsd, periodBounds, PriceVersion, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
 import { PricingRefreshService, PricingService } from '@tokentally/pricing';
 import { Dimension, ReportQuery } from './dto/report-query.dto';
@@ -25,6 +25,8 @@ export interface SpendSeries {
  */
 @Injectable()
 export class ReportsService {
+  private readonly logger = new Logger(ReportsService.name);
+
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(PricingService) private readonly pricing: PricingService,
@@ -58,44 +60,14 @@ export class ReportsService {
 
   async spend(q: ReportQuery) {
     const buckets = await this.buckets(q);
+    // By user with thousands of users, the hourly user rows of the range are nearly as many as the
+    // events: the top users are ranked on daily rows first and only their series are read.
+    const fast = q.groupBy === 'user' && !q.filters.user ? await this.topUsersTally(q, buckets) : null;
     // The range itself, not the whole first bucket: a week or month bucket that starts before `from`
     // holds only what happened from `from` on, so the total is the sum of the range's events.
-    const { sql, params } = REPORT_SQL.spend(q, q.from, q.to);
-    const rows: Array<{ b: Date; key: string; cost: string; events: string; unpriced: string; partial: string; partial_cost: string }> = await this.db.query(sql, params);
-    const index = new Map(buckets.map((b, i) => [b.getTime(), i]));
-    const byKey = new Map<string, Decimal[]>();
-    const countsOf = new Map<string, { unpriced: number; partial: number }>();
-    let events = 0n;
-    let unpriced = 0n;
-    let partial = 0n;
-    let partialCost = Decimal.ZERO;
-    for (const row of rows) {
-      const i = index.get(new Date(row.b).getTime());
-      if (i === undefined) continue;
-      const key = row.key === '' ? NONE : row.key;
-      let values = byKey.get(key);
-      if (!values) byKey.set(key, (values = buckets.map(() => Decimal.ZERO)));
-      values[i] = values[i].add(dec(row.cost));
-      const counts = countsOf.get(key) ?? { unpriced: 0, partial: 0 };
-      countsOf.set(key, { unpriced: counts.unpriced + Number(row.unpriced), partial: counts.partial + Number(row.partial) });
-      events += BigInt(row.events);
-      unpriced += BigInt(row.unpriced);
-      partial += BigInt(row.partial);
-      partialCost = partialCost.add(dec(row.partial_cost));
-    }
-    const series = [...byKey.entries()]
-      .map(([key, values]) => ({ key, values, total: values.reduce((a, b) => a.add(b), Decimal.ZERO) }))
-      .sort((a, b) => b.total.compare(a.total) || a.key.localeCompare(b.key));
-    // Beyond `limit` series, the rest are summed into one, so a chart stays readable and totals stay whole.
-    const kept = series.slice(0, q.limit);
-    const rest = series.slice(q.limit);
-    if (rest.length > 0) {
-      const values = buckets.map((_, i) => rest.reduce((sum, s) => sum.add(s.values[i]), Decimal.ZERO));
-      kept.push({ key: OTHER, values, total: values.reduce((a, b) => a.add(b), Decimal.ZERO) });
-      countsOf.set(OTHER, rest.reduce((sum, r) => ({ unpriced: sum.unpriced + countsOf.get(r.key)!.unpriced, partial: sum.partial + countsOf.get(r.key)!.partial }), { unpriced: 0, partial: 0 }));
-    }
+    const tally = fast ?? withOther(tallyOf(buckets, await this.spendRows(q)), buckets, q.limit);
     const labels = q.groupBy === 'project' ? await this.projectNames() : new Map<string, string>();
-    const total = kept.reduce((sum, s) => sum.add(s.total), Decimal.ZERO);
+    const total = tally.series.reduce((sum, s) => sum.add(s.total), Decimal.ZERO);
     return {
       currency: 'USD',
       basis: q.basis,
@@ -106,21 +78,78 @@ export class ReportsService {
       to: q.to.toISOString(),
       buckets: buckets.map((b) => b.toISOString()),
       // Each series says how many of its calls are not (wholly) in its total: a series of unpriced calls totals 0 but is not free.
-      series: kept.map((s) => ({
+      series: tally.series.map((s) => ({
         key: s.key,
         label: labels.get(s.key) ?? s.key,
         values: s.values.map(usd),
         total: usd(s.total),
-        unpriced_events: countsOf.get(s.key)?.unpriced ?? 0,
-        partial_events: countsOf.get(s.key)?.partial ?? 0,
+        unpriced_events: s.unpriced,
+        partial_events: s.partial,
       })),
       total: usd(total),
-      events: Number(events),
+      events: Number(tally.events),
       // The total counts partly priced events at the cost of their priced kinds; unpriced events add nothing.
-      partial_events: Number(partial),
-      partial_cost_usd: usd(partialCost),
-      unpriced_events: Number(unpriced),
+      partial_events: Number(tally.partial),
+      partial_cost_usd: usd(tally.partialCost),
+      unpriced_events: Number(tally.unpriced),
     };
+  }
+
+  private async spendRows(q: ReportQuery, db: Pick<EntityManager, 'query'> = this.db): Promise<SpendRow[]> {
+    const { sql, params } = REPORT_SQL.spend(q, q.from, q.to);
+    return db.query(sql, params);
+  }
+
+  /**
+   * Spend by user, read as: (1) every user's total over the range, from the
+   * daily user rollup for whole UTC days and the hourly one elsewhere
+   * (REPORT_SQL.userRanking), keeping those that can be among the first
+   * `limit`; (2) the series of those users only, from the hourly rows, as the
+   * plain report reads them; (3) when there are more users, `(other)` as the
+   * range's totals per bucket (the main rollup, which holds the same events
+   * with the same filters) minus those series. The three queries read one
+   * snapshot (a repeatable-read transaction), so events arriving meanwhile
+   * cannot make them disagree. The same figures as adding up every user's
+   * rows, to the last digit; the parts are checked against each other and,
+   * should they ever disagree, the report is made the plain way.
+   */
+  private async topUsersTally(q: ReportQuery, buckets: Date[]): Promise<Tally | null> {
+    const read = await this.db.transaction('REPEATABLE READ', async (db) => {
+      const ranking = REPORT_SQL.userRanking(q, buckets, q.limit);
+      const ranked: Array<{ key: string; cost: string; users: number; total: string }> = await db.query(ranking.sql, ranking.params);
+      // '(none)' is the series of events without a user, and of a user named so.
+      const rawKeys = ranked.flatMap((r) => (r.key === NONE ? ['', NONE] : [r.key]));
+      const own = rawKeys.length > 0 ? tallyOf(buckets, await this.spendRows({ ...q, filters: { ...q.filters, user: rawKeys } }, db)) : emptyTally();
+      const users = ranked[0]?.users ?? 0;
+      const all = users > q.limit ? tallyOf(buckets, await this.spendRows({ ...q, groupBy: 'none' }, db)) : null;
+      return { ranked, users, own, all };
+    });
+    const { ranked, users, own, all } = read;
+    const rankedCost = new Map(ranked.map((r) => [r.key, dec(r.cost)]));
+    const fetched = ranked.length === own.series.length && own.series.every((s) => rankedCost.get(s.key)?.equals(s.total));
+    if (!fetched) return this.fellBack(q, 'the user rollups by hour, day and month disagree');
+    if (!all) {
+      if (users !== own.series.length) return this.fellBack(q, 'the user count disagrees');
+      return own;
+    }
+    const kept = own.series.slice(0, q.limit);
+    const totals = all.series[0]?.values ?? buckets.map(() => Decimal.ZERO);
+    if (!totals.reduce((a, b) => a.add(b), Decimal.ZERO).equals(dec(ranked[0].total))) return this.fellBack(q, 'the user and main rollups disagree');
+    const values = totals.map((total, i) => kept.reduce((rest, s) => rest.subtract(s.values[i]), total));
+    const counted = (pick: (s: SeriesTally) => number) => kept.reduce((n, s) => n + pick(s), 0);
+    const other: SeriesTally = {
+      key: OTHER,
+      values,
+      total: values.reduce((a, b) => a.add(b), Decimal.ZERO),
+      unpriced: Number(all.unpriced) - counted((s) => s.unpriced),
+      partial: Number(all.partial) - counted((s) => s.partial),
+    };
+    return { ...all, series: [...kept, other] };
+  }
+
+  private fellBack(q: ReportQuery, why: string): null {
+    this.logger.error(`spend by user: ${why}; made the plain way (${q.from.toISOString()} to ${q.to.toISOString()})`);
+    return null;
   }
 
   /**
@@ -246,7 +275,8 @@ export class ReportsService {
         unpriced_events: Number(row.unpriced),
       };
     });
-    return { granularity: q.granularity, tz: q.tz, buckets: buckets.map((b) => b.toISOString()), series: TOKEN_KINDS.map((kind) => ({ kind, values: series[kind] })), breakdown: rows };
+    // from/to: the range, as in spend (a chart labels a bucket the range cuts by the part it holds).
+    return { granularity: q.granularity, tz: q.tz, from: q.from.toISOString(), to: q.to.toISOString(), buckets: buckets.map((b) => b.toISOString()), series: TOKEN_KINDS.map((kind) => ({ kind, values: series[kind] })), breakdown: rows };
   }
 
   /**
@@ -332,12 +362,121 @@ export class ReportsService {
     return { currency: 'USD', from: q.from.toISOString(), to: q.to.toISOString(), models: out, actual_total_usd: usd(totalActual) };
   }
 
+  /**
+   * Calls, errors and mean latency per provider and model over the range,
+   * with the same filters as every report. `error_rate` is error_events /
+   * events as a decimal string rounded half up to 6 places; the mean latency
+   * is over the events that gave one, rounded half up to whole milliseconds
+   * (null when none did). Counts, never money: no partial or unpriced figures.
+   */
+  async performance(q: ReportQuery) {
+    const { sql, params } = REPORT_SQL.performance(q);
+    const rows: Array<{ provider: string; model: string; events: string; error_events: string; latency_ms_sum: string | null; latency_events: string }> = await this.db.query(sql, params);
+    const figures = rows
+      .map((r) => ({ provider: r.provider, model: r.model, events: BigInt(r.events), errors: BigInt(r.error_events), latencySum: BigInt(r.latency_ms_sum ?? '0'), latencyEvents: BigInt(r.latency_events) }))
+      .filter((r) => r.events > 0n)
+      .sort((a, b) => (a.events === b.events ? a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model) : a.events > b.events ? -1 : 1));
+    const total = figures.reduce((t, r) => ({ events: t.events + r.events, errors: t.errors + r.errors, latencySum: t.latencySum + r.latencySum, latencyEvents: t.latencyEvents + r.latencyEvents }), {
+      events: 0n,
+      errors: 0n,
+      latencySum: 0n,
+      latencyEvents: 0n,
+    });
+    return {
+      from: q.from.toISOString(),
+      to: q.to.toISOString(),
+      tz: q.tz,
+      rows: figures.map((r) => ({ provider: r.provider, model: r.model, ...performanceOf(r) })),
+      total: performanceOf(total),
+    };
+  }
+
   async projectNames(): Promise<Map<string, string>> {
     return new Map((await this.db.query(REPORT_SQL.projectNames)).map((r: { id: string; name: string }) => [r.id, r.name]));
   }
 }
 
+/** The figures of the performance report, from exact counts and sums. */
+function performanceOf(f: { events: bigint; errors: bigint; latencySum: bigint; latencyEvents: bigint }) {
+  return {
+    events: Number(f.events),
+    error_events: Number(f.errors),
+    error_rate: f.events > 0n ? Decimal.fromInteger(f.errors).divideBy(f.events, 6).toFixedString(6) : null,
+    latency_events: Number(f.latencyEvents),
+    // Rounded half up: (2 sum + n) / 2n, in integers.
+    mean_latency_ms: f.latencyEvents > 0n ? Number((2n * f.latencySum + f.latencyEvents) / (2n * f.latencyEvents)) : null,
+  };
+}
+
 /** Percent change, to one decimal: a ratio for people, not money. */
 function changePct(current: Decimal, previous: Decimal): string {
   return ((Number(current.toFixedString()) / Number(previous.toFixedString()) - 1) * 100).toFixed(1);
+}
+
+interface SpendRow {
+  b: Date;
+  key: string;
+  cost: string;
+  events: string;
+  unpriced: string;
+  partial: string;
+  partial_cost: string;
+}
+
+interface SeriesTally {
+  key: string;
+  values: Decimal[];
+  total: Decimal;
+  unpriced: number;
+  partial: number;
+}
+
+/** A spend report's series (sorted: biggest total first, then by key) and its counts. */
+interface Tally {
+  series: SeriesTally[];
+  events: bigint;
+  unpriced: bigint;
+  partial: bigint;
+  partialCost: Decimal;
+}
+
+const emptyTally = (): Tally => ({ series: [], events: 0n, unpriced: 0n, partial: 0n, partialCost: Decimal.ZERO });
+
+/** Adds up spend rows into a series per key; rows whose bucket is not one of `buckets` are not counted. */
+function tallyOf(buckets: Date[], rows: SpendRow[]): Tally {
+  const index = new Map(buckets.map((b, i) => [b.getTime(), i]));
+  const byKey = new Map<string, SeriesTally>();
+  const tally = emptyTally();
+  for (const row of rows) {
+    const i = index.get(new Date(row.b).getTime());
+    if (i === undefined) continue;
+    const key = row.key === '' ? NONE : row.key;
+    let s = byKey.get(key);
+    if (!s) byKey.set(key, (s = { key, values: buckets.map(() => Decimal.ZERO), total: Decimal.ZERO, unpriced: 0, partial: 0 }));
+    s.values[i] = s.values[i].add(dec(row.cost));
+    s.unpriced += Number(row.unpriced);
+    s.partial += Number(row.partial);
+    tally.events += BigInt(row.events);
+    tally.unpriced += BigInt(row.unpriced);
+    tally.partial += BigInt(row.partial);
+    tally.partialCost = tally.partialCost.add(dec(row.partial_cost));
+  }
+  for (const s of byKey.values()) s.total = s.values.reduce((a, b) => a.add(b), Decimal.ZERO);
+  tally.series = [...byKey.values()].sort((a, b) => b.total.compare(a.total) || a.key.localeCompare(b.key));
+  return tally;
+}
+
+/** Beyond `limit` series, the rest are summed into one, so a chart stays readable and totals stay whole. */
+function withOther(tally: Tally, buckets: Date[], limit: number): Tally {
+  const rest = tally.series.slice(limit);
+  if (rest.length === 0) return tally;
+  const values = buckets.map((_, i) => rest.reduce((sum, s) => sum.add(s.values[i]), Decimal.ZERO));
+  const other: SeriesTally = {
+    key: OTHER,
+    values,
+    total: values.reduce((a, b) => a.add(b), Decimal.ZERO),
+    unpriced: rest.reduce((n, s) => n + s.unpriced, 0),
+    partial: rest.reduce((n, s) => n + s.partial, 0),
+  };
+  return { ...tally, series: [...tally.series.slice(0, limit), other] };
 }

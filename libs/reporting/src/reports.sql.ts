@@ -48,16 +48,26 @@ export function whereOf(q: ReportQuery, params: unknown[]): string {
     params.push(value);
     return `$${params.length}`;
   };
-  const { tagKey } = source(q);
   // The rollups are hourly: a range edge inside an hour counts that hour whole, at both ends and in
   // every report alike (an event at 11:59 is in a range from 11:02, as its hour 11:00 is).
   const clauses = [`bucket >= ${p(rollupHourOf(q.from))}`, `bucket < ${p(q.to)}`];
+  return [...clauses, ...filterClauses(q, params)].join(' AND ');
+}
+
+/** The filter (dimension and tag) clauses of a report, without its range. */
+function filterClauses(q: ReportQuery, params: unknown[]): string[] {
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const { tagKey } = source(q);
+  const clauses: string[] = [];
   for (const [dimension, values] of Object.entries(q.filters) as Array<[Dimension, string[]]>) {
     clauses.push(`${COLUMN[dimension]} = ANY(${p(values)}::text[])`);
   }
   if (tagKey) clauses.push(`tag_key = ${p(tagKey)}`);
   if (q.tag) clauses.push(`tag_value = ${p(q.tag.value)}`);
-  return clauses.join(' AND ');
+  return clauses;
 }
 
 function keyExpression(q: ReportQuery): string {
@@ -115,13 +125,16 @@ export const REPORT_SQL = {
     if (tagged) columns.push('tag_key AS f_tag_key', 'tag_value AS f_tag_value');
     const names = [...dims, ...(tagged ? ['tag_key', 'tag_value'] : [])].map((n) => `f_${n}`);
     const match = names.map((n) => `(b.${n} IS NULL OR r.${n} = b.${n})`).join(' AND ');
+    // Every item read from the user (tag) rollup names a user (tag key): only their rows are summed,
+    // not every user's of the widest range (one row per event and hour with thousands of users).
+    const only = table === 'usage_rollup_user_live' ? ' AND user_id IN (SELECT f_user FROM b)' : tagged ? ' AND tag_key IN (SELECT f_tag_key FROM b)' : '';
     const sql = `
       WITH b AS (
         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(k text, from_ts timestamptz, to_ts timestamptz, ${names.map((n) => `${n} text`).join(', ')})
       ), r AS MATERIALIZED (
         SELECT bucket, ${columns.join(', ')}, sum(${cost}) AS cost
         FROM ${table}
-        WHERE bucket >= (SELECT min(from_ts) FROM b) AND bucket < (SELECT max(to_ts) FROM b)
+        WHERE bucket >= (SELECT min(from_ts) FROM b) AND bucket < (SELECT max(to_ts) FROM b)${only}
         GROUP BY ${['bucket', ...names].map((_, i) => i + 1).join(', ')}
       )
       SELECT b.k AS key, coalesce(sum(r.cost), 0)::text AS cost
@@ -260,6 +273,95 @@ export const REPORT_SQL = {
           sum(${costColumn(q)})::text AS cost, sum(unpriced_events)::bigint AS unpriced, sum(partial_events)::bigint AS partial
         FROM ${table} WHERE ${where}
         GROUP BY 1, 2, 3, 4, 5`,
+      params,
+    };
+  },
+
+  /**
+   * Each user's spend over exactly the hourly rows a spend report by user
+   * adds up (those of [hour of from, to) whose bucket is one of `buckets`),
+   * and only the users that can be among the first `limit` (ties at the cut
+   * included), with how many users there are and their total. Keys as the
+   * report names them ('' is '(none)').
+   *
+   * Which hours count is decided by the report's own bucket expression on
+   * every hour of the range that can hold data (clamped to the first and
+   * last hour of the user rollup), so it is the same rule in every time
+   * zone, half-hour ones and odd daylight saving changes included. A UTC
+   * month (day) of which every hour that can hold data counts is read from
+   * the monthly (daily) user rollup, the other hours from the hourly one:
+   * the dashboard's last 30 days are then a month and a few days per user.
+   * All UTC arithmetic is on `timestamp` in UTC, so the session's time zone
+   * plays no part.
+   */
+  userRanking(q: ReportQuery, buckets: Date[], limit: number): BuiltQuery {
+    const params: unknown[] = [];
+    const p = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const b = bucketExpression(q.granularity, params, q.tz);
+    const [from, to, list, cut] = [p(rollupHourOf(q.from)), p(q.to), p(buckets), p(limit - 1)];
+    const filters = filterClauses(q, params).map((c) => ` AND ${c}`).join('');
+    const cost = costColumn(q);
+    // Hours of [start, start + length) that can hold data, as a number.
+    const hoursWithData = (start: string, length: string) =>
+      `extract(epoch FROM least((${start} AT TIME ZONE 'UTC' + interval '${length}') AT TIME ZONE 'UTC', extent.last + interval '1 hour') - greatest(${start}, extent.first)) / 3600`;
+    const sql = `
+      WITH extent AS (
+        SELECT min(bucket) AS first, max(bucket) AS last
+        FROM (
+          (SELECT bucket FROM usage_rollup_user_hourly ORDER BY bucket LIMIT 1)
+          UNION ALL (SELECT bucket FROM usage_rollup_user_hourly ORDER BY bucket DESC LIMIT 1)
+          UNION ALL SELECT bucket FROM usage_rollup_user_deltas
+        ) x
+      ), hours AS MATERIALIZED (
+        SELECT bucket, date_trunc('day', bucket, 'UTC') AS day, date_trunc('month', bucket, 'UTC') AS month
+        FROM extent, generate_series(greatest(${from}::timestamptz, extent.first), least(${to}::timestamptz - interval '1 microsecond', extent.last), interval '1 hour') bucket
+        WHERE ${b} IN (SELECT unnest(${list}::timestamptz[]))
+      ), months AS MATERIALIZED (
+        SELECT month FROM hours, extent GROUP BY month, extent.first, extent.last
+        HAVING count(*) = ${hoursWithData('month', '1 month')}
+      ), days AS MATERIALIZED (
+        SELECT day FROM hours, extent WHERE month NOT IN (SELECT month FROM months) GROUP BY day, extent.first, extent.last
+        HAVING count(*) = ${hoursWithData('day', '1 day')}
+      ), per_user AS MATERIALIZED (
+        SELECT CASE WHEN user_id = '' THEN '(none)' ELSE user_id END AS key, sum(cost) AS cost
+        FROM (
+          SELECT user_id, ${cost} AS cost FROM usage_rollup_user_monthly_live
+          WHERE bucket = ANY(ARRAY(SELECT month FROM months))${filters}
+          UNION ALL
+          SELECT user_id, ${cost} FROM usage_rollup_user_daily_live
+          WHERE bucket = ANY(ARRAY(SELECT day FROM days))${filters}
+          UNION ALL
+          SELECT user_id, ${cost} FROM usage_rollup_user_live
+          WHERE bucket = ANY(ARRAY(SELECT bucket FROM hours WHERE month NOT IN (SELECT month FROM months) AND day NOT IN (SELECT day FROM days)))${filters}
+        ) x
+        GROUP BY 1
+      ), threshold AS (
+        SELECT cost FROM per_user ORDER BY cost DESC OFFSET ${cut} LIMIT 1
+      )
+      SELECT key, cost::text AS cost,
+        (SELECT count(*) FROM per_user)::int AS users, (SELECT coalesce(sum(cost), 0) FROM per_user)::text AS total
+      FROM per_user
+      WHERE NOT EXISTS (SELECT 1 FROM threshold) OR cost >= (SELECT cost FROM threshold)`;
+    return { sql, params };
+  },
+
+  /**
+   * Calls, errors and latency per provider and model (the performance
+   * report). Latency is summed over the events that gave one.
+   */
+  performance(q: ReportQuery): BuiltQuery {
+    const params: unknown[] = [];
+    const plain = { ...q, groupBy: 'none' as const };
+    const where = whereOf(plain, params);
+    return {
+      sql: `
+        SELECT provider, model, sum(events)::bigint AS events, sum(error_events)::bigint AS error_events,
+          sum(latency_ms_sum)::text AS latency_ms_sum, sum(latency_events)::bigint AS latency_events
+        FROM ${source(plain).table} WHERE ${where}
+        GROUP BY 1, 2`,
       params,
     };
   },

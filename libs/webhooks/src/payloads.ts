@@ -1,4 +1,4 @@
-import { Decimal } from '@tokentally/core';
+import { Decimal, displayUsd } from '@tokentally/core';
 
 /** Version of the JSON body; bumped only for breaking changes. */
 export const PAYLOAD_VERSION = 1;
@@ -48,24 +48,26 @@ function titleOf(type: string): string {
   return TITLES[type] ?? type;
 }
 
-/** "$1,234.50": money for people, to the cent or to the last non-zero digit, never rounded. */
-export function dollars(amount: string): string {
-  const text = Decimal.parse(amount).toFixedString(2);
-  const [whole, fraction] = text.replace('-', '').split('.');
-  return `${text.startsWith('-') ? '-' : ''}$${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${fraction}`;
+/** An amount of a payload for people; a field that is missing or not a decimal (an event of an older version) reads "?". */
+function money(value: unknown): string {
+  return typeof value === 'string' && Decimal.isDecimalString(value) ? displayUsd(value) : '?';
 }
 
 const PERIOD_WORDS: Record<string, string> = { day: 'day', week: 'week', month: 'month', quarter: 'quarter' };
 
-/** One sentence per event, for Slack, the dashboard's alert list and logs. */
+/**
+ * One sentence per event, for Slack, the dashboard's alert list and logs.
+ * Amounts follow the one display rule (libs/core `displayUsd`: cents from $1,
+ * 4 significant digits below); the JSON payload keeps the exact values.
+ */
 export function describeEvent(type: string, d: Record<string, any>): string {
   switch (type) {
     case 'budget.threshold_reached':
-      return `Budget "${d.budget_name}" reached ${d.threshold_pct}% of ${dollars(d.amount_usd)} for the ${PERIOD_WORDS[d.period] ?? d.period}: ${dollars(d.spent_usd)} spent (${d.percent}%) since ${localDay(d.period_start, d.timezone)}.`;
+      return `Budget "${d.budget_name}" reached ${d.threshold_pct}% of ${money(d.amount_usd)} for the ${PERIOD_WORDS[d.period] ?? d.period}: ${money(d.spent_usd)} spent (${d.percent}%) since ${localDay(d.period_start, d.timezone)}.`;
     case 'budget.forecast_exceeded':
-      return `Budget "${d.budget_name}" is forecast to reach ${dollars(d.forecast_usd)} by the end of the ${PERIOD_WORDS[d.period] ?? d.period}, above its ${dollars(d.amount_usd)}; ${dollars(d.spent_usd)} spent so far.`;
+      return `Budget "${d.budget_name}" is forecast to reach ${money(d.forecast_usd)} by the end of the ${PERIOD_WORDS[d.period] ?? d.period}, above its ${money(d.amount_usd)}; ${money(d.spent_usd)} spent so far.`;
     case 'spend.anomaly':
-      return `Spend of ${d.dimension} ${d.label ?? d.key} on ${d.day} is ${dollars(d.spent_usd)}, far above its usual ${dollars(d.median_usd)} a day (28-day median; threshold ${dollars(d.threshold_usd)}).`;
+      return `Spend of ${d.dimension} ${d.label ?? d.key} on ${d.day} is ${money(d.spent_usd)}, far above its usual ${money(d.median_usd)} a day (28-day median; threshold ${money(d.threshold_usd)}).`;
     case 'pricing.updated':
       return d.pending
         ? `A price change for ${d.provider}/${d.model} from ${d.source} is held for review (${(d.reasons ?? []).join(', ') || 'suspicious'}).`

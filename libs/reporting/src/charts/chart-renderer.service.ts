@@ -52,6 +52,39 @@ export class ChartRenderer {
     }
   }
 
+  /**
+   * A chart-sized PNG that says something instead of drawing empty axes (for
+   * example "No budgets yet"): white, the first line of `text` bold and dark
+   * in the centre, further lines smaller and grey below it. No Chart.js, so it
+   * costs a few milliseconds and does not wait in the chart queue.
+   */
+  async messagePng(text: string, width = 900, height = 420): Promise<Buffer> {
+    const canvas = createCanvas(width, height);
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, width, height);
+    const [headline, ...details] = text.split('\n');
+    const size = Math.max(14, Math.min(28, Math.round(Math.min(width / 24, height / 10))));
+    const detailSize = Math.max(11, Math.round(size * 0.55));
+    const gap = Math.round(detailSize * 0.8);
+    // Top of the text block, which is centred vertically.
+    let top = height / 2 - (size + details.length * (gap + detailSize)) / 2;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = '#0f172a';
+    ctx.font = `bold ${size}px sans-serif`;
+    ctx.fillText(headline, width / 2, top + size / 2, width - 40);
+    top += size;
+    ctx.fillStyle = '#64748b';
+    ctx.font = `${detailSize}px sans-serif`;
+    for (const line of details) {
+      top += gap;
+      ctx.fillText(line, width / 2, top + detailSize / 2, width - 40);
+      top += detailSize;
+    }
+    return canvas.encode('png');
+  }
+
   private async draw(config: any, width: number, height: number): Promise<Buffer> {
     const canvas = createCanvas(width, height);
     const chart = new Chart(canvas as unknown as ConstructorParameters<typeof Chart>[0], {

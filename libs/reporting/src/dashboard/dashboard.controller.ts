@@ -4,10 +4,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Public } from '@tokentally/auth';
 import { DomainError } from '@tokentally/common';
-import { chartConfigsBrowserScript } from '../charts/chart-configs';
 
 const ASSETS = path.join(__dirname, 'assets');
-const CHART_JS = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js');
+/** The bundle `npm run build` makes from web/*.ts (build-web.js). */
+const BUNDLE = path.join(ASSETS, 'build', 'app.js');
 
 const read = (file: string) => fs.readFileSync(file, 'utf8');
 
@@ -15,13 +15,16 @@ const read = (file: string) => fs.readFileSync(file, 'utf8');
 @Controller()
 @Public()
 export class DashboardController {
-  private readonly files = new Map<string, { body: string; type: string }>([
-    ['dashboard.js', { body: read(path.join(ASSETS, 'dashboard.js')), type: 'text/javascript; charset=utf-8' }],
-    ['dashboard.css', { body: read(path.join(ASSETS, 'dashboard.css')), type: 'text/css; charset=utf-8' }],
-    ['charts.js', { body: chartConfigsBrowserScript(), type: 'text/javascript; charset=utf-8' }],
-    ['chart.umd.js', { body: read(CHART_JS), type: 'text/javascript; charset=utf-8' }],
-  ]);
+  private readonly files: Map<string, { body: string; type: string }>;
   private readonly page = read(path.join(ASSETS, 'index.html'));
+
+  constructor() {
+    if (!fs.existsSync(BUNDLE)) throw new Error(`The dashboard's script ${BUNDLE} is missing: run npm run build`);
+    this.files = new Map([
+      ['app.js', { body: read(BUNDLE), type: 'text/javascript; charset=utf-8' }],
+      ['dashboard.css', { body: read(path.join(ASSETS, 'dashboard.css')), type: 'text/css; charset=utf-8' }],
+    ]);
+  }
 
   @Get()
   @Header('content-type', 'text/html; charset=utf-8')
@@ -31,7 +34,7 @@ export class DashboardController {
   }
 
   @Get('assets/:file')
-  @Header('cache-control', 'public, max-age=300')
+  @Header('cache-control', 'no-cache')
   asset(@Param('file') file: string, @Res({ passthrough: true }) reply: FastifyReply): string {
     const asset = this.files.get(file);
     if (!asset) throw DomainError.notFound(`Asset ${file}`);

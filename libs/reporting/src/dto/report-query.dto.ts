@@ -29,6 +29,9 @@ export interface ReportQuery {
  */
 export const MAX_BUCKETS = 3_700;
 
+/** 100 project ids and the commas between them. */
+const PROJECT_LIST_MAX = 100 * 36 + 99;
+
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const dateOrDateTime = z.string().superRefine((value, ctx) => {
   const problem = dateOrDateTimeProblem(value);
@@ -78,7 +81,8 @@ const schema = z
     basis: z.enum(['restated', 'ingested'], { error: 'must be restated or ingested' }).default('restated'),
     limit: wholeNumberParam(1, 100, 12),
     raw: z.enum(['0', '1', 'true', 'false']).optional(),
-    ...Object.fromEntries(DIMENSIONS.map((d) => [d, z.string().min(1).max(1000).optional()])),
+    // A list of values; `project` holds up to 100 ids (a scoped viewer key's projects are filled in here).
+    ...Object.fromEntries(DIMENSIONS.map((d) => [d, z.string().min(1).max(d === 'project' ? PROJECT_LIST_MAX : 1000).optional()])),
   })
   .strict();
 
