@@ -52,7 +52,7 @@ function localDate(instant: Date, tz: string): [number, number, number] {
  * month the range cuts is marked "(partial)". Buckets start at `buckets[i]`
  * and end at the next one; the last ends at the range's `to`.
  */
-function bucketLabels(report: { buckets: string[]; granularity: string; tz: string; from?: string; to?: string }): string[] {
+export function bucketLabels(report: { buckets: string[]; granularity: string; tz: string; from?: string; to?: string }): string[] {
   // A report without its range (tokens) labels each bucket by its own start and marks nothing partial.
   const from = new Date(report.from ?? report.buckets[0] ?? 0);
   const to = report.to ? new Date(report.to) : null;
