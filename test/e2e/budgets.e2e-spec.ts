@@ -77,6 +77,17 @@ describe('budgets and their status', () => {
     expect(status.body).toMatchObject({ spent_usd: '0.403290', percent: '134.4', thresholds_reached: [50, 80, 100] });
   });
 
+  it('refuses a budget on a project that does not exist (it would never spend), naming scope.project, on create and on edit', async () => {
+    const nobody = '00000000-0000-4000-8000-000000000000';
+    const made = await t.http.post('/v1/budgets', { name: 'Ghost', amount_usd: '1.00', period: 'month', scope: { project: nobody } });
+    expect([made.status, made.body.errors]).toEqual([400, [{ path: 'scope.project', message: `is not a known project (${nobody})` }]]);
+    const real = await t.http.post('/v1/budgets', { name: 'Real', amount_usd: '1.00', period: 'month', scope: { project: projectId } });
+    expect(real.status).toBe(201);
+    const edited = await t.http.request('PATCH', `/v1/budgets/${real.body.id}`, { scope: { project: nobody } });
+    expect([edited.status, edited.body.errors?.[0]?.path]).toEqual([400, 'scope.project']);
+    expect((await t.http.delete(`/v1/budgets/${real.body.id}`)).status).toBe(204);
+  });
+
   it('names bad fields and keeps writes to admins', async () => {
     const bad = await t.http.post('/v1/budgets', { name: 'x', amount_usd: '-5', period: 'year', timezone: 'Mars/Base', scope: { colour: 'red' }, thresholds_pct: [0, 2000] });
     expect(bad.status).toBe(400);

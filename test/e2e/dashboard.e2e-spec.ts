@@ -113,7 +113,8 @@ describeWithChromium('dashboard in headless Chromium', () => {
     expect(await text(page, '#pricing')).toMatch(/gpt-image-2 output image \$30/);
     expect(await text(page, '#pricing-freshness')).toContain('Built-in catalog only: no price source is configured.');
     const legend = await page.evaluate(() => (globalThis as any).Chart.getChart('spend-chart').data.datasets.map((d: any) => d.label));
-    expect(legend).toEqual(['openai', 'vercel']);
+    // The unpriced gpt-image-9 call is not $0: its series says so.
+    expect(legend).toEqual(['openai (1 unpriced)', 'vercel']);
     expect(errors).toEqual([]);
     await page.context().close();
   });
@@ -262,6 +263,74 @@ describeWithChromium('dashboard in headless Chromium', () => {
     expect(await page.getAttribute('#tokens', 'data-state')).toBe('ready');
     // The control at fault is marked where it is.
     expect(await page.getAttribute('.chip[data-filter=team]', 'aria-invalid')).toBe('true');
+    await page.context().close();
+  });
+
+  it('survives a hand-edited URL: a bad zone, bucket or month is marked at its control and the page still draws', async () => {
+    for (const query of ['?tz=Mars/Olympus', '?view=events&tz=%F0%9F%92%A9&bucket=garbage', '?view=month&month=2026-13&tz=UTC', '?preset=custom&from=2026-02-30&to=2026-03-01&tz=UTC']) {
+      const { page, errors } = await open(query);
+      expect({ query, errors }).toEqual({ query, errors: [] });
+      expect(await page.isVisible('#controls')).toBe(true);
+      expect(await page.$('#page-error')).toBeNull();
+      const marked = await page.$$eval('.field-error', (slots) => slots.map((s) => s.textContent).filter(Boolean));
+      if (!query.includes('bucket')) expect({ query, marked: marked.length > 0 }).toEqual({ query, marked: true });
+      await page.context().close();
+    }
+  });
+
+  it('filters a project typed by its name by its id, and marks a name no project has', async () => {
+    const { page } = await open(`?${RANGE}`);
+    await page.selectOption('#ctl-filter-dimension', 'project');
+    await page.fill('#ctl-filter-value', 'Mobile');
+    await page.click('#ctl-filter-add');
+    await page.waitForSelector('body[data-loaded=true] .chip[data-filter=project]');
+    expect(await text(page, '#chips')).toContain('Project: mobile');
+    expect(page.url()).toMatch(/project=[0-9a-f-]{36}/);
+    expect(await text(page, '#kpi-range .value')).toBe('$0.1357');
+    await page.selectOption('#ctl-filter-dimension', 'project');
+    await page.fill('#ctl-filter-value', 'storefront');
+    await page.click('#ctl-filter-add');
+    expect(await text(page, '#filter-error')).toBe('no project named "storefront"');
+    await page.context().close();
+  });
+
+  it('does not blame a valid team filter for the user ranking it cannot make; a second tag is refused, not swapped', async () => {
+    const { page } = await open(`?${RANGE}&team=growth`);
+    expect(await page.getAttribute('.chip[data-filter=team]', 'aria-invalid')).toBeNull();
+    expect(await page.getAttribute('#top-user', 'data-state')).toBe('empty');
+    expect(await text(page, '#top-user')).toContain('Users are ranked by provider, model and project only');
+    await page.selectOption('#ctl-filter-dimension', 'tag');
+    await page.fill('#ctl-filter-tag-key', 'customer_tier');
+    await page.fill('#ctl-filter-value', 'pro');
+    await page.click('#ctl-filter-add');
+    await page.waitForSelector('body[data-loaded=true] .chip[data-filter="tag:customer_tier"]');
+    await page.selectOption('#ctl-filter-dimension', 'tag');
+    await page.fill('#ctl-filter-tag-key', 'campaign');
+    await page.fill('#ctl-filter-value', 'black-friday');
+    await page.click('#ctl-filter-add');
+    expect(await text(page, '#filter-error')).toContain('one tag filter at a time');
+    expect(decodeURIComponent(page.url())).toContain('tag:customer_tier=pro');
+    await page.context().close();
+  });
+
+  it('shows calls without a price as unpriced, never as $0.00', async () => {
+    const { page } = await open(`?${RANGE}`);
+    const row = await text(page, '#per-image tbody tr:has-text("gpt-image-9")');
+    expect(row).toContain('unpriced');
+    expect(row).not.toContain('$0.00');
+    await page.context().close();
+  });
+
+  it('forgets the key on sign-out, and refuses an ingest key at sign-in', async () => {
+    const { page } = await open(`?${RANGE}`);
+    await page.click('#signout');
+    expect(await page.inputValue('#key')).toBe('');
+    const ingest = (await projectWithIngestKey(t.http, 'sign-in-probe')).key;
+    await page.fill('#key', ingest);
+    await page.click('#signin-form button');
+    await page.waitForSelector('#signin-error:not([hidden])');
+    expect(await text(page, '#signin-error')).toContain('That is an ingest key');
+    expect(await page.isVisible('#app')).toBe(false);
     await page.context().close();
   });
 

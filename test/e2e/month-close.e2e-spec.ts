@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { Decimal, formatUsd } from '@tokentally/core';
 import { startTestApp, TestApp } from '../support/app';
 import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
+import { eventually } from '../support/eventually';
 import { HttpClient } from '../support/http';
 
 /** A CSV text (quoted fields, CRLF, byte-order mark) as rows of fields. */
@@ -343,5 +344,27 @@ describe('month close', () => {
     // Local mean time (-04:56:02 in New York then): month edges inside an hour, read from the raw events.
     expect((await close('month=0001-02&tz=America/New_York')).previous_month).toMatchObject({ month: '0001-01', from: '0001-01-01T04:56:02.000Z', totals: { events: 0 } });
     expect((await close('month=9999-12&tz=Pacific/Kiritimati')).totals.events).toBe(0);
+  });
+  // Last: it prices October's unpriced call.
+  it('lists a new price that priced calls of an earlier month in that month, with the span, provider and model it changed', async () => {
+    const before = await close('month=2026-10&tz=Europe/Berlin');
+    expect(before.restatements.filter((r: any) => r.reason === 'new_price')).toEqual([]);
+    const put = await t.http.request('PUT', '/v1/pricing/overrides', {
+      provider: 'openai',
+      model: 'gpt-image-9',
+      prices: { input_text: '5', input_image: '8', output_image: '30' },
+      effective_from: '2026-10-01T00:00:00Z',
+    });
+    expect(put.status).toBe(200);
+    await eventually(async () => {
+      const october = await close('month=2026-10&tz=Europe/Berlin');
+      expect(october.totals.unpriced_events).toBe(0);
+      const priced = october.restatements.filter((r: any) => r.reason === 'new_price');
+      expect(priced).toHaveLength(1);
+      // The one unpriced call was at 2026-10-10T10:00Z: the record spans it, and names its model.
+      expect(priced[0]).toMatchObject({ provider: 'openai', model: 'gpt-image-9', from: '2026-10-10T10:00:00.000Z', to: '2026-10-10T10:00:00.001Z', range_overlaps_month: true, events_changed: 1 });
+    }, 10_000);
+    const september = await close('month=2026-09&tz=Europe/Berlin');
+    expect(september.restatements.filter((r: any) => r.reason === 'new_price')).toEqual([]);
   });
 });

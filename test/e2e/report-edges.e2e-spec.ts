@@ -358,6 +358,25 @@ describe('reports at their edges', () => {
     });
   });
 
+  describe('a project is named by its id', () => {
+    it('refuses a project name (it would match nothing and read as $0), naming project, in every report and export', async () => {
+      for (const path of ['/v1/reports/spend', '/v1/reports/summary', '/v1/reports/tokens', '/v1/reports/compare-providers', '/v1/reports/export.csv', '/v1/charts/spend.png']) {
+        const res = await viewer.get(`${path}?project=alpha`);
+        expect([path, res.status, res.body.errors?.[0]?.path]).toEqual([path, 400, 'project']);
+        expect(res.body.errors[0].message).toContain('"alpha" is not one');
+        const mixed = await viewer.get(`${path}?project=${alpha},not-an-id`);
+        expect([path, mixed.status]).toEqual([path, 400]);
+      }
+    });
+
+    it('takes an id in capitals as the same project', async () => {
+      const lower = await viewer.get(`/v1/reports/spend?project=${alpha}&from=2026-10-01&to=2026-11-30&tz=UTC`);
+      const upper = await viewer.get(`/v1/reports/spend?project=${alpha.toUpperCase()}&from=2026-10-01&to=2026-11-30&tz=UTC`);
+      expect(lower.body.events).toBeGreaterThan(0);
+      expect(upper.body).toEqual(lower.body);
+    });
+  });
+
   describe('every range is bounded by the buckets it makes', () => {
     const problem = (res: { status: number; headers: Headers; body: any }) => {
       expect(res.status).toBe(400);

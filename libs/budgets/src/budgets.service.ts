@@ -20,6 +20,7 @@ const SQL = {
       forecast_alert = COALESCE($8, forecast_alert), webhook_ids = COALESCE($9::uuid[], webhook_ids)
     WHERE id = $1 RETURNING *`,
   existingWebhooks: `SELECT id FROM webhooks WHERE id = ANY ($1::uuid[])`,
+  projectExists: `SELECT 1 FROM projects WHERE id = $1::uuid`,
 } as const;
 
 export type BudgetRow = Record<string, any>;
@@ -34,6 +35,7 @@ export class BudgetsService {
 
   async create(dto: CreateBudgetDto, actor: string) {
     await this.assertWebhooksExist(dto.webhook_ids);
+    await this.assertProjectExists(dto.scope.project);
     const thresholds = [...new Set(dto.thresholds_pct)].sort((a, b) => a - b);
     const [row] = await this.db.query(SQL.insert, [dto.name, dto.amount_usd, dto.period, dto.timezone, JSON.stringify(dto.scope), thresholds, dto.forecast_alert, dto.webhook_ids, actor]);
     return toView(row);
@@ -45,6 +47,7 @@ export class BudgetsService {
 
   async update(id: string, dto: UpdateBudgetDto) {
     if (dto.webhook_ids) await this.assertWebhooksExist(dto.webhook_ids);
+    await this.assertProjectExists(dto.scope?.project);
     const thresholds = dto.thresholds_pct && [...new Set(dto.thresholds_pct)].sort((a, b) => a - b);
     const [row] = rowsOf(
       await this.db.query(SQL.update, [
@@ -84,6 +87,13 @@ export class BudgetsService {
   }
 
   /** A budget naming an endpoint that does not exist would alert nobody: refuse it. */
+  /** A budget on a project that does not exist would never spend: refused, as keys refuse one. */
+  private async assertProjectExists(projectId: string | undefined): Promise<void> {
+    if (projectId === undefined) return;
+    const rows = await this.db.query(SQL.projectExists, [projectId]);
+    if (rows.length === 0) throw DomainError.validation([{ path: 'scope.project', message: `is not a known project (${projectId})` }]);
+  }
+
   private async assertWebhooksExist(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const found = new Set((await this.db.query(SQL.existingWebhooks, [ids])).map((r: { id: string }) => r.id));

@@ -29,6 +29,11 @@ interface Totals {
   changed: number;
   before: Decimal;
   after: Decimal;
+  /** What the changed events span: the range, provider and model a restatement records when it was given none. */
+  firstChanged?: number;
+  lastChanged?: number;
+  providers?: Set<string>;
+  models?: Set<string>;
 }
 
 /**
@@ -68,7 +73,10 @@ export class RestatementService implements OnModuleInit {
         }
         if (totals.changed === 0) return null;
         this.logger.log(`priced ${totals.changed} events stored unpriced`);
-        return this.record('new_price', null, {}, totals);
+        // A new price re-prices calls of any time: the record names what it changed (the span of
+        // those calls, and their provider and model when there is one), so a month close lists it
+        // in every month whose figures it moved.
+        return this.record('new_price', null, changedSpan(totals), totals);
       });
     this.unpricedRun = run;
     return run;
@@ -169,7 +177,14 @@ export class RestatementService implements OnModuleInit {
       const missing = result.pricing === 'priced' ? null : result.missing.join(',') || null;
       const sameCost = before === null ? after === null : after !== null && before.equals(after);
       const same = sameCost && event.pricing === result.pricing && (event.unpriced_kinds?.join(',') || null) === missing;
-      if (!same) changes.push({ projectId: event.project_id, eventId: event.event_id, cost: after && after.toFixedString(), versionId: version?.id ?? null, pricing: result.pricing, missing });
+      if (!same) {
+        changes.push({ projectId: event.project_id, eventId: event.event_id, cost: after && after.toFixedString(), versionId: version?.id ?? null, pricing: result.pricing, missing });
+        const at = new Date(event.occurred_at).getTime();
+        totals.firstChanged = Math.min(totals.firstChanged ?? at, at);
+        totals.lastChanged = Math.max(totals.lastChanged ?? at, at);
+        (totals.providers ??= new Set()).add(event.provider);
+        (totals.models ??= new Set()).add(event.model);
+      }
     }
     if (changes.length === 0) return;
     totals.changed += await this.db.transaction(async (manager) => {
@@ -222,4 +237,12 @@ function toRestatementView(row: Record<string, any>): Record<string, unknown> {
     total_before_usd: formatUsd(Decimal.parse(row.total_before_usd)),
     total_after_usd: formatUsd(Decimal.parse(row.total_after_usd)),
   };
+}
+
+/** The span of the events a restatement changed: from the first to just after the last, and the one provider and model if they share one. */
+function changedSpan(totals: Totals): { from?: Date; to?: Date; provider?: string; model?: string } {
+  if (totals.firstChanged === undefined || totals.lastChanged === undefined) return {};
+  const one = (set: Set<string> | undefined) => (set && set.size === 1 ? [...set][0] : undefined);
+  // occurred_at keeps microseconds; the next millisecond is after the last one.
+  return { from: new Date(totals.firstChanged), to: new Date(totals.lastChanged + 1), provider: one(totals.providers), model: one(totals.models) };
 }

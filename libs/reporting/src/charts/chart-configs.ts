@@ -128,7 +128,8 @@ export function spendChart(report: any, opts: SpendChartOptions = {}) {
   const hideOther = opts.hideOther ?? (other ? Number(other.total) > namedTotal : false);
   const datasets: any[] = report.series.map((s: any, i: number) => ({
     type: 'bar',
-    label: s.key === '(other)' ? `(other)${hideOther ? ': hidden, click to show' : ''}` : s.label,
+    // A series with calls that have no price says so: its bars leave them out (they are not $0).
+    label: (s.key === '(other)' ? `(other)${hideOther ? ': hidden, click to show' : ''}` : s.label) + (s.unpriced_events > 0 ? ` (${s.unpriced_events} unpriced)` : ''),
     key: s.key,
     data: s.values.map(Number),
     exact: s.values,

@@ -29,6 +29,8 @@ export interface ReportQuery {
  */
 export const MAX_BUCKETS = 3_700;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** 100 project ids and the commas between them. */
 const PROJECT_LIST_MAX = 100 * 36 + 99;
 
@@ -132,6 +134,13 @@ export function parseReportQuery(query: Record<string, string | string[] | undef
     const raw = q[d];
     if (!raw) continue;
     const values = raw.split(',').map((v) => v.trim());
+    if (d === 'project') {
+      // A project is named by its id: a name (or a typo) would match nothing and show $0 as if it had no usage.
+      const wrong = values.find((v) => !UUID.test(v));
+      if (wrong !== undefined) throw DomainError.validation([{ path: 'project', message: `must be project ids (UUIDs), comma-separated; "${wrong.slice(0, 60)}" is not one (GET /v1/reports/dimensions/project/values finds a project by name)` }]);
+      filters.project = values.map((v) => v.toLowerCase());
+      continue;
+    }
     filters[d] = d === 'provider' ? values.map(normalizeProviderSlug) : d === 'model' ? values.map(normalizeModelName) : values;
   }
   const groupBy = q.group_by as GroupBy;

@@ -115,7 +115,7 @@ function budgetForm(budget: any | null, webhooks: any[], projects: any[], ctx: A
   const tagV = input('scope.tag_value', { value: tagValue as string, placeholder: 'tag value', 'aria-label': 'Tag value' });
   const thresholds = input('thresholds_pct', { value: (budget?.thresholds_pct ?? [50, 80, 100]).join(', '), placeholder: '50, 80, 100' });
   const forecast = input('forecast_alert', { type: 'checkbox', checked: budget ? budget.forecast_alert : true });
-  const hooks = checkboxes('webhook_ids', 'Send alerts to', webhooks.map((w: any) => [w.id, w.description ? `${w.description} (${w.url})` : w.url]), budget?.webhook_ids ?? []);
+  const hooks = checkboxes('webhook_ids', 'Send alerts to (none checked: every webhook subscribed to budget alerts)', webhooks.map((w: any) => [w.id, w.description ? `${w.description} (${w.url})` : w.url]), budget?.webhook_ids ?? []);
   const done = h('div', { class: 'form-done', role: 'status' });
   const form = apiForm(
     'budget-form',
@@ -136,14 +136,18 @@ function budgetForm(budget: any | null, webhooks: any[], projects: any[], ctx: A
       const scopeBody: Record<string, unknown> = {};
       if (project.value) scopeBody.project = project.value;
       for (const d of SCOPE_DIMENSIONS) if (dims[d].value.trim()) scopeBody[d] = dims[d].value.trim();
-      if (tagK.value.trim()) scopeBody.tags = { [tagK.value.trim()]: tagV.value };
+      if (tagK.value.trim()) {
+        // A tag with no value would make a budget that never spends.
+        if (!tagV.value.trim()) throw new ApiError(400, 'The tag needs a value.', [{ path: 'scope.tags', message: 'give the tag a value (a budget on an empty value never spends)' }]);
+        scopeBody.tags = { [tagK.value.trim()]: tagV.value.trim() };
+      }
       const pcts = thresholds.value.split(',').map((v) => v.trim()).filter(Boolean).map((v) => (/^\d+$/.test(v) ? Number(v) : v));
       const body = { name: name.value, amount_usd: amount.value.trim(), period: period.value, timezone: tz.value.trim(), scope: scopeBody, thresholds_pct: pcts, forecast_alert: forecast.checked, webhook_ids: hooks.values() };
       const saved = budget ? await api.patch(`/v1/budgets/${budget.id}`, body) : await api.post('/v1/budgets', body);
       fill(done, `Saved "${saved.name}".`);
       setTimeout(() => reload(ctx), 600);
     },
-    [suggestions, done],
+    [suggestions, done, budget ? h('button', { type: 'button', class: 'secondary', onclick: () => reload(ctx) }, 'Cancel') : null],
   );
   return form;
 }
@@ -167,6 +171,8 @@ async function webhooksTab(root: HTMLElement, ctx: AdminContext) {
             { label: 'Enabled', cell: (w: any) => h('label', { class: 'check' }, h('input', { type: 'checkbox', checked: w.enabled, 'aria-label': `Enable ${w.url}`, onchange: async (e: Event) => {
               await api.patch(`/v1/webhooks/${w.id}`, { enabled: (e.target as HTMLInputElement).checked }).catch((err) => list.error(err, () => reload(ctx)));
             } }), w.enabled ? ' on' : ' off') },
+            // How it is going: a webhook that keeps failing says so here, not only in its deliveries.
+            { label: 'State', cell: (w: any) => (w.consecutive_failures > 0 ? h('span', { class: 'bad' }, `failing: ${count(w.consecutive_failures)} in a row`) : 'delivering') },
             {
               label: 'Actions',
               cell: (w: any) => [
@@ -217,11 +223,12 @@ async function deliveries(panel: Panel, hook: any, ctx: AdminContext) {
             { label: 'Event', cell: (d: any) => d.event_type ?? d.type ?? '' },
             { label: 'Status', cell: (d: any) => h('span', { class: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : 'warn' }, d.status) },
             { label: 'Attempts', numeric: true, cell: (d: any) => count(d.attempts ?? d.attempt_count ?? 0) },
+            { label: 'Next attempt', cell: (d: any) => (d.next_attempt_at && (d.status === 'pending' || d.status === 'sending') ? dateTime(d.next_attempt_at, ctx.state.tz) : '—') },
             { label: 'Last answer', cell: (d: any) => d.last_error ?? (d.last_status_code ? `HTTP ${d.last_status_code}` : d.response_status ? `HTTP ${d.response_status}` : '—') },
             {
               label: '',
               cell: (d: any) =>
-                d.status === 'failed' || d.status === 'delivered'
+                d.status !== 'sending'
                   ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
                       await api.post(`/v1/webhook-deliveries/${d.id}/resend`).catch((e) => panel.error(e));
                       setTimeout(() => void deliveries(panel, hook, ctx), 1000);
@@ -273,8 +280,7 @@ async function keysTab(root: HTMLElement, ctx: AdminContext) {
   if (!ctx.isCurrent()) return;
   if (projectList instanceof Error) projects.error(projectList, () => reload(ctx));
   const names = new Map<string, string>(projectList instanceof Error ? [] : projectList.data.map((p: any) => [p.id, p.name]));
-  if (keyList instanceof Error) keys.error(keyList, () => reload(ctx));
-  else
+  const drawKeys = (list: any) =>
     keys.show(
       h('div', { class: 'scroll' },
         table(
@@ -296,11 +302,13 @@ async function keysTab(root: HTMLElement, ctx: AdminContext) {
                     } }, 'Revoke'),
             },
           ],
-          keyList.data,
+          list.data,
           { empty: 'No keys.' },
         ),
       ),
     );
+  if (keyList instanceof Error) keys.error(keyList, () => reload(ctx));
+  else drawKeys(keyList);
   if (!(projectList instanceof Error)) {
     const projectName = input('name', { required: true, maxlength: 100, placeholder: 'web-shop' });
     projects.show(
@@ -323,9 +331,7 @@ async function keysTab(root: HTMLElement, ctx: AdminContext) {
     scope.closest('.form-row')?.toggleAttribute('hidden', role.value !== 'viewer');
   };
   role.addEventListener('change', sync);
-  create.show(
-    secretSlot,
-    apiForm(
+  const keyForm = apiForm(
       'key-form',
       [
         { name: 'name', label: 'Name', control: keyName },
@@ -340,9 +346,13 @@ async function keysTab(root: HTMLElement, ctx: AdminContext) {
         if (role.value === 'viewer' && scope.values().length) body.project_ids = scope.values();
         const created = await api.post('/v1/keys', body);
         fill(secretSlot, secretOnce(`Key "${created.name}"`, created.key));
+        keyForm.reset();
+        sync();
+        // The list gains the new key; the key itself stays only in the box above.
+        await api.get('/v1/keys').then(drawKeys, (e) => keys.error(e));
       },
-    ),
-  );
+    );
+  create.show(secretSlot, keyForm);
   sync();
 }
 
@@ -354,10 +364,10 @@ async function pricingTab(root: HTMLElement, ctx: AdminContext) {
     refresh.disabled = true;
     const r = await api.post('/v1/pricing/refresh').catch((e) => e);
     refresh.disabled = false;
-    pending.show(h('p', { role: 'status' }, r instanceof Error ? r.message : `Refresh ${r.status ?? 'done'}: ${count(r.changed ?? r.versions_created ?? 0)} changed.`));
-    setTimeout(() => reload(ctx), 1200);
+    fill(pullStatus, r instanceof Error ? r.message : `Pull ${r.status ?? 'done'}${r.notes?.length ? `: ${r.notes.join('; ')}` : ''}. Reload the page to see held changes it made.`);
   } }, 'Pull prices now');
-  pending.setTools(refresh);
+  const pullStatus = h('span', { role: 'status', id: 'pricing-pull-status', class: 'muted' });
+  pending.setTools(pullStatus, refresh);
   root.replaceChildren(pending.root, overrides.root, create.root);
   const run = <T>(panel: Panel, load: () => Promise<T>, render: (d: T) => void) => panel.run(ctx.isCurrent, load, render, ctx.onAuthError);
   create.show(overrideForm(ctx));

@@ -12,6 +12,7 @@ const DIMENSION_LABEL: Record<Dimension | 'tag', string> = {
   environment: 'Environment',
   tag: 'Tag',
 };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ZONES = ['UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Chicago', 'America/Los_Angeles', 'Asia/Kolkata', 'Asia/Tokyo', 'Australia/Sydney'];
 
 export interface Controls {
@@ -25,7 +26,8 @@ export interface Controls {
  * The period, grouping, zone and filter controls. Each change produces a new
  * State (handed to `onChange`, which puts it in the URL and reloads the view).
  */
-export function createControls(form: HTMLFormElement, onChange: (next: State) => void, projectNames: () => Map<string, string>): Controls {
+export function createControls(form: HTMLFormElement, onChange: (next: State) => void, projectNames: () => Map<string, string>, scoped: () => boolean = () => false): Controls {
+  const scopedNote = () => (scoped() ? `No filters: every project this key reads (${[...projectNames().values()].join(', ')}), every provider and model.` : 'No filters: every project, provider and model.');
   let current: State;
   const errorSlots = new Map<string, HTMLElement>();
 
@@ -147,14 +149,30 @@ export function createControls(form: HTMLFormElement, onChange: (next: State) =>
     const add = h('button', { type: 'submit', id: 'ctl-filter-add' }, 'Add filter');
     form.onsubmit = (event) => {
       event.preventDefault();
+      // Enter in another field (the zone, a date) applies that field; only the filter's own fields add a filter.
+      const active = document.activeElement;
+      if (active instanceof HTMLInputElement && !active.closest('.filter-adder')) {
+        active.dispatchEvent(new Event('change', { bubbles: true }));
+        return;
+      }
       const d = dimension.value as Dimension | 'tag';
       const text = value.value.trim();
       if (d === 'tag') {
         if (!tagKey.value.trim()) return markErrors([{ path: 'filter', message: 'name the tag' }]);
+        // The reports take one tag filter: a second one is refused here, not swapped in silently.
+        if (s.filters.tag && s.filters.tag.key !== tagKey.value.trim()) {
+          return markErrors([{ path: 'filter', message: `one tag filter at a time: remove "Tag ${s.filters.tag.key}" first` }]);
+        }
         return change({ filters: { ...s.filters, tag: { key: tagKey.value.trim(), value: text } } });
       }
       if (!text) return markErrors([{ path: 'filter', message: 'type or pick a value' }]);
-      const chosen = suggestions.get(text) ?? text;
+      let chosen = suggestions.get(text) ?? text;
+      if (d === 'project' && !UUID.test(chosen)) {
+        // A project is filtered by its id: a typed name is looked up among the projects this key reads.
+        const matches = [...projectNames()].filter(([, name]) => name.toLowerCase() === text.toLowerCase());
+        if (matches.length !== 1) return markErrors([{ path: 'filter', message: matches.length ? `${matches.length} projects are named "${text}": pick one from the list` : `no project named "${text}"` }]);
+        chosen = matches[0][0];
+      }
       const list = s.filters.dims[d] ?? [];
       if (list.includes(chosen)) return;
       change({ filters: { ...s.filters, dims: { ...s.filters.dims, [d]: [...list, chosen] } } });
@@ -181,7 +199,7 @@ export function createControls(form: HTMLFormElement, onChange: (next: State) =>
       const { key, value } = s.filters.tag;
       items.push(chip(`Tag ${key}: ${value}`, () => change({ filters: { ...s.filters, tag: null }, groupBy: s.groupBy === `tag:${key}` ? 'provider' : s.groupBy }), `tag:${key}`));
     }
-    return h('div', { class: 'chips', id: 'chips', 'aria-label': 'Active filters' }, items.length ? items : h('span', { class: 'muted' }, 'No filters: every project, provider and model.'), items.length > 1 ? h('button', { type: 'button', class: 'link', onclick: () => change({ filters: { dims: {}, tag: null } }) }, 'Clear all') : null);
+    return h('div', { class: 'chips', id: 'chips', 'aria-label': 'Active filters' }, items.length ? items : h('span', { class: 'muted' }, scopedNote()), items.length > 1 ? h('button', { type: 'button', class: 'link', onclick: () => change({ filters: { dims: {}, tag: null } }) }, 'Clear all') : null);
   }
 
   function chip(text: string, remove: () => void, name: string) {

@@ -1,7 +1,7 @@
 import { api, ApiError } from './api';
 import { Child, fill, h, table } from './dom';
 import { count, dateTime, money, words } from './format';
-import { usd } from './overview';
+import { usd, usdOf } from './overview';
 import { Panel } from './panel';
 import { filterParams, periodName, qs, State } from './state';
 
@@ -91,7 +91,7 @@ function drawTotals(panel: Panel, t: any) {
   panel.show(
     h('div', { class: 'totals', id: 'events-sum' },
       h('div', null, h('span', { class: 'label' }, 'Calls'), h('strong', { id: 'events-count' }, count(t.events))),
-      h('div', null, h('span', { class: 'label' }, 'Cost'), h('strong', { id: 'events-cost', 'data-exact': t.cost_usd }, usd(t.cost_usd))),
+      h('div', null, h('span', { class: 'label' }, 'Cost'), h('strong', { id: 'events-cost', 'data-exact': t.cost_usd }, t.events > 0 && t.unpriced_events === t.events ? usdOf(t.cost_usd, t.unpriced_events, t.events) : usd(t.cost_usd))),
       h('div', null, h('span', { class: 'label' }, 'Images'), h('strong', null, count(t.images))),
       h('div', null, h('span', { class: 'label' }, 'Unpriced / partly priced'), h('strong', null, `${count(t.unpriced_events)} / ${count(t.partial_events)}`)),
       h('div', null, h('span', { class: 'label' }, 'Tokens'), h('span', null, Object.entries(tokens).filter(([, n]) => Number(n) > 0).map(([k, n]) => `${words(k.replace(/_tokens$/, ''))} ${count(n as number)}`).join(' · ') || '—')),
@@ -129,7 +129,7 @@ async function loadPage(panel: Panel, ctx: ExplorerContext, query: Record<string
               { label: 'Quality', cell: (e: any) => e.image_quality ?? '—' },
               { label: 'Status', cell: (e: any) => h('span', { class: e.status === 'error' ? 'bad' : '' }, e.status) },
               { label: 'Latency', numeric: true, cell: (e: any) => (e.latency_ms === null || e.latency_ms === undefined ? '—' : `${count(e.latency_ms)} ms`) },
-              { label: 'Cost', numeric: true, cell: (e: any) => usd(e.cost_usd) },
+              { label: 'Cost', numeric: true, cell: (e: any) => (e.cost_usd === null ? h('span', { class: 'unpriced', title: e.pricing_note ?? 'no price' }, 'unpriced') : usd(e.cost_usd)) },
               { label: 'Pricing', cell: (e: any) => h('span', { class: `pricing-${e.pricing}`, title: e.pricing_note ?? null }, e.pricing) },
             ],
             all,
@@ -165,7 +165,7 @@ async function openDetail(dialog: HTMLDialogElement, event: any, tz: string, nam
       ['Latency', d.latency_ms === null || d.latency_ms === undefined ? '—' : `${count(d.latency_ms)} ms`],
       ['Dimensions', Object.entries(d.dimensions ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '—'],
       ['Tags', Object.entries(d.tags ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '—'],
-      ['Cost', [usd(d.cost_usd), ` (exact ${d.cost_usd ?? 'none'} USD)`]],
+      ['Cost', d.cost_usd === null ? h('span', { class: 'unpriced' }, `unpriced: ${d.pricing_note ?? 'no price for this model at the time of the call'}`) : [usd(d.cost_usd), ` (exact ${d.cost_usd} USD)`]],
       ['Pricing', [d.pricing, d.pricing_note ? ` — ${d.pricing_note}` : '']],
       ['Cost when received', d.cost_ingested_usd === undefined ? '—' : [usd(d.cost_ingested_usd), d.restated ? ' (restated since)' : ' (unchanged)']],
     ];

@@ -11,7 +11,7 @@ import { $, h } from './dom';
 import { renderExplorer } from './explorer';
 import { renderMonth } from './month';
 import { renderOverview } from './overview';
-import { readState, State, stateUrl } from './state';
+import { readState, State, stateUrl, urlProblems } from './state';
 
 interface Identity {
   role: string;
@@ -25,7 +25,7 @@ let identity: Identity | null = null;
 let generation = 0;
 let state: State = readState();
 
-const controls = createControls($<HTMLFormElement>('controls'), (next) => navigate(next), () => identity?.projects ?? new Map());
+const controls = createControls($<HTMLFormElement>('controls'), (next) => navigate(next), () => identity?.projects ?? new Map(), () => identity?.scoped ?? false);
 
 /** Who the key is: its role, and the names of the projects it can read. */
 async function identify(): Promise<Identity> {
@@ -68,15 +68,22 @@ async function render(): Promise<void> {
     else link.removeAttribute('aria-current');
   }
   controls.render(state);
+  // A hand-edited URL value that could not be used is marked beside its control.
+  if (urlProblems.length) controls.markErrors(urlProblems);
   const root = $('view');
   const onControlErrors = (e: ApiError) => isCurrent() && controls.markErrors(e.errors);
   const common = { state, isCurrent, onAuthError, onControlErrors };
   const titles: Record<string, string> = { overview: 'Overview', events: 'Events', month: 'Month close', admin: 'Admin' };
   document.title = `${titles[state.view]} · TokenTally`;
-  if (state.view === 'events') await renderExplorer(root, { ...common, navigate, projectNames: () => identity?.projects ?? new Map() });
-  else if (state.view === 'month') await renderMonth(root, { ...common, navigate });
-  else if (state.view === 'admin') await renderAdmin(root, { ...common, isAdmin: identity?.role === 'admin', navigate, projectsChanged: () => void refreshIdentity() });
-  else await renderOverview(root, { ...common, drill: (extra) => navigate({ ...extra, view: 'events' }) });
+  try {
+    if (state.view === 'events') await renderExplorer(root, { ...common, navigate, projectNames: () => identity?.projects ?? new Map() });
+    else if (state.view === 'month') await renderMonth(root, { ...common, navigate });
+    else if (state.view === 'admin') await renderAdmin(root, { ...common, isAdmin: identity?.role === 'admin', navigate, projectsChanged: () => void refreshIdentity() });
+    else await renderOverview(root, { ...common, drill: (extra) => navigate({ ...extra, view: 'events' }) });
+  } catch (error) {
+    // A page that cannot be drawn says so and keeps the controls and the sign-out; it never blanks.
+    if (isCurrent()) root.replaceChildren(h('div', { class: 'banner bad', role: 'alert', id: 'page-error' }, 'This page could not be drawn: ', error instanceof Error ? error.message : String(error), '. Change the controls above or open the overview.'));
+  }
   if (isCurrent()) document.body.dataset.loaded = 'true';
 }
 
@@ -96,6 +103,8 @@ function signOut(message?: string): void {
   session.signOut();
   identity = null;
   show(false);
+  // The key leaves the page with the session: the field does not keep it for the next person.
+  $<HTMLInputElement>('key').value = '';
   const error = $('signin-error');
   error.hidden = !message;
   error.textContent = message ?? '';
@@ -111,6 +120,9 @@ async function start(): Promise<void> {
     $('signin-error').textContent = error instanceof Error ? error.message : String(error);
     return;
   }
+  if (identity.role === 'ingest') return signOut('That is an ingest key: it sends events. Sign in with a viewer or admin key to read them.');
+  $('signin-error').hidden = true;
+  $('signin-error').textContent = '';
   show(true);
   const scoped = identity.scoped ? ` · only ${[...identity.projects.values()].join(', ')}` : '';
   $('who-role').replaceChildren(h('span', { class: 'role' }, `${identity.role} key${scoped}`));

@@ -1,9 +1,9 @@
 import { api, ApiError, download } from './api';
 import { h, table } from './dom';
 import { count, dateTime, percent } from './format';
-import { usd } from './overview';
+import { usd, usdOf } from './overview';
 import { Panel } from './panel';
-import { filterParams, qs, State } from './state';
+import { filterParams, isCurrentMonth, qs, State } from './state';
 
 export interface MonthContext {
   state: State;
@@ -34,7 +34,9 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
     h('button', { type: 'button', id: 'month-csv', onclick: () => void download(`/v1/reports/month-close.csv?${qs(params)}`, `tokentally-month-close-${s.month}.csv`).catch((e) => totals.error(e)) }, 'Download CSV'),
     h('button', { type: 'button', class: 'secondary', id: 'month-raw-csv', onclick: () => void download(`/v1/reports/export.csv?${qs({ from: `${s.month}-01`, to: lastDay, tz: s.tz, raw: '1', ...filterParams(s.filters) })}`, `tokentally-events-${s.month}.csv`).catch((e) => totals.error(e)) }, 'Download raw events CSV'),
   );
-  const totals = new Panel('month-totals', `Month close: ${monthName(s.month)} (${s.tz})`, 'wide');
+  // The current month is not over: its figures still move, and it is named so.
+  const open = isCurrentMonth(s.month, s.tz);
+  const totals = new Panel('month-totals', `Month close: ${monthName(s.month)}${open ? ' to date (not over yet)' : ''} (${s.tz})`, 'wide');
   totals.setTools(h('label', { for: 'month-picker', class: 'sr-only' }, 'Month'), picker, buttons);
   const groups = (['project', 'team', 'provider', 'model'] as const).map((g) => ({ g, panel: new Panel(`month-by-${g}`, `By ${g}: ${monthName(s.month)}`, 'half') }));
   const moved = new Panel('month-restatements', `Restatements: ${monthName(s.month)}`, 'half');
@@ -84,7 +86,7 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
             { label: 'Calls', numeric: true, cell: (r: any) => count(r.events) },
             { label: 'Images', numeric: true, cell: (r: any) => count(r.images) },
             { label: 'Share', numeric: true, cell: (r: any) => (r.share === undefined || r.share === null ? '—' : percent(Number(r.share))) },
-            { label: 'Cost', numeric: true, cell: (r: any) => usd(r.cost_usd) },
+            { label: 'Cost', numeric: true, cell: (r: any) => usdOf(r.cost_usd, r.unpriced_events, r.events) },
           ],
           rows,
           { empty: '' },

@@ -57,14 +57,15 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
 
   const run = <T>(panel: Panel, load: () => Promise<T>, render: (data: T) => void) => panel.run(ctx.isCurrent, load, render, ctx.onAuthError);
 
-  const summaryP = api.get(`/v1/reports/summary?${qs({ tz: s.tz, period: 'month' }, filters)}`);
-  const spendP = report('spend', { granularity: s.granularity, group_by: s.groupBy });
-  // A refused control (a bad date, zone, filter) is marked where it is, besides each panel's own message.
+  // A refused control (a bad date, zone, filter) is marked where it is, from the headline requests
+  // (every panel shares their parameters); each panel also shows its own message.
   const guard = <T>(p: Promise<T>) =>
     p.catch((e) => {
       if (e instanceof ApiError && e.status === 400) ctx.onControlErrors(e);
       throw e;
     });
+  const summaryP = guard(api.get(`/v1/reports/summary?${qs({ tz: s.tz, period: 'month' }, filters)}`));
+  const spendP = guard(report('spend', { granularity: s.granularity, group_by: s.groupBy }));
 
   const kpiDone = Promise.allSettled([summaryP, spendP]).then(([summary, range]) => {
     if (!ctx.isCurrent()) return;
@@ -72,13 +73,15 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
   });
   const panels = [
     kpiDone,
-    run(spend, () => guard(spendP), (r: any) => drawSpend(spend, r, ctx)),
-    ...tops.map(({ dimension, panel }) =>
-      run(panel, () => guard(report('spend', { granularity: 'month', group_by: dimension, limit: '5' })), (r: any) => drawTop(panel, dimension, r, ctx)),
-    ),
-    run(tokens, () => guard(report('tokens', { granularity: s.granularity })), (r: any) => drawTokens(tokens, r, ctx)),
-    run(providers, () => guard(report('compare-providers')), (r: any) => drawProviders(providers, r)),
-    run(performance, () => guard(report('performance')), (r: any) => drawPerformance(performance, r, ctx)),
+    run(spend, () => spendP, (r: any) => drawSpend(spend, r, ctx)),
+    ...tops.map(({ dimension, panel }) => {
+      const unanswerable = userSplitConflict(dimension, s);
+      if (unanswerable) return Promise.resolve(panel.empty(unanswerable));
+      return run(panel, () => report('spend', { granularity: 'month', group_by: dimension, limit: '5' }), (r: any) => drawTop(panel, dimension, r, ctx));
+    }),
+    run(tokens, () => report('tokens', { granularity: s.granularity }), (r: any) => drawTokens(tokens, r, ctx)),
+    run(providers, () => report('compare-providers'), (r: any) => drawProviders(providers, r)),
+    run(performance, () => report('performance'), (r: any) => drawPerformance(performance, r, ctx)),
     run(budgets, () => api.get('/v1/budgets?with_status=1'), (r: any) => drawBudgets(budgets, r)),
     run(alerts, () => api.get('/v1/alerts?limit=8'), (r: any) => drawAlerts(alerts, r)),
     run(
@@ -91,6 +94,21 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
   await Promise.all(panels);
 }
 
+/**
+ * Spend per user is kept with provider, model and project only (docs/reports.md):
+ * a ranking that would need both is explained, not sent to fail.
+ */
+function userSplitConflict(dimension: string, s: State): string | null {
+  const others = (['team', 'feature', 'environment'] as const).filter((d) => s.filters.dims[d]?.length);
+  if (dimension === 'user' && (others.length || s.filters.tag)) {
+    return `Users are ranked by provider, model and project only; this view also filters by ${[...others, ...(s.filters.tag ? [`tag ${s.filters.tag.key}`] : [])].join(' and ')}.`;
+  }
+  if (dimension !== 'user' && dimension !== 'project' && s.filters.dims.user?.length) {
+    return `A user's spend is kept by provider, model and project only: no ${dimension} ranking with a user filter.`;
+  }
+  return null;
+}
+
 export function groupName(groupBy: string): string {
   return groupBy.startsWith('tag:') ? `tag ${groupBy.slice(4)}` : groupBy;
 }
@@ -99,6 +117,21 @@ export function groupName(groupBy: string): string {
 export function usd(exact: string | null | undefined): Child {
   if (exact === null || exact === undefined) return '—';
   return h('span', { class: 'money', title: `${exact} USD` }, money(exact));
+}
+
+const isZero = (exact: string | null | undefined) => exact === null || exact === undefined || /^-?0(\.0*)?$/.test(exact);
+
+/**
+ * A figure that may stand for calls without a price: when every call behind
+ * it is unpriced it reads "unpriced", never $0.00 (their cost is unknown, not
+ * nothing); when some are, their count follows the amount.
+ */
+export function usdOf(exact: string | null | undefined, unpricedEvents = 0, events?: number): Child {
+  if (unpricedEvents > 0 && isZero(exact) && (events === undefined || unpricedEvents >= events)) {
+    return h('span', { class: 'unpriced', title: `${unpricedEvents} calls with no price: their cost is unknown, not $0` }, 'unpriced');
+  }
+  if (unpricedEvents > 0) return [usd(exact), h('span', { class: 'muted unpriced-note', title: 'calls with no price are not in this amount' }, ` +${unpricedEvents} unpriced`)];
+  return usd(exact);
 }
 
 function kpi(id: string, label: string, value: Child, sub: Child, state = 'ready'): HTMLElement {
@@ -125,7 +158,7 @@ function drawKpis(root: HTMLElement, summary: PromiseSettledResult<any>, range: 
     const parts: Child[] = [`${count(r.events)} calls`];
     if (r.partial_events) parts.push(', ', h('span', { title: 'counted at the cost of the token kinds that have a rate' }, `${count(r.partial_events)} partly priced (`, usd(r.partial_cost_usd), ')'));
     parts.push(`, ${count(r.unpriced_events)} unpriced`);
-    cards.push(kpi('kpi-range', period, usd(r.total), parts));
+    cards.push(kpi('kpi-range', period, r.events > 0 && r.unpriced_events === r.events ? usdOf(r.total, r.unpriced_events, r.events) : usd(r.total), parts));
   } else {
     cards.push(kpi('kpi-range', period, '—', failed(range), 'error'));
   }
@@ -181,7 +214,7 @@ function drawTop(panel: Panel, dimension: string, r: any, ctx: OverviewContext) 
     table(
       [
         { label: dimension, cell: (s: any) => [h('span', { class: 'name' }, s.label), bar(max ? Number(s.total) / max : 0)] },
-        { label: 'Cost', numeric: true, cell: (s: any) => usd(s.total) },
+        { label: 'Cost', numeric: true, cell: (s: any) => usdOf(s.total, s.unpriced_events) },
       ],
       rows,
       { empty: '', onRow: (s: any) => {
@@ -214,7 +247,7 @@ function drawTokens(panel: Panel, r: any, ctx: OverviewContext) {
           { label: 'Quality', cell: (b: any) => b.image_quality ?? '—' },
           { label: 'Images', numeric: true, cell: (b: any) => count(b.images) },
           { label: 'Out tokens / image', numeric: true, cell: (b: any) => count(b.output_image_tokens_per_image ?? 0) },
-          { label: 'Cost / image', numeric: true, cell: (b: any) => usd(b.cost_per_image_usd) },
+          { label: 'Cost / image', numeric: true, cell: (b: any) => usdOf(b.cost_per_image_usd, b.unpriced_events, b.events) },
         ],
         images,
         {
@@ -311,7 +344,7 @@ function drawAlerts(panel: Panel, list: any) {
       list.data.slice(0, 8).map((a: any) => {
         const d = a.deliveries ?? {};
         // A delivery that failed and is being retried is not "sending": it is failing until it gets through.
-        const sent = d.failed ? h('span', { class: 'bad' }, `${d.failed} failed`) : d.retrying ? h('span', { class: 'bad' }, `failing, retrying ${d.retrying}`) : d.pending ? h('span', { class: 'warn' }, 'sending…') : d.delivered ? 'sent' : 'no webhook';
+        const sent = d.failed ? h('span', { class: 'bad' }, `${d.failed} failed`) : d.retrying ? h('span', { class: 'bad' }, `delivery failing, ${d.retrying} being retried`) : d.pending ? h('span', { class: 'warn' }, 'sending…') : d.delivered ? 'sent' : 'no webhook';
         return h('li', null, h('strong', null, ALERT_KINDS[a.type] ?? a.type), h('span', { class: 'alert-text' }, a.summary ?? ''), h('span', { class: 'muted alert-when' }, sent, ' · ', ago(a.created_at)));
       }),
     ),
@@ -357,10 +390,10 @@ function drawPricing(panel: Panel, warnings: HTMLElement, prices: any, coverage:
   );
   const banners: Child[] = [];
   if (coverage?.unpriced_models?.length) {
-    banners.push(h('div', { class: 'banner warn', id: 'unpriced-warning', role: 'status' }, h('strong', null, 'Unpriced models: '), coverage.unpriced_models.map((m: any) => `${m.provider}/${m.model} (${count(m.events)} calls)`).join(', '), '. They are stored and priced when a price arrives; an admin can add one under Admin → Pricing.'));
+    banners.push(h('div', { class: 'banner warn', id: 'unpriced-warning', role: 'status' }, h('strong', null, 'Unpriced models in this period (every project, before filters): '), coverage.unpriced_models.map((m: any) => `${m.provider}/${m.model} (${count(m.events)} calls)`).join(', '), '. They are stored and priced when a price arrives; an admin can add one under Admin → Pricing.'));
   }
   if (coverage?.partial_models?.length) {
-    banners.push(h('div', { class: 'banner warn', id: 'partial-warning', role: 'status' }, h('strong', null, 'Partly priced: '), coverage.partial_models.map((m: any, i: number) => [i ? ', ' : '', `${m.provider}/${m.model} (${count(m.events)} calls, `, usd(m.cost_usd), ` counted; no rate for ${words(m.unpriced_kinds.join(', '))})`]), '. Their priced kinds are in every total; they are re-priced when the missing rate arrives.'));
+    banners.push(h('div', { class: 'banner warn', id: 'partial-warning', role: 'status' }, h('strong', null, 'Partly priced in this period (every project, before filters): '), coverage.partial_models.map((m: any, i: number) => [i ? ', ' : '', `${m.provider}/${m.model} (${count(m.events)} calls, `, usd(m.cost_usd), ` counted; no rate for ${words(m.unpriced_kinds.join(', '))})`]), '. Their priced kinds are in every total; they are re-priced when the missing rate arrives.'));
   }
   warnings.replaceChildren(...(banners as Node[]));
 }

@@ -106,14 +106,34 @@ export function presetRange(preset: Exclude<Preset, 'custom'>, today: string): {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Whether `tz` is a time zone this browser knows (a hand-edited URL may hold anything). */
+export function isZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return tz.length > 0 && tz.length <= 100;
+  } catch {
+    return false;
+  }
+}
+
+/** Values of the URL that were not usable and were replaced (shown beside their control). */
+export const urlProblems: Array<{ path: string; message: string }> = [];
+
 export function readState(search = location.search): State {
   const p = new URLSearchParams(search);
-  const tz = p.get('tz') || browserZone();
+  urlProblems.length = 0;
+  const asked = p.get('tz');
+  const tz = asked && isZone(asked) ? asked : browserZone();
+  if (asked && tz !== asked) urlProblems.push({ path: 'tz', message: `"${asked.slice(0, 40)}" is not a time zone; showing ${tz}` });
   const from = p.get('from');
   const to = p.get('to');
   // A URL with from/to and no preset (an older link, or typed by hand) is a custom range.
   const preset = ((p.get('preset') as Preset) in PRESETS ? p.get('preset') : from || to ? 'custom' : 'mtd') as Preset;
-  const range = preset === 'custom' ? { from: from ?? addDays(todayIn(tz), -29), to: to ?? todayIn(tz) } : presetRange(preset, todayIn(tz));
+  let range = preset === 'custom' ? { from: from ?? addDays(todayIn(tz), -29), to: to ?? todayIn(tz) } : presetRange(preset, todayIn(tz));
+  if (!isDate(range.from) || !isDate(range.to) || !realDate(range.from) || !realDate(range.to)) {
+    urlProblems.push({ path: !isDate(range.from) || !realDate(range.from) ? 'from' : 'to', message: 'is not a date (YYYY-MM-DD); showing the month to date' });
+    range = presetRange('mtd', todayIn(tz));
+  }
   const dims: Filters['dims'] = {};
   for (const d of DIMENSIONS) {
     const value = p.get(d);
@@ -121,10 +141,13 @@ export function readState(search = location.search): State {
   }
   let tag: Filters['tag'] = null;
   for (const [key, value] of p) if (key.startsWith('tag:') && key.length > 4) tag = { key: key.slice(4), value };
-  const granularity = (GRANULARITIES as readonly string[]).includes(p.get('granularity') ?? '') ? (p.get('granularity') as State['granularity']) : 'day';
+  let granularity = (GRANULARITIES as readonly string[]).includes(p.get('granularity') ?? '') ? (p.get('granularity') as State['granularity']) : 'day';
+  // Hourly bars only where they can be read (the control offers them up to a week).
+  if (granularity === 'hour' && daysBetween(range.from, range.to) > MAX_HOURLY_DAYS) granularity = 'day';
   const drill: Drill = {};
   if (p.get('d_granularity')) drill.granularity = p.get('d_granularity')!;
-  if (p.get('bucket')) drill.bucket = p.get('bucket')!;
+  const bucket = p.get('bucket');
+  if (bucket && !Number.isNaN(Date.parse(bucket)) && bucket.length <= 40) drill.bucket = bucket;
   const none = (p.get('none') ?? '').split(',').filter((d): d is Dimension => (DIMENSIONS as readonly string[]).includes(d));
   if (none.length) drill.none = none;
   if (p.get('edges') === 'hour') drill.edges = 'hour';
@@ -142,7 +165,7 @@ export function readState(search = location.search): State {
     pricing: p.get('pricing') || '',
     imageSize: p.get('image_size'),
     imageQuality: p.get('image_quality'),
-    month: /^\d{4}-\d{2}$/.test(p.get('month') ?? '') ? p.get('month')! : monthStart(todayIn(tz), 1).slice(0, 7),
+    month: monthOf(p.get('month'), tz),
     tab: p.get('tab') || 'budgets',
   };
 }
@@ -206,4 +229,25 @@ export function periodName(s: State): string {
 
 export function isDate(text: string): boolean {
   return DATE.test(text);
+}
+
+/** A calendar date that exists (2026-02-30 does not). */
+function realDate(text: string): boolean {
+  const [y, m, d] = parts(text);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
+/** The month-close month of the URL, or last month when it names none that exists. */
+function monthOf(text: string | null, tz: string): string {
+  const fallback = monthStart(todayIn(tz), 1).slice(0, 7);
+  if (text === null) return fallback;
+  const ok = /^\d{4}-(0[1-9]|1[0-2])$/.test(text);
+  if (!ok) urlProblems.push({ path: 'month', message: `"${text.slice(0, 20)}" is not a month (YYYY-MM); showing ${fallback}` });
+  return ok ? text : fallback;
+}
+
+/** Whether a month (YYYY-MM) is the current one in `tz`, so not over yet. */
+export function isCurrentMonth(month: string, tz: string): boolean {
+  return todayIn(tz).slice(0, 7) === month;
 }
