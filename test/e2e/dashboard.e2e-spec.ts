@@ -190,6 +190,18 @@ describeWithChromium('dashboard in headless Chromium', () => {
     await page.context().close();
   });
 
+  it('opens a bar\'s events from the keyboard too, through the chart\'s table of figures', async () => {
+    const { page } = await open(`?${RANGE}&group_by=provider`);
+    await page.click('#spend-table summary');
+    const cell = page.locator('#spend-table tbody tr:has(th:text-is("Nov 21")) button').first();
+    expect(await cell.getAttribute('title')).toBe('0.271440 USD: open the events');
+    await cell.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('body[data-loaded=true] #events-cost');
+    expect(await page.getAttribute('#events-cost', 'data-exact')).toBe('0.271440');
+    await page.context().close();
+  });
+
   it('closes the month: totals by project, team, provider and model, and a CSV whose total is the view\'s', async () => {
     const { page, errors } = await open('?view=month&month=2026-11&tz=UTC');
     const exact = await page.getAttribute('#month-total', 'data-exact');

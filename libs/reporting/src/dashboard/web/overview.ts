@@ -175,21 +175,47 @@ function drawSpend(panel: Panel, r: any, ctx: OverviewContext) {
       ),
     );
   }
-  const canvas = h('canvas', { id: 'spend-chart', role: 'img', 'aria-label': `Spend by ${groupName(r.group_by)}, ${r.buckets.length} bars; click a bar to see its events` });
-  panel.show(h('div', { class: 'chart tall' }, canvas), h('p', { class: 'hint muted' }, 'Click a bar to open the events behind it.'));
+  const canvas = h('canvas', { id: 'spend-chart', role: 'img', 'aria-label': `Spend by ${groupName(r.group_by)}, ${r.buckets.length} bars; the table below holds the same figures` });
   const config = spendChart(r, { title: '' });
+  const open = (key: string, index: number) => {
+    const group = groupFilter(ctx.state, r.group_by, key);
+    ctx.drill({ ...group, at: { ...group.at, granularity: r.granularity, bucket: r.buckets[index] } });
+  };
+  panel.show(h('div', { class: 'chart tall' }, canvas), h('p', { class: 'hint muted' }, 'Click a bar to open the events behind it.'), spendTable(r, config.data.labels as string[], open));
   (config.options as any).onClick = (_event: unknown, elements: Array<{ datasetIndex: number; index: number }>, chart: any) => {
     const hit = elements[0];
-    if (!hit) return;
-    const dataset = chart.data.datasets[hit.datasetIndex];
-    const group = groupFilter(ctx.state, r.group_by, dataset.key);
-    ctx.drill({ ...group, at: { ...group.at, granularity: r.granularity, bucket: r.buckets[hit.index] } });
+    if (hit) open(chart.data.datasets[hit.datasetIndex].key, hit.index);
   };
   // A click on a bar picks that bar's group, not every group of the bucket.
   (config.options as any).interaction = { mode: 'nearest', intersect: true };
   (config.options as any).plugins.tooltip.mode = 'index';
   (config.options as any).plugins.tooltip.intersect = false;
   drawChart(canvas, config);
+}
+
+/**
+ * The chart's figures as a table, for the keyboard and screen readers (a
+ * canvas is one image to them): each amount is a button that opens its events,
+ * as a click on its bar does.
+ */
+function spendTable(r: any, labels: string[], open: (key: string, index: number) => void): HTMLElement {
+  const series = r.series as Array<{ key: string; label: string; values: string[]; unpriced_events: number }>;
+  return h('details', { class: 'as-table', id: 'spend-table' },
+    h('summary', null, 'Show the figures as a table'),
+    h('div', { class: 'scroll' },
+      h('table', { class: 'data' },
+        h('caption', { class: 'sr-only' }, `Spend by ${groupName(r.group_by)} and ${r.granularity}`),
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, r.granularity), series.map((x) => h('th', { scope: 'col', class: 'num' }, x.label)))),
+        h('tbody', null,
+          labels.map((label, i) =>
+            h('tr', null, h('th', { scope: 'row' }, label),
+              series.map((x) => h('td', { class: 'num' }, x.key === '(other)' ? usd(x.values[i]) : h('button', { type: 'button', class: 'link cell', title: `${x.values[i]} USD: open the events`, onclick: () => open(x.key, i) }, money(x.values[i])))),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 /**
