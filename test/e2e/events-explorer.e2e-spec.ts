@@ -423,7 +423,15 @@ describe('events explorer', () => {
         expect(answer.body.restatements).toHaveLength(1);
         return answer;
       });
-      expect(res.body).toMatchObject({ pricing: 'priced', cost_usd: '0.002000', cost_ingested_usd: null, restated: true, restatements: [expect.objectContaining({ reason: 'new_price', from: null, to: null })] });
+      // The restatement records what it changed: this one call (its instant to the next millisecond), its provider and model.
+      const at = Date.parse(event.timestamp);
+      expect(res.body).toMatchObject({
+        pricing: 'priced',
+        cost_usd: '0.002000',
+        cost_ingested_usd: null,
+        restated: true,
+        restatements: [expect.objectContaining({ reason: 'new_price', from: new Date(at).toISOString(), to: new Date(at + 1).toISOString(), provider: 'latecomer', model: 'late-model' })],
+      });
       expect(res.body.cost_by_kind[0]).toEqual({ kind: 'input_text', tokens: 1000, rate_per_million_usd: '2.00', priced_with: 'input_text', basis: 'own', cost_usd: '0.002000' });
     });
 
