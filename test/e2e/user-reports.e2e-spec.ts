@@ -101,7 +101,7 @@ const queries = fc
     limit: fc.integer({ min: 1, max: 16 }),
     basis: fc.constantFrom('restated' as const, 'ingested' as const),
     provider: fc.constantFrom(null, null, 'openai', 'vercel,acme'),
-    project: fc.constantFrom(null, null, 0, 1),
+    project: fc.constantFrom(null, null, 0, 1, 2),
   })
   .map(({ start, length, asDates, ...rest }): Query => {
     const from = Math.floor(start / 60_000) * 60_000;
@@ -128,6 +128,16 @@ describe('spend by user, exactly as the events add up', () => {
       await t.app.get(RollupCompactor).compactOnce();
       await expectAccepted(p.client, events(100, name === 'p-one' ? 3 : 4, `${name}-b`));
     }
+    // Ties: users with the very same spend, and two with none (unpriced calls), cut by the limit in the middle.
+    const ties = await projectWithIngestKey(t.http, 'p-ties');
+    projects.push(ties.projectId);
+    const same = (user: string, i: number, provider = 'openai') =>
+      usageEvent({ event_id: `tie-${i}`, timestamp: '2026-10-20T10:15:00Z', provider, usage: { output_image_tokens: 1000 }, dimensions: { user }, tags: {} });
+    await expectAccepted(ties.client, [
+      ...['u_b', 'U_a', 'u_a', 'é', 'e', 'z', 'Z'].map((user, i) => same(user, i)),
+      same('zero-1', 10, 'acme'),
+      same('zero-2', 11, 'acme'),
+    ]);
   });
   afterAll(() => t?.close());
 
@@ -231,7 +241,7 @@ describe('spend by user, exactly as the events add up', () => {
       `SELECT (SELECT count(DISTINCT user_id) FROM usage_events)::int AS users, (SELECT count(*) FROM usage_rollup_user_deltas)::int AS deltas,
          (SELECT count(*) FROM usage_rollup_user_daily)::int AS daily`,
     );
-    expect(users).toBe(USERS.length);
+    expect(users).toBe(USERS.length + 9);
     expect(deltas).toBeGreaterThan(0);
     expect(daily).toBeGreaterThan(0);
   });
@@ -251,6 +261,8 @@ describe('spend by user, exactly as the events add up', () => {
       // October whole in UTC (a month of the monthly rollup) and in Berlin (not: its days start at 22:00 or 23:00 UTC).
       { from: '2026-10-01', to: '2026-10-31', tz: 'UTC', granularity: 'day', limit: 4, basis: 'restated', provider: 'openai', project: null },
       { from: '2026-10-01', to: '2026-10-31', tz: 'Europe/Berlin', granularity: 'month', limit: 4, basis: 'restated', provider: null, project: 1 },
+      // Ties at the cut, settled by key in the report's order; users without spend.
+      ...[1, 3, 5, 7, 8].map((limit): Query => ({ from: '2026-10-20', to: '2026-10-20', tz: 'UTC', granularity: 'hour', limit, basis: 'restated', provider: null, project: 2 })),
       // To the end of the data and beyond: September and November hold data on some days only, and count whole.
       { from: '2026-09-20', to: '2026-12-05', tz: 'UTC', granularity: 'week', limit: 6, basis: 'ingested', provider: null, project: null },
     ];
@@ -299,5 +311,22 @@ describe('spend by user, exactly as the events add up', () => {
     expect(await differences('day')).toEqual([]);
     expect(await differences('month')).toEqual([]);
     await fc.assert(fc.asyncProperty(queries, check), { numRuns: 20, seed: 1204, endOnFailure: true });
+  });
+});
+
+describe('spend by user without any data', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ RUN_JOBS: 'false' });
+  });
+  afterAll(() => t?.close());
+
+  it('answers the longest range by month at once: no hours are generated where no rollup row is', async () => {
+    const started = Date.now();
+    const res = await t.http.get('/v1/reports/spend?from=0001-01-01&to=0308-12-31&granularity=month&group_by=user&tz=Asia/Kolkata');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ series: [], total: '0.000000', events: 0 });
+    expect(res.body.buckets).toHaveLength(3696);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });

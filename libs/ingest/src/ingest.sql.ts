@@ -90,13 +90,13 @@ export function rollupDeltaCtes(from: string, alias: string, measures: string): 
   }).join(',\n    ');
 }
 
-/** Adds the rows of `moved` into `table`, grouped by `key` (`bucket` as `bucketOf` gives it). */
-function foldInto(table: string, key: string[], bucketOf: string): string {
+/** Adds the rows of `source` into `table`, summed by `key` (`bucket` as `bucketOf` gives it). */
+function foldInto(table: string, key: string[], source: string, bucketOf = 'bucket'): string {
   const columns = key.join(', ');
   const values = key.map((c) => (c === 'bucket' ? bucketOf : c));
   return `INSERT INTO ${table} AS r (${columns}, ${ROLLUP_MEASURES})
     SELECT ${values.join(', ')}, ${MEASURE_NAMES.map((m) => `sum(${m})`).join(', ')}
-    FROM moved
+    FROM ${source}
     GROUP BY ${key.map((_, i) => i + 1).join(', ')}
     ON CONFLICT (${columns}) DO UPDATE SET
       ${MEASURE_NAMES.map((m) => `${m} = r.${m} + EXCLUDED.${m}`).join(',\n      ')}`;
@@ -105,7 +105,8 @@ function foldInto(table: string, key: string[], bucketOf: string): string {
 /**
  * One statement per family: the deltas deleted are added to the hourly table
  * and, for the user family, to the daily and monthly ones (their UTC day and
- * month), so all of them always hold the same deltas.
+ * month), so all of them always hold the same deltas. The user family sums
+ * the deltas by hourly key once and folds those sums into the three tables.
  */
 function compactStatement(family: RollupFamily): string {
   const moved = `moved AS (
@@ -113,11 +114,17 @@ function compactStatement(family: RollupFamily): string {
       WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${family.deltas} LIMIT $1))
       RETURNING *
     )`;
-  const hourly = foldInto(family.hourly, family.key, 'bucket');
-  if (!family.coarser) return `WITH ${moved}\n    ${hourly}`;
-  const daily = foldInto(family.coarser.daily, family.key, `date_trunc('day', bucket, 'UTC')`);
-  const monthly = foldInto(family.coarser.monthly, family.key, `date_trunc('month', bucket, 'UTC')`);
-  return `WITH ${moved}, hourly AS (\n    ${hourly}\n    ), daily AS (\n    ${daily}\n    )\n    ${monthly}`;
+  if (!family.coarser) return `WITH ${moved}\n    ${foldInto(family.hourly, family.key, 'moved')}`;
+  const byHour = `by_hour AS MATERIALIZED (
+      SELECT ${family.key.join(', ')}, ${MEASURE_NAMES.map((m) => `sum(${m}) AS ${m}`).join(', ')}
+      FROM moved GROUP BY ${family.key.join(', ')}
+    )`;
+  return `WITH ${moved}, ${byHour}, hourly AS (
+    ${foldInto(family.hourly, family.key, 'by_hour')}
+    ), daily AS (
+    ${foldInto(family.coarser.daily, family.key, 'by_hour', `date_trunc('day', bucket, 'UTC')`)}
+    )
+    ${foldInto(family.coarser.monthly, family.key, 'by_hour', `date_trunc('month', bucket, 'UTC')`)}`;
 }
 
 export const SQL = {

@@ -61,7 +61,7 @@ export class ReportsService {
   async spend(q: ReportQuery) {
     const buckets = await this.buckets(q);
     // By user with thousands of users, the hourly user rows of the range are nearly as many as the
-    // events: the top users are ranked on daily rows first and only their series are read.
+    // events: the top users are ranked on monthly and daily rows first and only their series are read.
     const fast = q.groupBy === 'user' && !q.filters.user ? await this.topUsersTally(q, buckets) : null;
     // The range itself, not the whole first bucket: a week or month bucket that starts before `from`
     // holds only what happened from `from` on, so the total is the sum of the range's events.
@@ -102,9 +102,10 @@ export class ReportsService {
 
   /**
    * Spend by user, read as: (1) every user's total over the range, from the
-   * daily user rollup for whole UTC days and the hourly one elsewhere
-   * (REPORT_SQL.userRanking), keeping those that can be among the first
-   * `limit`; (2) the series of those users only, from the hourly rows, as the
+   * monthly and daily user rollups for whole UTC months and days and the
+   * hourly one elsewhere (REPORT_SQL.userRanking), keeping those that can be among the first
+   * `limit`, of which the first `limit` in the report's order are taken;
+   * (2) the series of those users only, from the hourly rows, as the
    * plain report reads them; (3) when there are more users, `(other)` as the
    * range's totals per bucket (the main rollup, which holds the same events
    * with the same filters) minus those series. The three queries read one
@@ -117,22 +118,27 @@ export class ReportsService {
     const read = await this.db.transaction('REPEATABLE READ', async (db) => {
       const ranking = REPORT_SQL.userRanking(q, buckets, q.limit);
       const ranked: Array<{ key: string; cost: string; users: number; total: string }> = await db.query(ranking.sql, ranking.params);
+      // The first `limit` in the report's own order (total, then key), ties at the cut settled here as there.
+      const top = ranked
+        .map((r) => ({ key: r.key, cost: dec(r.cost) }))
+        .sort((a, b) => b.cost.compare(a.cost) || a.key.localeCompare(b.key))
+        .slice(0, q.limit);
       // '(none)' is the series of events without a user, and of a user named so.
-      const rawKeys = ranked.flatMap((r) => (r.key === NONE ? ['', NONE] : [r.key]));
+      const rawKeys = top.flatMap((r) => (r.key === NONE ? ['', NONE] : [r.key]));
       const own = rawKeys.length > 0 ? tallyOf(buckets, await this.spendRows({ ...q, filters: { ...q.filters, user: rawKeys } }, db)) : emptyTally();
       const users = ranked[0]?.users ?? 0;
       const all = users > q.limit ? tallyOf(buckets, await this.spendRows({ ...q, groupBy: 'none' }, db)) : null;
-      return { ranked, users, own, all };
+      return { ranked, top, users, own, all };
     });
-    const { ranked, users, own, all } = read;
-    const rankedCost = new Map(ranked.map((r) => [r.key, dec(r.cost)]));
-    const fetched = ranked.length === own.series.length && own.series.every((s) => rankedCost.get(s.key)?.equals(s.total));
+    const { ranked, top, users, own, all } = read;
+    // The series read are those of the users ranked, with the same totals, in the same order.
+    const fetched = top.length === own.series.length && own.series.every((s, i) => s.key === top[i].key && s.total.equals(top[i].cost));
     if (!fetched) return this.fellBack(q, 'the user rollups by hour, day and month disagree');
     if (!all) {
       if (users !== own.series.length) return this.fellBack(q, 'the user count disagrees');
       return own;
     }
-    const kept = own.series.slice(0, q.limit);
+    const kept = own.series;
     const totals = all.series[0]?.values ?? buckets.map(() => Decimal.ZERO);
     if (!totals.reduce((a, b) => a.add(b), Decimal.ZERO).equals(dec(ranked[0].total))) return this.fellBack(q, 'the user and main rollups disagree');
     const values = totals.map((total, i) => kept.reduce((rest, s) => rest.subtract(s.values[i]), total));

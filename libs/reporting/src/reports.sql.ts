@@ -315,6 +315,7 @@ export const REPORT_SQL = {
           UNION ALL (SELECT bucket FROM usage_rollup_user_hourly ORDER BY bucket DESC LIMIT 1)
           UNION ALL SELECT bucket FROM usage_rollup_user_deltas
         ) x
+        HAVING min(bucket) IS NOT NULL -- no row without data: no hours to generate, however long the range
       ), hours AS MATERIALIZED (
         SELECT bucket, date_trunc('day', bucket, 'UTC') AS day, date_trunc('month', bucket, 'UTC') AS month
         FROM extent, generate_series(greatest(${from}::timestamptz, extent.first), least(${to}::timestamptz - interval '1 microsecond', extent.last), interval '1 hour') bucket
