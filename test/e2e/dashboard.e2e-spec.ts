@@ -104,6 +104,9 @@ describeWithChromium('dashboard in headless Chromium', () => {
     expect(await page.getAttribute('#kpi-range .value .money', 'title')).toBe('0.674730 USD');
     expect(await text(page, '#kpi-range .sub')).toBe('6 calls, 1 unpriced');
     expect((await page.textContent('#kpi-range .label'))!.trim()).toBe('Nov 19 – Nov 22, 2026');
+    // "Last month" says which month it is, not this month's calls.
+    expect((await page.textContent('#kpi-previous .label'))!.trim()).toBe('Last month');
+    expect(await text(page, '#kpi-previous .sub')).toBe('October 2026, the whole month');
     expect(await text(page, '#top-project')).toMatch(/web-shop \$0\.5390 .*mobile \$0\.1357/);
     expect(await text(page, '#top-team')).toMatch(/growth \$0\.5390 .*core \$0\.1357/);
     expect(await text(page, '#per-image')).toContain('$0.1357');
