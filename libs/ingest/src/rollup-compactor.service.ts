@@ -7,9 +7,11 @@ const COMPACT_EVERY_MS = 1000;
 const DELTAS_PER_RUN = 50_000;
 
 /**
- * Folds rollup deltas into the hourly rollup in the background. Correctness
- * does not depend on it (reports read rollup and deltas together); it keeps
- * the delta table small. One compactor at a time across replicas.
+ * Folds rollup deltas into the hourly rollups in the background (the user
+ * family's also into its daily and monthly tables, in the same statement).
+ * Correctness does not depend on it (reports read rollups and deltas
+ * together); it keeps the delta tables small. One compactor at a time across
+ * replicas.
  */
 @Injectable()
 export class RollupCompactor implements OnApplicationBootstrap, OnModuleDestroy {
