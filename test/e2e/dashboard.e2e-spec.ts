@@ -179,6 +179,12 @@ describeWithChromium('dashboard in headless Chromium', () => {
     const rows = await page.$$eval('#events-list tbody tr', (trs) => trs.map((tr) => tr.querySelector('td[data-label=Cost] .money')?.getAttribute('title') ?? 'none'));
     const micro = rows.filter((r) => r !== 'none').reduce((sum, r) => sum + BigInt(r.replace(' USD', '').replace('.', '')), 0n);
     expect(micro).toBe(271440n);
+    // The CSV holds exactly the calls of the bar (the raw export cannot select a bar of a half-hour zone).
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#events-csv')]);
+    const lines = fs.readFileSync((await download.path())!, 'utf8').replace(/^\ufeff/, '').trim().split(/\r\n/).map((l) => l.split(','));
+    const cost = lines[0].indexOf('cost_usd');
+    expect(lines.length - 1).toBe(3);
+    expect(lines.slice(1).reduce((sum, l) => sum + (l[cost] ? BigInt(l[cost].replace('.', '')) : 0n), 0n)).toBe(271440n);
     // Sorted by cost, then the detail of the most expensive call.
     await page.selectOption('#events-sort', '-cost');
     await page.waitForSelector('body[data-loaded=true] #events-list tbody tr');

@@ -64,9 +64,14 @@ export async function renderExplorer(root: HTMLElement, ctx: ExplorerContext): P
     { id: 'events-pricing', 'aria-label': 'Pricing state', onchange: (e: Event) => ctx.navigate({ pricing: (e.target as HTMLSelectElement).value }) },
     [['', 'Any pricing'], ['priced', 'Priced'], ['partial', 'Partly priced'], ['unpriced', 'Unpriced']].map(([v, label]) => h('option', { value: v, selected: v === s.pricing }, label)),
   );
-  const csv = h('a', { class: 'button-link', href: '#', onclick: (e: Event) => {
-    e.preventDefault();
-    void import('./api').then(({ download }) => download(`/v1/reports/export.csv?${qs(query, { raw: '1' })}`, 'tokentally-events.csv')).catch((error) => list.error(error));
+  // The CSV holds exactly the calls listed (the drilled bar, a "(none)" group, an image size...),
+  // read page by page from the events API; the raw export takes the report filters only.
+  const csv = h('button', { type: 'button', class: 'secondary', id: 'events-csv', onclick: () => {
+    csv.disabled = true;
+    void eventsCsv(query, s.sort)
+      .then((text) => saveText(text, 'tokentally-events.csv'))
+      .catch((error) => list.error(error))
+      .finally(() => (csv.disabled = false));
   } }, 'Download CSV');
   list.setTools(sort, pricing, csv);
   const back = h('p', { class: 'crumbs' },
@@ -212,4 +217,38 @@ async function openDetail(dialog: HTMLDialogElement, event: any, tz: string, nam
   } catch (error) {
     fill(body, h('p', { class: 'bad', role: 'alert' }, error instanceof Error ? error.message : String(error)));
   }
+}
+
+const CSV_COLUMNS = ['timestamp', 'project_id', 'event_id', 'provider', 'model', 'operation', 'team', 'user', 'feature', 'environment',
+  ...TOKEN_COLUMNS.map(([k]) => k), 'images', 'image_size', 'image_quality', 'status', 'latency_ms', 'cost_usd', 'pricing'];
+
+/** Every call of the selection as CSV (money as exact decimals; a cell a spreadsheet would run as a formula gets a leading '). */
+async function eventsCsv(query: Record<string, string>, sort: string): Promise<string> {
+  const lines = [CSV_COLUMNS.join(',')];
+  let cursor: string | undefined;
+  do {
+    const page = await api.get(`/v1/events?${qs(query, { sort, limit: '1000', cursor })}`);
+    for (const e of page.data) {
+      const row: Record<string, unknown> = { ...e, ...e.dimensions, ...e.usage };
+      lines.push(CSV_COLUMNS.map((c) => csvCell(row[c])).join(','));
+    }
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return '\ufeff' + lines.join('\r\n') + '\r\n';
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text) && !/^-?\d+(\.\d+)?$/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function saveText(text: string, filename: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+  const link = h('a', { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
