@@ -20,6 +20,7 @@ import {
 import { PricingService, versionView } from '@tokentally/pricing';
 import { encodeCursor } from './dto/list-events.dto';
 import { EVENT_DETAIL_SQL, EventFilters, EventListQuery, eventTotalsQuery, listEventsQuery } from './ingest.sql';
+import { toRestatementView } from './restatement.service';
 
 type Row = Record<string, any>;
 
@@ -230,23 +231,5 @@ function toEventView(row: Row) {
         }),
     price_version_id: row.price_version_id,
     received_at: new Date(row.received_at).toISOString(),
-  };
-}
-
-/** A restatement as GET /v1/pricing/restatements shows it. */
-function toRestatementView(row: Row, withTotals: boolean) {
-  return {
-    id: row.id,
-    reason: row.reason,
-    requested_by: row.requested_by,
-    created_at: new Date(row.created_at).toISOString(),
-    from: row.range_from && new Date(row.range_from).toISOString(),
-    to: row.range_to && new Date(row.range_to).toISOString(),
-    provider: row.provider,
-    model: row.model,
-    events_examined: withTotals ? row.events_examined : null,
-    events_changed: withTotals ? row.events_changed : null,
-    total_before_usd: withTotals ? formatUsd(Decimal.parse(row.total_before_usd)) : null,
-    total_after_usd: withTotals ? formatUsd(Decimal.parse(row.total_after_usd)) : null,
   };
 }

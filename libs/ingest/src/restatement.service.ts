@@ -97,7 +97,7 @@ export class RestatementService implements OnModuleInit {
   }
 
   async list(limit = 100): Promise<Array<Record<string, unknown>>> {
-    return (await this.db.query(SQL.restatements, [limit])).map(toRestatementView);
+    return (await this.db.query(SQL.restatements, [limit])).map((row: Record<string, any>) => toRestatementView(row));
   }
 
   /** Called by ingest with the events it stored unpriced: the first sighting of a model is an event. */
@@ -222,7 +222,12 @@ function emptyTotals(): Totals {
   return { examined: 0, changed: 0, before: Decimal.ZERO, after: Decimal.ZERO };
 }
 
-function toRestatementView(row: Record<string, any>): Record<string, unknown> {
+/**
+ * A restatement as the API shows it. Its counts and totals are of every
+ * project it re-priced: `withTotals` false (a key limited to some projects)
+ * gives them as null.
+ */
+export function toRestatementView(row: Record<string, any>, withTotals = true): Record<string, unknown> {
   return {
     id: row.id,
     reason: row.reason,
@@ -232,10 +237,10 @@ function toRestatementView(row: Record<string, any>): Record<string, unknown> {
     to: row.range_to && new Date(row.range_to).toISOString(),
     provider: row.provider,
     model: row.model,
-    events_examined: row.events_examined,
-    events_changed: row.events_changed,
-    total_before_usd: formatUsd(Decimal.parse(row.total_before_usd)),
-    total_after_usd: formatUsd(Decimal.parse(row.total_after_usd)),
+    events_examined: withTotals ? row.events_examined : null,
+    events_changed: withTotals ? row.events_changed : null,
+    total_before_usd: withTotals ? formatUsd(Decimal.parse(row.total_before_usd)) : null,
+    total_after_usd: withTotals ? formatUsd(Decimal.parse(row.total_after_usd)) : null,
   };
 }
 
