@@ -15,7 +15,10 @@ const CHROMIUM = '/usr/bin/chromium';
 async function dashboardInChromium(base, key, { loads = 7, query = '' } = {}) {
   if (!fs.existsSync(CHROMIUM)) return null;
   const { chromium } = require('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   const runs = [];
   try {
     for (let i = 0; i < loads; i++) {
@@ -31,9 +34,12 @@ async function dashboardInChromium(base, key, { loads = 7, query = '' } = {}) {
             const seen = {};
             const tick = () => {
               const panels = [...document.querySelectorAll('.panel')];
-              for (const p of panels) if (!(p.id in seen) && p.dataset.state !== 'loading') seen[p.id] = { ms: performance.now() - start, state: p.dataset.state };
+              for (const p of panels)
+                if (!(p.id in seen) && p.dataset.state !== 'loading')
+                  seen[p.id] = { ms: performance.now() - start, state: p.dataset.state };
               const kpis = document.querySelectorAll('.kpi').length > 0;
-              if (panels.length > 0 && kpis && Object.keys(seen).length === panels.length) resolve({ ms: performance.now() - start, seen });
+              if (panels.length > 0 && kpis && Object.keys(seen).length === panels.length)
+                resolve({ ms: performance.now() - start, seen });
               else if (performance.now() - start > 60_000) resolve({ ms: null, seen });
               else requestAnimationFrame(tick);
             };
@@ -43,18 +49,31 @@ async function dashboardInChromium(base, key, { loads = 7, query = '' } = {}) {
       await page.click('#signin-form button');
       const result = await watch;
       const last = Object.entries(result.seen).sort((a, b) => b[1].ms - a[1].ms)[0];
-      runs.push({ ms: result.ms === null ? null : Math.round(result.ms), last: last && `${last[0]} ${Math.round(last[1].ms)} ms`, errors: Object.entries(result.seen).filter(([, v]) => v.state === 'error').map(([id]) => id) });
+      runs.push({
+        ms: result.ms === null ? null : Math.round(result.ms),
+        last: last && `${last[0]} ${Math.round(last[1].ms)} ms`,
+        errors: Object.entries(result.seen)
+          .filter(([, v]) => v.state === 'error')
+          .map(([id]) => id),
+      });
       await context.close();
     }
   } finally {
     await browser.close();
   }
-  const times = runs.map((r) => r.ms).filter((ms) => ms !== null).sort((a, b) => a - b);
+  const times = runs
+    .map((r) => r.ms)
+    .filter((ms) => ms !== null)
+    .sort((a, b) => a - b);
   return {
     runs,
     median: times[Math.floor(times.length / 2)] ?? null,
     max: times[times.length - 1] ?? null,
-    summary: `every panel drawn after sign-in: median ${times[Math.floor(times.length / 2)]} ms, slowest ${times[times.length - 1]} ms (of ${runs.length} loads: ${runs.map((r) => r.ms).join(', ')} ms)` + (runs.some((r) => r.errors.length) ? `; panels in error: ${[...new Set(runs.flatMap((r) => r.errors))].join(', ')}` : ''),
+    summary:
+      `every panel drawn after sign-in: median ${times[Math.floor(times.length / 2)]} ms, slowest ${times[times.length - 1]} ms (of ${runs.length} loads: ${runs.map((r) => r.ms).join(', ')} ms)` +
+      (runs.some((r) => r.errors.length)
+        ? `; panels in error: ${[...new Set(runs.flatMap((r) => r.errors))].join(', ')}`
+        : ''),
   };
 }
 

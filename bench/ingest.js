@@ -16,7 +16,9 @@ const autocannon = require('autocannon');
 const { Client } = require('pg');
 
 const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
+  process.argv
+    .slice(2)
+    .reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
 );
 const dbKind = args.db ?? 'postgres';
 const duration = Number(args.duration ?? 20);
@@ -53,7 +55,15 @@ function freshEmbedded() {
 
 async function startService(env) {
   const child = spawn(process.execPath, [path.join(root, 'dist/apps/api/src/main.js')], {
-    env: { ...process.env, DATABASE_URL: '', ...env, PORT: String(port), ADMIN_API_KEY: adminKey, LOG_LEVEL: 'warn', WEBHOOK_ALLOW_PRIVATE: 'true' },
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      ...env,
+      PORT: String(port),
+      ADMIN_API_KEY: adminKey,
+      LOG_LEVEL: 'warn',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+    },
     stdio: ['ignore', process.env.BENCH_SERVICE_LOGS ? 'inherit' : 'pipe', 'inherit'],
   });
   for (let i = 0; i < 240; i++) {
@@ -136,14 +146,30 @@ async function startReceiver() {
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}/hook`, arrivals, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}/hook`,
+    arrivals,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 /** Budgets over scopes the load touches; amounts so large they never fire during the load. */
 async function createBudgets(n, webhookId) {
-  const scopes = [{}, ...teams.map((team) => ({ team })), ...features.map((feature) => ({ feature })), { provider: 'vercel' }, { tags: { campaign: 'black-friday' } }];
+  const scopes = [
+    {},
+    ...teams.map((team) => ({ team })),
+    ...features.map((feature) => ({ feature })),
+    { provider: 'vercel' },
+    { tags: { campaign: 'black-friday' } },
+  ];
   for (let i = 0; i < n; i++) {
-    await api(adminKey, 'POST', '/v1/budgets', { name: `budget ${i}`, amount_usd: '100000000', period: ['day', 'week', 'month', 'quarter'][i % 4], scope: scopes[i % scopes.length], webhook_ids: [webhookId] });
+    await api(adminKey, 'POST', '/v1/budgets', {
+      name: `budget ${i}`,
+      amount_usd: '100000000',
+      period: ['day', 'week', 'month', 'quarter'][i % 4],
+      scope: scopes[i % scopes.length],
+      webhook_ids: [webhookId],
+    });
   }
 }
 
@@ -152,8 +178,19 @@ async function alertLatency(receiver, webhookId, samples = 5) {
   const times = [];
   for (let i = 0; i < samples; i++) {
     const project = await api(adminKey, 'POST', '/v1/projects', { name: `latency ${i}` });
-    const key = await api(adminKey, 'POST', '/v1/keys', { name: `latency ${i}`, role: 'ingest', project_id: project.id });
-    const budget = await api(adminKey, 'POST', '/v1/budgets', { name: `latency ${i}`, amount_usd: '0.01', period: 'month', scope: { project: project.id }, thresholds_pct: [100], webhook_ids: [webhookId] });
+    const key = await api(adminKey, 'POST', '/v1/keys', {
+      name: `latency ${i}`,
+      role: 'ingest',
+      project_id: project.id,
+    });
+    const budget = await api(adminKey, 'POST', '/v1/budgets', {
+      name: `latency ${i}`,
+      amount_usd: '0.01',
+      period: 'month',
+      scope: { project: project.id },
+      thresholds_pct: [100],
+      webhook_ids: [webhookId],
+    });
     const accepted = Date.now();
     await api(key.key, 'POST', '/v1/events', { events: [event(i)] });
     for (;;) {
@@ -178,18 +215,27 @@ async function main() {
     const ingest = await api(adminKey, 'POST', '/v1/keys', { name: 'bench', role: 'ingest', project_id: project.id });
     let webhook = null;
     if (budgets > 0) {
-      webhook = await api(adminKey, 'POST', '/v1/webhooks', { url: receiver.url, events: ['budget.threshold_reached', 'budget.forecast_exceeded'] });
+      webhook = await api(adminKey, 'POST', '/v1/webhooks', {
+        url: receiver.url,
+        events: ['budget.threshold_reached', 'budget.forecast_exceeded'],
+      });
       await createBudgets(budgets, webhook.id);
     }
     await run('warm-up', ingest.key, 100).catch(() => undefined);
     const rows = [await run('batches of 100', ingest.key, 100), await run('single events', ingest.key, 1)];
     const latencies = webhook ? await alertLatency(receiver, webhook.id) : null;
-    console.log(`\nTokenTally ingest, ${dbKind} database, ${connections} connections, ${duration} s each, ${budgets} budgets, ${new Date().toISOString()}`);
+    console.log(
+      `\nTokenTally ingest, ${dbKind} database, ${connections} connections, ${duration} s each, ${budgets} budgets, ${new Date().toISOString()}`,
+    );
     console.log(`node ${process.version}, ${os.cpus().length} x ${os.cpus()[0].model}`);
     console.log('| workload | requests/s | events/s | p50 ms | p99 ms | failures |');
     console.log('|---|---|---|---|---|---|');
-    for (const r of rows) console.log(`| ${r.name} | ${r.requestsPerSec} | ${r.eventsPerSec} | ${r.p50} | ${r.p99} | ${r.failures} |`);
-    if (latencies) console.log(`event accepted -> alert at the receiver, ms: ${latencies.join(', ')} (max ${Math.max(...latencies)})`);
+    for (const r of rows)
+      console.log(`| ${r.name} | ${r.requestsPerSec} | ${r.eventsPerSec} | ${r.p50} | ${r.p99} | ${r.failures} |`);
+    if (latencies)
+      console.log(
+        `event accepted -> alert at the receiver, ms: ${latencies.join(', ')} (max ${Math.max(...latencies)})`,
+      );
   } finally {
     await receiver.close();
     child.kill('SIGTERM');

@@ -62,7 +62,16 @@ function databaseUrl(name) {
 
 async function startService(url, api = API, port = PORT) {
   const child = spawn(process.execPath, [api], {
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn', RUN_JOBS: 'false', PRICING_REFRESH_ON_START: 'false', RATE_LIMIT_ENABLED: 'false' },
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      PORT: String(port),
+      ADMIN_API_KEY: ADMIN,
+      LOG_LEVEL: 'warn',
+      RUN_JOBS: 'false',
+      PRICING_REFRESH_ON_START: 'false',
+      RATE_LIMIT_ENABLED: 'false',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise((r) => child.once('exit', r));
@@ -118,7 +127,9 @@ async function seedEvents(db) {
        JOIN (SELECT id, row_number() OVER (ORDER BY name) - 1 AS n FROM projects) p ON p.n = (g * g) % 20`,
       [from, to, EVENTS],
     );
-    process.stderr.write(`seeded ${to.toLocaleString('en-US')} events (${Math.round((Date.now() - started) / 1000)} s)\n`);
+    process.stderr.write(
+      `seeded ${to.toLocaleString('en-US')} events (${Math.round((Date.now() - started) / 1000)} s)\n`,
+    );
   }
 }
 
@@ -145,7 +156,8 @@ function rollupExpression(column, grain) {
   if (/_tokens$|^images$/.test(column)) return `sum(e.${column})`;
   return `e.${column}`; // a key column of the same name (project_id, provider, team, user_id, ...)
 }
-const MEASURE = /^(events|unpriced_events|error_events|images|.*_tokens|cost_usd|cost_ingested_usd|partial_events|partial_cost_usd|per_image_images|latency_ms_sum|latency_events)$/;
+const MEASURE =
+  /^(events|unpriced_events|error_events|images|.*_tokens|cost_usd|cost_ingested_usd|partial_events|partial_cost_usd|per_image_images|latency_ms_sum|latency_events)$/;
 
 /**
  * Every rollup table of the schema, filled as ingest and the compactor would
@@ -170,7 +182,9 @@ async function buildRollups(db) {
       GROUP BY ${keys.map((c) => columns.indexOf(c) + 1).join(', ')}
       ORDER BY ${columns.indexOf('bucket') + 1}`);
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${table}`);
-    process.stderr.write(`${table}: ${rows[0].n.toLocaleString('en-US')} rows (${Math.round((Date.now() - started) / 1000)} s)\n`);
+    process.stderr.write(
+      `${table}: ${rows[0].n.toLocaleString('en-US')} rows (${Math.round((Date.now() - started) / 1000)} s)\n`,
+    );
   }
   await db.query('VACUUM (ANALYZE)');
 }
@@ -181,12 +195,22 @@ async function createBudgets(base, headers) {
     { name: 'all', amount_usd: '100000.00', period: 'month', scope: {} },
     { name: 'team-3', amount_usd: '5000.00', period: 'month', scope: { team: 'team-3' } },
     { name: 'u_42', amount_usd: '50.00', period: 'month', scope: { user: 'u_42' } },
-    { name: 'campaign c1', amount_usd: '2000.00', period: 'week', timezone: 'Europe/Berlin', scope: { tags: { campaign: 'c1' } } },
+    {
+      name: 'campaign c1',
+      amount_usd: '2000.00',
+      period: 'week',
+      timezone: 'Europe/Berlin',
+      scope: { tags: { campaign: 'c1' } },
+    },
   ];
   const { data } = await (await fetch(`${base}/v1/budgets`, { headers })).json();
   if (data.length > 0) return;
   for (const b of budgets) {
-    const res = await fetch(`${base}/v1/budgets`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(b) });
+    const res = await fetch(`${base}/v1/budgets`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(b),
+    });
     if (!res.ok) throw new Error(`budget ${b.name}: ${res.status} ${await res.text()}`);
   }
 }
@@ -230,7 +254,10 @@ async function settle(services) {
   const names = services.map((s) => s.database);
   const ours = services.map((s) => s.pid);
   for (let i = 0; i < 600; i++) {
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1) AND state = 'active' AND pid <> ALL($2)`, [names, ours]);
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1) AND state = 'active' AND pid <> ALL($2)`,
+      [names, ours],
+    );
     if (rows[0].n === 0) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -246,8 +273,21 @@ async function measureOne(base, path, headers) {
   if (check.status === 404) return { missing: true };
   if (!check.ok) throw new Error(`${base}${path}: ${check.status} ${await check.text()}`);
   // A slow report is measured, not cut off at autocannon's 10 s default.
-  const r = await autocannon({ url: `${base}${path}`, headers, connections: CONNECTIONS, duration: DURATION, timeout: 120 });
-  if (r.latency.totalCount > 0) return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, failures: r.non2xx + r.errors };
+  const r = await autocannon({
+    url: `${base}${path}`,
+    headers,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    timeout: 120,
+  });
+  if (r.latency.totalCount > 0)
+    return {
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      max: r.latency.max,
+      failures: r.non2xx + r.errors,
+    };
   const times = [];
   for (let i = 0; i < 3; i++) {
     const t0 = Date.now();
@@ -273,7 +313,8 @@ async function measure(services, headers) {
       row[service.role] = await measureOne(service.base, path, headers);
     }
     results.push(row);
-    const fmt = (m) => (!m ? '' : m.missing ? 'n/a' : `p50 ${m.p50} ms, p99 ${m.p99} ms${m.sequential ? ' (sequential)' : ''}`);
+    const fmt = (m) =>
+      !m ? '' : m.missing ? 'n/a' : `p50 ${m.p50} ms, p99 ${m.p99} ms${m.sequential ? ' (sequential)' : ''}`;
     process.stderr.write(`${name}: ${services.map((s) => `${s.role} ${fmt(row[s.role])}`).join('; ')}\n`);
   }
   return results;
@@ -284,7 +325,10 @@ async function measure(services, headers) {
  * dashboard" to every panel of the overview drawn (bench/dashboard-chromium.js).
  */
 async function dashboardInChromium(base, adminKey) {
-  const result = await require('./dashboard-chromium').dashboardInChromium(base, adminKey, { loads: 7, query: '?tz=UTC' });
+  const result = await require('./dashboard-chromium').dashboardInChromium(base, adminKey, {
+    loads: 7,
+    query: '?tz=UTC',
+  });
   return result && result.summary;
 }
 
@@ -308,8 +352,14 @@ async function main() {
     }
     if (typeof args.baseline === 'string') {
       const database = args['baseline-database'];
-      if (typeof database !== 'string') throw new Error('--baseline needs --baseline-database <a database seeded for that build>');
-      const before = { role: 'before', api: path.resolve(args.baseline), database, base: `http://127.0.0.1:${PORT + 1}` };
+      if (typeof database !== 'string')
+        throw new Error('--baseline needs --baseline-database <a database seeded for that build>');
+      const before = {
+        role: 'before',
+        api: path.resolve(args.baseline),
+        database,
+        base: `http://127.0.0.1:${PORT + 1}`,
+      };
       before.stop = await startService(databaseUrl(database), before.api, PORT + 1);
       services.unshift(before);
       before.db = new Client({ connectionString: databaseUrl(database) });
@@ -327,16 +377,31 @@ async function main() {
     const when = new Date().toISOString();
     const machine = `node ${process.version}, ${os.cpus().length} x ${os.cpus()[0].model}, PostgreSQL on 127.0.0.1`;
     const described = services.map(({ role, api, database, events }) => ({ role, api, database, events }));
-    if (args.json) fs.writeFileSync(args.json, JSON.stringify({ when, machine, connections: CONNECTIONS, duration: DURATION, services: described, results }, null, 2));
-    console.log(`\nTokenTally reports, ${when}, ${machine}, ${CONNECTIONS} connections, ${DURATION} s each${seedSeconds ? `; seeded in ${seedSeconds} s` : ''}`);
-    for (const s of described) console.log(`${s.role}: ${s.api} on ${s.database} (${s.events.toLocaleString('en-US')} events over 90 days)`);
+    if (args.json)
+      fs.writeFileSync(
+        args.json,
+        JSON.stringify(
+          { when, machine, connections: CONNECTIONS, duration: DURATION, services: described, results },
+          null,
+          2,
+        ),
+      );
+    console.log(
+      `\nTokenTally reports, ${when}, ${machine}, ${CONNECTIONS} connections, ${DURATION} s each${seedSeconds ? `; seeded in ${seedSeconds} s` : ''}`,
+    );
+    for (const s of described)
+      console.log(`${s.role}: ${s.api} on ${s.database} (${s.events.toLocaleString('en-US')} events over 90 days)`);
     const cell = (m, k) => (!m ? '-' : m.missing ? 'n/a' : m[k] === null ? 'seq.' : String(m[k]));
     const roles = services.map((s) => s.role);
-    console.log(`| report (30 days by day, UTC) | ${roles.map((r) => `${r} p50 ms | ${r} p99 ms`).join(' | ')} | ${roles.at(-1)} requests/s | failures |`);
+    console.log(
+      `| report (30 days by day, UTC) | ${roles.map((r) => `${r} p50 ms | ${r} p99 ms`).join(' | ')} | ${roles.at(-1)} requests/s | failures |`,
+    );
     console.log(`|---|${roles.map(() => '---|---|').join('')}---|---|`);
     for (const r of results) {
       const last = r[roles.at(-1)];
-      console.log(`| ${r.name} | ${roles.map((role) => `${cell(r[role], 'p50')} | ${cell(r[role], 'p99')}`).join(' | ')} | ${cell(last, 'rps')} | ${roles.map((role) => cell(r[role], 'failures')).join(' / ')} |`);
+      console.log(
+        `| ${r.name} | ${roles.map((role) => `${cell(r[role], 'p50')} | ${cell(r[role], 'p99')}`).join(' | ')} | ${cell(last, 'rps')} | ${roles.map((role) => cell(r[role], 'failures')).join(' / ')} |`,
+      );
     }
     console.log(`\ndashboard in Chromium (${after.role}): ${chromium ?? 'not measured here'}`);
   } finally {

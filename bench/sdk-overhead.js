@@ -10,7 +10,9 @@ const OpenAI = require('openai').default;
 const { withTokenTally, tokenTallyOf } = require('../libs/sdk');
 
 const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
+  process.argv
+    .slice(2)
+    .reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
 );
 const CALLS = Number(args.calls ?? 10_000);
 const MEMORY_CALLS = Number(args['memory-calls'] ?? 100_000);
@@ -91,14 +93,24 @@ async function main() {
   const stats = tokenTallyOf(tracked).stats;
 
   const os = require('node:os');
-  console.log(`\n@tokentally/openai overhead, ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} x ${os.cpus()[0].model}, openai ${require('openai').VERSION ?? '6'}`);
+  console.log(
+    `\n@tokentally/openai overhead, ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} x ${os.cpus()[0].model}, openai ${require('openai').VERSION ?? '6'}`,
+  );
   console.log(`${CALLS} images.generate calls each way (alternating blocks of ${BLOCK}), sequential`);
   console.log('| | median µs | p90 µs | p99 µs | CPU µs per call (client process) |');
   console.log('|---|---|---|---|---|');
-  console.log(`| without middleware | ${median(without).toFixed(0)} | ${percentile(without, 0.9).toFixed(0)} | ${percentile(without, 0.99).toFixed(0)} | ${(cpuWithout / CALLS).toFixed(1)} |`);
-  console.log(`| with middleware | ${median(withMiddleware).toFixed(0)} | ${percentile(withMiddleware, 0.9).toFixed(0)} | ${percentile(withMiddleware, 0.99).toFixed(0)} | ${(cpuWith / CALLS).toFixed(1)} |`);
-  console.log(`| added | **${(median(withMiddleware) - median(without)).toFixed(0)}** | | | ${((cpuWith - cpuWithout) / CALLS).toFixed(1)} |`);
-  console.log(`\nmemory run: ${MEMORY_CALLS} calls, heap after GC every ${MEMORY_CALLS / 10} calls (MB): ${heap.map((h) => h.toFixed(1)).join(', ')}`);
+  console.log(
+    `| without middleware | ${median(without).toFixed(0)} | ${percentile(without, 0.9).toFixed(0)} | ${percentile(without, 0.99).toFixed(0)} | ${(cpuWithout / CALLS).toFixed(1)} |`,
+  );
+  console.log(
+    `| with middleware | ${median(withMiddleware).toFixed(0)} | ${percentile(withMiddleware, 0.9).toFixed(0)} | ${percentile(withMiddleware, 0.99).toFixed(0)} | ${(cpuWith / CALLS).toFixed(1)} |`,
+  );
+  console.log(
+    `| added | **${(median(withMiddleware) - median(without)).toFixed(0)}** | | | ${((cpuWith - cpuWithout) / CALLS).toFixed(1)} |`,
+  );
+  console.log(
+    `\nmemory run: ${MEMORY_CALLS} calls, heap after GC every ${MEMORY_CALLS / 10} calls (MB): ${heap.map((h) => h.toFixed(1)).join(', ')}`,
+  );
   console.log(`events delivered ${stats.delivered}, dropped ${stats.dropped}, failed ${stats.failed}`);
   servers.kill();
 }

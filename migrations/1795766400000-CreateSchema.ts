@@ -98,7 +98,9 @@ export class CreateSchema1795766400000 implements MigrationInterface {
     // Newest-first listing across projects, with a stable tiebreak for cursors.
     await q.query(`CREATE INDEX usage_events_occurred_idx ON usage_events (occurred_at, project_id, event_id)`);
     // Finding unpriced events again when a price arrives.
-    await q.query(`CREATE INDEX usage_events_unpriced_idx ON usage_events (provider, model, occurred_at) WHERE NOT priced`);
+    await q.query(
+      `CREATE INDEX usage_events_unpriced_idx ON usage_events (provider, model, occurred_at) WHERE NOT priced`,
+    );
 
     const rollupColumns = `
         bucket timestamptz NOT NULL,

@@ -11,7 +11,9 @@ export class AddPriceBookHistory1795770000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     // Overrides (negotiated prices) and provider-wide discounts live beside list prices.
     await q.query(`ALTER TABLE price_versions DROP CONSTRAINT price_versions_kind_check`);
-    await q.query(`ALTER TABLE price_versions ADD CONSTRAINT price_versions_kind_check CHECK (kind IN ('list', 'override', 'discount'))`);
+    await q.query(
+      `ALTER TABLE price_versions ADD CONSTRAINT price_versions_kind_check CHECK (kind IN ('list', 'override', 'discount'))`,
+    );
     await q.query(`ALTER TABLE price_versions ADD COLUMN discount_pct numeric`);
     await q.query(`ALTER TABLE price_versions ADD COLUMN created_by uuid`);
     await q.query(`ALTER TABLE price_versions ADD COLUMN run_id uuid`);
@@ -109,7 +111,9 @@ export class AddPriceBookHistory1795770000000 implements MigrationInterface {
     for (const table of ['usage_rollup_hourly', 'usage_rollup_deltas']) {
       await q.query(`ALTER TABLE ${table} DROP COLUMN cost_ingested_usd`);
     }
-    await q.query(`CREATE VIEW usage_rollup_live AS SELECT * FROM usage_rollup_hourly UNION ALL SELECT * FROM usage_rollup_deltas`);
+    await q.query(
+      `CREATE VIEW usage_rollup_live AS SELECT * FROM usage_rollup_hourly UNION ALL SELECT * FROM usage_rollup_deltas`,
+    );
     await q.query(`ALTER TABLE usage_events DROP COLUMN cost_ingested_usd`);
     await q.query(`DROP TABLE outbox_events`);
     await q.query(`DROP TABLE unpriced_models`);
@@ -122,6 +126,8 @@ export class AddPriceBookHistory1795770000000 implements MigrationInterface {
     await q.query(`ALTER TABLE price_versions DROP COLUMN created_by`);
     await q.query(`ALTER TABLE price_versions DROP COLUMN discount_pct`);
     await q.query(`ALTER TABLE price_versions DROP CONSTRAINT price_versions_kind_check`);
-    await q.query(`ALTER TABLE price_versions ADD CONSTRAINT price_versions_kind_check CHECK (kind IN ('list', 'override'))`);
+    await q.query(
+      `ALTER TABLE price_versions ADD CONSTRAINT price_versions_kind_check CHECK (kind IN ('list', 'override'))`,
+    );
   }
 }

@@ -42,7 +42,9 @@ export class AddTagRollup1795773600000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX usage_rollup_tag_hourly_tag_idx ON usage_rollup_tag_hourly (tag_key, bucket)`);
     await q.query(`CREATE TABLE usage_rollup_tag_deltas (${columns})`);
-    await q.query(`CREATE VIEW usage_rollup_tag_live AS SELECT * FROM usage_rollup_tag_hourly UNION ALL SELECT * FROM usage_rollup_tag_deltas`);
+    await q.query(
+      `CREATE VIEW usage_rollup_tag_live AS SELECT * FROM usage_rollup_tag_hourly UNION ALL SELECT * FROM usage_rollup_tag_deltas`,
+    );
     // Events stored before this migration.
     await q.query(`
       INSERT INTO usage_rollup_tag_hourly

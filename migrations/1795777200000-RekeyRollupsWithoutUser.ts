@@ -25,13 +25,27 @@ export class RekeyRollupsWithoutUser1795777200000 implements MigrationInterface 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`DROP VIEW usage_rollup_live`);
     await q.query(`DROP VIEW usage_rollup_tag_live`);
-    await this.rekey(q, 'usage_rollup_hourly', 'usage_rollup_deltas', MAIN_KEY, `bucket timestamptz NOT NULL, project_id uuid NOT NULL, provider text NOT NULL, model text NOT NULL, team text NOT NULL, feature text NOT NULL, environment text NOT NULL, image_size text NOT NULL, image_quality text NOT NULL`);
-    await this.rekey(q, 'usage_rollup_tag_hourly', 'usage_rollup_tag_deltas', TAG_KEY, `bucket timestamptz NOT NULL, project_id uuid NOT NULL, provider text NOT NULL, model text NOT NULL, team text NOT NULL, feature text NOT NULL, environment text NOT NULL, image_size text NOT NULL, image_quality text NOT NULL, tag_key text NOT NULL, tag_value text NOT NULL`);
+    await this.rekey(
+      q,
+      'usage_rollup_hourly',
+      'usage_rollup_deltas',
+      MAIN_KEY,
+      `bucket timestamptz NOT NULL, project_id uuid NOT NULL, provider text NOT NULL, model text NOT NULL, team text NOT NULL, feature text NOT NULL, environment text NOT NULL, image_size text NOT NULL, image_quality text NOT NULL`,
+    );
+    await this.rekey(
+      q,
+      'usage_rollup_tag_hourly',
+      'usage_rollup_tag_deltas',
+      TAG_KEY,
+      `bucket timestamptz NOT NULL, project_id uuid NOT NULL, provider text NOT NULL, model text NOT NULL, team text NOT NULL, feature text NOT NULL, environment text NOT NULL, image_size text NOT NULL, image_quality text NOT NULL, tag_key text NOT NULL, tag_value text NOT NULL`,
+    );
     await q.query(`CREATE INDEX usage_rollup_hourly_bucket_idx ON usage_rollup_hourly (bucket)`);
     await q.query(`CREATE INDEX usage_rollup_tag_hourly_tag_idx ON usage_rollup_tag_hourly (tag_key, bucket)`);
 
     const userColumns = `bucket timestamptz NOT NULL, project_id uuid NOT NULL, provider text NOT NULL, model text NOT NULL, user_id text NOT NULL, ${MEASURES}`;
-    await q.query(`CREATE TABLE usage_rollup_user_hourly (${userColumns}, CONSTRAINT usage_rollup_user_hourly_pkey PRIMARY KEY (${USER_KEY}))`);
+    await q.query(
+      `CREATE TABLE usage_rollup_user_hourly (${userColumns}, CONSTRAINT usage_rollup_user_hourly_pkey PRIMARY KEY (${USER_KEY}))`,
+    );
     await q.query(`CREATE INDEX usage_rollup_user_hourly_bucket_idx ON usage_rollup_user_hourly (bucket)`);
     await q.query(`CREATE TABLE usage_rollup_user_deltas (${userColumns})`);
     await q.query(`
@@ -40,13 +54,17 @@ export class RekeyRollupsWithoutUser1795777200000 implements MigrationInterface 
       FROM usage_events GROUP BY 1, 2, 3, 4, 5`);
 
     for (const family of ['', '_tag', '_user']) {
-      await q.query(`CREATE VIEW usage_rollup${family}_live AS SELECT * FROM usage_rollup${family}_hourly UNION ALL SELECT * FROM usage_rollup${family}_deltas`);
+      await q.query(
+        `CREATE VIEW usage_rollup${family}_live AS SELECT * FROM usage_rollup${family}_hourly UNION ALL SELECT * FROM usage_rollup${family}_deltas`,
+      );
     }
   }
 
   /** Rebuilds a rollup family with a narrower key, summing what it held. */
   private async rekey(q: QueryRunner, hourly: string, deltas: string, key: string, keyColumns: string): Promise<void> {
-    await q.query(`CREATE TABLE ${hourly}_new (${keyColumns}, ${MEASURES}, CONSTRAINT ${hourly}_new_pkey PRIMARY KEY (${key}))`);
+    await q.query(
+      `CREATE TABLE ${hourly}_new (${keyColumns}, ${MEASURES}, CONSTRAINT ${hourly}_new_pkey PRIMARY KEY (${key}))`,
+    );
     await q.query(`
       INSERT INTO ${hourly}_new
       SELECT ${key}, ${SUMS} FROM (SELECT * FROM ${hourly} UNION ALL SELECT * FROM ${deltas}) old GROUP BY ${key}`);

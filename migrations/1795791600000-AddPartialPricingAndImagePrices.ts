@@ -1,7 +1,26 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-const UNITS = ['input_text', 'cached_input_text', 'input_image', 'cached_input_image', 'output_image', 'output_text', 'input', 'cached_input', 'output', 'per_image', 'per_request'];
-const ROLLUP_TABLES = ['usage_rollup_hourly', 'usage_rollup_deltas', 'usage_rollup_tag_hourly', 'usage_rollup_tag_deltas', 'usage_rollup_user_hourly', 'usage_rollup_user_deltas'];
+const UNITS = [
+  'input_text',
+  'cached_input_text',
+  'input_image',
+  'cached_input_image',
+  'output_image',
+  'output_text',
+  'input',
+  'cached_input',
+  'output',
+  'per_image',
+  'per_request',
+];
+const ROLLUP_TABLES = [
+  'usage_rollup_hourly',
+  'usage_rollup_deltas',
+  'usage_rollup_tag_hourly',
+  'usage_rollup_tag_deltas',
+  'usage_rollup_user_hourly',
+  'usage_rollup_user_deltas',
+];
 const FAMILIES = ['', '_tag', '_user'];
 
 /**
@@ -26,7 +45,9 @@ export class AddPartialPricingAndImagePrices1795791600000 implements MigrationIn
       UPDATE price_versions SET ${UNITS.map((u) => `${u} = NULLIF(${u}, 0)`).join(', ')}
       WHERE kind = 'list' AND source IN ('litellm', 'openrouter', 'vercel') AND (${UNITS.map((u) => `${u} = 0`).join(' OR ')})`);
 
-    await q.query(`ALTER TABLE usage_events ADD COLUMN pricing text NOT NULL DEFAULT 'priced', ADD COLUMN unpriced_kinds text[]`);
+    await q.query(
+      `ALTER TABLE usage_events ADD COLUMN pricing text NOT NULL DEFAULT 'priced', ADD COLUMN unpriced_kinds text[]`,
+    );
     await q.query(`UPDATE usage_events SET pricing = 'unpriced' WHERE NOT priced`);
     await q.query(`ALTER TABLE usage_events DROP CONSTRAINT usage_events_priced_check`);
     await q.query(`
@@ -44,22 +65,30 @@ export class AddPartialPricingAndImagePrices1795791600000 implements MigrationIn
           ADD COLUMN per_image_images bigint NOT NULL DEFAULT 0`);
     }
     for (const family of FAMILIES) {
-      await q.query(`CREATE VIEW usage_rollup${family}_live AS SELECT * FROM usage_rollup${family}_hourly UNION ALL SELECT * FROM usage_rollup${family}_deltas`);
+      await q.query(
+        `CREATE VIEW usage_rollup${family}_live AS SELECT * FROM usage_rollup${family}_hourly UNION ALL SELECT * FROM usage_rollup${family}_deltas`,
+      );
     }
   }
 
   async down(q: QueryRunner): Promise<void> {
     for (const family of FAMILIES) await q.query(`DROP VIEW usage_rollup${family}_live`);
     for (const table of ROLLUP_TABLES) {
-      await q.query(`ALTER TABLE ${table} DROP COLUMN partial_events, DROP COLUMN partial_cost_usd, DROP COLUMN per_image_images`);
+      await q.query(
+        `ALTER TABLE ${table} DROP COLUMN partial_events, DROP COLUMN partial_cost_usd, DROP COLUMN per_image_images`,
+      );
     }
     for (const family of FAMILIES) {
-      await q.query(`CREATE VIEW usage_rollup${family}_live AS SELECT * FROM usage_rollup${family}_hourly UNION ALL SELECT * FROM usage_rollup${family}_deltas`);
+      await q.query(
+        `CREATE VIEW usage_rollup${family}_live AS SELECT * FROM usage_rollup${family}_hourly UNION ALL SELECT * FROM usage_rollup${family}_deltas`,
+      );
     }
     // Partial events had a cost; unpriced they would not: they go back unpriced.
     await q.query(`ALTER TABLE usage_events DROP CONSTRAINT usage_events_pricing_check`);
     await q.query(`UPDATE usage_events SET cost_usd = NULL WHERE pricing = 'partial'`);
-    await q.query(`ALTER TABLE usage_events ADD CONSTRAINT usage_events_priced_check CHECK (priced = (cost_usd IS NOT NULL))`);
+    await q.query(
+      `ALTER TABLE usage_events ADD CONSTRAINT usage_events_priced_check CHECK (priced = (cost_usd IS NOT NULL))`,
+    );
     await q.query(`ALTER TABLE usage_events DROP COLUMN pricing, DROP COLUMN unpriced_kinds`);
     await q.query(`ALTER TABLE pending_prices DROP COLUMN rate_sources`);
     await q.query(`ALTER TABLE price_versions DROP COLUMN image_prices, DROP COLUMN rate_sources`);

@@ -1,7 +1,17 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 const FAMILIES = ['', '_tag', '_user'];
-const MAIN_KEY = ['bucket', 'project_id', 'provider', 'model', 'team', 'feature', 'environment', 'image_size', 'image_quality'];
+const MAIN_KEY = [
+  'bucket',
+  'project_id',
+  'provider',
+  'model',
+  'team',
+  'feature',
+  'environment',
+  'image_size',
+  'image_quality',
+];
 const KEYS: Record<string, string[]> = {
   '': MAIN_KEY,
   _tag: [...MAIN_KEY, 'tag_key', 'tag_value'],
@@ -9,10 +19,23 @@ const KEYS: Record<string, string[]> = {
 };
 /** The rollup measures, in column order, with the two this migration adds. */
 const MEASURES = [
-  'events', 'unpriced_events', 'error_events', 'images',
-  'input_text_tokens', 'cached_input_text_tokens', 'input_image_tokens', 'cached_input_image_tokens', 'output_image_tokens', 'output_text_tokens',
-  'cost_usd', 'cost_ingested_usd', 'partial_events', 'partial_cost_usd', 'per_image_images',
-  'latency_ms_sum', 'latency_events',
+  'events',
+  'unpriced_events',
+  'error_events',
+  'images',
+  'input_text_tokens',
+  'cached_input_text_tokens',
+  'input_image_tokens',
+  'cached_input_image_tokens',
+  'output_image_tokens',
+  'output_text_tokens',
+  'cost_usd',
+  'cost_ingested_usd',
+  'partial_events',
+  'partial_cost_usd',
+  'per_image_images',
+  'latency_ms_sum',
+  'latency_events',
 ];
 const USER_COLUMNS = `bucket timestamptz NOT NULL, project_id uuid NOT NULL, provider text NOT NULL, model text NOT NULL, user_id text NOT NULL,
   events bigint NOT NULL, unpriced_events bigint NOT NULL, error_events bigint NOT NULL, images bigint NOT NULL,
@@ -57,9 +80,13 @@ export class AddUserDailyRollupAndLatency1795800600000 implements MigrationInter
     for (const family of FAMILIES) await q.query(`DROP VIEW usage_rollup${family}_live`);
     for (const family of FAMILIES) {
       for (const table of [`usage_rollup${family}_hourly`, `usage_rollup${family}_deltas`]) {
-        await q.query(`ALTER TABLE ${table} ADD COLUMN latency_ms_sum bigint NOT NULL DEFAULT 0, ADD COLUMN latency_events bigint NOT NULL DEFAULT 0`);
+        await q.query(
+          `ALTER TABLE ${table} ADD COLUMN latency_ms_sum bigint NOT NULL DEFAULT 0, ADD COLUMN latency_events bigint NOT NULL DEFAULT 0`,
+        );
       }
-      await q.query(`CREATE VIEW usage_rollup${family}_live AS SELECT * FROM usage_rollup${family}_hourly UNION ALL SELECT * FROM usage_rollup${family}_deltas`);
+      await q.query(
+        `CREATE VIEW usage_rollup${family}_live AS SELECT * FROM usage_rollup${family}_hourly UNION ALL SELECT * FROM usage_rollup${family}_deltas`,
+      );
     }
 
     // Latency of the events stored so far. The deltas hold none (the columns are new), so setting each
@@ -81,11 +108,16 @@ export class AddUserDailyRollupAndLatency1795800600000 implements MigrationInter
     const userKey = KEYS._user.slice(1).join(', ');
     for (const grain of ['day', 'month']) {
       const table = `usage_rollup_user_${grain === 'day' ? 'daily' : 'monthly'}`;
-      await q.query(`CREATE TABLE ${table} (${USER_COLUMNS}, CONSTRAINT ${table}_pkey PRIMARY KEY (bucket, project_id, provider, model, user_id))`);
+      await q.query(
+        `CREATE TABLE ${table} (${USER_COLUMNS}, CONSTRAINT ${table}_pkey PRIMARY KEY (bucket, project_id, provider, model, user_id))`,
+      );
       await q.query(`
         INSERT INTO ${table} (bucket, ${userKey}, ${MEASURES.join(', ')})
         SELECT date_trunc('${grain}', bucket, 'UTC'), ${userKey}, ${MEASURES.map((m) => `sum(${m})`).join(', ')}
-        FROM usage_rollup_user_hourly GROUP BY 1, ${KEYS._user.slice(1).map((_, i) => i + 2).join(', ')}`);
+        FROM usage_rollup_user_hourly GROUP BY 1, ${KEYS._user
+          .slice(1)
+          .map((_, i) => i + 2)
+          .join(', ')}`);
       // The deltas not folded yet count in their UTC day (month) until the compactor moves them into every table.
       await q.query(`
         CREATE VIEW ${table}_live AS
@@ -106,7 +138,9 @@ export class AddUserDailyRollupAndLatency1795800600000 implements MigrationInter
       for (const table of [`usage_rollup${family}_hourly`, `usage_rollup${family}_deltas`]) {
         await q.query(`ALTER TABLE ${table} DROP COLUMN latency_ms_sum, DROP COLUMN latency_events`);
       }
-      await q.query(`CREATE VIEW usage_rollup${family}_live AS SELECT * FROM usage_rollup${family}_hourly UNION ALL SELECT * FROM usage_rollup${family}_deltas`);
+      await q.query(
+        `CREATE VIEW usage_rollup${family}_live AS SELECT * FROM usage_rollup${family}_hourly UNION ALL SELECT * FROM usage_rollup${family}_deltas`,
+      );
     }
   }
 }

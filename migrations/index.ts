@@ -11,4 +11,16 @@ import { AddKeyProjectScope1795798800000 } from './1795798800000-AddKeyProjectSc
 import { AddUserDailyRollupAndLatency1795800600000 } from './1795800600000-AddUserDailyRollupAndLatency';
 
 /** Every migration, oldest first. Listed, not globbed, so builds and tests load the same set. */
-export const MIGRATIONS = [CreateSchema1795766400000, AddPriceBookHistory1795770000000, AddTagRollup1795773600000, RekeyRollupsWithoutUser1795777200000, CreateBudgets1795780800000, AddAlertsAndWebhooks1795784400000, AddServerSecrets1795788000000, AddPartialPricingAndImagePrices1795791600000, EncryptSecretsAtRest1795795200000, AddKeyProjectScope1795798800000, AddUserDailyRollupAndLatency1795800600000];
+export const MIGRATIONS = [
+  CreateSchema1795766400000,
+  AddPriceBookHistory1795770000000,
+  AddTagRollup1795773600000,
+  RekeyRollupsWithoutUser1795777200000,
+  CreateBudgets1795780800000,
+  AddAlertsAndWebhooks1795784400000,
+  AddServerSecrets1795788000000,
+  AddPartialPricingAndImagePrices1795791600000,
+  EncryptSecretsAtRest1795795200000,
+  AddKeyProjectScope1795798800000,
+  AddUserDailyRollupAndLatency1795800600000,
+];

@@ -7,7 +7,9 @@ const path = require('node:path');
 
 const here = __dirname;
 fs.rmSync(path.join(here, 'dist'), { recursive: true, force: true });
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(here, 'tsconfig.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(here, 'tsconfig.json')], {
+  stdio: 'inherit',
+});
 const cjs = require(path.join(here, 'dist/cjs/index.js'));
 const names = Object.keys(cjs).filter((name) => name !== 'default' && name !== '__esModule');
 fs.mkdirSync(path.join(here, 'dist/esm'), { recursive: true });

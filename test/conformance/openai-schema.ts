@@ -55,7 +55,9 @@ export function violations(nameOrSchema: string | Schema, value: unknown, path =
   const s = resolve(typeof nameOrSchema === 'string' ? schema(nameOrSchema) : nameOrSchema);
   if (s.anyOf) {
     const branches = (s.anyOf as Schema[]).map((branch) => violations(branch, value, path));
-    return branches.some((errors) => errors.length === 0) ? [] : [`${path}: matches no anyOf branch (${branches.map((b) => b[0]).join(' | ')})`];
+    return branches.some((errors) => errors.length === 0)
+      ? []
+      : [`${path}: matches no anyOf branch (${branches.map((b) => b[0]).join(' | ')})`];
   }
   const errors: string[] = [];
   const actual = typeOf(value);
@@ -63,7 +65,8 @@ export function violations(nameOrSchema: string | Schema, value: unknown, path =
     const ok = s.type === actual || (s.type === 'number' && actual === 'integer');
     if (!ok) return [`${path}: ${actual}, schema says ${s.type}`];
   }
-  if (s.enum && !(s.enum as unknown[]).includes(value)) errors.push(`${path}: ${JSON.stringify(value)} not in ${JSON.stringify(s.enum)}`);
+  if (s.enum && !(s.enum as unknown[]).includes(value))
+    errors.push(`${path}: ${JSON.stringify(value)} not in ${JSON.stringify(s.enum)}`);
   if (actual === 'object' && (s.type === 'object' || s.properties)) {
     const record = value as Record<string, unknown>;
     for (const key of s.required ?? []) if (!(key in record)) errors.push(`${path}.${key}: required, missing`);
@@ -73,7 +76,8 @@ export function violations(nameOrSchema: string | Schema, value: unknown, path =
       else errors.push(...violations(declared, child, `${path}.${key}`));
     }
   }
-  if (actual === 'array' && s.items) (value as unknown[]).forEach((item, i) => errors.push(...violations(s.items, item, `${path}[${i}]`)));
+  if (actual === 'array' && s.items)
+    (value as unknown[]).forEach((item, i) => errors.push(...violations(s.items, item, `${path}[${i}]`)));
   return errors;
 }
 

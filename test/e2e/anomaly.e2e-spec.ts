@@ -25,7 +25,9 @@ describe('spend.anomaly', () => {
     const project = await projectWithIngestKey(t.http, 'Image studio');
     const todayStart = Math.floor(Date.now() / DAY) * DAY;
     // Baseline: one call at noon on each of the 28 days before today (its cost every day).
-    const baseline = Array.from({ length: 28 }, (_, i) => usageEvent({ timestamp: new Date(todayStart - (28 - i) * DAY + DAY / 2).toISOString() }));
+    const baseline = Array.from({ length: 28 }, (_, i) =>
+      usageEvent({ timestamp: new Date(todayStart - (28 - i) * DAY + DAY / 2).toISOString() }),
+    );
     const first = await project.client.post('/v1/events', { events: baseline });
     expect(first.body.accepted).toBe(28);
     const perCall = Number(first.body.results[0].cost_usd);
@@ -33,7 +35,9 @@ describe('spend.anomaly', () => {
 
     // Today: enough calls to pass both twice the median and the 1.00 minimum.
     const calls = Math.ceil(1.2 / perCall);
-    const today = Array.from({ length: calls }, (_, i) => usageEvent({ timestamp: new Date(Math.max(todayStart, Date.now() - (i + 1) * 1000)).toISOString() }));
+    const today = Array.from({ length: calls }, (_, i) =>
+      usageEvent({ timestamp: new Date(Math.max(todayStart, Date.now() - (i + 1) * 1000)).toISOString() }),
+    );
     expect((await project.client.post('/v1/events', { events: today })).body.accepted).toBe(calls);
     // The anomaly rule runs in the every-minute pass; run that pass now rather than wait for the clock.
     expect(await t.app.get(BudgetEvaluator).evaluate('all')).toBe(2);
@@ -42,7 +46,12 @@ describe('spend.anomaly', () => {
     const byDimension = Object.fromEntries(receiver.received.map((r) => [r.json.data.dimension, r.json]));
     expect(byDimension.project).toMatchObject({
       type: 'spend.anomaly',
-      data: { key: project.projectId, label: 'Image studio', day: new Date(todayStart).toISOString().slice(0, 10), median_usd: first.body.results[0].cost_usd },
+      data: {
+        key: project.projectId,
+        label: 'Image studio',
+        day: new Date(todayStart).toISOString().slice(0, 10),
+        median_usd: first.body.results[0].cost_usd,
+      },
     });
     expect(byDimension.model.data).toMatchObject({ key: 'gpt-image-2' });
     const chart = await fetch(byDimension.project.data.chart_url.replace(t.config.publicUrl, t.url));
@@ -50,7 +59,9 @@ describe('spend.anomaly', () => {
     expect(Number(byDimension.project.data.spent_usd)).toBeCloseTo(perCall * calls, 6);
 
     // More spend the same day: no second alert for the same project, model and day.
-    await project.client.post('/v1/events', { events: [usageEvent({ timestamp: new Date(Math.max(todayStart, Date.now() - 500)).toISOString() })] });
+    await project.client.post('/v1/events', {
+      events: [usageEvent({ timestamp: new Date(Math.max(todayStart, Date.now() - 500)).toISOString() })],
+    });
     expect(await t.app.get(BudgetEvaluator).evaluate('all')).toBe(0);
     const viewer = await viewerClient(t.http);
     const alerts = await viewer.get('/v1/alerts?type=spend.anomaly');

@@ -19,7 +19,11 @@ describe('attacker regressions (issue 11, second round)', () => {
   let db: DataSource;
 
   beforeAll(async () => {
-    t = await startTestApp({ HTTP_HEADERS_TIMEOUT_MS: '600', RATE_LIMIT_WINDOW_SECONDS: '60', RATE_LIMIT_ANONYMOUS_PER_SECOND: '0.2' });
+    t = await startTestApp({
+      HTTP_HEADERS_TIMEOUT_MS: '600',
+      RATE_LIMIT_WINDOW_SECONDS: '60',
+      RATE_LIMIT_ANONYMOUS_PER_SECOND: '0.2',
+    });
     viewer = await viewerClient(t.http);
     ({ client: ingest, key: ingestKey } = await projectWithIngestKey(t.http));
     db = t.app.get(DataSource);
@@ -27,11 +31,21 @@ describe('attacker regressions (issue 11, second round)', () => {
   afterAll(async () => t?.close());
 
   const raw = (body: Buffer) =>
-    fetch(`${t.url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' }, body });
+    fetch(`${t.url}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' },
+      body,
+    });
 
   it('refuses a body that is not UTF-8 with a 400, instead of storing U+FFFD and answering another event "duplicate"', async () => {
     // A 4-byte character cut to 3 bytes inside event_id.
-    const cut = Buffer.concat([Buffer.from('{"event_id":"trunc3'), Buffer.from([0xf0, 0x9f, 0x98]), Buffer.from(`Y","timestamp":"${new Date(Date.now() - 60_000).toISOString()}","provider":"openai","model":"gpt-image-2"}`)]);
+    const cut = Buffer.concat([
+      Buffer.from('{"event_id":"trunc3'),
+      Buffer.from([0xf0, 0x9f, 0x98]),
+      Buffer.from(
+        `Y","timestamp":"${new Date(Date.now() - 60_000).toISOString()}","provider":"openai","model":"gpt-image-2"}`,
+      ),
+    ]);
     const res = await raw(cut);
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -53,7 +67,10 @@ describe('attacker regressions (issue 11, second round)', () => {
     const day = new Date(Date.now() - 24 * 3600 * 1000).toISOString().slice(0, 10);
     const event = usageEvent({ timestamp: `${day}T23:59:59.9999999Z` });
     expect((await ingest.post('/v1/events', event)).status).toBe(202);
-    const [row] = await db.query(`SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at FROM usage_events WHERE event_id = $1`, [event.event_id]);
+    const [row] = await db.query(
+      `SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at FROM usage_events WHERE event_id = $1`,
+      [event.event_id],
+    );
     expect(row.at).toBe(`${day}T23:59:59.999999`);
   });
 
@@ -76,7 +93,9 @@ describe('attacker regressions (issue 11, second round)', () => {
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 15; i++) {
-      const res = await fetch(`${t.url}/v1/pricing`, { headers: { authorization: `Bearer tt_guess_${i}_000000000000000000000` } });
+      const res = await fetch(`${t.url}/v1/pricing`, {
+        headers: { authorization: `Bearer tt_guess_${i}_000000000000000000000` },
+      });
       statuses.push(res.status);
       if (res.status === 429) retryAfter = res.headers.get('retry-after');
     }
@@ -99,7 +118,9 @@ describe('attacker regressions (issue 11, second round)', () => {
       const viewer = await viewerClient(charts.http);
       const chart = `/v1/charts/spend.png?from=2016-01-01&to=2026-02-01&granularity=day&group_by=model&width=2000&height=2000`;
       const finished: string[] = [];
-      const requests = Array.from({ length: 16 }, (_, i) => viewer.get(chart).then((res) => (finished.push(`chart ${i}`), res)));
+      const requests = Array.from({ length: 16 }, (_, i) =>
+        viewer.get(chart).then((res) => (finished.push(`chart ${i}`), res)),
+      );
       await new Promise((resolve) => setTimeout(resolve, 50));
       const health = fetch(`${charts.url}/health`).then((res) => (finished.push('health'), res));
       const answers = await Promise.all(requests);

@@ -28,9 +28,17 @@ describe('API keys and roles', () => {
     const event = usageEvent();
     eventId = event.event_id;
     expect((await ingest.post('/v1/events', event)).status).toBe(202);
-    budgetId = (await admin.post('/v1/budgets', { name: 'Project budget', amount_usd: '100.00', period: 'month', scope: { project: projectId } })).body.id;
+    budgetId = (
+      await admin.post('/v1/budgets', {
+        name: 'Project budget',
+        amount_usd: '100.00',
+        period: 'month',
+        scope: { project: projectId },
+      })
+    ).body.id;
     // Subscribed to an event these tests never cause, at a port nobody listens on: nothing is ever sent.
-    webhookId = (await admin.post('/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['model.unpriced'] })).body.id;
+    webhookId = (await admin.post('/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['model.unpriced'] })).body
+      .id;
   });
   afterAll(() => t?.close());
 
@@ -52,7 +60,11 @@ describe('API keys and roles', () => {
     'GET /assets/:file': { path: '/assets/dashboard.css', expected: PUBLIC(200) },
 
     'GET /v1/me': { path: '/v1/me', expected: [200, 200, 200, 200, 401] },
-    'POST /v1/projects': { path: '/v1/projects', body: () => ({ name: `p-${randomUUID()}` }), expected: ADMIN_ONLY(201) },
+    'POST /v1/projects': {
+      path: '/v1/projects',
+      body: () => ({ name: `p-${randomUUID()}` }),
+      expected: ADMIN_ONLY(201),
+    },
     'GET /v1/projects': { path: '/v1/projects', expected: ADMIN_ONLY(200) },
     'POST /v1/keys': { path: '/v1/keys', body: () => ({ name: 'k', role: 'viewer' }), expected: ADMIN_ONLY(201) },
     'GET /v1/keys': { path: '/v1/keys', expected: ADMIN_ONLY(200) },
@@ -70,8 +82,14 @@ describe('API keys and roles', () => {
     'GET /v1/reports/compare-providers': { path: '/v1/reports/compare-providers', expected: READ() },
     'GET /v1/reports/performance': { path: '/v1/reports/performance', expected: READ() },
     'GET /v1/reports/export.csv': { path: '/v1/reports/export.csv?raw=1', expected: READ() },
-    'GET /v1/reports/month-close': { path: `/v1/reports/month-close?month=${new Date().toISOString().slice(0, 7)}`, expected: READ() },
-    'GET /v1/reports/month-close.csv': { path: `/v1/reports/month-close.csv?month=${new Date().toISOString().slice(0, 7)}`, expected: READ() },
+    'GET /v1/reports/month-close': {
+      path: `/v1/reports/month-close?month=${new Date().toISOString().slice(0, 7)}`,
+      expected: READ(),
+    },
+    'GET /v1/reports/month-close.csv': {
+      path: `/v1/reports/month-close.csv?month=${new Date().toISOString().slice(0, 7)}`,
+      expected: READ(),
+    },
     'GET /v1/reports/dimensions/:dimension/values': { path: '/v1/reports/dimensions/project/values', expected: READ() },
     'GET /v1/reports/tags': { path: '/v1/reports/tags', expected: READ() },
     'GET /v1/reports/tags/:key/values': { path: '/v1/reports/tags/campaign/values', expected: READ() },
@@ -90,7 +108,10 @@ describe('API keys and roles', () => {
     'GET /v1/pricing/restatements': { path: '/v1/pricing/restatements', expected: READ(403) },
     'POST /v1/pricing/refresh': { path: '/v1/pricing/refresh', expected: ADMIN_ONLY(201) },
     'GET /v1/pricing/pending': { path: '/v1/pricing/pending', expected: ADMIN_ONLY(200) },
-    'POST /v1/pricing/pending/:id/approve': { path: `/v1/pricing/pending/${NOBODY}/approve`, expected: ADMIN_ONLY(404) },
+    'POST /v1/pricing/pending/:id/approve': {
+      path: `/v1/pricing/pending/${NOBODY}/approve`,
+      expected: ADMIN_ONLY(404),
+    },
     'POST /v1/pricing/pending/:id/reject': { path: `/v1/pricing/pending/${NOBODY}/reject`, expected: ADMIN_ONLY(404) },
     'PUT /v1/pricing/overrides': { path: '/v1/pricing/overrides', body: () => ({}), expected: ADMIN_ONLY(400) },
     'DELETE /v1/pricing/overrides/:id': { path: `/v1/pricing/overrides/${NOBODY}`, expected: ADMIN_ONLY(404) },
@@ -100,19 +121,30 @@ describe('API keys and roles', () => {
     'GET /v1/budgets': { path: '/v1/budgets', expected: READ() },
     'GET /v1/budgets/:id': { path: `/v1/budgets/${budgetId}`, expected: READ() },
     'GET /v1/budgets/:id/status': { path: `/v1/budgets/${budgetId}/status`, expected: READ() },
-    'PATCH /v1/budgets/:id': { path: `/v1/budgets/${budgetId}`, body: () => ({ colour: 'red' }), expected: ADMIN_ONLY(400) },
+    'PATCH /v1/budgets/:id': {
+      path: `/v1/budgets/${budgetId}`,
+      body: () => ({ colour: 'red' }),
+      expected: ADMIN_ONLY(400),
+    },
     'DELETE /v1/budgets/:id': { path: `/v1/budgets/${NOBODY}`, expected: ADMIN_ONLY(404) },
     'GET /v1/alerts': { path: '/v1/alerts', expected: READ() },
 
     'POST /v1/webhooks': { path: '/v1/webhooks', body: () => ({}), expected: ADMIN_ONLY(400) },
     'GET /v1/webhooks': { path: '/v1/webhooks', expected: ADMIN_ONLY(200) },
     'GET /v1/webhooks/:id': { path: `/v1/webhooks/${webhookId}`, expected: ADMIN_ONLY(200) },
-    'PATCH /v1/webhooks/:id': { path: `/v1/webhooks/${webhookId}`, body: () => ({ colour: 'red' }), expected: ADMIN_ONLY(400) },
+    'PATCH /v1/webhooks/:id': {
+      path: `/v1/webhooks/${webhookId}`,
+      body: () => ({ colour: 'red' }),
+      expected: ADMIN_ONLY(400),
+    },
     'DELETE /v1/webhooks/:id': { path: `/v1/webhooks/${NOBODY}`, expected: ADMIN_ONLY(404) },
     'POST /v1/webhooks/:id/rotate-secret': { path: `/v1/webhooks/${NOBODY}/rotate-secret`, expected: ADMIN_ONLY(404) },
     'POST /v1/webhooks/:id/test': { path: `/v1/webhooks/${NOBODY}/test`, expected: ADMIN_ONLY(404) },
     'GET /v1/webhooks/:id/deliveries': { path: `/v1/webhooks/${webhookId}/deliveries`, expected: ADMIN_ONLY(200) },
-    'POST /v1/webhook-deliveries/:id/resend': { path: `/v1/webhook-deliveries/${NOBODY}/resend`, expected: ADMIN_ONLY(404) },
+    'POST /v1/webhook-deliveries/:id/resend': {
+      path: `/v1/webhook-deliveries/${NOBODY}/resend`,
+      expected: ADMIN_ONLY(404),
+    },
   });
 
   it('has a row for every route of the app, and no row for a route it does not have', () => {
@@ -120,7 +152,9 @@ describe('API keys and roles', () => {
   });
 
   it('says for every route a viewer or ingest key can reach how a key limited to projects is limited', () => {
-    const reachable = [...routeAccessTable(t.app)].filter(([, access]) => !access.public && access.roles.length > 0).map(([route]) => route);
+    const reachable = [...routeAccessTable(t.app)]
+      .filter(([, access]) => !access.public && access.roles.length > 0)
+      .map(([route]) => route);
     expect(reachable.filter((route) => !(route in PROJECT_SCOPE_RULES))).toEqual([]);
   });
 
@@ -140,7 +174,12 @@ describe('API keys and roles', () => {
         const res = await client.request(method, path, body?.());
         answers.push(`${route} ${who}: ${res.status}`);
         wanted.push(`${route} ${who}: ${expected[i]}`);
-        if (res.status >= 400 && res.status === expected[i]) expect([route, who, res.headers.get('content-type')]).toEqual([route, who, expect.stringMatching(/^application\/problem\+json/)]);
+        if (res.status >= 400 && res.status === expected[i])
+          expect([route, who, res.headers.get('content-type')]).toEqual([
+            route,
+            who,
+            expect.stringMatching(/^application\/problem\+json/),
+          ]);
       }
     }
     expect(answers).toEqual(wanted);
@@ -155,25 +194,50 @@ describe('API keys and roles', () => {
         expect([route, res.status, res.headers.get('www-authenticate')]).toEqual([route, 401, 'Bearer']);
         expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       }
-      const basic = await admin.as(null).request(method, path, body?.(), { headers: { authorization: `Basic ${TEST_ADMIN_KEY}` } });
+      const basic = await admin
+        .as(null)
+        .request(method, path, body?.(), { headers: { authorization: `Basic ${TEST_ADMIN_KEY}` } });
       expect([route, basic.status]).toEqual([route, 401]);
     }
   });
 
   it('says who a key is at GET /v1/me: role, projects and their names', async () => {
-    const projects = (await admin.get('/v1/projects')).body.data.map((p: { id: string; name: string }) => ({ id: p.id, name: p.name }));
+    const projects = (await admin.get('/v1/projects')).body.data.map((p: { id: string; name: string }) => ({
+      id: p.id,
+      name: p.name,
+    }));
     const forAdmin = await admin.get('/v1/me');
-    expect(forAdmin.body).toEqual({ key_id: expect.any(String), name: 'admin (ADMIN_API_KEY)', prefix: TEST_ADMIN_KEY.slice(0, 9), role: 'admin', project_ids: null, projects });
+    expect(forAdmin.body).toEqual({
+      key_id: expect.any(String),
+      name: 'admin (ADMIN_API_KEY)',
+      prefix: TEST_ADMIN_KEY.slice(0, 9),
+      role: 'admin',
+      project_ids: null,
+      projects,
+    });
     expect((await viewer.get('/v1/me')).body).toMatchObject({ role: 'viewer', project_ids: null, projects });
     const mine = projects.filter((p: { id: string }) => p.id === projectId);
-    expect((await scoped.get('/v1/me')).body).toMatchObject({ role: 'viewer', project_ids: [projectId], projects: mine });
-    expect((await ingest.get('/v1/me')).body).toMatchObject({ role: 'ingest', project_ids: [projectId], projects: mine });
+    expect((await scoped.get('/v1/me')).body).toMatchObject({
+      role: 'viewer',
+      project_ids: [projectId],
+      projects: mine,
+    });
+    expect((await ingest.get('/v1/me')).body).toMatchObject({
+      role: 'ingest',
+      project_ids: [projectId],
+      projects: mine,
+    });
   });
 
   it('shows a key once and stores only its SHA-256', async () => {
     const created = await admin.post('/v1/keys', { name: 'reporting', role: 'viewer' });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: 'reporting', role: 'viewer', project_id: null, key: expect.stringMatching(/^tt_[A-Za-z0-9_-]{32}$/) });
+    expect(created.body).toMatchObject({
+      name: 'reporting',
+      role: 'viewer',
+      project_id: null,
+      key: expect.stringMatching(/^tt_[A-Za-z0-9_-]{32}$/),
+    });
     const listed = await admin.get('/v1/keys');
     const entry = listed.body.data.find((k: { id: string }) => k.id === created.body.id);
     expect(entry).toEqual({
@@ -198,7 +262,9 @@ describe('API keys and roles', () => {
     expect((await admin.delete(`/v1/keys/${created.body.id}`)).status).toBe(204);
     expect((await client.get('/v1/pricing')).status).toBe(401);
     const listed = await admin.get('/v1/keys');
-    expect(listed.body.data.find((k: { id: string }) => k.id === created.body.id).revoked_at).toEqual(expect.any(String));
+    expect(listed.body.data.find((k: { id: string }) => k.id === created.body.id).revoked_at).toEqual(
+      expect.any(String),
+    );
   });
 
   it('validates key and project requests field by field', async () => {
@@ -210,7 +276,11 @@ describe('API keys and roles', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['name', 'project_id', 'role']);
 
-    const unknown = await admin.post('/v1/keys', { name: 'x', role: 'ingest', project_id: '00000000-0000-4000-8000-000000000000' });
+    const unknown = await admin.post('/v1/keys', {
+      name: 'x',
+      role: 'ingest',
+      project_id: '00000000-0000-4000-8000-000000000000',
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors).toEqual([{ path: 'project_id', message: 'is not a known project' }]);
 
@@ -227,16 +297,31 @@ describe('API keys and roles', () => {
   });
 
   it('limits a viewer key to chosen projects, and validates them id by id', async () => {
-    const created = await admin.post('/v1/keys', { name: 'finance A', role: 'viewer', project_ids: [projectId.toUpperCase(), otherProjectId, projectId] });
+    const created = await admin.post('/v1/keys', {
+      name: 'finance A',
+      role: 'viewer',
+      project_ids: [projectId.toUpperCase(), otherProjectId, projectId],
+    });
     expect(created.status).toBe(201);
     // Lower case, each once.
     expect(created.body).toMatchObject({ role: 'viewer', project_id: null, project_ids: [projectId, otherProjectId] });
     const listed = (await admin.get('/v1/keys')).body.data.find((k: { id: string }) => k.id === created.body.id);
     expect(listed.project_ids).toEqual([projectId, otherProjectId]);
 
-    const unknown = await admin.post('/v1/keys', { name: 'x', role: 'viewer', project_ids: [projectId, NOBODY, 'not-a-uuid'] });
-    expect([unknown.status, unknown.body.errors]).toEqual([400, [{ path: 'project_ids[2]', message: 'must be a UUID' }]]);
-    const missing = await admin.post('/v1/keys', { name: 'x', role: 'viewer', project_ids: [projectId, NOBODY, NOBODY.replace('0000-4', '0001-4')] });
+    const unknown = await admin.post('/v1/keys', {
+      name: 'x',
+      role: 'viewer',
+      project_ids: [projectId, NOBODY, 'not-a-uuid'],
+    });
+    expect([unknown.status, unknown.body.errors]).toEqual([
+      400,
+      [{ path: 'project_ids[2]', message: 'must be a UUID' }],
+    ]);
+    const missing = await admin.post('/v1/keys', {
+      name: 'x',
+      role: 'viewer',
+      project_ids: [projectId, NOBODY, NOBODY.replace('0000-4', '0001-4')],
+    });
     expect([missing.status, missing.body.errors]).toEqual([
       400,
       [
@@ -257,11 +342,17 @@ describe('API keys and roles', () => {
       const res = await admin.post('/v1/keys', body);
       expect([res.status, res.body.errors.map((e: { path: string }) => e.path)]).toEqual([400, [path]]);
     }
-    expect((await admin.post('/v1/keys', { name: 'x', role: 'admin', project_ids: [projectId] })).body.errors[0].message).toMatch(/cannot limit an admin key/);
+    expect(
+      (await admin.post('/v1/keys', { name: 'x', role: 'admin', project_ids: [projectId] })).body.errors[0].message,
+    ).toMatch(/cannot limit an admin key/);
     // The scope is checked by the database too: a viewer key only, 1 to 100 projects.
     const db = t.app.get(DataSource);
-    await expect(db.query(`UPDATE api_keys SET project_ids = '{}' WHERE id = $1`, [created.body.id])).rejects.toThrow(/api_keys_project_ids_check/);
-    await expect(db.query(`UPDATE api_keys SET role = 'admin' WHERE id = $1`, [created.body.id])).rejects.toThrow(/api_keys_project_ids_check/);
+    await expect(db.query(`UPDATE api_keys SET project_ids = '{}' WHERE id = $1`, [created.body.id])).rejects.toThrow(
+      /api_keys_project_ids_check/,
+    );
+    await expect(db.query(`UPDATE api_keys SET role = 'admin' WHERE id = $1`, [created.body.id])).rejects.toThrow(
+      /api_keys_project_ids_check/,
+    );
   });
 
   it('writes an ingest key only into its own project', async () => {
@@ -276,7 +367,9 @@ describe('API keys and roles', () => {
   // Last: it revokes the admin key the other tests use.
   it('keeps the last admin key, and revokes an admin key when another remains', async () => {
     const keys = await admin.get('/v1/keys');
-    const me = keys.body.data.find((k: { role: string; revoked_at: string | null }) => k.role === 'admin' && !k.revoked_at);
+    const me = keys.body.data.find(
+      (k: { role: string; revoked_at: string | null }) => k.role === 'admin' && !k.revoked_at,
+    );
     const refused = await admin.delete(`/v1/keys/${me.id}`);
     expect(refused.status).toBe(409);
     expect(refused.body.detail).toMatch(/last active admin key/);
@@ -292,7 +385,11 @@ describe('API keys and roles', () => {
 
 /** A viewer key limited to `projectIds`, as a client. */
 async function scopedViewerClient(admin: HttpClient, projectIds: string[]): Promise<HttpClient> {
-  const key = await admin.post('/v1/keys', { name: `scoped viewer ${randomUUID().slice(0, 8)}`, role: 'viewer', project_ids: projectIds });
+  const key = await admin.post('/v1/keys', {
+    name: `scoped viewer ${randomUUID().slice(0, 8)}`,
+    role: 'viewer',
+    project_ids: projectIds,
+  });
   if (key.status !== 201) throw new Error(`scoped viewer key: ${key.status} ${key.text}`);
   return admin.as(key.body.key);
 }

@@ -13,11 +13,20 @@ describe('POST /v1/events rejects bad input clearly', () => {
   });
   afterAll(() => t?.close());
 
-  async function expectProblem(body: unknown, status: number, errors: Array<{ path: string; message?: string | RegExp }>) {
+  async function expectProblem(
+    body: unknown,
+    status: number,
+    errors: Array<{ path: string; message?: string | RegExp }>,
+  ) {
     const res = await ingest.post('/v1/events', body);
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+    expect(res.body).toMatchObject({
+      status,
+      type: expect.any(String),
+      title: expect.any(String),
+      detail: expect.any(String),
+    });
     for (const expected of errors) {
       const found = res.body.errors.find((e: { path: string }) => e.path === expected.path);
       expect({ path: expected.path, found: !!found, all: res.body.errors }).toMatchObject({ found: true });
@@ -78,19 +87,33 @@ describe('POST /v1/events rejects bad input clearly', () => {
     await expectProblem(usageEvent({ timestamp: '2026-02-30T25:61:00Z' }), 400, [{ path: 'timestamp' }]);
   });
 
-  it.each(['2026-02-29T10:00:00Z', '2026-04-31T10:00:00Z', '2026-11-31T10:00:00Z', '2026-11-20T10:00:00+16:00', '2026-11-20T10:00:00-23:59'])(
+  it.each([
+    '2026-02-29T10:00:00Z',
+    '2026-04-31T10:00:00Z',
+    '2026-11-31T10:00:00Z',
+    '2026-11-20T10:00:00+16:00',
+    '2026-11-20T10:00:00-23:59',
+  ])(
     'refuses the timestamp %p that passes Date.parse but is no date PostgreSQL takes, and keeps the valid events of the batch',
     async (timestamp) => {
       const good = usageEvent({ timestamp: new Date(Date.now() - 60_000).toISOString() });
       const res = await ingest.post('/v1/events', { events: [usageEvent({ timestamp }), good] });
       expect(res.status).toBe(202);
-      expect(res.body.rejected).toEqual([expect.objectContaining({ index: 0, errors: [expect.objectContaining({ path: 'events[0].timestamp' })] })]);
+      expect(res.body.rejected).toEqual([
+        expect.objectContaining({ index: 0, errors: [expect.objectContaining({ path: 'events[0].timestamp' })] }),
+      ]);
       expect(res.body.results).toEqual([expect.objectContaining({ event_id: good.event_id, status: 'accepted' })]);
     },
   );
 
   it('accepts a leap day and the widest offsets PostgreSQL takes', async () => {
-    const res = await ingest.post('/v1/events', { events: [usageEvent({ timestamp: '2024-02-29T10:00:00Z' }), usageEvent({ timestamp: '2026-11-20T10:00:00+15:59' }), usageEvent({ timestamp: '2026-11-20T10:00:00-15:59' })] });
+    const res = await ingest.post('/v1/events', {
+      events: [
+        usageEvent({ timestamp: '2024-02-29T10:00:00Z' }),
+        usageEvent({ timestamp: '2026-11-20T10:00:00+15:59' }),
+        usageEvent({ timestamp: '2026-11-20T10:00:00-15:59' }),
+      ],
+    });
     expect(res.status).toBe(202);
     expect(res.body.accepted).toBe(3);
   });
@@ -99,7 +122,10 @@ describe('POST /v1/events rejects bad input clearly', () => {
     await expectProblem(usageEvent({ timestamp: new Date(Date.now() + 6 * 60_000).toISOString() }), 400, [
       { path: 'timestamp', message: 'is more than 5 minutes in the future' },
     ]);
-    const near = await ingest.post('/v1/events', usageEvent({ timestamp: new Date(Date.now() + 60_000).toISOString() }));
+    const near = await ingest.post(
+      '/v1/events',
+      usageEvent({ timestamp: new Date(Date.now() + 60_000).toISOString() }),
+    );
     expect(near.status).toBe(202);
   });
 
@@ -128,7 +154,12 @@ describe('POST /v1/events rejects bad input clearly', () => {
   });
 
   it('answers 413 for more than 1,000 events, and takes exactly 1,000', async () => {
-    const tiny = (i: number) => ({ event_id: `e${i}`, timestamp: '2026-11-01T00:00:00Z', provider: 'openai', model: 'gpt-image-2' });
+    const tiny = (i: number) => ({
+      event_id: `e${i}`,
+      timestamp: '2026-11-01T00:00:00Z',
+      provider: 'openai',
+      model: 'gpt-image-2',
+    });
     await expectProblem({ events: Array.from({ length: 1001 }, (_, i) => tiny(i)) }, 413, [
       { path: 'events', message: 'must hold at most 1000 events' },
     ]);
@@ -138,18 +169,27 @@ describe('POST /v1/events rejects bad input clearly', () => {
   });
 
   it('answers 400 for a body that is not JSON', async () => {
-    const res = await ingest.request('POST', '/v1/events', undefined, { headers: { 'content-type': 'application/json' }, raw: '{"event_id": "x",' });
+    const res = await ingest.request('POST', '/v1/events', undefined, {
+      headers: { 'content-type': 'application/json' },
+      raw: '{"event_id": "x",',
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(res.body.errors).toEqual([{ path: '(body)', message: 'is not valid JSON' }]);
   });
 
-  it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])('answers 415 for content type %s', async (type) => {
-    const res = await ingest.request('POST', '/v1/events', undefined, { headers: { 'content-type': type }, raw: 'event_id=x' });
-    expect(res.status).toBe(415);
-    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(res.body.errors).toEqual([{ path: '(content-type)', message: 'must be application/json' }]);
-  });
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])(
+    'answers 415 for content type %s',
+    async (type) => {
+      const res = await ingest.request('POST', '/v1/events', undefined, {
+        headers: { 'content-type': type },
+        raw: 'event_id=x',
+      });
+      expect(res.status).toBe(415);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(res.body.errors).toEqual([{ path: '(content-type)', message: 'must be application/json' }]);
+    },
+  );
 
   it('names the body when it is not an event at all', async () => {
     for (const body of [null, 42, 'event', true]) {
@@ -185,7 +225,7 @@ describe('POST /v1/events rejects bad input clearly', () => {
     ];
     for (const body of bodies) {
       const res = await ingest.post('/v1/events', body);
-      expect({ body, status: res.status < 500 ? "under 500" : res.text }).toEqual({ body, status: "under 500" });
+      expect({ body, status: res.status < 500 ? 'under 500' : res.text }).toEqual({ body, status: 'under 500' });
       expect(res.headers.get('content-type')).toMatch(/json/);
     }
   });

@@ -17,7 +17,8 @@ async function decode(png: Buffer): Promise<Pixels> {
   return { width: image.width, height: image.height, data: ctx.getImageData(0, 0, image.width, image.height).data };
 }
 
-const rgb = (p: Pixels, x: number, y: number) => Array.from(p.data.subarray((y * p.width + x) * 4, (y * p.width + x) * 4 + 3));
+const rgb = (p: Pixels, x: number, y: number) =>
+  Array.from(p.data.subarray((y * p.width + x) * 4, (y * p.width + x) * 4 + 3));
 const isDark = (p: Pixels, x: number, y: number) => rgb(p, x, y).every((c) => c < 100);
 const isInk = (p: Pixels, x: number, y: number) => rgb(p, x, y).some((c) => c < 245);
 
@@ -50,7 +51,9 @@ describe('budgets.png', () => {
   afterAll(() => t?.close());
 
   const png = async (query = '') => {
-    const res = await fetch(`${t.url}/v1/charts/budgets.png${query}`, { headers: { authorization: `Bearer ${viewer.key}` } });
+    const res = await fetch(`${t.url}/v1/charts/budgets.png${query}`, {
+      headers: { authorization: `Bearer ${viewer.key}` },
+    });
     expect([res.status, res.headers.get('content-type')]).toEqual([200, 'image/png']);
     return Buffer.from(await res.arrayBuffer());
   };
@@ -63,7 +66,13 @@ describe('budgets.png', () => {
     for (let y = 110; y < 210; y++) for (let x = 220; x < 420; x++) if (isDark(image, x, y)) dark++;
     expect(dark).toBeGreaterThan(100);
     // ...white corners, and no line as long as an axis.
-    for (const [x, y] of [[2, 2], [637, 2], [2, 317], [637, 317]]) expect(rgb(image, x, y)).toEqual([255, 255, 255]);
+    for (const [x, y] of [
+      [2, 2],
+      [637, 2],
+      [2, 317],
+      [637, 317],
+    ])
+      expect(rgb(image, x, y)).toEqual([255, 255, 255]);
     expect(longestLine(image)).toBeLessThan(320 * 0.6);
   });
 

@@ -9,13 +9,20 @@ describe('GET /v1/charts/<name>.png', () => {
   beforeAll(async () => {
     t = await startTestApp();
     const project = await projectWithIngestKey(t.http);
-    await project.client.post('/v1/events', { events: [usageEvent({ timestamp: '2026-11-20T10:00:00Z' }), usageEvent({ provider: 'vercel', timestamp: '2026-11-21T10:00:00Z' })] });
+    await project.client.post('/v1/events', {
+      events: [
+        usageEvent({ timestamp: '2026-11-20T10:00:00Z' }),
+        usageEvent({ provider: 'vercel', timestamp: '2026-11-21T10:00:00Z' }),
+      ],
+    });
     viewer = await viewerClient(t.http);
   });
   afterAll(() => t?.close());
 
   it.each(['spend', 'tokens', 'providers', 'budgets'])('renders %s.png as a PNG of the asked size', async (name) => {
-    const res = await fetch(`${t.url}/v1/charts/${name}.png?from=2026-11-15&to=2026-11-25&width=640&height=320`, { headers: { authorization: `Bearer ${viewer.key}` } });
+    const res = await fetch(`${t.url}/v1/charts/${name}.png?from=2026-11-15&to=2026-11-25&width=640&height=320`, {
+      headers: { authorization: `Bearer ${viewer.key}` },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');
     const png = Buffer.from(await res.arrayBuffer());
@@ -23,16 +30,26 @@ describe('GET /v1/charts/<name>.png', () => {
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([640, 320]);
   });
 
-  it('draws budgets.png from the budgets\' real status', async () => {
+  it("draws budgets.png from the budgets' real status", async () => {
     const budget = await t.http.post('/v1/budgets', { name: 'Chart budget', amount_usd: '100.00', period: 'month' });
     expect(budget.status).toBe(201);
     for (const query of ['', `?budget_id=${budget.body.id}&width=400&height=300`]) {
-      const res = await fetch(`${t.url}/v1/charts/budgets.png${query}`, { headers: { authorization: `Bearer ${viewer.key}` } });
+      const res = await fetch(`${t.url}/v1/charts/budgets.png${query}`, {
+        headers: { authorization: `Bearer ${viewer.key}` },
+      });
       expect(res.status).toBe(200);
-      expect(Buffer.from(await res.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+      expect(
+        Buffer.from(await res.arrayBuffer())
+          .subarray(1, 4)
+          .toString(),
+      ).toBe('PNG');
     }
-    expect((await viewer.get('/v1/charts/budgets.png?budget_id=00000000-0000-4000-8000-000000000000')).status).toBe(404);
-    expect((await viewer.get('/v1/charts/budgets.png?budget_id=nope')).body.errors).toEqual([{ path: 'budget_id', message: 'must be a budget id (UUID)' }]);
+    expect((await viewer.get('/v1/charts/budgets.png?budget_id=00000000-0000-4000-8000-000000000000')).status).toBe(
+      404,
+    );
+    expect((await viewer.get('/v1/charts/budgets.png?budget_id=nope')).body.errors).toEqual([
+      { path: 'budget_id', message: 'must be a budget id (UUID)' },
+    ]);
   });
 
   it('answers 404 for an unknown chart and 400 for bad parameters', async () => {

@@ -15,7 +15,8 @@ const AXE = require.resolve('axe-core/axe.min.js');
  * Chromium; on a machine without it this file is skipped with a note.
  */
 const describeWithChromium = fs.existsSync(CHROMIUM) ? describe : describe.skip;
-if (!fs.existsSync(CHROMIUM)) console.warn(`dashboard browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+if (!fs.existsSync(CHROMIUM))
+  console.warn(`dashboard browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
 
 // The catalog's gpt-image-2 rates: an edit (120 text in, 1,290 image in, 4,160 image out) costs
 // $0.13572 on openai and $0.13185 on vercel (see test/e2e/reports.e2e-spec.ts).
@@ -34,24 +35,46 @@ describeWithChromium('dashboard in headless Chromium', () => {
     const web = await projectWithIngestKey(t.http, 'web-shop');
     const app = await projectWithIngestKey(t.http, 'mobile');
     const at = (d: number, hour: number, minute = 0) => new Date(Date.UTC(2026, 10, d, hour, minute)).toISOString();
-    const event = (timestamp: string, extra: Record<string, unknown>) => usageEvent({ timestamp, usage: EDIT, ...extra });
+    const event = (timestamp: string, extra: Record<string, unknown>) =>
+      usageEvent({ timestamp, usage: EDIT, ...extra });
     await web.client.post('/v1/events', {
       events: [
-        event(at(20, 10), { dimensions: { team: 'growth', feature: 'avatars', user: 'u_1' }, tags: { customer_tier: 'pro' } }),
-        event(at(20, 23, 59), { dimensions: { team: 'growth', feature: 'avatars', user: 'u_3' }, tags: { customer_tier: 'free' } }),
-        event(at(21, 10), { provider: 'vercel', dimensions: { team: 'growth', feature: 'banners', user: 'u_2' }, tags: { customer_tier: 'pro' } }),
-        event(at(21, 11), { dimensions: { team: 'growth', feature: 'banners', user: 'u_2' }, tags: { customer_tier: 'pro' }, status: 'error', latency_ms: 30000 }),
+        event(at(20, 10), {
+          dimensions: { team: 'growth', feature: 'avatars', user: 'u_1' },
+          tags: { customer_tier: 'pro' },
+        }),
+        event(at(20, 23, 59), {
+          dimensions: { team: 'growth', feature: 'avatars', user: 'u_3' },
+          tags: { customer_tier: 'free' },
+        }),
+        event(at(21, 10), {
+          provider: 'vercel',
+          dimensions: { team: 'growth', feature: 'banners', user: 'u_2' },
+          tags: { customer_tier: 'pro' },
+        }),
+        event(at(21, 11), {
+          dimensions: { team: 'growth', feature: 'banners', user: 'u_2' },
+          tags: { customer_tier: 'pro' },
+          status: 'error',
+          latency_ms: 30000,
+        }),
       ],
     });
     await app.client.post('/v1/events', {
       events: [
-        event(at(21, 12), { dimensions: { team: 'core', feature: 'avatars', user: 'u_1' }, tags: { customer_tier: 'pro' } }),
+        event(at(21, 12), {
+          dimensions: { team: 'core', feature: 'avatars', user: 'u_1' },
+          tags: { customer_tier: 'pro' },
+        }),
         usageEvent({ timestamp: at(21, 13), model: 'gpt-image-9', dimensions: { team: 'core' } }),
       ],
     });
     viewerKey = (await viewerClient(t.http)).key!;
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     fs.mkdirSync(ARTIFACTS, { recursive: true });
   }, 60_000);
   afterAll(async () => {
@@ -61,12 +84,25 @@ describeWithChromium('dashboard in headless Chromium', () => {
   });
 
   /** A page signed in with `key` at `query`, every panel settled. */
-  async function open(query: string, key = viewerKey, viewport = { width: 1440, height: 1000 }, options: { bypassCSP?: boolean } = {}): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport, acceptDownloads: true, bypassCSP: options.bypassCSP ?? false });
+  async function open(
+    query: string,
+    key = viewerKey,
+    viewport = { width: 1440, height: 1000 },
+    options: { bypassCSP?: boolean } = {},
+  ): Promise<{ page: Page; errors: string[] }> {
+    const context = await browser.newContext({
+      viewport,
+      acceptDownloads: true,
+      bypassCSP: options.bypassCSP ?? false,
+    });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => message.type() === 'error' && !/Failed to load resource/.test(message.text()) && errors.push(message.text()));
+    page.on(
+      'console',
+      (message) =>
+        message.type() === 'error' && !/Failed to load resource/.test(message.text()) && errors.push(message.text()),
+    );
     await page.goto(`${t.url}/${query}`);
     await page.fill('#key', key);
     await page.click('#signin-form button');
@@ -82,14 +118,19 @@ describeWithChromium('dashboard in headless Chromium', () => {
     const page = await context.newPage();
     await page.goto(t.url);
     expect(await page.isVisible('#signin')).toBe(true);
-    for (const selector of ['#controls', '#nav', '#signout', '#ctl-preset']) expect(await page.isVisible(selector)).toBe(false);
+    for (const selector of ['#controls', '#nav', '#signout', '#ctl-preset'])
+      expect(await page.isVisible(selector)).toBe(false);
     await page.fill('#key', viewerKey);
     await page.click('#signin-form button');
     await page.waitForSelector('body[data-loaded=true]');
     expect(await page.inputValue('#ctl-preset')).toBe('mtd');
-    expect((await page.textContent('#spend-title'))!.trim()).toMatch(/^Spend by provider: Month to date \(Nov 1 – Nov \d+, 2026\)$/);
+    expect((await page.textContent('#spend-title'))!.trim()).toMatch(
+      /^Spend by provider: Month to date \(Nov 1 – Nov \d+, 2026\)$/,
+    );
     const states = await page.$$eval('.panel', (panels) => panels.map((p) => `${p.id}:${(p as any).dataset.state}`));
-    const failed = await page.$$eval('.panel[data-state=error]', (panels) => panels.map((p) => `${p.id}: ${p.textContent}`));
+    const failed = await page.$$eval('.panel[data-state=error]', (panels) =>
+      panels.map((p) => `${p.id}: ${p.textContent}`),
+    );
     expect(failed).toEqual([]);
     expect(states.filter((s) => !/:(ready|empty)$/.test(s))).toEqual([]);
     // A viewer key is not offered the admin pages.
@@ -115,7 +156,9 @@ describeWithChromium('dashboard in headless Chromium', () => {
     // The price list is whole: gpt-image-2's image output rate is there, first.
     expect(await text(page, '#pricing')).toMatch(/gpt-image-2 output image \$30/);
     expect(await text(page, '#pricing-freshness')).toContain('Built-in catalog only: no price source is configured.');
-    const legend = await page.evaluate(() => (globalThis as any).Chart.getChart('spend-chart').data.datasets.map((d: any) => d.label));
+    const legend = await page.evaluate(() =>
+      (globalThis as any).Chart.getChart('spend-chart').data.datasets.map((d: any) => d.label),
+    );
     // The unpriced gpt-image-9 call is not $0: its series says so.
     expect(legend).toEqual(['openai (1 unpriced)', 'vercel']);
     expect(errors).toEqual([]);
@@ -143,8 +186,13 @@ describeWithChromium('dashboard in headless Chromium', () => {
     expect(await text(page, '#kpi-range .sub')).toBe('3 calls, 0 unpriced');
     expect(await text(page, '#top-project')).not.toContain('mobile');
     // The exports carry the same filters.
-    const [request] = await Promise.all([page.waitForRequest((r) => r.url().includes('/v1/charts/spend.png')), page.click('#spend-png')]);
-    expect(decodeURIComponent(request.url())).toMatch(/team=growth.*tag:customer_tier=pro|tag:customer_tier=pro.*team=growth/);
+    const [request] = await Promise.all([
+      page.waitForRequest((r) => r.url().includes('/v1/charts/spend.png')),
+      page.click('#spend-png'),
+    ]);
+    expect(decodeURIComponent(request.url())).toMatch(
+      /team=growth.*tag:customer_tier=pro|tag:customer_tier=pro.*team=growth/,
+    );
     // A shared link opens the same view.
     const shared = await open(new URL(page.url()).search);
     expect(await text(shared.page, '#kpi-range .value')).toBe('$0.4033');
@@ -166,7 +214,11 @@ describeWithChromium('dashboard in headless Chromium', () => {
       const datasetIndex = chart.data.datasets.findIndex((d: any) => d.key === 'openai');
       const bar = chart.getDatasetMeta(datasetIndex).data[2];
       const box = chart.canvas.getBoundingClientRect();
-      return { x: box.left + bar.x, y: box.top + (bar.y + bar.base) / 2, exact: chart.data.datasets[datasetIndex].exact[2] };
+      return {
+        x: box.left + bar.x,
+        y: box.top + (bar.y + bar.base) / 2,
+        exact: chart.data.datasets[datasetIndex].exact[2],
+      };
     });
     expect(target.exact).toBe('0.271440'); // two openai calls on the 21st (one failed but billed)
     await page.mouse.click(target.x, target.y);
@@ -176,15 +228,26 @@ describeWithChromium('dashboard in headless Chromium', () => {
     expect(await text(page, '#events-count')).toBe('3'); // the two priced calls and the unpriced gpt-image-9 one
     expect(page.url()).toContain('provider=openai');
     // The rows themselves add up to the bar.
-    const rows = await page.$$eval('#events-list tbody tr', (trs) => trs.map((tr) => tr.querySelector('td[data-label=Cost] .money')?.getAttribute('title') ?? 'none'));
-    const micro = rows.filter((r) => r !== 'none').reduce((sum, r) => sum + BigInt(r.replace(' USD', '').replace('.', '')), 0n);
+    const rows = await page.$$eval('#events-list tbody tr', (trs) =>
+      trs.map((tr) => tr.querySelector('td[data-label=Cost] .money')?.getAttribute('title') ?? 'none'),
+    );
+    const micro = rows
+      .filter((r) => r !== 'none')
+      .reduce((sum, r) => sum + BigInt(r.replace(' USD', '').replace('.', '')), 0n);
     expect(micro).toBe(271440n);
     // The CSV holds exactly the calls of the bar (the raw export cannot select a bar of a half-hour zone).
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#events-csv')]);
-    const lines = fs.readFileSync((await download.path())!, 'utf8').replace(/^\ufeff/, '').trim().split(/\r\n/).map((l) => l.split(','));
+    const lines = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split(/\r\n/)
+      .map((l) => l.split(','));
     const cost = lines[0].indexOf('cost_usd');
     expect(lines.length - 1).toBe(3);
-    expect(lines.slice(1).reduce((sum, l) => sum + (l[cost] ? BigInt(l[cost].replace('.', '')) : 0n), 0n)).toBe(271440n);
+    expect(lines.slice(1).reduce((sum, l) => sum + (l[cost] ? BigInt(l[cost].replace('.', '')) : 0n), 0n)).toBe(
+      271440n,
+    );
     // Sorted by cost, then the detail of the most expensive call.
     await page.selectOption('#events-sort', '-cost');
     await page.waitForSelector('body[data-loaded=true] #events-list tbody tr');
@@ -199,7 +262,7 @@ describeWithChromium('dashboard in headless Chromium', () => {
     await page.context().close();
   });
 
-  it('opens a bar\'s events from the keyboard too, through the chart\'s table of figures', async () => {
+  it("opens a bar's events from the keyboard too, through the chart's table of figures", async () => {
     const { page } = await open(`?${RANGE}&group_by=provider`);
     await page.click('#spend-table summary');
     const cell = page.locator('#spend-table tbody tr:has(th:text-is("Nov 21")) button').first();
@@ -211,7 +274,7 @@ describeWithChromium('dashboard in headless Chromium', () => {
     await page.context().close();
   });
 
-  it('closes the month: totals by project, team, provider and model, and a CSV whose total is the view\'s', async () => {
+  it("closes the month: totals by project, team, provider and model, and a CSV whose total is the view's", async () => {
     const { page, errors } = await open('?view=month&month=2026-11&tz=UTC');
     const exact = await page.getAttribute('#month-total', 'data-exact');
     expect(exact).toBe('0.674730');
@@ -221,11 +284,17 @@ describeWithChromium('dashboard in headless Chromium', () => {
     expect(download.suggestedFilename()).toBe('tokentally-month-close-2026-11.csv');
     const csv = fs.readFileSync((await download.path())!, 'utf8');
     // One row per figure with a section column; the total row's cost is the view's, to the digit.
-    const rows = csv.replace(/^\ufeff/, '').trim().split(/\r?\n/).map((line) => line.split(','));
+    const rows = csv
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split(/\r?\n/)
+      .map((line) => line.split(','));
     const header = rows[0];
     const total = rows.find((r) => r[header.indexOf('section')] === 'total')!;
     expect(total[header.indexOf('cost_usd')]).toBe(exact);
-    const projects = rows.filter((r) => r[header.indexOf('section')] === 'project').map((r) => BigInt(r[header.indexOf('cost_usd')].replace('.', '')));
+    const projects = rows
+      .filter((r) => r[header.indexOf('section')] === 'project')
+      .map((r) => BigInt(r[header.indexOf('cost_usd')].replace('.', '')));
     expect(projects.reduce((a, b) => a + b, 0n)).toBe(674730n);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-month-close-1440.png'), fullPage: true });
     expect(errors).toEqual([]);
@@ -275,7 +344,7 @@ describeWithChromium('dashboard in headless Chromium', () => {
     await page.context().close();
   });
 
-  it('a failing panel shows its own error and the API\'s reason; the other panels keep their data', async () => {
+  it("a failing panel shows its own error and the API's reason; the other panels keep their data", async () => {
     // Spend per user is kept with provider, model and project only: grouping by user with a team filter is refused.
     const { page } = await open(`?${RANGE}&group_by=user&team=growth`);
     expect(await page.getAttribute('#spend', 'data-state')).toBe('error');
@@ -288,7 +357,12 @@ describeWithChromium('dashboard in headless Chromium', () => {
   });
 
   it('survives a hand-edited URL: a bad zone, bucket or month is marked at its control and the page still draws', async () => {
-    for (const query of ['?tz=Mars/Olympus', '?view=events&tz=%F0%9F%92%A9&bucket=garbage', '?view=month&month=2026-13&tz=UTC', '?preset=custom&from=2026-02-30&to=2026-03-01&tz=UTC']) {
+    for (const query of [
+      '?tz=Mars/Olympus',
+      '?view=events&tz=%F0%9F%92%A9&bucket=garbage',
+      '?view=month&month=2026-13&tz=UTC',
+      '?preset=custom&from=2026-02-30&to=2026-03-01&tz=UTC',
+    ]) {
       const { page, errors } = await open(query);
       expect({ query, errors }).toEqual({ query, errors: [] });
       expect(await page.isVisible('#controls')).toBe(true);
@@ -364,7 +438,10 @@ describeWithChromium('dashboard in headless Chromium', () => {
     await page.context().close();
   });
 
-  for (const [name, width, height] of [['1440', 1440, 1000], ['390', 390, 844]] as const) {
+  for (const [name, width, height] of [
+    ['1440', 1440, 1000],
+    ['390', 390, 844],
+  ] as const) {
     it(`fits a ${width} px screen on every page with no serious accessibility violation (axe-core)`, async () => {
       const pages: Array<[string, string, string]> = [
         ['overview', `?${RANGE}`, viewerKey],
@@ -376,12 +453,19 @@ describeWithChromium('dashboard in headless Chromium', () => {
       ];
       for (const [label, query, key] of pages) {
         const { page, errors } = await open(query, key, { width, height }, { bypassCSP: true });
-        const scroll = await page.evaluate(() => ({ page: (globalThis as any).document.documentElement.scrollWidth, view: (globalThis as any).innerWidth }));
+        const scroll = await page.evaluate(() => ({
+          page: (globalThis as any).document.documentElement.scrollWidth,
+          view: (globalThis as any).innerWidth,
+        }));
         expect({ label, width: scroll.page }).toEqual({ label, width: scroll.view });
         await page.addScriptTag({ path: AXE });
         const violations = await page.evaluate(async () => {
-          const result = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
-          return result.violations.filter((v: any) => v.impact === 'serious' || v.impact === 'critical').map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
+          const result = await (globalThis as any).axe.run((globalThis as any).document, {
+            resultTypes: ['violations'],
+          });
+          return result.violations
+            .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
+            .map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
         });
         expect({ label, violations }).toEqual({ label, violations: [] });
         await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${label}-${name}.png`), fullPage: true });
@@ -392,7 +476,10 @@ describeWithChromium('dashboard in headless Chromium', () => {
   }
 
   it('tells a new user how to send the first event when the period is empty', async () => {
-    const { page } = await open('?preset=custom&from=2025-01-01&to=2025-01-31&tz=UTC', viewerKey, { width: 390, height: 844 });
+    const { page } = await open('?preset=custom&from=2025-01-01&to=2025-01-31&tz=UTC', viewerKey, {
+      width: 390,
+      height: 844,
+    });
     expect(await page.isVisible('#empty')).toBe(true);
     expect(await text(page, '#empty-snippet')).toContain('/v1/events');
     await page.context().close();

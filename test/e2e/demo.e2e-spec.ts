@@ -16,7 +16,8 @@ describe('the demo data', () => {
   let seeded: DemoSeedResult;
 
   beforeAll(async () => {
-    // The demo's webhook is on 127.0.0.1:9, where nobody listens; the demo lifts the private-address guard the same way.
+    // The demo's webhook is on 127.0.0.1:9, where nobody listens; the demo lifts the private-address guard the same
+    // way.
     t = await startTestApp({ WEBHOOK_ALLOW_PRIVATE: 'true' });
     seeded = await seedDemo({ baseUrl: t.url, adminKey: TEST_ADMIN_KEY, callsPerDay: 40 });
     viewer = t.http.as(seeded.viewerKey);
@@ -28,7 +29,9 @@ describe('the demo data', () => {
     expect(seeded.events.accepted).toBe(seeded.events.sent);
     const now = new Date();
     const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
-    const byMonth = await viewer.get(`/v1/reports/spend?from=${seeded.from.toISOString()}&to=${now.toISOString()}&granularity=month&group_by=provider`);
+    const byMonth = await viewer.get(
+      `/v1/reports/spend?from=${seeded.from.toISOString()}&to=${now.toISOString()}&granularity=month&group_by=provider`,
+    );
     expect(byMonth.status).toBe(200);
     expect(byMonth.body.buckets.map(Date.parse)).toEqual([seeded.from.getTime(), monthStart]);
     const providers = Object.fromEntries(byMonth.body.series.map((s: any) => [s.key, s]));
@@ -40,12 +43,18 @@ describe('the demo data', () => {
     expect(byMonth.body.unpriced_events).toBeGreaterThan(0);
     expect(byMonth.body.partial_events).toBeGreaterThan(0);
 
-    const events = await viewer.get(`/v1/events?from=${seeded.from.toISOString()}&to=${now.toISOString()}&status=error&limit=5`);
+    const events = await viewer.get(
+      `/v1/events?from=${seeded.from.toISOString()}&to=${now.toISOString()}&status=error&limit=5`,
+    );
     expect(events.status).toBe(200);
     expect(events.body.data.length).toBeGreaterThan(0);
-    const tiers = await viewer.get(`/v1/reports/spend?from=${seeded.from.toISOString()}&to=${now.toISOString()}&granularity=month&group_by=tag:customer_tier`);
+    const tiers = await viewer.get(
+      `/v1/reports/spend?from=${seeded.from.toISOString()}&to=${now.toISOString()}&granularity=month&group_by=tag:customer_tier`,
+    );
     expect(tiers.body.series.map((s: any) => s.key).sort()).toEqual(['enterprise', 'free', 'pro']);
-    const teams = await viewer.get(`/v1/reports/spend?from=${seeded.from.toISOString()}&to=${now.toISOString()}&granularity=month&group_by=team`);
+    const teams = await viewer.get(
+      `/v1/reports/spend?from=${seeded.from.toISOString()}&to=${now.toISOString()}&granularity=month&group_by=team`,
+    );
     expect(teams.body.series.length).toBeGreaterThanOrEqual(4);
   });
 
@@ -57,7 +66,11 @@ describe('the demo data', () => {
     expect(crossed.thresholds_pct).toEqual([50, 80, 100]);
     expect(crossed.status.thresholds_reached).toEqual([50, 80, 100]);
     const forecast = byId[seeded.budgets.forecast.id];
-    const [spent, amount, expected] = [forecast.status.spent_usd, forecast.amount_usd, forecast.status.forecast_usd].map(Decimal.parse);
+    const [spent, amount, expected] = [
+      forecast.status.spent_usd,
+      forecast.amount_usd,
+      forecast.status.forecast_usd,
+    ].map(Decimal.parse);
     expect([spent.compare(amount), expected.compare(amount)]).toEqual([-1, 1]);
   });
 
@@ -66,10 +79,16 @@ describe('the demo data', () => {
     await t.app.get(BudgetEvaluator).evaluate('all');
     const alerts = await eventually(async () => {
       const answer = (await viewer.get('/v1/alerts?limit=200')).body.data as any[];
-      const thresholds = answer.filter((a) => a.type === 'budget.threshold_reached' && a.budget_id === seeded.budgets.crossed.id);
+      const thresholds = answer.filter(
+        (a) => a.type === 'budget.threshold_reached' && a.budget_id === seeded.budgets.crossed.id,
+      );
       expect(thresholds.map((a) => a.data.threshold_pct).sort((a, b) => a - b)).toEqual([50, 80, 100]);
-      expect(answer.filter((a) => a.type === 'budget.forecast_exceeded' && a.budget_id === seeded.budgets.forecast.id)).toHaveLength(1);
-      expect(answer.filter((a) => a.type === 'spend.anomaly' && a.data.dimension === 'project').map((a) => a.data.key)).toEqual([seeded.spikeProject.id]);
+      expect(
+        answer.filter((a) => a.type === 'budget.forecast_exceeded' && a.budget_id === seeded.budgets.forecast.id),
+      ).toHaveLength(1);
+      expect(
+        answer.filter((a) => a.type === 'spend.anomaly' && a.data.dimension === 'project').map((a) => a.data.key),
+      ).toEqual([seeded.spikeProject.id]);
       return answer;
     }, 15_000);
     for (const alert of alerts) {
@@ -101,7 +120,10 @@ describe('the demo data', () => {
   it('can run again: nothing is stored twice, the same two budgets and one webhook', async () => {
     const again = await seedDemo({ baseUrl: t.url, adminKey: TEST_ADMIN_KEY, callsPerDay: 40 });
     expect(again.events.duplicates).toBeGreaterThan(seeded.events.accepted * 0.95);
-    expect([again.budgets.crossed.id, again.budgets.forecast.id]).toEqual([seeded.budgets.crossed.id, seeded.budgets.forecast.id]);
+    expect([again.budgets.crossed.id, again.budgets.forecast.id]).toEqual([
+      seeded.budgets.crossed.id,
+      seeded.budgets.forecast.id,
+    ]);
     expect(again.webhook.id).toBe(seeded.webhook.id);
     expect((await t.http.get('/v1/budgets')).body.data).toHaveLength(2);
     expect((await t.http.get('/v1/webhooks')).body.data).toHaveLength(1);

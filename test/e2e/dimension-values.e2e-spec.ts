@@ -17,8 +17,11 @@ describe('filter suggestions', () => {
 
   const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
   /** `n` calls of one shape: more calls, more spend (each costs the same). */
-  const calls = (n: number, extra: Record<string, unknown>) => Array.from({ length: n }, () => usageEvent({ timestamp: minutesAgo(30), tags: {}, ...extra }));
-  const dims = (d: Record<string, string>) => ({ dimensions: { team: '', user: '', feature: '', environment: '', ...d } });
+  const calls = (n: number, extra: Record<string, unknown>) =>
+    Array.from({ length: n }, () => usageEvent({ timestamp: minutesAgo(30), tags: {}, ...extra }));
+  const dims = (d: Record<string, string>) => ({
+    dimensions: { team: '', user: '', feature: '', environment: '', ...d },
+  });
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -29,8 +32,14 @@ describe('filter suggestions', () => {
     [abc, aUnderscore, beta] = [a.projectId, u.projectId, b.projectId];
     await a.client.post('/v1/events', {
       events: [
-        ...calls(3, { ...dims({ team: 'growth', user: 'u_1', feature: 'x\\y' }), tags: { campaign: 'launch', cost_center: 'cc1' } }),
-        ...calls(1, { ...dims({ team: 'growl', user: 'ux1', feature: 'xzy' }), tags: { campaign: '50%-off', costXcenter: 'cc2' } }),
+        ...calls(3, {
+          ...dims({ team: 'growth', user: 'u_1', feature: 'x\\y' }),
+          tags: { campaign: 'launch', cost_center: 'cc1' },
+        }),
+        ...calls(1, {
+          ...dims({ team: 'growl', user: 'ux1', feature: 'xzy' }),
+          tags: { campaign: '50%-off', costXcenter: 'cc2' },
+        }),
         ...calls(2, { ...dims({ team: 'g%team', user: 'U_2' }), tags: { campaign: '500' } }),
         ...calls(1, { ...dims({ team: 'gxteam' }), provider: 'vercel' }),
         ...calls(1, dims({})), // no team: '' is no value to suggest
@@ -72,10 +81,12 @@ describe('filter suggestions', () => {
 
   it('matches a prefix, case-insensitively', async () => {
     expect((await values('/v1/reports/dimensions/team/values?q=gro')).sort()).toEqual(['growl', 'growth']);
-    expect((await values('/v1/reports/dimensions/team/values?q=GROWT'))).toEqual(['growth']);
+    expect(await values('/v1/reports/dimensions/team/values?q=GROWT')).toEqual(['growth']);
     expect(await values('/v1/reports/dimensions/team/values?q=rowth')).toEqual([]); // a prefix, not a substring
     expect(await values('/v1/reports/dimensions/provider/values?q=v')).toEqual(['vercel']);
-    expect(await values('/v1/reports/dimensions/model/values')).toEqual(expect.arrayContaining(['gpt-image-1', 'gpt-image-2']));
+    expect(await values('/v1/reports/dimensions/model/values')).toEqual(
+      expect.arrayContaining(['gpt-image-1', 'gpt-image-2']),
+    );
   });
 
   it('takes LIKE metacharacters literally: %, _ and backslash', async () => {
@@ -92,13 +103,22 @@ describe('filter suggestions', () => {
   it('lists projects by name with their id, and matches the name', async () => {
     const body = await get('/v1/reports/dimensions/project/values');
     // abc: 8 calls; a_c: 4 dearer ones (gpt-image-1); beta: 1.
-    expect(body.data[1]).toEqual({ value: aUnderscore, label: 'a_c', id: aUnderscore, name: 'a_c', cost_usd: expect.any(String), events: 4 });
+    expect(body.data[1]).toEqual({
+      value: aUnderscore,
+      label: 'a_c',
+      id: aUnderscore,
+      name: 'a_c',
+      cost_usd: expect.any(String),
+      events: 4,
+    });
     expect(body.data.map((r: any) => r.name)).toEqual(['abc', 'a_c', 'beta']);
     expect((await get('/v1/reports/dimensions/project/values?q=a_')).data.map((r: any) => r.name)).toEqual(['a_c']);
     // Case-insensitive on the name; beta is listed too only when its random id starts with an "a".
     const byA = (await get('/v1/reports/dimensions/project/values?q=A')).data.map((r: any) => r.name);
     expect(byA).toEqual(beta.startsWith('a') ? ['abc', 'a_c', 'beta'] : ['abc', 'a_c']);
-    expect((await get(`/v1/reports/dimensions/project/values?q=${beta.slice(0, 8)}`)).data.map((r: any) => r.id)).toEqual([beta]);
+    expect(
+      (await get(`/v1/reports/dimensions/project/values?q=${beta.slice(0, 8)}`)).data.map((r: any) => r.id),
+    ).toEqual([beta]);
   });
 
   it('lists tag keys and one tag’s values, most spent first', async () => {
@@ -117,8 +137,12 @@ describe('filter suggestions', () => {
 
   it('reads the range asked for, and narrows by the report filters', async () => {
     const from = minutesAgo(101 * 24 * 60);
-    expect(await values(`/v1/reports/dimensions/team/values?q=anc&from=${encodeURIComponent(from)}`)).toEqual(['ancient']);
-    expect((await get(`/v1/reports/tags?from=${encodeURIComponent(from)}`)).data.map((r: any) => r.key)).toContain('old_tag');
+    expect(await values(`/v1/reports/dimensions/team/values?q=anc&from=${encodeURIComponent(from)}`)).toEqual([
+      'ancient',
+    ]);
+    expect((await get(`/v1/reports/tags?from=${encodeURIComponent(from)}`)).data.map((r: any) => r.key)).toContain(
+      'old_tag',
+    );
     expect(await values(`/v1/reports/dimensions/team/values?project=${beta}`)).toEqual(['beta-team']);
     expect(await values(`/v1/reports/dimensions/team/values?provider=vercel`)).toEqual(['gxteam']);
     expect(await values(`/v1/reports/dimensions/user/values?project=${abc}&q=u`)).toEqual(['u_1', 'U_2', 'ux1']);
@@ -147,7 +171,11 @@ describe('filter suggestions', () => {
     await bad('/v1/reports/dimensions/team/values?q=a&q=b', ['q']);
     await bad('/v1/reports/dimensions/team/values?limit=0', ['limit']);
     await bad('/v1/reports/dimensions/team/values?limit=101', ['limit']);
-    await bad('/v1/reports/dimensions/team/values?from=2026-02-30&tz=Mars/Olympus&group_by=team', ['from', 'group_by', 'tz']);
+    await bad('/v1/reports/dimensions/team/values?from=2026-02-30&tz=Mars/Olympus&group_by=team', [
+      'from',
+      'group_by',
+      'tz',
+    ]);
     await bad('/v1/reports/dimensions/team/values?warp=1', ['warp']);
     await bad('/v1/reports/dimensions/team/values?user=u_1', ['team']); // the user rollup has no team
     await bad(`/v1/reports/tags/${'k'.repeat(65)}/values`, ['key']);

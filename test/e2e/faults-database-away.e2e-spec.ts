@@ -33,7 +33,12 @@ onPostgres('the database going away under load (PostgreSQL)', () => {
   });
 
   const terminate = async () =>
-    (await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name])).rowCount ?? 0;
+    (
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+        [name],
+      )
+    ).rowCount ?? 0;
 
   /** Ingest load with a few connections; records every answer and checks the failed ones as it goes. */
   function load(key: string) {
@@ -59,8 +64,15 @@ onPostgres('the database going away under load (PostgreSQL)', () => {
         if (response.status !== 202) {
           const retryAfter = Number(response.headers.get('retry-after'));
           const problemJson = /application\/problem\+json/.test(response.headers.get('content-type') ?? '');
-          if (response.status !== 503 || !(retryAfter >= 1 && retryAfter <= 30) || !problemJson || /terminat|ECONN|pg_|SQL/i.test(response.text)) {
-            bad.push(`${response.status} retry-after=${response.headers.get('retry-after')} ${response.text.slice(0, 300)}`);
+          if (
+            response.status !== 503 ||
+            !(retryAfter >= 1 && retryAfter <= 30) ||
+            !problemJson ||
+            /terminat|ECONN|pg_|SQL/i.test(response.text)
+          ) {
+            bad.push(
+              `${response.status} retry-after=${response.headers.get('retry-after')} ${response.text.slice(0, 300)}`,
+            );
           }
           await sleep(20);
         }
@@ -92,7 +104,10 @@ onPostgres('the database going away under load (PostgreSQL)', () => {
       `faults-database-away figures (terminate): ${JSON.stringify({ terminations: 6, backends_terminated: terminated, requests: traffic.requests(), statuses: traffic.statuses })}\n`,
     );
     // A crash prints `Error: terminating ...` at the start of a line; a job logging the same error is a JSON line.
-    expect({ alive: service.alive(), crash: service.output().match(/^(?:.*Unhandled 'error'.*|Error: terminating.*)$/gm) }).toEqual({ alive: true, crash: null });
+    expect({
+      alive: service.alive(),
+      crash: service.output().match(/^(?:.*Unhandled 'error'.*|Error: terminating.*)$/gm),
+    }).toEqual({ alive: true, crash: null });
     expect(terminated).toBeGreaterThan(0);
     expect(traffic.bad).toEqual([]);
     const after = await api(service.url, key, 'POST', '/v1/events', { events: makeBatches(1, 10)[0] });

@@ -25,8 +25,12 @@ describe.each(kinds)('a failed prepared-statement execution (%s)', (kind) => {
 
   it('does not poison the session: the same statement runs after a refused value', async () => {
     const database = t.app.get(Database);
-    await expect(database.queryPrepared('tt_fault_probe', 'SELECT $1::int AS n', ['not a number'])).rejects.toThrow(/invalid input syntax/);
-    await expect(database.queryPrepared('tt_fault_probe', 'SELECT $1::int AS n', ['not a number'])).rejects.toThrow(/invalid input syntax/);
+    await expect(database.queryPrepared('tt_fault_probe', 'SELECT $1::int AS n', ['not a number'])).rejects.toThrow(
+      /invalid input syntax/,
+    );
+    await expect(database.queryPrepared('tt_fault_probe', 'SELECT $1::int AS n', ['not a number'])).rejects.toThrow(
+      /invalid input syntax/,
+    );
     expect(await database.queryPrepared('tt_fault_probe', 'SELECT $1::int AS n', ['42'])).toEqual([{ n: 42 }]);
     expect(await database.queryPrepared('tt_fault_probe', 'SELECT $1::int AS n', ['43'])).toEqual([{ n: 43 }]);
   });

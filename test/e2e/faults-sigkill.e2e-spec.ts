@@ -83,7 +83,9 @@ describe('SIGKILL during batched ingest', () => {
 
     // After the last restart: resend everything not acknowledged, and some of what was.
     const acknowledgedBefore = [...acked];
-    const resend = [...Array(BATCHES).keys()].filter((i) => !acked.has(i)).concat(acknowledgedBefore.filter((_, i) => i % 10 === 0));
+    const resend = [...Array(BATCHES).keys()]
+      .filter((i) => !acked.has(i))
+      .concat(acknowledgedBefore.filter((_, i) => i % 10 === 0));
     await send(service.url, resend, () => false);
     expect(acked.size).toBe(BATCHES);
     const ready = await api(service.url, key, 'GET', '/health/ready');

@@ -3,7 +3,17 @@ import fc from 'fast-check';
 import { startTestApp, TestApp } from '../support/app';
 import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
 import { HttpClient, HttpResponse } from '../support/http';
-import { deepNestingText, hostileDateText, hostileJson, hostileNumber, hostileQuery, hostileString, hostileWebhookUrl, mutate, withPrototypeKeys } from '../support/arbitraries';
+import {
+  deepNestingText,
+  hostileDateText,
+  hostileJson,
+  hostileNumber,
+  hostileQuery,
+  hostileString,
+  hostileWebhookUrl,
+  mutate,
+  withPrototypeKeys,
+} from '../support/arbitraries';
 
 /**
  * Issue 11: hostile input, first the defects a tester found (each a
@@ -24,7 +34,12 @@ const PROBLEM = /^application\/problem\+json/;
 const NUL_MESSAGE = 'must not contain NUL characters';
 const SURROGATE_MESSAGE = 'must be well-formed Unicode (it holds a lone UTF-16 surrogate)';
 
-function expectProblem(res: HttpResponse, status: number, errors: Array<{ path: string; message?: unknown }>, context = '') {
+function expectProblem(
+  res: HttpResponse,
+  status: number,
+  errors: Array<{ path: string; message?: unknown }>,
+  context = '',
+) {
   expect({ context, status: res.status, type: res.headers.get('content-type'), errors: res.body?.errors }).toEqual({
     context,
     status,
@@ -49,12 +64,22 @@ describe('hostile input (issue 11)', () => {
   });
   afterAll(() => t?.close());
 
-  const budget = (overrides: Record<string, unknown> = {}) => ({ name: 'b', amount_usd: '10.00', period: 'month', ...overrides });
+  const budget = (overrides: Record<string, unknown> = {}) => ({
+    name: 'b',
+    amount_usd: '10.00',
+    period: 'month',
+    ...overrides,
+  });
 
   describe('lone UTF-16 surrogates (were stored as U+FFFD, so different ids collided)', () => {
     it('an event_id with a lone surrogate is refused with 400 naming event_id, and a second one is not answered duplicate', async () => {
       for (const eventId of ['sur\ud800', 'sur\ud801', 'x\udc00', '\udbff']) {
-        expectProblem(await ingest.post('/v1/events', usageEvent({ event_id: eventId })), 400, [{ path: 'event_id', message: SURROGATE_MESSAGE }], eventId);
+        expectProblem(
+          await ingest.post('/v1/events', usageEvent({ event_id: eventId })),
+          400,
+          [{ path: 'event_id', message: SURROGATE_MESSAGE }],
+          eventId,
+        );
       }
       const listed = await viewer.get('/v1/events?limit=1000');
       expect(listed.body.data.filter((e: any) => /^sur|^x|\ufffd/.test(e.event_id))).toEqual([]);
@@ -78,12 +103,17 @@ describe('hostile input (issue 11)', () => {
       const res = await ingest.post('/v1/events', { events: [...bad.map(([, o]) => usageEvent(o)), good] });
       expect(res.status).toBe(202);
       expect(res.body.results).toEqual([expect.objectContaining({ event_id: good.event_id, status: 'accepted' })]);
-      expect(res.body.rejected.map((r: any) => r.errors)).toEqual(bad.map(([path], i) => [{ path: `events[${i}].${path}`, message: SURROGATE_MESSAGE }]));
+      expect(res.body.rejected.map((r: any) => r.errors)).toEqual(
+        bad.map(([path], i) => [{ path: `events[${i}].${path}`, message: SURROGATE_MESSAGE }]),
+      );
     });
 
     it('a well-formed surrogate pair (an emoji) is accepted and stored as sent', async () => {
       const eventId = `emoji-\ud83d\ude00-${randomUUID()}`;
-      const res = await ingest.post('/v1/events', usageEvent({ event_id: eventId, dimensions: { team: 't\ud83d\ude00' } }));
+      const res = await ingest.post(
+        '/v1/events',
+        usageEvent({ event_id: eventId, dimensions: { team: 't\ud83d\ude00' } }),
+      );
       expect(res.body.results).toEqual([expect.objectContaining({ event_id: eventId, status: 'accepted' })]);
       const listed = await viewer.get(`/v1/events?team=${encodeURIComponent('t\ud83d\ude00')}`);
       expect(listed.body.data.map((e: any) => e.event_id)).toEqual([eventId]);
@@ -103,7 +133,12 @@ describe('hostile input (issue 11)', () => {
         ['PUT', '/v1/pricing/overrides', { provider: 'openai', model: 'm\ud800', prices: { input: '1.00' } }, 'model'],
       ];
       for (const [method, path, body, field] of cases) {
-        expectProblem(await admin.request(method, path, body), 400, [{ path: field, message: SURROGATE_MESSAGE }], `${method} ${path} ${field}`);
+        expectProblem(
+          await admin.request(method, path, body),
+          400,
+          [{ path: field, message: SURROGATE_MESSAGE }],
+          `${method} ${path} ${field}`,
+        );
       }
     });
 
@@ -116,7 +151,12 @@ describe('hostile input (issue 11)', () => {
 
   describe('inputs that were 500s', () => {
     it('GET /v1/reports/summary?tag:=x (an empty tag key) is a 400 naming the parameter, on every report and chart', async () => {
-      for (const path of ['/v1/reports/summary?tag:=x', '/v1/reports/spend?tag:=x', '/v1/reports/tokens?tag:=', '/v1/charts/spend.png?tag:=x']) {
+      for (const path of [
+        '/v1/reports/summary?tag:=x',
+        '/v1/reports/spend?tag:=x',
+        '/v1/reports/tokens?tag:=',
+        '/v1/charts/spend.png?tag:=x',
+      ]) {
         expectProblem(await viewer.get(path), 400, [{ path: 'tag:' }], path);
       }
     });
@@ -125,50 +165,103 @@ describe('hostile input (issue 11)', () => {
       expectProblem(await viewer.get('/v1/events?from=1'), 400, [{ path: 'from' }]);
     });
 
-    it.each(['0000-01-01T00:00:00Z', '2026-01-01T00:00:00+16:00', '2026-01-01T00:00:00-23:59', '2026-02-30T00:00:00Z', '2026-01-01'])(
-      'GET /v1/alerts?before=%s is a 400 naming before (PostgreSQL does not take it)',
-      async (before) => {
-        expectProblem(await viewer.get(`/v1/alerts?before=${encodeURIComponent(before)}`), 400, [{ path: 'before' }]);
-      },
-    );
+    it.each([
+      '0000-01-01T00:00:00Z',
+      '2026-01-01T00:00:00+16:00',
+      '2026-01-01T00:00:00-23:59',
+      '2026-02-30T00:00:00Z',
+      '2026-01-01',
+    ])('GET /v1/alerts?before=%s is a 400 naming before (PostgreSQL does not take it)', async (before) => {
+      expectProblem(await viewer.get(`/v1/alerts?before=${encodeURIComponent(before)}`), 400, [{ path: 'before' }]);
+    });
 
     it('GET /v1/alerts takes the widest offsets PostgreSQL takes and refuses a limit that is not a whole number', async () => {
-      expect((await viewer.get(`/v1/alerts?before=${encodeURIComponent('2026-01-01T00:00:00+15:59')}`)).status).toBe(200);
-      expect((await viewer.get(`/v1/alerts?before=${encodeURIComponent('0001-01-01T00:00:00-15:59')}`)).status).toBe(200);
+      expect((await viewer.get(`/v1/alerts?before=${encodeURIComponent('2026-01-01T00:00:00+15:59')}`)).status).toBe(
+        200,
+      );
+      expect((await viewer.get(`/v1/alerts?before=${encodeURIComponent('0001-01-01T00:00:00-15:59')}`)).status).toBe(
+        200,
+      );
       expectProblem(await viewer.get('/v1/alerts?limit=0x10'), 400, [{ path: 'limit' }]);
     });
 
     it('GET /v1/webhooks/:id/deliveries?before=0000-01-01T00:00:00Z is a 400 naming before', async () => {
-      expectProblem(await admin.get(`/v1/webhooks/${randomUUID()}/deliveries?before=0000-01-01T00:00:00Z`), 400, [{ path: 'before' }]);
-      expectProblem(await admin.get(`/v1/webhooks/${randomUUID()}/deliveries?before=${encodeURIComponent('2026-01-01T00:00:00+16:00')}`), 400, [{ path: 'before' }]);
+      expectProblem(await admin.get(`/v1/webhooks/${randomUUID()}/deliveries?before=0000-01-01T00:00:00Z`), 400, [
+        { path: 'before' },
+      ]);
+      expectProblem(
+        await admin.get(
+          `/v1/webhooks/${randomUUID()}/deliveries?before=${encodeURIComponent('2026-01-01T00:00:00+16:00')}`,
+        ),
+        400,
+        [{ path: 'before' }],
+      );
     });
 
-    it.each(['1,5', '0x10', '1e3', ' 1', '-1', '', '1.', '.5'])('POST /v1/budgets with amount_usd %p is a 400 naming amount_usd', async (amount) => {
-      expectProblem(await admin.post('/v1/budgets', budget({ amount_usd: amount })), 400, [{ path: 'amount_usd', message: 'must be a positive decimal string such as "1000.00"' }]);
-    });
+    it.each(['1,5', '0x10', '1e3', ' 1', '-1', '', '1.', '.5'])(
+      'POST /v1/budgets with amount_usd %p is a 400 naming amount_usd',
+      async (amount) => {
+        expectProblem(await admin.post('/v1/budgets', budget({ amount_usd: amount })), 400, [
+          { path: 'amount_usd', message: 'must be a positive decimal string such as "1000.00"' },
+        ]);
+      },
+    );
 
     it('PATCH /v1/budgets/:id with amount_usd "1,5" is a 400 naming amount_usd; "0" says it must be more than 0', async () => {
       const created = await admin.post('/v1/budgets', budget());
       expect(created.status).toBe(201);
-      expectProblem(await admin.request('PATCH', `/v1/budgets/${created.body.id}`, { amount_usd: '1,5' }), 400, [{ path: 'amount_usd' }]);
-      expectProblem(await admin.request('PATCH', `/v1/budgets/${created.body.id}`, { amount_usd: '0.00' }), 400, [{ path: 'amount_usd', message: 'must be more than 0' }]);
+      expectProblem(await admin.request('PATCH', `/v1/budgets/${created.body.id}`, { amount_usd: '1,5' }), 400, [
+        { path: 'amount_usd' },
+      ]);
+      expectProblem(await admin.request('PATCH', `/v1/budgets/${created.body.id}`, { amount_usd: '0.00' }), 400, [
+        { path: 'amount_usd', message: 'must be more than 0' },
+      ]);
     });
 
     it('POST /v1/budgets with a NUL in scope.tags (name or value) or another scope field is a 400 naming it', async () => {
-      expectProblem(await admin.post('/v1/budgets', budget({ scope: { tags: { 'a\u0000': 'b' } } })), 400, [{ path: 'scope.tags.a\u0000', message: NUL_MESSAGE }]);
-      expectProblem(await admin.post('/v1/budgets', budget({ scope: { tags: { a: 'b\u0000' } } })), 400, [{ path: 'scope.tags.a', message: NUL_MESSAGE }]);
-      expectProblem(await admin.post('/v1/budgets', budget({ scope: { team: '\u0000' } })), 400, [{ path: 'scope.team', message: NUL_MESSAGE }]);
-      expectProblem(await admin.post('/v1/budgets', budget({ scope: { tags: { '': 'b' } } })), 400, [{ path: 'scope.tags.', message: 'tag names must not be empty' }]);
+      expectProblem(await admin.post('/v1/budgets', budget({ scope: { tags: { 'a\u0000': 'b' } } })), 400, [
+        { path: 'scope.tags.a\u0000', message: NUL_MESSAGE },
+      ]);
+      expectProblem(await admin.post('/v1/budgets', budget({ scope: { tags: { a: 'b\u0000' } } })), 400, [
+        { path: 'scope.tags.a', message: NUL_MESSAGE },
+      ]);
+      expectProblem(await admin.post('/v1/budgets', budget({ scope: { team: '\u0000' } })), 400, [
+        { path: 'scope.team', message: NUL_MESSAGE },
+      ]);
+      expectProblem(await admin.post('/v1/budgets', budget({ scope: { tags: { '': 'b' } } })), 400, [
+        { path: 'scope.tags.', message: 'tag names must not be empty' },
+      ]);
     });
 
-    it.each(['1,5', '0x10', '1e1', 'NaN'])('PUT /v1/pricing/overrides with discount_pct %p is a 400 naming discount_pct', async (discount) => {
-      expectProblem(await admin.request('PUT', '/v1/pricing/overrides', { provider: 'openai', discount_pct: discount }), 400, [{ path: 'discount_pct' }]);
-    });
+    it.each(['1,5', '0x10', '1e1', 'NaN'])(
+      'PUT /v1/pricing/overrides with discount_pct %p is a 400 naming discount_pct',
+      async (discount) => {
+        expectProblem(
+          await admin.request('PUT', '/v1/pricing/overrides', { provider: 'openai', discount_pct: discount }),
+          400,
+          [{ path: 'discount_pct' }],
+        );
+      },
+    );
 
     it('PUT /v1/pricing/overrides with a price "1,5" or an effective_from PostgreSQL does not take is a 400 naming it', async () => {
-      expectProblem(await admin.request('PUT', '/v1/pricing/overrides', { provider: 'fuzz', model: 'm', prices: { input: '1,5' } }), 400, [{ path: 'prices.input' }]);
+      expectProblem(
+        await admin.request('PUT', '/v1/pricing/overrides', { provider: 'fuzz', model: 'm', prices: { input: '1,5' } }),
+        400,
+        [{ path: 'prices.input' }],
+      );
       for (const effective of ['0000-01-01T00:00:00Z', '2026-01-01T00:00:00+16:00', '2026-02-30T00:00:00Z']) {
-        expectProblem(await admin.request('PUT', '/v1/pricing/overrides', { provider: 'fuzz', model: 'm', prices: { input: '1.00' }, effective_from: effective }), 400, [{ path: 'effective_from' }], effective);
+        expectProblem(
+          await admin.request('PUT', '/v1/pricing/overrides', {
+            provider: 'fuzz',
+            model: 'm',
+            prices: { input: '1.00' },
+            effective_from: effective,
+          }),
+          400,
+          [{ path: 'effective_from' }],
+          effective,
+        );
       }
     });
   });
@@ -193,7 +286,13 @@ describe('hostile input (issue 11)', () => {
     let webhookId = randomUUID();
 
     const clientOf = (who: Who): HttpClient =>
-      who === 'admin' ? admin : who === 'viewer' ? viewer : who === 'ingest' ? ingest : admin.as(who === 'none' ? null : 'tt_not_a_key');
+      who === 'admin'
+        ? admin
+        : who === 'viewer'
+          ? viewer
+          : who === 'ingest'
+            ? ingest
+            : admin.as(who === 'none' ? null : 'tt_not_a_key');
 
     const describeReq = (req: Req) => {
       const body = req.raw ?? (req.body === undefined ? '' : JSON.stringify(req.body));
@@ -205,13 +304,20 @@ describe('hostile input (issue 11)', () => {
     function violation(res: HttpResponse): string | null {
       if (res.status >= 500) return `answered ${res.status}`;
       if (res.status < 400) return null;
-      if (!PROBLEM.test(res.headers.get('content-type') ?? '')) return `a ${res.status} that is not problem+json (${res.headers.get('content-type')})`;
-      if (res.body?.status !== res.status) return `problem status ${res.body?.status} is not the HTTP status ${res.status}`;
+      if (!PROBLEM.test(res.headers.get('content-type') ?? ''))
+        return `a ${res.status} that is not problem+json (${res.headers.get('content-type')})`;
+      if (res.body?.status !== res.status)
+        return `problem status ${res.body?.status} is not the HTTP status ${res.status}`;
       if (/validation$/.test(res.body.type ?? '')) {
         const errors = res.body.errors;
         if (!Array.isArray(errors) || errors.length === 0) return 'a validation error that names no field';
         // A path may be '' only for a query parameter whose name is empty (`?=x`).
-        if (!errors.every((e: any) => typeof e?.path === 'string' && typeof e.message === 'string' && e.message.length > 0)) return 'a validation error whose errors are not {path, message}';
+        if (
+          !errors.every(
+            (e: any) => typeof e?.path === 'string' && typeof e.message === 'string' && e.message.length > 0,
+          )
+        )
+          return 'a validation error whose errors are not {path, message}';
       }
       return null;
     }
@@ -256,7 +362,9 @@ describe('hostile input (issue 11)', () => {
       try {
         await assertProperty(arb, numRuns, run);
       } finally {
-        timings.push(`${((performance.now() - start) / 1000).toFixed(1)} s (${((waiting - waitedBefore) / 1000).toFixed(1)} s waiting for answers), ${sent - sentBefore} requests: ${name.replace(/^.*› /, '')}`);
+        timings.push(
+          `${((performance.now() - start) / 1000).toFixed(1)} s (${((waiting - waitedBefore) / 1000).toFixed(1)} s waiting for answers), ${sent - sentBefore} requests: ${name.replace(/^.*› /, '')}`,
+        );
       }
     }
     async function assertProperty<T>(arb: fc.Arbitrary<T>, numRuns: number, run: (value: T) => Promise<unknown>) {
@@ -331,46 +439,103 @@ describe('hostile input (issue 11)', () => {
     };
     /** A hostile event: a valid one with a few fields replaced (or a whole JSON value now and then). */
     const hostileEvent: fc.Arbitrary<unknown> = fc.oneof(
-      { weight: 8, arbitrary: fc.tuple(fc.uuid(), mutate({ ...eventBase(), timestamp: 'NOW' }, Object.keys(EVENT_FIELDS), EVENT_FIELDS)).map(([id, e]) => ({ event_id: `fz-${id}`, ...e, timestamp: e.timestamp === 'NOW' ? new Date(Date.now() - 60_000).toISOString() : e.timestamp })) },
+      {
+        weight: 8,
+        arbitrary: fc
+          .tuple(fc.uuid(), mutate({ ...eventBase(), timestamp: 'NOW' }, Object.keys(EVENT_FIELDS), EVENT_FIELDS))
+          .map(([id, e]) => ({
+            event_id: `fz-${id}`,
+            ...e,
+            timestamp: e.timestamp === 'NOW' ? new Date(Date.now() - 60_000).toISOString() : e.timestamp,
+          })),
+      },
       { weight: 1, arbitrary: hostileJson },
     );
-    const ingestAs = fc.oneof({ weight: 8, arbitrary: fc.constant({ who: 'ingest' as Who, path: '/v1/events' }) }, { weight: 1, arbitrary: fc.constantFrom<Who>('admin', 'viewer', 'none', 'bad').map((who) => ({ who, path: '/v1/events' })) }, { weight: 1, arbitrary: hostileQuery(['project_id']).map((q) => ({ who: 'admin' as Who, path: `/v1/events?${q}` })) });
+    const ingestAs = fc.oneof(
+      { weight: 8, arbitrary: fc.constant({ who: 'ingest' as Who, path: '/v1/events' }) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom<Who>('admin', 'viewer', 'none', 'bad').map((who) => ({ who, path: '/v1/events' })),
+      },
+      {
+        weight: 1,
+        arbitrary: hostileQuery(['project_id']).map((q) => ({ who: 'admin' as Who, path: `/v1/events?${q}` })),
+      },
+    );
 
     it('POST /v1/events, one hostile event at a time: never a 5xx, every refusal names a field', async () => {
       await fuzz(fc.array(fc.tuple(hostileEvent, ingestAs), { minLength: 8, maxLength: 8 }), 180, (list) =>
-        sendAll(list.map(([body, as]) => ({ family: 'ingest: single', who: as.who, method: 'POST', path: as.path, body }))),
+        sendAll(
+          list.map(([body, as]) => ({ family: 'ingest: single', who: as.who, method: 'POST', path: as.path, body })),
+        ),
       );
     });
 
     it('POST /v1/events, hostile batches and bare arrays: never a 5xx', async () => {
-      const batch = fc.tuple(fc.array(hostileEvent, { minLength: 0, maxLength: 12 }), fc.constantFrom('events', 'bare', 'events-hostile')).map(([events, shape]) =>
-        shape === 'events' ? { events } : shape === 'bare' ? events : { events: events.length ? events[0] : null, extra: events },
+      const batch = fc
+        .tuple(
+          fc.array(hostileEvent, { minLength: 0, maxLength: 12 }),
+          fc.constantFrom('events', 'bare', 'events-hostile'),
+        )
+        .map(([events, shape]) =>
+          shape === 'events'
+            ? { events }
+            : shape === 'bare'
+              ? events
+              : { events: events.length ? events[0] : null, extra: events },
+        );
+      await fuzz(fc.array(batch, { minLength: 6, maxLength: 6 }), 160, (list) =>
+        sendAll(
+          list.map((body) => ({ family: 'ingest: batch', who: 'ingest', method: 'POST', path: '/v1/events', body })),
+        ),
       );
-      await fuzz(fc.array(batch, { minLength: 6, maxLength: 6 }), 160, (list) => sendAll(list.map((body) => ({ family: 'ingest: batch', who: 'ingest', method: 'POST', path: '/v1/events', body }))));
     });
 
     it('POST /v1/events, mixed good and bad events: each valid event is accepted, and stored exactly once even when the batch is sent again', async () => {
       let n = 0;
-      const mixed = fc.tuple(fc.array(hostileEvent, { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 3 }), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), fc.boolean(), fc.boolean());
+      const mixed = fc.tuple(
+        fc.array(hostileEvent, { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(fc.nat(), { minLength: 3, maxLength: 3 }),
+        fc.boolean(),
+        fc.boolean(),
+      );
       await fuzz(fc.array(mixed, { minLength: 4, maxLength: 4 }), 120, async (list) => {
         const reqs = list.map(([bad, goodCount, places, bare, replay]) => {
           const events: unknown[] = [...bad];
           const good: string[] = [];
           for (let i = 0; i < goodCount; i++) {
-            const event = usageEvent({ event_id: `good-${SEED}-${n++}-${randomUUID().slice(0, 8)}`, tags: { fuzz: 'good' } });
+            const event = usageEvent({
+              event_id: `good-${SEED}-${n++}-${randomUUID().slice(0, 8)}`,
+              tags: { fuzz: 'good' },
+            });
             good.push(event.event_id);
             events.splice(places[i] % (events.length + 1), 0, event);
           }
-          return { good, replay, req: { family: 'ingest: mixed', who: 'ingest' as Who, method: 'POST', path: '/v1/events', body: bare ? events : { events } } };
+          return {
+            good,
+            replay,
+            req: {
+              family: 'ingest: mixed',
+              who: 'ingest' as Who,
+              method: 'POST',
+              path: '/v1/events',
+              body: bare ? events : { events },
+            },
+          };
         });
         const check = (res: HttpResponse, body: unknown, good: string[], status: 'accepted' | 'duplicate') => {
           if (res.status === 413) return; // over 1 MB: nothing stored, said so
-          // A `__proto__` or `constructor` key anywhere refuses the whole body (fastify's secure JSON parser): nothing stored.
+          // A `__proto__` or `constructor` key anywhere refuses the whole body (fastify's secure JSON parser): nothing
+          // stored.
           if (res.status === 400 && /"(__proto__|constructor)"/.test(JSON.stringify(body))) return;
           if (res.status !== 202) throw new Error(`mixed batch answered ${res.status}: ${res.text.slice(0, 300)}`);
           for (const id of good) {
             const result = res.body.results.find((r: any) => r.event_id === id);
-            if (result?.status !== status) throw new Error(`good event ${id} is ${JSON.stringify(result)} (expected ${status}); answer ${res.text.slice(0, 600)}`);
+            if (result?.status !== status)
+              throw new Error(
+                `good event ${id} is ${JSON.stringify(result)} (expected ${status}); answer ${res.text.slice(0, 600)}`,
+              );
             goodIds.add(id);
           }
         };
@@ -382,7 +547,9 @@ describe('hostile input (issue 11)', () => {
       });
       const ids: string[] = [];
       for (let cursor: string | null = null, pages = 0; pages === 0 || cursor; pages++) {
-        const listed: HttpResponse = await viewer.get(`/v1/events?tag:fuzz=good&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+        const listed: HttpResponse = await viewer.get(
+          `/v1/events?tag:fuzz=good&limit=1000${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         expect(listed.status).toBe(200);
         ids.push(...listed.body.data.map((e: any) => e.event_id));
         cursor = listed.body.next_cursor;
@@ -403,9 +570,43 @@ describe('hostile input (issue 11)', () => {
         ['admin', 'PATCH', '/v1/budgets/BUDGET'],
       ];
       const payload = fc.oneof(
-        fc.constantFrom('', ' ', '{', '}', 'null', '[]', '[{}]', '"x"', '1', '1e999', '-0', 'NaN', 'true', '{"a":1} x', '\ufeff{}', '{"events":NaN}', '{"a":1,"a":2}', '{"name":"x\\u0000"}', '{"name":"x\\ud800"}', '{"event_id":"\\udfff"}', '{"images":123456789012345678901234567890}', '{"amount_usd":1e308}', '%7B%7D', 'name=x&role=admin', '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--'),
-        fc.tuple(hostileJson, fc.constantFrom<'__proto__' | 'constructor'>('__proto__', 'constructor'), hostileJson).map(([v, key, inner]) => withPrototypeKeys(JSON.stringify(typeof v === 'object' && v && !Array.isArray(v) ? v : { v }), key, inner)),
-        fc.tuple(fc.uuid(), fc.constantFrom<'__proto__' | 'constructor'>('__proto__', 'constructor')).map(([id, key]) => withPrototypeKeys(JSON.stringify(usageEvent({ event_id: `proto-${id}` })), key, { polluted: true })),
+        fc.constantFrom(
+          '',
+          ' ',
+          '{',
+          '}',
+          'null',
+          '[]',
+          '[{}]',
+          '"x"',
+          '1',
+          '1e999',
+          '-0',
+          'NaN',
+          'true',
+          '{"a":1} x',
+          '\ufeff{}',
+          '{"events":NaN}',
+          '{"a":1,"a":2}',
+          '{"name":"x\\u0000"}',
+          '{"name":"x\\ud800"}',
+          '{"event_id":"\\udfff"}',
+          '{"images":123456789012345678901234567890}',
+          '{"amount_usd":1e308}',
+          '%7B%7D',
+          'name=x&role=admin',
+          '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--',
+        ),
+        fc
+          .tuple(hostileJson, fc.constantFrom<'__proto__' | 'constructor'>('__proto__', 'constructor'), hostileJson)
+          .map(([v, key, inner]) =>
+            withPrototypeKeys(JSON.stringify(typeof v === 'object' && v && !Array.isArray(v) ? v : { v }), key, inner),
+          ),
+        fc
+          .tuple(fc.uuid(), fc.constantFrom<'__proto__' | 'constructor'>('__proto__', 'constructor'))
+          .map(([id, key]) =>
+            withPrototypeKeys(JSON.stringify(usageEvent({ event_id: `proto-${id}` })), key, { polluted: true }),
+          ),
         deepNestingText(150_000),
         hostileJson.map((v) => JSON.stringify(v) ?? 'null'),
       );
@@ -426,17 +627,62 @@ describe('hostile input (issue 11)', () => {
         ';',
         'application/json; boundary=',
       );
-      const req = fc.tuple(fc.constantFrom(...routes), payload, fc.option(contentType, { nil: undefined })).map(
-        ([[who, method, path], raw, type]): Req => ({ family: 'content types and raw bodies', who, method, path: path.replace('BUDGET', budgetId), raw, headers: type === undefined ? {} : { 'content-type': type } }),
-      );
+      const req = fc
+        .tuple(fc.constantFrom(...routes), payload, fc.option(contentType, { nil: undefined }))
+        .map(([[who, method, path], raw, type]): Req => ({
+          family: 'content types and raw bodies',
+          who,
+          method,
+          path: path.replace('BUDGET', budgetId),
+          raw,
+          headers: type === undefined ? {} : { 'content-type': type },
+        }));
       await fuzz(fc.array(req, { minLength: 8, maxLength: 8 }), 130, sendAll);
     });
 
     // ---- queries -------------------------------------------------------------
 
-    const REPORT_KEYS = ['from', 'to', 'granularity', 'group_by', 'tz', 'basis', 'limit', 'raw', 'provider', 'model', 'project', 'team', 'user', 'feature', 'environment', 'tag:campaign', 'period'];
+    const REPORT_KEYS = [
+      'from',
+      'to',
+      'granularity',
+      'group_by',
+      'tz',
+      'basis',
+      'limit',
+      'raw',
+      'provider',
+      'model',
+      'project',
+      'team',
+      'user',
+      'feature',
+      'environment',
+      'tag:campaign',
+      'period',
+    ];
     const QUERY_ROUTES: Array<[family: string, who: Who, path: string, keys: string[]]> = [
-      ['events list', 'viewer', '/v1/events', ['from', 'to', 'provider', 'model', 'project', 'team', 'user', 'feature', 'environment', 'status', 'pricing', 'limit', 'cursor', 'tag:campaign']],
+      [
+        'events list',
+        'viewer',
+        '/v1/events',
+        [
+          'from',
+          'to',
+          'provider',
+          'model',
+          'project',
+          'team',
+          'user',
+          'feature',
+          'environment',
+          'status',
+          'pricing',
+          'limit',
+          'cursor',
+          'tag:campaign',
+        ],
+      ],
       ['reports', 'viewer', '/v1/reports/spend', REPORT_KEYS],
       ['reports', 'viewer', '/v1/reports/summary', REPORT_KEYS],
       ['reports', 'viewer', '/v1/reports/tokens', REPORT_KEYS],
@@ -464,9 +710,16 @@ describe('hostile input (issue 11)', () => {
     ];
 
     it('every GET route with hostile query strings (repeated and empty keys, %zz, impossible dates, long values): never a 5xx', async () => {
-      const req = fc.tuple(fc.constantFrom(...QUERY_ROUTES), fc.integer({ min: 0, max: 1_000_000 }), fc.nat(20)).chain(([[family, who, path, keys], , odd]) =>
-        hostileQuery(keys, 6, { emptyTagKey: true }).map((query): Req => ({ family, who: odd === 0 ? 'ingest' : who, method: 'GET', path: `${path.replace('BUDGET', budgetId).replace('WEBHOOK', webhookId)}?${query}` })),
-      );
+      const req = fc
+        .tuple(fc.constantFrom(...QUERY_ROUTES), fc.integer({ min: 0, max: 1_000_000 }), fc.nat(20))
+        .chain(([[family, who, path, keys], , odd]) =>
+          hostileQuery(keys, 6, { emptyTagKey: true }).map((query): Req => ({
+            family,
+            who: odd === 0 ? 'ingest' : who,
+            method: 'GET',
+            path: `${path.replace('BUDGET', budgetId).replace('WEBHOOK', webhookId)}?${query}`,
+          })),
+        );
       await fuzz(fc.array(req, { minLength: 10, maxLength: 10 }), 300, sendAll);
     });
 
@@ -475,8 +728,33 @@ describe('hostile input (issue 11)', () => {
         from: hostileDateText,
         to: hostileDateText,
         granularity: fc.constantFrom('hour', 'day', 'week', 'month', 'year', ''),
-        group_by: fc.constantFrom('provider', 'model', 'project', 'team', 'user', 'feature', 'environment', 'none', 'tag:campaign', 'tag:fuzz', 'tag:' + 'k'.repeat(64), 'tag:a=b'),
-        tz: fc.constantFrom('UTC', 'Europe/Berlin', 'Pacific/Kiritimati', 'Pacific/Pago_Pago', 'Asia/Kathmandu', 'America/St_Johns', 'Etc/GMT+12', 'Etc/GMT-14', 'Australia/Lord_Howe', 'utc', 'EST5EDT'),
+        group_by: fc.constantFrom(
+          'provider',
+          'model',
+          'project',
+          'team',
+          'user',
+          'feature',
+          'environment',
+          'none',
+          'tag:campaign',
+          'tag:fuzz',
+          'tag:' + 'k'.repeat(64),
+          'tag:a=b',
+        ),
+        tz: fc.constantFrom(
+          'UTC',
+          'Europe/Berlin',
+          'Pacific/Kiritimati',
+          'Pacific/Pago_Pago',
+          'Asia/Kathmandu',
+          'America/St_Johns',
+          'Etc/GMT+12',
+          'Etc/GMT-14',
+          'Australia/Lord_Howe',
+          'utc',
+          'EST5EDT',
+        ),
         basis: fc.constantFrom('restated', 'ingested'),
         limit: fc.constantFrom('1', '100', '101', '0', '-0', '1e2', '0x10', '1.0'),
         raw: fc.constantFrom('1', '0', 'true'),
@@ -489,16 +767,47 @@ describe('hostile input (issue 11)', () => {
         'tag:campaign': hostileString(20),
       };
       const encode = (s: string) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '\ufffd'));
-      const query = fc.shuffledSubarray(Object.keys(value), { minLength: 0, maxLength: 6 }).chain((keys) =>
-        fc.tuple(...keys.map((k) => value[k].map((v) => `${k}=${encode(v)}`))).map((pairs) => pairs.join('&')),
+      const query = fc
+        .shuffledSubarray(Object.keys(value), { minLength: 0, maxLength: 6 })
+        .chain((keys) =>
+          fc.tuple(...keys.map((k) => value[k].map((v) => `${k}=${encode(v)}`))).map((pairs) => pairs.join('&')),
+        );
+      const route = fc.constantFrom(
+        ...QUERY_ROUTES.filter(
+          ([family]) => family === 'reports' || family === 'events list' || family === 'charts',
+        ).filter(([, , path]) => !path.includes('budgets') && !path.includes('shared')),
       );
-      const route = fc.constantFrom(...QUERY_ROUTES.filter(([family]) => family === 'reports' || family === 'events list' || family === 'charts').filter(([, , path]) => !path.includes('budgets') && !path.includes('shared')));
-      const req = fc.tuple(route, query).map(([[family, who, path], q]): Req => ({ family, who, method: 'GET', path: `${path}?${q}` }));
+      const req = fc
+        .tuple(route, query)
+        .map(([[family, who, path], q]): Req => ({ family, who, method: 'GET', path: `${path}?${q}` }));
       await fuzz(fc.array(req, { minLength: 10, maxLength: 10 }), 60, sendAll);
     });
 
     it('hostile path ids on every :id route, with every method: never a 5xx', async () => {
-      const id = fc.oneof(fc.uuid(), fc.constantFrom('BUDGET', 'WEBHOOK', '0', '-1', 'null', '%00', '%zz', '%ED%A0%80', '..%2F..', 'a'.repeat(100), 'a'.repeat(101), 'a'.repeat(5000), '00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', '{}', '%20'), hostileString(20).map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '\ufffd'))).filter((s) => s.length > 0 && s.length <= 6000));
+      const id = fc.oneof(
+        fc.uuid(),
+        fc.constantFrom(
+          'BUDGET',
+          'WEBHOOK',
+          '0',
+          '-1',
+          'null',
+          '%00',
+          '%zz',
+          '%ED%A0%80',
+          '..%2F..',
+          'a'.repeat(100),
+          'a'.repeat(101),
+          'a'.repeat(5000),
+          '00000000-0000-0000-0000-000000000000',
+          'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+          '{}',
+          '%20',
+        ),
+        hostileString(20)
+          .map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '\ufffd')))
+          .filter((s) => s.length > 0 && s.length <= 6000),
+      );
       const routes: Array<[Who, string, string]> = [
         ['viewer', 'GET', '/v1/budgets/ID'],
         ['viewer', 'GET', '/v1/budgets/ID/status'],
@@ -517,23 +826,56 @@ describe('hostile input (issue 11)', () => {
         ['viewer', 'GET', '/v1/charts/ID'],
         ['viewer', 'GET', '/assets/ID'],
       ];
-      const req = fc.tuple(fc.constantFrom(...routes), id, fc.option(hostileJson, { nil: undefined })).map(([[who, method, path], raw, body]): Req => {
-        // The real budget and webhook are read and patched but never deleted, so other runs keep them.
-        const real = raw === 'BUDGET' ? budgetId : raw === 'WEBHOOK' ? webhookId : raw;
-        const safe = method === 'DELETE' && (raw === 'BUDGET' || raw === 'WEBHOOK') ? randomUUID() : real;
-        return { family: 'path ids', who, method, path: path.replace('ID', safe), body: method === 'PATCH' || method === 'POST' ? (body ?? {}) : undefined };
-      });
+      const req = fc
+        .tuple(fc.constantFrom(...routes), id, fc.option(hostileJson, { nil: undefined }))
+        .map(([[who, method, path], raw, body]): Req => {
+          // The real budget and webhook are read and patched but never deleted, so other runs keep them.
+          const real = raw === 'BUDGET' ? budgetId : raw === 'WEBHOOK' ? webhookId : raw;
+          const safe = method === 'DELETE' && (raw === 'BUDGET' || raw === 'WEBHOOK') ? randomUUID() : real;
+          return {
+            family: 'path ids',
+            who,
+            method,
+            path: path.replace('ID', safe),
+            body: method === 'PATCH' || method === 'POST' ? (body ?? {}) : undefined,
+          };
+        });
       await fuzz(fc.array(req, { minLength: 8, maxLength: 8 }), 150, sendAll);
     });
 
     // ---- admin writes --------------------------------------------------------
 
-    const decimalText = fc.oneof(fc.constantFrom('1,5', '0x10', '1e3', '0', '0.00', '0.0000001', '999999999999.999999', '1000000000000', '-1', '+1', '.5', '5.', ' 1', '1 ', '１', '٣', '1000.00', '99.999999999999'), hostileJson);
+    const decimalText = fc.oneof(
+      fc.constantFrom(
+        '1,5',
+        '0x10',
+        '1e3',
+        '0',
+        '0.00',
+        '0.0000001',
+        '999999999999.999999',
+        '1000000000000',
+        '-1',
+        '+1',
+        '.5',
+        '5.',
+        ' 1',
+        '1 ',
+        '１',
+        '٣',
+        '1000.00',
+        '99.999999999999',
+      ),
+      hostileJson,
+    );
     const BUDGET_FIELDS = {
       name: hostileString(),
       amount_usd: decimalText,
       period: fc.oneof(fc.constantFrom('day', 'week', 'month', 'quarter', 'year'), hostileJson),
-      timezone: fc.oneof(fc.constantFrom('UTC', 'Europe/Berlin', 'Mars/Olympus', 'utc', '+01:00', 'Etc/GMT+12'), hostileString()),
+      timezone: fc.oneof(
+        fc.constantFrom('UTC', 'Europe/Berlin', 'Mars/Olympus', 'utc', '+01:00', 'Etc/GMT+12'),
+        hostileString(),
+      ),
       scope: hostileJson,
       'scope.provider': hostileString(),
       'scope.model': hostileString(),
@@ -551,17 +893,36 @@ describe('hostile input (issue 11)', () => {
       'webhook_ids.0': fc.oneof(fc.uuid(), hostileString()),
       extra: hostileJson,
     };
-    const budgetBase = { name: 'fuzz', amount_usd: '100.00', period: 'month', timezone: 'UTC', scope: { provider: 'openai', tags: { campaign: 'x' } }, thresholds_pct: [50, 100], forecast_alert: true, webhook_ids: [] };
+    const budgetBase = {
+      name: 'fuzz',
+      amount_usd: '100.00',
+      period: 'month',
+      timezone: 'UTC',
+      scope: { provider: 'openai', tags: { campaign: 'x' } },
+      thresholds_pct: [50, 100],
+      forecast_alert: true,
+      webhook_ids: [],
+    };
     const WEBHOOK_FIELDS = {
       url: hostileWebhookUrl,
-      events: fc.oneof(fc.constant([]), fc.constant(['budget.threshold_reached', 'budget.threshold_reached']), hostileJson),
+      events: fc.oneof(
+        fc.constant([]),
+        fc.constant(['budget.threshold_reached', 'budget.threshold_reached']),
+        hostileJson,
+      ),
       'events.0': hostileString(),
       format: fc.oneof(fc.constantFrom('standard', 'slack', 'discord'), hostileJson),
       enabled: hostileJson,
       description: hostileString(),
       secret: hostileString(),
     };
-    const webhookBase = { url: 'http://127.0.0.1:9/hook', events: ['budget.threshold_reached'], format: 'standard', enabled: false, description: 'fuzz' };
+    const webhookBase = {
+      url: 'http://127.0.0.1:9/hook',
+      events: ['budget.threshold_reached'],
+      format: 'standard',
+      enabled: false,
+      description: 'fuzz',
+    };
     const OVERRIDE_FIELDS = {
       provider: fc.oneof(fc.constantFrom('fuzz-provider', 'openai', 'OpenAI', ' openai '), hostileString()),
       model: fc.oneof(fc.constantFrom('fuzz-model', 'openai/gpt-image-2', 'gpt-image-2-2026-04-21'), hostileString()),
@@ -575,24 +936,90 @@ describe('hostile input (issue 11)', () => {
       discount_pct: decimalText,
       effective_from: hostileDateText,
     };
-    const overrideBase = { provider: 'fuzz-provider', model: 'fuzz-model', prices: { input: '1.00', output: '2.00' }, effective_from: '2026-01-01T00:00:00Z' };
-    const REPRICE_FIELDS = { from: hostileDateText, to: hostileDateText, provider: hostileString(), model: hostileString(), extra: hostileJson };
+    const overrideBase = {
+      provider: 'fuzz-provider',
+      model: 'fuzz-model',
+      prices: { input: '1.00', output: '2.00' },
+      effective_from: '2026-01-01T00:00:00Z',
+    };
+    const REPRICE_FIELDS = {
+      from: hostileDateText,
+      to: hostileDateText,
+      provider: hostileString(),
+      model: hostileString(),
+      extra: hostileJson,
+    };
     const repriceBase = { from: '2026-11-01', to: '2026-11-02', provider: 'fuzz-provider', model: 'fuzz-model' };
-    const KEY_FIELDS = { name: hostileString(), role: fc.oneof(fc.constantFrom('admin', 'viewer', 'ingest', 'root', 'ADMIN'), hostileJson), project_id: fc.oneof(fc.uuid(), fc.constant(projectId), hostileJson), project_ids: hostileJson };
+    const KEY_FIELDS = {
+      name: hostileString(),
+      role: fc.oneof(fc.constantFrom('admin', 'viewer', 'ingest', 'root', 'ADMIN'), hostileJson),
+      project_id: fc.oneof(fc.uuid(), fc.constant(projectId), hostileJson),
+      project_ids: hostileJson,
+    };
     const keyBase = { name: 'fuzz key', role: 'viewer' };
 
     it('admin writes (budgets, webhooks with hostile URLs, pricing overrides and reprice, projects, keys): never a 5xx', async () => {
       const writes: Array<fc.Arbitrary<Req>> = [
-        mutate(budgetBase, Object.keys(BUDGET_FIELDS), BUDGET_FIELDS).map((body) => ({ family: 'budgets', who: 'admin' as Who, method: 'POST', path: '/v1/budgets', body })),
-        mutate(budgetBase, Object.keys(BUDGET_FIELDS), BUDGET_FIELDS).map((body) => ({ family: 'budgets', who: 'admin' as Who, method: 'PATCH', path: `/v1/budgets/${budgetId}`, body })),
-        mutate(webhookBase, Object.keys(WEBHOOK_FIELDS), WEBHOOK_FIELDS).map((body) => ({ family: 'webhooks', who: 'admin' as Who, method: 'POST', path: '/v1/webhooks', body })),
-        mutate(webhookBase, Object.keys(WEBHOOK_FIELDS), WEBHOOK_FIELDS).map((body) => ({ family: 'webhooks', who: 'admin' as Who, method: 'PATCH', path: `/v1/webhooks/${webhookId}`, body: { ...body, enabled: false } })),
-        mutate(overrideBase, Object.keys(OVERRIDE_FIELDS), OVERRIDE_FIELDS).map((body) => ({ family: 'pricing (admin writes)', who: 'admin' as Who, method: 'PUT', path: '/v1/pricing/overrides', body })),
-        mutate(repriceBase, Object.keys(REPRICE_FIELDS), REPRICE_FIELDS).map((body) => ({ family: 'pricing (admin writes)', who: 'admin' as Who, method: 'POST', path: '/v1/pricing/reprice', body })),
-        mutate({ name: 'fuzz project' }, ['name', 'extra'], { name: hostileString(), extra: hostileJson }).map((body) => ({ family: 'keys and projects', who: 'admin' as Who, method: 'POST', path: '/v1/projects', body })),
-        mutate(keyBase, Object.keys(KEY_FIELDS), KEY_FIELDS).map((body) => ({ family: 'keys and projects', who: 'admin' as Who, method: 'POST', path: '/v1/keys', body })),
+        mutate(budgetBase, Object.keys(BUDGET_FIELDS), BUDGET_FIELDS).map((body) => ({
+          family: 'budgets',
+          who: 'admin' as Who,
+          method: 'POST',
+          path: '/v1/budgets',
+          body,
+        })),
+        mutate(budgetBase, Object.keys(BUDGET_FIELDS), BUDGET_FIELDS).map((body) => ({
+          family: 'budgets',
+          who: 'admin' as Who,
+          method: 'PATCH',
+          path: `/v1/budgets/${budgetId}`,
+          body,
+        })),
+        mutate(webhookBase, Object.keys(WEBHOOK_FIELDS), WEBHOOK_FIELDS).map((body) => ({
+          family: 'webhooks',
+          who: 'admin' as Who,
+          method: 'POST',
+          path: '/v1/webhooks',
+          body,
+        })),
+        mutate(webhookBase, Object.keys(WEBHOOK_FIELDS), WEBHOOK_FIELDS).map((body) => ({
+          family: 'webhooks',
+          who: 'admin' as Who,
+          method: 'PATCH',
+          path: `/v1/webhooks/${webhookId}`,
+          body: { ...body, enabled: false },
+        })),
+        mutate(overrideBase, Object.keys(OVERRIDE_FIELDS), OVERRIDE_FIELDS).map((body) => ({
+          family: 'pricing (admin writes)',
+          who: 'admin' as Who,
+          method: 'PUT',
+          path: '/v1/pricing/overrides',
+          body,
+        })),
+        mutate(repriceBase, Object.keys(REPRICE_FIELDS), REPRICE_FIELDS).map((body) => ({
+          family: 'pricing (admin writes)',
+          who: 'admin' as Who,
+          method: 'POST',
+          path: '/v1/pricing/reprice',
+          body,
+        })),
+        mutate({ name: 'fuzz project' }, ['name', 'extra'], { name: hostileString(), extra: hostileJson }).map(
+          (body) => ({ family: 'keys and projects', who: 'admin' as Who, method: 'POST', path: '/v1/projects', body }),
+        ),
+        mutate(keyBase, Object.keys(KEY_FIELDS), KEY_FIELDS).map((body) => ({
+          family: 'keys and projects',
+          who: 'admin' as Who,
+          method: 'POST',
+          path: '/v1/keys',
+          body,
+        })),
         // The same writes with a key of the wrong role: 403 before any validation.
-        mutate(budgetBase, Object.keys(BUDGET_FIELDS), BUDGET_FIELDS).map((body) => ({ family: 'budgets', who: 'viewer' as Who, method: 'POST', path: '/v1/budgets', body })),
+        mutate(budgetBase, Object.keys(BUDGET_FIELDS), BUDGET_FIELDS).map((body) => ({
+          family: 'budgets',
+          who: 'viewer' as Who,
+          method: 'POST',
+          path: '/v1/budgets',
+          body,
+        })),
       ];
       await fuzz(fc.array(fc.oneof(...writes), { minLength: 8, maxLength: 8 }), 300, sendAll);
     });

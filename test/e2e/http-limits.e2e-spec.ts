@@ -24,7 +24,11 @@ interface RawAnswer {
  * `everyMs`, and collects what comes back until the server closes the
  * connection or `waitMs` passes.
  */
-function rawRequest(url: string, head: string, opts: { chunks?: string[]; everyMs?: number; waitMs?: number } = {}): Promise<RawAnswer> {
+function rawRequest(
+  url: string,
+  head: string,
+  opts: { chunks?: string[]; everyMs?: number; waitMs?: number } = {},
+): Promise<RawAnswer> {
   const { port } = new URL(url);
   const started = Date.now();
   return new Promise((resolve) => {
@@ -44,7 +48,13 @@ function rawRequest(url: string, head: string, opts: { chunks?: string[]; everyM
       const headers = Object.fromEntries(
         lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
       );
-      resolve({ status: status ? Number(status) : null, headers, body: rest.join('\r\n\r\n'), closed, ms: Date.now() - started });
+      resolve({
+        status: status ? Number(status) : null,
+        headers,
+        body: rest.join('\r\n\r\n'),
+        closed,
+        ms: Date.now() - started,
+      });
     };
     const deadline = setTimeout(() => finish(false), opts.waitMs ?? 5000);
     socket.on('data', (chunk) => (data += chunk.toString('utf8')));
@@ -67,11 +77,24 @@ function rawRequest(url: string, head: string, opts: { chunks?: string[]; everyM
 function expectProblem(answer: { status: number | null; contentType: string | null; body: any }, status: number) {
   expect(answer.status).toBe(status);
   expect(answer.contentType).toMatch(/^application\/problem\+json/);
-  expect(answer.body).toMatchObject({ type: expect.stringMatching(/^urn:tokentally:problem:/), title: expect.any(String), status, detail: expect.any(String) });
+  expect(answer.body).toMatchObject({
+    type: expect.stringMatching(/^urn:tokentally:problem:/),
+    title: expect.any(String),
+    status,
+    detail: expect.any(String),
+  });
 }
 
-const problemOfRaw = (a: RawAnswer) => ({ status: a.status, contentType: a.headers['content-type'] ?? null, body: JSON.parse(a.body) });
-const problemOf = (r: { status: number; headers: Headers; body: unknown }) => ({ status: r.status, contentType: r.headers.get('content-type'), body: r.body });
+const problemOfRaw = (a: RawAnswer) => ({
+  status: a.status,
+  contentType: a.headers['content-type'] ?? null,
+  body: JSON.parse(a.body),
+});
+const problemOf = (r: { status: number; headers: Headers; body: unknown }) => ({
+  status: r.status,
+  contentType: r.headers.get('content-type'),
+  body: r.body,
+});
 
 describe('HTTP limits (issue 11)', () => {
   let t: TestApp;
@@ -79,7 +102,11 @@ describe('HTTP limits (issue 11)', () => {
   let ingestProject: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ HTTP_REQUEST_TIMEOUT_MS: '1500', HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_MAX_CONNECTIONS_PER_IP: '40' });
+    t = await startTestApp({
+      HTTP_REQUEST_TIMEOUT_MS: '1500',
+      HTTP_HEADERS_TIMEOUT_MS: '1000',
+      HTTP_MAX_CONNECTIONS_PER_IP: '40',
+    });
     ({ client: ingest, projectId: ingestProject } = await projectWithIngestKey(t.http));
   });
   afterAll(() => t?.close());
@@ -117,9 +144,15 @@ describe('HTTP limits (issue 11)', () => {
     });
 
     it('answers a body that is not JSON 400 problem+json, and another content type 415 problem+json', async () => {
-      const bad = await ingest.request('POST', '/v1/events', undefined, { headers: { 'content-type': 'application/json' }, raw: '{"x":' });
+      const bad = await ingest.request('POST', '/v1/events', undefined, {
+        headers: { 'content-type': 'application/json' },
+        raw: '{"x":',
+      });
       expectProblem(problemOf(bad), 400);
-      const type = await ingest.request('POST', '/v1/events', undefined, { headers: { 'content-type': 'text/plain' }, raw: 'x' });
+      const type = await ingest.request('POST', '/v1/events', undefined, {
+        headers: { 'content-type': 'text/plain' },
+        raw: 'x',
+      });
       expectProblem(problemOf(type), 415);
     });
 
@@ -132,14 +165,22 @@ describe('HTTP limits (issue 11)', () => {
   describe('connection limits', () => {
     it('answers 408 problem+json and closes a connection whose body trickles in one byte at a time', async () => {
       const head = `POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_ADMIN_KEY}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`;
-      const answer = await rawRequest(t.url, head, { chunks: Array.from({ length: 100 }, () => ' '), everyMs: 100, waitMs: 8000 });
+      const answer = await rawRequest(t.url, head, {
+        chunks: Array.from({ length: 100 }, () => ' '),
+        everyMs: 100,
+        waitMs: 8000,
+      });
       expect(answer.closed).toBe(true);
       expect(answer.ms).toBeLessThan(5000);
       expectProblem(problemOfRaw(answer), 408);
     });
 
     it('closes a connection whose headers trickle in, within the headers timeout', async () => {
-      const answer = await rawRequest(t.url, 'GET /health HTTP/1.1\r\n', { chunks: Array.from({ length: 100 }, (_, i) => `X-${i}: y\r\n`), everyMs: 100, waitMs: 8000 });
+      const answer = await rawRequest(t.url, 'GET /health HTTP/1.1\r\n', {
+        chunks: Array.from({ length: 100 }, (_, i) => `X-${i}: y\r\n`),
+        everyMs: 100,
+        waitMs: 8000,
+      });
       expect(answer.closed).toBe(true);
       expect(answer.ms).toBeLessThan(4000);
       expect(answer.status).toBe(408);
@@ -179,14 +220,20 @@ describe('HTTP limits (issue 11)', () => {
     it('never runs the JSON parser on a 900 KB body sent without a valid key (and does with one)', async () => {
       const body = JSON.stringify({ events: [usageEvent()], pad: 'x'.repeat(900 * 1024) });
       const parse = jest.spyOn(JSON, 'parse');
-      const bigParses = () => parse.mock.calls.filter(([text]) => typeof text === 'string' && text.length >= 900 * 1024).length;
+      const bigParses = () =>
+        parse.mock.calls.filter(([text]) => typeof text === 'string' && text.length >= 900 * 1024).length;
       try {
         for (const key of [null, 'tt_not_a_key_at_all_0123456789']) {
-          const res = await t.http.as(key).request('POST', '/v1/events', undefined, { headers: { 'content-type': 'application/json' }, raw: body });
+          const res = await t.http
+            .as(key)
+            .request('POST', '/v1/events', undefined, { headers: { 'content-type': 'application/json' }, raw: body });
           expectProblem(problemOf(res), 401);
         }
         expect(bigParses()).toBe(0);
-        await ingest.request('POST', '/v1/events', undefined, { headers: { 'content-type': 'application/json' }, raw: body });
+        await ingest.request('POST', '/v1/events', undefined, {
+          headers: { 'content-type': 'application/json' },
+          raw: body,
+        });
         expect(bigParses()).toBe(1);
       } finally {
         parse.mockRestore();
@@ -198,11 +245,15 @@ describe('HTTP limits (issue 11)', () => {
       expect((await anonymous.get('/health')).status).toBe(200);
       expect((await anonymous.get('/')).status).toBe(200);
       expect((await anonymous.get('/assets/app.js')).status).toBe(200);
-      const link = await t.app.get(ChartLinks).url('spend.png', { from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' });
+      const link = await t.app
+        .get(ChartLinks)
+        .url('spend.png', { from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' });
       const shared = await anonymous.get(new URL(link).pathname + new URL(link).search);
       expect(shared.status).toBe(200);
       expect(shared.headers.get('content-type')).toBe('image/png');
-      const tampered = await anonymous.get(new URL(link).pathname + new URL(link).search.replace('2026-11-02', '2026-11-03'));
+      const tampered = await anonymous.get(
+        new URL(link).pathname + new URL(link).search.replace('2026-11-02', '2026-11-03'),
+      );
       expectProblem(problemOf(tampered), 403);
       expectProblem(problemOf(await anonymous.get('/v1/reports/spend')), 401);
     });
@@ -235,7 +286,10 @@ describe('HTTP limits (issue 11)', () => {
       expect(directive('img-src')).toContain('data:'); // the favicon
       expect(directive('style-src')).toContain("'self'");
       expect(csp).not.toMatch(/upgrade-insecure-requests/); // plain http on a private address must keep working
-      const html = fs.readFileSync(path.join(__dirname, '../../libs/reporting/src/dashboard/assets/index.html'), 'utf8');
+      const html = fs.readFileSync(
+        path.join(__dirname, '../../libs/reporting/src/dashboard/assets/index.html'),
+        'utf8',
+      );
       expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
       expect(html).not.toMatch(/\son[a-z]+=/i); // no inline event handler
       for (const [, src] of html.matchAll(/<(?:script|link)[^>]+(?:src|href)="([^"]+)"/g)) {
@@ -247,7 +301,9 @@ describe('HTTP limits (issue 11)', () => {
     });
 
     it('sends no CORS headers unless CORS_ORIGINS is set', async () => {
-      const res = await t.http.request('GET', '/v1/pricing', undefined, { headers: { origin: 'https://evil.example' } });
+      const res = await t.http.request('GET', '/v1/pricing', undefined, {
+        headers: { origin: 'https://evil.example' },
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
     });
@@ -255,12 +311,20 @@ describe('HTTP limits (issue 11)', () => {
     it('allows exactly the configured CORS_ORIGINS', async () => {
       const c = await startTestApp({ CORS_ORIGINS: 'https://ops.example.com' });
       try {
-        const ok = await c.http.request('GET', '/v1/pricing', undefined, { headers: { origin: 'https://ops.example.com' } });
+        const ok = await c.http.request('GET', '/v1/pricing', undefined, {
+          headers: { origin: 'https://ops.example.com' },
+        });
         expect(ok.headers.get('access-control-allow-origin')).toBe('https://ops.example.com');
-        const other = await c.http.request('GET', '/v1/pricing', undefined, { headers: { origin: 'https://evil.example' } });
+        const other = await c.http.request('GET', '/v1/pricing', undefined, {
+          headers: { origin: 'https://evil.example' },
+        });
         expect(other.headers.get('access-control-allow-origin')).toBeNull();
         const preflight = await c.http.as(null).request('OPTIONS', '/v1/pricing', undefined, {
-          headers: { origin: 'https://ops.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+          headers: {
+            origin: 'https://ops.example.com',
+            'access-control-request-method': 'GET',
+            'access-control-request-headers': 'authorization',
+          },
         });
         expect(preflight.status).toBe(204);
         expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/);
@@ -276,7 +340,11 @@ describe('rate limits (issue 11)', () => {
 
   beforeAll(async () => {
     // 3 requests per 60 s for a viewer key and for a client without a key.
-    t = await startTestApp({ RATE_LIMIT_WINDOW_SECONDS: '60', RATE_LIMIT_VIEWER_PER_SECOND: '0.05', RATE_LIMIT_ANONYMOUS_PER_SECOND: '0.05' });
+    t = await startTestApp({
+      RATE_LIMIT_WINDOW_SECONDS: '60',
+      RATE_LIMIT_VIEWER_PER_SECOND: '0.05',
+      RATE_LIMIT_ANONYMOUS_PER_SECOND: '0.05',
+    });
   });
   afterAll(() => t?.close());
 
@@ -325,7 +393,14 @@ describe('secrets in logs (issue 11)', () => {
 
   it('prints a generated admin key once, on the start-up banner only, never in the log stream', async () => {
     const db = await createTestDatabase();
-    const config = loadConfig({ ...db.env, LOG_LEVEL: 'verbose', LOG_FORMAT: 'json', PORT: '0', PRICING_REFRESH_ON_START: 'false', RUN_JOBS: 'false' });
+    const config = loadConfig({
+      ...db.env,
+      LOG_LEVEL: 'verbose',
+      LOG_FORMAT: 'json',
+      PORT: '0',
+      PRICING_REFRESH_ON_START: 'false',
+      RUN_JOBS: 'false',
+    });
     const output = captureOutput();
     let created: Awaited<ReturnType<typeof createApp>> | undefined;
     try {
@@ -348,7 +423,15 @@ describe('secrets in logs (issue 11)', () => {
 
   it('redacts sig, API keys, whsec_ secrets and Authorization headers in every log line', async () => {
     const db = await createTestDatabase();
-    const config = loadConfig({ ...db.env, ADMIN_API_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'verbose', LOG_FORMAT: 'json', PORT: '0', PRICING_REFRESH_ON_START: 'false', RUN_JOBS: 'false' });
+    const config = loadConfig({
+      ...db.env,
+      ADMIN_API_KEY: TEST_ADMIN_KEY,
+      LOG_LEVEL: 'verbose',
+      LOG_FORMAT: 'json',
+      PORT: '0',
+      PRICING_REFRESH_ON_START: 'false',
+      RUN_JOBS: 'false',
+    });
     const output = captureOutput();
     let app: Awaited<ReturnType<typeof createApp>>['app'] | undefined;
     const secrets = {
@@ -395,10 +478,15 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
   it('loads, signs in and draws its charts in Chromium with no Content-Security-Policy violation', async () => {
     const { client } = await projectWithIngestKey(t.http);
-    await client.post('/v1/events', { events: [usageEvent({ timestamp: '2026-11-20T10:00:00Z' }), usageEvent({ timestamp: '2026-11-21T10:00:00Z' })] });
+    await client.post('/v1/events', {
+      events: [usageEvent({ timestamp: '2026-11-20T10:00:00Z' }), usageEvent({ timestamp: '2026-11-21T10:00:00Z' })],
+    });
     const viewerKey = (await viewerClient(t.http)).key!;
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       const problems: string[] = [];
@@ -413,7 +501,9 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
       expect(await page.evaluate(() => typeof (globalThis as any).Chart)).toBe('function');
       expect(await page.$eval('#spend-chart', (canvas: any) => canvas.width > 0)).toBe(true);
       // The rank bars are sized by inline style attributes: they must not be blocked.
-      expect(await page.$$eval('#top-project .bar span', (spans: any[]) => spans.map((s) => s.style.width))).not.toContain('');
+      expect(
+        await page.$$eval('#top-project .bar span', (spans: any[]) => spans.map((s) => s.style.width)),
+      ).not.toContain('');
       expect(problems).toEqual([]);
     } finally {
       await browser.close();

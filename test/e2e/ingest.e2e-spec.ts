@@ -33,7 +33,9 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
       accepted: 1,
       duplicates: 0,
       rejected: [],
-      results: [{ event_id: event.event_id, status: 'accepted', cost_usd: '0.135720', priced: true, pricing: 'priced' }],
+      results: [
+        { event_id: event.event_id, status: 'accepted', cost_usd: '0.135720', priced: true, pricing: 'priced' },
+      ],
     });
   });
 
@@ -46,7 +48,9 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
   it('matches gateway model names (openai/gpt-image-2) to the model', async () => {
     const res = await ingest.post('/v1/events', editEvent('Vercel', { model: 'openai/gpt-image-2' }));
     expect(res.body.results[0]).toMatchObject({ cost_usd: '0.131850', priced: true });
-    const stored = await db.query(`SELECT provider, model FROM usage_events WHERE event_id = $1`, [res.body.results[0].event_id]);
+    const stored = await db.query(`SELECT provider, model FROM usage_events WHERE event_id = $1`, [
+      res.body.results[0].event_id,
+    ]);
     expect(stored).toEqual([{ provider: 'vercel', model: 'gpt-image-2' }]);
   });
 
@@ -68,7 +72,9 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
       unpriced_kinds: [],
       pricing_note: 'no price for openai/gpt-image-9',
     });
-    const [row] = await db.query(`SELECT cost_usd, priced, pricing FROM usage_events WHERE event_id = $1`, [event.event_id]);
+    const [row] = await db.query(`SELECT cost_usd, priced, pricing FROM usage_events WHERE event_id = $1`, [
+      event.event_id,
+    ]);
     expect(row).toEqual({ cost_usd: null, priced: false, pricing: 'unpriced' });
   });
 
@@ -79,7 +85,13 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
     expect(first.body.accepted).toBe(1);
     expect(replay.status).toBe(202);
     expect(replay.body).toMatchObject({ accepted: 0, duplicates: 1 });
-    expect(replay.body.results[0]).toEqual({ event_id: event.event_id, status: 'duplicate', cost_usd: '0.135720', priced: true, pricing: 'priced' });
+    expect(replay.body.results[0]).toEqual({
+      event_id: event.event_id,
+      status: 'duplicate',
+      cost_usd: '0.135720',
+      priced: true,
+      pricing: 'priced',
+    });
     const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM usage_events WHERE event_id = $1`, [event.event_id]);
     expect(n).toBe(1);
   });
@@ -111,10 +123,16 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
     expect(res.status).toBe(202);
     expect(res.body.accepted).toBe(2);
     expect(res.body.rejected).toEqual([
-      { index: 1, event_id: bad.event_id, errors: [{ path: 'events[1].usage.input_text_tokens', message: 'must not be negative' }] },
+      {
+        index: 1,
+        event_id: bad.event_id,
+        errors: [{ path: 'events[1].usage.input_text_tokens', message: 'must not be negative' }],
+      },
     ]);
     expect(res.body.results.map((r: { event_id: string }) => r.event_id)).toEqual(good.map((e) => e.event_id));
-    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM usage_events WHERE event_id = ANY($1)`, [[...good, bad].map((e) => e.event_id)]);
+    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM usage_events WHERE event_id = ANY($1)`, [
+      [...good, bad].map((e) => e.event_id),
+    ]);
     expect(n).toBe(2);
   });
 
@@ -125,7 +143,12 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
       usageEvent({
         timestamp: new Date(hour + (i % 3) * 3_600_000 + i * 1000).toISOString(),
         provider: i % 2 ? 'openai' : 'vercel',
-        usage: { input_text_tokens: 7 * i + 1, input_image_tokens: i % 5, cached_input_text_tokens: i % 7, output_image_tokens: 1000 + i },
+        usage: {
+          input_text_tokens: 7 * i + 1,
+          input_image_tokens: i % 5,
+          cached_input_text_tokens: i % 7,
+          output_image_tokens: 1000 + i,
+        },
         dimensions: { team: `team-${i % 4}` },
       }),
     );
@@ -159,11 +182,18 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
 
     // Every event has one tag (campaign): the tag rollup counts each once too.
     const tagTotals = async (table: string) =>
-      (await db.query(`SELECT sum(events)::text AS events, sum(cost_usd)::text AS cost, sum(input_text_tokens)::text AS input_text, sum(output_image_tokens)::text AS output_image FROM ${table} WHERE project_id = $1 AND tag_key = 'campaign'`, [project.projectId]))[0];
+      (
+        await db.query(
+          `SELECT sum(events)::text AS events, sum(cost_usd)::text AS cost, sum(input_text_tokens)::text AS input_text, sum(output_image_tokens)::text AS output_image FROM ${table} WHERE project_id = $1 AND tag_key = 'campaign'`,
+          [project.projectId],
+        )
+      )[0];
     expect(await tagTotals('usage_rollup_tag_live')).toEqual(fromEvents);
 
     await t.app.get(RollupCompactor).compactOnce();
-    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM usage_rollup_deltas WHERE project_id = $1`, [project.projectId]);
+    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM usage_rollup_deltas WHERE project_id = $1`, [
+      project.projectId,
+    ]);
     expect(n).toBe(0);
     expect(await totals('usage_rollup_hourly')).toEqual(fromEvents);
     expect(await totals('usage_rollup_live')).toEqual(fromEvents);
@@ -172,9 +202,13 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
 
   it('takes concurrent batches that share rollup rows and event ids in opposite orders without deadlock', async () => {
     const project = await projectWithIngestKey(t.http);
-    const shared = Array.from({ length: 40 }, () => usageEvent({ timestamp: '2026-11-26T09:30:00Z', dimensions: { team: 'same' } }));
+    const shared = Array.from({ length: 40 }, () =>
+      usageEvent({ timestamp: '2026-11-26T09:30:00Z', dimensions: { team: 'same' } }),
+    );
     const batches = Array.from({ length: 12 }, (_, i) => {
-      const own = Array.from({ length: 60 }, () => usageEvent({ timestamp: '2026-11-26T09:45:00Z', dimensions: { team: 'same' } }));
+      const own = Array.from({ length: 60 }, () =>
+        usageEvent({ timestamp: '2026-11-26T09:45:00Z', dimensions: { team: 'same' } }),
+      );
       const ordered = i % 2 ? [...shared].reverse() : shared;
       return [...ordered, ...own];
     });
@@ -185,9 +219,10 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
       `SELECT sum(events)::int AS events, sum(cost_usd)::text AS cost FROM usage_rollup_live WHERE project_id = $1`,
       [project.projectId],
     );
-    const [events] = await db.query(`SELECT count(*)::int AS events, sum(cost_usd)::text AS cost FROM usage_events WHERE project_id = $1`, [
-      project.projectId,
-    ]);
+    const [events] = await db.query(
+      `SELECT count(*)::int AS events, sum(cost_usd)::text AS cost FROM usage_events WHERE project_id = $1`,
+      [project.projectId],
+    );
     expect(rollup).toEqual(events);
     expect(events.events).toBe(760);
   });
@@ -262,7 +297,13 @@ describe('GET /v1/events', () => {
     const byTeam = await viewer.get(`/v1/events?project=${projectId}&team=growth&limit=100`);
     expect(byTeam.body.data).toHaveLength(10);
     const byTag = await viewer.get(`/v1/events?project=${projectId}&tag:campaign=launch&limit=100`);
-    expect(byTag.body.data.map((e: { event_id: string }) => e.event_id)).toEqual(['evt-20', 'evt-15', 'evt-10', 'evt-05', 'evt-00']);
+    expect(byTag.body.data.map((e: { event_id: string }) => e.event_id)).toEqual([
+      'evt-20',
+      'evt-15',
+      'evt-10',
+      'evt-05',
+      'evt-00',
+    ]);
     const range = await viewer.get(`/v1/events?project=${projectId}&from=2026-11-20T12:05:00Z&to=2026-11-20T12:08:00Z`);
     expect(range.body.data.map((e: { event_id: string }) => e.event_id)).toEqual(['evt-07', 'evt-06', 'evt-05']);
   });
@@ -276,9 +317,19 @@ describe('GET /v1/events', () => {
   });
 
   it('refuses dates that do not exist instead of reading 2026-02-30 as March 2', async () => {
-    for (const bad of ['2026-02-30', '2026-04-31', '2026-02-29T10:00:00Z', '2026-11-20T24:00:00Z', '2026-11-20T10:00:00']) {
+    for (const bad of [
+      '2026-02-30',
+      '2026-04-31',
+      '2026-02-29T10:00:00Z',
+      '2026-11-20T24:00:00Z',
+      '2026-11-20T10:00:00',
+    ]) {
       const res = await viewer.get(`/v1/events?from=${encodeURIComponent(bad)}`);
-      expect({ bad, status: res.status, paths: res.body.errors?.map((e: { path: string }) => e.path) }).toEqual({ bad, status: 400, paths: ['from'] });
+      expect({ bad, status: res.status, paths: res.body.errors?.map((e: { path: string }) => e.path) }).toEqual({
+        bad,
+        status: 400,
+        paths: ['from'],
+      });
     }
     expect((await viewer.get('/v1/events?from=2028-02-29&to=2028-03-01T00:00:00%2B01:00')).status).toBe(200);
   });

@@ -62,7 +62,11 @@ describe('month close', () => {
     usageEvent({
       event_id: id,
       timestamp,
-      usage: { input_text_tokens: 117 + id.length, input_image_tokens: 1291, output_image_tokens: 4163 + 7 * id.length },
+      usage: {
+        input_text_tokens: 117 + id.length,
+        input_image_tokens: 1291,
+        output_image_tokens: 4163 + 7 * id.length,
+      },
       images: 1,
       dimensions: { team: 'growth', user: 'u_1', feature: 'avatars', environment: 'prod' },
       tags: {},
@@ -82,7 +86,10 @@ describe('month close', () => {
         // Berlin's October edges: its first and last local instants, and the instants just outside.
         edit('berlin-before', '2026-09-30T21:59:59.999999Z'),
         edit('berlin-first', '2026-09-30T22:00:00Z'),
-        edit('berlin-last', '2026-10-31T22:59:59.999999Z', { provider: 'vercel', dimensions: { team: 'core', user: 'u_2' } }),
+        edit('berlin-last', '2026-10-31T22:59:59.999999Z', {
+          provider: 'vercel',
+          dimensions: { team: 'core', user: 'u_2' },
+        }),
         edit('berlin-after', '2026-10-31T23:00:00Z'),
         // Kolkata's edges fall inside UTC hours (+05:30).
         edit('kolkata-before', '2026-09-30T18:29:59.999999Z'),
@@ -92,7 +99,11 @@ describe('month close', () => {
         edit('sept-mid', '2026-09-10T10:00:00Z'),
         // Not (wholly) priced: a model without any price, and gpt-image-1 (no text output rate) with text output.
         edit('unpriced', '2026-10-10T10:00:00Z', { model: 'gpt-image-9' }),
-        edit('partial', '2026-10-11T10:00:00Z', { model: 'gpt-image-1', usage: { input_text_tokens: 100, output_text_tokens: 50 }, images: 0 }),
+        edit('partial', '2026-10-11T10:00:00Z', {
+          model: 'gpt-image-1',
+          usage: { input_text_tokens: 100, output_text_tokens: 50 },
+          images: 0,
+        }),
       ],
     });
     expect(posted.body.accepted).toBe(11);
@@ -111,9 +122,14 @@ describe('month close', () => {
       effective_from: '2026-10-15T00:00:00Z',
     });
     expect(put.status).toBe(200);
-    const reprice = await t.http.post('/v1/pricing/reprice', { from: '2026-10-15T00:00:00Z', to: '2026-10-16T00:00:00Z' });
+    const reprice = await t.http.post('/v1/pricing/reprice', {
+      from: '2026-10-15T00:00:00Z',
+      to: '2026-10-16T00:00:00Z',
+    });
     expect(JSON.parse(reprice.text).events_changed).toBe(1);
-    expect((await t.http.post('/v1/pricing/reprice', { from: '2026-09-01T00:00:00Z', to: '2026-09-02T00:00:00Z' })).status).toBe(201);
+    expect(
+      (await t.http.post('/v1/pricing/reprice', { from: '2026-09-01T00:00:00Z', to: '2026-09-02T00:00:00Z' })).status,
+    ).toBe(201);
     expect((await t.http.delete(`/v1/pricing/overrides/${put.body.id}`)).status).toBe(204);
   });
   afterAll(() => t?.close());
@@ -143,7 +159,14 @@ describe('month close', () => {
 
   it('totals the month in its time zone, edges included, and every group adds up to the total to the digit', async () => {
     const body = await close('month=2026-10&tz=Europe/Berlin');
-    expect(body).toMatchObject({ currency: 'USD', month: '2026-10', tz: 'Europe/Berlin', basis: 'restated', from: '2026-09-30T22:00:00.000Z', to: '2026-10-31T23:00:00.000Z' });
+    expect(body).toMatchObject({
+      currency: 'USD',
+      month: '2026-10',
+      tz: 'Europe/Berlin',
+      basis: 'restated',
+      from: '2026-09-30T22:00:00.000Z',
+      to: '2026-10-31T23:00:00.000Z',
+    });
     expect(body.totals).toMatchObject(await expected('2026-09-30T22:00:00Z', '2026-10-31T23:00:00Z'));
     // berlin-first and -last, kolkata-last and -after (Oct 31 in Berlin), unpriced, partial, beta-mid, beta-no-team.
     expect(body.totals.events).toBe(8);
@@ -157,13 +180,19 @@ describe('month close', () => {
       // Most spent first, shares of the month's cost.
       const costs = rows.map((r: any) => Decimal.parse(r.cost_usd));
       for (let i = 1; i < costs.length; i++) expect(costs[i - 1].compare(costs[i])).toBeGreaterThanOrEqual(0);
-      for (const r of rows) expect(r.share).toBe(Decimal.parse(r.cost_usd).divide(Decimal.parse(body.totals.cost_usd), 4).toFixedString(4));
+      for (const r of rows)
+        expect(r.share).toBe(Decimal.parse(r.cost_usd).divide(Decimal.parse(body.totals.cost_usd), 4).toFixedString(4));
     }
   });
 
   it('names projects, and keys a missing team (none)', async () => {
     const body = await close('month=2026-10&tz=Europe/Berlin');
-    expect(body.by_project.map((r: any) => [r.name, r.project_id])).toEqual(expect.arrayContaining([['alpha', alpha], ['beta', beta]]));
+    expect(body.by_project.map((r: any) => [r.name, r.project_id])).toEqual(
+      expect.arrayContaining([
+        ['alpha', alpha],
+        ['beta', beta],
+      ]),
+    );
     const ofBeta = await expected('2026-09-30T22:00:00Z', '2026-10-31T23:00:00Z', 'project_id = $3', [beta]);
     expect(ofBeta).toMatchObject({ events: 2, images: 3 });
     expect(body.by_project.find((r: any) => r.name === 'beta')).toMatchObject({ key: beta, ...ofBeta });
@@ -175,7 +204,12 @@ describe('month close', () => {
   it('counts the first and last local instants of a month in it, and the instants just outside in the months around it', async () => {
     const berlin = await close('month=2026-10&tz=Europe/Berlin&project=' + alpha);
     const ids = async (from: string, to: string) =>
-      (await db.query(`SELECT event_id FROM usage_events WHERE project_id = $1 AND occurred_at >= $2 AND occurred_at < $3 ORDER BY event_id`, [alpha, from, to])).map((r: any) => r.event_id);
+      (
+        await db.query(
+          `SELECT event_id FROM usage_events WHERE project_id = $1 AND occurred_at >= $2 AND occurred_at < $3 ORDER BY event_id`,
+          [alpha, from, to],
+        )
+      ).map((r: any) => r.event_id);
     const october = await ids('2026-09-30T22:00:00Z', '2026-10-31T23:00:00Z');
     expect(october).toEqual(expect.arrayContaining(['berlin-first', 'berlin-last']));
     expect(october).not.toContain('berlin-before');
@@ -183,7 +217,10 @@ describe('month close', () => {
     expect(berlin.totals.events).toBe(october.length);
     const september = await close('month=2026-09&tz=Europe/Berlin&project=' + alpha);
     const november = await close('month=2026-11&tz=Europe/Berlin&project=' + alpha);
-    expect(september.totals).toEqual({ ...september.totals, ...(await expected('2026-08-31T22:00:00Z', '2026-09-30T22:00:00Z', 'project_id = $3', [alpha])) });
+    expect(september.totals).toEqual({
+      ...september.totals,
+      ...(await expected('2026-08-31T22:00:00Z', '2026-09-30T22:00:00Z', 'project_id = $3', [alpha])),
+    });
     expect(november.totals.events).toBe(1); // berlin-after
     // Every event of alpha from September to November, once.
     const all = await expected('2026-08-31T22:00:00Z', '2026-11-30T23:00:00Z', 'project_id = $3', [alpha]);
@@ -199,8 +236,11 @@ describe('month close', () => {
     expect(september.totals).toMatchObject(await expected('2026-08-31T18:30:00Z', '2026-09-30T18:30:00Z'));
     const november = await close('month=2026-11&tz=Asia/Kolkata');
     expect(november.totals).toMatchObject(await expected('2026-10-31T18:30:00Z', '2026-11-30T18:30:00Z'));
-    for (const group of GROUPS) expect(formatUsd(sum(october[group].map((r: any) => r.cost_usd)))).toBe(october.totals.cost_usd);
-    const raw = csvObjects((await viewer.get('/v1/reports/export.csv?raw=1&from=2026-10-01&to=2026-10-31&tz=Asia/Kolkata')).text);
+    for (const group of GROUPS)
+      expect(formatUsd(sum(october[group].map((r: any) => r.cost_usd)))).toBe(october.totals.cost_usd);
+    const raw = csvObjects(
+      (await viewer.get('/v1/reports/export.csv?raw=1&from=2026-10-01&to=2026-10-31&tz=Asia/Kolkata')).text,
+    );
     expect(raw.map((r) => r.event_id)).toEqual(expect.arrayContaining(['kolkata-first', 'kolkata-last']));
     expect(raw.map((r) => r.event_id)).not.toEqual(expect.arrayContaining(['kolkata-before']));
     expect(formatUsd(sum(raw.map((r) => r.cost_usd)))).toBe(october.totals.cost_usd);
@@ -210,7 +250,12 @@ describe('month close', () => {
   it('compares with the previous month: absolute and percent change', async () => {
     const body = await close('month=2026-10&tz=Europe/Berlin');
     const previous = await expected('2026-08-31T22:00:00Z', '2026-09-30T22:00:00Z');
-    expect(body.previous_month).toEqual({ month: '2026-09', from: '2026-08-31T22:00:00.000Z', to: '2026-09-30T22:00:00.000Z', totals: { ...previous, partial_cost_usd: '0.000000' } });
+    expect(body.previous_month).toEqual({
+      month: '2026-09',
+      from: '2026-08-31T22:00:00.000Z',
+      to: '2026-09-30T22:00:00.000Z',
+      totals: { ...previous, partial_cost_usd: '0.000000' },
+    });
     const change = Decimal.parse(body.totals.cost_usd).subtract(Decimal.parse(previous.cost_usd));
     expect(body.change).toEqual({
       cost_usd: formatUsd(change),
@@ -230,7 +275,14 @@ describe('month close', () => {
     const body = await close('month=2026-10&tz=Europe/Berlin');
     expect(body.restatements).toHaveLength(1);
     const [r] = body.restatements;
-    expect(r).toMatchObject({ reason: 'manual', from: '2026-10-15T00:00:00.000Z', to: '2026-10-16T00:00:00.000Z', events_changed: 1, recorded_in_month: false, range_overlaps_month: true });
+    expect(r).toMatchObject({
+      reason: 'manual',
+      from: '2026-10-15T00:00:00.000Z',
+      to: '2026-10-16T00:00:00.000Z',
+      events_changed: 1,
+      recorded_in_month: false,
+      range_overlaps_month: true,
+    });
     expect(r.delta_usd).toBe(formatUsd(Decimal.parse(r.after_usd).subtract(Decimal.parse(r.before_usd))));
     expect(Decimal.parse(r.delta_usd).isNegative()).toBe(true); // the override is cheaper
     // beta-mid is the restated event; its stored cost is the month close's.
@@ -238,17 +290,23 @@ describe('month close', () => {
     expect(formatUsd(Decimal.parse(cost))).toBe(r.after_usd);
     // The re-pricing of September (recorded in November) is September's, and November's by when it was recorded.
     const september = await close('month=2026-09&tz=Europe/Berlin');
-    expect(september.restatements.map((x: any) => [x.from, x.recorded_in_month, x.range_overlaps_month])).toEqual([['2026-09-01T00:00:00.000Z', false, true]]);
+    expect(september.restatements.map((x: any) => [x.from, x.recorded_in_month, x.range_overlaps_month])).toEqual([
+      ['2026-09-01T00:00:00.000Z', false, true],
+    ]);
     const november = await close('month=2026-11&tz=Europe/Berlin');
     expect(november.restatements.map((x: any) => x.recorded_in_month)).toEqual([true, true]);
     // Filtered to projects, a restatement is listed without its totals: they are of every project it re-priced.
     const ofBeta = await close('month=2026-10&tz=Europe/Berlin&project=' + beta);
-    expect(ofBeta.restatements).toEqual([{ ...r, events_examined: null, events_changed: null, before_usd: null, after_usd: null, delta_usd: null }]);
+    expect(ofBeta.restatements).toEqual([
+      { ...r, events_examined: null, events_changed: null, before_usd: null, after_usd: null, delta_usd: null },
+    ]);
     // basis=ingested totals the costs as ingested: the difference is the restatement's delta.
     const ingested = await close('month=2026-10&tz=Europe/Berlin&basis=ingested&project=' + beta);
-    expect(Decimal.parse(ingested.totals.cost_usd).subtract(Decimal.parse((await close('month=2026-10&tz=Europe/Berlin&project=' + beta)).totals.cost_usd)).toFixedString(6)).toBe(
-      formatUsd(Decimal.parse(r.before_usd).subtract(Decimal.parse(r.after_usd))),
-    );
+    expect(
+      Decimal.parse(ingested.totals.cost_usd)
+        .subtract(Decimal.parse((await close('month=2026-10&tz=Europe/Berlin&project=' + beta)).totals.cost_usd))
+        .toFixedString(6),
+    ).toBe(formatUsd(Decimal.parse(r.before_usd).subtract(Decimal.parse(r.after_usd))));
   });
 
   it('calls out the unpriced and partly priced spend, by model, with the units that had no rate', async () => {
@@ -257,16 +315,44 @@ describe('month close', () => {
     expect(body.totals.partial_events).toBe(1);
     const [{ cost }] = await db.query(`SELECT cost_usd::text AS cost FROM usage_events WHERE event_id = 'partial'`);
     expect(body.totals.partial_cost_usd).toBe(formatUsd(Decimal.parse(cost)));
-    expect(body.not_wholly_priced).toMatchObject({ complete: false, unpriced_events: 1, partial_events: 1, partial_cost_usd: formatUsd(Decimal.parse(cost)) });
+    expect(body.not_wholly_priced).toMatchObject({
+      complete: false,
+      unpriced_events: 1,
+      partial_events: 1,
+      partial_cost_usd: formatUsd(Decimal.parse(cost)),
+    });
     expect(body.not_wholly_priced.note).toBe(
       `The total leaves out part of the month's usage: 1 call unpriced (counted at nothing) and 1 call partly priced (counted at the cost of their priced units, ${formatUsd(Decimal.parse(cost))}). They are priced again when a price arrives, as a restatement.`,
     );
     expect(body.not_wholly_priced.models).toEqual([
-      { provider: 'openai', model: 'gpt-image-1', unpriced_events: 0, partial_events: 1, partial_cost_usd: formatUsd(Decimal.parse(cost)), unpriced_kinds: ['output_text'], note: null },
-      { provider: 'openai', model: 'gpt-image-9', unpriced_events: 1, partial_events: 0, partial_cost_usd: '0.000000', unpriced_kinds: [], note: 'no price for openai/gpt-image-9' },
+      {
+        provider: 'openai',
+        model: 'gpt-image-1',
+        unpriced_events: 0,
+        partial_events: 1,
+        partial_cost_usd: formatUsd(Decimal.parse(cost)),
+        unpriced_kinds: ['output_text'],
+        note: null,
+      },
+      {
+        provider: 'openai',
+        model: 'gpt-image-9',
+        unpriced_events: 1,
+        partial_events: 0,
+        partial_cost_usd: '0.000000',
+        unpriced_kinds: [],
+        note: 'no price for openai/gpt-image-9',
+      },
     ]);
     const beta_ = await close(`month=2026-10&tz=Europe/Berlin&project=${beta}`);
-    expect(beta_.not_wholly_priced).toEqual({ complete: true, unpriced_events: 0, partial_events: 0, partial_cost_usd: '0.000000', note: null, models: [] });
+    expect(beta_.not_wholly_priced).toEqual({
+      complete: true,
+      unpriced_events: 0,
+      partial_events: 0,
+      partial_cost_usd: '0.000000',
+      note: null,
+      models: [],
+    });
   });
 
   it('takes the report filters: project, provider, team, tag, user (no split by team then)', async () => {
@@ -274,7 +360,8 @@ describe('month close', () => {
     const check = async (query: string, where: string, params: unknown[]) => {
       const body = await close(`month=2026-10&tz=Europe/Berlin&${query}`);
       expect(body.totals).toMatchObject(await expected(range[0], range[1], where, params));
-      for (const group of GROUPS) if (body[group]) expect(formatUsd(sum(body[group].map((r: any) => r.cost_usd)))).toBe(body.totals.cost_usd);
+      for (const group of GROUPS)
+        if (body[group]) expect(formatUsd(sum(body[group].map((r: any) => r.cost_usd)))).toBe(body.totals.cost_usd);
       return body;
     };
     await check(`project=${alpha}`, 'project_id = $3', [alpha]);
@@ -296,31 +383,71 @@ describe('month close', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="tokentally-month-close-2026-10.csv"');
     // (fetch's text() drops the byte-order mark the server sends.)
-    expect(res.text.replace(/^\ufeff/, '').startsWith('month,timezone,basis,section,key,name,cost_usd,events,images,unpriced_events,partial_events,partial_cost_usd,share\r\n')).toBe(true);
+    expect(
+      res.text
+        .replace(/^\ufeff/, '')
+        .startsWith(
+          'month,timezone,basis,section,key,name,cost_usd,events,images,unpriced_events,partial_events,partial_cost_usd,share\r\n',
+        ),
+    ).toBe(true);
     const rows = csvObjects(res.text);
     const total = rows.filter((r) => r.section === 'total');
-    expect(total).toEqual([expect.objectContaining({ month: '2026-10', timezone: 'Europe/Berlin', key: '2026-10', cost_usd: json.totals.cost_usd, events: String(json.totals.events), share: '1.0000' })]);
+    expect(total).toEqual([
+      expect.objectContaining({
+        month: '2026-10',
+        timezone: 'Europe/Berlin',
+        key: '2026-10',
+        cost_usd: json.totals.cost_usd,
+        events: String(json.totals.events),
+        share: '1.0000',
+      }),
+    ]);
     for (const section of ['project', 'team', 'provider', 'model']) {
       const part = rows.filter((r) => r.section === section);
       expect(part.length).toBeGreaterThan(0);
       expect(formatUsd(sum(part.map((r) => r.cost_usd)))).toBe(json.totals.cost_usd);
     }
-    expect(rows.filter((r) => r.section === 'project').map((r) => r.name).sort()).toEqual(['alpha', 'beta']);
-    expect(rows.find((r) => r.section === 'previous_month')).toMatchObject({ key: '2026-09', cost_usd: json.previous_month.totals.cost_usd });
+    expect(
+      rows
+        .filter((r) => r.section === 'project')
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['alpha', 'beta']);
+    expect(rows.find((r) => r.section === 'previous_month')).toMatchObject({
+      key: '2026-09',
+      cost_usd: json.previous_month.totals.cost_usd,
+    });
     // The raw events of the month, exported with the same month as dates in the same zone.
-    const raw = csvObjects((await viewer.get('/v1/reports/export.csv?raw=1&from=2026-10-01&to=2026-10-31&tz=Europe/Berlin')).text);
+    const raw = csvObjects(
+      (await viewer.get('/v1/reports/export.csv?raw=1&from=2026-10-01&to=2026-10-31&tz=Europe/Berlin')).text,
+    );
     expect(raw.map((r) => r.event_id)).toEqual(expect.arrayContaining(['berlin-first', 'berlin-last']));
     expect(raw.map((r) => r.event_id)).not.toContain('berlin-before');
     expect(raw.map((r) => r.event_id)).not.toContain('berlin-after');
     expect(raw.length).toBe(json.totals.events);
     expect(formatUsd(sum(raw.map((r) => r.cost_usd)))).toBe(json.totals.cost_usd);
     // And the spend report of the same range (a whole-hour zone: the rollup's hours are the month's).
-    const spend = (await viewer.get('/v1/reports/spend?from=2026-10-01&to=2026-10-31&tz=Europe/Berlin&group_by=none&granularity=month')).body;
+    const spend = (
+      await viewer.get(
+        '/v1/reports/spend?from=2026-10-01&to=2026-10-31&tz=Europe/Berlin&group_by=none&granularity=month',
+      )
+    ).body;
     expect(spend.total).toBe(json.totals.cost_usd);
   });
 
   it('refuses a month that is not YYYY-MM of a real month, naming month', async () => {
-    for (const month of ['2026-13', '2026-1', '26-10', '', '2026-00', '0000-10', '2026-10-01', '2026/10', ' 2026-10', 'x'.repeat(5000)]) {
+    for (const month of [
+      '2026-13',
+      '2026-1',
+      '26-10',
+      '',
+      '2026-00',
+      '0000-10',
+      '2026-10-01',
+      '2026/10',
+      ' 2026-10',
+      'x'.repeat(5000),
+    ]) {
       const res = await viewer.get(`/v1/reports/month-close?month=${encodeURIComponent(month)}`);
       expect(res.status).toBe(400);
       expect(res.body.errors).toEqual([{ path: 'month', message: expect.any(String) }]);
@@ -328,8 +455,12 @@ describe('month close', () => {
     }
     const missing = await viewer.get('/v1/reports/month-close');
     expect(missing.status).toBe(400);
-    expect(missing.body.errors).toEqual([{ path: 'month', message: 'is required (a month written YYYY-MM, such as 2026-10)' }]);
-    expect((await viewer.get('/v1/reports/month-close?month=2026-10&month=2026-11')).body.errors).toEqual([{ path: 'month', message: 'must be given once' }]);
+    expect(missing.body.errors).toEqual([
+      { path: 'month', message: 'is required (a month written YYYY-MM, such as 2026-10)' },
+    ]);
+    expect((await viewer.get('/v1/reports/month-close?month=2026-10&month=2026-11')).body.errors).toEqual([
+      { path: 'month', message: 'must be given once' },
+    ]);
     expect((await viewer.get('/v1/reports/month-close?month=2026%0010')).body.errors[0].path).toBe('month');
   });
 
@@ -337,12 +468,18 @@ describe('month close', () => {
     const res = await viewer.get('/v1/reports/month-close?month=2026-13&tz=Mars/Olympus&from=2026-10-01&group_by=team');
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: any) => e.path).sort()).toEqual(['from', 'group_by', 'month', 'tz']);
-    expect((await viewer.get('/v1/reports/month-close?month=2026-10&warp=1')).body.errors).toEqual([{ path: 'warp', message: 'is not a known field' }]);
+    expect((await viewer.get('/v1/reports/month-close?month=2026-10&warp=1')).body.errors).toEqual([
+      { path: 'warp', message: 'is not a known field' },
+    ]);
     expect((await viewer.as(null).get('/v1/reports/month-close?month=2026-10')).status).toBe(401);
     // The far ends of the calendar: no month before 0001-01.
     expect((await close('month=0001-01')).previous_month).toBeNull();
     // Local mean time (-04:56:02 in New York then): month edges inside an hour, read from the raw events.
-    expect((await close('month=0001-02&tz=America/New_York')).previous_month).toMatchObject({ month: '0001-01', from: '0001-01-01T04:56:02.000Z', totals: { events: 0 } });
+    expect((await close('month=0001-02&tz=America/New_York')).previous_month).toMatchObject({
+      month: '0001-01',
+      from: '0001-01-01T04:56:02.000Z',
+      totals: { events: 0 },
+    });
     expect((await close('month=9999-12&tz=Pacific/Kiritimati')).totals.events).toBe(0);
   });
   // Last: it prices October's unpriced call.
@@ -362,7 +499,14 @@ describe('month close', () => {
       const priced = october.restatements.filter((r: any) => r.reason === 'new_price');
       expect(priced).toHaveLength(1);
       // The one unpriced call was at 2026-10-10T10:00Z: the record spans it, and names its model.
-      expect(priced[0]).toMatchObject({ provider: 'openai', model: 'gpt-image-9', from: '2026-10-10T10:00:00.000Z', to: '2026-10-10T10:00:00.001Z', range_overlaps_month: true, events_changed: 1 });
+      expect(priced[0]).toMatchObject({
+        provider: 'openai',
+        model: 'gpt-image-9',
+        from: '2026-10-10T10:00:00.000Z',
+        to: '2026-10-10T10:00:00.001Z',
+        range_overlaps_month: true,
+        events_changed: 1,
+      });
     }, 10_000);
     const september = await close('month=2026-09&tz=Europe/Berlin');
     expect(september.restatements.filter((r: any) => r.reason === 'new_price')).toEqual([]);

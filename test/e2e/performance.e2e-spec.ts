@@ -26,7 +26,8 @@ describe('performance report', () => {
     alpha = a.projectId;
     const accepted = async (client: HttpClient, events: Array<Record<string, unknown>>) => {
       const res = await client.post('/v1/events', { events });
-      if (res.status !== 202 || res.body.accepted !== events.length) throw new Error(`ingest: ${res.status} ${res.text}`);
+      if (res.status !== 202 || res.body.accepted !== events.length)
+        throw new Error(`ingest: ${res.status} ${res.text}`);
     };
     await accepted(a.client, [
       // openai gpt-image-2, Nov 10: latencies 100, 200 and 301 ms (one call an error), and one without a latency.
@@ -35,8 +36,17 @@ describe('performance report', () => {
       call('o3', '2026-11-10T11:00:00Z', { latency_ms: 301, dimensions: { team: 'core', user: 'u_2' } }),
       call('o4', '2026-11-10T12:00:00Z', { latency_ms: null }),
       // vercel gpt-image-2: 1000 and 1001 ms, a mean of 1000.5 that rounds half up.
-      call('v1', '2026-11-10T13:00:00Z', { provider: 'vercel', latency_ms: 1000, dimensions: { team: 'core', user: 'u_2' } }),
-      call('v2', '2026-11-10T14:00:00Z', { provider: 'vercel', latency_ms: 1001, status: 'error', dimensions: { team: 'core', user: 'u_2' } }),
+      call('v1', '2026-11-10T13:00:00Z', {
+        provider: 'vercel',
+        latency_ms: 1000,
+        dimensions: { team: 'core', user: 'u_2' },
+      }),
+      call('v2', '2026-11-10T14:00:00Z', {
+        provider: 'vercel',
+        latency_ms: 1001,
+        status: 'error',
+        dimensions: { team: 'core', user: 'u_2' },
+      }),
     ]);
     // Compacted, then more calls still in the deltas: the report reads both.
     await t.app.get(RollupCompactor).compactOnce();
@@ -62,10 +72,34 @@ describe('performance report', () => {
       tz: 'UTC',
       rows: [
         // (100 + 200 + 301) / 3 = 200.33 ms; 1 error in 4 calls.
-        { provider: 'openai', model: 'gpt-image-2', events: 4, error_events: 1, error_rate: '0.250000', latency_events: 3, mean_latency_ms: 200 },
-        { provider: 'openai', model: 'gpt-image-1', events: 3, error_events: 3, error_rate: '1.000000', latency_events: 1, mean_latency_ms: 99 },
+        {
+          provider: 'openai',
+          model: 'gpt-image-2',
+          events: 4,
+          error_events: 1,
+          error_rate: '0.250000',
+          latency_events: 3,
+          mean_latency_ms: 200,
+        },
+        {
+          provider: 'openai',
+          model: 'gpt-image-1',
+          events: 3,
+          error_events: 3,
+          error_rate: '1.000000',
+          latency_events: 1,
+          mean_latency_ms: 99,
+        },
         // (1000 + 1001) / 2 = 1000.5 -> 1001.
-        { provider: 'vercel', model: 'gpt-image-2', events: 2, error_events: 1, error_rate: '0.500000', latency_events: 2, mean_latency_ms: 1001 },
+        {
+          provider: 'vercel',
+          model: 'gpt-image-2',
+          events: 2,
+          error_events: 1,
+          error_rate: '0.500000',
+          latency_events: 2,
+          mean_latency_ms: 1001,
+        },
       ],
       // 2701 ms over 6 calls with a latency = 450.17 ms; 5 errors in 9 calls = 0.5555...
       total: { events: 9, error_events: 5, error_rate: '0.555556', latency_events: 6, mean_latency_ms: 450 },
@@ -73,24 +107,75 @@ describe('performance report', () => {
   });
 
   it('applies the filters of every report: project, provider, team, user, tag, and the time zone of date ranges', async () => {
-    expect((await report(`from=2026-11-10&to=2026-11-11&project=${alpha}`)).total).toEqual({ events: 6, error_events: 2, error_rate: '0.333333', latency_events: 5, mean_latency_ms: 520 });
+    expect((await report(`from=2026-11-10&to=2026-11-11&project=${alpha}`)).total).toEqual({
+      events: 6,
+      error_events: 2,
+      error_rate: '0.333333',
+      latency_events: 5,
+      mean_latency_ms: 520,
+    });
     expect((await report('from=2026-11-10&to=2026-11-11&provider=vercel')).rows).toEqual([
-      { provider: 'vercel', model: 'gpt-image-2', events: 2, error_events: 1, error_rate: '0.500000', latency_events: 2, mean_latency_ms: 1001 },
+      {
+        provider: 'vercel',
+        model: 'gpt-image-2',
+        events: 2,
+        error_events: 1,
+        error_rate: '0.500000',
+        latency_events: 2,
+        mean_latency_ms: 1001,
+      },
     ]);
     // Team core: o3 (301 ms), v1, v2. The main rollup.
     expect((await report('from=2026-11-10&to=2026-11-11&team=core')).rows).toEqual([
-      { provider: 'vercel', model: 'gpt-image-2', events: 2, error_events: 1, error_rate: '0.500000', latency_events: 2, mean_latency_ms: 1001 },
-      { provider: 'openai', model: 'gpt-image-2', events: 1, error_events: 0, error_rate: '0.000000', latency_events: 1, mean_latency_ms: 301 },
+      {
+        provider: 'vercel',
+        model: 'gpt-image-2',
+        events: 2,
+        error_events: 1,
+        error_rate: '0.500000',
+        latency_events: 2,
+        mean_latency_ms: 1001,
+      },
+      {
+        provider: 'openai',
+        model: 'gpt-image-2',
+        events: 1,
+        error_events: 0,
+        error_rate: '0.000000',
+        latency_events: 1,
+        mean_latency_ms: 301,
+      },
     ]);
     // User u_2: the same three calls, from the user rollup.
-    expect((await report('from=2026-11-10&to=2026-11-11&user=u_2')).total).toEqual({ events: 3, error_events: 1, error_rate: '0.333333', latency_events: 3, mean_latency_ms: 767 });
+    expect((await report('from=2026-11-10&to=2026-11-11&user=u_2')).total).toEqual({
+      events: 3,
+      error_events: 1,
+      error_rate: '0.333333',
+      latency_events: 3,
+      mean_latency_ms: 767,
+    });
     // Tag campaign=launch: o1 (100 ms) and o2 (200 ms, an error). The tag rollup.
     expect((await report('from=2026-11-10&to=2026-11-11&tag:campaign=launch')).rows).toEqual([
-      { provider: 'openai', model: 'gpt-image-2', events: 2, error_events: 1, error_rate: '0.500000', latency_events: 2, mean_latency_ms: 150 },
+      {
+        provider: 'openai',
+        model: 'gpt-image-2',
+        events: 2,
+        error_events: 1,
+        error_rate: '0.500000',
+        latency_events: 2,
+        mean_latency_ms: 150,
+      },
     ]);
-    // Nov 10 in Tokyo ends at 15:00 UTC: every Nov 10 call; Nov 11 in Los Angeles starts at 08:00 UTC: the three gpt-image-1 calls.
+    // Nov 10 in Tokyo ends at 15:00 UTC: every Nov 10 call; Nov 11 in Los Angeles starts at 08:00 UTC: the three
+    // gpt-image-1 calls.
     expect((await report('from=2026-11-10&to=2026-11-10&tz=Asia/Tokyo')).total.events).toBe(6);
-    expect((await report('from=2026-11-11&to=2026-11-11&tz=America/Los_Angeles')).total).toEqual({ events: 3, error_events: 3, error_rate: '1.000000', latency_events: 1, mean_latency_ms: 99 });
+    expect((await report('from=2026-11-11&to=2026-11-11&tz=America/Los_Angeles')).total).toEqual({
+      events: 3,
+      error_events: 3,
+      error_rate: '1.000000',
+      latency_events: 1,
+      mean_latency_ms: 99,
+    });
   });
 
   it('gives empty rows and null rates for a range without calls', async () => {
@@ -107,9 +192,13 @@ describe('performance report', () => {
     expect(bad.body.errors.map((e: any) => e.path).sort()).toEqual(['from', 'tz']);
     const combined = await viewer.get('/v1/reports/performance?user=u_2&team=core');
     expect(combined.status).toBe(400);
-    expect(combined.body.errors).toEqual([{ path: 'team', message: expect.stringContaining('cannot be combined with user') }]);
+    expect(combined.body.errors).toEqual([
+      { path: 'team', message: expect.stringContaining('cannot be combined with user') },
+    ]);
     // No bucket limit: performance is one figure per provider and model, whatever the range.
-    expect((await viewer.get('/v1/reports/performance?from=2000-01-01&to=2026-12-31&granularity=hour')).status).toBe(200);
+    expect((await viewer.get('/v1/reports/performance?from=2000-01-01&to=2026-12-31&granularity=hour')).status).toBe(
+      200,
+    );
   });
 
   it('is for viewers: no key is 401, an ingest key 403', async () => {
@@ -137,7 +226,17 @@ describe('performance report', () => {
           FROM usage_rollup_user_daily_live GROUP BY 1, 2) d ON d.day = date_trunc('day', h.bucket, 'UTC') AND d.user_id = h.user_id
         ORDER BY 1, 2`);
     // The tag-filtered events (o1, o2) carry 300 ms between them.
-    expect(await sums()).toEqual([{ events_sum: '2701', events_n: 6, main_sum: '2701', main_n: 6, tag_sum: '300', user_sum: '2701', daily_sum: '2701' }]);
+    expect(await sums()).toEqual([
+      {
+        events_sum: '2701',
+        events_n: 6,
+        main_sum: '2701',
+        main_n: 6,
+        tag_sum: '300',
+        user_sum: '2701',
+        daily_sum: '2701',
+      },
+    ]);
     const before = await byUser();
 
     const migration = new AddUserDailyRollupAndLatency1795800600000();
@@ -149,8 +248,24 @@ describe('performance report', () => {
       await runner.release();
     }
     // gpt-image-1's calls are still in the deltas: their keys get rows in the tables with only their latency.
-    expect(await sums()).toEqual([{ events_sum: '2701', events_n: 6, main_sum: '2701', main_n: 6, tag_sum: '300', user_sum: '2701', daily_sum: '2701' }]);
+    expect(await sums()).toEqual([
+      {
+        events_sum: '2701',
+        events_n: 6,
+        main_sum: '2701',
+        main_n: 6,
+        tag_sum: '300',
+        user_sum: '2701',
+        daily_sum: '2701',
+      },
+    ]);
     expect(await byUser()).toEqual(before);
-    expect((await report('from=2026-11-10&to=2026-11-11')).total).toEqual({ events: 9, error_events: 5, error_rate: '0.555556', latency_events: 6, mean_latency_ms: 450 });
+    expect((await report('from=2026-11-10&to=2026-11-11')).total).toEqual({
+      events: 9,
+      error_events: 5,
+      error_rate: '0.555556',
+      latency_events: 6,
+      mean_latency_ms: 450,
+    });
   });
 });

@@ -29,10 +29,18 @@ describe('pricing honesty: sources configured and what a refresh read', () => {
       expect(body.sources).toEqual([
         { name: 'catalog', kind: 'builtin', setting: null, url_configured: false, last_read: null },
         { name: 'litellm', kind: 'remote', setting: 'PRICING_LITELLM_URL', url_configured: false, last_read: null },
-        { name: 'openrouter', kind: 'remote', setting: 'PRICING_OPENROUTER_URL', url_configured: false, last_read: null },
+        {
+          name: 'openrouter',
+          kind: 'remote',
+          setting: 'PRICING_OPENROUTER_URL',
+          url_configured: false,
+          last_read: null,
+        },
         { name: 'vercel', kind: 'remote', setting: 'PRICING_VERCEL_URL', url_configured: false, last_read: null },
       ]);
-      expect(body.freshness_note).toMatch(/^No price source is configured \(PRICING_LITELLM_URL, PRICING_OPENROUTER_URL, PRICING_VERCEL_URL\)/);
+      expect(body.freshness_note).toMatch(
+        /^No price source is configured \(PRICING_LITELLM_URL, PRICING_OPENROUTER_URL, PRICING_VERCEL_URL\)/,
+      );
       expect(body.data.length).toBeGreaterThan(0); // the catalog's prices
     });
 
@@ -40,12 +48,18 @@ describe('pricing honesty: sources configured and what a refresh read', () => {
       const run = (await t.http.post('/v1/pricing/refresh')).body;
       expect(run.status).toBe('succeeded');
       const body = (await viewer.get('/v1/pricing')).body;
-      expect(body.last_refresh).toEqual({ run_id: run.id, finished_at: run.finished_at, status: 'succeeded', sources_read: ['catalog'] });
+      expect(body.last_refresh).toEqual({
+        run_id: run.id,
+        finished_at: run.finished_at,
+        status: 'succeeded',
+        sources_read: ['catalog'],
+      });
       expect(body.catalog_only).toBe(true);
       expect(body.last_remote_refresh).toBeNull();
       const sources = byName(body);
       expect(sources.catalog.last_read).toEqual({ run_id: run.id, finished_at: run.finished_at });
-      for (const name of ['litellm', 'openrouter', 'vercel']) expect(sources[name]).toMatchObject({ url_configured: false, last_read: null });
+      for (const name of ['litellm', 'openrouter', 'vercel'])
+        expect(sources[name]).toMatchObject({ url_configured: false, last_read: null });
       expect(body.freshness_note).toMatch(/^No price source is configured/);
     });
 
@@ -61,7 +75,11 @@ describe('pricing honesty: sources configured and what a refresh read', () => {
 
     beforeAll(async () => {
       sources = await startFakePriceSources();
-      t = await startTestApp({ PRICING_LITELLM_URL: sources.urls.litellm, PRICING_OPENROUTER_URL: sources.urls.openrouter, PRICING_TIMEOUT_MS: '500' });
+      t = await startTestApp({
+        PRICING_LITELLM_URL: sources.urls.litellm,
+        PRICING_OPENROUTER_URL: sources.urls.openrouter,
+        PRICING_TIMEOUT_MS: '500',
+      });
       viewer = await viewerClient(t.http);
     });
     afterEach(() => sources.reset());
@@ -88,12 +106,22 @@ describe('pricing honesty: sources configured and what a refresh read', () => {
       expect(run.status).toBe('succeeded');
       const body = (await viewer.get('/v1/pricing')).body;
       expect(body.catalog_only).toBe(false);
-      expect(body.last_refresh).toMatchObject({ run_id: run.id, status: 'succeeded', sources_read: ['catalog', 'litellm', 'openrouter'] });
-      expect(body.last_remote_refresh).toEqual({ run_id: run.id, finished_at: run.finished_at, sources: ['litellm', 'openrouter'] });
+      expect(body.last_refresh).toMatchObject({
+        run_id: run.id,
+        status: 'succeeded',
+        sources_read: ['catalog', 'litellm', 'openrouter'],
+      });
+      expect(body.last_remote_refresh).toEqual({
+        run_id: run.id,
+        finished_at: run.finished_at,
+        sources: ['litellm', 'openrouter'],
+      });
       const state = byName(body);
       expect(state.litellm.last_read).toEqual({ run_id: run.id, finished_at: run.finished_at });
       expect(state.vercel).toMatchObject({ url_configured: false, last_read: null });
-      expect(body.freshness_note).toBe('The last successful refresh read litellm, openrouter on top of the built-in catalog.');
+      expect(body.freshness_note).toBe(
+        'The last successful refresh read litellm, openrouter on top of the built-in catalog.',
+      );
     });
 
     it('when one source fails: the run is partial, each source keeps the last time it was read', async () => {
@@ -103,8 +131,16 @@ describe('pricing honesty: sources configured and what a refresh read', () => {
       expect(run.status).toBe('partial');
       const body = (await viewer.get('/v1/pricing')).body;
       expect(body.catalog_only).toBe(false);
-      expect(body.last_refresh).toMatchObject({ run_id: run.id, status: 'partial', sources_read: ['catalog', 'openrouter'] });
-      expect(body.last_remote_refresh).toEqual({ run_id: run.id, finished_at: run.finished_at, sources: ['openrouter'] });
+      expect(body.last_refresh).toMatchObject({
+        run_id: run.id,
+        status: 'partial',
+        sources_read: ['catalog', 'openrouter'],
+      });
+      expect(body.last_remote_refresh).toEqual({
+        run_id: run.id,
+        finished_at: run.finished_at,
+        sources: ['openrouter'],
+      });
       const state = byName(body);
       expect(state.litellm.last_read.run_id).toBe(first.run_id);
       expect(state.openrouter.last_read.run_id).toBe(run.id);

@@ -39,11 +39,22 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
 
   const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
   const price = async (provider: string, model: string) =>
-    (await viewer.get('/v1/pricing')).body.data.find((v: any) => v.provider === provider && v.model === model && v.kind === 'list');
-  const outbox = async (type: string) => (await db.query(`SELECT payload FROM outbox_events WHERE type = $1 ORDER BY created_at`, [type])).map((r: any) => r.payload);
-  const storedEvent = async (eventId: string) => (await db.query(`SELECT cost_usd, cost_ingested_usd, priced FROM usage_events WHERE event_id = $1`, [eventId]))[0];
+    (await viewer.get('/v1/pricing')).body.data.find(
+      (v: any) => v.provider === provider && v.model === model && v.kind === 'list',
+    );
+  const outbox = async (type: string) =>
+    (await db.query(`SELECT payload FROM outbox_events WHERE type = $1 ORDER BY created_at`, [type])).map(
+      (r: any) => r.payload,
+    );
+  const storedEvent = async (eventId: string) =>
+    (await db.query(`SELECT cost_usd, cost_ingested_usd, priced FROM usage_events WHERE event_id = $1`, [eventId]))[0];
   const edit = (provider: string, timestamp: string, overrides: Record<string, unknown> = {}) =>
-    usageEvent({ provider, timestamp, usage: { input_text_tokens: 120, input_image_tokens: 1290, output_image_tokens: 4160 }, ...overrides });
+    usageEvent({
+      provider,
+      timestamp,
+      usage: { input_text_tokens: 120, input_image_tokens: 1290, output_image_tokens: 4160 },
+      ...overrides,
+    });
 
   it('registers the weekly job with the configured expression, and the job runs a pull', async () => {
     const job = t.app.get(SchedulerRegistry).getCronJob(PRICING_REFRESH_JOB);
@@ -65,8 +76,14 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
     // LiteLLM and Vercel agree with the catalog on gpt-image-2: no new version there.
     expect((await price('openai', 'gpt-image-2')).source).toBe('catalog');
     expect((await price('vercel', 'gpt-image-2')).source).toBe('catalog');
-    expect(await price('azure', 'gpt-image-1')).toMatchObject({ source: 'litellm', prices: { input_text: '5.00', input_image: '10.00', output_image: '40.00' } });
-    expect(await price('openrouter', 'gpt-image-2')).toMatchObject({ source: 'openrouter', prices: { input: '5.00', output_image: '30.00' } });
+    expect(await price('azure', 'gpt-image-1')).toMatchObject({
+      source: 'litellm',
+      prices: { input_text: '5.00', input_image: '10.00', output_image: '40.00' },
+    });
+    expect(await price('openrouter', 'gpt-image-2')).toMatchObject({
+      source: 'openrouter',
+      prices: { input: '5.00', output_image: '30.00' },
+    });
     const again = (await admin.post('/v1/pricing/refresh')).body;
     expect(again.prices_changed).toBe(0);
   });
@@ -78,7 +95,10 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
     sources.documents.vercel.data[0].pricing.output = '0.000036'; // $30 -> $36 per 1M output tokens
     const run = (await admin.post('/v1/pricing/refresh')).body;
     expect(run.sources.find((s: any) => s.source === 'vercel')).toMatchObject({ status: 'ok', prices_changed: 1 });
-    expect(await price('vercel', 'gpt-image-2')).toMatchObject({ source: 'vercel', prices: { input: '5.00', output: '36.00' } });
+    expect(await price('vercel', 'gpt-image-2')).toMatchObject({
+      source: 'vercel',
+      prices: { input: '5.00', output: '36.00' },
+    });
 
     const after = edit('vercel', new Date().toISOString());
     expect((await ingest.post('/v1/events', after)).body.results[0].cost_usd).toBe('0.156810'); // 1,410 x 5 + 4,160 x 36
@@ -92,15 +112,23 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
       ['vercel', '36.00'],
     ]);
     expect(history[0].effective_to).toBe(history[1].effective_from);
-    expect((await outbox('pricing.updated')).some((p: any) => p.provider === 'vercel' && p.pending === false)).toBe(true);
+    expect((await outbox('pricing.updated')).some((p: any) => p.provider === 'vercel' && p.pending === false)).toBe(
+      true,
+    );
   });
 
   it('prices events of a model first seen unpriced once a refresh brings its price', async () => {
-    const event = usageEvent({ model: 'gpt-image-3', timestamp: minutesAgo(60), usage: { input_text_tokens: 100, output_image_tokens: 1000 } });
+    const event = usageEvent({
+      model: 'gpt-image-3',
+      timestamp: minutesAgo(60),
+      usage: { input_text_tokens: 100, output_image_tokens: 1000 },
+    });
     expect((await ingest.post('/v1/events', event)).body.results[0]).toMatchObject({ cost_usd: null, priced: false });
     expect((await outbox('model.unpriced')).map((p: any) => p.model)).toContain('gpt-image-3');
     let coverage = (await viewer.get('/v1/pricing/coverage')).body;
-    expect(coverage.unpriced_models).toEqual([expect.objectContaining({ provider: 'openai', model: 'gpt-image-3', events: 1 })]);
+    expect(coverage.unpriced_models).toEqual([
+      expect.objectContaining({ provider: 'openai', model: 'gpt-image-3', events: 1 }),
+    ]);
 
     sources.documents.litellm['gpt-image-3'] = {
       input_cost_per_token: 4e-6,
@@ -110,33 +138,46 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
     };
     await admin.post('/v1/pricing/refresh');
     expect(await storedEvent(event.event_id)).toEqual({ cost_usd: '0.0254', cost_ingested_usd: null, priced: true }); // 100 x 4 + 1,000 x 25
-    const [rollup] = await db.query(`SELECT sum(cost_usd)::text AS cost, sum(unpriced_events)::int AS unpriced FROM usage_rollup_live WHERE model = 'gpt-image-3'`);
+    const [rollup] = await db.query(
+      `SELECT sum(cost_usd)::text AS cost, sum(unpriced_events)::int AS unpriced FROM usage_rollup_live WHERE model = 'gpt-image-3'`,
+    );
     expect(rollup).toEqual({ cost: '0.0254', unpriced: 0 });
     coverage = (await viewer.get('/v1/pricing/coverage')).body;
     expect(coverage.unpriced_models).toEqual([]);
     expect(coverage.events.unpriced).toBe(0);
     const restatement = (await viewer.get('/v1/pricing/restatements')).body.data[0];
-    expect(restatement).toMatchObject({ reason: 'new_price', events_changed: 1, total_before_usd: '0.000000', total_after_usd: '0.025400' });
+    expect(restatement).toMatchObject({
+      reason: 'new_price',
+      events_changed: 1,
+      total_before_usd: '0.000000',
+      total_after_usd: '0.025400',
+    });
   });
 
-  it('holds a newly appearing rate far above the model\'s other rates, and a rate the source stops giving, for an admin', async () => {
-    // gpt-image-1 had no text-output rate; $1,000 per 1M is 25 x its highest rate ($40): a mistake until an admin says otherwise.
+  it("holds a newly appearing rate far above the model's other rates, and a rate the source stops giving, for an admin", async () => {
+    // gpt-image-1 had no text-output rate; $1,000 per 1M is 25 x its highest rate ($40): a mistake until an admin says
+    // otherwise.
     sources.documents.litellm['gpt-image-1'].output_cost_per_token = 0.001;
     let run = (await admin.post('/v1/pricing/refresh')).body;
     // (gpt-image-3, which an earlier test added to the file and is gone from it now, is held as a removal too.)
     expect(run.sources.find((s: any) => s.source === 'litellm').prices_pending).toBeGreaterThanOrEqual(1);
     expect((await price('openai', 'gpt-image-1')).prices.output_text).toBeUndefined();
-    let pending = (await admin.get('/v1/pricing/pending?status=pending')).body.data.find((p: any) => p.model === 'gpt-image-1');
+    let pending = (await admin.get('/v1/pricing/pending?status=pending')).body.data.find(
+      (p: any) => p.model === 'gpt-image-1',
+    );
     expect(pending.reasons).toEqual(['output_text new at 1000, more than x5 the highest rate the model had (40)']);
     await admin.post(`/v1/pricing/pending/${pending.id}/reject`);
     delete sources.documents.litellm['gpt-image-1'].output_cost_per_token;
 
-    // azure gpt-image-1 came from LiteLLM; LiteLLM stops giving its image output rate: held as a removal, not kept for ever in silence.
+    // azure gpt-image-1 came from LiteLLM; LiteLLM stops giving its image output rate: held as a removal, not kept for
+    // ever in silence.
     const azure = await price('azure', 'gpt-image-1');
     expect(azure.rate_sources).toMatchObject({ output_image: 'litellm' });
     delete sources.documents.litellm['azure/gpt-image-1'].output_cost_per_image_token;
     run = (await admin.post('/v1/pricing/refresh')).body;
-    pending = (await admin.get('/v1/pricing/pending?status=pending')).body.data.find((p: any) => p.provider === 'azure' && p.model === 'gpt-image-1');
+    pending = (await admin.get('/v1/pricing/pending?status=pending')).body.data.find(
+      (p: any) => p.provider === 'azure' && p.model === 'gpt-image-1',
+    );
     expect(pending.reasons).toEqual(['output_image 40 removed']);
     expect((await price('azure', 'gpt-image-1')).prices.output_image).toBe('40.00');
     await admin.post(`/v1/pricing/pending/${pending.id}/approve`);
@@ -146,16 +187,21 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
   it('holds the removal of a model a source stops pricing, and does not propose a rejected change again', async () => {
     await admin.post('/v1/pricing/refresh');
     expect((await price('openai', 'dall-e-3')).prices).toMatchObject({ per_image: '0.04' });
-    for (const key of Object.keys(sources.documents.litellm)) if (key.endsWith('dall-e-3')) delete sources.documents.litellm[key];
+    for (const key of Object.keys(sources.documents.litellm))
+      if (key.endsWith('dall-e-3')) delete sources.documents.litellm[key];
     let run = (await admin.post('/v1/pricing/refresh')).body;
-    const pending = (await admin.get('/v1/pricing/pending?status=pending')).body.data.find((p: any) => p.model === 'dall-e-3');
+    const pending = (await admin.get('/v1/pricing/pending?status=pending')).body.data.find(
+      (p: any) => p.model === 'dall-e-3',
+    );
     expect(pending.reasons[0]).toBe('openai/dall-e-3 is no longer priced by litellm');
     expect(pending.reasons).toContain('per_image 0.04 removed');
     // Still priced until an admin decides.
     expect((await price('openai', 'dall-e-3')).prices).toMatchObject({ per_image: '0.04' });
     await admin.post(`/v1/pricing/pending/${pending.id}/reject`);
     run = (await admin.post('/v1/pricing/refresh')).body;
-    expect((await admin.get('/v1/pricing/pending?status=pending')).body.data.filter((p: any) => p.model === 'dall-e-3')).toEqual([]);
+    expect(
+      (await admin.get('/v1/pricing/pending?status=pending')).body.data.filter((p: any) => p.model === 'dall-e-3'),
+    ).toEqual([]);
     expect(run.prices_pending).toBe(0);
   });
 
@@ -190,8 +236,15 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
     expect(run.prices_pending).toBe(1);
     expect(await price('openai', 'gpt-image-2')).toEqual(current);
     const [pending] = (await admin.get('/v1/pricing/pending?status=pending')).body.data;
-    expect(pending).toMatchObject({ provider: 'openai', model: 'gpt-image-2', source: 'litellm', reasons: ['output_image 30.00 -> 300 (more than x5)'] });
-    expect((await outbox('pricing.updated')).some((p: any) => p.pending === true && p.pending_id === pending.id)).toBe(true);
+    expect(pending).toMatchObject({
+      provider: 'openai',
+      model: 'gpt-image-2',
+      source: 'litellm',
+      reasons: ['output_image 30.00 -> 300 (more than x5)'],
+    });
+    expect((await outbox('pricing.updated')).some((p: any) => p.pending === true && p.pending_id === pending.id)).toBe(
+      true,
+    );
     // The same jump on the next run is not held twice.
     expect((await admin.post('/v1/pricing/refresh')).body.prices_pending).toBe(0);
 
@@ -204,9 +257,18 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
 
   it('lets an override beat the list price from its date, and ends it', async () => {
     const list = (await ingest.post('/v1/events', edit('vercel', new Date().toISOString()))).body.results[0].cost_usd;
-    const put = await admin.request('PUT', '/v1/pricing/overrides', { provider: 'vercel', model: 'openai/gpt-image-2', prices: { input: '4.00', output: '24.00' } });
+    const put = await admin.request('PUT', '/v1/pricing/overrides', {
+      provider: 'vercel',
+      model: 'openai/gpt-image-2',
+      prices: { input: '4.00', output: '24.00' },
+    });
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ kind: 'override', provider: 'vercel', model: 'gpt-image-2', prices: { input: '4.00', output: '24.00' } });
+    expect(put.body).toMatchObject({
+      kind: 'override',
+      provider: 'vercel',
+      model: 'gpt-image-2',
+      prices: { input: '4.00', output: '24.00' },
+    });
     expect((await viewer.get('/v1/pricing/overrides')).body.data.map((o: any) => o.id)).toEqual([put.body.id]);
     const now = edit('vercel', new Date().toISOString());
     expect((await ingest.post('/v1/events', now)).body.results[0].cost_usd).toBe('0.105480'); // 1,410 x 4 + 4,160 x 24
@@ -226,9 +288,17 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
   });
 
   it('names bad override requests field by field', async () => {
-    const res = await admin.request('PUT', '/v1/pricing/overrides', { provider: 'openai', prices: { output_image: 24, warp: '1' }, discount_pct: '150' });
+    const res = await admin.request('PUT', '/v1/pricing/overrides', {
+      provider: 'openai',
+      prices: { output_image: 24, warp: '1' },
+      discount_pct: '150',
+    });
     expect(res.status).toBe(400);
-    expect(res.body.errors.map((e: any) => e.path).sort()).toEqual(['discount_pct', 'prices.output_image', 'prices.warp']);
+    expect(res.body.errors.map((e: any) => e.path).sort()).toEqual([
+      'discount_pct',
+      'prices.output_image',
+      'prices.warp',
+    ]);
   });
 
   it('restates a range on request, keeping the as-ingested cost, and records it', async () => {
@@ -243,10 +313,24 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
     expect(put.status).toBe(200);
     expect(await storedEvent(event.event_id)).toMatchObject({ cost_usd: '0.13572' }); // not silently rewritten
 
-    const restated = await admin.post('/v1/pricing/reprice', { from: minutesAgo(100), to: minutesAgo(80), provider: 'openai', model: 'gpt-image-2' });
+    const restated = await admin.post('/v1/pricing/reprice', {
+      from: minutesAgo(100),
+      to: minutesAgo(80),
+      provider: 'openai',
+      model: 'gpt-image-2',
+    });
     expect(restated.status).toBe(201);
-    expect(restated.body).toMatchObject({ reason: 'manual', events_changed: 1, total_before_usd: '0.135720', total_after_usd: '0.094120' });
-    expect(await storedEvent(event.event_id)).toEqual({ cost_usd: '0.09412', cost_ingested_usd: '0.13572', priced: true });
+    expect(restated.body).toMatchObject({
+      reason: 'manual',
+      events_changed: 1,
+      total_before_usd: '0.135720',
+      total_after_usd: '0.094120',
+    });
+    expect(await storedEvent(event.event_id)).toEqual({
+      cost_usd: '0.09412',
+      cost_ingested_usd: '0.13572',
+      priced: true,
+    });
     const [totals] = await db.query(
       `SELECT (SELECT sum(cost_usd) FROM usage_rollup_live WHERE project_id = $1)::text AS rollup, (SELECT sum(cost_usd) FROM usage_events WHERE project_id = $1)::text AS events`,
       [projectId],
@@ -255,24 +339,32 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
     await admin.delete(`/v1/pricing/overrides/${put.body.id}`);
   });
 
-  (process.env.DATABASE_URL ? it : it.skip)('makes one run of two instances refreshing at the same moment', async () => {
-    const other = await startTestApp(
-      { PRICING_LITELLM_URL: sources.urls.litellm, PRICING_OPENROUTER_URL: sources.urls.openrouter, PRICING_VERCEL_URL: sources.urls.vercel, PRICING_TIMEOUT_MS: '500' },
-      t.database,
-    );
-    try {
-      const [{ n: before }] = await db.query(`SELECT count(*)::int AS n FROM pricing_runs`);
-      const hitsBefore = sources.hits.litellm;
-      sources.modes.vercel = 'hang'; // keeps the run open long enough for the two to meet
-      const [a, b] = await Promise.all([admin.post('/v1/pricing/refresh'), other.http.post('/v1/pricing/refresh')]);
-      expect(a.body.id).toBe(b.body.id);
-      const [{ n: after }] = await db.query(`SELECT count(*)::int AS n FROM pricing_runs`);
-      expect(after - before).toBe(1);
-      expect(sources.hits.litellm - hitsBefore).toBe(1);
-    } finally {
-      await other.close();
-    }
-  });
+  (process.env.DATABASE_URL ? it : it.skip)(
+    'makes one run of two instances refreshing at the same moment',
+    async () => {
+      const other = await startTestApp(
+        {
+          PRICING_LITELLM_URL: sources.urls.litellm,
+          PRICING_OPENROUTER_URL: sources.urls.openrouter,
+          PRICING_VERCEL_URL: sources.urls.vercel,
+          PRICING_TIMEOUT_MS: '500',
+        },
+        t.database,
+      );
+      try {
+        const [{ n: before }] = await db.query(`SELECT count(*)::int AS n FROM pricing_runs`);
+        const hitsBefore = sources.hits.litellm;
+        sources.modes.vercel = 'hang'; // keeps the run open long enough for the two to meet
+        const [a, b] = await Promise.all([admin.post('/v1/pricing/refresh'), other.http.post('/v1/pricing/refresh')]);
+        expect(a.body.id).toBe(b.body.id);
+        const [{ n: after }] = await db.query(`SELECT count(*)::int AS n FROM pricing_runs`);
+        expect(after - before).toBe(1);
+        expect(sources.hits.litellm - hitsBefore).toBe(1);
+      } finally {
+        await other.close();
+      }
+    },
+  );
 });
 
 describe('pricing pull at start-up', () => {

@@ -41,7 +41,9 @@ describe('reports', () => {
         edit('spring-2', '2026-03-09T04:30:00Z'), // Mar 9, 00:30 EDT
       ],
     });
-    await b.client.post('/v1/events', { events: [edit('beta-1', '2026-11-01T12:00:00Z', { provider: 'vercel', tags: { campaign: 'launch' } })] });
+    await b.client.post('/v1/events', {
+      events: [edit('beta-1', '2026-11-01T12:00:00Z', { provider: 'vercel', tags: { campaign: 'launch' } })],
+    });
   });
   afterAll(() => t?.close());
 
@@ -53,8 +55,21 @@ describe('reports', () => {
 
   it('buckets days at local midnight, with a 25-hour day when daylight saving ends', async () => {
     const report = await spend(`project=${alpha}&from=2026-10-31&to=2026-11-02&tz=America/New_York&group_by=none`);
-    expect(report.buckets).toEqual(['2026-10-31T04:00:00.000Z', '2026-11-01T04:00:00.000Z', '2026-11-02T05:00:00.000Z']);
-    expect(report.series).toEqual([{ key: 'total', label: 'total', values: ['0.135720', '0.271440', '0.131850'], total: '0.539010', unpriced_events: 0, partial_events: 0 }]);
+    expect(report.buckets).toEqual([
+      '2026-10-31T04:00:00.000Z',
+      '2026-11-01T04:00:00.000Z',
+      '2026-11-02T05:00:00.000Z',
+    ]);
+    expect(report.series).toEqual([
+      {
+        key: 'total',
+        label: 'total',
+        values: ['0.135720', '0.271440', '0.131850'],
+        total: '0.539010',
+        unpriced_events: 0,
+        partial_events: 0,
+      },
+    ]);
     expect(report.total).toBe('0.539010');
   });
 
@@ -126,19 +141,32 @@ describe('reports', () => {
     expect(oneUser.total).toBe('0.131850');
     const refused = await viewer.get(`/v1/reports/spend?group_by=user&team=growth`);
     expect(refused.status).toBe(400);
-    expect(refused.body.errors).toEqual([{ path: 'team', message: expect.stringContaining('cannot be combined with user') }]);
+    expect(refused.body.errors).toEqual([
+      { path: 'team', message: expect.stringContaining('cannot be combined with user') },
+    ]);
   });
 
   it('reports tokens over time and cost per image by model, size and quality', async () => {
     const res = await viewer.get(`/v1/reports/tokens?project=${alpha}&from=2026-11-01&to=2026-11-01`);
     expect(res.body.series.find((s: any) => s.kind === 'output_image').values).toEqual([8320]);
     expect(res.body.breakdown).toEqual([
-      expect.objectContaining({ provider: 'openai', model: 'gpt-image-2', image_size: '1024x1024', image_quality: 'high', images: 2, cost_usd: '0.271440', cost_per_image_usd: '0.135720', output_image_tokens_per_image: 4160 }),
+      expect.objectContaining({
+        provider: 'openai',
+        model: 'gpt-image-2',
+        image_size: '1024x1024',
+        image_quality: 'high',
+        images: 2,
+        cost_usd: '0.271440',
+        cost_per_image_usd: '0.135720',
+        output_image_tokens_per_image: 4160,
+      }),
     ]);
   });
 
   it('prices the same usage at every provider and shows the saving', async () => {
-    const res = await viewer.get(`/v1/reports/compare-providers?project=${alpha}&from=2026-11-01T04:00:00Z&to=2026-11-02T06:00:00Z`);
+    const res = await viewer.get(
+      `/v1/reports/compare-providers?project=${alpha}&from=2026-11-01T04:00:00Z&to=2026-11-02T06:00:00Z`,
+    );
     const [model] = res.body.models;
     expect(model.model).toBe('gpt-image-2');
     expect(model.actual).toEqual(
@@ -158,25 +186,46 @@ describe('reports', () => {
   it('summarises the period to date against the previous period', async () => {
     const now = Date.now();
     const c = await projectWithIngestKey(t.http, 'gamma');
-    await c.client.post('/v1/events', { events: [edit('now-1', new Date(now - 60_000).toISOString()), edit('now-2', new Date(now - 120_000).toISOString(), { provider: 'vercel' })] });
+    await c.client.post('/v1/events', {
+      events: [
+        edit('now-1', new Date(now - 60_000).toISOString()),
+        edit('now-2', new Date(now - 120_000).toISOString(), { provider: 'vercel' }),
+      ],
+    });
     const res = await viewer.get(`/v1/reports/summary?project=${c.projectId}&period=month`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ period: 'month', spent: '0.267570', events: 2, unpriced_events: 0, previous_period: { spent: '0.000000' } });
+    expect(res.body).toMatchObject({
+      period: 'month',
+      spent: '0.267570',
+      events: 2,
+      unpriced_events: 0,
+      previous_period: { spent: '0.000000' },
+    });
     expect(Number(res.body.forecast)).toBeGreaterThanOrEqual(0.26757); // a bound, not money arithmetic
     expect(res.body.top_movers[0]).toMatchObject({ dimension: 'project', label: 'gamma', change: '0.267570' });
     expect(res.body.pricing).toHaveProperty('next_refresh');
   });
 
   it('exports CSV that opens cleanly in a spreadsheet, aggregated and raw', async () => {
-    const agg = await viewer.get(`/v1/reports/export.csv?project=${alpha}&from=2026-11-01&to=2026-11-01&group_by=provider`);
+    const agg = await viewer.get(
+      `/v1/reports/export.csv?project=${alpha}&from=2026-11-01&to=2026-11-01&group_by=provider`,
+    );
     expect(agg.headers.get('content-type')).toMatch(/^text\/csv/);
-    const lines = agg.text.replace(/^\ufeff/, '').trim().split('\r\n');
+    const lines = agg.text
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split('\r\n');
     expect(lines[0]).toBe('bucket_start,timezone,group_by,group,label,cost_usd,basis');
     expect(lines).toContain('2026-11-01T00:00:00.000Z,UTC,provider,openai,openai,0.271440,restated');
     const raw = await viewer.get(`/v1/reports/export.csv?project=${alpha}&from=2026-11-01&to=2026-11-01&raw=1`);
-    const rows = raw.text.replace(/^\ufeff/, '').trim().split('\r\n');
+    const rows = raw.text
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split('\r\n');
     expect(rows).toHaveLength(3);
-    expect(rows[1]).toMatch(/^2026-11-01T03:30:00\.000000Z,[0-9a-f-]{36},alpha,dst-1,openai,gpt-image-2,images\.generate,ok,120,0,1290,0,4160,0,1,/);
+    expect(rows[1]).toMatch(
+      /^2026-11-01T03:30:00\.000000Z,[0-9a-f-]{36},alpha,dst-1,openai,gpt-image-2,images\.generate,ok,120,0,1290,0,4160,0,1,/,
+    );
   });
 
   it('names bad report parameters', async () => {
@@ -200,11 +249,19 @@ describe('compare-providers around a price change', () => {
         ],
       });
       // Vercel's output rate becomes $24 from noon on Nov 5.
-      const put = await t.http.request('PUT', '/v1/pricing/overrides', { provider: 'vercel', model: 'gpt-image-2', prices: { input: '5.00', output: '24.00' }, effective_from: '2026-11-05T12:00:00Z' });
+      const put = await t.http.request('PUT', '/v1/pricing/overrides', {
+        provider: 'vercel',
+        model: 'gpt-image-2',
+        prices: { input: '5.00', output: '24.00' },
+        effective_from: '2026-11-05T12:00:00Z',
+      });
       expect(put.status).toBe(200);
-      const res = await t.http.get(`/v1/reports/compare-providers?project=${project.projectId}&from=2026-11-05&to=2026-11-06`);
+      const res = await t.http.get(
+        `/v1/reports/compare-providers?project=${project.projectId}&from=2026-11-05&to=2026-11-06`,
+      );
       const vercel = res.body.models[0].at_each_provider.find((p: any) => p.provider === 'vercel');
-      // 10:00 at the list price (0.13185), 14:00 and the next day at the override (1,410 x 5 + 4,160 x 24 = 0.10689 each)
+      // 10:00 at the list price (0.13185), 14:00 and the next day at the override (1,410 x 5 + 4,160 x 24 = 0.10689
+      // each)
       expect(vercel.cost_usd).toBe('0.345630');
     } finally {
       await t.close();

@@ -39,11 +39,13 @@ describe('@tokentally/openai when TokenTally misbehaves', () => {
       onError: (e) => errors.push(e),
       ...extra,
     });
-    const events = async () => (await viewer.get(`/v1/events?project=${project.projectId}&limit=1000`)).body.data as Array<{ event_id: string }>;
+    const events = async () =>
+      (await viewer.get(`/v1/events?project=${project.projectId}&limit=1000`)).body.data as Array<{ event_id: string }>;
     return { openai, errors, events, tally: tokenTallyOf(openai)! };
   }
 
-  const generate = (openai: OpenAI, i: number) => openai.images.generate({ model: 'gpt-image-2', prompt: `image ${i}`, quality: 'low' });
+  const generate = (openai: OpenAI, i: number) =>
+    openai.images.generate({ model: 'gpt-image-2', prompt: `image ${i}`, quality: 'low' });
 
   it('delivers every event exactly once after TokenTally was down for a while', async () => {
     const { openai, events, tally, errors } = await setup();
@@ -78,29 +80,32 @@ describe('@tokentally/openai when TokenTally misbehaves', () => {
     expect(stored).toHaveLength(5);
   });
 
-  it.each(['error500', 'hang'] as const)('keeps the caller’s calls succeeding while TokenTally answers %s', async (mode) => {
-    const { openai, tally, events } = await setup();
-    await gate.set(mode);
-    try {
-      const started = Date.now();
-      const images = [];
-      for (let i = 0; i < 20; i++) images.push(await generate(openai, i));
-      const elapsed = Date.now() - started;
-      expect(images.every((image) => image.data?.length === 1)).toBe(true);
-      // Not a speed test (bench/sdk-overhead.js is): had each call waited on a
-      // delivery that fails or hangs (timeout 1 s, retried), 20 calls would take
-      // well over 20 s; the bound is loose so a busy machine does not fail it.
-      expect(elapsed).toBeLessThan(10_000);
-      await eventually(async () => expect(gate.seen[mode]).toBeGreaterThan(0));
-      // The SDK records an event as the response body is read, a moment after the
-      // caller has it: wait for all 20 to be held (queued or in flight), none delivered.
-      await eventually(async () => expect(tally.size()).toBe(20), 2_000);
-    } finally {
-      await gate.set('pass');
-    }
-    await tally.flush();
-    expect(await events()).toHaveLength(20);
-  });
+  it.each(['error500', 'hang'] as const)(
+    'keeps the caller’s calls succeeding while TokenTally answers %s',
+    async (mode) => {
+      const { openai, tally, events } = await setup();
+      await gate.set(mode);
+      try {
+        const started = Date.now();
+        const images = [];
+        for (let i = 0; i < 20; i++) images.push(await generate(openai, i));
+        const elapsed = Date.now() - started;
+        expect(images.every((image) => image.data?.length === 1)).toBe(true);
+        // Not a speed test (bench/sdk-overhead.js is): had each call waited on a
+        // delivery that fails or hangs (timeout 1 s, retried), 20 calls would take
+        // well over 20 s; the bound is loose so a busy machine does not fail it.
+        expect(elapsed).toBeLessThan(10_000);
+        await eventually(async () => expect(gate.seen[mode]).toBeGreaterThan(0));
+        // The SDK records an event as the response body is read, a moment after the
+        // caller has it: wait for all 20 to be held (queued or in flight), none delivered.
+        await eventually(async () => expect(tally.size()).toBe(20), 2_000);
+      } finally {
+        await gate.set('pass');
+      }
+      await tally.flush();
+      expect(await events()).toHaveLength(20);
+    },
+  );
 
   it('drops the oldest events when the queue is full and reports how many', async () => {
     const { openai, tally, errors, events } = await setup({ maxQueueSize: 5 });
@@ -113,7 +118,9 @@ describe('@tokentally/openai when TokenTally misbehaves', () => {
         ids.push(((tally as any).queue as Array<{ event_id: string }>).at(-1)!.event_id);
       }
       await eventually(async () =>
-        expect(errors.filter((e) => e.type === 'dropped').reduce((sum, e) => sum + e.count, 0)).toBe(tally.stats.dropped),
+        expect(errors.filter((e) => e.type === 'dropped').reduce((sum, e) => sum + e.count, 0)).toBe(
+          tally.stats.dropped,
+        ),
       );
       expect(tally.stats.dropped).toBeGreaterThanOrEqual(3);
     } finally {

@@ -45,7 +45,12 @@ describe('@tokentally/openai with the openai client', () => {
 
   it('records images.generate with tokens, size, quality, dimensions and the exact cost', async () => {
     const openai = instrumented({ tags: { run: 'generate' } });
-    const image = await openai.images.generate({ model: 'gpt-image-2', prompt: 'a watercolor fox in the snow', size: '1024x1024', quality: 'high' });
+    const image = await openai.images.generate({
+      model: 'gpt-image-2',
+      prompt: 'a watercolor fox in the snow',
+      size: '1024x1024',
+      quality: 'high',
+    });
     expect(image.data?.[0].b64_json).toBe(TINY_PNG_B64); // the caller's response is intact
     await tokenTallyOf(openai)!.flush();
     expect(tokenTallyOf(openai)!.stats.delivered).toBe(1); // flush() waited for the usage still being read
@@ -70,7 +75,13 @@ describe('@tokentally/openai with the openai client', () => {
   it('records an images.edit upload (multipart) with its image input tokens: $0.13572', async () => {
     const openai = instrumented({ tags: { run: 'edit' } });
     const prompt = 'x'.repeat(480); // 120 text tokens in the fake
-    await openai.images.edit({ model: 'gpt-image-2', image: await toFile(Buffer.from(TINY_PNG_B64, 'base64'), 'in.png', { type: 'image/png' }), prompt, quality: 'high', size: '1024x1024' });
+    await openai.images.edit({
+      model: 'gpt-image-2',
+      image: await toFile(Buffer.from(TINY_PNG_B64, 'base64'), 'in.png', { type: 'image/png' }),
+      prompt,
+      quality: 'high',
+      size: '1024x1024',
+    });
     await tokenTallyOf(openai)!.flush();
     const [event] = await storedEvents(1, '&tag:run=edit');
     expect(event).toMatchObject({
@@ -83,14 +94,31 @@ describe('@tokentally/openai with the openai client', () => {
 
   it('passes a streamed generation through untouched and records the usage of its completed event', async () => {
     const openai = instrumented({ tags: { run: 'stream' } });
-    const stream = await openai.images.generate({ model: 'gpt-image-2', prompt: 'a lighthouse at dusk', stream: true, partial_images: 2, quality: 'medium', size: '1024x1536' });
+    const stream = await openai.images.generate({
+      model: 'gpt-image-2',
+      prompt: 'a lighthouse at dusk',
+      stream: true,
+      partial_images: 2,
+      quality: 'medium',
+      size: '1024x1536',
+    });
     const types: string[] = [];
     for await (const event of stream) types.push(event.type);
-    expect(types).toEqual(['image_generation.partial_image', 'image_generation.partial_image', 'image_generation.completed']);
+    expect(types).toEqual([
+      'image_generation.partial_image',
+      'image_generation.partial_image',
+      'image_generation.completed',
+    ]);
     await eventually(async () => expect(tokenTallyOf(openai)!.stats.queued).toBe(1));
     await tokenTallyOf(openai)!.flush();
     const [event] = await storedEvents(1, '&tag:run=stream');
-    expect(event).toMatchObject({ operation: 'images.generate', usage: { output_image_tokens: 1584 }, image_size: '1024x1536', image_quality: 'medium', images: 1 });
+    expect(event).toMatchObject({
+      operation: 'images.generate',
+      usage: { output_image_tokens: 1584 },
+      image_size: '1024x1536',
+      image_quality: 'medium',
+      images: 1,
+    });
   });
 
   it('records a Responses call with the image_generation tool as the model call and the image call', async () => {
@@ -104,16 +132,36 @@ describe('@tokentally/openai with the openai client', () => {
     await tokenTallyOf(openai)!.flush();
     const events = await storedEvents(2, '&tag:run=responses');
     const byModel = Object.fromEntries(events.map((e) => [e.model, e]));
-    expect(byModel['gpt-5']).toMatchObject({ operation: 'responses.create', usage: { input_text_tokens: 1100, cached_input_text_tokens: 1000, output_text_tokens: 180 }, priced: false });
-    expect(byModel['gpt-image-2']).toMatchObject({ operation: 'responses.create', usage: { input_text_tokens: 4, output_image_tokens: 4160 }, images: 1, cost_usd: '0.124820', priced: true });
+    expect(byModel['gpt-5']).toMatchObject({
+      operation: 'responses.create',
+      usage: { input_text_tokens: 1100, cached_input_text_tokens: 1000, output_text_tokens: 180 },
+      priced: false,
+    });
+    expect(byModel['gpt-image-2']).toMatchObject({
+      operation: 'responses.create',
+      usage: { input_text_tokens: 4, output_image_tokens: 4160 },
+      images: 1,
+      cost_usd: '0.124820',
+      priced: true,
+    });
     expect(byModel['gpt-image-2'].event_id).toBe(`${byModel['gpt-5'].event_id}:image_generation`);
   });
 
   it('records streamed Responses and Chat Completions usage', async () => {
     const openai = instrumented({ tags: { run: 'text-streams' } });
-    const responseStream = await openai.responses.create({ model: 'gpt-5', input: 'hi', stream: true, tools: [{ type: 'image_generation', model: 'gpt-image-2' } as any] });
+    const responseStream = await openai.responses.create({
+      model: 'gpt-5',
+      input: 'hi',
+      stream: true,
+      tools: [{ type: 'image_generation', model: 'gpt-image-2' } as any],
+    });
     for await (const _ of responseStream) void _;
-    const chatStream = await openai.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    const chatStream = await openai.chat.completions.create({
+      model: 'gpt-4.1',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     for await (const chunk of chatStream) text += chunk.choices[0]?.delta?.content ?? '';
     expect(text).toBe('Hello');
@@ -121,8 +169,16 @@ describe('@tokentally/openai with the openai client', () => {
     await tokenTallyOf(openai)!.flush();
     const events = await storedEvents(3, '&tag:run=text-streams');
     const chat = events.find((e) => e.operation === 'chat.completions.create')!;
-    expect(chat).toMatchObject({ model: 'gpt-4.1', usage: { input_text_tokens: 176, cached_input_text_tokens: 1024, output_text_tokens: 90 } });
-    expect(events.filter((e) => e.operation === 'responses.create').map((e) => e.model).sort()).toEqual(['gpt-5', 'gpt-image-2']);
+    expect(chat).toMatchObject({
+      model: 'gpt-4.1',
+      usage: { input_text_tokens: 176, cached_input_text_tokens: 1024, output_text_tokens: 90 },
+    });
+    expect(
+      events
+        .filter((e) => e.operation === 'responses.create')
+        .map((e) => e.model)
+        .sort(),
+    ).toEqual(['gpt-5', 'gpt-image-2']);
   });
 
   it('attributes calls per call through tokentally.run and through headers it strips before they leave', async () => {
@@ -141,25 +197,54 @@ describe('@tokentally/openai with the openai client', () => {
     await tokenTallyOf(openai)!.flush();
     const events = await storedEvents(2, '&tag:run=attribution');
     const byUser = Object.fromEntries(events.map((e) => [e.dimensions.user, e]));
-    expect(byUser.u_7).toMatchObject({ dimensions: { team: 'growth', environment: 'test', user: 'u_7', feature: 'avatars' }, tags: { run: 'attribution', plan: 'pro' } });
-    expect(byUser.u_8).toMatchObject({ dimensions: { user: 'u_8', feature: 'banners' }, tags: { run: 'attribution', plan: 'free' } });
+    expect(byUser.u_7).toMatchObject({
+      dimensions: { team: 'growth', environment: 'test', user: 'u_7', feature: 'avatars' },
+      tags: { run: 'attribution', plan: 'pro' },
+    });
+    expect(byUser.u_8).toMatchObject({
+      dimensions: { user: 'u_8', feature: 'banners' },
+      tags: { run: 'attribution', plan: 'free' },
+    });
   });
 
   it('records a failed call as an error with no tokens, and the caller gets the usual error', async () => {
     const openai = instrumented({ tags: { run: 'failure' } });
     fake.failNext(1, 400);
-    await expect(openai.images.generate({ model: 'gpt-image-2', prompt: 'bad' })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    await expect(openai.images.generate({ model: 'gpt-image-2', prompt: 'bad' })).rejects.toBeInstanceOf(
+      OpenAI.BadRequestError,
+    );
     await eventually(async () => expect(tokenTallyOf(openai)!.stats.queued).toBe(1));
     await tokenTallyOf(openai)!.flush();
     const [event] = await storedEvents(1, '&tag:run=failure');
-    expect(event).toMatchObject({ status: 'error', model: 'gpt-image-2', usage: { output_image_tokens: 0 }, cost_usd: '0.000000' });
+    expect(event).toMatchObject({
+      status: 'error',
+      model: 'gpt-image-2',
+      usage: { output_image_tokens: 0 },
+      cost_usd: '0.000000',
+    });
   });
 
   it('works as a fetch option, and the plain client tracks calls made without openai', async () => {
     const tally = new TokenTallyClient({ endpoint: t.url, apiKey: ingestKey, flushOnExit: false });
-    const openai = new OpenAI({ apiKey: 'sk-fake', baseURL: fake.url, fetch: tokenTallyFetch({ endpoint: t.url, apiKey: ingestKey, client: tally, provider: 'vercel', tags: { run: 'fetch-option' } }) });
+    const openai = new OpenAI({
+      apiKey: 'sk-fake',
+      baseURL: fake.url,
+      fetch: tokenTallyFetch({
+        endpoint: t.url,
+        apiKey: ingestKey,
+        client: tally,
+        provider: 'vercel',
+        tags: { run: 'fetch-option' },
+      }),
+    });
     await openai.images.generate({ model: 'openai/gpt-image-2', prompt: 'x'.repeat(480), quality: 'high' });
-    tally.track({ provider: 'vercel', model: 'gpt-image-2', operation: 'images.generate', usage: { input_text_tokens: 120, input_image_tokens: 1290, output_image_tokens: 4160 }, tags: { run: 'fetch-option' } });
+    tally.track({
+      provider: 'vercel',
+      model: 'gpt-image-2',
+      operation: 'images.generate',
+      usage: { input_text_tokens: 120, input_image_tokens: 1290, output_image_tokens: 4160 },
+      tags: { run: 'fetch-option' },
+    });
     await eventually(async () => expect(tally.stats.queued).toBe(2));
     await tally.flush();
     const events = await storedEvents(2, '&tag:run=fetch-option');

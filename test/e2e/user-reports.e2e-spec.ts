@@ -29,7 +29,23 @@ const ZONES = [
   'America/Sao_Paulo',
   'Pacific/Kiritimati',
 ];
-const USERS = ['u_01', 'u_02', 'u_03', 'u_04', 'u_05', 'u_06', 'u_07', 'u_08', 'u_09', 'u_10', 'u_11', 'u_12', 'u_13', '(none)', ''];
+const USERS = [
+  'u_01',
+  'u_02',
+  'u_03',
+  'u_04',
+  'u_05',
+  'u_06',
+  'u_07',
+  'u_08',
+  'u_09',
+  'u_10',
+  'u_11',
+  'u_12',
+  'u_13',
+  '(none)',
+  '',
+];
 const DATA_FROM = Date.parse('2026-09-26T00:00:00Z');
 const DATA_TO = Date.parse('2026-11-26T00:00:00Z');
 const HOUR = 3_600_000;
@@ -59,7 +75,8 @@ function events(count: number, seed: number, prefix: string, edges = false): Arr
       : DATA_FROM + Math.floor(r() * (DATA_TO - DATA_FROM));
     const user = pick(USERS);
     const kind = r();
-    // Mostly priced gpt-image-2; some partly priced (gpt-image-1 has no text-output rate) and unpriced (an unknown provider).
+    // Mostly priced gpt-image-2; some partly priced (gpt-image-1 has no text-output rate) and unpriced (an unknown
+    // provider).
     const provider = kind < 0.05 ? 'acme' : kind < 0.3 ? 'vercel' : 'openai';
     const model = kind > 0.95 ? 'gpt-image-1' : 'gpt-image-2';
     return usageEvent({
@@ -67,7 +84,11 @@ function events(count: number, seed: number, prefix: string, edges = false): Arr
       timestamp: new Date(at).toISOString(),
       provider,
       model,
-      usage: { input_text_tokens: 1 + Math.floor(r() * 500), output_image_tokens: Math.floor(r() * 5000), ...(model === 'gpt-image-1' ? { output_text_tokens: 100 } : {}) },
+      usage: {
+        input_text_tokens: 1 + Math.floor(r() * 500),
+        output_image_tokens: Math.floor(r() * 5000),
+        ...(model === 'gpt-image-1' ? { output_text_tokens: 100 } : {}),
+      },
       dimensions: user === '' ? { team: 'growth' } : { user, team: 'growth' },
       tags: {},
       status: r() < 0.1 ? 'error' : 'ok',
@@ -123,7 +144,10 @@ describe('spend by user, exactly as the events add up', () => {
     for (const name of ['p-one', 'p-two']) {
       const p = await projectWithIngestKey(t.http, name);
       projects.push(p.projectId);
-      const compacted = [...events(300, name === 'p-one' ? 1 : 2, `${name}-a`), ...events(300, name === 'p-one' ? 5 : 6, `${name}-e`, true)];
+      const compacted = [
+        ...events(300, name === 'p-one' ? 1 : 2, `${name}-a`),
+        ...events(300, name === 'p-one' ? 5 : 6, `${name}-e`, true),
+      ];
       for (let i = 0; i < compacted.length; i += 100) await expectAccepted(p.client, compacted.slice(i, i + 100));
       await t.app.get(RollupCompactor).compactOnce();
       await expectAccepted(p.client, events(100, name === 'p-one' ? 3 : 4, `${name}-b`));
@@ -132,7 +156,14 @@ describe('spend by user, exactly as the events add up', () => {
     const ties = await projectWithIngestKey(t.http, 'p-ties');
     projects.push(ties.projectId);
     const same = (user: string, i: number, provider = 'openai') =>
-      usageEvent({ event_id: `tie-${i}`, timestamp: '2026-10-20T10:15:00Z', provider, usage: { output_image_tokens: 1000 }, dimensions: { user }, tags: {} });
+      usageEvent({
+        event_id: `tie-${i}`,
+        timestamp: '2026-10-20T10:15:00Z',
+        provider,
+        usage: { output_image_tokens: 1000 },
+        dimensions: { user },
+        tags: {},
+      });
     await expectAccepted(ties.client, [
       ...['u_b', 'U_a', 'u_a', 'é', 'e', 'z', 'Z'].map((user, i) => same(user, i)),
       same('zero-1', 10, 'acme'),
@@ -154,7 +185,15 @@ describe('spend by user, exactly as the events add up', () => {
   }
 
   function path(q: Query): string {
-    const p = new URLSearchParams({ from: q.from, to: q.to, tz: q.tz, granularity: q.granularity, group_by: 'user', limit: String(q.limit), basis: q.basis });
+    const p = new URLSearchParams({
+      from: q.from,
+      to: q.to,
+      tz: q.tz,
+      granularity: q.granularity,
+      group_by: 'user',
+      limit: String(q.limit),
+      basis: q.basis,
+    });
     if (q.provider) p.set('provider', q.provider);
     if (q.project !== null) p.set('project', projects[q.project]);
     return `/v1/reports/spend?${p}`;
@@ -179,9 +218,20 @@ describe('spend by user, exactly as the events add up', () => {
       where.push(`project_id = $${params.length}`);
     }
     if (q.granularity !== 'hour') params.push(q.tz);
-    const bucket = q.granularity === 'hour' ? 'hour' : `date_trunc('${q.granularity}', hour AT TIME ZONE $${params.length}::text) AT TIME ZONE $${params.length}::text`;
+    const bucket =
+      q.granularity === 'hour'
+        ? 'hour'
+        : `date_trunc('${q.granularity}', hour AT TIME ZONE $${params.length}::text) AT TIME ZONE $${params.length}::text`;
     const cost = q.basis === 'ingested' ? 'cost_ingested_usd' : 'cost_usd';
-    const rows: Array<{ b: Date; user_id: string; cost: string; events: number; unpriced: number; partial: number; partial_cost: string }> = await db.query(
+    const rows: Array<{
+      b: Date;
+      user_id: string;
+      cost: string;
+      events: number;
+      unpriced: number;
+      partial: number;
+      partial_cost: string;
+    }> = await db.query(
       `SELECT ${bucket} AS b, user_id, coalesce(sum(${cost}), 0)::text AS cost, count(*)::int AS events,
          count(*) FILTER (WHERE pricing = 'unpriced')::int AS unpriced, count(*) FILTER (WHERE pricing = 'partial')::int AS partial,
          coalesce(sum(cost_usd) FILTER (WHERE pricing = 'partial'), 0)::text AS partial_cost
@@ -211,15 +261,30 @@ describe('spend by user, exactly as the events add up', () => {
       partialCost = partialCost.add(Decimal.parse(row.partial_cost));
     }
     const sum = (values: Decimal[]) => values.reduce((a, b) => a.add(b), Decimal.ZERO);
-    const sorted = [...series.entries()].map(([key, s]) => ({ key, ...s, total: sum(s.values) })).sort((a, b) => b.total.compare(a.total) || a.key.localeCompare(b.key));
+    const sorted = [...series.entries()]
+      .map(([key, s]) => ({ key, ...s, total: sum(s.values) }))
+      .sort((a, b) => b.total.compare(a.total) || a.key.localeCompare(b.key));
     const kept = sorted.slice(0, q.limit);
     const rest = sorted.slice(q.limit);
     if (rest.length > 0) {
       const values = report.buckets.map((_, i) => sum(rest.map((s) => s.values[i])));
-      kept.push({ key: '(other)', values, total: sum(values), unpriced: rest.reduce((n, s) => n + s.unpriced, 0), partial: rest.reduce((n, s) => n + s.partial, 0) });
+      kept.push({
+        key: '(other)',
+        values,
+        total: sum(values),
+        unpriced: rest.reduce((n, s) => n + s.unpriced, 0),
+        partial: rest.reduce((n, s) => n + s.partial, 0),
+      });
     }
     return {
-      series: kept.map((s) => ({ key: s.key, label: s.key, values: s.values.map(formatUsd), total: formatUsd(s.total), unpriced_events: s.unpriced, partial_events: s.partial })),
+      series: kept.map((s) => ({
+        key: s.key,
+        label: s.key,
+        values: s.values.map(formatUsd),
+        total: formatUsd(s.total),
+        unpriced_events: s.unpriced,
+        partial_events: s.partial,
+      })),
       total: formatUsd(sum(kept.map((s) => s.total))),
       events,
       partial_events: partial,
@@ -233,7 +298,9 @@ describe('spend by user, exactly as the events add up', () => {
     if (res.status === 400) return; // a range the report refuses (to before from, too many buckets): not this test's subject
     expect(res.status).toBe(200);
     const { series, total, events, partial_events, partial_cost_usd, unpriced_events } = res.body;
-    expect({ series, total, events, partial_events, partial_cost_usd, unpriced_events }).toEqual(await fromEvents(q, res.body));
+    expect({ series, total, events, partial_events, partial_cost_usd, unpriced_events }).toEqual(
+      await fromEvents(q, res.body),
+    );
   }
 
   it('has users beyond any limit, rows in the deltas and in the tables, and some events without a user', async () => {
@@ -250,21 +317,111 @@ describe('spend by user, exactly as the events add up', () => {
     await fc.assert(fc.asyncProperty(queries, check), { numRuns: 300, seed: 1201, endOnFailure: true });
   });
 
-  it('gives them for the edge cases by name: Kolkata and St. John\'s days, a range inside one hour, a limit of one', async () => {
+  it("gives them for the edge cases by name: Kolkata and St. John's days, a range inside one hour, a limit of one", async () => {
     const cases: Query[] = [
-      { from: '2026-10-02', to: '2026-11-20', tz: 'Asia/Kolkata', granularity: 'day', limit: 5, basis: 'restated', provider: null, project: null },
-      { from: '2026-10-30', to: '2026-11-03', tz: 'America/St_Johns', granularity: 'day', limit: 3, basis: 'restated', provider: null, project: null },
-      { from: '2026-10-30', to: '2026-11-03', tz: 'America/St_Johns', granularity: 'hour', limit: 12, basis: 'restated', provider: null, project: null },
-      { from: '2026-10-10T10:05:00Z', to: '2026-10-10T10:40:00Z', tz: 'UTC', granularity: 'hour', limit: 1, basis: 'restated', provider: null, project: null },
-      { from: '2026-10-01T18:30:00Z', to: '2026-11-25T18:29:00Z', tz: 'Asia/Kolkata', granularity: 'month', limit: 1, basis: 'ingested', provider: null, project: 0 },
-      { from: '2026-09-01', to: '2026-12-31', tz: 'Australia/Lord_Howe', granularity: 'week', limit: 100, basis: 'restated', provider: null, project: null },
+      {
+        from: '2026-10-02',
+        to: '2026-11-20',
+        tz: 'Asia/Kolkata',
+        granularity: 'day',
+        limit: 5,
+        basis: 'restated',
+        provider: null,
+        project: null,
+      },
+      {
+        from: '2026-10-30',
+        to: '2026-11-03',
+        tz: 'America/St_Johns',
+        granularity: 'day',
+        limit: 3,
+        basis: 'restated',
+        provider: null,
+        project: null,
+      },
+      {
+        from: '2026-10-30',
+        to: '2026-11-03',
+        tz: 'America/St_Johns',
+        granularity: 'hour',
+        limit: 12,
+        basis: 'restated',
+        provider: null,
+        project: null,
+      },
+      {
+        from: '2026-10-10T10:05:00Z',
+        to: '2026-10-10T10:40:00Z',
+        tz: 'UTC',
+        granularity: 'hour',
+        limit: 1,
+        basis: 'restated',
+        provider: null,
+        project: null,
+      },
+      {
+        from: '2026-10-01T18:30:00Z',
+        to: '2026-11-25T18:29:00Z',
+        tz: 'Asia/Kolkata',
+        granularity: 'month',
+        limit: 1,
+        basis: 'ingested',
+        provider: null,
+        project: 0,
+      },
+      {
+        from: '2026-09-01',
+        to: '2026-12-31',
+        tz: 'Australia/Lord_Howe',
+        granularity: 'week',
+        limit: 100,
+        basis: 'restated',
+        provider: null,
+        project: null,
+      },
       // October whole in UTC (a month of the monthly rollup) and in Berlin (not: its days start at 22:00 or 23:00 UTC).
-      { from: '2026-10-01', to: '2026-10-31', tz: 'UTC', granularity: 'day', limit: 4, basis: 'restated', provider: 'openai', project: null },
-      { from: '2026-10-01', to: '2026-10-31', tz: 'Europe/Berlin', granularity: 'month', limit: 4, basis: 'restated', provider: null, project: 1 },
+      {
+        from: '2026-10-01',
+        to: '2026-10-31',
+        tz: 'UTC',
+        granularity: 'day',
+        limit: 4,
+        basis: 'restated',
+        provider: 'openai',
+        project: null,
+      },
+      {
+        from: '2026-10-01',
+        to: '2026-10-31',
+        tz: 'Europe/Berlin',
+        granularity: 'month',
+        limit: 4,
+        basis: 'restated',
+        provider: null,
+        project: 1,
+      },
       // Ties at the cut, settled by key in the report's order; users without spend.
-      ...[1, 3, 5, 7, 8].map((limit): Query => ({ from: '2026-10-20', to: '2026-10-20', tz: 'UTC', granularity: 'hour', limit, basis: 'restated', provider: null, project: 2 })),
+      ...[1, 3, 5, 7, 8].map((limit): Query => ({
+        from: '2026-10-20',
+        to: '2026-10-20',
+        tz: 'UTC',
+        granularity: 'hour',
+        limit,
+        basis: 'restated',
+        provider: null,
+        project: 2,
+      })),
       // To the end of the data and beyond: September and November hold data on some days only, and count whole.
-      { from: '2026-09-20', to: '2026-12-05', tz: 'UTC', granularity: 'week', limit: 6, basis: 'ingested', provider: null, project: null },
+      {
+        from: '2026-09-20',
+        to: '2026-12-05',
+        tz: 'UTC',
+        granularity: 'week',
+        limit: 6,
+        basis: 'ingested',
+        provider: null,
+        project: null,
+      },
     ];
     for (const q of cases) await check(q);
   });
@@ -302,7 +459,12 @@ describe('spend by user, exactly as the events add up', () => {
       effective_from: '2026-01-01T00:00:00Z',
     });
     expect(put.status).toBe(200);
-    const restated = await t.http.post('/v1/pricing/reprice', { from: '2026-10-15T00:00:00Z', to: '2026-11-05T07:30:00Z', provider: 'openai', model: 'gpt-image-2' });
+    const restated = await t.http.post('/v1/pricing/reprice', {
+      from: '2026-10-15T00:00:00Z',
+      to: '2026-11-05T07:30:00Z',
+      provider: 'openai',
+      model: 'gpt-image-2',
+    });
     expect(restated.status).toBe(201);
     expect(restated.body.events_changed).toBeGreaterThan(0);
     // Part of the restatement folded in, part still in the deltas.
@@ -323,7 +485,9 @@ describe('spend by user without any data', () => {
 
   it('answers the longest range by month at once: no hours are generated where no rollup row is', async () => {
     const started = Date.now();
-    const res = await t.http.get('/v1/reports/spend?from=0001-01-01&to=0308-12-31&granularity=month&group_by=user&tz=Asia/Kolkata');
+    const res = await t.http.get(
+      '/v1/reports/spend?from=0001-01-01&to=0308-12-31&granularity=month&group_by=user&tz=Asia/Kolkata',
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ series: [], total: '0.000000', events: 0 });
     expect(res.body.buckets).toHaveLength(3696);

@@ -25,7 +25,12 @@ async function subscribe(t: TestApp, receiver: WebhookReceiver, body: Record<str
 }
 
 /** A month budget on one project that two default events push past 50% and 100% together. */
-async function budgetCrossedByTwoEvents(t: TestApp, projectId: string, webhookIds: string[], extra: Record<string, unknown> = {}) {
+async function budgetCrossedByTwoEvents(
+  t: TestApp,
+  projectId: string,
+  webhookIds: string[],
+  extra: Record<string, unknown> = {},
+) {
   const res = await t.http.post('/v1/budgets', {
     name: `Project budget ${projectId.slice(0, 6)}`,
     amount_usd: '0.20',
@@ -80,10 +85,16 @@ describe('budget alerts delivered as signed webhooks', () => {
     expect(chartUrl.searchParams.get('budget_id')).toBe(budget.id);
     const png = await fetch(chartUrl.toString().replace(t.config.publicUrl, t.url));
     expect(png.status).toBe(200);
-    expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    expect(
+      Buffer.from(await png.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
     chartUrl.searchParams.set('budget_id', '00000000-0000-4000-8000-000000000000');
     expect((await fetch(chartUrl.toString().replace(t.config.publicUrl, t.url))).status).toBe(403);
-    expect((await fetch(`${t.url}/v1/charts/shared/spend.png?from=2026-01-01&expires=9999999999&sig=forged`)).status).toBe(403);
+    expect(
+      (await fetch(`${t.url}/v1/charts/shared/spend.png?from=2026-01-01&expires=9999999999&sig=forged`)).status,
+    ).toBe(403);
     // Every message was verified by the receiver with the standardwebhooks package.
     expect(receiver.rejected).toEqual([]);
     for (const r of receiver.received) {
@@ -103,7 +114,10 @@ describe('budget alerts delivered as signed webhooks', () => {
     const listed = await viewer.get(`/v1/alerts?budget_id=${budget.id}`);
     expect(listed.status).toBe(200);
     expect(listed.body.data).toHaveLength(2);
-    expect(listed.body.data[0]).toMatchObject({ type: 'budget.threshold_reached', deliveries: { delivered: 1, pending: 0, failed: 0 } });
+    expect(listed.body.data[0]).toMatchObject({
+      type: 'budget.threshold_reached',
+      deliveries: { delivered: 1, pending: 0, failed: 0 },
+    });
     expect(listed.body.data.map((a: any) => a.summary).join(' ')).toContain('reached 100% of $0.2000');
 
     const deliveries = await t.http.get(`/v1/webhooks/${webhook.id}/deliveries`);
@@ -122,13 +136,16 @@ describe('budget alerts delivered as signed webhooks', () => {
     await down.stop();
     const project = await projectWithIngestKey(t.http);
     await budgetCrossedByTwoEvents(t, project.projectId, [webhook.id]);
-    await project.client.post('/v1/events', { events: [usageEvent({ timestamp: recent(2) }), usageEvent({ timestamp: recent(1) })] });
+    await project.client.post('/v1/events', {
+      events: [usageEvent({ timestamp: recent(2) }), usageEvent({ timestamp: recent(1) })],
+    });
 
     // Both first attempts fail and are scheduled again about 5 s later.
     const failed = await eventually(async () => {
       const res = await t.http.get(`/v1/webhooks/${webhook.id}/deliveries`);
       expect(res.body.data).toHaveLength(2);
-      for (const d of res.body.data) expect(d).toMatchObject({ status: 'pending', attempts: 1, last_error: 'connection refused' });
+      for (const d of res.body.data)
+        expect(d).toMatchObject({ status: 'pending', attempts: 1, last_error: 'connection refused' });
       return res.body.data;
     }, 10_000);
     for (const d of failed) {
@@ -150,13 +167,23 @@ describe('budget alerts delivered as signed webhooks', () => {
     const slack = await new WebhookReceiver().start();
     const webhook = await subscribe(t, slack, { format: 'slack' });
     const project = await projectWithIngestKey(t.http);
-    await budgetCrossedByTwoEvents(t, project.projectId, [webhook.id], { name: 'Marketing images', thresholds_pct: [100] });
-    await project.client.post('/v1/events', { events: [usageEvent({ timestamp: recent(2) }), usageEvent({ timestamp: recent(1) })] });
+    await budgetCrossedByTwoEvents(t, project.projectId, [webhook.id], {
+      name: 'Marketing images',
+      thresholds_pct: [100],
+    });
+    await project.client.post('/v1/events', {
+      events: [usageEvent({ timestamp: recent(2) }), usageEvent({ timestamp: recent(1) })],
+    });
     await eventually(async () => expect(slack.received).toHaveLength(1), 10_000);
     const body = slack.received[0].json;
     expect(typeof body.text).toBe('string');
-    expect(body.text).toContain('Budget "Marketing images" reached 100% of $0.2000 for the month: $0.2508 spent (125.4%)');
-    expect(body.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'Budget threshold reached', emoji: true } });
+    expect(body.text).toContain(
+      'Budget "Marketing images" reached 100% of $0.2000 for the month: $0.2508 spent (125.4%)',
+    );
+    expect(body.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Budget threshold reached', emoji: true },
+    });
     expect(body.blocks[1]).toMatchObject({ type: 'section', text: { type: 'mrkdwn' } });
     expect(body.blocks[2].elements[0].text).toContain(`<${t.config.publicUrl}/v1/charts/shared/budgets.png?`);
     for (const block of body.blocks) expect(['header', 'section', 'context']).toContain(block.type);
@@ -174,11 +201,23 @@ describe('budget alerts delivered as signed webhooks', () => {
     const created = await project.client.post('/v1/events', { events: [usageEvent({ timestamp: recent(3) })] });
     const cost = Number(created.body.results[0].cost_usd);
     // Spent is 75% of the amount with ~half the day gone: the forecast is ~150%.
-    const budget = await t.http.post('/v1/budgets', { name: 'Daily cap', amount_usd: (cost / 0.75).toFixed(6), period: 'day', timezone: tz, scope: { project: project.projectId }, thresholds_pct: [100], forecast_alert: true, webhook_ids: [webhook.id] });
+    const budget = await t.http.post('/v1/budgets', {
+      name: 'Daily cap',
+      amount_usd: (cost / 0.75).toFixed(6),
+      period: 'day',
+      timezone: tz,
+      scope: { project: project.projectId },
+      thresholds_pct: [100],
+      forecast_alert: true,
+      webhook_ids: [webhook.id],
+    });
     expect(budget.status).toBe(201);
     expect(await t.app.get(BudgetEvaluator).evaluate('all')).toBeGreaterThanOrEqual(1);
     await eventually(async () => expect(hook.received).toHaveLength(1), 10_000);
-    expect(hook.received[0].json).toMatchObject({ type: 'budget.forecast_exceeded', data: { budget_id: budget.body.id, forecast_method: 'linear' } });
+    expect(hook.received[0].json).toMatchObject({
+      type: 'budget.forecast_exceeded',
+      data: { budget_id: budget.body.id, forecast_method: 'linear' },
+    });
     expect(Number(hook.received[0].json.data.forecast_usd)).toBeGreaterThan(Number(budget.body.amount_usd));
     await t.app.get(BudgetEvaluator).evaluate('all');
     await sleep(1200);
@@ -205,10 +244,17 @@ describe('budget alerts delivered as signed webhooks', () => {
   it('sends the pricing events of the pricing pull through the same outbox', async () => {
     const hook = await new WebhookReceiver().start();
     await subscribe(t, hook, { events: ['pricing.updated'] });
-    const put = await t.http.request('PUT', '/v1/pricing/overrides', { provider: 'vercel', model: 'openai/gpt-image-2', prices: { input: '4.00', output: '24.00' } });
+    const put = await t.http.request('PUT', '/v1/pricing/overrides', {
+      provider: 'vercel',
+      model: 'openai/gpt-image-2',
+      prices: { input: '4.00', output: '24.00' },
+    });
     expect(put.status).toBeLessThan(300);
     await eventually(async () => expect(hook.received.length).toBeGreaterThanOrEqual(1), 10_000);
-    expect(hook.received[0].json).toMatchObject({ type: 'pricing.updated', data: { provider: 'vercel', model: 'gpt-image-2', kind: 'override' } });
+    expect(hook.received[0].json).toMatchObject({
+      type: 'pricing.updated',
+      data: { provider: 'vercel', model: 'gpt-image-2', kind: 'override' },
+    });
     await hook.stop();
   });
 
@@ -223,7 +269,8 @@ describe('budget alerts delivered as signed webhooks', () => {
     expect(test.body).toMatchObject({ status: 'delivered', event_type: 'webhook.test' });
     const message = hook.received[0];
     expect(String(message.headers['webhook-signature']).split(' ')).toHaveLength(2);
-    for (const secret of [rotated.body.secret, webhook.secret]) expect(new Webhook(secret).verify(message.body, message.headers as Record<string, string>)).toEqual(message.json);
+    for (const secret of [rotated.body.secret, webhook.secret])
+      expect(new Webhook(secret).verify(message.body, message.headers as Record<string, string>)).toEqual(message.json);
     expect((await t.http.get(`/v1/webhooks/${webhook.id}`)).body.secret).toBeUndefined();
     await hook.stop();
   });
@@ -234,7 +281,10 @@ describe('budget alerts delivered as signed webhooks', () => {
     hook.status = 410;
     const test = await t.http.post(`/v1/webhooks/${webhook.id}/test`, {});
     expect(test.body).toMatchObject({ status: 'failed', last_status_code: 410 });
-    expect((await t.http.get(`/v1/webhooks/${webhook.id}`)).body).toMatchObject({ enabled: false, disabled_reason: 'the endpoint answered 410 Gone' });
+    expect((await t.http.get(`/v1/webhooks/${webhook.id}`)).body).toMatchObject({
+      enabled: false,
+      disabled_reason: 'the endpoint answered 410 Gone',
+    });
     const refused = await t.http.post(`/v1/webhook-deliveries/${test.body.id}/resend`, {});
     expect(refused.status).toBe(409);
 
@@ -249,7 +299,12 @@ describe('budget alerts delivered as signed webhooks', () => {
   });
 
   it('names bad fields of a webhook', async () => {
-    const res = await t.http.post('/v1/webhooks', { url: 'ftp://example.com/x', events: ['budget.exploded'], format: 'teams', extra: 1 });
+    const res = await t.http.post('/v1/webhooks', {
+      url: 'ftp://example.com/x',
+      events: ['budget.exploded'],
+      format: 'teams',
+      extra: 1,
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(res.body.errors.map((e: any) => e.path).sort()).toEqual(['events[0]', 'extra', 'format', 'url']);
@@ -271,7 +326,9 @@ describe('webhook delivery survives restarts and endpoints that keep failing', (
       await receiver.stop();
       const project = await projectWithIngestKey(first.http);
       await budgetCrossedByTwoEvents(first, project.projectId, [webhook.id], { thresholds_pct: [100] });
-      await project.client.post('/v1/events', { events: [usageEvent({ timestamp: recent(2) }), usageEvent({ timestamp: recent(1) })] });
+      await project.client.post('/v1/events', {
+        events: [usageEvent({ timestamp: recent(2) }), usageEvent({ timestamp: recent(1) })],
+      });
       await eventually(async () => {
         const res = await first.http.get(`/v1/webhooks/${webhook.id}/deliveries`);
         expect(res.body.data).toEqual([expect.objectContaining({ status: 'pending', attempts: 1 })]);
@@ -294,48 +351,67 @@ describe('webhook delivery survives restarts and endpoints that keep failing', (
   });
 
   // Two processes on one embedded data folder are refused by design (one session); this runs on PostgreSQL.
-  (process.env.DATABASE_URL ? it : it.skip)('delivers each alert once with two app instances on one database', async () => {
-    const database = await createTestDatabase();
-    const receiver = await new WebhookReceiver().start();
-    const a = await startTestApp(ALLOW_PRIVATE, database);
-    const b = await startTestApp(ALLOW_PRIVATE, database);
-    try {
-      const webhook = await subscribe(a, receiver);
-      const project = await projectWithIngestKey(a.http);
-      // Twenty thresholds crossed at once: twenty alerts for two dispatchers to share.
-      const thresholds = Array.from({ length: 20 }, (_, i) => (i + 1) * 5);
-      await budgetCrossedByTwoEvents(a, project.projectId, [webhook.id], { thresholds_pct: thresholds });
-      // Ingest through b; both instances evaluate everything at the same time too.
-      await project.client.post('/v1/events', { events: [usageEvent({ timestamp: recent(2) }), usageEvent({ timestamp: recent(1) })] });
-      const bClient = b.http.as(project.key);
-      await bClient.post('/v1/events', { events: [usageEvent({ timestamp: recent(1) })] });
-      const fired = await Promise.all([a.app.get(BudgetEvaluator).evaluate('all'), b.app.get(BudgetEvaluator).evaluate('all')]);
-      expect(fired[0] + fired[1]).toBeLessThanOrEqual(20);
+  (process.env.DATABASE_URL ? it : it.skip)(
+    'delivers each alert once with two app instances on one database',
+    async () => {
+      const database = await createTestDatabase();
+      const receiver = await new WebhookReceiver().start();
+      const a = await startTestApp(ALLOW_PRIVATE, database);
+      const b = await startTestApp(ALLOW_PRIVATE, database);
+      try {
+        const webhook = await subscribe(a, receiver);
+        const project = await projectWithIngestKey(a.http);
+        // Twenty thresholds crossed at once: twenty alerts for two dispatchers to share.
+        const thresholds = Array.from({ length: 20 }, (_, i) => (i + 1) * 5);
+        await budgetCrossedByTwoEvents(a, project.projectId, [webhook.id], { thresholds_pct: thresholds });
+        // Ingest through b; both instances evaluate everything at the same time too.
+        await project.client.post('/v1/events', {
+          events: [usageEvent({ timestamp: recent(2) }), usageEvent({ timestamp: recent(1) })],
+        });
+        const bClient = b.http.as(project.key);
+        await bClient.post('/v1/events', { events: [usageEvent({ timestamp: recent(1) })] });
+        const fired = await Promise.all([
+          a.app.get(BudgetEvaluator).evaluate('all'),
+          b.app.get(BudgetEvaluator).evaluate('all'),
+        ]);
+        expect(fired[0] + fired[1]).toBeLessThanOrEqual(20);
 
-      await eventually(async () => expect(receiver.received).toHaveLength(20), 20_000);
-      await sleep(2500);
-      const counts = receiver.idCounts();
-      expect(counts.size).toBe(20);
-      expect([...counts.values()].every((n) => n === 1)).toBe(true);
-      expect(receiver.received.map((r) => r.json.data.threshold_pct).sort((x, y) => x - y)).toEqual(thresholds);
-      const [{ alerts }] = await a.app.get(DataSource).query(`SELECT count(*)::int AS alerts FROM alerts`);
-      expect(alerts).toBe(20);
-    } finally {
-      await a.close();
-      await b.close();
-      await database.drop();
-      await receiver.stop();
-    }
-  });
+        await eventually(async () => expect(receiver.received).toHaveLength(20), 20_000);
+        await sleep(2500);
+        const counts = receiver.idCounts();
+        expect(counts.size).toBe(20);
+        expect([...counts.values()].every((n) => n === 1)).toBe(true);
+        expect(receiver.received.map((r) => r.json.data.threshold_pct).sort((x, y) => x - y)).toEqual(thresholds);
+        const [{ alerts }] = await a.app.get(DataSource).query(`SELECT count(*)::int AS alerts FROM alerts`);
+        expect(alerts).toBe(20);
+      } finally {
+        await a.close();
+        await b.close();
+        await database.drop();
+        await receiver.stop();
+      }
+    },
+  );
 
   it('disables an endpoint after repeated failures across events', async () => {
-    const t = await startTestApp({ ...ALLOW_PRIVATE, WEBHOOK_DISABLE_AFTER_FAILURES: '3', WEBHOOK_DISABLE_AFTER_SECONDS: '0' });
+    const t = await startTestApp({
+      ...ALLOW_PRIVATE,
+      WEBHOOK_DISABLE_AFTER_FAILURES: '3',
+      WEBHOOK_DISABLE_AFTER_SECONDS: '0',
+    });
     const receiver = await new WebhookReceiver().start();
     try {
       const webhook = await subscribe(t, receiver);
       receiver.status = 500;
-      for (let i = 0; i < 2; i++) expect((await t.http.post(`/v1/webhooks/${webhook.id}/test`, {})).body).toMatchObject({ status: 'pending', last_status_code: 500 });
-      expect((await t.http.get(`/v1/webhooks/${webhook.id}`)).body).toMatchObject({ enabled: true, consecutive_failures: 2 });
+      for (let i = 0; i < 2; i++)
+        expect((await t.http.post(`/v1/webhooks/${webhook.id}/test`, {})).body).toMatchObject({
+          status: 'pending',
+          last_status_code: 500,
+        });
+      expect((await t.http.get(`/v1/webhooks/${webhook.id}`)).body).toMatchObject({
+        enabled: true,
+        consecutive_failures: 2,
+      });
       await t.http.post(`/v1/webhooks/${webhook.id}/test`, {});
       const disabled = (await t.http.get(`/v1/webhooks/${webhook.id}`)).body;
       expect(disabled).toMatchObject({ enabled: false, consecutive_failures: 3 });
@@ -390,7 +466,10 @@ describe('SSRF guard', () => {
   it('refuses again at delivery, when an endpoint points at a private address after it was created', async () => {
     // As if DNS had changed since creation: the row points at the loopback receiver.
     const db = t.app.get(DataSource);
-    const [webhook] = await db.query(`INSERT INTO webhooks (url, events, secret) VALUES ($1, '{budget.threshold_reached}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw') RETURNING id`, [receiver.url]);
+    const [webhook] = await db.query(
+      `INSERT INTO webhooks (url, events, secret) VALUES ($1, '{budget.threshold_reached}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw') RETURNING id`,
+      [receiver.url],
+    );
     const test = await t.http.post(`/v1/webhooks/${webhook.id}/test`, {});
     expect(test.body).toMatchObject({ status: 'pending', last_error: 'refused: 127.0.0.1 is a loopback address' });
     expect(receiver.received).toHaveLength(0);
@@ -416,7 +495,9 @@ describe('redirects stay within the endpoint origin', () => {
       endpoint.answerHeaders = { location: elsewhere.url };
       const test = await t.http.post(`/v1/webhooks/${webhook.id}/test`, {});
       expect(test.body).toMatchObject({ status: 'pending', last_status_code: 307 });
-      expect(test.body.last_error).toBe(`HTTP 307 redirect to another origin (${new URL(elsewhere.url).origin}) not followed: only redirects within ${new URL(endpoint.url).origin} are; register the final URL`);
+      expect(test.body.last_error).toBe(
+        `HTTP 307 redirect to another origin (${new URL(elsewhere.url).origin}) not followed: only redirects within ${new URL(endpoint.url).origin} are; register the final URL`,
+      );
       expect(elsewhere.received).toHaveLength(0);
       expect(elsewhere.rejected).toHaveLength(0);
     } finally {
@@ -439,7 +520,9 @@ describe('secrets at rest', () => {
       expect(row.secret).toMatch(/^tt1:/);
       expect(row.secret).not.toContain('whsec_');
       expect(row.secret).not.toContain(webhook.secret.slice('whsec_'.length));
-      expect(Buffer.from(row.secret.slice(4), 'base64url').toString('latin1')).not.toContain(webhook.secret.slice('whsec_'.length, 20));
+      expect(Buffer.from(row.secret.slice(4), 'base64url').toString('latin1')).not.toContain(
+        webhook.secret.slice('whsec_'.length, 20),
+      );
       // The data key is sealed with SECRETS_KEY: the tables alone do not open the secrets.
       const [dataKey] = await db.query(`SELECT value FROM server_secrets WHERE name = 'secrets_data_key'`);
       expect(dataKey.value).toMatch(/^sealed:tt1:/);
@@ -450,12 +533,17 @@ describe('secrets at rest', () => {
 
       const rotated = await t.http.post(`/v1/webhooks/${webhook.id}/rotate-secret`, {});
       const [both] = await db.query(`SELECT secret, previous_secret FROM webhooks WHERE id = $1`, [webhook.id]);
-      expect([both.secret, both.previous_secret].every((v: string) => v.startsWith('tt1:') && !v.includes('whsec_'))).toBe(true);
+      expect(
+        [both.secret, both.previous_secret].every((v: string) => v.startsWith('tt1:') && !v.includes('whsec_')),
+      ).toBe(true);
       receiver.secrets = [];
       await t.http.post(`/v1/webhooks/${webhook.id}/test`, {});
       const message = receiver.received[1];
       expect(String(message.headers['webhook-signature']).split(' ')).toHaveLength(2);
-      for (const secret of [rotated.body.secret, webhook.secret]) expect(new Webhook(secret).verify(message.body, message.headers as Record<string, string>)).toEqual(message.json);
+      for (const secret of [rotated.body.secret, webhook.secret])
+        expect(new Webhook(secret).verify(message.body, message.headers as Record<string, string>)).toEqual(
+          message.json,
+        );
 
       // Chart links: their signing key is sealed too, and links still verify.
       const links = t.app.get(ChartLinks);
@@ -482,16 +570,22 @@ describe('secrets at rest', () => {
         `INSERT INTO webhooks (url, events, secret, previous_secret, previous_secret_until) VALUES ($1, '{budget.threshold_reached}', $2, $3, now() + interval '1 day') RETURNING id`,
         [receiver.url, current, previous],
       );
-      await db.query(`INSERT INTO server_secrets (name, value) VALUES ('chart_links', $1) ON CONFLICT (name) DO UPDATE SET value = $1`, [chartKey]);
+      await db.query(
+        `INSERT INTO server_secrets (name, value) VALUES ('chart_links', $1) ON CONFLICT (name) DO UPDATE SET value = $1`,
+        [chartKey],
+      );
 
       const runner = db.createQueryRunner();
       try {
         await new EncryptSecretsAtRest1795795200000().up(runner);
         const [row] = await runner.query(`SELECT secret, previous_secret FROM webhooks WHERE id = $1`, [webhook.id]);
         const [chart] = await runner.query(`SELECT value FROM server_secrets WHERE name = 'chart_links'`);
-        for (const value of [row.secret, row.previous_secret, chart.value]) expect(value).toMatch(/^tt1:[A-Za-z0-9_-]+$/);
+        for (const value of [row.secret, row.previous_secret, chart.value])
+          expect(value).toMatch(/^tt1:[A-Za-z0-9_-]+$/);
         await new EncryptSecretsAtRest1795795200000().up(runner); // idempotent: nothing changes
-        expect(await runner.query(`SELECT secret, previous_secret FROM webhooks WHERE id = $1`, [webhook.id])).toEqual([row]);
+        expect(await runner.query(`SELECT secret, previous_secret FROM webhooks WHERE id = $1`, [webhook.id])).toEqual([
+          row,
+        ]);
         expect(await runner.query(`SELECT value FROM server_secrets WHERE name = 'chart_links'`)).toEqual([chart]);
       } finally {
         await runner.release();
@@ -500,7 +594,10 @@ describe('secrets at rest', () => {
       receiver.secrets = [];
       expect((await t.http.post(`/v1/webhooks/${webhook.id}/test`, {})).body).toMatchObject({ status: 'delivered' });
       const message = receiver.received[0];
-      for (const secret of [current, previous]) expect(new Webhook(secret).verify(message.body, message.headers as Record<string, string>)).toEqual(message.json);
+      for (const secret of [current, previous])
+        expect(new Webhook(secret).verify(message.body, message.headers as Record<string, string>)).toEqual(
+          message.json,
+        );
     } finally {
       await t.close();
       await receiver.stop();
@@ -516,14 +613,20 @@ describe('secrets at rest', () => {
       const webhook = await subscribe(first, receiver);
       await first.close();
       second = await startTestApp({ ...ALLOW_PRIVATE, SECRETS_KEY }, database);
-      expect((await second.http.post(`/v1/webhooks/${webhook.id}/test`, {})).body).toMatchObject({ status: 'delivered' });
+      expect((await second.http.post(`/v1/webhooks/${webhook.id}/test`, {})).body).toMatchObject({
+        status: 'delivered',
+      });
 
       // What start-up runs (SecretsAtRest.onModuleInit), with another key and without one.
       const db = second.app.get(DataSource);
       const wrong = new SecretsAtRest(db, { ...second.config, secretsKey: randomBytes(32).toString('hex') });
-      await expect(wrong.onModuleInit()).rejects.toThrow(/^SECRETS_KEY does not open the secrets of this database: it is not the key this database was started with/);
+      await expect(wrong.onModuleInit()).rejects.toThrow(
+        /^SECRETS_KEY does not open the secrets of this database: it is not the key this database was started with/,
+      );
       const missing = new SecretsAtRest(db, { ...second.config, secretsKey: undefined });
-      await expect(missing.onModuleInit()).rejects.toThrow(/SECRETS_KEY is not set: set it to the key this database was started with/);
+      await expect(missing.onModuleInit()).rejects.toThrow(
+        /SECRETS_KEY is not set: set it to the key this database was started with/,
+      );
     } finally {
       await first.close();
       await second?.close();

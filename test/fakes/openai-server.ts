@@ -14,7 +14,8 @@ const OUTPUT_TOKENS: Record<string, Record<string, number>> = {
   high: { '1024x1024': 4160, '1024x1536': 6240, '1536x1024': 6208 },
 };
 /** A 1x1 PNG: real image bytes, small. */
-export const TINY_PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+export const TINY_PNG_B64 =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
 export interface ReceivedRequest {
   method: string;
@@ -64,10 +65,19 @@ function sse(res: ServerResponse, events: Array<Record<string, unknown> | string
 }
 
 /** Writes a scripted stream as the network would deliver it: in slices, not one write per event. */
-function sseInChunks(res: ServerResponse, events: Array<Record<string, unknown> | string>, named: boolean, chunkBytes: number) {
+function sseInChunks(
+  res: ServerResponse,
+  events: Array<Record<string, unknown> | string>,
+  named: boolean,
+  chunkBytes: number,
+) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const text = events
-    .map((event) => (typeof event === 'string' ? `data: ${event}\n\n` : `${named ? `event: ${event.type}\n` : ''}data: ${JSON.stringify(event)}\n\n`))
+    .map((event) =>
+      typeof event === 'string'
+        ? `data: ${event}\n\n`
+        : `${named ? `event: ${event.type}\n` : ''}data: ${JSON.stringify(event)}\n\n`,
+    )
     .join('');
   const bytes = Buffer.from(text, 'utf8');
   for (let at = 0; at < bytes.length; at += chunkBytes) res.write(bytes.subarray(at, at + chunkBytes));
@@ -108,9 +118,27 @@ function handle(req: ReceivedRequest, res: ServerResponse) {
       const partials = Number(field('partial_images') ?? 0);
       const events: Array<Record<string, unknown>> = [];
       for (let i = 0; i < partials; i++) {
-        events.push({ type: `${prefix}.partial_image`, b64_json: TINY_PNG_B64, created_at: created, size, quality, background: 'opaque', output_format: 'png', partial_image_index: i });
+        events.push({
+          type: `${prefix}.partial_image`,
+          b64_json: TINY_PNG_B64,
+          created_at: created,
+          size,
+          quality,
+          background: 'opaque',
+          output_format: 'png',
+          partial_image_index: i,
+        });
       }
-      events.push({ type: `${prefix}.completed`, b64_json: TINY_PNG_B64, created_at: created, size, quality, background: 'opaque', output_format: 'png', usage });
+      events.push({
+        type: `${prefix}.completed`,
+        b64_json: TINY_PNG_B64,
+        created_at: created,
+        size,
+        quality,
+        background: 'opaque',
+        output_format: 'png',
+        usage,
+      });
       return sse(res, events);
     }
     return json(res, 200, {
@@ -134,17 +162,51 @@ function handle(req: ReceivedRequest, res: ServerResponse) {
       model: body.model,
       output: [
         ...(tool
-          ? [{ type: 'image_generation_call', id: 'ig_fake', status: 'completed', result: TINY_PNG_B64, size: tool.size ?? '1024x1024', quality: tool.quality ?? 'high' }]
+          ? [
+              {
+                type: 'image_generation_call',
+                id: 'ig_fake',
+                status: 'completed',
+                result: TINY_PNG_B64,
+                size: tool.size ?? '1024x1024',
+                quality: tool.quality ?? 'high',
+              },
+            ]
           : []),
-        { type: 'message', id: 'msg_fake', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Here is your image.', annotations: [] }] },
+        {
+          type: 'message',
+          id: 'msg_fake',
+          role: 'assistant',
+          status: 'completed',
+          content: [{ type: 'output_text', text: 'Here is your image.', annotations: [] }],
+        },
       ],
-      usage: { input_tokens: 2100, input_tokens_details: { cached_tokens: 1000 }, output_tokens: 180, output_tokens_details: { reasoning_tokens: 64 }, total_tokens: 2280 },
-      ...(tool ? { tool_usage: { image_gen: imageUsage('a cat in a hat', tool.size ?? '1024x1024', tool.quality ?? 'high') } } : {}),
+      usage: {
+        input_tokens: 2100,
+        input_tokens_details: { cached_tokens: 1000 },
+        output_tokens: 180,
+        output_tokens_details: { reasoning_tokens: 64 },
+        total_tokens: 2280,
+      },
+      ...(tool
+        ? { tool_usage: { image_gen: imageUsage('a cat in a hat', tool.size ?? '1024x1024', tool.quality ?? 'high') } }
+        : {}),
     };
     if (body.stream) {
       return sse(res, [
-        { type: 'response.created', sequence_number: 0, response: { ...response, status: 'in_progress', output: [], usage: null } },
-        { type: 'response.output_text.delta', sequence_number: 1, item_id: 'msg_fake', output_index: 1, content_index: 0, delta: 'Here is your image.' },
+        {
+          type: 'response.created',
+          sequence_number: 0,
+          response: { ...response, status: 'in_progress', output: [], usage: null },
+        },
+        {
+          type: 'response.output_text.delta',
+          sequence_number: 1,
+          item_id: 'msg_fake',
+          output_index: 1,
+          content_index: 0,
+          delta: 'Here is your image.',
+        },
         { type: 'response.completed', sequence_number: 2, response },
       ]);
     }
@@ -165,18 +227,39 @@ function handle(req: ReceivedRequest, res: ServerResponse) {
       return sse(
         res,
         [
-          { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hello' }, finish_reason: null }], ...(withUsage ? { usage: null } : {}) },
-          { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], ...(withUsage ? { usage: null } : {}) },
+          {
+            ...base,
+            object: 'chat.completion.chunk',
+            choices: [{ index: 0, delta: { role: 'assistant', content: 'Hello' }, finish_reason: null }],
+            ...(withUsage ? { usage: null } : {}),
+          },
+          {
+            ...base,
+            object: 'chat.completion.chunk',
+            choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+            ...(withUsage ? { usage: null } : {}),
+          },
           ...(withUsage ? [{ ...base, object: 'chat.completion.chunk', choices: [], usage }] : []),
           '[DONE]',
         ],
         false,
       );
     }
-    return json(res, 200, { ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' }], usage });
+    return json(res, 200, {
+      ...base,
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' }],
+      usage,
+    });
   }
 
-  json(res, 404, { error: { message: `Unknown request URL: ${req.method} ${req.path}`, type: 'invalid_request_error', code: 'unknown_url' } });
+  json(res, 404, {
+    error: {
+      message: `Unknown request URL: ${req.method} ${req.path}`,
+      type: 'invalid_request_error',
+      code: 'unknown_url',
+    },
+  });
 }
 
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
@@ -196,7 +279,14 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       received.push(request);
       const failure = failures.shift();
       if (failure) {
-        return json(res, failure, { error: { message: 'Your request was rejected by the fake.', type: 'invalid_request_error', param: null, code: 'fake_failure' } });
+        return json(res, failure, {
+          error: {
+            message: 'Your request was rejected by the fake.',
+            type: 'invalid_request_error',
+            param: null,
+            code: 'fake_failure',
+          },
+        });
       }
       const answer = scripted.shift();
       if (answer) return answerScripted(res, answer);

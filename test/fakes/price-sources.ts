@@ -42,10 +42,11 @@ export async function startFakePriceSources(): Promise<FakePriceSources> {
       fake.documents = load();
       fake.modes = { litellm: 'ok', openrouter: 'ok', vercel: 'ok' };
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   const server: Server = createServer((req, res) => {
     const name = routes[(req.url ?? '').split('?')[0]];
@@ -57,7 +58,9 @@ export async function startFakePriceSources(): Promise<FakePriceSources> {
       case 'error500':
         return res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream exploded');
       case 'broken':
-        return res.writeHead(200, { 'content-type': 'application/json' }).end('{"data": [{"id": "openai/gpt-image-2", "pricing": ');
+        return res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"data": [{"id": "openai/gpt-image-2", "pricing": ');
       default:
         // LiteLLM's file has JSON numbers: written with JSON.stringify they keep their spelling (5e-06).
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(fake.documents[name], null, 2));

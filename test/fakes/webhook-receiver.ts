@@ -55,7 +55,8 @@ export class WebhookReceiver {
             return;
           }
         }
-        if (this.status >= 200 && this.status < 300) this.received.push({ headers: req.headers, body, json: JSON.parse(body), verified });
+        if (this.status >= 200 && this.status < 300)
+          this.received.push({ headers: req.headers, body, json: JSON.parse(body), verified });
         res.writeHead(this.status, this.answerHeaders).end(this.status >= 400 ? 'nope' : '');
       });
     });
@@ -76,7 +77,8 @@ export class WebhookReceiver {
   /** Received messages by Standard Webhooks id: each id must appear once. */
   idCounts(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const r of this.received) counts.set(String(r.headers['webhook-id']), (counts.get(String(r.headers['webhook-id'])) ?? 0) + 1);
+    for (const r of this.received)
+      counts.set(String(r.headers['webhook-id']), (counts.get(String(r.headers['webhook-id'])) ?? 0) + 1);
     return counts;
   }
 

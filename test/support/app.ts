@@ -20,7 +20,10 @@ export interface TestApp {
 }
 
 /** Boots the real api app on a fresh database, listening on a loopback port. */
-export async function startTestApp(env: Record<string, string | undefined> = {}, database?: TestDatabase): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string | undefined> = {},
+  database?: TestDatabase,
+): Promise<TestApp> {
   const db = database ?? (await createTestDatabase());
   const config = loadConfig({
     ADMIN_API_KEY: TEST_ADMIN_KEY,

@@ -11,7 +11,29 @@ import fc from 'fast-check';
 const hostileUnit = fc.oneof(
   { weight: 6, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
   { weight: 2, arbitrary: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)) },
-  { weight: 1, arbitrary: fc.constantFrom('\u0000', '\u0001', '\u007f', '\u00ff', '\ufeff', '\ufffd', '\u202e', '\n', '\r', '\t', '%', '&', '=', '+', ',', '"', "'", '\\') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '\u0000',
+      '\u0001',
+      '\u007f',
+      '\u00ff',
+      '\ufeff',
+      '\ufffd',
+      '\u202e',
+      '\n',
+      '\r',
+      '\t',
+      '%',
+      '&',
+      '=',
+      '+',
+      ',',
+      '"',
+      "'",
+      '\\',
+    ),
+  },
 );
 
 export const SPECIAL_STRINGS = [
@@ -71,11 +93,34 @@ export const hostileString = (maxLength = 40): fc.Arbitrary<string> =>
     { weight: 4, arbitrary: fc.string({ unit: hostileUnit, maxLength }) },
     { weight: 2, arbitrary: fc.string({ maxLength }) },
     // Huge strings, well within the 1 MB body limit.
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('a', 'é', '\u0000', '\ud800', '😀'), fc.integer({ min: 201, max: 60_000 })).map(([c, n]) => c.repeat(n)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom('a', 'é', '\u0000', '\ud800', '😀'), fc.integer({ min: 201, max: 60_000 }))
+        .map(([c, n]) => c.repeat(n)),
+    },
   );
 
 export const hostileNumber: fc.Arbitrary<number> = fc.oneof(
-  fc.constantFrom(0, -0, 1, -1, 1.5, 0.1, 1e308, -1e308, 5e-324, 2 ** 31, 2 ** 53, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1_000_000_001, 86_400_001, 10_001),
+  fc.constantFrom(
+    0,
+    -0,
+    1,
+    -1,
+    1.5,
+    0.1,
+    1e308,
+    -1e308,
+    5e-324,
+    2 ** 31,
+    2 ** 53,
+    2 ** 53 + 2,
+    Number.MAX_SAFE_INTEGER,
+    -Number.MAX_SAFE_INTEGER,
+    1_000_000_001,
+    86_400_001,
+    10_001,
+  ),
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
 );
@@ -94,18 +139,54 @@ export const hostileDateText: fc.Arbitrary<string> = fc.oneof(
       second: fc.integer({ min: 0, max: 61 }),
       fraction: fc.constantFrom('', '.5', '.123456789', '.1234567890'),
       offset: fc.oneof(
-        fc.constantFrom('Z', 'z', '', '+00:00', '-00:00', '+15:59', '-15:59', '+16:00', '-16:00', '+23:59', '+24:00', '+0100', '+01'),
-        fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 29 }), fc.integer({ min: 0, max: 70 })).map(([s, h, m]) => `${s}${pad(h)}:${pad(m)}`),
+        fc.constantFrom(
+          'Z',
+          'z',
+          '',
+          '+00:00',
+          '-00:00',
+          '+15:59',
+          '-15:59',
+          '+16:00',
+          '-16:00',
+          '+23:59',
+          '+24:00',
+          '+0100',
+          '+01',
+        ),
+        fc
+          .tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 29 }), fc.integer({ min: 0, max: 70 }))
+          .map(([s, h, m]) => `${s}${pad(h)}:${pad(m)}`),
       ),
       dateOnly: fc.boolean(),
       sep: fc.constantFrom('T', 't', ' '),
     })
     .map((d) => {
       const date = `${pad(d.year, 4)}-${pad(d.month)}-${pad(d.day)}`;
-      return d.dateOnly ? date : `${date}${d.sep}${pad(d.hour)}:${pad(d.minute)}:${pad(d.second)}${d.fraction}${d.offset}`;
+      return d.dateOnly
+        ? date
+        : `${date}${d.sep}${pad(d.hour)}:${pad(d.minute)}:${pad(d.second)}${d.fraction}${d.offset}`;
     }),
-  fc.integer({ min: -3_000_000, max: 3_000_000 }).map((minutes) => new Date(Date.now() + minutes * 60_000).toISOString()),
-  fc.constantFrom('1', '0', '-1', 'now', 'yesterday', '2026', '2026-11', '2026-W48', '1795766400', '+002026-11-01T00:00:00Z', '-000001-01-01T00:00:00Z', '2024-02-29', '2026-02-29', '0001-01-01T00:00:00+15:59', '9999-12-31T23:59:59-15:59'),
+  fc
+    .integer({ min: -3_000_000, max: 3_000_000 })
+    .map((minutes) => new Date(Date.now() + minutes * 60_000).toISOString()),
+  fc.constantFrom(
+    '1',
+    '0',
+    '-1',
+    'now',
+    'yesterday',
+    '2026',
+    '2026-11',
+    '2026-W48',
+    '1795766400',
+    '+002026-11-01T00:00:00Z',
+    '-000001-01-01T00:00:00Z',
+    '2024-02-29',
+    '2026-02-29',
+    '0001-01-01T00:00:00+15:59',
+    '9999-12-31T23:59:59-15:59',
+  ),
   hostileString(30),
 );
 
@@ -122,7 +203,8 @@ export const hostileJson: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>(
   ),
 })).value;
 
-/** `[[[...]]]` or `{"a":{"a":...}}` as a value, up to `maxDepth` levels (kept small: the test process stringifies it). */
+/** `[[[...]]]` or `{"a":{"a":...}}` as a value, up to `maxDepth` levels (kept small: the test process stringifies it).
+ * */
 export function deepNesting(maxDepth = 400): fc.Arbitrary<unknown> {
   return fc.tuple(fc.integer({ min: 10, max: maxDepth }), fc.boolean()).map(([depth, arrays]) => {
     let value: unknown = 1;
@@ -146,17 +228,60 @@ export function withPrototypeKeys(json: string, key: '__proto__' | 'constructor'
  * (well-formed, so encodeURIComponent takes it) or raw hostile fragments
  * (`%zz`, `%`, a lone surrogate's UTF-8 bytes, an empty key, `&&`).
  */
-export function hostileQuery(keys: readonly string[], maxPairs = 6, options: { emptyTagKey?: boolean } = {}): fc.Arbitrary<string> {
-  const encode = (text: string) => encodeURIComponent(text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
+export function hostileQuery(
+  keys: readonly string[],
+  maxPairs = 6,
+  options: { emptyTagKey?: boolean } = {},
+): fc.Arbitrary<string> {
+  const encode = (text: string) =>
+    encodeURIComponent(
+      text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'),
+    );
   const key = fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom(...keys) },
-    { weight: 2, arbitrary: fc.constantFrom('', 'tag:', 'tag:x', 'tag:%00', '__proto__', 'constructor', '%zz', 'a[b]', 'a.b', '%ED%A0%80') },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        '',
+        'tag:',
+        'tag:x',
+        'tag:%00',
+        '__proto__',
+        'constructor',
+        '%zz',
+        'a[b]',
+        'a.b',
+        '%ED%A0%80',
+      ),
+    },
     { weight: 1, arbitrary: hostileString(12).map(encode) },
   );
   const value = fc.oneof(
-    { weight: 3, arbitrary: hostileString(40).filter((s) => s.length < 4000).map(encode) },
+    {
+      weight: 3,
+      arbitrary: hostileString(40)
+        .filter((s) => s.length < 4000)
+        .map(encode),
+    },
     { weight: 3, arbitrary: hostileDateText.map(encode) },
-    { weight: 1, arbitrary: fc.constantFrom('%zz', '%', '%2', '%00', '%ED%A0%80', '%C0%80', '%FF', '+', '%2B16:00', '&', '==', 'a=b=c', '') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '%zz',
+        '%',
+        '%2',
+        '%00',
+        '%ED%A0%80',
+        '%C0%80',
+        '%FF',
+        '+',
+        '%2B16:00',
+        '&',
+        '==',
+        'a=b=c',
+        '',
+      ),
+    },
     { weight: 1, arbitrary: fc.integer({ min: 1000, max: 6000 }).map((n) => 'x'.repeat(n)) },
   );
   const pair = fc.oneof(
@@ -209,11 +334,21 @@ export const hostileWebhookUrl: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(null, true, [], {}),
 );
 
-/** Replaces 1 to `maxFields` fields of `base` (dot paths) with hostile values from `values[path]`, or leaves them out. */
-export function mutate(base: Record<string, unknown>, paths: readonly string[], values: Record<string, fc.Arbitrary<unknown>>, maxFields = 3): fc.Arbitrary<Record<string, unknown>> {
+/** Replaces 1 to `maxFields` fields of `base` (dot paths) with hostile values from `values[path]`, or leaves them out.
+ * */
+export function mutate(
+  base: Record<string, unknown>,
+  paths: readonly string[],
+  values: Record<string, fc.Arbitrary<unknown>>,
+  maxFields = 3,
+): fc.Arbitrary<Record<string, unknown>> {
   const change = fc
     .constantFrom(...paths)
-    .chain((path) => fc.oneof({ weight: 6, arbitrary: values[path] ?? hostileJson }, { weight: 1, arbitrary: fc.constant(undefined) }).map((value) => [path, value] as const));
+    .chain((path) =>
+      fc
+        .oneof({ weight: 6, arbitrary: values[path] ?? hostileJson }, { weight: 1, arbitrary: fc.constant(undefined) })
+        .map((value) => [path, value] as const),
+    );
   return fc.array(change, { minLength: 1, maxLength: maxFields }).map((changes) => {
     const copy = structuredClone(base);
     for (const [path, value] of changes) {
@@ -232,7 +367,12 @@ export function mutate(base: Record<string, unknown>, paths: readonly string[], 
   });
 }
 
-/** JSON text nested up to `maxDepth` levels (`[[[1]]]`, `{"a":{"a":1}}`), written directly: no stack is needed to build it. */
+/** JSON text nested up to `maxDepth` levels (`[[[1]]]`, `{"a":{"a":1}}`), written directly: no stack is needed to build
+ * it. */
 export function deepNestingText(maxDepth = 100_000): fc.Arbitrary<string> {
-  return fc.tuple(fc.integer({ min: 10, max: maxDepth }), fc.boolean()).map(([depth, arrays]) => (arrays ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`));
+  return fc
+    .tuple(fc.integer({ min: 10, max: maxDepth }), fc.boolean())
+    .map(([depth, arrays]) =>
+      arrays ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
+    );
 }

@@ -34,9 +34,15 @@ export async function api(url: string, key: string, method: string, path: string
 }
 
 export async function projectAndIngestKey(url: string): Promise<{ projectId: string; key: string }> {
-  const project = await api(url, FAULT_ADMIN_KEY, 'POST', '/v1/projects', { name: `faults-${randomUUID().slice(0, 8)}` });
+  const project = await api(url, FAULT_ADMIN_KEY, 'POST', '/v1/projects', {
+    name: `faults-${randomUUID().slice(0, 8)}`,
+  });
   if (project.status !== 201) throw new Error(`project: ${project.status} ${project.text}`);
-  const key = await api(url, FAULT_ADMIN_KEY, 'POST', '/v1/keys', { name: 'faults ingest', role: 'ingest', project_id: project.body.id });
+  const key = await api(url, FAULT_ADMIN_KEY, 'POST', '/v1/keys', {
+    name: 'faults ingest',
+    role: 'ingest',
+    project_id: project.body.id,
+  });
   if (key.status !== 201) throw new Error(`key: ${key.status} ${key.text}`);
   return { projectId: project.body.id, key: key.body.key };
 }

@@ -31,16 +31,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startService(env: Record<string, string | undefined>, { timeoutMs = 45_000 } = {}): Promise<ServiceProcess> {
+export async function startService(
+  env: Record<string, string | undefined>,
+  { timeoutMs = 45_000 } = {},
+): Promise<ServiceProcess> {
   const port = await freePort();
   const childEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' })) if (v !== undefined) childEnv[k] = v;
+  for (const [k, v] of Object.entries({ ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' }))
+    if (v !== undefined) childEnv[k] = v;
   if (!env.DATABASE_URL) delete childEnv.DATABASE_URL;
-  const child = spawn(process.execPath, ['-r', path.join(root, 'test/support/ts-register.js'), path.join(root, 'apps/api/src/main.ts')], {
-    cwd: root,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', path.join(root, 'test/support/ts-register.js'), path.join(root, 'apps/api/src/main.ts')],
+    {
+      cwd: root,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));

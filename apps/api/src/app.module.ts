@@ -15,7 +15,17 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ScheduleModule.forRoot(), ConfigModule.forRoot(config), DbModule.forRoot(), AuthModule, PricingModule, IngestModule, ReportingModule, WebhooksModule, BudgetsModule],
+      imports: [
+        ScheduleModule.forRoot(),
+        ConfigModule.forRoot(config),
+        DbModule.forRoot(),
+        AuthModule,
+        PricingModule,
+        IngestModule,
+        ReportingModule,
+        WebhooksModule,
+        BudgetsModule,
+      ],
     };
   }
 }

@@ -19,7 +19,10 @@ export interface CreatedApp {
 }
 
 /** Builds the api application (not yet listening); used by main.ts and the e2e tests. */
-export async function createApp(config: AppConfig, logger: LoggerService | false = createLogger(config)): Promise<CreatedApp> {
+export async function createApp(
+  config: AppConfig,
+  logger: LoggerService | false = createLogger(config),
+): Promise<CreatedApp> {
   const limits = config.http;
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -41,7 +44,11 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
       connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(limits.headersTimeoutMs / 4))),
     },
     // Answers Fastify gives before any route or filter runs, as problem+json too.
-    frameworkErrors: (error: Error & { statusCode?: number; code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+    frameworkErrors: (
+      error: Error & { statusCode?: number; code?: string },
+      request: FastifyRequest,
+      reply: FastifyReply,
+    ) => {
       const status = error.statusCode ?? 400;
       const detail =
         error.code === 'FST_ERR_MAX_PARAM_LENGTH'
@@ -65,7 +72,10 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     if (!isUtf8(body as Buffer)) {
-      done(DomainError.validation([{ path: '(body)', message: 'must be UTF-8 text' }], 'The body is not valid UTF-8.'), undefined);
+      done(
+        DomainError.validation([{ path: '(body)', message: 'must be UTF-8 text' }], 'The body is not valid UTF-8.'),
+        undefined,
+      );
       return;
     }
     parseJson(request, (body as Buffer).toString('utf8'), done);
@@ -123,7 +133,8 @@ async function registerProtections(app: NestFastifyApplication, config: AppConfi
   const fastify = app.getHttpAdapter().getInstance();
   // The signed chart links of alerts are meant to be shown by chat tools and mail clients.
   fastify.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.url === '/v1/charts/shared/:file') reply.header('cross-origin-resource-policy', 'cross-origin');
+    if (request.routeOptions.url === '/v1/charts/shared/:file')
+      reply.header('cross-origin-resource-policy', 'cross-origin');
   });
   if (limits.corsOrigins.length > 0) {
     app.enableCors({
@@ -137,9 +148,13 @@ async function registerProtections(app: NestFastifyApplication, config: AppConfi
   const { windowSeconds, perSecond } = limits.rateLimit;
   const maxPerWindow = (rate: number) => Math.max(1, Math.floor(rate * windowSeconds));
   // Missing or unknown keys count against their address at the anonymous rate, before any key lookup.
-  installAuthHook(app, limits.rateLimit.enabled ? { max: maxPerWindow(perSecond.anonymous), windowMs: windowSeconds * 1000 } : null);
+  installAuthHook(
+    app,
+    limits.rateLimit.enabled ? { max: maxPerWindow(perSecond.anonymous), windowMs: windowSeconds * 1000 } : null,
+  );
   if (limits.rateLimit.enabled) {
-    const principalOf = (request: FastifyRequest) => (request as FastifyRequest & { principal?: Principal | null }).principal ?? null;
+    const principalOf = (request: FastifyRequest) =>
+      (request as FastifyRequest & { principal?: Principal | null }).principal ?? null;
     await app.register(rateLimit, {
       global: true,
       hook: 'onRequest',
@@ -218,7 +233,10 @@ function clientErrorAnswer(error: Error & { code?: string }, socket: Socket): vo
  * there is no HTTP answer). Behind a proxy every client shares its address:
  * raise HTTP_MAX_CONNECTIONS_PER_IP there or set it to 0.
  */
-function limitConnectionsPerAddress(server: { on(event: 'connection', listener: (socket: Socket) => void): unknown }, max: number): void {
+function limitConnectionsPerAddress(
+  server: { on(event: 'connection', listener: (socket: Socket) => void): unknown },
+  max: number,
+): void {
   const open = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? 'unknown';
@@ -242,7 +260,10 @@ function limitConnectionsPerAddress(server: { on(event: 'connection', listener: 
  * otherwise stay open until the idle timeout (or, with the per-address cap,
  * hold one of its slots for ever).
  */
-function closeSilentConnections(server: { on(event: 'connection', listener: (socket: Socket) => void): unknown }, afterMs: number): void {
+function closeSilentConnections(
+  server: { on(event: 'connection', listener: (socket: Socket) => void): unknown },
+  afterMs: number,
+): void {
   server.on('connection', (socket: Socket) => {
     const timer = setTimeout(() => {
       if (socket.bytesRead === 0) socket.destroy();

@@ -71,7 +71,20 @@ const DAY_MS = 86_400_000;
 const BATCH = 1000;
 
 /** Zones to put a daily budget in when the month and the week have barely started (or nearly ended). */
-const DAY_ZONES = ['UTC', 'Europe/Berlin', 'Asia/Dubai', 'Asia/Kolkata', 'Asia/Shanghai', 'Asia/Tokyo', 'Pacific/Auckland', 'America/Sao_Paulo', 'America/New_York', 'America/Chicago', 'America/Los_Angeles', 'Pacific/Honolulu'];
+const DAY_ZONES = [
+  'UTC',
+  'Europe/Berlin',
+  'Asia/Dubai',
+  'Asia/Kolkata',
+  'Asia/Shanghai',
+  'Asia/Tokyo',
+  'Pacific/Auckland',
+  'America/Sao_Paulo',
+  'America/New_York',
+  'America/Chicago',
+  'America/Los_Angeles',
+  'Pacific/Honolulu',
+];
 
 export async function seedDemo(options: DemoSeedOptions): Promise<DemoSeedResult> {
   const api = new DemoApi(options.baseUrl, options.adminKey);
@@ -92,13 +105,18 @@ export async function seedDemo(options: DemoSeedOptions): Promise<DemoSeedResult
 
   const existing: any[] = (await api.get('/v1/projects')).data ?? [];
   const projects: Array<{ id: string; name: string }> = [];
-  for (const name of DEMO_PROJECTS) projects.push(existing.find((p) => p.name === name) ?? (await api.post('/v1/projects', { name })));
+  for (const name of DEMO_PROJECTS)
+    projects.push(existing.find((p) => p.name === name) ?? (await api.post('/v1/projects', { name })));
 
   // Usage, one ingest key per project (revoked when done).
   const from = firstDayOfLastMonth(now);
   const events = { sent: 0, accepted: 0, duplicates: 0, rejected: 0 };
   for (const [p, project] of projects.entries()) {
-    const key = await api.post('/v1/keys', { name: `demo ingest ${project.name}`, role: 'ingest', project_id: project.id });
+    const key = await api.post('/v1/keys', {
+      name: `demo ingest ${project.name}`,
+      role: 'ingest',
+      project_id: project.id,
+    });
     const ingest = api.as(key.key);
     const batch = demoEvents(p, from, now, callsPerDay);
     for (let i = 0; i < batch.length; i += BATCH) {
@@ -114,21 +132,39 @@ export async function seedDemo(options: DemoSeedOptions): Promise<DemoSeedResult
 
   // Budgets, sized from what was just stored: one already past its amount, one forecast to pass it.
   const { period, timezone } = demoBudgetPeriod(now);
-  const crossed = await upsertBudget(api, 'Storefront budget', { project: projects[0].id }, period, timezone, (status) => {
-    // 80% of the spend so far: the 50, 80 and 100% thresholds are all crossed.
-    const amount = Decimal.parse(status.spent_usd).multiply(Decimal.parse('0.8')).divide(Decimal.fromInteger(1), 2);
-    return amount.compare(Decimal.parse('0.01')) < 0 ? Decimal.parse('0.01') : amount;
-  });
+  const crossed = await upsertBudget(
+    api,
+    'Storefront budget',
+    { project: projects[0].id },
+    period,
+    timezone,
+    (status) => {
+      // 80% of the spend so far: the 50, 80 and 100% thresholds are all crossed.
+      const amount = Decimal.parse(status.spent_usd).multiply(Decimal.parse('0.8')).divide(Decimal.fromInteger(1), 2);
+      return amount.compare(Decimal.parse('0.01')) < 0 ? Decimal.parse('0.01') : amount;
+    },
+  );
   const forecast = await upsertBudget(api, 'Growth team budget', { team: 'growth' }, period, timezone, (status) => {
     // Halfway between the spend so far and the month-end forecast: not reached yet, forecast to be.
     const spent = Decimal.parse(status.spent_usd);
     const amount = spent.add(Decimal.parse(status.forecast_usd)).divideBy(2, 2);
-    if (amount.compare(spent) <= 0) log(`  (the forecast of ${status.forecast_usd} is too close to the spend of ${status.spent_usd} for a forecast alert)`);
+    if (amount.compare(spent) <= 0)
+      log(
+        `  (the forecast of ${status.forecast_usd} is too close to the spend of ${status.spent_usd} for a forecast alert)`,
+      );
     return amount;
   });
 
   const viewer = await api.post('/v1/keys', { name: `demo viewer ${now.toISOString().slice(0, 16)}`, role: 'viewer' });
-  return { projects, events, from, spikeProject: projects[SPIKE_PROJECT], budgets: { crossed, forecast }, webhook: { id: webhook.id, url: webhook.url }, viewerKey: viewer.key };
+  return {
+    projects,
+    events,
+    from,
+    spikeProject: projects[SPIKE_PROJECT],
+    budgets: { crossed, forecast },
+    webhook: { id: webhook.id, url: webhook.url },
+    viewerKey: viewer.key,
+  };
 }
 
 /**
@@ -137,7 +173,12 @@ export async function seedDemo(options: DemoSeedOptions): Promise<DemoSeedResult
  * are derived from the day and the call's number, so a second run the same
  * day stores only what is new.
  */
-export function demoEvents(projectIndex: number, from: Date, now: Date, callsPerDay: number): Array<Record<string, unknown>> {
+export function demoEvents(
+  projectIndex: number,
+  from: Date,
+  now: Date,
+  callsPerDay: number,
+): Array<Record<string, unknown>> {
   const rand = random(20261127 + projectIndex);
   const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)];
   const weighted = (list: Array<[string, number]>) => {
@@ -150,9 +191,11 @@ export function demoEvents(projectIndex: number, from: Date, now: Date, callsPer
   const events: Array<Record<string, unknown>> = [];
   const call = (id: string, at: number, spike: boolean) => {
     const r = rand();
-    // A few calls through a gateway without prices, a few on gpt-image-1 with text output (no rate: partly priced), some on the mini model.
+    // A few calls through a gateway without prices, a few on gpt-image-1 with text output (no rate: partly priced),
+    // some on the mini model.
     const provider = r < 0.004 ? UNPRICED_PROVIDER : rand() < 0.68 ? 'openai' : 'vercel';
-    const model = provider !== 'openai' ? 'gpt-image-2' : r > 0.994 ? 'gpt-image-1' : r > 0.92 ? 'gpt-image-1-mini' : 'gpt-image-2';
+    const model =
+      provider !== 'openai' ? 'gpt-image-2' : r > 0.994 ? 'gpt-image-1' : r > 0.92 ? 'gpt-image-1-mini' : 'gpt-image-2';
     const quality = spike ? 'high' : rand() < 0.55 ? 'high' : rand() < 0.7 ? 'medium' : 'low';
     const [size, sizeFactor] = spike ? SIZES[0] : pick(SIZES);
     const edit = !spike && rand() < 0.3;
@@ -173,14 +216,25 @@ export function demoEvents(projectIndex: number, from: Date, now: Date, callsPer
       image_size: size,
       image_quality: quality,
       status: failed ? 'error' : 'ok',
-      latency_ms: failed ? 300 + Math.floor(rand() * 29_000) : Math.round((quality === 'high' ? 9000 : quality === 'medium' ? 6000 : 3500) * (0.7 + rand() * 0.8) * sizeFactor),
+      latency_ms: failed
+        ? 300 + Math.floor(rand() * 29_000)
+        : Math.round(
+            (quality === 'high' ? 9000 : quality === 'medium' ? 6000 : 3500) * (0.7 + rand() * 0.8) * sizeFactor,
+          ),
       dimensions: {
         team: spike ? 'brand' : pick(TEAMS),
         user: `u_${Math.floor(rand() * 60)}`,
         feature: spike ? 'banners' : pick(FEATURES),
         environment: rand() < 0.9 ? 'prod' : 'staging',
       },
-      tags: { customer_tier: weighted(TIERS), campaign: spike ? 'launch-day' : at > now.getTime() - 20 * DAY_MS && at < now.getTime() - 6 * DAY_MS ? 'spring-sale' : 'evergreen' },
+      tags: {
+        customer_tier: weighted(TIERS),
+        campaign: spike
+          ? 'launch-day'
+          : at > now.getTime() - 20 * DAY_MS && at < now.getTime() - 6 * DAY_MS
+            ? 'spring-sale'
+            : 'evergreen',
+      },
     });
   };
 
@@ -198,7 +252,8 @@ export function demoEvents(projectIndex: number, from: Date, now: Date, callsPer
     }
   }
   if (projectIndex === SPIKE_PROJECT) {
-    // Today: several days' worth of high-quality banners in one project, far above its 28-day median and above the model's too.
+    // Today: several days' worth of high-quality banners in one project, far above its 28-day median and above the
+    // model's too.
     const date = new Date(todayStart).toISOString().slice(0, 10);
     const window = Math.max(0, now.getTime() - 5_000 - todayStart);
     const calls = Math.max(100, Math.round(callsPerDay * 3.5));
@@ -231,12 +286,21 @@ export function firstDayOfLastMonth(now: Date): Date {
 }
 
 /** Creates the budget, or updates the one of that name from an earlier run, and sizes its amount from its status. */
-async function upsertBudget(api: DemoApi, name: string, scope: Record<string, string>, period: BudgetPeriod, timezone: string, amountOf: (status: any) => Decimal): Promise<DemoBudget> {
+async function upsertBudget(
+  api: DemoApi,
+  name: string,
+  scope: Record<string, string>,
+  period: BudgetPeriod,
+  timezone: string,
+  amountOf: (status: any) => Decimal,
+): Promise<DemoBudget> {
   const budgets: any[] = (await api.get('/v1/budgets')).data;
   // A huge amount first, so no threshold fires before the real amount is set.
   const settings = { period, timezone, scope, amount_usd: '100000000.00' };
   const found = budgets.find((b) => b.name === name);
-  const budget = found ? await api.request('PATCH', `/v1/budgets/${found.id}`, settings) : await api.post('/v1/budgets', { name, ...settings });
+  const budget = found
+    ? await api.request('PATCH', `/v1/budgets/${found.id}`, settings)
+    : await api.post('/v1/budgets', { name, ...settings });
   const status = await api.get(`/v1/budgets/${budget.id}/status`);
   const amount = amountOf(status).toFixedString(2);
   await api.request('PATCH', `/v1/budgets/${budget.id}`, { amount_usd: amount });
@@ -279,11 +343,15 @@ class DemoApi {
   async request(method: string, path: string, body?: unknown, expect?: number): Promise<any> {
     const response = await fetch(this.baseUrl + path, {
       method,
-      headers: { authorization: `Bearer ${this.key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    if (expect ? response.status !== expect : !response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`);
+    if (expect ? response.status !== expect : !response.ok)
+      throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`);
     return text ? JSON.parse(text) : null;
   }
 }

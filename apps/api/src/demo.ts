@@ -22,7 +22,10 @@ import { seedDemo } from './demo-seed';
  */
 async function main(): Promise<void> {
   const exitAfterSeeding = process.argv.includes('--exit');
-  const config = loadConfigOrExit({ ...process.env, WEBHOOK_ALLOW_PRIVATE: 'true', PRICING_REFRESH_ON_START: 'false' }, 'TokenTally demo');
+  const config = loadConfigOrExit(
+    { ...process.env, WEBHOOK_ALLOW_PRIVATE: 'true', PRICING_REFRESH_ON_START: 'false' },
+    'TokenTally demo',
+  );
   // Errors only: the demo's webhook fails on purpose, and each attempt would log a warning.
   const { app, createdAdminKey } = await createApp(config, createLogger({ ...config, logLevel: 'error' }));
   app.enableShutdownHooks();
@@ -30,11 +33,17 @@ async function main(): Promise<void> {
   const address = app.getHttpServer().address() as { port: number };
   const localUrl = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
 
-  // An admin key to seed with: the one this start created, ADMIN_API_KEY, or a new one (the database already had an admin key we cannot read).
-  const adminKey = createdAdminKey ?? config.adminApiKey ?? (await app.get(ApiKeysService).createKey({ name: 'demo admin key', role: 'admin', project_id: null })).key;
+  // An admin key to seed with: the one this start created, ADMIN_API_KEY, or a new one (the database already had an
+  // admin key we cannot read).
+  const adminKey =
+    createdAdminKey ??
+    config.adminApiKey ??
+    (await app.get(ApiKeysService).createKey({ name: 'demo admin key', role: 'admin', project_id: null })).key;
   const adminKeyIsNew = adminKey !== config.adminApiKey;
 
-  console.log(`Filling ${config.databaseUrl ? 'the PostgreSQL of DATABASE_URL' : `the embedded database in ${config.dataDir}`} with demo data...`);
+  console.log(
+    `Filling ${config.databaseUrl ? 'the PostgreSQL of DATABASE_URL' : `the embedded database in ${config.dataDir}`} with demo data...`,
+  );
   const seeded = await seedDemo({ baseUrl: localUrl, adminKey, log: (line) => console.log(line) });
   await app.get(RollupCompactor).compactOnce();
   // Thresholds fire within seconds of ingest; the forecast and anomaly rules run every minute: run that pass now.
@@ -56,7 +65,9 @@ async function main(): Promise<void> {
     `  Viewer key:  ${seeded.viewerKey}`,
     adminKeyIsNew ? `  Admin key:   ${adminKey}   (shown only this once)` : '  Admin key:   your ADMIN_API_KEY',
     '',
-    exitAfterSeeding ? '  Start the service with `npm start` and open the dashboard.' : '  Serving until Ctrl-C; `npm start` serves the same data later.',
+    exitAfterSeeding
+      ? '  Start the service with `npm start` and open the dashboard.'
+      : '  Serving until Ctrl-C; `npm start` serves the same data later.',
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');

@@ -5,7 +5,9 @@ import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env, 'TokenTally worker');
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: createLogger(config) });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+    logger: createLogger(config),
+  });
   app.enableShutdownHooks();
   await app.init(); // the jobs start with the context
 }

@@ -18,7 +18,16 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ScheduleModule.forRoot(), ConfigModule.forRoot({ ...config, runJobs: true }), DbModule.forRoot({ http: false }), AuthModule, PricingModule, IngestModule, WebhooksModule, BudgetsModule],
+      imports: [
+        ScheduleModule.forRoot(),
+        ConfigModule.forRoot({ ...config, runJobs: true }),
+        DbModule.forRoot({ http: false }),
+        AuthModule,
+        PricingModule,
+        IngestModule,
+        WebhooksModule,
+        BudgetsModule,
+      ],
     };
   }
 }

@@ -20,13 +20,19 @@ export class ApiKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; principal?: Principal | null }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<{ headers: Record<string, string | undefined>; principal?: Principal | null }>();
     const checkedByHook = request.principal ?? null;
     const principal = checkedByHook ?? (await principalFromHeader(this.keys, request.headers.authorization));
     assertRole(principal, this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? []);
-    // Project scopes are enforced by the hook only (it can still rewrite the query): without it, a scoped key reads nothing.
+    // Project scopes are enforced by the hook only (it can still rewrite the query): without it, a scoped key reads
+    // nothing.
     if (!checkedByHook && principal.projectIds !== null) {
-      throw new DomainError('forbidden', 'Keys limited to projects are served only where the auth hook runs (installAuthHook).');
+      throw new DomainError(
+        'forbidden',
+        'Keys limited to projects are served only where the auth hook runs (installAuthHook).',
+      );
     }
     request.principal = principal;
     return true;

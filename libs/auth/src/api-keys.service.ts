@@ -75,7 +75,14 @@ export class ApiKeysService {
     }
     const projectIds = dto.project_ids ? await this.knownProjects(dto.project_ids) : null;
     const key = generateApiKey();
-    const [row] = await this.db.query(SQL.insertKey, [dto.name, dto.role, projectId, hashApiKey(key), displayPrefix(key), projectIds]);
+    const [row] = await this.db.query(SQL.insertKey, [
+      dto.name,
+      dto.role,
+      projectId,
+      hashApiKey(key),
+      displayPrefix(key),
+      projectIds,
+    ]);
     return { ...toKey(row), key };
   }
 
@@ -83,7 +90,9 @@ export class ApiKeysService {
   private async knownProjects(ids: string[]): Promise<string[]> {
     const lower = ids.map((id) => id.toLowerCase());
     const found = new Set((await this.db.query(SQL.existingProjects, [lower])).map((r: { id: string }) => r.id));
-    const errors = lower.flatMap((id, i) => (found.has(id) ? [] : [{ path: `project_ids[${i}]`, message: 'is not a known project' }]));
+    const errors = lower.flatMap((id, i) =>
+      found.has(id) ? [] : [{ path: `project_ids[${i}]`, message: 'is not a known project' }],
+    );
     if (errors.length > 0) throw DomainError.validation(errors);
     return [...new Set(lower)];
   }
@@ -97,7 +106,9 @@ export class ApiKeysService {
     const [row] = await this.db.query(SQL.keyView, [principal.keyId]);
     if (!row) throw DomainError.notFound(`API key ${principal.keyId}`);
     const projects: ProjectView[] = (
-      principal.projectIds === null ? await this.db.query(SQL.listProjects) : await this.db.query(SQL.projectsByIds, [principal.projectIds])
+      principal.projectIds === null
+        ? await this.db.query(SQL.listProjects)
+        : await this.db.query(SQL.projectsByIds, [principal.projectIds])
     ).map(toProject);
     return {
       key_id: row.id as string,
@@ -120,7 +131,10 @@ export class ApiKeysService {
       const [existing] = await this.db.query(SQL.keyById, [id]);
       if (!existing) throw DomainError.notFound(`API key ${id}`);
       if (existing.revoked_at) return; // revoking twice is harmless
-      throw new DomainError('conflict', 'This is the last active admin key; create another admin key before revoking it.');
+      throw new DomainError(
+        'conflict',
+        'This is the last active admin key; create another admin key before revoking it.',
+      );
     }
     this.cache.delete((rows[0].key_hash as Buffer).toString('hex'));
   }
@@ -161,12 +175,23 @@ export class ApiKeysService {
   async ensureAdminKey(configuredKey: string | undefined): Promise<{ createdKey: string | null }> {
     if (configuredKey) {
       const hash = hashApiKey(configuredKey);
-      await this.db.query(SQL.insertKeyIfAbsent, ['admin (ADMIN_API_KEY)', 'admin', null, hash, displayPrefix(configuredKey)]);
+      await this.db.query(SQL.insertKeyIfAbsent, [
+        'admin (ADMIN_API_KEY)',
+        'admin',
+        null,
+        hash,
+        displayPrefix(configuredKey),
+      ]);
       return { createdKey: null };
     }
     const [{ n }] = await this.db.query(SQL.keyCount);
     if (n > 0) return { createdKey: null };
-    const created = await this.createKey({ name: 'first admin key', role: 'admin', project_id: null, project_ids: null });
+    const created = await this.createKey({
+      name: 'first admin key',
+      role: 'admin',
+      project_id: null,
+      project_ids: null,
+    });
     return { createdKey: created.key };
   }
 }
@@ -176,10 +201,28 @@ export class ApiKeysService {
  * a viewer key its project_ids or, without them, every project (null), an admin
  * key every project. A role this code does not know reads nothing.
  */
-function principalOf(row: { id: string; role: Role; project_id: string | null; project_ids: string[] | null }): Principal {
+function principalOf(row: {
+  id: string;
+  role: Role;
+  project_id: string | null;
+  project_ids: string[] | null;
+}): Principal {
   const projectIds =
-    row.role === 'admin' ? null : row.role === 'ingest' ? (row.project_id ? [row.project_id] : []) : row.role === 'viewer' ? (row.project_ids ?? null) : [];
-  return { keyId: row.id, role: row.role, projectId: row.project_id, projectIds: projectIds && projectIds.map((id) => id.toLowerCase()) };
+    row.role === 'admin'
+      ? null
+      : row.role === 'ingest'
+        ? row.project_id
+          ? [row.project_id]
+          : []
+        : row.role === 'viewer'
+          ? (row.project_ids ?? null)
+          : [];
+  return {
+    keyId: row.id,
+    role: row.role,
+    projectId: row.project_id,
+    projectIds: projectIds && projectIds.map((id) => id.toLowerCase()),
+  };
 }
 
 function iso(value: Date | string | null): string | null {

@@ -7,7 +7,8 @@ export const SQL = {
   existingProjects: `SELECT id::text AS id FROM projects WHERE id = ANY ($1::uuid[])`,
   projectsByIds: `SELECT id, name, created_at FROM projects WHERE id = ANY ($1::uuid[]) ORDER BY created_at, name`,
   // The scope is a column of the key, written with it in one statement: a key is never, even for an
-  // instant, without the scope it was made with (a scope kept in another table could be missing and read as "every project").
+  // instant, without the scope it was made with (a scope kept in another table could be missing and read as "every
+  // project").
   insertKey: `
     INSERT INTO api_keys (name, role, project_id, key_hash, key_prefix, project_ids)
     VALUES ($1, $2, $3, $4, $5, $6::uuid[])

@@ -25,7 +25,10 @@ function bearerOf(authorization: string | string[] | undefined): string | null {
 }
 
 /** The principal of an `Authorization: Bearer <key>` header; 401 when there is none or it is unknown. */
-export async function principalFromHeader(keys: ApiKeysService, authorization: string | string[] | undefined): Promise<Principal> {
+export async function principalFromHeader(
+  keys: ApiKeysService,
+  authorization: string | string[] | undefined,
+): Promise<Principal> {
   const key = bearerOf(authorization);
   if (!key) throw new DomainError('unauthenticated', 'Send an API key as "Authorization: Bearer tt_...".');
   const principal = await keys.authenticate(key);
@@ -95,7 +98,10 @@ export function accessOf(table: Map<string, RouteAccess>, method: string, url: s
  * place as a second check and reuses it. Unknown routes pass through to the
  * 404 handler.
  */
-export function installAuthHook(app: NestFastifyApplication, refusals: { max: number; windowMs: number } | null = null): void {
+export function installAuthHook(
+  app: NestFastifyApplication,
+  refusals: { max: number; windowMs: number } | null = null,
+): void {
   const fastify = app.getHttpAdapter().getInstance();
   const keys = app.get(ApiKeysService);
   let table: Map<string, RouteAccess> | undefined;
@@ -112,7 +118,10 @@ export function installAuthHook(app: NestFastifyApplication, refusals: { max: nu
     const waitSeconds = refused?.waitSeconds(request.ip) ?? 0;
     if (waitSeconds > 0 && !keys.wasValidBefore(bearerOf(request.headers.authorization) ?? '')) {
       reply.header('retry-after', String(waitSeconds));
-      throw new DomainError('rate_limited', `Too many requests with a missing or unknown API key from this address. Retry in ${waitSeconds} s.`);
+      throw new DomainError(
+        'rate_limited',
+        `Too many requests with a missing or unknown API key from this address. Retry in ${waitSeconds} s.`,
+      );
     }
     let principal: Principal;
     try {
@@ -154,7 +163,8 @@ class RefusalCounter {
   }
 
   private forgetOld(now: number): void {
-    for (const [address, entry] of this.counts) if (now - entry.windowStart >= this.windowMs) this.counts.delete(address);
+    for (const [address, entry] of this.counts)
+      if (now - entry.windowStart >= this.windowMs) this.counts.delete(address);
   }
 }
 

@@ -23,11 +23,7 @@ import { Principal } from './roles';
  * every route with its rule.
  */
 export type ProjectScopeRule =
-  | { by: 'query' }
-  | { by: 'path'; param: string }
-  | { by: 'handler' }
-  | { by: 'none' }
-  | { by: 'refused'; why: string };
+  { by: 'query' } | { by: 'path'; param: string } | { by: 'handler' } | { by: 'none' } | { by: 'refused'; why: string };
 
 const QUERY: ProjectScopeRule = { by: 'query' };
 const HANDLER: ProjectScopeRule = { by: 'handler' };
@@ -80,7 +76,10 @@ export const PROJECT_SCOPE_RULES: Readonly<Record<string, ProjectScopeRule>> = {
 
   // Counts and costs of every project's events, with no project filter.
   'GET /v1/pricing/coverage': { by: 'refused', why: 'Pricing coverage counts the events of every project.' },
-  'GET /v1/pricing/restatements': { by: 'refused', why: 'Restatements report the events and totals they changed across every project.' },
+  'GET /v1/pricing/restatements': {
+    by: 'refused',
+    why: 'Restatements report the events and totals they changed across every project.',
+  },
 };
 
 /** The rule of a route for scoped keys; a route without one is refused. */
@@ -121,11 +120,15 @@ export function limitToProjectScope(principal: Principal, method: string, url: s
     case 'path': {
       const value = (request.params as Record<string, unknown> | null)?.[rule.param];
       // Outside the key's projects is not found, as a project that does not exist: existence does not leak.
-      if (typeof value !== 'string' || !scope.includes(value.trim().toLowerCase())) throw DomainError.notFound('The resource');
+      if (typeof value !== 'string' || !scope.includes(value.trim().toLowerCase()))
+        throw DomainError.notFound('The resource');
       return;
     }
     case 'refused':
-      throw new DomainError('forbidden', `${rule.why} A key limited to projects cannot read it; an admin or an unscoped viewer key can.`);
+      throw new DomainError(
+        'forbidden',
+        `${rule.why} A key limited to projects cannot read it; an admin or an unscoped viewer key can.`,
+      );
     default:
       // A rule kind this function does not know reads nothing (fail closed).
       throw new DomainError('forbidden', 'This route is not available to keys limited to projects.');
@@ -153,7 +156,10 @@ function limitProjectQuery(scope: string[], request: ScopedRequest): void {
   const outside = ids.filter((id) => !scope.includes(id));
   if (outside.length > 0) {
     throw new DomainError('forbidden', 'This key may read only the projects it was made for.', [
-      { path: 'project', message: `names ${outside.length === 1 ? 'a project' : `${outside.length} projects`} outside the projects of this key` },
+      {
+        path: 'project',
+        message: `names ${outside.length === 1 ? 'a project' : `${outside.length} projects`} outside the projects of this key`,
+      },
     ]);
   }
   params.project = ids.join(',');

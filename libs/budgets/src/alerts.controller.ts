@@ -7,7 +7,11 @@ import { ALERT_SQL } from './alerts.sql';
 
 const alertsQuerySchema = z
   .object({
-    type: z.enum(['budget.threshold_reached', 'budget.forecast_exceeded', 'spend.anomaly'], { error: 'must be budget.threshold_reached, budget.forecast_exceeded or spend.anomaly' }).optional(),
+    type: z
+      .enum(['budget.threshold_reached', 'budget.forecast_exceeded', 'spend.anomaly'], {
+        error: 'must be budget.threshold_reached, budget.forecast_exceeded or spend.anomaly',
+      })
+      .optional(),
     budget_id: z.uuid('must be a budget id (UUID)').optional(),
     before: dateTimeParam().optional(),
     limit: wholeNumberParam(1, 200, 50),
@@ -27,7 +31,13 @@ export class AlertsController {
   @Get()
   async list(@Query() query: unknown, @CurrentPrincipal() principal: Principal) {
     const q = parseOrThrow(alertsQuerySchema, query);
-    const rows = await this.db.query(ALERT_SQL.latest, [q.type ?? null, q.budget_id ?? null, q.before ?? null, q.limit, principal.projectIds]);
+    const rows = await this.db.query(ALERT_SQL.latest, [
+      q.type ?? null,
+      q.budget_id ?? null,
+      q.before ?? null,
+      q.limit,
+      principal.projectIds,
+    ]);
     const data = rows.map((row: Record<string, any>) => ({
       id: row.id,
       type: row.type,

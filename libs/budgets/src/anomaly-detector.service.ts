@@ -37,7 +37,18 @@ export class AnomalyDetector {
     const day = todayStart.toISOString().slice(0, 10);
     const alerts: FiringAlert[] = [];
     for (const dimension of WATCHED) {
-      const report = await this.reports.spend({ from, to: now, granularity: 'day', tz: 'UTC', groupBy: dimension, filters: {}, tag: null, basis: 'restated', limit: 10_000, raw: true });
+      const report = await this.reports.spend({
+        from,
+        to: now,
+        granularity: 'day',
+        tz: 'UTC',
+        groupBy: dimension,
+        filters: {},
+        tag: null,
+        basis: 'restated',
+        limit: 10_000,
+        raw: true,
+      });
       const dayIndex = new Map(report.buckets.map((b, i) => [Date.parse(b), i]));
       const todayIndex = dayIndex.get(todayStart.getTime());
       if (todayIndex === undefined) continue;
@@ -50,7 +61,13 @@ export class AnomalyDetector {
         });
         const verdict = judgeDaySpend(today, baseline, minimum);
         if (!verdict.anomalous) continue;
-        const filter = new URLSearchParams({ from: new Date(from).toISOString().slice(0, 10), to: day, tz: 'UTC', group_by: dimension, [dimension]: series.key });
+        const filter = new URLSearchParams({
+          from: new Date(from).toISOString().slice(0, 10),
+          to: day,
+          tz: 'UTC',
+          group_by: dimension,
+          [dimension]: series.key,
+        });
         alerts.push({
           type: 'spend.anomaly',
           dedupeKey: `anomaly:${dimension}:${series.key}:${day}`,

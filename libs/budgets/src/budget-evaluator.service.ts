@@ -60,11 +60,14 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
     await Promise.all(Object.values(this.running).map((pass) => pass?.catch(() => undefined)));
   }
 
-  /** Every minute: every budget and the anomaly rule, whatever ingest did (catches other replicas' events, period changes). */
+  /** Every minute: every budget and the anomaly rule, whatever ingest did (catches other replicas' events, period
+   * changes). */
   @Cron(CronExpression.EVERY_MINUTE, { name: BUDGET_EVALUATION_JOB })
   async evaluateEveryMinute(): Promise<void> {
     if (!this.config.runJobs || this.stopped) return;
-    await this.evaluate('all').catch((error) => this.logger.warn(`budget evaluation failed: ${error?.message ?? error}`));
+    await this.evaluate('all').catch((error) =>
+      this.logger.warn(`budget evaluation failed: ${error?.message ?? error}`),
+    );
   }
 
   /** Cheap and synchronous: ingest is never slowed by evaluation. */
@@ -75,7 +78,9 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
       this.timer = null;
       const touchedNow = this.touched;
       this.touched = new TouchedValues();
-      void this.evaluate(touchedNow).catch((error) => this.logger.warn(`budget evaluation failed: ${error?.message ?? error}`));
+      void this.evaluate(touchedNow).catch((error) =>
+        this.logger.warn(`budget evaluation failed: ${error?.message ?? error}`),
+      );
     }, wait);
   }
 
@@ -103,7 +108,8 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
       const measures = await this.budgets.measureMany(rows, now);
       for (const row of rows) due.push(...(await this.budgetAlerts(row, measures.get(row.id)!, now, false)));
       if (full) {
-        // The rhythm forecast needs each budget's 28 days of history: measured one by one, and only where a forecast alert can still fire.
+        // The rhythm forecast needs each budget's 28 days of history: measured one by one, and only where a forecast
+        // alert can still fire.
         for (const row of await this.forecastCandidates(rows, measures, now)) {
           const alerts = await this.budgetAlerts(row, await this.budgets.measure(row, now), now, true);
           due.push(...alerts.filter((alert) => alert.type === 'budget.forecast_exceeded'));
@@ -135,7 +141,11 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /** Budgets whose forecast alert is on, not fired this period, not moot (amount spent) and not too early. */
-  private async forecastCandidates(rows: BudgetRow[], measures: Map<string, BudgetMeasure>, now: Date): Promise<BudgetRow[]> {
+  private async forecastCandidates(
+    rows: BudgetRow[],
+    measures: Map<string, BudgetMeasure>,
+    now: Date,
+  ): Promise<BudgetRow[]> {
     const open = rows.filter((row) => {
       const m = measures.get(row.id)!;
       return row.forecast_alert && m.spent.compare(m.amount) < 0 && m.elapsedShare >= FORECAST_MIN_ELAPSED_SHARE;
@@ -147,10 +157,20 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /** The alerts a budget's measure calls for; the forecast one only from a full measure (with history). */
-  private async budgetAlerts(row: BudgetRow, m: BudgetMeasure, now: Date, withForecast: boolean): Promise<FiringAlert[]> {
+  private async budgetAlerts(
+    row: BudgetRow,
+    m: BudgetMeasure,
+    now: Date,
+    withForecast: boolean,
+  ): Promise<FiringAlert[]> {
     const period = m.start.toISOString();
     const overAmount = m.spent.compare(m.amount) >= 0;
-    const forecastDue = withForecast && row.forecast_alert && !overAmount && m.elapsedShare >= FORECAST_MIN_ELAPSED_SHARE && m.forecast.compare(m.amount) > 0;
+    const forecastDue =
+      withForecast &&
+      row.forecast_alert &&
+      !overAmount &&
+      m.elapsedShare >= FORECAST_MIN_ELAPSED_SHARE &&
+      m.forecast.compare(m.amount) > 0;
     if (m.reached.length === 0 && !forecastDue) return [];
     const facts = {
       budget_id: row.id,
@@ -178,7 +198,13 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
     }));
     // Forecast: once per period, when the period is far enough along and the amount is not already spent.
     if (forecastDue) {
-      alerts.push({ type: 'budget.forecast_exceeded', dedupeKey: forecastKey(row.id, period), budgetId: row.id, data: facts, audience });
+      alerts.push({
+        type: 'budget.forecast_exceeded',
+        dedupeKey: forecastKey(row.id, period),
+        budgetId: row.id,
+        data: facts,
+        audience,
+      });
     }
     return alerts;
   }
@@ -237,7 +263,8 @@ export class TouchedValues {
   mayMatch(scope: Record<string, any>): boolean {
     if (this.values.size === 0) return false;
     for (const d of SCOPE_DIMENSIONS) if (scope[d] !== undefined && !this.values.get(d)?.has(scope[d])) return false;
-    for (const [key, value] of Object.entries(scope.tags ?? {})) if (!this.values.get(`tag:${key}`)?.has(value as string)) return false;
+    for (const [key, value] of Object.entries(scope.tags ?? {}))
+      if (!this.values.get(`tag:${key}`)?.has(value as string)) return false;
     return true;
   }
 
@@ -249,5 +276,7 @@ export class TouchedValues {
 }
 
 function localDay(instant: Date, tz: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    instant,
+  );
 }

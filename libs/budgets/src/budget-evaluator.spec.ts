@@ -1,6 +1,15 @@
 import { TouchedValues } from './budget-evaluator.service';
 
-const touched = { provider: 'openai', model: 'gpt-image-2', project: 'p1', team: 'growth', user: 'u_1', feature: 'avatars', environment: 'prod', tags: { campaign: 'bf' } };
+const touched = {
+  provider: 'openai',
+  model: 'gpt-image-2',
+  project: 'p1',
+  team: 'growth',
+  user: 'u_1',
+  feature: 'avatars',
+  environment: 'prod',
+  tags: { campaign: 'bf' },
+};
 
 describe('TouchedValues', () => {
   const values = new TouchedValues();

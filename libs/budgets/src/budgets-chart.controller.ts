@@ -54,11 +54,25 @@ export class BudgetsChartController {
   private async render(query: unknown, projectIds: string[] | null): Promise<StreamableFile> {
     const q = parseOrThrow(chartQuerySchema, query);
     const list = q.budget_id
-      ? [{ ...(await this.budgets.get(q.budget_id, projectIds)), status: await this.budgets.status(q.budget_id, projectIds) }]
+      ? [
+          {
+            ...(await this.budgets.get(q.budget_id, projectIds)),
+            status: await this.budgets.status(q.budget_id, projectIds),
+          },
+        ]
       : await this.budgets.list(true, projectIds);
-    if (list.length === 0) return new StreamableFile(await this.renderer.messagePng(NO_BUDGETS_MESSAGE, q.width, q.height));
-    const bars = list.map((b: any) => ({ name: b.name, percent: b.status.percent, forecast_percent: b.status.forecast_percent }));
-    const title = q.budget_id ? `${list[0].name}: spent and forecast, % of ${displayUsd(list[0].amount_usd)}` : 'Budgets: spent and forecast, % of amount';
-    return new StreamableFile(await this.renderer.png(this.renderer.configs.budgetsChart(bars, { title }), q.width, q.height));
+    if (list.length === 0)
+      return new StreamableFile(await this.renderer.messagePng(NO_BUDGETS_MESSAGE, q.width, q.height));
+    const bars = list.map((b: any) => ({
+      name: b.name,
+      percent: b.status.percent,
+      forecast_percent: b.status.forecast_percent,
+    }));
+    const title = q.budget_id
+      ? `${list[0].name}: spent and forecast, % of ${displayUsd(list[0].amount_usd)}`
+      : 'Budgets: spent and forecast, % of amount';
+    return new StreamableFile(
+      await this.renderer.png(this.renderer.configs.budgetsChart(bars, { title }), q.width, q.height),
+    );
   }
 }

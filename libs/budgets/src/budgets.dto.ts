@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { decimalStringParam, field, isTimeZone, storableText } from '@tokentally/common';
 import { Decimal, normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
 
-const scopeText = storableText(z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters'));
+const scopeText = storableText(
+  z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+);
 
 /** The fields of a budget, without defaults (shared by create and update). */
 const fields = {
@@ -13,7 +15,10 @@ const fields = {
     message: 'must be more than 0',
   }),
   period: z.enum(['day', 'week', 'month', 'quarter'], { error: 'must be day, week, month or quarter' }),
-  timezone: z.string({ error: 'must be an IANA time zone such as Europe/Berlin' }).max(100, 'must be an IANA time zone such as Europe/Berlin').refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+  timezone: z
+    .string({ error: 'must be an IANA time zone such as Europe/Berlin' })
+    .max(100, 'must be an IANA time zone such as Europe/Berlin')
+    .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
   scope: z
     .object({
       provider: scopeText.transform(normalizeProviderSlug).optional(),
@@ -25,22 +30,36 @@ const fields = {
       environment: scopeText.optional(),
       tags: z
         .record(
-          storableText(z.string().min(1, 'tag names must not be empty').max(64, 'tag names must be at most 64 characters')),
+          storableText(
+            z.string().min(1, 'tag names must not be empty').max(64, 'tag names must be at most 64 characters'),
+          ),
           storableText(z.string({ error: 'must be a string' }).max(200, 'must be at most 200 characters')),
           { error: 'must be an object of string values' },
         )
-        .refine((t) => Object.keys(t).length <= 1, 'one tag at most').optional(),
+        .refine((t) => Object.keys(t).length <= 1, 'one tag at most')
+        .optional(),
     })
     .strict()
     // Spend per user is kept with provider, model and project only (docs/reports.md).
     .superRefine((scope, ctx) => {
       if (scope.user === undefined) return;
       for (const key of ['team', 'feature', 'environment', 'tags'] as const) {
-        if (scope[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'cannot be combined with user (a user budget can add provider, model and project)' });
+        if (scope[key] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'cannot be combined with user (a user budget can add provider, model and project)',
+          });
       }
     }),
   thresholds_pct: z
-    .array(z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be from 1 to 1000').max(1000, 'must be from 1 to 1000'))
+    .array(
+      z
+        .number({ error: 'must be a number' })
+        .int('must be a whole number')
+        .min(1, 'must be from 1 to 1000')
+        .max(1000, 'must be from 1 to 1000'),
+    )
     .min(1, 'must have at least one threshold')
     .max(20),
   forecast_alert: z.boolean({ error: 'must be true or false' }),
@@ -61,6 +80,10 @@ export type CreateBudgetDto = z.output<typeof createBudgetSchema>;
 
 /** PATCH: any of the fields; what is left out stays as it is. */
 export const updateBudgetSchema = z
-  .object(Object.fromEntries(Object.entries(fields).map(([key, schema]) => [key, schema.optional()])) as { [K in keyof typeof fields]: z.ZodOptional<(typeof fields)[K]> })
+  .object(
+    Object.fromEntries(Object.entries(fields).map(([key, schema]) => [key, schema.optional()])) as {
+      [K in keyof typeof fields]: z.ZodOptional<(typeof fields)[K]>;
+    },
+  )
   .strict();
 export type UpdateBudgetDto = z.output<typeof updateBudgetSchema>;

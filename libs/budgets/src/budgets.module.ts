@@ -10,7 +10,8 @@ import { BudgetsService } from './budgets.service';
 
 @Module({
   imports: [ReportingModule, WebhooksModule],
-  // The chart route is registered before the reporting lib's generic `:file` route is matched (static beats parametric).
+  // The chart route is registered before the reporting lib's generic `:file` route is matched (static beats
+  // parametric).
   controllers: [BudgetsController, AlertsController, BudgetsChartController],
   providers: [BudgetsService, BudgetEvaluator, AnomalyDetector],
   exports: [BudgetsService, BudgetEvaluator],

@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError } from '@tokentally/common';
-import { Decimal, forecastHistoryDays, forecastInputOf, forecastPeriodEnd, formatUsd, periodBounds } from '@tokentally/core';
+import {
+  Decimal,
+  forecastHistoryDays,
+  forecastInputOf,
+  forecastPeriodEnd,
+  formatUsd,
+  periodBounds,
+} from '@tokentally/core';
 import { rowsOf } from '@tokentally/db';
 import { ReportQuery, ReportsService, TotalItem } from '@tokentally/reporting';
 import { CreateBudgetDto, UpdateBudgetDto } from './budgets.dto';
@@ -13,7 +20,8 @@ const SQL = {
   list: `SELECT * FROM budgets ORDER BY created_at, name`,
   byId: `SELECT * FROM budgets WHERE id = $1`,
   remove: `DELETE FROM budgets WHERE id = $1 RETURNING id`,
-  // A threshold already fired this period stays fired after an update (alerts are keyed by budget, period and threshold).
+  // A threshold already fired this period stays fired after an update (alerts are keyed by budget, period and
+  // threshold).
   update: `
     UPDATE budgets SET name = COALESCE($2, name), amount_usd = COALESCE($3::numeric, amount_usd), period = COALESCE($4, period),
       timezone = COALESCE($5, timezone), scope = COALESCE($6::jsonb, scope), thresholds_pct = COALESCE($7::int[], thresholds_pct),
@@ -37,7 +45,17 @@ export class BudgetsService {
     await this.assertWebhooksExist(dto.webhook_ids);
     await this.assertProjectExists(dto.scope.project);
     const thresholds = [...new Set(dto.thresholds_pct)].sort((a, b) => a - b);
-    const [row] = await this.db.query(SQL.insert, [dto.name, dto.amount_usd, dto.period, dto.timezone, JSON.stringify(dto.scope), thresholds, dto.forecast_alert, dto.webhook_ids, actor]);
+    const [row] = await this.db.query(SQL.insert, [
+      dto.name,
+      dto.amount_usd,
+      dto.period,
+      dto.timezone,
+      JSON.stringify(dto.scope),
+      thresholds,
+      dto.forecast_alert,
+      dto.webhook_ids,
+      actor,
+    ]);
     return toView(row);
   }
 
@@ -68,8 +86,12 @@ export class BudgetsService {
 
   /** Every budget, or for a key limited to `projectIds` those it may read (budgetReadableBy). */
   async list(withStatus: boolean, projectIds: string[] | null = null) {
-    const rows: BudgetRow[] = (await this.db.query(SQL.list)).filter((row: BudgetRow) => budgetReadableBy(row, projectIds));
-    return Promise.all(rows.map(async (row) => ({ ...toView(row), ...(withStatus ? { status: await this.statusOf(row) } : {}) })));
+    const rows: BudgetRow[] = (await this.db.query(SQL.list)).filter((row: BudgetRow) =>
+      budgetReadableBy(row, projectIds),
+    );
+    return Promise.all(
+      rows.map(async (row) => ({ ...toView(row), ...(withStatus ? { status: await this.statusOf(row) } : {}) })),
+    );
   }
 
   /** One budget; 404 for a key limited to projects that may not read it, as for a budget that does not exist. */
@@ -91,13 +113,16 @@ export class BudgetsService {
   private async assertProjectExists(projectId: string | undefined): Promise<void> {
     if (projectId === undefined) return;
     const rows = await this.db.query(SQL.projectExists, [projectId]);
-    if (rows.length === 0) throw DomainError.validation([{ path: 'scope.project', message: `is not a known project (${projectId})` }]);
+    if (rows.length === 0)
+      throw DomainError.validation([{ path: 'scope.project', message: `is not a known project (${projectId})` }]);
   }
 
   private async assertWebhooksExist(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const found = new Set((await this.db.query(SQL.existingWebhooks, [ids])).map((r: { id: string }) => r.id));
-    const errors = ids.flatMap((id, i) => (found.has(id) ? [] : [{ path: `webhook_ids[${i}]`, message: `is not a webhook (${id})` }]));
+    const errors = ids.flatMap((id, i) =>
+      found.has(id) ? [] : [{ path: `webhook_ids[${i}]`, message: `is not a webhook (${id})` }],
+    );
     if (errors.length > 0) throw DomainError.validation(errors);
   }
 
@@ -143,8 +168,14 @@ export class BudgetsService {
   }
 }
 
-/** Status of a budget from its spend so far (and, for the rhythm forecast, the spend of each local day: libs/core's forecastInputOf). */
-function measureOf(row: BudgetRow, now: Date, spent: Decimal, spendByDay: ReadonlyMap<number, Decimal> | null): BudgetMeasure {
+/** Status of a budget from its spend so far (and, for the rhythm forecast, the spend of each local day: libs/core's
+ * forecastInputOf). */
+function measureOf(
+  row: BudgetRow,
+  now: Date,
+  spent: Decimal,
+  spendByDay: ReadonlyMap<number, Decimal> | null,
+): BudgetMeasure {
   const tz: string = row.timezone;
   const { start, end } = periodBounds(row.period, tz, now);
   const input = forecastInputOf({ now, tz, start, end, spent, spendByDay });

@@ -23,7 +23,13 @@ describe('loadConfig', () => {
   it('names every bad variable at once', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', ADMIN_API_KEY: 'secret', WEBHOOK_ALLOW_PRIVATE: 'maybe', PRICING_LITELLM_URL: 'not a url' });
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        ADMIN_API_KEY: 'secret',
+        WEBHOOK_ALLOW_PRIVATE: 'maybe',
+        PRICING_LITELLM_URL: 'not a url',
+      });
     } catch (e) {
       error = e;
     }

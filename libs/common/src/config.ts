@@ -37,13 +37,33 @@ const environmentSchema = z.object({
   // Human-readable logs instead of JSON lines (for a terminal).
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
   // HTTP limits. Whole request (headers and body) must arrive within this time (408 after).
-  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(100).max(3_600_000).default(30_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(30_000),
   // Request headers must arrive within this time (at most HTTP_REQUEST_TIMEOUT_MS).
-  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(100).max(3_600_000).default(10_000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(10_000),
   // An idle keep-alive connection is closed after this time (above a load balancer's 60 s idle timeout).
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(100).max(3_600_000).default(72_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(72_000),
   // A connection with no traffic at all in either direction is closed after this time.
-  HTTP_IDLE_TIMEOUT_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(100).max(3_600_000).default(120_000),
+  HTTP_IDLE_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(120_000),
   // Open connections one client address may hold; 0 = no limit.
   HTTP_MAX_CONNECTIONS_PER_IP: z.coerce.number({ error: 'must be a number' }).int().min(0).max(1_000_000).default(256),
   // Which proxies to believe in X-Forwarded-For: false, true, a hop count, or addresses/CIDRs (comma-separated).
@@ -51,12 +71,25 @@ const environmentSchema = z.object({
   // Browser origins allowed to call the API (comma-separated, or *); unset = no CORS.
   CORS_ORIGINS: z
     .string()
-    .transform((value) => value.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean))
-    .refine((origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)), 'must be * or origins such as https://ops.example.com, comma-separated')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((o) => o.trim().replace(/\/$/, ''))
+        .filter(Boolean),
+    )
+    .refine(
+      (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)),
+      'must be * or origins such as https://ops.example.com, comma-separated',
+    )
     .optional(),
   // Rate limits: requests per second per API key (by role) or per client address without a valid key.
   RATE_LIMIT_ENABLED: booleanFlag.default(true),
-  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(3600).default(10),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int()
+    .min(1)
+    .max(3600)
+    .default(10),
   RATE_LIMIT_INGEST_PER_SECOND: z.coerce.number({ error: 'must be a number' }).min(0.01).max(1_000_000).default(5000),
   RATE_LIMIT_VIEWER_PER_SECOND: z.coerce.number({ error: 'must be a number' }).min(0.01).max(1_000_000).default(200),
   RATE_LIMIT_ADMIN_PER_SECOND: z.coerce.number({ error: 'must be a number' }).min(0.01).max(1_000_000).default(5000),
@@ -64,7 +97,12 @@ const environmentSchema = z.object({
   // Weekly pricing pull (cron, UTC).
   PRICING_CRON: z.string().min(9).default('0 6 * * 1'),
   // How long one price source may take to answer.
-  PRICING_TIMEOUT_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(100).max(300_000).default(20_000),
+  PRICING_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int()
+    .min(100)
+    .max(300_000)
+    .default(20_000),
   // Pull prices at start-up when the newest successful pull is older than a week.
   PRICING_REFRESH_ON_START: booleanFlag.default(true),
   PRICING_LITELLM_URL: optionalUrl,
@@ -76,14 +114,24 @@ const environmentSchema = z.object({
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number({ error: 'must be a number' }).int().min(1).max(10_000).default(20),
   // ...that have gone on for at least this many seconds (a short outage never disables).
   WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).default(86_400),
-  // Key that encrypts webhook and chart-link secrets at rest: 32 bytes as 64 hex digits or base64. Unset = one is made and kept in the database.
+  // Key that encrypts webhook and chart-link secrets at rest: 32 bytes as 64 hex digits or base64. Unset = one is made
+  // and kept in the database.
   SECRETS_KEY: z
     .string()
     .trim()
-    .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || (/^[A-Za-z0-9+/_-]{43}=?$/.test(v) && Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64').length === 32), 'must be 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)')
+    .refine(
+      (v) =>
+        /^[0-9a-fA-F]{64}$/.test(v) ||
+        (/^[A-Za-z0-9+/_-]{43}=?$/.test(v) &&
+          Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64').length === 32),
+      'must be 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)',
+    )
     .optional(),
   // Smallest day spend of a project or model that can count as an anomaly (USD).
-  ANOMALY_MIN_USD: z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be a decimal amount such as "5.00"').default('5.00'),
+  ANOMALY_MIN_USD: z
+    .string()
+    .regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be a decimal amount such as "5.00"')
+    .default('5.00'),
   // Base URL used in links inside alerts; defaults to http://HOST:PORT.
   PUBLIC_URL: optionalUrl,
   // Whether the api process also runs the background jobs (one process is the whole product).
@@ -136,7 +184,10 @@ function parseTrustProxy(value: string): boolean | number | string[] {
   if (['false', '0', 'no'].includes(v)) return false;
   if (['true', 'yes'].includes(v)) return true;
   if (/^\d+$/.test(v)) return Number(v);
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export class ConfigError extends Error {

@@ -6,7 +6,8 @@ const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose']
 const REDACTED = '[REDACTED]';
 
 /** Header and field names whose value is a credential, wherever they appear in a logged object. */
-const SECRET_FIELDS = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|secret|sig|signature|password)$/i;
+const SECRET_FIELDS =
+  /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|secret|sig|signature|password)$/i;
 
 const PATTERNS: Array<[RegExp, string]> = [
   // "Authorization: Bearer tt_..." in a header dump, "authorization":"..." in JSON text.
@@ -49,7 +50,10 @@ export function redactValue(value: unknown, depth = 0): unknown {
   if (value instanceof Date || Buffer.isBuffer(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    out[key] = SECRET_FIELDS.test(key) && (typeof item === 'string' || Array.isArray(item)) ? REDACTED : redactValue(item, depth + 1);
+    out[key] =
+      SECRET_FIELDS.test(key) && (typeof item === 'string' || Array.isArray(item))
+        ? REDACTED
+        : redactValue(item, depth + 1);
   }
   return out;
 }

@@ -51,9 +51,19 @@ export function toProblem(error: unknown, instance?: string): Problem {
     const status = error.getStatus();
     switch (status) {
       case 413:
-        return problem(413, 'The request body is larger than 1 MB.', [{ path: '(body)', message: 'must be at most 1 MB' }], instance);
+        return problem(
+          413,
+          'The request body is larger than 1 MB.',
+          [{ path: '(body)', message: 'must be at most 1 MB' }],
+          instance,
+        );
       case 415:
-        return problem(415, 'Send the body as application/json.', [{ path: '(content-type)', message: 'must be application/json' }], instance);
+        return problem(
+          415,
+          'Send the body as application/json.',
+          [{ path: '(content-type)', message: 'must be application/json' }],
+          instance,
+        );
     }
     const response = error.getResponse();
     const message =
@@ -61,15 +71,27 @@ export function toProblem(error: unknown, instance?: string): Problem {
         ? String((response as { message: unknown }).message)
         : error.message;
     if (status === 400 && /JSON/i.test(message)) {
-      return problem(400, 'The request body is not valid JSON.', [{ path: '(body)', message: 'is not valid JSON' }], instance);
+      return problem(
+        400,
+        'The request body is not valid JSON.',
+        [{ path: '(body)', message: 'is not valid JSON' }],
+        instance,
+      );
     }
     return problem(status, message, [], instance);
   }
   if (isConnectionError(error)) {
     // Never the driver's words: they name hosts, databases and SQL.
-    return problem(503, 'The database is unreachable right now; retry in a few seconds.', [], instance, 'database_unavailable', {
-      retry_after_s: DATABASE_RETRY_AFTER_SECONDS,
-    });
+    return problem(
+      503,
+      'The database is unreachable right now; retry in a few seconds.',
+      [],
+      instance,
+      'database_unavailable',
+      {
+        retry_after_s: DATABASE_RETRY_AFTER_SECONDS,
+      },
+    );
   }
   return problem(500, 'Something went wrong on our side; it has been logged.', [], instance);
 }
@@ -113,14 +135,28 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
     // Expected while the database is away: one line, no stack, no correlation hunt.
     const retryAfter = typeof body.retry_after_s === 'number' ? body.retry_after_s : DATABASE_RETRY_AFTER_SECONDS;
     reply.header('retry-after', String(retryAfter));
-    logger.warn({ message: 'service unavailable', method: request.method, url: request.url, error: error instanceof Error ? error.message : String(error) });
+    logger.warn({
+      message: 'service unavailable',
+      method: request.method,
+      url: request.url,
+      error: error instanceof Error ? error.message : String(error),
+    });
   } else if (body.status >= 500) {
     const correlationId = randomUUID();
     body.correlation_id = correlationId;
-    logger.error({ message: 'unhandled error', correlation_id: correlationId, method: request.method, url: request.url, error: describe(error) });
+    logger.error({
+      message: 'unhandled error',
+      correlation_id: correlationId,
+      method: request.method,
+      url: request.url,
+      error: describe(error),
+    });
   }
   if (body.status === 401) reply.header('www-authenticate', 'Bearer');
-  reply.status(body.status).header('content-type', 'application/problem+json; charset=utf-8').send(JSON.stringify(body));
+  reply
+    .status(body.status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .send(JSON.stringify(body));
 }
 
 function describe(error: unknown): string {

@@ -15,13 +15,18 @@ function fakeDatabase() {
       const value = serverSecrets.get(a);
       return value !== undefined && !value.startsWith('tt1:') ? [{ value }] : [];
     }
-    if (sql.startsWith('SELECT value FROM server_secrets')) return serverSecrets.has(a) ? [{ value: serverSecrets.get(a) }] : [];
+    if (sql.startsWith('SELECT value FROM server_secrets'))
+      return serverSecrets.has(a) ? [{ value: serverSecrets.get(a) }] : [];
     if (sql.startsWith('UPDATE server_secrets')) {
       if (serverSecrets.get(a) === c) serverSecrets.set(a, b);
       return [];
     }
     if (sql.startsWith('SELECT id, secret, previous_secret FROM webhooks')) {
-      return [...webhooks.values()].filter((w) => !w.secret.startsWith('tt1:') || (w.previous_secret !== null && !w.previous_secret.startsWith('tt1:'))).map((w) => ({ ...w }));
+      return [...webhooks.values()]
+        .filter(
+          (w) => !w.secret.startsWith('tt1:') || (w.previous_secret !== null && !w.previous_secret.startsWith('tt1:')),
+        )
+        .map((w) => ({ ...w }));
     }
     if (sql.trim().startsWith('UPDATE webhooks')) {
       const row = webhooks.get(a)!;
@@ -40,7 +45,9 @@ describe('secrets at rest', () => {
   it('reads SECRETS_KEY as 64 hex digits or base64 of 32 bytes, and names the format otherwise', () => {
     expect(parseSecretsKey(KEY_HEX)).toHaveLength(32);
     expect(parseSecretsKey(KEY_B64)).toHaveLength(32);
-    expect(parseSecretsKey(KEY_B64.replace(/=$/, '').replace(/\+/g, '-').replace(/\//g, '_'))).toEqual(Buffer.from(KEY_B64, 'base64'));
+    expect(parseSecretsKey(KEY_B64.replace(/=$/, '').replace(/\+/g, '-').replace(/\//g, '_'))).toEqual(
+      Buffer.from(KEY_B64, 'base64'),
+    );
     expect(() => parseSecretsKey('short')).toThrow(/SECRETS_KEY must be 32 bytes/);
     expect(() => parseSecretsKey(randomBytes(16).toString('hex'))).toThrow(SecretsKeyError);
   });
@@ -77,8 +84,12 @@ describe('secrets at rest', () => {
   it('stops with a clear error when SECRETS_KEY is wrong, or missing while the data key is sealed with one', async () => {
     const db = fakeDatabase();
     await loadKeyring(db.query, KEY_HEX);
-    await expect(loadKeyring(db.query, randomBytes(32).toString('hex'))).rejects.toThrow(/SECRETS_KEY does not open the secrets of this database: it is not the key this database was started with/);
-    await expect(loadKeyring(db.query, undefined)).rejects.toThrow(/encrypted with a SECRETS_KEY, and SECRETS_KEY is not set/);
+    await expect(loadKeyring(db.query, randomBytes(32).toString('hex'))).rejects.toThrow(
+      /SECRETS_KEY does not open the secrets of this database: it is not the key this database was started with/,
+    );
+    await expect(loadKeyring(db.query, undefined)).rejects.toThrow(
+      /encrypted with a SECRETS_KEY, and SECRETS_KEY is not set/,
+    );
   });
 
   it('seals clear webhook secrets (current and previous) and the chart-link key in place, once', async () => {
@@ -90,7 +101,11 @@ describe('secrets at rest', () => {
     const keyring = new Keyring(randomBytes(32));
     expect(await sealClearSecrets(db.query, keyring)).toBe(4);
     const a = db.webhooks.get('a')!;
-    expect([a.secret, a.previous_secret, db.webhooks.get('b')!.secret, db.serverSecrets.get('chart_links')].every((v) => v!.startsWith('tt1:'))).toBe(true);
+    expect(
+      [a.secret, a.previous_secret, db.webhooks.get('b')!.secret, db.serverSecrets.get('chart_links')].every((v) =>
+        v!.startsWith('tt1:'),
+      ),
+    ).toBe(true);
     expect(keyring.open('webhook', a.secret)).toBe('whsec_new');
     expect(keyring.open('webhook', a.previous_secret!)).toBe('whsec_old');
     expect(keyring.open('chart_links', db.serverSecrets.get('chart_links')!)).toBe(chartKey);

@@ -40,7 +40,9 @@ export function parseSecretsKey(text: string): Buffer {
     const key = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
     if (key.length === 32) return key;
   }
-  throw new SecretsKeyError('SECRETS_KEY must be 32 bytes, written as 64 hex digits or in base64 (44 characters); make one with `openssl rand -base64 32`');
+  throw new SecretsKeyError(
+    'SECRETS_KEY must be 32 bytes, written as 64 hex digits or in base64 (44 characters); make one with `openssl rand -base64 32`',
+  );
 }
 
 export function isSealed(value: string): boolean {
@@ -55,7 +57,8 @@ export function seal(key: Buffer, purpose: SecretPurpose, plaintext: string): st
   return SEALED_PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
 }
 
-/** The plaintext of a sealed value; throws when the key or the purpose is not the one it was sealed with, or the value was altered. */
+/** The plaintext of a sealed value; throws when the key or the purpose is not the one it was sealed with, or the value
+ * was altered. */
 export function open(key: Buffer, purpose: SecretPurpose, sealed: string): string {
   if (!isSealed(sealed)) throw new SecretsKeyError('not a sealed value');
   const raw = Buffer.from(sealed.slice(SEALED_PREFIX.length), 'base64url');
@@ -66,7 +69,9 @@ export function open(key: Buffer, purpose: SecretPurpose, sealed: string): strin
   try {
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
   } catch {
-    throw new SecretsKeyError(`a ${purpose} secret does not open with this key (another key sealed it, or it was altered)`);
+    throw new SecretsKeyError(
+      `a ${purpose} secret does not open with this key (another key sealed it, or it was altered)`,
+    );
   }
 }
 
@@ -98,19 +103,32 @@ export class Keyring {
 export async function loadKeyring(query: Query, secretsKey: string | undefined): Promise<Keyring> {
   const master = secretsKey ? parseSecretsKey(secretsKey) : null;
   const fresh = randomBytes(32);
-  const initial = master ? `sealed:${seal(master, 'data_key', fresh.toString('base64'))}` : `plain:${fresh.toString('base64')}`;
-  await query(`INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [DATA_KEY_NAME, initial]);
+  const initial = master
+    ? `sealed:${seal(master, 'data_key', fresh.toString('base64'))}`
+    : `plain:${fresh.toString('base64')}`;
+  await query(`INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
+    DATA_KEY_NAME,
+    initial,
+  ]);
   const [row] = await query(`SELECT value FROM server_secrets WHERE name = $1`, [DATA_KEY_NAME]);
   const stored: string = row.value;
   if (stored.startsWith('plain:')) {
     const dataKey = Buffer.from(stored.slice('plain:'.length), 'base64');
     // SECRETS_KEY is set now: from here on, the tables alone no longer reveal the key.
-    if (master) await query(`UPDATE server_secrets SET value = $2 WHERE name = $1 AND value = $3`, [DATA_KEY_NAME, `sealed:${seal(master, 'data_key', dataKey.toString('base64'))}`, stored]);
+    if (master)
+      await query(`UPDATE server_secrets SET value = $2 WHERE name = $1 AND value = $3`, [
+        DATA_KEY_NAME,
+        `sealed:${seal(master, 'data_key', dataKey.toString('base64'))}`,
+        stored,
+      ]);
     return new Keyring(dataKey);
   }
-  if (!stored.startsWith('sealed:')) throw new SecretsKeyError(`server_secrets.${DATA_KEY_NAME} is not in a known format`);
+  if (!stored.startsWith('sealed:'))
+    throw new SecretsKeyError(`server_secrets.${DATA_KEY_NAME} is not in a known format`);
   if (!master) {
-    throw new SecretsKeyError('The secrets in this database are encrypted with a SECRETS_KEY, and SECRETS_KEY is not set: set it to the key this database was started with.');
+    throw new SecretsKeyError(
+      'The secrets in this database are encrypted with a SECRETS_KEY, and SECRETS_KEY is not set: set it to the key this database was started with.',
+    );
   }
   try {
     return new Keyring(Buffer.from(open(master, 'data_key', stored.slice('sealed:'.length)), 'base64'));
@@ -134,7 +152,10 @@ export async function sealClearSecrets(query: Query, keyring: Keyring): Promise<
   );
   for (const hook of hooks) {
     const secret = isSealed(hook.secret) ? hook.secret : keyring.seal('webhook', hook.secret);
-    const previous = hook.previous_secret === null || isSealed(hook.previous_secret) ? hook.previous_secret : keyring.seal('webhook', hook.previous_secret);
+    const previous =
+      hook.previous_secret === null || isSealed(hook.previous_secret)
+        ? hook.previous_secret
+        : keyring.seal('webhook', hook.previous_secret);
     await query(
       `UPDATE webhooks SET secret = $2, previous_secret = $3
        WHERE id = $1 AND secret = $4 AND previous_secret IS NOT DISTINCT FROM $5`,
@@ -142,9 +163,15 @@ export async function sealClearSecrets(query: Query, keyring: Keyring): Promise<
     );
     sealed += Number(secret !== hook.secret) + Number(previous !== hook.previous_secret);
   }
-  const [chart] = await query(`SELECT value FROM server_secrets WHERE name = $1 AND value NOT LIKE 'tt1:%'`, [CHART_LINKS_KEY_NAME]);
+  const [chart] = await query(`SELECT value FROM server_secrets WHERE name = $1 AND value NOT LIKE 'tt1:%'`, [
+    CHART_LINKS_KEY_NAME,
+  ]);
   if (chart) {
-    await query(`UPDATE server_secrets SET value = $2 WHERE name = $1 AND value = $3`, [CHART_LINKS_KEY_NAME, keyring.seal('chart_links', chart.value), chart.value]);
+    await query(`UPDATE server_secrets SET value = $2 WHERE name = $1 AND value = $3`, [
+      CHART_LINKS_KEY_NAME,
+      keyring.seal('chart_links', chart.value),
+      chart.value,
+    ]);
     sealed++;
   }
   return sealed;

@@ -46,7 +46,8 @@ export const NUL_MESSAGE = 'must not contain NUL characters';
  * `\ud800` without its pair, which JSON can carry). Such a string reaches
  * PostgreSQL as U+FFFD, so two different ids would be stored as one.
  */
-export const isWellFormedUnicode = (value: string) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value);
+export const isWellFormedUnicode = (value: string) =>
+  !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value);
 export const LONE_SURROGATE_MESSAGE = 'must be well-formed Unicode (it holds a lone UTF-16 surrogate)';
 
 /** Why `value` cannot be stored as PostgreSQL text (a NUL, a lone surrogate), or null when it can. */
@@ -67,8 +68,14 @@ export function storableText<S extends z.ZodString>(schema: S): S {
  * " 1" are refused with `message`); `check` runs only on a string that
  * matched, so it can parse it safely.
  */
-export function decimalStringParam(pattern: RegExp, message: string, check?: { test: (value: string) => boolean; message: string }) {
-  const base = z.string({ error: (issue) => (issue.input === undefined ? 'is required' : message) }).regex(pattern, { error: message, abort: true });
+export function decimalStringParam(
+  pattern: RegExp,
+  message: string,
+  check?: { test: (value: string) => boolean; message: string },
+) {
+  const base = z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : message) })
+    .regex(pattern, { error: message, abort: true });
   return check ? base.refine((value) => pattern.test(value) && check.test(value), check.message) : base;
 }
 
@@ -90,9 +97,13 @@ export const field = {
       .refine(isWellFormedUnicode, LONE_SURROGATE_MESSAGE)
       .nullish(),
   /** Text that may be empty (a tag value, a filter), up to `max` characters, storable. */
-  text: (max = 200) => storableText(z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).max(max, `must be at most ${max} characters`)),
-  uuid: () =>
-    z.uuid({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a UUID') }),
+  text: (max = 200) =>
+    storableText(
+      z
+        .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+        .max(max, `must be at most ${max} characters`),
+    ),
+  uuid: () => z.uuid({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a UUID') }),
 };
 
 /** True for an IANA time zone this runtime knows (Europe/Berlin, UTC, ...). */
@@ -123,7 +134,14 @@ export function wholeNumberParam(min: number, max: number, fallback: number) {
         return z.NEVER;
       }
       const value = Number(trimmed);
-      const problem = value < min ? `must be at least ${min}` : value > max ? `must be at most ${max}` : !Number.isInteger(value) ? 'must be a whole number' : null;
+      const problem =
+        value < min
+          ? `must be at least ${min}`
+          : value > max
+            ? `must be at most ${max}`
+            : !Number.isInteger(value)
+              ? 'must be a whole number'
+              : null;
       if (problem) {
         ctx.addIssue({ code: 'custom', message: problem });
         return z.NEVER;
@@ -139,7 +157,9 @@ export function wholeNumberParam(min: number, max: number, fallback: number) {
  */
 export function dateTimeParam() {
   return z.string({ error: 'must be given once' }).superRefine((value, ctx) => {
-    const problem = /^\d{4}-\d{2}-\d{2}$/.test(value) ? 'must be an RFC 3339 date-time such as 2026-11-01T10:00:00Z' : dateOrDateTimeProblem(value);
+    const problem = /^\d{4}-\d{2}-\d{2}$/.test(value)
+      ? 'must be an RFC 3339 date-time such as 2026-11-01T10:00:00Z'
+      : dateOrDateTimeProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 }

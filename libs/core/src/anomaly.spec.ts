@@ -26,7 +26,10 @@ describe('judgeDaySpend', () => {
 
   it('does not flag a day that is busy but within the noise, or less than twice the median', () => {
     expect(judgeDaySpend(d('130'), noisy, ONE).anomalous).toBe(false);
-    expect(judgeDaySpend(d('190'), noisy, ONE)).toMatchObject({ anomalous: false, reason: 'less than twice the median' });
+    expect(judgeDaySpend(d('190'), noisy, ONE)).toMatchObject({
+      anomalous: false,
+      reason: 'less than twice the median',
+    });
   });
 
   it('is not fooled by one earlier spike in the baseline (robust statistics)', () => {
@@ -44,6 +47,9 @@ describe('judgeDaySpend', () => {
     const young = Array.from({ length: 28 }, (_, i) => d(i >= 20 ? '1' : '0'));
     expect(judgeDaySpend(d('500'), young, ONE).reason).toMatch(/fewer than 14/);
     const cents = Array.from({ length: 28 }, () => d('0.01'));
-    expect(judgeDaySpend(d('0.50'), cents, ONE)).toMatchObject({ anomalous: false, reason: 'below the minimum amount' });
+    expect(judgeDaySpend(d('0.50'), cents, ONE)).toMatchObject({
+      anomalous: false,
+      reason: 'below the minimum amount',
+    });
   });
 });

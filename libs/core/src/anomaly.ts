@@ -19,7 +19,9 @@ export function median(values: Decimal[]): Decimal {
   if (values.length === 0) return Decimal.ZERO;
   const sorted = [...values].sort((a, b) => a.compare(b));
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : sorted[middle - 1].add(sorted[middle]).divide(Decimal.parse('2'), 9);
+  return sorted.length % 2 === 1
+    ? sorted[middle]
+    : sorted[middle - 1].add(sorted[middle]).divide(Decimal.parse('2'), 9);
 }
 
 /**
@@ -38,9 +40,16 @@ export function judgeDaySpend(day: Decimal, baseline: Decimal[], minimum: Decima
   const med = median(baseline);
   const mad = median(baseline.map((value) => value.subtract(med).abs()));
   const threshold = med.add(mad.multiply(MAD_TO_SIGMA).times(ANOMALY_MADS));
-  const verdict = (anomalous: boolean, reason: string): AnomalyVerdict => ({ anomalous, median: med, mad, threshold, reason });
+  const verdict = (anomalous: boolean, reason: string): AnomalyVerdict => ({
+    anomalous,
+    median: med,
+    mad,
+    threshold,
+    reason,
+  });
   const active = baseline.filter((value) => !value.isZero()).length;
-  if (active < ANOMALY_MIN_ACTIVE_DAYS) return verdict(false, `baseline has spend on ${active} days, fewer than ${ANOMALY_MIN_ACTIVE_DAYS}`);
+  if (active < ANOMALY_MIN_ACTIVE_DAYS)
+    return verdict(false, `baseline has spend on ${active} days, fewer than ${ANOMALY_MIN_ACTIVE_DAYS}`);
   if (day.compare(minimum) < 0) return verdict(false, 'below the minimum amount');
   if (day.compare(threshold) <= 0) return verdict(false, 'within median + 5 scaled MAD');
   if (day.compare(med.times(2)) < 0) return verdict(false, 'less than twice the median');

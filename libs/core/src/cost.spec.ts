@@ -1,4 +1,11 @@
-import { billableCall, computeCost, BillableCall, costOf as costOfResult, imagesPricedPerImage, pricingNote } from './cost';
+import {
+  billableCall,
+  computeCost,
+  BillableCall,
+  costOf as costOfResult,
+  imagesPricedPerImage,
+  pricingNote,
+} from './cost';
 import { Decimal, formatUsd } from './decimal';
 import { PriceSheet } from './price-sheet';
 import { EMPTY_USAGE, TOKEN_KINDS, TokenUsage } from './token-kinds';
@@ -15,7 +22,13 @@ const VERCEL_GPT_IMAGE_2: PriceSheet = { input: '5.00', output: '30.00' };
 
 /** A call that produced `images` images: priced per image only when its usage counts no image output tokens. */
 function call(usage: Partial<TokenUsage>, images = 0): BillableCall {
-  return billableCall({ usage: { ...EMPTY_USAGE, ...usage }, images, imageSize: null, imageQuality: null, succeeded: true });
+  return billableCall({
+    usage: { ...EMPTY_USAGE, ...usage },
+    images,
+    imageSize: null,
+    imageQuality: null,
+    succeeded: true,
+  });
 }
 
 function costOf(result: ReturnType<typeof computeCost>): string {
@@ -67,7 +80,13 @@ describe('computeCost', () => {
 
   it('prices a call partly when some kinds have rates: the cost of those, and the kinds without', () => {
     // gpt-image-1 has no published text-output rate: 100 text output tokens must not hide the image output's $0.1664.
-    const gptImage1: PriceSheet = { input_text: '5.00', cached_input_text: '1.25', input_image: '10.00', cached_input_image: '2.50', output_image: '40.00' };
+    const gptImage1: PriceSheet = {
+      input_text: '5.00',
+      cached_input_text: '1.25',
+      input_image: '10.00',
+      cached_input_image: '2.50',
+      output_image: '40.00',
+    };
     const result = computeCost(call({ input_text: 50, output_image: 4160, output_text: 100 }), gptImage1);
     expect(result.pricing).toBe('partial');
     expect(result.priced).toBe(false);
@@ -86,9 +105,21 @@ describe('computeCost', () => {
   it('prices images per image by quality and size: exact entry, any quality, any size, then per_image', () => {
     const dallE3: PriceSheet = {
       per_image: '0.04',
-      image_prices: { 'hd/1024x1024': '0.08', 'standard/1024x1792': '0.08', 'hd/1024x1792': '0.12', '*/512x512': '0.018', 'low/*': '0.011' },
+      image_prices: {
+        'hd/1024x1024': '0.08',
+        'standard/1024x1792': '0.08',
+        'hd/1024x1792': '0.12',
+        '*/512x512': '0.018',
+        'low/*': '0.011',
+      },
     };
-    const image = (quality: string | null, size: string | null, images = 1): BillableCall => ({ usage: { ...EMPTY_USAGE }, images, imageQuality: quality, imageSize: size, succeeded: true });
+    const image = (quality: string | null, size: string | null, images = 1): BillableCall => ({
+      usage: { ...EMPTY_USAGE },
+      images,
+      imageQuality: quality,
+      imageSize: size,
+      succeeded: true,
+    });
     expect(costOf(computeCost(image('hd', '1024x1792', 2), dallE3))).toBe('0.240000');
     expect(costOf(computeCost(image('HD', '1024-x-1024'), dallE3))).toBe('0.080000');
     expect(costOf(computeCost(image('standard', '512x512'), dallE3))).toBe('0.018000');
@@ -100,10 +131,17 @@ describe('computeCost', () => {
 
   it('leaves an image unpriced, never $0, when no per-image price fits its size and quality', () => {
     const sizes: PriceSheet = { image_prices: { 'hd/1024x1024': '0.08' } };
-    const result = computeCost({ usage: { ...EMPTY_USAGE }, images: 1, imageQuality: 'standard', imageSize: '1792x1024', succeeded: true }, sizes);
+    const result = computeCost(
+      { usage: { ...EMPTY_USAGE }, images: 1, imageQuality: 'standard', imageSize: '1792x1024', succeeded: true },
+      sizes,
+    );
     expect(result).toEqual({ pricing: 'unpriced', priced: false, missing: ['per_image'] });
     // A token-priced model without per-image prices: an image whose tokens are unknown is not free.
-    expect(computeCost(call({}, 1), OPENAI_GPT_IMAGE_2)).toEqual({ pricing: 'unpriced', priced: false, missing: ['per_image'] });
+    expect(computeCost(call({}, 1), OPENAI_GPT_IMAGE_2)).toEqual({
+      pricing: 'unpriced',
+      priced: false,
+      missing: ['per_image'],
+    });
   });
 
   it('bills an image by its output tokens or per image, never both', () => {
@@ -114,12 +152,24 @@ describe('computeCost', () => {
     const tokens = billableCall({ usage, images: 1, imageSize: '1024x1024', imageQuality: 'high', succeeded: true });
     // 120 x $5 + 4,160 x $30 per 1M = $0.1254; the per-image price is not added.
     expect(costOf(computeCost(tokens, both))).toBe('0.125400');
-    const noTokens = billableCall({ usage: { ...EMPTY_USAGE }, images: 2, imageSize: '1024x1024', imageQuality: 'high', succeeded: true });
+    const noTokens = billableCall({
+      usage: { ...EMPTY_USAGE },
+      images: 2,
+      imageSize: '1024x1024',
+      imageQuality: 'high',
+      succeeded: true,
+    });
     expect(costOf(computeCost(noTokens, both))).toBe('1.000000');
   });
 
   it('prices no image per image for a failed call: it delivered none', () => {
-    const failed = billableCall({ usage: { ...EMPTY_USAGE }, images: 1, imageSize: '1024x1024', imageQuality: 'hd', succeeded: false });
+    const failed = billableCall({
+      usage: { ...EMPTY_USAGE },
+      images: 1,
+      imageSize: '1024x1024',
+      imageQuality: 'hd',
+      succeeded: false,
+    });
     expect(failed.images).toBe(0);
     expect(costOf(computeCost(failed, { per_image: '0.04' }))).toBe('0.000000');
   });
@@ -127,9 +177,15 @@ describe('computeCost', () => {
   it('says in words why an event is not wholly priced', () => {
     const base = { provider: 'openai', model: 'gpt-image-1', imageSize: '1024x1536', imageQuality: 'hd' };
     expect(pricingNote({ ...base, pricing: 'priced', missing: [], hasPrice: true })).toBeNull();
-    expect(pricingNote({ ...base, pricing: 'unpriced', missing: [], hasPrice: false })).toBe('no price for openai/gpt-image-1');
-    expect(pricingNote({ ...base, pricing: 'partial', missing: ['output_text'], hasPrice: true })).toBe('partly priced: no rate for output_text');
-    expect(pricingNote({ ...base, pricing: 'unpriced', missing: ['per_image'], hasPrice: true })).toBe('no per-image price for hd 1024x1536 and no image output tokens');
+    expect(pricingNote({ ...base, pricing: 'unpriced', missing: [], hasPrice: false })).toBe(
+      'no price for openai/gpt-image-1',
+    );
+    expect(pricingNote({ ...base, pricing: 'partial', missing: ['output_text'], hasPrice: true })).toBe(
+      'partly priced: no rate for output_text',
+    );
+    expect(pricingNote({ ...base, pricing: 'unpriced', missing: ['per_image'], hasPrice: true })).toBe(
+      'no per-image price for hd 1024x1536 and no image output tokens',
+    );
   });
 
   it('adds per-image prices and per-request prices of successful calls', () => {

@@ -22,9 +22,22 @@ export type BillableUnit = TokenKind | 'per_image';
 export type PricingState = 'priced' | 'partial' | 'unpriced';
 
 export type CostResult =
-  | { pricing: 'priced'; priced: true; cost: Decimal; fallbacks: Partial<Record<TokenKind, PriceBasis>>; imagePriceKey?: string }
+  | {
+      pricing: 'priced';
+      priced: true;
+      cost: Decimal;
+      fallbacks: Partial<Record<TokenKind, PriceBasis>>;
+      imagePriceKey?: string;
+    }
   /** Some billable units have no rate: `cost` is the cost of those that do. */
-  | { pricing: 'partial'; priced: false; cost: Decimal; missing: BillableUnit[]; fallbacks: Partial<Record<TokenKind, PriceBasis>>; imagePriceKey?: string }
+  | {
+      pricing: 'partial';
+      priced: false;
+      cost: Decimal;
+      missing: BillableUnit[];
+      fallbacks: Partial<Record<TokenKind, PriceBasis>>;
+      imagePriceKey?: string;
+    }
   | { pricing: 'unpriced'; priced: false; missing: BillableUnit[] };
 
 const TOKENS_PER_PRICE_UNIT_DIGITS = 6; // prices are per 1,000,000 tokens
@@ -81,7 +94,8 @@ export function computeCost(call: BillableCall, sheet: PriceSheet): CostResult {
     pricedSomething = true;
   }
   cost = cost.normalized();
-  if (missing.length === 0) return { pricing: 'priced', priced: true, cost, fallbacks, ...(imagePriceKey ? { imagePriceKey } : {}) };
+  if (missing.length === 0)
+    return { pricing: 'priced', priced: true, cost, fallbacks, ...(imagePriceKey ? { imagePriceKey } : {}) };
   if (!pricedSomething) return { pricing: 'unpriced', priced: false, missing };
   return { pricing: 'partial', priced: false, cost, missing, fallbacks, ...(imagePriceKey ? { imagePriceKey } : {}) };
 }
@@ -96,7 +110,13 @@ export function costOf(result: CostResult): Decimal | null {
  * when no output tokens count them, and only when the call succeeded (a failed
  * call delivered no image; its tokens, if any, are still billed).
  */
-export function billableCall(event: { usage: TokenUsage; images: number; imageSize: string | null; imageQuality: string | null; succeeded: boolean }): BillableCall {
+export function billableCall(event: {
+  usage: TokenUsage;
+  images: number;
+  imageSize: string | null;
+  imageQuality: string | null;
+  succeeded: boolean;
+}): BillableCall {
   return {
     usage: event.usage,
     images: event.succeeded ? imagesPricedPerImage(event.usage, event.images) : 0,

@@ -11,13 +11,25 @@ function weeklyHistory(weekday: string, weekend: string): Decimal[] {
 
 describe('forecastPeriodEnd', () => {
   it('is linear in elapsed time without enough history', () => {
-    const f = forecastPeriodEnd({ spent: d('10'), elapsedSeconds: 6 * 3600, periodSeconds: DAY, history: [], daysAhead: [] });
+    const f = forecastPeriodEnd({
+      spent: d('10'),
+      elapsedSeconds: 6 * 3600,
+      periodSeconds: DAY,
+      history: [],
+      daysAhead: [],
+    });
     expect(f).toEqual({ amount: d('40'), method: 'linear' });
   });
 
   it('counts a history with spend on fewer than 21 of 28 days as not enough', () => {
     const sparse = Array.from({ length: 28 }, (_, i) => d(i % 2 === 0 ? '5' : '0'));
-    const f = forecastPeriodEnd({ spent: d('3'), elapsedSeconds: DAY, periodSeconds: 7 * DAY, history: sparse, daysAhead: [{ offset: 0, remainingSeconds: DAY, daySeconds: DAY }] });
+    const f = forecastPeriodEnd({
+      spent: d('3'),
+      elapsedSeconds: DAY,
+      periodSeconds: 7 * DAY,
+      history: sparse,
+      daysAhead: [{ offset: 0, remainingSeconds: DAY, daySeconds: DAY }],
+    });
     expect(f.method).toBe('linear');
     expect(f.amount.toString()).toBe('21');
   });
@@ -26,24 +38,45 @@ describe('forecastPeriodEnd', () => {
     // Weekdays cost 100, weekends 10. Today (offset 0) is history index 0's weekday: a Monday-like day.
     // A week budget on Monday at noon with 50 spent: half of today, four more weekdays, two weekend days.
     const history = weeklyHistory('100', '10');
-    const daysAhead = [{ offset: 0, remainingSeconds: DAY / 2, daySeconds: DAY }, ...[1, 2, 3, 4, 5, 6].map((offset) => ({ offset, remainingSeconds: DAY, daySeconds: DAY }))];
-    const f = forecastPeriodEnd({ spent: d('50'), elapsedSeconds: DAY / 2, periodSeconds: 7 * DAY, history, daysAhead });
+    const daysAhead = [
+      { offset: 0, remainingSeconds: DAY / 2, daySeconds: DAY },
+      ...[1, 2, 3, 4, 5, 6].map((offset) => ({ offset, remainingSeconds: DAY, daySeconds: DAY })),
+    ];
+    const f = forecastPeriodEnd({
+      spent: d('50'),
+      elapsedSeconds: DAY / 2,
+      periodSeconds: 7 * DAY,
+      history,
+      daysAhead,
+    });
     expect(f.method).toBe('weekly_rhythm');
     expect(f.amount.toString()).toBe('520'); // 50 + 50 + 4 * 100 + 2 * 10
     // Linear from the same point would have said 700.
   });
 
-  it('carries last week\'s growth forward', () => {
+  it("carries last week's growth forward", () => {
     // Three weeks at 10 a day, the last week at 20 a day: the level is the last week's.
     const history = Array.from({ length: 28 }, (_, i) => d(i >= 21 ? '20' : '10'));
-    const f = forecastPeriodEnd({ spent: d('0'), elapsedSeconds: 0, periodSeconds: 2 * DAY, history, daysAhead: [0, 1].map((offset) => ({ offset, remainingSeconds: DAY, daySeconds: DAY })) });
+    const f = forecastPeriodEnd({
+      spent: d('0'),
+      elapsedSeconds: 0,
+      periodSeconds: 2 * DAY,
+      history,
+      daysAhead: [0, 1].map((offset) => ({ offset, remainingSeconds: DAY, daySeconds: DAY })),
+    });
     // expected(day) = last7 (140) * sameWeekday (10+10+10+20 = 50) / total28 (350) = 20
     expect(f.amount.toString()).toBe('40');
   });
 
   it('stays exact with awkward amounts and rounds only the share ahead, to 6 decimals', () => {
     const history = Array.from({ length: 28 }, (_, i) => d(i % 3 === 0 ? '0.333333' : '1.1'));
-    const f = forecastPeriodEnd({ spent: d('0.000001'), elapsedSeconds: 1, periodSeconds: DAY, history, daysAhead: [{ offset: 0, remainingSeconds: DAY - 1, daySeconds: DAY }] });
+    const f = forecastPeriodEnd({
+      spent: d('0.000001'),
+      elapsedSeconds: 1,
+      periodSeconds: DAY,
+      history,
+      daysAhead: [{ offset: 0, remainingSeconds: DAY - 1, daySeconds: DAY }],
+    });
     expect(f.method).toBe('weekly_rhythm');
     expect(f.amount.toFixedString()).toMatch(/^\d+\.\d{1,6}$/);
   });

@@ -75,9 +75,18 @@ export function forecastHistoryDays(now: Date, tz: string): Date[] {
  * still ahead, today for the part left. `spendByDay` null: no history, so the
  * forecast is linear.
  */
-export function forecastInputOf(args: { now: Date; tz: string; start: Date; end: Date; spent: Decimal; spendByDay: ReadonlyMap<number, Decimal> | null }): ForecastInput {
+export function forecastInputOf(args: {
+  now: Date;
+  tz: string;
+  start: Date;
+  end: Date;
+  spent: Decimal;
+  spendByDay: ReadonlyMap<number, Decimal> | null;
+}): ForecastInput {
   const { now, tz, start, end, spent, spendByDay } = args;
-  const history = spendByDay ? forecastHistoryDays(now, tz).map((day) => spendByDay.get(day.getTime()) ?? Decimal.ZERO) : [];
+  const history = spendByDay
+    ? forecastHistoryDays(now, tz).map((day) => spendByDay.get(day.getTime()) ?? Decimal.ZERO)
+    : [];
   const daysAhead: ForecastInput['daysAhead'] = [];
   const today = localDateOf(now, tz);
   for (let offset = 0; ; offset++) {
@@ -85,7 +94,8 @@ export function forecastInputOf(args: { now: Date; tz: string; start: Date; end:
     if (dayStart.getTime() >= end.getTime()) break;
     const nextStart = startOfLocalDate(addDays(today, offset + 1), tz);
     const daySeconds = Math.round((nextStart.getTime() - dayStart.getTime()) / 1000);
-    const remainingSeconds = offset === 0 ? Math.max(0, Math.round((nextStart.getTime() - now.getTime()) / 1000)) : daySeconds;
+    const remainingSeconds =
+      offset === 0 ? Math.max(0, Math.round((nextStart.getTime() - now.getTime()) / 1000)) : daySeconds;
     daysAhead.push({ offset, remainingSeconds, daySeconds });
   }
   return {
@@ -100,6 +110,6 @@ export function forecastInputOf(args: { now: Date; tz: string; start: Date; end:
 /** One sentence saying how a forecast was made, for people. */
 export function forecastExplanation(method: Forecast['method']): string {
   return method === 'weekly_rhythm'
-    ? 'spend so far + each day left at the last 7 days\' level, shared out by the weekday rhythm of the last 28 days'
+    ? "spend so far + each day left at the last 7 days' level, shared out by the weekday rhythm of the last 28 days"
     : 'spend so far scaled to the whole period (linear): fewer than 21 of the last 28 days had spend';
 }

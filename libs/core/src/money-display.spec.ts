@@ -82,11 +82,33 @@ describe('displayUsd', () => {
   });
 
   it('shows real costs of the catalog prices', () => {
-    const openai: PriceSheet = { input_text: '5.00', cached_input_text: '1.25', input_image: '8.00', cached_input_image: '2.00', output_image: '30.00', output_text: '10.00' };
+    const openai: PriceSheet = {
+      input_text: '5.00',
+      cached_input_text: '1.25',
+      input_image: '8.00',
+      cached_input_image: '2.00',
+      output_image: '30.00',
+      output_text: '10.00',
+    };
     const vercel: PriceSheet = { input: '5.00', output: '30.00' };
-    const mini: PriceSheet = { input_text: '2.00', cached_input_text: '0.20', input_image: '2.50', cached_input_image: '0.25', output_image: '8.00' };
+    const mini: PriceSheet = {
+      input_text: '2.00',
+      cached_input_text: '0.20',
+      input_image: '2.50',
+      cached_input_image: '0.25',
+      output_image: '8.00',
+    };
     const cost = (usage: Partial<TokenUsage>, sheet: PriceSheet) => {
-      const result = computeCost(billableCall({ usage: { ...EMPTY_USAGE, ...usage }, images: 1, imageSize: null, imageQuality: null, succeeded: true }), sheet);
+      const result = computeCost(
+        billableCall({
+          usage: { ...EMPTY_USAGE, ...usage },
+          images: 1,
+          imageSize: null,
+          imageQuality: null,
+          succeeded: true,
+        }),
+        sheet,
+      );
       if (result.pricing === 'unpriced') throw new Error('unpriced');
       return result.cost;
     };
@@ -136,7 +158,8 @@ describe('displayUsd', () => {
         const shown = displayUsd(exact);
         expect(displayUsd(valueOf(shown))).toBe(shown);
         expect(displayUsd(valueOf(shown).toString())).toBe(shown);
-        if (!exact.isZero()) expect(displayUsd(Decimal.ZERO.subtract(exact))).toBe(exact.isNegative() ? shown.slice(1) : `-${shown}`);
+        if (!exact.isZero())
+          expect(displayUsd(Decimal.ZERO.subtract(exact))).toBe(exact.isNegative() ? shown.slice(1) : `-${shown}`);
       }),
       { numRuns: 2000 },
     );
@@ -184,7 +207,12 @@ describe('libs/core stays browser-safe', () => {
       const source = fs.readFileSync(path.join(dir, file), 'utf8');
       const imports = [...source.matchAll(/(?:from\s+|require\(\s*|import\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]);
       expect({ file, outside: imports.filter((i) => !i.startsWith('./')) }).toEqual({ file, outside: [] });
-      expect({ file, usesNodeGlobals: /\b(?:Buffer|process|__dirname|require)\b/.test(source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')) }).toEqual({ file, usesNodeGlobals: false });
+      expect({
+        file,
+        usesNodeGlobals: /\b(?:Buffer|process|__dirname|require)\b/.test(
+          source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''),
+        ),
+      }).toEqual({ file, usesNodeGlobals: false });
     }
   });
 });

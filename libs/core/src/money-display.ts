@@ -28,7 +28,8 @@ export function displayUsd(exact: string | Decimal): string {
   const magnitude = value.abs();
   if (magnitude.compare(ONE) < 0) {
     const rounded = magnitude.roundToSignificant(SIGNIFICANT_DIGITS_BELOW_A_DOLLAR);
-    if (rounded.compare(ONE) < 0) return `${sign}$${rounded.toFixedString(SIGNIFICANT_DIGITS_BELOW_A_DOLLAR + leadingFractionZeros(rounded))}`;
+    if (rounded.compare(ONE) < 0)
+      return `${sign}$${rounded.toFixedString(SIGNIFICANT_DIGITS_BELOW_A_DOLLAR + leadingFractionZeros(rounded))}`;
   }
   const [whole, cents] = roundToCents(magnitude).toFixedString(2).split('.');
   return `${sign}$${groupThousands(whole)}.${cents}`;

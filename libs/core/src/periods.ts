@@ -127,7 +127,6 @@ export function localDayStarts(now: Date, tz: string, daysBefore: number): Date[
   return starts;
 }
 
-
 /**
  * A calendar date written `YYYY-MM-DD` (years 0001 to 9999), or null when it
  * is not one: 2026-02-30, 2026-04-31 and 2026-13-01 are not dates.
@@ -140,18 +139,25 @@ export function parseLocalDate(text: string): LocalDate | null {
   return { year, month, day };
 }
 
-
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 const SHAPE = 'must be a date (2026-11-01) or an RFC 3339 date-time with an offset (2026-11-01T10:00:00Z)';
 
 /** Why `text` is not a date or date-time we take, or null when it is one (real calendar dates, years 0001 to 9999). */
 export function dateOrDateTimeProblem(text: string): string | null {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return parseLocalDate(text) ? null : `is not a date of the calendar (years 0001 to 9999): ${text} does not exist`;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text))
+    return parseLocalDate(text) ? null : `is not a date of the calendar (years 0001 to 9999): ${text} does not exist`;
   const m = DATE_TIME.exec(text);
   if (!m) return SHAPE;
   const [, date, hour, minute, second, , offsetHour, offsetMinute] = m;
-  const real = parseLocalDate(date) && +hour <= 23 && +minute <= 59 && +second <= 59 && (offsetHour === undefined || (+offsetHour <= 15 && +offsetMinute <= 59));
-  return real ? null : `is not a real date-time (years 0001 to 9999, hours to 23, minutes and seconds to 59, offsets within ±15:59): ${text}`;
+  const real =
+    parseLocalDate(date) &&
+    +hour <= 23 &&
+    +minute <= 59 &&
+    +second <= 59 &&
+    (offsetHour === undefined || (+offsetHour <= 15 && +offsetMinute <= 59));
+  return real
+    ? null
+    : `is not a real date-time (years 0001 to 9999, hours to 23, minutes and seconds to 59, offsets within ±15:59): ${text}`;
 }
 
 /** Days in a month of the proleptic Gregorian calendar (as PostgreSQL and `Date` count). */

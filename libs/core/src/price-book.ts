@@ -35,7 +35,10 @@ export interface PriceVersion {
  * it too, exactly as an event older than the first version is priced.
  */
 export class PriceBook {
-  private readonly byModel = new Map<string, { list: PriceVersion[]; override: PriceVersion[]; discount: PriceVersion[] }>();
+  private readonly byModel = new Map<
+    string,
+    { list: PriceVersion[]; override: PriceVersion[]; discount: PriceVersion[] }
+  >();
 
   constructor(versions: Iterable<PriceVersion>) {
     for (const version of versions) {
@@ -45,7 +48,8 @@ export class PriceBook {
       entry[version.kind].push(version);
     }
     for (const entry of this.byModel.values()) {
-      for (const list of [entry.list, entry.override, entry.discount]) list.sort((a, b) => a.effectiveFrom - b.effectiveFrom);
+      for (const list of [entry.list, entry.override, entry.discount])
+        list.sort((a, b) => a.effectiveFrom - b.effectiveFrom);
       entry.list = withLaterRates(entry.list);
     }
   }
@@ -72,10 +76,13 @@ export class PriceBook {
     const override = findInEffect(entry.override, at);
     // Under an override, a time before the first list version takes that first version, as an event does:
     // an override backdated before the model's first list price still prices only the units it names.
-    const beforeFirst = (earliestIfBefore || override !== null) && entry.list.length > 0 && at < entry.list[0].effectiveFrom;
-    const listInEffect = entry.list.length === 0 ? null : (findInEffect(entry.list, at) ?? (beforeFirst ? entry.list[0] : null));
+    const beforeFirst =
+      (earliestIfBefore || override !== null) && entry.list.length > 0 && at < entry.list[0].effectiveFrom;
+    const listInEffect =
+      entry.list.length === 0 ? null : (findInEffect(entry.list, at) ?? (beforeFirst ? entry.list[0] : null));
     const discount = findInEffect(this.byModel.get(PriceBook.key(provider, ANY_MODEL))?.discount ?? [], at);
-    const list = listInEffect && discount?.discountPct ? applyDiscount(listInEffect, discount.discountPct) : listInEffect;
+    const list =
+      listInEffect && discount?.discountPct ? applyDiscount(listInEffect, discount.discountPct) : listInEffect;
     if (override) return list ? overOwnList(override, list) : override;
     return list;
   }
@@ -102,8 +109,14 @@ function overOwnList(override: PriceVersion, list: PriceVersion): PriceVersion {
   const sheet = overlaySheet(list.sheet, override.sheet);
   const own = new Set(ratesOf(override.sheet).map(([name]) => name));
   const rateSources: Record<string, string> = {};
-  for (const [name] of ratesOf(sheet)) rateSources[name] = own.has(name) ? 'override' : (list.rateSources?.[name] ?? list.source);
-  return { ...override, sheet, rateSources, ...(list.appliedDiscountPct ? { appliedDiscountPct: list.appliedDiscountPct } : {}) };
+  for (const [name] of ratesOf(sheet))
+    rateSources[name] = own.has(name) ? 'override' : (list.rateSources?.[name] ?? list.source);
+  return {
+    ...override,
+    sheet,
+    rateSources,
+    ...(list.appliedDiscountPct ? { appliedDiscountPct: list.appliedDiscountPct } : {}),
+  };
 }
 
 /**
@@ -120,11 +133,14 @@ function withLaterRates(chain: PriceVersion[]): PriceVersion[] {
     const own = new Set(ratesOf(version.sheet).map(([name]) => name));
     const rates = ratesOf(sheet);
     const rateSources: Record<string, string> = {};
-    for (const [name] of rates) rateSources[name] = own.has(name) ? (version.rateSources?.[name] ?? version.source) : laterSources[name];
+    for (const [name] of rates)
+      rateSources[name] = own.has(name) ? (version.rateSources?.[name] ?? version.source) : laterSources[name];
     filled[i] = rates.length === own.size ? version : { ...version, sheet, rateSources };
     later = sheet;
     laterSources = { ...rateSources };
-    for (const name of own) laterSources[name] = `${version.rateSources?.[name] ?? version.source} (priced from ${new Date(version.effectiveFrom).toISOString().slice(0, 10)})`;
+    for (const name of own)
+      laterSources[name] =
+        `${version.rateSources?.[name] ?? version.source} (priced from ${new Date(version.effectiveFrom).toISOString().slice(0, 10)})`;
   }
   return filled;
 }

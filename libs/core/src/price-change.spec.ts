@@ -14,8 +14,12 @@ describe('price changes', () => {
   });
 
   it('holds a change of more than x5 either way, a zero and a removal; lets x5 exactly pass', () => {
-    expect(suspiciousReasons(diffSheets({ output_image: '30' }, { output_image: '300' }))).toEqual(['output_image 30 -> 300 (more than x5)']);
-    expect(suspiciousReasons(diffSheets({ output_image: '30' }, { output_image: '5.99' }))).toEqual(['output_image 30 -> 5.99 (less than /5)']);
+    expect(suspiciousReasons(diffSheets({ output_image: '30' }, { output_image: '300' }))).toEqual([
+      'output_image 30 -> 300 (more than x5)',
+    ]);
+    expect(suspiciousReasons(diffSheets({ output_image: '30' }, { output_image: '5.99' }))).toEqual([
+      'output_image 30 -> 5.99 (less than /5)',
+    ]);
     expect(suspiciousReasons(diffSheets({ input: '5' }, { input: '0' }))).toEqual(['input 5 -> 0']);
     expect(suspiciousReasons(diffSheets({ input: '5', output: '30' }, { input: '5' }))).toEqual(['output 30 removed']);
     expect(suspiciousReasons(diffSheets({ output_image: '30' }, { output_image: '150' }))).toEqual([]);
@@ -31,6 +35,8 @@ describe('price changes', () => {
       { unit: 'image_prices.hd/1024x1792', from: null, to: '0.12' },
       { unit: 'image_prices.standard/1024x1792', from: '0.08', to: null },
     ]);
-    expect(suspiciousReasons(diffSheets(before, { image_prices: { 'hd/1024x1024': '0.8' } }))).toContain('image_prices.hd/1024x1024 0.08 -> 0.8 (more than x5)');
+    expect(suspiciousReasons(diffSheets(before, { image_prices: { 'hd/1024x1024': '0.8' } }))).toContain(
+      'image_prices.hd/1024x1024 0.08 -> 0.8 (more than x5)',
+    );
   });
 });

@@ -13,8 +13,13 @@ export function diffSheets(current: PriceSheet | null, next: PriceSheet): PriceC
   const before = new Map(current ? ratesOf(current) : []);
   const after = new Map(ratesOf(next));
   const changes: PriceChange[] = [];
-  const order = (name: string) => ((PRICE_UNITS as readonly string[]).includes(name) ? (PRICE_UNITS as readonly string[]).indexOf(name) : PRICE_UNITS.length);
-  const names = [...new Set([...before.keys(), ...after.keys()])].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  const order = (name: string) =>
+    (PRICE_UNITS as readonly string[]).includes(name)
+      ? (PRICE_UNITS as readonly string[]).indexOf(name)
+      : PRICE_UNITS.length;
+  const names = [...new Set([...before.keys(), ...after.keys()])].sort(
+    (a, b) => order(a) - order(b) || a.localeCompare(b),
+  );
   for (const unit of names) {
     const from = before.get(unit) ?? null;
     const to = after.get(unit) ?? null;
@@ -65,8 +70,10 @@ export function suspiciousReasons(changes: PriceChange[], current: PriceSheet | 
     const after = Decimal.parse(to);
     if (after.isZero() && !before.isZero()) reasons.push(`${unit} ${from} -> 0`);
     else if (before.isZero()) continue;
-    else if (after.compare(before.times(SUSPICIOUS_FACTOR)) > 0) reasons.push(`${unit} ${from} -> ${to} (more than x5)`);
-    else if (after.times(SUSPICIOUS_FACTOR).compare(before) < 0) reasons.push(`${unit} ${from} -> ${to} (less than /5)`);
+    else if (after.compare(before.times(SUSPICIOUS_FACTOR)) > 0)
+      reasons.push(`${unit} ${from} -> ${to} (more than x5)`);
+    else if (after.times(SUSPICIOUS_FACTOR).compare(before) < 0)
+      reasons.push(`${unit} ${from} -> ${to} (less than /5)`);
   }
   return reasons;
 }

@@ -74,7 +74,11 @@ export function imagePriceKey(quality: string | null, size: string | null): stri
  * then any quality at this size, then this quality at any size, then
  * `per_image`. Null when none applies: a size with no price is never $0.
  */
-export function priceOfImage(sheet: PriceSheet, quality: string | null, size: string | null): { price: Decimal; key: string } | null {
+export function priceOfImage(
+  sheet: PriceSheet,
+  quality: string | null,
+  size: string | null,
+): { price: Decimal; key: string } | null {
   const q = normalizeImageQuality(quality);
   const s = normalizeImageSize(size);
   const keys: string[] = [];
@@ -85,7 +89,8 @@ export function priceOfImage(sheet: PriceSheet, quality: string | null, size: st
     const text = sheet.image_prices?.[key];
     if (text !== undefined && text !== null) return { price: Decimal.parse(text), key };
   }
-  if (sheet.per_image !== undefined && sheet.per_image !== null) return { price: Decimal.parse(sheet.per_image), key: `${ANY}/${ANY}` };
+  if (sheet.per_image !== undefined && sheet.per_image !== null)
+    return { price: Decimal.parse(sheet.per_image), key: `${ANY}/${ANY}` };
   return null;
 }
 
@@ -112,7 +117,8 @@ export function sheetOf(rates: Iterable<[string, string]>): PriceSheet {
   return sheet;
 }
 
-/** True when the sheet has at least one rate and every rate is zero (a source's "no price", unless it marks the model free). */
+/** True when the sheet has at least one rate and every rate is zero (a source's "no price", unless it marks the model
+ * free). */
 export function isAllZero(sheet: PriceSheet): boolean {
   const rates = ratesOf(sheet);
   return rates.length > 0 && rates.every(([, value]) => Decimal.parse(value).isZero());
@@ -138,7 +144,8 @@ export function overlaySheet(base: PriceSheet, top: PriceSheet): PriceSheet {
   for (const [unit] of ratesOf(top)) {
     covered.add(unit);
     for (const kind of COVERED_BY[unit as PriceUnit] ?? []) covered.add(kind);
-    if (unit === 'per_image') for (const [name] of ratesOf(base)) if (name.startsWith('image_prices.')) covered.add(name);
+    if (unit === 'per_image')
+      for (const [name] of ratesOf(base)) if (name.startsWith('image_prices.')) covered.add(name);
   }
   return sheetOf([...ratesOf(base).filter(([name]) => !covered.has(name)), ...ratesOf(top)]);
 }

@@ -17,7 +17,7 @@ export class Database {
 
   /** The embedded database serves exactly one connection (PGlite has one session). */
   get maxConnections(): number {
-    return this.kind === 'embedded' ? 1 : (this.dataSource.options as { poolSize?: number }).poolSize ?? 10;
+    return this.kind === 'embedded' ? 1 : ((this.dataSource.options as { poolSize?: number }).poolSize ?? 10);
   }
 
   private get pool(): Pool {
@@ -64,7 +64,8 @@ export class Database {
       if (pending.length > 0) return { ready: false, reason: `${pending.length} database migration(s) pending` };
       return { ready: true };
     } catch (error) {
-      if (error instanceof ReadinessTimeout) return { ready: false, reason: `database did not answer within ${timeoutMs} ms` };
+      if (error instanceof ReadinessTimeout)
+        return { ready: false, reason: `database did not answer within ${timeoutMs} ms` };
       if (isConnectionError(error)) return { ready: false, reason: 'database unreachable' };
       if ((error as { code?: string }).code === '42P01') return { ready: false, reason: 'database migrations pending' };
       return { ready: false, reason: 'database query failed' };
@@ -126,8 +127,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * a state that cannot be trusted (then the pool drops it).
  */
 async function forgetPrepared(client: PoolClient, name: string): Promise<Error | undefined> {
-  const connection = (client as unknown as { connection?: { parsedStatements?: Record<string, string>; submittedNamedStatements?: Record<string, string> } })
-    .connection;
+  const connection = (
+    client as unknown as {
+      connection?: { parsedStatements?: Record<string, string>; submittedNamedStatements?: Record<string, string> };
+    }
+  ).connection;
   delete connection?.parsedStatements?.[name];
   delete connection?.submittedNamedStatements?.[name];
   try {

@@ -45,7 +45,10 @@ export class EventBus {
   private readonly listeners = new Map<LocalSignal, Array<Listener<any>>>();
 
   async record(manager: EntityManager, type: DomainEventType, payload: Record<string, unknown>): Promise<void> {
-    await manager.query(`INSERT INTO outbox_events (type, payload) VALUES ($1, $2::jsonb)`, [type, JSON.stringify(payload)]);
+    await manager.query(`INSERT INTO outbox_events (type, payload) VALUES ($1, $2::jsonb)`, [
+      type,
+      JSON.stringify(payload),
+    ]);
   }
 
   on<S extends LocalSignal>(signal: S, listener: Listener<S>): void {
@@ -53,7 +56,10 @@ export class EventBus {
   }
 
   /** Runs the listeners; their failures are logged, not thrown at the sender. */
-  async signal<S extends LocalSignal>(signal: S, ...detail: LocalSignals[S] extends undefined ? [] : [LocalSignals[S]]): Promise<void> {
+  async signal<S extends LocalSignal>(
+    signal: S,
+    ...detail: LocalSignals[S] extends undefined ? [] : [LocalSignals[S]]
+  ): Promise<void> {
     for (const listener of this.listeners.get(signal) ?? []) {
       try {
         await listener(detail[0]);

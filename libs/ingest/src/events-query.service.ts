@@ -48,7 +48,13 @@ export class EventsQueryService {
       data: page.map(toEventView),
       next_cursor:
         rows.length > q.limit && last
-          ? encodeCursor({ sort: q.sort, occurredAt: last.occurred_at_iso, projectId: last.project_id, eventId: last.event_id, cost: q.sort.endsWith('cost') ? last.cost_text : null })
+          ? encodeCursor({
+              sort: q.sort,
+              occurredAt: last.occurred_at_iso,
+              projectId: last.project_id,
+              eventId: last.event_id,
+              cost: q.sort.endsWith('cost') ? last.cost_text : null,
+            })
           : null,
     };
   }
@@ -89,7 +95,13 @@ export class EventsQueryService {
     const stored = row.price_version_id ? await this.storedVersion(row.provider, row.price_version_id) : null;
     const breakdown = this.costBreakdown(row, stored);
     const notWhollyPriced = row.cost_ingested_usd === null || row.pricing !== 'priced' || row.restated;
-    const restatements: Row[] = await this.db.query(EVENT_DETAIL_SQL.restatements, [row.received_at, row.occurred_at_iso, row.provider, row.model, notWhollyPriced]);
+    const restatements: Row[] = await this.db.query(EVENT_DETAIL_SQL.restatements, [
+      row.received_at,
+      row.occurred_at_iso,
+      row.provider,
+      row.model,
+      notWhollyPriced,
+    ]);
     return {
       ...toEventView(row),
       price_version: stored ? versionView(stored) : null,
@@ -121,14 +133,27 @@ export class EventsQueryService {
   private costBreakdown(row: Row, stored: PriceVersion | null) {
     const usage = {} as TokenUsage;
     for (const kind of TOKEN_KINDS) usage[kind] = Number(row[`${kind}_tokens`]);
-    const call = billableCall({ usage, images: row.images, imageSize: row.image_size, imageQuality: row.image_quality, succeeded: row.status === 'ok' });
+    const call = billableCall({
+      usage,
+      images: row.images,
+      imageSize: row.image_size,
+      imageQuality: row.image_quality,
+      succeeded: row.status === 'ok',
+    });
     const storedCost = row.cost_text === null ? null : Decimal.parse(row.cost_text);
-    const inBook = row.price_version_id ? this.pricing.resolve(row.provider, row.model, Date.parse(row.occurred_at_iso)) : null;
-    const candidates = [inBook && inBook.id === row.price_version_id ? inBook : null, stored].filter((v): v is PriceVersion => v !== null);
+    const inBook = row.price_version_id
+      ? this.pricing.resolve(row.provider, row.model, Date.parse(row.occurred_at_iso))
+      : null;
+    const candidates = [inBook && inBook.id === row.price_version_id ? inBook : null, stored].filter(
+      (v): v is PriceVersion => v !== null,
+    );
     const reproduces = (sheet: PriceSheet) => {
       const result = computeCost(call, sheet);
       const cost = costOf(result);
-      return result.pricing === row.pricing && (cost === null ? storedCost === null : storedCost !== null && cost.equals(storedCost));
+      return (
+        result.pricing === row.pricing &&
+        (cost === null ? storedCost === null : storedCost !== null && cost.equals(storedCost))
+      );
     };
     const version = candidates.find((v) => reproduces(v.sheet)) ?? candidates[0] ?? null;
     const sheet: PriceSheet | null = version?.sheet ?? null;
@@ -139,7 +164,8 @@ export class EventsQueryService {
       const tokens = usage[kind];
       const price = sheet ? priceOfKind(kind, sheet) : null;
       // computeCost bills nothing for a kind without tokens (and calls a call of nothing unpriced).
-      const cost = tokens === 0 ? Decimal.ZERO : alone({ usage: { ...EMPTY_USAGE, [kind]: tokens }, images: 0, succeeded: false });
+      const cost =
+        tokens === 0 ? Decimal.ZERO : alone({ usage: { ...EMPTY_USAGE, [kind]: tokens }, images: 0, succeeded: false });
       if (cost) total = total.add(cost);
       return {
         kind,
@@ -151,22 +177,43 @@ export class EventsQueryService {
       };
     });
 
-    let perImage: { images: number; rate_usd: string | null; price_key: string | null; cost_usd: string | null } | null = null;
+    let perImage: {
+      images: number;
+      rate_usd: string | null;
+      price_key: string | null;
+      cost_usd: string | null;
+    } | null = null;
     if (call.images > 0) {
       const price = sheet ? priceOfImage(sheet, call.imageQuality ?? null, call.imageSize ?? null) : null;
-      const cost = alone({ usage: EMPTY_USAGE, images: call.images, imageSize: call.imageSize, imageQuality: call.imageQuality, succeeded: false });
+      const cost = alone({
+        usage: EMPTY_USAGE,
+        images: call.images,
+        imageSize: call.imageSize,
+        imageQuality: call.imageQuality,
+        succeeded: false,
+      });
       if (cost) total = total.add(cost);
-      perImage = { images: call.images, rate_usd: price ? price.price.toFixedString(2) : null, price_key: price?.key ?? null, cost_usd: cost === null ? null : formatUsd(cost) };
+      perImage = {
+        images: call.images,
+        rate_usd: price ? price.price.toFixedString(2) : null,
+        price_key: price?.key ?? null,
+        cost_usd: cost === null ? null : formatUsd(cost),
+      };
     }
     let perRequest: { requests: number; rate_usd: string; cost_usd: string | null } | null = null;
     if (sheet?.per_request !== undefined && call.succeeded) {
       const cost = alone({ usage: EMPTY_USAGE, images: 0, succeeded: true });
       if (cost) total = total.add(cost);
-      perRequest = { requests: 1, rate_usd: Decimal.parse(sheet.per_request).toFixedString(2), cost_usd: cost === null ? null : formatUsd(cost) };
+      perRequest = {
+        requests: 1,
+        rate_usd: Decimal.parse(sheet.per_request).toFixedString(2),
+        cost_usd: cost === null ? null : formatUsd(cost),
+      };
     }
 
     // Unpriced: no unit with a quantity has a cost, as none had when it was priced.
-    const nothingPriced = kinds.every((k) => k.tokens === 0 || k.cost_usd === null) && !perImage?.cost_usd && !perRequest?.cost_usd;
+    const nothingPriced =
+      kinds.every((k) => k.tokens === 0 || k.cost_usd === null) && !perImage?.cost_usd && !perRequest?.cost_usd;
     const exact = storedCost === null ? nothingPriced : total.equals(storedCost);
     return {
       kinds,
@@ -192,7 +239,12 @@ function toEventView(row: Row) {
   const usage: Record<string, number> = {};
   for (const kind of TOKEN_KINDS) usage[`${kind}_tokens`] = Number(row[`${kind}_tokens`]);
   const dimensions: Record<string, string> = {};
-  for (const [name, column] of [['team', 'team'], ['user', 'user_id'], ['feature', 'feature'], ['environment', 'environment']]) {
+  for (const [name, column] of [
+    ['team', 'team'],
+    ['user', 'user_id'],
+    ['feature', 'feature'],
+    ['environment', 'environment'],
+  ]) {
     if (row[column]) dimensions[name] = row[column];
   }
   return {

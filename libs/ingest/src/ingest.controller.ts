@@ -21,24 +21,35 @@ export class IngestController {
   @Post()
   @Roles('ingest')
   @HttpCode(202)
-  async create(@Body() body: unknown, @CurrentPrincipal() principal: Principal, @Query('project_id') projectQuery?: string) {
+  async create(
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+    @Query('project_id') projectQuery?: string,
+  ) {
     const projectId = await this.projectOf(principal, projectQuery);
     const check = checkIngestBody(body, Date.now());
     if (check.kind === 'too_many') {
-      throw new DomainError('payload_too_large', `A request may carry at most ${MAX_EVENTS_PER_REQUEST} events; this one has ${check.count}.`, [
-        { path: 'events', message: `must hold at most ${MAX_EVENTS_PER_REQUEST} events` },
-      ]);
+      throw new DomainError(
+        'payload_too_large',
+        `A request may carry at most ${MAX_EVENTS_PER_REQUEST} events; this one has ${check.count}.`,
+        [{ path: 'events', message: `must hold at most ${MAX_EVENTS_PER_REQUEST} events` }],
+      );
     }
     if (check.kind === 'malformed') throw DomainError.validation(check.errors);
     if (check.events.length === 0) {
       throw new DomainError(
         'validation',
-        check.batched ? 'No event in the request is valid; nothing was stored.' : 'The event is invalid; it was not stored.',
+        check.batched
+          ? 'No event in the request is valid; nothing was stored.'
+          : 'The event is invalid; it was not stored.',
         check.rejected.flatMap((r) => r.errors),
         check.batched ? { rejected: check.rejected } : {},
       );
     }
-    const results = await this.ingest.ingest(projectId, check.events.map((e) => e.event));
+    const results = await this.ingest.ingest(
+      projectId,
+      check.events.map((e) => e.event),
+    );
     return {
       accepted: results.filter((r) => r.status === 'accepted').length,
       duplicates: results.filter((r) => r.status === 'duplicate').length,
@@ -81,9 +92,11 @@ export class IngestController {
   private async projectOf(principal: Principal, projectQuery: string | undefined): Promise<string> {
     if (principal.role === 'ingest') {
       if (projectQuery !== undefined && projectQuery !== principal.projectId) {
-        throw new DomainError('forbidden', `This ingest key writes only to project ${principal.projectId}; project_id names another project.`, [
-          { path: 'project_id', message: 'must be the project of the ingest key (or left out)' },
-        ]);
+        throw new DomainError(
+          'forbidden',
+          `This ingest key writes only to project ${principal.projectId}; project_id names another project.`,
+          [{ path: 'project_id', message: 'must be the project of the ingest key (or left out)' }],
+        );
       }
       return principal.projectId!;
     }

@@ -1,6 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { billableCall, costOf, Decimal, formatUsd, normalizeModelName, normalizeProviderSlug, pricingNote, PricingState, TOKEN_KINDS } from '@tokentally/core';
+import {
+  billableCall,
+  costOf,
+  Decimal,
+  formatUsd,
+  normalizeModelName,
+  normalizeProviderSlug,
+  pricingNote,
+  PricingState,
+  TOKEN_KINDS,
+} from '@tokentally/core';
 import { Database, EventBus, TouchedScope } from '@tokentally/db';
 import { PricingService } from '@tokentally/pricing';
 import { UsageEventInput } from './dto/usage-event.dto';
@@ -61,20 +71,27 @@ export class IngestService {
     for (const event of priced) if (!unique.has(event.input.eventId)) unique.set(event.input.eventId, event);
     // Rows are inserted in event_id order so that two batches sharing ids wait
     // on each other in the same order and never deadlock.
-    const rows = [...unique.values()].sort((a, b) => (a.input.eventId < b.input.eventId ? -1 : a.input.eventId > b.input.eventId ? 1 : 0));
-
-    const inserted = new Set<string>(
-      (await this.database.queryPrepared<{ event_id: string }>('tt_insert_events', SQL.insertEvents, [projectId, ...columnsOf(rows)])).map(
-        (row) => row.event_id,
-      ),
+    const rows = [...unique.values()].sort((a, b) =>
+      a.input.eventId < b.input.eventId ? -1 : a.input.eventId > b.input.eventId ? 1 : 0,
     );
 
-    if (inserted.size > 0) void this.events.signal('usage.ingested', { touched: touchedScopes(projectId, rows, inserted) });
+    const inserted = new Set<string>(
+      (
+        await this.database.queryPrepared<{ event_id: string }>('tt_insert_events', SQL.insertEvents, [
+          projectId,
+          ...columnsOf(rows),
+        ])
+      ).map((row) => row.event_id),
+    );
+
+    if (inserted.size > 0)
+      void this.events.signal('usage.ingested', { touched: touchedScopes(projectId, rows, inserted) });
 
     // The first event of a model without any price is worth telling someone about.
     const withoutPrice = new Map<string, { provider: string; model: string }>();
     for (const row of rows) {
-      if (row.priceVersionId === null && inserted.has(row.input.eventId)) withoutPrice.set(`${row.provider}/${row.model}`, row);
+      if (row.priceVersionId === null && inserted.has(row.input.eventId))
+        withoutPrice.set(`${row.provider}/${row.model}`, row);
     }
     if (withoutPrice.size > 0) await this.restatements.noteUnpricedModels([...withoutPrice.values()]);
 
@@ -82,7 +99,12 @@ export class IngestService {
     const replayed = rows.filter((row) => !inserted.has(row.input.eventId)).map((row) => row.input.eventId);
     if (replayed.length > 0) {
       for (const row of await this.db.query(SQL.storedCosts, [projectId, replayed])) {
-        stored.set(row.event_id, { cost: row.cost_usd, pricing: row.pricing, missing: row.unpriced_kinds ?? [], hasPrice: row.price_version_id !== null });
+        stored.set(row.event_id, {
+          cost: row.cost_usd,
+          pricing: row.pricing,
+          missing: row.unpriced_kinds ?? [],
+          hasPrice: row.price_version_id !== null,
+        });
       }
     }
 
@@ -105,7 +127,13 @@ export class IngestService {
       provider,
       model,
       input.occurredAt,
-      billableCall({ usage: input.usage, images: input.images, imageSize: input.imageSize, imageQuality: input.imageQuality, succeeded: input.status === 'ok' }),
+      billableCall({
+        usage: input.usage,
+        images: input.images,
+        imageSize: input.imageSize,
+        imageQuality: input.imageQuality,
+        succeeded: input.status === 'ok',
+      }),
     );
     const cost = costOf(result);
     return {
@@ -124,8 +152,19 @@ function pricedOf(event: PricedEvent): StoredPricing {
   return { cost: event.cost, pricing: event.pricing, missing: event.missing, hasPrice: event.priceVersionId !== null };
 }
 
-function resultOf(eventId: string, status: EventResult['status'], stored: StoredPricing, event: PricedEvent): EventResult {
-  const result: EventResult = { event_id: eventId, status, cost_usd: stored.cost && formatMoney(stored.cost), priced: stored.pricing === 'priced', pricing: stored.pricing };
+function resultOf(
+  eventId: string,
+  status: EventResult['status'],
+  stored: StoredPricing,
+  event: PricedEvent,
+): EventResult {
+  const result: EventResult = {
+    event_id: eventId,
+    status,
+    cost_usd: stored.cost && formatMoney(stored.cost),
+    priced: stored.pricing === 'priced',
+    pricing: stored.pricing,
+  };
   if (stored.pricing !== 'priced') {
     result.unpriced_kinds = stored.missing;
     const note = pricingNote({
@@ -181,5 +220,14 @@ function columnsOf(rows: PricedEvent[]): unknown[][] {
 function touchedScopes(projectId: string, rows: PricedEvent[], inserted: Set<string>): TouchedScope[] {
   return rows
     .filter((row) => inserted.has(row.input.eventId))
-    .map(({ input, provider, model }) => ({ provider, model, project: projectId, team: input.team, user: input.user, feature: input.feature, environment: input.environment, tags: input.tags }));
+    .map(({ input, provider, model }) => ({
+      provider,
+      model,
+      project: projectId,
+      team: input.team,
+      user: input.user,
+      feature: input.feature,
+      environment: input.environment,
+      tags: input.tags,
+    }));
 }

@@ -35,11 +35,31 @@ export interface RollupFamily {
   fanOut?: (alias: string) => string;
 }
 
-const MAIN_KEY = ['bucket', 'project_id', 'provider', 'model', 'team', 'feature', 'environment', 'image_size', 'image_quality'];
+const MAIN_KEY = [
+  'bucket',
+  'project_id',
+  'provider',
+  'model',
+  'team',
+  'feature',
+  'environment',
+  'image_size',
+  'image_quality',
+];
 export const ROLLUPS: RollupFamily[] = [
   { deltas: 'usage_rollup_deltas', hourly: 'usage_rollup_hourly', key: MAIN_KEY },
-  { deltas: 'usage_rollup_tag_deltas', hourly: 'usage_rollup_tag_hourly', key: [...MAIN_KEY, 'tag_key', 'tag_value'], fanOut: (alias) => `jsonb_each_text(${alias}.tags) t` },
-  { deltas: 'usage_rollup_user_deltas', hourly: 'usage_rollup_user_hourly', coarser: { daily: 'usage_rollup_user_daily', monthly: 'usage_rollup_user_monthly' }, key: ['bucket', 'project_id', 'provider', 'model', 'user_id'] },
+  {
+    deltas: 'usage_rollup_tag_deltas',
+    hourly: 'usage_rollup_tag_hourly',
+    key: [...MAIN_KEY, 'tag_key', 'tag_value'],
+    fanOut: (alias) => `jsonb_each_text(${alias}.tags) t`,
+  },
+  {
+    deltas: 'usage_rollup_user_deltas',
+    hourly: 'usage_rollup_user_hourly',
+    coarser: { daily: 'usage_rollup_user_daily', monthly: 'usage_rollup_user_monthly' },
+    key: ['bucket', 'project_id', 'provider', 'model', 'user_id'],
+  },
 ];
 
 /** The value of a rollup key column, from an event row aliased `alias`. */
@@ -66,7 +86,9 @@ function keyValue(column: string, alias: string): string {
  * `per_image_images`: images of successful calls not counted in output tokens (priced per image).
  * `latency_ms_sum` and `latency_events`: the latencies given and how many events gave one.
  */
-export const EVENT_MEASURES = (a: string) => `count(*), count(*) FILTER (WHERE ${a}.pricing = 'unpriced'), count(*) FILTER (WHERE ${a}.status = 'error'), sum(${a}.images),
+export const EVENT_MEASURES = (
+  a: string,
+) => `count(*), count(*) FILTER (WHERE ${a}.pricing = 'unpriced'), count(*) FILTER (WHERE ${a}.status = 'error'), sum(${a}.images),
   sum(${a}.input_text_tokens), sum(${a}.cached_input_text_tokens), sum(${a}.input_image_tokens),
   sum(${a}.cached_input_image_tokens), sum(${a}.output_image_tokens), sum(${a}.output_text_tokens),
   coalesce(sum(${a}.cost_usd), 0), coalesce(sum(${a}.cost_ingested_usd), 0),
@@ -272,13 +294,22 @@ const EVENT_SELECT = `
  * (cost NULL) come last in both cost orders; within them, and between equal
  * costs, the time order follows the direction of the sort.
  */
-function orderAndAfter(sort: EventSort, cursor: EventCursor | undefined, param: (value: unknown) => string): { order: string; after: string | null } {
+function orderAndAfter(
+  sort: EventSort,
+  cursor: EventCursor | undefined,
+  param: (value: unknown) => string,
+): { order: string; after: string | null } {
   const desc = sort.startsWith('-');
   const dir = desc ? 'DESC' : 'ASC';
   const cmp = desc ? '<' : '>';
-  const at = cursor ? [`${param(cursor.occurredAt)}::timestamptz`, `${param(cursor.projectId)}::uuid`, `${param(cursor.eventId)}::text`] : [];
+  const at = cursor
+    ? [`${param(cursor.occurredAt)}::timestamptz`, `${param(cursor.projectId)}::uuid`, `${param(cursor.eventId)}::text`]
+    : [];
   if (sort === '-time' || sort === 'time') {
-    return { order: `occurred_at ${dir}, project_id ${dir}, event_id ${dir}`, after: cursor ? `(occurred_at, project_id, event_id) ${cmp} (${at.join(', ')})` : null };
+    return {
+      order: `occurred_at ${dir}, project_id ${dir}, event_id ${dir}`,
+      after: cursor ? `(occurred_at, project_id, event_id) ${cmp} (${at.join(', ')})` : null,
+    };
   }
   const order = `cost_usd ${dir} NULLS LAST, occurred_at ${dir}, project_id ${dir}, event_id ${dir}`;
   if (!cursor) return { order, after: null };

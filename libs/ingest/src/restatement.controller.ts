@@ -3,7 +3,16 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '@tokentally/auth';
 import { hasNoNul, NUL_MESSAGE, parseOrThrow } from '@tokentally/common';
-import { addDays, Decimal, dateOrDateTimeProblem, formatUsd, normalizeModelName, normalizeProviderSlug, parseLocalDate, startOfLocalDate } from '@tokentally/core';
+import {
+  addDays,
+  Decimal,
+  dateOrDateTimeProblem,
+  formatUsd,
+  normalizeModelName,
+  normalizeProviderSlug,
+  parseLocalDate,
+  startOfLocalDate,
+} from '@tokentally/core';
 import { RESTATEMENT_SQL as SQL } from './restatement.sql';
 import { RestatementService } from './restatement.service';
 
@@ -28,7 +37,8 @@ const dateOrDateTime = (edge: 'from' | 'to') =>
     });
 
 /** `to` after `from`, judged only when both are dates (a bad one has its own error). */
-const toAfterFrom = (r: { from?: Date; to?: Date }) => !(r.from instanceof Date) || !(r.to instanceof Date) || r.from < r.to;
+const toAfterFrom = (r: { from?: Date; to?: Date }) =>
+  !(r.from instanceof Date) || !(r.to instanceof Date) || r.from < r.to;
 const afterFrom = { path: ['to'], message: 'must be after from' };
 
 const repriceSchema = z
@@ -46,7 +56,8 @@ const coverageSchema = z
   .strict()
   .refine(toAfterFrom, afterFrom);
 
-const share = (part: bigint, whole: bigint) => (whole === 0n ? '1.0000' : (Number((part * 1_000_000n) / whole) / 1_000_000).toFixed(4));
+const share = (part: bigint, whole: bigint) =>
+  whole === 0n ? '1.0000' : (Number((part * 1_000_000n) / whole) / 1_000_000).toFixed(4);
 
 /** Restatements and pricing coverage: they read and correct stored events, so they live with ingest. */
 @Controller('v1/pricing')
@@ -60,7 +71,10 @@ export class RestatementController {
   @Post('reprice')
   reprice(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
     const r = parseOrThrow(repriceSchema, body);
-    return this.restatements.repriceRange({ from: r.from, to: r.to, provider: r.provider, model: r.model }, principal.keyId);
+    return this.restatements.repriceRange(
+      { from: r.from, to: r.to, provider: r.provider, model: r.model },
+      principal.keyId,
+    );
   }
 
   @Get('restatements')
@@ -77,7 +91,9 @@ export class RestatementController {
     const to = q.to ?? new Date();
     // From the start of its hour: the rollups are hourly, and the raw events are read over the same span.
     const HOUR_MS = 3_600_000;
-    const from = new Date(Math.floor((q.from ?? new Date(to.getTime() - 30 * 24 * HOUR_MS)).getTime() / HOUR_MS) * HOUR_MS);
+    const from = new Date(
+      Math.floor((q.from ?? new Date(to.getTime() - 30 * 24 * HOUR_MS)).getTime() / HOUR_MS) * HOUR_MS,
+    );
     const [totals] = await this.db.query(SQL.coverageTotals, [from, to]);
     const notPriced: Array<Record<string, any>> = await this.db.query(SQL.coverageNotPriced, [from, to]);
     const kinds = await this.db.query(SQL.coverageKinds, [from, to]);
@@ -87,7 +103,8 @@ export class RestatementController {
     const pricedEvents = events - unpricedEvents - partialEvents;
     const tokens = BigInt(totals.tokens);
     const unpriced = notPriced.filter((row) => row.pricing === 'unpriced');
-    // Tokens of events that are not fully priced (unpriced and partly priced): the priced share is of fully priced events.
+    // Tokens of events that are not fully priced (unpriced and partly priced): the priced share is of fully priced
+    // events.
     const notPricedTokens = notPriced.reduce((sum, row) => sum + BigInt(row.tokens ?? 0), 0n);
     const models = (rows: Array<Record<string, any>>) =>
       rows.map((row) => ({
@@ -96,7 +113,13 @@ export class RestatementController {
         events: Number(row.events),
         tokens: Number(row.tokens),
         ...(row.pricing === 'partial' ? { cost_usd: formatUsd(Decimal.parse(row.cost_usd)) } : {}),
-        unpriced_kinds: [...new Set(String(row.missing ?? '').split(',').filter(Boolean))].sort(),
+        unpriced_kinds: [
+          ...new Set(
+            String(row.missing ?? '')
+              .split(',')
+              .filter(Boolean),
+          ),
+        ].sort(),
         first_seen_at: row.first_seen_at && new Date(row.first_seen_at).toISOString(),
       }));
     return {
@@ -111,7 +134,11 @@ export class RestatementController {
       },
       cost_usd: formatUsd(Decimal.parse(totals.cost_usd)),
       partial_cost_usd: formatUsd(Decimal.parse(totals.partial_cost_usd)),
-      tokens: { total: Number(tokens), in_priced_events: Number(tokens - notPricedTokens), priced_share: share(tokens - notPricedTokens, tokens) },
+      tokens: {
+        total: Number(tokens),
+        in_priced_events: Number(tokens - notPricedTokens),
+        priced_share: share(tokens - notPricedTokens, tokens),
+      },
       unpriced_models: models(unpriced),
       partial_models: models(notPriced.filter((row) => row.pricing === 'partial')),
       rate_sources: this.restatements.rateSources(kinds),

@@ -1,6 +1,16 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { billableCall, costOf, Decimal, formatUsd, priceOfKind, PricingState, ratesOf, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
+import {
+  billableCall,
+  costOf,
+  Decimal,
+  formatUsd,
+  priceOfKind,
+  PricingState,
+  ratesOf,
+  TOKEN_KINDS,
+  TokenUsage,
+} from '@tokentally/core';
 import { EventBus } from '@tokentally/db';
 import { PricingService } from '@tokentally/pricing';
 import { RESTATEMENT_SQL as SQL } from './restatement.sql';
@@ -83,11 +93,21 @@ export class RestatementService implements OnModuleInit {
   }
 
   /** POST /v1/pricing/reprice: every event of the range, with the versions in effect at its time. */
-  async repriceRange(range: { from: Date; to: Date; provider?: string; model?: string }, actor: string): Promise<Record<string, unknown>> {
+  async repriceRange(
+    range: { from: Date; to: Date; provider?: string; model?: string },
+    actor: string,
+  ): Promise<Record<string, unknown>> {
     const totals = emptyTotals();
     let after: [Date, string, string] = [new Date(0), NIL_UUID, ''];
     for (;;) {
-      const page: StoredEvent[] = await this.db.query(SQL.rangePage, [range.from, range.to, range.provider ?? null, range.model ?? null, ...after, PAGE]);
+      const page: StoredEvent[] = await this.db.query(SQL.rangePage, [
+        range.from,
+        range.to,
+        range.provider ?? null,
+        range.model ?? null,
+        ...after,
+        PAGE,
+      ]);
       if (page.length === 0) break;
       await this.restatePage(page, totals);
       const last = page[page.length - 1];
@@ -104,9 +124,16 @@ export class RestatementService implements OnModuleInit {
   async noteUnpricedModels(models: Array<{ provider: string; model: string }>): Promise<void> {
     if (models.length === 0) return;
     await this.db.transaction(async (manager: EntityManager) => {
-      const fresh = await manager.query(SQL.newUnpricedModels, [models.map((m) => m.provider), models.map((m) => m.model)]);
+      const fresh = await manager.query(SQL.newUnpricedModels, [
+        models.map((m) => m.provider),
+        models.map((m) => m.model),
+      ]);
       for (const row of fresh) {
-        await this.events.record(manager, 'model.unpriced', { provider: row.provider, model: row.model, first_seen_at: new Date(row.first_seen_at).toISOString() });
+        await this.events.record(manager, 'model.unpriced', {
+          provider: row.provider,
+          model: row.model,
+          first_seen_at: new Date(row.first_seen_at).toISOString(),
+        });
       }
     });
   }
@@ -116,7 +143,14 @@ export class RestatementService implements OnModuleInit {
     return this.rateSources(rows).flatMap((model) =>
       model.kinds
         .filter((k) => k.basis !== 'own' && k.basis !== null)
-        .map((k) => ({ provider: model.provider, model: model.model, kind: k.kind, tokens: k.quantity, priced_with: k.priced_with, basis: k.basis })),
+        .map((k) => ({
+          provider: model.provider,
+          model: model.model,
+          kind: k.kind,
+          tokens: k.quantity,
+          priced_with: k.priced_with,
+          basis: k.basis,
+        })),
     );
   }
 
@@ -129,7 +163,14 @@ export class RestatementService implements OnModuleInit {
   rateSources(rows: Array<Record<string, string>>) {
     return rows.map((row) => {
       const version = this.pricing.resolve(row.provider, row.model, Date.now());
-      const kinds: Array<{ kind: string; quantity: number; priced_with: string | null; basis: string | null; rate_usd: string | null; source: string | null }> = [];
+      const kinds: Array<{
+        kind: string;
+        quantity: number;
+        priced_with: string | null;
+        basis: string | null;
+        rate_usd: string | null;
+        source: string | null;
+      }> = [];
       const sourceOf = (unit: string) => (version ? (version.rateSources?.[unit] ?? version.source) : null);
       for (const kind of TOKEN_KINDS) {
         if (BigInt(row[kind] ?? 0) === 0n) continue;
@@ -144,7 +185,9 @@ export class RestatementService implements OnModuleInit {
         });
       }
       if (BigInt(row.per_image_images ?? 0) > 0n) {
-        const units = version ? ratesOf(version.sheet).filter(([name]) => name === 'per_image' || name.startsWith('image_prices.')) : [];
+        const units = version
+          ? ratesOf(version.sheet).filter(([name]) => name === 'per_image' || name.startsWith('image_prices.'))
+          : [];
         kinds.push({
           kind: 'per_image',
           quantity: Number(row.per_image_images),
@@ -154,12 +197,25 @@ export class RestatementService implements OnModuleInit {
           source: units.length > 0 ? [...new Set(units.map(([name]) => sourceOf(name)))].join(', ') : null,
         });
       }
-      return { provider: row.provider, model: row.model, version_id: version?.id ?? null, version_source: version?.source ?? null, kinds };
+      return {
+        provider: row.provider,
+        model: row.model,
+        version_id: version?.id ?? null,
+        version_source: version?.source ?? null,
+        kinds,
+      };
     });
   }
 
   private async restatePage(page: StoredEvent[], totals: Totals): Promise<void> {
-    const changes: Array<{ projectId: string; eventId: string; cost: string | null; versionId: string | null; pricing: PricingState; missing: string | null }> = [];
+    const changes: Array<{
+      projectId: string;
+      eventId: string;
+      cost: string | null;
+      versionId: string | null;
+      pricing: PricingState;
+      missing: string | null;
+    }> = [];
     for (const event of page) {
       totals.examined++;
       const usage = {} as TokenUsage;
@@ -168,7 +224,13 @@ export class RestatementService implements OnModuleInit {
         event.provider,
         event.model,
         new Date(event.occurred_at).getTime(),
-        billableCall({ usage, images: event.images, imageSize: event.image_size, imageQuality: event.image_quality, succeeded: event.status === 'ok' }),
+        billableCall({
+          usage,
+          images: event.images,
+          imageSize: event.image_size,
+          imageQuality: event.image_quality,
+          succeeded: event.status === 'ok',
+        }),
       );
       const before = event.cost_usd === null ? null : Decimal.parse(event.cost_usd);
       const after = costOf(result);
@@ -176,9 +238,17 @@ export class RestatementService implements OnModuleInit {
       if (after) totals.after = totals.after.add(after);
       const missing = result.pricing === 'priced' ? null : result.missing.join(',') || null;
       const sameCost = before === null ? after === null : after !== null && before.equals(after);
-      const same = sameCost && event.pricing === result.pricing && (event.unpriced_kinds?.join(',') || null) === missing;
+      const same =
+        sameCost && event.pricing === result.pricing && (event.unpriced_kinds?.join(',') || null) === missing;
       if (!same) {
-        changes.push({ projectId: event.project_id, eventId: event.event_id, cost: after && after.toFixedString(), versionId: version?.id ?? null, pricing: result.pricing, missing });
+        changes.push({
+          projectId: event.project_id,
+          eventId: event.event_id,
+          cost: after && after.toFixedString(),
+          versionId: version?.id ?? null,
+          pricing: result.pricing,
+          missing,
+        });
         const at = new Date(event.occurred_at).getTime();
         totals.firstChanged = Math.min(totals.firstChanged ?? at, at);
         totals.lastChanged = Math.max(totals.lastChanged ?? at, at);
@@ -201,7 +271,12 @@ export class RestatementService implements OnModuleInit {
     });
   }
 
-  private async record(reason: 'new_price' | 'manual', actor: string | null, range: { from?: Date; to?: Date; provider?: string; model?: string }, totals: Totals) {
+  private async record(
+    reason: 'new_price' | 'manual',
+    actor: string | null,
+    range: { from?: Date; to?: Date; provider?: string; model?: string },
+    totals: Totals,
+  ) {
     const [row] = await this.db.query(SQL.insertRestatement, [
       reason,
       actor,
@@ -244,10 +319,16 @@ export function toRestatementView(row: Record<string, any>, withTotals = true): 
   };
 }
 
-/** The span of the events a restatement changed: from the first to just after the last, and the one provider and model if they share one. */
+/** The span of the events a restatement changed: from the first to just after the last, and the one provider and model
+ * if they share one. */
 function changedSpan(totals: Totals): { from?: Date; to?: Date; provider?: string; model?: string } {
   if (totals.firstChanged === undefined || totals.lastChanged === undefined) return {};
   const one = (set: Set<string> | undefined) => (set && set.size === 1 ? [...set][0] : undefined);
   // occurred_at keeps microseconds; the next millisecond is after the last one.
-  return { from: new Date(totals.firstChanged), to: new Date(totals.lastChanged + 1), provider: one(totals.providers), model: one(totals.models) };
+  return {
+    from: new Date(totals.firstChanged),
+    to: new Date(totals.lastChanged + 1),
+    provider: one(totals.providers),
+    model: one(totals.models),
+  };
 }

@@ -26,7 +26,10 @@ export class RollupCompactor implements OnApplicationBootstrap, OnModuleDestroy 
 
   onApplicationBootstrap(): void {
     if (!this.config.runJobs) return;
-    this.timer = setInterval(() => void this.compactOnce().catch((error) => this.logger.warn(`rollup compaction failed: ${error}`)), COMPACT_EVERY_MS);
+    this.timer = setInterval(
+      () => void this.compactOnce().catch((error) => this.logger.warn(`rollup compaction failed: ${error}`)),
+      COMPACT_EVERY_MS,
+    );
     this.timer.unref();
   }
 

@@ -3,7 +3,17 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig, DomainError } from '@tokentally/common';
-import { Decimal, diffSheets, isAllZero, modelWithoutSnapshot, PriceSheet, PriceVersion, ratesOf, sheetOf, suspiciousReasons } from '@tokentally/core';
+import {
+  Decimal,
+  diffSheets,
+  isAllZero,
+  modelWithoutSnapshot,
+  PriceSheet,
+  PriceVersion,
+  ratesOf,
+  sheetOf,
+  suspiciousReasons,
+} from '@tokentally/core';
 import { EventBus } from '@tokentally/db';
 import { SQL } from './pricing.sql';
 import { BUILTIN_SOURCE, catalogEntries, PricingService } from './pricing.service';
@@ -79,7 +89,12 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
 
   onApplicationBootstrap(): void {
     if (!this.config.runJobs) return;
-    const job = CronJob.from({ cronTime: this.config.pricingCron, onTick: () => this.refreshOnSchedule(), start: true, timeZone: 'UTC' });
+    const job = CronJob.from({
+      cronTime: this.config.pricingCron,
+      onTick: () => this.refreshOnSchedule(),
+      start: true,
+      timeZone: 'UTC',
+    });
     this.scheduler.addCronJob(PRICING_REFRESH_JOB, job);
     if (this.config.pricingRefreshOnStart) {
       void this.refreshIfStale().catch((error) => this.logger.error(`start-up pricing pull failed: ${error}`));
@@ -125,9 +140,17 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
       this.db.query(SQL.lastSuccessfulRun) as Promise<Array<Record<string, any>>>,
       this.db.query(SQL.lastReadPerSource) as Promise<Array<{ source: string; run_id: string; finished_at: Date }>>,
     ]);
-    const readOf = new Map(reads.map((r) => [r.source, { run_id: r.run_id, finished_at: new Date(r.finished_at).toISOString() }]));
+    const readOf = new Map(
+      reads.map((r) => [r.source, { run_id: r.run_id, finished_at: new Date(r.finished_at).toISOString() }]),
+    );
     const sources: SourceState[] = [
-      { name: BUILTIN_SOURCE, kind: 'builtin', setting: null, url_configured: false, last_read: readOf.get(BUILTIN_SOURCE) ?? null },
+      {
+        name: BUILTIN_SOURCE,
+        kind: 'builtin',
+        setting: null,
+        url_configured: false,
+        last_read: readOf.get(BUILTIN_SOURCE) ?? null,
+      },
       ...(Object.keys(PARSERS) as Array<keyof typeof PARSERS>).map((name) => ({
         name,
         kind: 'remote' as const,
@@ -136,19 +159,44 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
         last_read: readOf.get(name) ?? null,
       })),
     ];
-    const sourcesRead = last ? ((Array.isArray(last.sources) ? last.sources : []) as SourceReport[]).filter((s) => s.status === 'ok').map((s) => s.source) : [];
+    const sourcesRead = last
+      ? ((Array.isArray(last.sources) ? last.sources : []) as SourceReport[])
+          .filter((s) => s.status === 'ok')
+          .map((s) => s.source)
+      : [];
     const remoteReads = reads.filter((r) => r.source !== BUILTIN_SOURCE);
-    const latest = remoteReads.reduce<(typeof remoteReads)[number] | null>((a, b) => (!a || new Date(b.finished_at) > new Date(a.finished_at) ? b : a), null);
+    const latest = remoteReads.reduce<(typeof remoteReads)[number] | null>(
+      (a, b) => (!a || new Date(b.finished_at) > new Date(a.finished_at) ? b : a),
+      null,
+    );
     const catalogOnly = !sourcesRead.some((s) => s !== BUILTIN_SOURCE);
     const configured = sources.filter((s) => s.url_configured).map((s) => s.name);
     return {
-      last_refresh: last ? { run_id: last.id, finished_at: new Date(last.finished_at).toISOString(), status: last.status, sources_read: sourcesRead } : null,
+      last_refresh: last
+        ? {
+            run_id: last.id,
+            finished_at: new Date(last.finished_at).toISOString(),
+            status: last.status,
+            sources_read: sourcesRead,
+          }
+        : null,
       catalog_only: catalogOnly,
       last_remote_refresh: latest
-        ? { run_id: latest.run_id, finished_at: new Date(latest.finished_at).toISOString(), sources: remoteReads.filter((r) => r.run_id === latest.run_id).map((r) => r.source).sort() }
+        ? {
+            run_id: latest.run_id,
+            finished_at: new Date(latest.finished_at).toISOString(),
+            sources: remoteReads
+              .filter((r) => r.run_id === latest.run_id)
+              .map((r) => r.source)
+              .sort(),
+          }
         : null,
       sources,
-      note: freshnessNote(configured, sourcesRead.filter((s) => s !== BUILTIN_SOURCE), !!last),
+      note: freshnessNote(
+        configured,
+        sourcesRead.filter((s) => s !== BUILTIN_SOURCE),
+        !!last,
+      ),
     };
   }
 
@@ -176,7 +224,13 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
     try {
       return await this.execute(runId);
     } catch (error) {
-      await this.db.query(SQL.finishRun, [runId, 'failed', JSON.stringify([{ source: 'run', status: 'failed', error: String(error) }]), 0, 0]);
+      await this.db.query(SQL.finishRun, [
+        runId,
+        'failed',
+        JSON.stringify([{ source: 'run', status: 'failed', error: String(error) }]),
+        0,
+        0,
+      ]);
       throw error;
     }
   }
@@ -197,8 +251,13 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
   private async execute(runId: string): Promise<Record<string, unknown>> {
     const started = Date.now();
     await this.pricing.reload(); // another replica may have changed prices
-    const remote = (Object.keys(PARSERS) as Array<keyof typeof PARSERS>).filter((name) => this.config.pricingSources[name]);
-    const fetched: Fetched[] = [this.catalogSource(), ...(await Promise.all(remote.map((name) => this.fetchSource(name, this.config.pricingSources[name]!))))];
+    const remote = (Object.keys(PARSERS) as Array<keyof typeof PARSERS>).filter(
+      (name) => this.config.pricingSources[name],
+    );
+    const fetched: Fetched[] = [
+      this.catalogSource(),
+      ...(await Promise.all(remote.map((name) => this.fetchSource(name, this.config.pricingSources[name]!)))),
+    ];
 
     // The quote that speaks for each (provider, model).
     const chosen = new Map<string, { quote: PriceQuote; source: Fetched }>();
@@ -206,7 +265,10 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
       for (const quote of source.quotes) {
         const key = `${quote.provider}\u0000${quote.model}`;
         const held = chosen.get(key);
-        if (!held || precedence(source.report.source, quote.provider) > precedence(held.source.report.source, held.quote.provider)) {
+        if (
+          !held ||
+          precedence(source.report.source, quote.provider) > precedence(held.source.report.source, held.quote.provider)
+        ) {
           chosen.set(key, { quote, source });
         }
       }
@@ -215,8 +277,11 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
     const effectiveFrom = new Date(started);
     let changed = 0;
     let pending = 0;
-    // Base models before their dated snapshots, so a snapshot fills its missing kinds from its base as this run leaves it.
-    const ordered = [...chosen.values()].sort((a, b) => Number(!!modelWithoutSnapshot(a.quote.model)) - Number(!!modelWithoutSnapshot(b.quote.model)));
+    // Base models before their dated snapshots, so a snapshot fills its missing kinds from its base as this run leaves
+    // it.
+    const ordered = [...chosen.values()].sort(
+      (a, b) => Number(!!modelWithoutSnapshot(a.quote.model)) - Number(!!modelWithoutSnapshot(b.quote.model)),
+    );
     const mergedThisRun = new Map<string, { sheet: PriceSheet; rateSources: Record<string, string> }>();
     await this.db.transaction(async (manager) => {
       for (const { quote, source } of ordered) {
@@ -225,15 +290,27 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
         const current = this.pricing.currentListVersion(quote.provider, quote.model, started);
         const base = modelWithoutSnapshot(quote.model);
         const baseVersion = base
-          ? (mergedThisRun.get(`${quote.provider}\u0000${base}`) ?? this.pricing.currentListVersion(quote.provider, base, started))
+          ? (mergedThisRun.get(`${quote.provider}\u0000${base}`) ??
+            this.pricing.currentListVersion(quote.provider, base, started))
           : null;
         const merged = mergeRates(source.report.source, quote, current, baseVersion);
         if (!merged) {
-          source.report.skipped.push({ key: `${quote.provider}/${quote.model}`, reason: 'every rate is 0 and the source does not mark the model free: not a price' });
+          source.report.skipped.push({
+            key: `${quote.provider}/${quote.model}`,
+            reason: 'every rate is 0 and the source does not mark the model free: not a price',
+          });
           continue;
         }
         mergedThisRun.set(`${quote.provider}\u0000${quote.model}`, merged);
-        const outcome = await this.applyOrHold(manager, { provider: quote.provider, model: quote.model, ...merged }, current, source.report, runId, effectiveFrom, []);
+        const outcome = await this.applyOrHold(
+          manager,
+          { provider: quote.provider, model: quote.model, ...merged },
+          current,
+          source.report,
+          runId,
+          effectiveFrom,
+          [],
+        );
         if (outcome === 'applied') changed++;
         if (outcome === 'held') pending++;
       }
@@ -243,18 +320,41 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
         const key = `${current.provider}\u0000${current.model}`;
         const report = fetched.find((f) => f.report.source === current.source && f.report.status === 'ok')?.report;
         if (current.kind !== 'list' || !report || report.source === BUILTIN_SOURCE || mergedThisRun.has(key)) continue;
-        const kept = ratesOf(current.sheet).filter(([unit]) => (current.rateSources?.[unit] ?? current.source) !== report.source);
-        const rateSources = Object.fromEntries(kept.map(([unit]) => [unit, current.rateSources?.[unit] ?? current.source]));
+        const kept = ratesOf(current.sheet).filter(
+          ([unit]) => (current.rateSources?.[unit] ?? current.source) !== report.source,
+        );
+        const rateSources = Object.fromEntries(
+          kept.map(([unit]) => [unit, current.rateSources?.[unit] ?? current.source]),
+        );
         const note = `${current.provider}/${current.model} is no longer priced by ${report.source}`;
-        const outcome = await this.applyOrHold(manager, { provider: current.provider, model: current.model, sheet: sheetOf(kept), rateSources }, current, report, runId, effectiveFrom, [note]);
+        const outcome = await this.applyOrHold(
+          manager,
+          { provider: current.provider, model: current.model, sheet: sheetOf(kept), rateSources },
+          current,
+          report,
+          runId,
+          effectiveFrom,
+          [note],
+        );
         if (outcome === 'held') pending++;
       }
       for (const { report } of fetched.filter((f) => f.report.status === 'failed')) {
-        await this.events.record(manager, 'pricing.refresh_failed', { run_id: runId, source: report.source, url: report.url, error: report.error });
+        await this.events.record(manager, 'pricing.refresh_failed', {
+          run_id: runId,
+          source: report.source,
+          url: report.url,
+          error: report.error,
+        });
       }
       const failures = fetched.filter((f) => f.report.status === 'failed').length;
       const status = failures === 0 ? 'succeeded' : failures === remote.length ? 'failed' : 'partial';
-      await manager.query(SQL.finishRun, [runId, status, JSON.stringify(fetched.map((f) => f.report)), changed, pending]);
+      await manager.query(SQL.finishRun, [
+        runId,
+        status,
+        JSON.stringify(fetched.map((f) => f.report)),
+        changed,
+        pending,
+      ]);
     });
     if (changed > 0) await this.pricing.pricesChanged();
     this.logger.log(`pricing pull ${runId}: ${changed} prices changed, ${pending} held for approval`);
@@ -283,7 +383,17 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
     if (reasons.length === 0) {
       await this.pricing.addVersion(
         manager,
-        { provider: next.provider, model: next.model, kind: 'list', source: report.source, sourceRef, effectiveFrom, sheet: next.sheet, runId, rateSources: next.rateSources },
+        {
+          provider: next.provider,
+          model: next.model,
+          kind: 'list',
+          source: report.source,
+          sourceRef,
+          effectiveFrom,
+          sheet: next.sheet,
+          runId,
+          rateSources: next.rateSources,
+        },
         changes,
       );
       report.prices_changed++;
@@ -324,7 +434,10 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
   private async fetchSource(source: Exclude<SourceName, 'catalog'>, url: string): Promise<Fetched> {
     const started = Date.now();
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(this.config.pricingTimeoutMs), headers: { accept: 'application/json' } });
+      const response = await fetch(url, {
+        signal: AbortSignal.timeout(this.config.pricingTimeoutMs),
+        headers: { accept: 'application/json' },
+      });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const { quotes, skipped } = PARSERS[source](await response.text());
       const fetched = report(source, url, quotes.length, null, Date.now() - started);
@@ -418,7 +531,8 @@ export interface SourceState {
 
 export interface SourcesState {
   last_refresh: { run_id: string; finished_at: string; status: string; sources_read: string[] } | null;
-  /** True when the last successful refresh read no remote source (or there was none): the prices are the catalog's (and overrides). */
+  /** True when the last successful refresh read no remote source (or there was none): the prices are the catalog's (and
+   * overrides). */
   catalog_only: boolean;
   last_remote_refresh: { run_id: string; finished_at: string; sources: string[] } | null;
   sources: SourceState[];
@@ -428,9 +542,12 @@ export interface SourcesState {
 /** One sentence for people: where the prices come from now. */
 function freshnessNote(configured: string[], remoteRead: string[], refreshed: boolean): string {
   const settings = Object.values(SOURCE_SETTINGS).join(', ');
-  if (configured.length === 0) return `No price source is configured (${settings}): prices are the built-in catalog's and any overrides; a refresh reads nothing remote.`;
-  if (!refreshed) return `Configured sources (${configured.join(', ')}) have not been read yet: prices are the built-in catalog's and any overrides until a refresh.`;
-  if (remoteRead.length === 0) return `The last successful refresh read only the built-in catalog; the configured sources (${configured.join(', ')}) were not read in it.`;
+  if (configured.length === 0)
+    return `No price source is configured (${settings}): prices are the built-in catalog's and any overrides; a refresh reads nothing remote.`;
+  if (!refreshed)
+    return `Configured sources (${configured.join(', ')}) have not been read yet: prices are the built-in catalog's and any overrides until a refresh.`;
+  if (remoteRead.length === 0)
+    return `The last successful refresh read only the built-in catalog; the configured sources (${configured.join(', ')}) were not read in it.`;
   const missed = configured.filter((name) => !remoteRead.includes(name));
   return `The last successful refresh read ${remoteRead.join(', ')}${missed.length ? ` (not ${missed.join(', ')}; see GET /v1/pricing/runs)` : ''} on top of the built-in catalog.`;
 }
@@ -443,8 +560,25 @@ async function lockPending(manager: EntityManager, id: string): Promise<Record<s
   return row;
 }
 
-function report(source: SourceName, url: string | null, models: number, error: string | null, durationMs: number): SourceReport {
-  return { source, url, status: error ? 'failed' : 'ok', models_seen: models, prices_changed: 0, prices_pending: 0, error, duration_ms: durationMs, skipped: [], notes: [] };
+function report(
+  source: SourceName,
+  url: string | null,
+  models: number,
+  error: string | null,
+  durationMs: number,
+): SourceReport {
+  return {
+    source,
+    url,
+    status: error ? 'failed' : 'ok',
+    models_seen: models,
+    prices_changed: 0,
+    prices_pending: 0,
+    error,
+    duration_ms: durationMs,
+    skipped: [],
+    notes: [],
+  };
 }
 
 /**

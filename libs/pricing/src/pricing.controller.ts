@@ -107,9 +107,23 @@ export function versionView(version: PriceVersion) {
     source: version.source,
     effective_from: new Date(version.effectiveFrom).toISOString(),
     effective_to: version.effectiveTo === null ? null : new Date(version.effectiveTo).toISOString(),
-    prices: Object.fromEntries(PRICE_UNITS.filter((unit) => version.sheet[unit] !== undefined).map((unit) => [unit, Decimal.parse(version.sheet[unit]!).toFixedString(2)])),
+    prices: Object.fromEntries(
+      PRICE_UNITS.filter((unit) => version.sheet[unit] !== undefined).map((unit) => [
+        unit,
+        Decimal.parse(version.sheet[unit]!).toFixedString(2),
+      ]),
+    ),
     // Per-image prices by `<quality>/<size>` (USD per image), every digit kept.
-    ...(version.sheet.image_prices ? { image_prices: Object.fromEntries(Object.entries(version.sheet.image_prices).map(([key, value]) => [key, Decimal.parse(value).toFixedString(2)])) } : {}),
+    ...(version.sheet.image_prices
+      ? {
+          image_prices: Object.fromEntries(
+            Object.entries(version.sheet.image_prices).map(([key, value]) => [
+              key,
+              Decimal.parse(value).toFixedString(2),
+            ]),
+          ),
+        }
+      : {}),
     rate_sources: version.rateSources ?? null,
     ...(version.kind === 'discount' ? { discount_pct: version.discountPct } : {}),
   };

@@ -99,12 +99,17 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   currentVersions(now = Date.now()): PriceVersion[] {
     return this.versions
       .filter((v) => v.effectiveFrom <= now && (v.effectiveTo === null || now < v.effectiveTo))
-      .sort((a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model) || a.kind.localeCompare(b.kind));
+      .sort(
+        (a, b) =>
+          a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model) || a.kind.localeCompare(b.kind),
+      );
   }
 
   /** The list version in effect now for (provider, model), if any. */
   currentListVersion(provider: string, model: string, now = Date.now()): PriceVersion | null {
-    return this.currentVersions(now).find((v) => v.kind === 'list' && v.provider === provider && v.model === model) ?? null;
+    return (
+      this.currentVersions(now).find((v) => v.kind === 'list' && v.provider === provider && v.model === model) ?? null
+    );
   }
 
   /** Every instant at which some price starts or ends: between two of them, every price is constant. */
@@ -173,39 +178,78 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** A negotiated price for a provider and model, or a percentage off a whole provider, from a date. */
-  async setOverride(input: { provider: string; model: string | null; prices?: PriceSheet; discountPct?: string; effectiveFrom: Date; actor: string }) {
+  async setOverride(input: {
+    provider: string;
+    model: string | null;
+    prices?: PriceSheet;
+    discountPct?: string;
+    effectiveFrom: Date;
+    actor: string;
+  }) {
     const kind: PriceVersionKind = input.discountPct ? 'discount' : 'override';
     const model = kind === 'discount' ? ANY_MODEL : input.model!;
     const sheet = kind === 'discount' ? {} : input.prices!;
     await this.reload();
     // One version per provider, model, kind and start (price_versions_start_key): a second one is a 409, not a 500.
-    const sameStart = () => this.versions.find((v) => v.kind === kind && v.provider === input.provider && v.model === model && v.effectiveFrom === input.effectiveFrom.getTime());
+    const sameStart = () =>
+      this.versions.find(
+        (v) =>
+          v.kind === kind &&
+          v.provider === input.provider &&
+          v.model === model &&
+          v.effectiveFrom === input.effectiveFrom.getTime(),
+      );
     const conflict = () => {
       const at = input.effectiveFrom.toISOString();
-      const what = kind === 'discount' ? `A discount of provider ${input.provider}` : `An override of ${input.provider}/${model}`;
+      const what =
+        kind === 'discount' ? `A discount of provider ${input.provider}` : `An override of ${input.provider}/${model}`;
       const existing = sameStart();
       return new DomainError(
         'conflict',
         `${what} already starts at ${at}; choose another effective_from (a later one takes over from its start).`,
-        [{ path: 'effective_from', message: `${kind === 'discount' ? 'a discount of this provider' : 'an override of this provider and model'} already starts at this instant (${at})` }],
+        [
+          {
+            path: 'effective_from',
+            message: `${kind === 'discount' ? 'a discount of this provider' : 'an override of this provider and model'} already starts at this instant (${at})`,
+          },
+        ],
         existing ? { existing_id: existing.id } : {},
       );
     };
     if (sameStart()) throw conflict();
-    const previous = this.versions.find((v) => v.kind === kind && v.provider === input.provider && v.model === model && (v.effectiveTo === null || v.effectiveTo > input.effectiveFrom.getTime()));
+    const previous = this.versions.find(
+      (v) =>
+        v.kind === kind &&
+        v.provider === input.provider &&
+        v.model === model &&
+        (v.effectiveTo === null || v.effectiveTo > input.effectiveFrom.getTime()),
+    );
     let id: string;
     try {
       id = await this.db.transaction((manager) =>
         this.addVersion(
           manager,
-          { provider: input.provider, model, kind, source: 'override', sourceRef: null, effectiveFrom: input.effectiveFrom, sheet, discountPct: input.discountPct ?? null, createdBy: input.actor },
+          {
+            provider: input.provider,
+            model,
+            kind,
+            source: 'override',
+            sourceRef: null,
+            effectiveFrom: input.effectiveFrom,
+            sheet,
+            discountPct: input.discountPct ?? null,
+            createdBy: input.actor,
+          },
           diffSheets(previous?.sheet ?? null, sheet),
         ),
       );
     } catch (error) {
       // Another request (or replica) added the same start between the check and the insert.
       const driver = (error as { driverError?: { code?: string; constraint?: string; message?: string } }).driverError;
-      if (driver?.code === '23505' && (driver.constraint ?? driver.message ?? '').includes('price_versions_start_key')) {
+      if (
+        driver?.code === '23505' &&
+        (driver.constraint ?? driver.message ?? '').includes('price_versions_start_key')
+      ) {
         await this.reload();
         throw conflict();
       }
@@ -271,7 +315,8 @@ export function toPriceVersion(row: Record<string, unknown>): PriceVersion {
   for (const unit of PRICE_UNITS) {
     if (row[unit] !== null && row[unit] !== undefined) sheet[unit] = String(row[unit]);
   }
-  if (row.image_prices && typeof row.image_prices === 'object') sheet.image_prices = { ...(row.image_prices as Record<string, string>) };
+  if (row.image_prices && typeof row.image_prices === 'object')
+    sheet.image_prices = { ...(row.image_prices as Record<string, string>) };
   return {
     id: String(row.id),
     provider: String(row.provider),

@@ -32,10 +32,16 @@ export class ChartsController {
   @Get(':file')
   @Header('content-type', 'image/png')
   @Header('cache-control', 'private, max-age=60')
-  async chart(@Param('file') file: string, @Query() query: Record<string, string | string[] | undefined>): Promise<StreamableFile> {
+  async chart(
+    @Param('file') file: string,
+    @Query() query: Record<string, string | string[] | undefined>,
+  ): Promise<StreamableFile> {
     const name = /^([a-z]+)\.png$/.exec(file)?.[1] as (typeof CHARTS)[number] | undefined;
     if (!name || !CHARTS.includes(name)) {
-      throw new DomainError('not_found', `No chart named ${file}; charts are ${[...CHARTS, 'budgets'].map((c) => `${c}.png`).join(', ')}.`);
+      throw new DomainError(
+        'not_found',
+        `No chart named ${file}; charts are ${[...CHARTS, 'budgets'].map((c) => `${c}.png`).join(', ')}.`,
+      );
     }
     const { width, height, ...rest } = query;
     const q = parseReportQuery(rest, { buckets: name !== 'providers' });

@@ -20,7 +20,9 @@ export class DimensionValuesService {
     const { sql, params } = suggestionSql(target, s.report, s.prefix, s.limit);
     const rows: Array<{ value: string; cost: string; events: string }> = await this.db.query(sql, params);
     return {
-      rows: rows.slice(0, s.limit).map((r) => ({ value: r.value, cost_usd: formatUsd(Decimal.parse(r.cost)), events: Number(r.events) })),
+      rows: rows
+        .slice(0, s.limit)
+        .map((r) => ({ value: r.value, cost_usd: formatUsd(Decimal.parse(r.cost)), events: Number(r.events) })),
       has_more: rows.length > s.limit,
     };
   }
@@ -37,7 +39,16 @@ export class DimensionValuesService {
       ...this.range(s),
       // `value` is what the filter takes; `label` what to show (a project's name).
       data: rows.map((r) =>
-        names ? { value: r.value, label: names.get(r.value) ?? r.value, id: r.value, name: names.get(r.value) ?? null, cost_usd: r.cost_usd, events: r.events } : { value: r.value, label: r.value, cost_usd: r.cost_usd, events: r.events },
+        names
+          ? {
+              value: r.value,
+              label: names.get(r.value) ?? r.value,
+              id: r.value,
+              name: names.get(r.value) ?? null,
+              cost_usd: r.cost_usd,
+              events: r.events,
+            }
+          : { value: r.value, label: r.value, cost_usd: r.cost_usd, events: r.events },
       ),
       has_more,
     };
@@ -45,7 +56,11 @@ export class DimensionValuesService {
 
   async tagKeys(s: SuggestionQuery) {
     const { rows, has_more } = await this.rows({ kind: 'tag_keys' }, s);
-    return { ...this.range(s), data: rows.map((r) => ({ key: r.value, cost_usd: r.cost_usd, events: r.events })), has_more };
+    return {
+      ...this.range(s),
+      data: rows.map((r) => ({ key: r.value, cost_usd: r.cost_usd, events: r.events })),
+      has_more,
+    };
   }
 
   async tagValues(key: string, s: SuggestionQuery) {

@@ -12,7 +12,8 @@ export function likePrefix(prefix: string): string {
 }
 
 /** What a suggestion lists: a dimension's values, the tag keys, or one tag's values. */
-export type SuggestionTarget = { kind: 'dimension'; dimension: Dimension } | { kind: 'tag_keys' } | { kind: 'tag_values'; key: string };
+export type SuggestionTarget =
+  { kind: 'dimension'; dimension: Dimension } | { kind: 'tag_keys' } | { kind: 'tag_values'; key: string };
 
 /**
  * Values present in the range, most spent first, from the hourly rollups
@@ -36,14 +37,23 @@ export function suggestionSql(target: SuggestionTarget, q: ReportQuery, prefix: 
   if (target.kind === 'tag_keys') {
     // One rollup row per tag of an event: a tag filter would keep only its own key's rows, and the
     // tag rollup has no user. Neither narrows a list of keys correctly, so both are refused.
-    const refused = [...(q.tag ? [{ path: `tag:${q.tag.key}`, message: 'cannot narrow the list of tag keys' }] : []), ...(q.filters.user ? [{ path: 'user', message: 'cannot narrow the list of tag keys (the tag rollup has no user)' }] : [])];
+    const refused = [
+      ...(q.tag ? [{ path: `tag:${q.tag.key}`, message: 'cannot narrow the list of tag keys' }] : []),
+      ...(q.filters.user
+        ? [{ path: 'user', message: 'cannot narrow the list of tag keys (the tag rollup has no user)' }]
+        : []),
+    ];
     if (refused.length) throw DomainError.validation(refused);
     table = 'usage_rollup_tag_live';
     column = 'tag_key';
     where = whereOf({ ...q, groupBy: 'none' }, params);
   } else if (target.kind === 'tag_values') {
-    if (q.tag && q.tag.key !== target.key) throw DomainError.validation([{ path: `tag:${q.tag.key}`, message: 'can filter on the tag it lists only' }]);
-    if (q.filters.user) throw DomainError.validation([{ path: 'user', message: "cannot narrow a tag's values (the tag rollup has no user)" }]);
+    if (q.tag && q.tag.key !== target.key)
+      throw DomainError.validation([{ path: `tag:${q.tag.key}`, message: 'can filter on the tag it lists only' }]);
+    if (q.filters.user)
+      throw DomainError.validation([
+        { path: 'user', message: "cannot narrow a tag's values (the tag rollup has no user)" },
+      ]);
     const scoped: ReportQuery = { ...q, groupBy: `tag:${target.key}` };
     table = source(scoped).table;
     column = 'tag_value';
@@ -59,7 +69,9 @@ export function suggestionSql(target: SuggestionTarget, q: ReportQuery, prefix: 
     const pattern = p(likePrefix(prefix));
     if (target.kind === 'dimension' && target.dimension === 'project') {
       // Projects are matched by name (or the start of their id); the few projects are looked up first.
-      clauses.push(`project_id IN (SELECT id FROM projects WHERE name ILIKE ${pattern} ESCAPE '\\' OR id::text ILIKE ${pattern} ESCAPE '\\')`);
+      clauses.push(
+        `project_id IN (SELECT id FROM projects WHERE name ILIKE ${pattern} ESCAPE '\\' OR id::text ILIKE ${pattern} ESCAPE '\\')`,
+      );
     } else {
       clauses.push(`${column} ILIKE ${pattern} ESCAPE '\\'`);
     }

@@ -14,7 +14,10 @@ export class DimensionsController {
 
   @Get('dimensions/:dimension/values')
   dimensionValues(@Param('dimension') dimension: string, @Query() query: Query) {
-    const [d, s] = both(() => parseDimension(dimension), () => parseSuggestionQuery(query));
+    const [d, s] = both(
+      () => parseDimension(dimension),
+      () => parseSuggestionQuery(query),
+    );
     return this.values.dimensionValues({ kind: 'dimension', dimension: d }, s);
   }
 
@@ -25,7 +28,10 @@ export class DimensionsController {
 
   @Get('tags/:key/values')
   tagValues(@Param('key') key: string, @Query() query: Query) {
-    const [k, s] = both(() => parseTagKey(key), () => parseSuggestionQuery(query));
+    const [k, s] = both(
+      () => parseTagKey(key),
+      () => parseSuggestionQuery(query),
+    );
     return this.values.tagValues(k, s);
   }
 }

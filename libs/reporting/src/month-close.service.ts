@@ -27,7 +27,14 @@ interface GroupedRow extends Measures {
   model: string | null;
 }
 
-const ZERO_MEASURES: Measures = { cost: Decimal.ZERO, events: 0, images: 0, unpriced: 0, partial: 0, partialCost: Decimal.ZERO };
+const ZERO_MEASURES: Measures = {
+  cost: Decimal.ZERO,
+  events: 0,
+  images: 0,
+  unpriced: 0,
+  partial: 0,
+  partialCost: Decimal.ZERO,
+};
 
 /** Totals as the API shows them: money as exact decimal strings. */
 function totalsView(m: Measures) {
@@ -41,7 +48,8 @@ function totalsView(m: Measures) {
   };
 }
 
-/** A share of the month's cost, a fraction to 4 decimals (a ratio for people, not money); null when the month cost nothing. */
+/** A share of the month's cost, a fraction to 4 decimals (a ratio for people, not money); null when the month cost
+ * nothing. */
 function share(part: Decimal, whole: Decimal): string | null {
   return whole.isZero() ? null : part.divide(whole, 4).toFixedString(4);
 }
@@ -52,7 +60,8 @@ export function changePct(current: Decimal, previous: Decimal): string | null {
   return current.subtract(previous).times(100).divide(previous, 1).toFixedString(1);
 }
 
-const byCost = (a: Measures & { key: string }, b: Measures & { key: string }) => b.cost.compare(a.cost) || b.events - a.events || a.key.localeCompare(b.key);
+const byCost = (a: Measures & { key: string }, b: Measures & { key: string }) =>
+  b.cost.compare(a.cost) || b.events - a.events || a.key.localeCompare(b.key);
 
 export type MonthCloseView = Awaited<ReturnType<MonthCloseService['close']>>;
 
@@ -123,7 +132,10 @@ export class MonthCloseService {
         unpriced_kinds: kindRows.get(`${r.provider}\u0000${r.model}`) ?? [],
       }))
       // Unpriced calls with no unit named had no price version at all (their kinds are not looked at).
-      .map((m) => ({ ...m, note: m.unpriced_events > 0 && m.unpriced_kinds.length === 0 ? `no price for ${m.provider}/${m.model}` : null }));
+      .map((m) => ({
+        ...m,
+        note: m.unpriced_events > 0 && m.unpriced_kinds.length === 0 ? `no price for ${m.provider}/${m.model}` : null,
+      }));
 
     const change = total.cost.subtract(previousTotal.cost);
     return {
@@ -135,13 +147,23 @@ export class MonthCloseService {
       to: q.to.toISOString(),
       filters: { ...q.filters, ...(q.tag ? { [`tag:${q.tag.key}`]: [q.tag.value] } : {}) },
       totals: totalsView(total),
-      by_project: group('project', (r) => r.project).map(({ key, ...rest }) => ({ key, project_id: key, name: names.get(key) ?? null, ...rest })),
+      by_project: group('project', (r) => r.project).map(({ key, ...rest }) => ({
+        key,
+        project_id: key,
+        name: names.get(key) ?? null,
+        ...rest,
+      })),
       // The user rollup has no team: with a user filter there is no split by team (null, not a wrong one).
       by_team: byUser ? null : group('team', (r) => r.team),
       by_provider: group('provider', (r) => r.provider),
       by_model: group('model', (r) => r.model),
       previous_month: previous
-        ? { month: monthText(previous), from: previousRange!.from.toISOString(), to: previousRange!.to.toISOString(), totals: totalsView(previousTotal) }
+        ? {
+            month: monthText(previous),
+            from: previousRange!.from.toISOString(),
+            to: previousRange!.to.toISOString(),
+            totals: totalsView(previousTotal),
+          }
         : null,
       change: {
         cost_usd: formatUsd(change),
@@ -150,7 +172,9 @@ export class MonthCloseService {
       },
       // A restatement's counts and totals are of every project it re-priced: a month close of some
       // projects lists the restatements without them (they are not those projects' figures).
-      restatements: restatementRows.filter((r) => matchesFilters(r, q)).map((r) => restatementView(r, !q.filters.project)),
+      restatements: restatementRows
+        .filter((r) => matchesFilters(r, q))
+        .map((r) => restatementView(r, !q.filters.project)),
       not_wholly_priced: {
         complete: total.unpriced === 0 && total.partial === 0,
         unpriced_events: total.unpriced,
@@ -166,7 +190,18 @@ export class MonthCloseService {
   private async kinds(q: ReportQuery): Promise<Map<string, string[]>> {
     const { sql, params } = MONTH_CLOSE_SQL.unpricedKinds(q);
     const rows: Array<{ provider: string; model: string; missing: string | null }> = await this.db.query(sql, params);
-    return new Map(rows.map((r) => [`${r.provider}\u0000${r.model}`, [...new Set(String(r.missing ?? '').split(',').filter(Boolean))].sort()]));
+    return new Map(
+      rows.map((r) => [
+        `${r.provider}\u0000${r.model}`,
+        [
+          ...new Set(
+            String(r.missing ?? '')
+              .split(',')
+              .filter(Boolean),
+          ),
+        ].sort(),
+      ]),
+    );
   }
 
   /**
@@ -175,15 +210,53 @@ export class MonthCloseService {
    * spreadsheet can filter on it and each section adds up to the total row.
    */
   csv(view: MonthCloseView): string {
-    const header = ['month', 'timezone', 'basis', 'section', 'key', 'name', 'cost_usd', 'events', 'images', 'unpriced_events', 'partial_events', 'partial_cost_usd', 'share'];
-    const row = (section: string, key: string, name: string | null, t: ReturnType<typeof totalsView>, shareOf: string | null) =>
-      csvLine([view.month, view.tz, view.basis, section, key, name, t.cost_usd, t.events, t.images, t.unpriced_events, t.partial_events, t.partial_cost_usd, shareOf]);
-    const lines = ['\ufeff' + csvLine(header), row('total', view.month, null, view.totals, view.totals.cost_usd === formatUsd(Decimal.ZERO) ? null : '1.0000')];
+    const header = [
+      'month',
+      'timezone',
+      'basis',
+      'section',
+      'key',
+      'name',
+      'cost_usd',
+      'events',
+      'images',
+      'unpriced_events',
+      'partial_events',
+      'partial_cost_usd',
+      'share',
+    ];
+    const row = (
+      section: string,
+      key: string,
+      name: string | null,
+      t: ReturnType<typeof totalsView>,
+      shareOf: string | null,
+    ) =>
+      csvLine([
+        view.month,
+        view.tz,
+        view.basis,
+        section,
+        key,
+        name,
+        t.cost_usd,
+        t.events,
+        t.images,
+        t.unpriced_events,
+        t.partial_events,
+        t.partial_cost_usd,
+        shareOf,
+      ]);
+    const lines = [
+      '\ufeff' + csvLine(header),
+      row('total', view.month, null, view.totals, view.totals.cost_usd === formatUsd(Decimal.ZERO) ? null : '1.0000'),
+    ];
     for (const r of view.by_project) lines.push(row('project', r.key, r.name, r, r.share));
     for (const r of view.by_team ?? []) lines.push(row('team', r.key, null, r, r.share));
     for (const r of view.by_provider) lines.push(row('provider', r.key, null, r, r.share));
     for (const r of view.by_model) lines.push(row('model', r.key, null, r, r.share));
-    if (view.previous_month) lines.push(row('previous_month', view.previous_month.month, null, view.previous_month.totals, null));
+    if (view.previous_month)
+      lines.push(row('previous_month', view.previous_month.month, null, view.previous_month.totals, null));
     return lines.join('');
   }
 }
@@ -193,7 +266,11 @@ function notPricedNote(total: Measures): string | null {
   const calls = (n: number) => `${n} ${n === 1 ? 'call' : 'calls'}`;
   const parts = [
     ...(total.unpriced > 0 ? [`${calls(total.unpriced)} unpriced (counted at nothing)`] : []),
-    ...(total.partial > 0 ? [`${calls(total.partial)} partly priced (counted at the cost of their priced units, ${formatUsd(total.partialCost)})`] : []),
+    ...(total.partial > 0
+      ? [
+          `${calls(total.partial)} partly priced (counted at the cost of their priced units, ${formatUsd(total.partialCost)})`,
+        ]
+      : []),
   ];
   if (parts.length === 0) return null;
   return `The total leaves out part of the month's usage: ${parts.join(' and ')}. They are priced again when a price arrives, as a restatement.`;
@@ -210,7 +287,13 @@ function restatementView(r: Record<string, any>, withTotals: boolean) {
   const before = dec(r.total_before_usd);
   const after = dec(r.total_after_usd);
   const totals = withTotals
-    ? { events_examined: r.events_examined, events_changed: r.events_changed, before_usd: formatUsd(before), after_usd: formatUsd(after), delta_usd: formatUsd(after.subtract(before)) }
+    ? {
+        events_examined: r.events_examined,
+        events_changed: r.events_changed,
+        before_usd: formatUsd(before),
+        after_usd: formatUsd(after),
+        delta_usd: formatUsd(after.subtract(before)),
+      }
     : { events_examined: null, events_changed: null, before_usd: null, after_usd: null, delta_usd: null };
   return {
     id: r.id,

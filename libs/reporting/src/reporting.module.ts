@@ -15,7 +15,14 @@ import { ReportsService } from './reports.service';
 @Module({
   imports: [PricingModule],
   controllers: [ReportsController, MonthCloseController, DimensionsController, ChartsController, DashboardController],
-  providers: [ReportsService, ReportsExportService, MonthCloseService, DimensionValuesService, ChartRenderer, ChartLinks],
+  providers: [
+    ReportsService,
+    ReportsExportService,
+    MonthCloseService,
+    DimensionValuesService,
+    ChartRenderer,
+    ChartLinks,
+  ],
   exports: [ReportsService, MonthCloseService, DimensionValuesService, ChartRenderer, ChartLinks],
 })
 export class ReportingModule {}

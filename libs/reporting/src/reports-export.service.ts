@@ -21,7 +21,15 @@ export class ReportsExportService {
     yield '\ufeff' + csvLine(['bucket_start', 'timezone', 'group_by', 'group', 'label', 'cost_usd', 'basis']);
     for (const series of report.series) {
       for (let i = 0; i < report.buckets.length; i++) {
-        yield csvLine([report.buckets[i], report.tz, report.group_by, series.key, series.label, series.values[i], report.basis]);
+        yield csvLine([
+          report.buckets[i],
+          report.tz,
+          report.group_by,
+          series.key,
+          series.label,
+          series.values[i],
+          report.basis,
+        ]);
       }
     }
   }
@@ -29,19 +37,44 @@ export class ReportsExportService {
   /** Raw events of the range (the one place raw events are read), page by page. */
   async *rawRows(q: ReportQuery): AsyncGenerator<string> {
     const names = await this.reports.projectNames();
-    yield '\ufeff' +
+    yield (
+      '\ufeff' +
       csvLine([
-        'timestamp', 'project_id', 'project', 'event_id', 'provider', 'model', 'operation', 'status',
-        ...TOKEN_KINDS.map((k) => `${k}_tokens`), 'images', 'image_size', 'image_quality', 'latency_ms',
-        'team', 'user', 'feature', 'environment', 'tags', 'cost_usd', 'cost_ingested_usd', 'priced',
+        'timestamp',
+        'project_id',
+        'project',
+        'event_id',
+        'provider',
+        'model',
+        'operation',
+        'status',
+        ...TOKEN_KINDS.map((k) => `${k}_tokens`),
+        'images',
+        'image_size',
+        'image_quality',
+        'latency_ms',
+        'team',
+        'user',
+        'feature',
+        'environment',
+        'tags',
+        'cost_usd',
+        'cost_ingested_usd',
+        'priced',
         // priced | partial (cost_usd is the cost of the kinds with rates) | unpriced; and the units with no rate.
-        'pricing', 'unpriced_kinds',
-      ]);
+        'pricing',
+        'unpriced_kinds',
+      ])
+    );
     let after: [Date, string, string] = [new Date(0), '00000000-0000-0000-0000-000000000000', ''];
     const filters = Object.entries(q.filters);
     for (;;) {
       const params: unknown[] = [q.from, q.to, ...after];
-      const where = [`occurred_at >= $1`, `occurred_at < $2`, `(occurred_at, project_id, event_id) > ($3::timestamptz, $4::uuid, $5::text)`];
+      const where = [
+        `occurred_at >= $1`,
+        `occurred_at < $2`,
+        `(occurred_at, project_id, event_id) > ($3::timestamptz, $4::uuid, $5::text)`,
+      ];
       for (const [dimension, values] of filters) {
         params.push(values);
         where.push(`${COLUMN[dimension as Dimension]} = ANY($${params.length}::text[])`);
@@ -58,9 +91,24 @@ export class ReportsExportService {
       );
       for (const r of rows) {
         yield csvLine([
-          r.ts, r.project_id, names.get(r.project_id) ?? '', r.event_id, r.provider, r.model, r.operation, r.status,
-          ...TOKEN_KINDS.map((k) => r[`${k}_tokens`]), r.images, r.image_size, r.image_quality, r.latency_ms,
-          r.team, r.user_id, r.feature, r.environment, r.tags,
+          r.ts,
+          r.project_id,
+          names.get(r.project_id) ?? '',
+          r.event_id,
+          r.provider,
+          r.model,
+          r.operation,
+          r.status,
+          ...TOKEN_KINDS.map((k) => r[`${k}_tokens`]),
+          r.images,
+          r.image_size,
+          r.image_quality,
+          r.latency_ms,
+          r.team,
+          r.user_id,
+          r.feature,
+          r.environment,
+          r.tags,
           r.cost_usd === null ? '' : formatUsd(Decimal.parse(r.cost_usd)),
           r.cost_ingested_usd === null ? '' : formatUsd(Decimal.parse(r.cost_ingested_usd)),
           r.priced,

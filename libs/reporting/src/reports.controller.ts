@@ -9,7 +9,9 @@ import { ReportsService } from './reports.service';
 
 type Query = Record<string, string | string[] | undefined>;
 
-const periodSchema = z.enum(['day', 'week', 'month', 'quarter'], { error: 'must be day, week, month or quarter' }).default('month');
+const periodSchema = z
+  .enum(['day', 'week', 'month', 'quarter'], { error: 'must be day, week, month or quarter' })
+  .default('month');
 
 @Controller('v1/reports')
 @Roles('viewer')
@@ -27,7 +29,10 @@ export class ReportsController {
   @Get('summary')
   summary(@Query() query: Query) {
     const { period, ...rest } = query;
-    return this.reports.summary(parseReportQuery(rest, { buckets: false }), parseOrThrow(periodSchema, period, 'period'));
+    return this.reports.summary(
+      parseReportQuery(rest, { buckets: false }),
+      parseOrThrow(periodSchema, period, 'period'),
+    );
   }
 
   @Get('tokens')

@@ -1,6 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { BudgetPeriod, computeCost, Decimal, EMPTY_USAGE, forecastExplanation, forecastHistoryDays, forecastInputOf, forecastPeriodEnd, formatUsd, periodBounds, PriceVersion, TOKEN_KINDS, TokenUsage } from '@tokentally/core';
+import {
+  BudgetPeriod,
+  computeCost,
+  Decimal,
+  EMPTY_USAGE,
+  forecastExplanation,
+  forecastHistoryDays,
+  forecastInputOf,
+  forecastPeriodEnd,
+  formatUsd,
+  periodBounds,
+  PriceVersion,
+  TOKEN_KINDS,
+  TokenUsage,
+} from '@tokentally/core';
 import { PricingRefreshService, PricingService } from '@tokentally/pricing';
 import { Dimension, ReportQuery } from './dto/report-query.dto';
 import { REPORT_SQL, source, TotalItem } from './reports.sql';
@@ -77,7 +91,8 @@ export class ReportsService {
       from: q.from.toISOString(),
       to: q.to.toISOString(),
       buckets: buckets.map((b) => b.toISOString()),
-      // Each series says how many of its calls are not (wholly) in its total: a series of unpriced calls totals 0 but is not free.
+      // Each series says how many of its calls are not (wholly) in its total: a series of unpriced calls totals 0 but
+      // is not free.
       series: tally.series.map((s) => ({
         key: s.key,
         label: labels.get(s.key) ?? s.key,
@@ -117,7 +132,10 @@ export class ReportsService {
   private async topUsersTally(q: ReportQuery, buckets: Date[]): Promise<Tally | null> {
     const read = await this.db.transaction('REPEATABLE READ', async (db) => {
       const ranking = REPORT_SQL.userRanking(q, buckets, q.limit);
-      const ranked: Array<{ key: string; cost: string; users: number; total: string }> = await db.query(ranking.sql, ranking.params);
+      const ranked: Array<{ key: string; cost: string; users: number; total: string }> = await db.query(
+        ranking.sql,
+        ranking.params,
+      );
       // The first `limit` in the report's own order (total, then key), ties at the cut settled here as there.
       const top = ranked
         .map((r) => ({ key: r.key, cost: dec(r.cost) }))
@@ -125,14 +143,19 @@ export class ReportsService {
         .slice(0, q.limit);
       // '(none)' is the series of events without a user, and of a user named so.
       const rawKeys = top.flatMap((r) => (r.key === NONE ? ['', NONE] : [r.key]));
-      const own = rawKeys.length > 0 ? tallyOf(buckets, await this.spendRows({ ...q, filters: { ...q.filters, user: rawKeys } }, db)) : emptyTally();
+      const own =
+        rawKeys.length > 0
+          ? tallyOf(buckets, await this.spendRows({ ...q, filters: { ...q.filters, user: rawKeys } }, db))
+          : emptyTally();
       const users = ranked[0]?.users ?? 0;
       const all = users > q.limit ? tallyOf(buckets, await this.spendRows({ ...q, groupBy: 'none' }, db)) : null;
       return { ranked, top, users, own, all };
     });
     const { ranked, top, users, own, all } = read;
     // The series read are those of the users ranked, with the same totals, in the same order.
-    const fetched = top.length === own.series.length && own.series.every((s, i) => s.key === top[i].key && s.total.equals(top[i].cost));
+    const fetched =
+      top.length === own.series.length &&
+      own.series.every((s, i) => s.key === top[i].key && s.total.equals(top[i].cost));
     if (!fetched) return this.fellBack(q, 'the user rollups by hour, day and month disagree');
     if (!all) {
       if (users !== own.series.length) return this.fellBack(q, 'the user count disagrees');
@@ -140,7 +163,8 @@ export class ReportsService {
     }
     const kept = own.series;
     const totals = all.series[0]?.values ?? buckets.map(() => Decimal.ZERO);
-    if (!totals.reduce((a, b) => a.add(b), Decimal.ZERO).equals(dec(ranked[0].total))) return this.fellBack(q, 'the user and main rollups disagree');
+    if (!totals.reduce((a, b) => a.add(b), Decimal.ZERO).equals(dec(ranked[0].total)))
+      return this.fellBack(q, 'the user and main rollups disagree');
     const values = totals.map((total, i) => kept.reduce((rest, s) => rest.subtract(s.values[i]), total));
     const counted = (pick: (s: SeriesTally) => number) => kept.reduce((n, s) => n + pick(s), 0);
     const other: SeriesTally = {
@@ -163,16 +187,35 @@ export class ReportsService {
    * starts: the history of the weekly-rhythm forecast, read the same way by
    * budgets and the summary (so both forecast the same figure on the same data).
    */
-  async spendByLocalDay(scope: Pick<ReportQuery, 'filters' | 'tag'>, tz: string, from: Date, to: Date): Promise<Map<number, Decimal>> {
-    const report = await this.spend({ ...scope, from, to, granularity: 'day', tz, groupBy: 'none', basis: 'restated', limit: 1_000, raw: false });
+  async spendByLocalDay(
+    scope: Pick<ReportQuery, 'filters' | 'tag'>,
+    tz: string,
+    from: Date,
+    to: Date,
+  ): Promise<Map<number, Decimal>> {
+    const report = await this.spend({
+      ...scope,
+      from,
+      to,
+      granularity: 'day',
+      tz,
+      groupBy: 'none',
+      basis: 'restated',
+      limit: 1_000,
+      raw: false,
+    });
     const byDay = new Map<number, Decimal>();
     report.buckets.forEach((bucket, i) => {
-      byDay.set(Date.parse(bucket), report.series.reduce((sum, s) => sum.add(Decimal.parse(s.values[i])), Decimal.ZERO));
+      byDay.set(
+        Date.parse(bucket),
+        report.series.reduce((sum, s) => sum.add(Decimal.parse(s.values[i])), Decimal.ZERO),
+      );
     });
     return byDay;
   }
 
-  /** The period (day, week, month, quarter) holding `now` in a time zone, and the one before (the maths is libs/core's, shared with budgets). */
+  /** The period (day, week, month, quarter) holding `now` in a time zone, and the one before (the maths is libs/core's,
+   * shared with budgets). */
   periodBounds(period: BudgetPeriod, tz: string, now = new Date()) {
     const { start, end } = periodBounds(period, tz, now);
     return { start, end, previousStart: periodBounds(period, tz, new Date(start.getTime() - 1)).start };
@@ -198,7 +241,9 @@ export class ReportsService {
     // Forecast: libs/core's, with the inputs budgets give it (28 local days of history in this tz).
     const historyFrom = forecastHistoryDays(now, q.tz)[0];
     const spendByDay = await this.spendByLocalDay({ filters: q.filters, tag: q.tag }, q.tz, historyFrom, now);
-    const forecast = forecastPeriodEnd(forecastInputOf({ now, tz: q.tz, start: periodStart, end: periodEnd, spent: current.cost, spendByDay }));
+    const forecast = forecastPeriodEnd(
+      forecastInputOf({ now, tz: q.tz, start: periodStart, end: periodEnd, spent: current.cost, spendByDay }),
+    );
     const movers = await this.topMovers(rows);
     const lastRefresh = await this.refresher.lastSuccessfulRun();
     return {
@@ -212,7 +257,12 @@ export class ReportsService {
       forecast: usd(forecast.amount),
       forecast_method: forecast.method,
       forecast_explanation: forecastExplanation(forecast.method),
-      previous_period: { start: prevStart.toISOString(), end: periodStart.toISOString(), spent: usd(previousWhole.cost), spent_to_same_point: usd(previousToDate.cost) },
+      previous_period: {
+        start: prevStart.toISOString(),
+        end: periodStart.toISOString(),
+        spent: usd(previousWhole.cost),
+        spent_to_same_point: usd(previousToDate.cost),
+      },
       change_pct: previousToDate.cost.isZero() ? null : changePct(current.cost, previousToDate.cost),
       top_movers: movers,
       partial_events: current.partial,
@@ -228,25 +278,50 @@ export class ReportsService {
 
   private async topMovers(rows: Array<Record<string, any>>) {
     const names = await this.projectNames();
-    const movers: Array<{ dimension: Dimension; key: string; label: string; current: Decimal; previous: Decimal; change: Decimal }> = [];
+    const movers: Array<{
+      dimension: Dimension;
+      key: string;
+      label: string;
+      current: Decimal;
+      previous: Decimal;
+      change: Decimal;
+    }> = [];
     for (const dimension of ['project', 'team', 'feature', 'model'] as Dimension[]) {
       const byKey = new Map<string, { current: Decimal; previous: Decimal }>();
       for (const row of rows) {
         const key = row[dimension];
         if (key === '' || key === null) continue;
         const entry = byKey.get(key) ?? { current: Decimal.ZERO, previous: Decimal.ZERO };
-        byKey.set(key, { current: entry.current.add(dec(row.current)), previous: entry.previous.add(dec(row.previous_to_date)) });
+        byKey.set(key, {
+          current: entry.current.add(dec(row.current)),
+          previous: entry.previous.add(dec(row.previous_to_date)),
+        });
       }
       for (const [key, { current, previous }] of byKey) {
         if (current.isZero() && previous.isZero()) continue;
-        movers.push({ dimension, key, label: dimension === 'project' ? names.get(key) ?? key : key, current, previous, change: current.subtract(previous) });
+        movers.push({
+          dimension,
+          key,
+          label: dimension === 'project' ? (names.get(key) ?? key) : key,
+          current,
+          previous,
+          change: current.subtract(previous),
+        });
       }
     }
     const abs = (d: Decimal) => d.abs();
     return movers
       .sort((a, b) => abs(b.change).compare(abs(a.change)))
       .slice(0, 6)
-      .map((m) => ({ dimension: m.dimension, key: m.key, label: m.label, current: usd(m.current), previous: usd(m.previous), change: usd(m.change), change_pct: m.previous.isZero() ? null : changePct(m.current, m.previous) }));
+      .map((m) => ({
+        dimension: m.dimension,
+        key: m.key,
+        label: m.label,
+        current: usd(m.current),
+        previous: usd(m.previous),
+        change: usd(m.change),
+        change_pct: m.previous.isZero() ? null : changePct(m.current, m.previous),
+      }));
   }
 
   /** Token kinds over time; tokens, images and cost per model, size and quality. */
@@ -282,7 +357,15 @@ export class ReportsService {
       };
     });
     // from/to: the range, as in spend (a chart labels a bucket the range cuts by the part it holds).
-    return { granularity: q.granularity, tz: q.tz, from: q.from.toISOString(), to: q.to.toISOString(), buckets: buckets.map((b) => b.toISOString()), series: TOKEN_KINDS.map((kind) => ({ kind, values: series[kind] })), breakdown: rows };
+    return {
+      granularity: q.granularity,
+      tz: q.tz,
+      from: q.from.toISOString(),
+      to: q.to.toISOString(),
+      buckets: buckets.map((b) => b.toISOString()),
+      series: TOKEN_KINDS.map((kind) => ({ kind, values: series[kind] })),
+      breakdown: rows,
+    };
   }
 
   /**
@@ -298,19 +381,36 @@ export class ReportsService {
       if (v.kind === 'discount') continue; // a list price or a negotiated one: the provider sells the model
       providersOf.set(v.model, (providersOf.get(v.model) ?? new Set()).add(v.provider));
     }
-    type ModelUsage = { actual: Map<string, { cost: Decimal; unpriced: number; partial: number }>; scenarios: Map<string, Decimal>; unpricedScenario: Set<string> };
+    type ModelUsage = {
+      actual: Map<string, { cost: Decimal; unpriced: number; partial: number }>;
+      scenarios: Map<string, Decimal>;
+      unpricedScenario: Set<string>;
+    };
     const models = new Map<string, ModelUsage>();
     // Usage summed per (model, scenario provider, price version): pricing is
     // linear, so each sum is priced once instead of every hour.
     const pending = new Map<
       string,
-      { model: string; provider: string; version: PriceVersion; usage: TokenUsage; images: number; okEvents: number; imageSize: string | null; imageQuality: string | null }
+      {
+        model: string;
+        provider: string;
+        version: PriceVersion;
+        usage: TokenUsage;
+        images: number;
+        okEvents: number;
+        imageSize: string | null;
+        imageQuality: string | null;
+      }
     >();
     for (const row of rows) {
       let m = models.get(row.model);
       if (!m) models.set(row.model, (m = { actual: new Map(), scenarios: new Map(), unpricedScenario: new Set() }));
       const actual = m.actual.get(row.provider) ?? { cost: Decimal.ZERO, unpriced: 0, partial: 0 };
-      m.actual.set(row.provider, { cost: actual.cost.add(dec(row.cost)), unpriced: actual.unpriced + Number(row.unpriced), partial: actual.partial + Number(row.partial) });
+      m.actual.set(row.provider, {
+        cost: actual.cost.add(dec(row.cost)),
+        unpriced: actual.unpriced + Number(row.unpriced),
+        partial: actual.partial + Number(row.partial),
+      });
       const at = new Date(row.bucket).getTime();
       for (const provider of providersOf.get(row.model) ?? []) {
         const version = this.pricing.resolve(provider, row.model, at);
@@ -323,7 +423,18 @@ export class ReportsService {
         let sum = pending.get(key);
         if (!sum) {
           const image = { imageSize: row.image_size || null, imageQuality: row.image_quality || null };
-          pending.set(key, (sum = { model: row.model, provider, version, usage: { ...EMPTY_USAGE }, images: 0, okEvents: 0, ...image }));
+          pending.set(
+            key,
+            (sum = {
+              model: row.model,
+              provider,
+              version,
+              usage: { ...EMPTY_USAGE },
+              images: 0,
+              okEvents: 0,
+              ...image,
+            }),
+          );
         }
         for (const kind of TOKEN_KINDS) sum.usage[kind] += Number(row[kind]);
         sum.images += Number(row.per_image_images);
@@ -333,13 +444,23 @@ export class ReportsService {
     for (const sum of pending.values()) {
       const m = models.get(sum.model)!;
       // `images` are those priced per image (not counted in tokens), summed per event: pricing stays linear.
-      const result = computeCost({ usage: sum.usage, images: sum.images, imageSize: sum.imageSize, imageQuality: sum.imageQuality, succeeded: false }, sum.version.sheet);
+      const result = computeCost(
+        {
+          usage: sum.usage,
+          images: sum.images,
+          imageSize: sum.imageSize,
+          imageQuality: sum.imageQuality,
+          succeeded: false,
+        },
+        sum.version.sheet,
+      );
       if (!result.priced) {
         m.unpricedScenario.add(sum.provider);
         continue;
       }
       let cost = result.cost;
-      if (sum.version.sheet.per_request) cost = cost.add(Decimal.parse(sum.version.sheet.per_request).times(sum.okEvents));
+      if (sum.version.sheet.per_request)
+        cost = cost.add(Decimal.parse(sum.version.sheet.per_request).times(sum.okEvents));
       m.scenarios.set(sum.provider, (m.scenarios.get(sum.provider) ?? Decimal.ZERO).add(cost));
     }
     let totalActual = Decimal.ZERO;
@@ -353,19 +474,38 @@ export class ReportsService {
       const complete = unpriced === 0 && partial === 0;
       const scenarios = [...m.scenarios.entries()]
         .filter(([provider]) => !m.unpricedScenario.has(provider))
-        .map(([provider, cost]) => ({ provider, cost_usd: usd(cost), saving_usd: complete ? usd(actual.subtract(cost)) : null }))
+        .map(([provider, cost]) => ({
+          provider,
+          cost_usd: usd(cost),
+          saving_usd: complete ? usd(actual.subtract(cost)) : null,
+        }))
         .sort((a, b) => Decimal.parse(a.cost_usd).compare(Decimal.parse(b.cost_usd)));
       return {
         model,
-        actual: [...m.actual.entries()].map(([provider, a]) => ({ provider, cost_usd: a.unpriced > 0 && a.cost.isZero() && a.partial === 0 ? null : usd(a.cost), unpriced_events: a.unpriced, partial_events: a.partial })),
+        actual: [...m.actual.entries()].map(([provider, a]) => ({
+          provider,
+          cost_usd: a.unpriced > 0 && a.cost.isZero() && a.partial === 0 ? null : usd(a.cost),
+          unpriced_events: a.unpriced,
+          partial_events: a.partial,
+        })),
         actual_total_usd: usd(actual),
         actual_complete: complete,
-        ...(complete ? {} : { note: `the actual cost leaves out ${unpriced} unpriced and ${partial} partly priced calls: no saving is computed` }),
+        ...(complete
+          ? {}
+          : {
+              note: `the actual cost leaves out ${unpriced} unpriced and ${partial} partly priced calls: no saving is computed`,
+            }),
         at_each_provider: scenarios,
         cheapest: scenarios[0] ?? null,
       };
     });
-    return { currency: 'USD', from: q.from.toISOString(), to: q.to.toISOString(), models: out, actual_total_usd: usd(totalActual) };
+    return {
+      currency: 'USD',
+      from: q.from.toISOString(),
+      to: q.to.toISOString(),
+      models: out,
+      actual_total_usd: usd(totalActual),
+    };
   }
 
   /**
@@ -377,17 +517,45 @@ export class ReportsService {
    */
   async performance(q: ReportQuery) {
     const { sql, params } = REPORT_SQL.performance(q);
-    const rows: Array<{ provider: string; model: string; events: string; error_events: string; latency_ms_sum: string | null; latency_events: string }> = await this.db.query(sql, params);
+    const rows: Array<{
+      provider: string;
+      model: string;
+      events: string;
+      error_events: string;
+      latency_ms_sum: string | null;
+      latency_events: string;
+    }> = await this.db.query(sql, params);
     const figures = rows
-      .map((r) => ({ provider: r.provider, model: r.model, events: BigInt(r.events), errors: BigInt(r.error_events), latencySum: BigInt(r.latency_ms_sum ?? '0'), latencyEvents: BigInt(r.latency_events) }))
+      .map((r) => ({
+        provider: r.provider,
+        model: r.model,
+        events: BigInt(r.events),
+        errors: BigInt(r.error_events),
+        latencySum: BigInt(r.latency_ms_sum ?? '0'),
+        latencyEvents: BigInt(r.latency_events),
+      }))
       .filter((r) => r.events > 0n)
-      .sort((a, b) => (a.events === b.events ? a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model) : a.events > b.events ? -1 : 1));
-    const total = figures.reduce((t, r) => ({ events: t.events + r.events, errors: t.errors + r.errors, latencySum: t.latencySum + r.latencySum, latencyEvents: t.latencyEvents + r.latencyEvents }), {
-      events: 0n,
-      errors: 0n,
-      latencySum: 0n,
-      latencyEvents: 0n,
-    });
+      .sort((a, b) =>
+        a.events === b.events
+          ? a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model)
+          : a.events > b.events
+            ? -1
+            : 1,
+      );
+    const total = figures.reduce(
+      (t, r) => ({
+        events: t.events + r.events,
+        errors: t.errors + r.errors,
+        latencySum: t.latencySum + r.latencySum,
+        latencyEvents: t.latencyEvents + r.latencyEvents,
+      }),
+      {
+        events: 0n,
+        errors: 0n,
+        latencySum: 0n,
+        latencyEvents: 0n,
+      },
+    );
     return {
       from: q.from.toISOString(),
       to: q.to.toISOString(),
@@ -398,7 +566,9 @@ export class ReportsService {
   }
 
   async projectNames(): Promise<Map<string, string>> {
-    return new Map((await this.db.query(REPORT_SQL.projectNames)).map((r: { id: string; name: string }) => [r.id, r.name]));
+    return new Map(
+      (await this.db.query(REPORT_SQL.projectNames)).map((r: { id: string; name: string }) => [r.id, r.name]),
+    );
   }
 }
 
@@ -410,7 +580,8 @@ function performanceOf(f: { events: bigint; errors: bigint; latencySum: bigint; 
     error_rate: f.events > 0n ? Decimal.fromInteger(f.errors).divideBy(f.events, 6).toFixedString(6) : null,
     latency_events: Number(f.latencyEvents),
     // Rounded half up: (2 sum + n) / 2n, in integers.
-    mean_latency_ms: f.latencyEvents > 0n ? Number((2n * f.latencySum + f.latencyEvents) / (2n * f.latencyEvents)) : null,
+    mean_latency_ms:
+      f.latencyEvents > 0n ? Number((2n * f.latencySum + f.latencyEvents) / (2n * f.latencyEvents)) : null,
   };
 }
 
@@ -458,7 +629,11 @@ function tallyOf(buckets: Date[], rows: SpendRow[]): Tally {
     if (i === undefined) continue;
     const key = row.key === '' ? NONE : row.key;
     let s = byKey.get(key);
-    if (!s) byKey.set(key, (s = { key, values: buckets.map(() => Decimal.ZERO), total: Decimal.ZERO, unpriced: 0, partial: 0 }));
+    if (!s)
+      byKey.set(
+        key,
+        (s = { key, values: buckets.map(() => Decimal.ZERO), total: Decimal.ZERO, unpriced: 0, partial: 0 }),
+      );
     s.values[i] = s.values[i].add(dec(row.cost));
     s.unpriced += Number(row.unpriced);
     s.partial += Number(row.partial);

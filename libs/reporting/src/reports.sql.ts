@@ -22,16 +22,25 @@ export interface BuiltQuery {
  * the user rollup (hour, project, provider, model, user) when it does by user,
  * the main rollup otherwise.
  */
-export function source(q: ReportQuery, needs: { imageColumns?: boolean } = {}): { table: string; tagKey: string | null } {
+export function source(
+  q: ReportQuery,
+  needs: { imageColumns?: boolean } = {},
+): { table: string; tagKey: string | null } {
   const tagKey = q.tag?.key ?? (q.groupBy.startsWith('tag:') ? q.groupBy.slice(4) : null);
   const byUser = q.groupBy === 'user' || !!q.filters.user;
   if (!byUser) return { table: tagKey ? 'usage_rollup_tag_live' : 'usage_rollup_live', tagKey };
   const unsupported: FieldError[] = [];
-  if (tagKey) unsupported.push({ path: q.tag ? `tag:${q.tag.key}` : 'group_by', message: 'cannot be combined with user' });
+  if (tagKey)
+    unsupported.push({ path: q.tag ? `tag:${q.tag.key}` : 'group_by', message: 'cannot be combined with user' });
   for (const d of ['team', 'feature', 'environment'] as const) {
-    if (q.filters[d] || q.groupBy === d) unsupported.push({ path: d, message: 'cannot be combined with user (user reports: provider, model and project)' });
+    if (q.filters[d] || q.groupBy === d)
+      unsupported.push({
+        path: d,
+        message: 'cannot be combined with user (user reports: provider, model and project)',
+      });
   }
-  if (needs.imageColumns) unsupported.push({ path: 'user', message: 'this report has no per-user breakdown by size and quality' });
+  if (needs.imageColumns)
+    unsupported.push({ path: 'user', message: 'this report has no per-user breakdown by size and quality' });
   if (unsupported.length) throw DomainError.validation(unsupported);
   return { table: 'usage_rollup_user_live', tagKey: null };
 }
@@ -127,7 +136,12 @@ export const REPORT_SQL = {
     const match = names.map((n) => `(b.${n} IS NULL OR r.${n} = b.${n})`).join(' AND ');
     // Every item read from the user (tag) rollup names a user (tag key): only their rows are summed,
     // not every user's of the widest range (one row per event and hour with thousands of users).
-    const only = table === 'usage_rollup_user_live' ? ' AND user_id IN (SELECT f_user FROM b)' : tagged ? ' AND tag_key IN (SELECT f_tag_key FROM b)' : '';
+    const only =
+      table === 'usage_rollup_user_live'
+        ? ' AND user_id IN (SELECT f_user FROM b)'
+        : tagged
+          ? ' AND tag_key IN (SELECT f_tag_key FROM b)'
+          : '';
     const sql = `
       WITH b AS (
         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(k text, from_ts timestamptz, to_ts timestamptz, ${names.map((n) => `${n} text`).join(', ')})
@@ -255,12 +269,17 @@ export const REPORT_SQL = {
   usageForPricing(q: ReportQuery, priceChanges: Date[]): BuiltQuery {
     // The UTC days in which some price changes (not at their midnight).
     const DAY = 24 * 3600 * 1000;
-    const changeDays = [...new Set(priceChanges.filter((c) => c.getTime() % DAY !== 0).map((c) => Math.floor(c.getTime() / DAY) * DAY))].map((t) => new Date(t));
+    const changeDays = [
+      ...new Set(priceChanges.filter((c) => c.getTime() % DAY !== 0).map((c) => Math.floor(c.getTime() / DAY) * DAY)),
+    ].map((t) => new Date(t));
     const params: unknown[] = [changeDays];
     const where = whereOf(q, params);
     const { table } = source(q);
     // Per-image prices depend on size and quality; the user rollup does not keep them.
-    const imageColumns = table === 'usage_rollup_user_live' ? `''::text AS image_size, ''::text AS image_quality` : 'image_size, image_quality';
+    const imageColumns =
+      table === 'usage_rollup_user_live'
+        ? `''::text AS image_size, ''::text AS image_quality`
+        : 'image_size, image_quality';
     return {
       sql: `
         SELECT CASE WHEN date_trunc('day', bucket, 'UTC') = ANY($1::timestamptz[])
@@ -302,7 +321,9 @@ export const REPORT_SQL = {
     };
     const b = bucketExpression(q.granularity, params, q.tz);
     const [from, to, list, cut] = [p(rollupHourOf(q.from)), p(q.to), p(buckets), p(limit - 1)];
-    const filters = filterClauses(q, params).map((c) => ` AND ${c}`).join('');
+    const filters = filterClauses(q, params)
+      .map((c) => ` AND ${c}`)
+      .join('');
     const cost = costColumn(q);
     // Hours of [start, start + length) that can hold data, as a number.
     const hoursWithData = (start: string, length: string) =>

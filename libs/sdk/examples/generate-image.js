@@ -23,14 +23,26 @@ function startFakeOpenAI() {
       const { prompt = '', size = '1024x1024', quality = 'high' } = JSON.parse(body || '{}');
       const textTokens = Math.ceil(prompt.length / 4);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({
-        created: Math.floor(Date.now() / 1000),
-        data: [{ b64_json: 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==' }],
-        size,
-        quality,
-        output_format: 'png',
-        usage: { input_tokens: textTokens, input_tokens_details: { text_tokens: textTokens, image_tokens: 0 }, output_tokens: 4160, total_tokens: textTokens + 4160 },
-      }));
+      res.end(
+        JSON.stringify({
+          created: Math.floor(Date.now() / 1000),
+          data: [
+            {
+              b64_json:
+                'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+            },
+          ],
+          size,
+          quality,
+          output_format: 'png',
+          usage: {
+            input_tokens: textTokens,
+            input_tokens_details: { text_tokens: textTokens, image_tokens: 0 },
+            output_tokens: 4160,
+            total_tokens: textTokens + 4160,
+          },
+        }),
+      );
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
@@ -49,17 +61,29 @@ async function tokentally(key, method, path, body) {
 async function main() {
   if (!ADMIN_KEY) throw new Error('Set TOKENTALLY_ADMIN_KEY to the admin key npm start printed.');
   const project = await tokentally(ADMIN_KEY, 'POST', '/v1/projects', { name: `example-${Date.now()}` });
-  const { key } = await tokentally(ADMIN_KEY, 'POST', '/v1/keys', { name: 'example app', role: 'ingest', project_id: project.id });
-
-  const fake = await startFakeOpenAI();
-  const openai = withTokenTally(new OpenAI({ apiKey: 'sk-example', baseURL: `http://127.0.0.1:${fake.address().port}/v1` }), {
-    endpoint: TOKENTALLY_URL,
-    apiKey: key,
-    provider: 'openai', // the fake runs on 127.0.0.1; against api.openai.com this is detected
-    dimensions: { team: 'growth', feature: 'avatars', environment: 'dev' },
+  const { key } = await tokentally(ADMIN_KEY, 'POST', '/v1/keys', {
+    name: 'example app',
+    role: 'ingest',
+    project_id: project.id,
   });
 
-  const image = await openai.images.generate({ model: 'gpt-image-2', prompt: 'A watercolor fox reading a ledger', size: '1024x1024', quality: 'high' });
+  const fake = await startFakeOpenAI();
+  const openai = withTokenTally(
+    new OpenAI({ apiKey: 'sk-example', baseURL: `http://127.0.0.1:${fake.address().port}/v1` }),
+    {
+      endpoint: TOKENTALLY_URL,
+      apiKey: key,
+      provider: 'openai', // the fake runs on 127.0.0.1; against api.openai.com this is detected
+      dimensions: { team: 'growth', feature: 'avatars', environment: 'dev' },
+    },
+  );
+
+  const image = await openai.images.generate({
+    model: 'gpt-image-2',
+    prompt: 'A watercolor fox reading a ledger',
+    size: '1024x1024',
+    quality: 'high',
+  });
   console.log(`generated ${image.data.length} image(s) of ${image.size}, ${image.usage.output_tokens} output tokens`);
 
   await tokenTallyOf(openai).shutdown();

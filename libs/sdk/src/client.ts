@@ -19,7 +19,9 @@ const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
  * batch is never counted twice. Nothing here ever throws at the caller.
  */
 export class TokenTallyClient {
-  private readonly options: Required<Omit<TokenTallyOptions, 'dimensions' | 'tags' | 'provider' | 'onError' | 'deliveryFetch'>> &
+  private readonly options: Required<
+    Omit<TokenTallyOptions, 'dimensions' | 'tags' | 'provider' | 'onError' | 'deliveryFetch'>
+  > &
     TokenTallyOptions;
   private readonly queue: UsageEvent[] = [];
   private queueHead = 0;
@@ -174,19 +176,35 @@ export class TokenTallyClient {
         const rejected = safeJson(text)?.rejected;
         if (Array.isArray(rejected) && rejected.length > 0) {
           this.stats.rejected += rejected.length;
-          this.report({ type: 'rejected', message: `TokenTally rejected ${rejected.length} events: ${JSON.stringify(rejected).slice(0, 500)}`, count: rejected.length, status });
+          this.report({
+            type: 'rejected',
+            message: `TokenTally rejected ${rejected.length} events: ${JSON.stringify(rejected).slice(0, 500)}`,
+            count: rejected.length,
+            status,
+          });
         }
         return;
       }
       if (!RETRYABLE.has(status) && status < 500) {
         this.done(batch);
         this.stats.failed += batch.length;
-        this.report({ type: 'delivery_failed', message: `TokenTally refused a batch (${status}): ${text.slice(0, 500)}`, count: batch.length, status });
+        this.report({
+          type: 'delivery_failed',
+          message: `TokenTally refused a batch (${status}): ${text.slice(0, 500)}`,
+          count: batch.length,
+          status,
+        });
         return;
       }
       this.retryLater(batch, retryAfterMs, `TokenTally answered ${status}`, status);
     } catch (error) {
-      this.retryLater(batch, retryAfterMs, `TokenTally unreachable: ${(error as Error)?.message ?? error}`, status || undefined, error);
+      this.retryLater(
+        batch,
+        retryAfterMs,
+        `TokenTally unreachable: ${(error as Error)?.message ?? error}`,
+        status || undefined,
+        error,
+      );
     }
   }
 
@@ -196,13 +214,25 @@ export class TokenTallyClient {
     this.retryAt = 0;
   }
 
-  private retryLater(batch: UsageEvent[], retryAfterMs: number, message: string, status?: number, cause?: unknown): void {
+  private retryLater(
+    batch: UsageEvent[],
+    retryAfterMs: number,
+    message: string,
+    status?: number,
+    cause?: unknown,
+  ): void {
     this.attempt++;
     const backoff = Math.min(this.options.maxRetryDelayMs, FIRST_RETRY_DELAY_MS * 2 ** (this.attempt - 1));
     const jittered = backoff / 2 + Math.random() * (backoff / 2);
     const delay = Math.min(Math.max(jittered, retryAfterMs), Math.max(this.options.maxRetryDelayMs, retryAfterMs));
     this.retryAt = Date.now() + delay;
-    this.report({ type: 'retrying', message: `${message}; retrying ${batch.length} events in ${Math.round(delay)} ms`, count: batch.length, status, cause });
+    this.report({
+      type: 'retrying',
+      message: `${message}; retrying ${batch.length} events in ${Math.round(delay)} ms`,
+      count: batch.length,
+      status,
+      cause,
+    });
     this.schedule(delay);
   }
 
@@ -217,7 +247,11 @@ export class TokenTallyClient {
   private reportDropped(): void {
     const count = this.droppedUnreported;
     this.droppedUnreported = 0;
-    this.report({ type: 'dropped', message: `TokenTally queue full (${this.options.maxQueueSize}): dropped the ${count} oldest events`, count });
+    this.report({
+      type: 'dropped',
+      message: `TokenTally queue full (${this.options.maxQueueSize}): dropped the ${count} oldest events`,
+      count,
+    });
   }
 
   private report(error: TokenTallyError): void {

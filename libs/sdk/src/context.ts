@@ -39,7 +39,10 @@ const HEADER_DIMENSIONS: Record<string, keyof Dimensions> = {
  * `X-TokenTally-Tags: key=value,key2=value2` from request headers, and returns
  * the headers without them (they must not reach the provider).
  */
-export function takeAttributionHeaders(headers: ConstructorParameters<typeof Headers>[0] | undefined): { attribution: Attribution | null; headers: Headers | null } {
+export function takeAttributionHeaders(headers: ConstructorParameters<typeof Headers>[0] | undefined): {
+  attribution: Attribution | null;
+  headers: Headers | null;
+} {
   if (!headers || !mentionsTokenTally(headers)) return { attribution: null, headers: null };
   const all = new Headers(headers);
   let found = false;
@@ -53,7 +56,10 @@ export function takeAttributionHeaders(headers: ConstructorParameters<typeof Hea
       attribution.tags = {};
       for (const pair of value.split(',')) {
         const eq = pair.indexOf('=');
-        if (eq > 0) attribution.tags[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
+        if (eq > 0)
+          attribution.tags[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(
+            pair.slice(eq + 1).trim(),
+          );
       }
     }
   }

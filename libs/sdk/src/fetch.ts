@@ -3,7 +3,17 @@ import { TokenTallyClient } from './client';
 import { azureDeployment, detectProvider, normalizeModel } from './provider';
 import { sseEvents } from './sse';
 import { TokenTallyOptions } from './types';
-import { callsFromResponse, EMPTY_FACTS, emptyUsage, ExtractedCall, Operation, operationOf, RequestFacts, requestFacts, StreamTally } from './usage';
+import {
+  callsFromResponse,
+  EMPTY_FACTS,
+  emptyUsage,
+  ExtractedCall,
+  Operation,
+  operationOf,
+  RequestFacts,
+  requestFacts,
+  StreamTally,
+} from './usage';
 import { parseSkimmed } from './skim';
 import { uuidv7 } from './uuid7';
 
@@ -40,7 +50,12 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
   const tally = options.client ?? new TokenTallyClient(options);
   const inner: Fetch = options.fetch ?? ((...args) => globalThis.fetch(...args));
   const report = (cause: unknown) =>
-    options.onError?.({ type: 'internal', message: `TokenTally middleware: ${(cause as Error)?.message ?? cause}`, count: 0, cause });
+    options.onError?.({
+      type: 'internal',
+      message: `TokenTally middleware: ${(cause as Error)?.message ?? cause}`,
+      count: 0,
+      cause,
+    });
 
   const record = (call: PreparedCall, found: ExtractedCall[], status: 'ok' | 'error', latencyMs: number) => {
     const base = options.dimensions ?? {};
@@ -48,7 +63,9 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
     const { tags: callTags, ...callDimensions } = perCall;
     const dimensions = { ...base, ...callDimensions };
     const tags = { ...options.tags, ...callTags };
-    for (const extracted of found.length > 0 ? found : [{ model: call.facts.model, usage: emptyUsage() } as ExtractedCall]) {
+    for (const extracted of found.length > 0
+      ? found
+      : [{ model: call.facts.model, usage: emptyUsage() } as ExtractedCall]) {
       const model = extracted.model ?? 'unknown';
       tally.track({
         event_id: extracted.part ? `${call.eventId}:${extracted.part}` : call.eventId,
@@ -68,7 +85,10 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
     }
   };
 
-  const instrumented = async function tokenTallyFetch(input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> {
+  const instrumented = async function tokenTallyFetch(
+    input: Parameters<typeof fetch>[0],
+    init?: RequestInit,
+  ): Promise<Response> {
     let call: PreparedCall | null = null;
     let outgoing = init;
     try {
@@ -84,7 +104,10 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
           operation,
           facts,
           provider: options.provider ?? detectProvider(url),
-          attribution: context || fromHeaders ? { ...context, ...fromHeaders, tags: { ...context?.tags, ...fromHeaders?.tags } } : null,
+          attribution:
+            context || fromHeaders
+              ? { ...context, ...fromHeaders, tags: { ...context?.tags, ...fromHeaders?.tags } }
+              : null,
           eventId: uuidv7(),
           startedAt: Date.now(),
           startedPerf: performance.now(),
@@ -125,13 +148,22 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
    */
   const readJson = async (call: PreparedCall, response: Response): Promise<Response> => {
     const bytes = await response.arrayBuffer();
-    const copy = new Response(bytes, { status: response.status, statusText: response.statusText, headers: response.headers });
+    const copy = new Response(bytes, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
     Object.defineProperty(copy, 'url', { value: response.url });
     const latency = performance.now() - call.startedPerf;
     const recorded = new Promise<void>((resolve) =>
       setImmediate(() => {
         try {
-          record(call, callsFromResponse(call.operation, call.facts, parseSkimmed(new TextDecoder().decode(bytes))), 'ok', latency);
+          record(
+            call,
+            callsFromResponse(call.operation, call.facts, parseSkimmed(new TextDecoder().decode(bytes))),
+            'ok',
+            latency,
+          );
         } catch (error) {
           report(error);
         }
@@ -149,7 +181,11 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
     }
     const type = response.headers.get('content-type') ?? '';
     if (type.includes('text/event-stream') && response.body) {
-      const wrapped = new Response(observeStream(call, response.body), { status: response.status, statusText: response.statusText, headers: response.headers });
+      const wrapped = new Response(observeStream(call, response.body), {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
       Object.defineProperty(wrapped, 'url', { value: response.url });
       return wrapped;
     }
@@ -218,7 +254,7 @@ export function isInstrumented(fetchImpl: unknown): boolean {
 }
 
 /** Request facts from the body as the openai client sends it: a JSON string, or FormData for uploads. */
-function factsOf(body: RequestInit["body"] | undefined): RequestFacts {
+function factsOf(body: RequestInit['body'] | undefined): RequestFacts {
   if (typeof body === 'string') {
     if (body.length <= MAX_PARSED_BODY) {
       try {
@@ -235,7 +271,13 @@ function factsOf(body: RequestInit["body"] | undefined): RequestFacts {
       // fall through
     }
     const field = (name: string) => new RegExp(`"${name}"\\s*:\\s*"([^"]{1,200})"`).exec(body)?.[1] ?? null;
-    return { ...EMPTY_FACTS, model: field('model'), size: field('size'), quality: field('quality'), stream: /"stream"\s*:\s*true/.test(body) };
+    return {
+      ...EMPTY_FACTS,
+      model: field('model'),
+      size: field('size'),
+      quality: field('quality'),
+      stream: /"stream"\s*:\s*true/.test(body),
+    };
   }
   if (body && typeof (body as FormData).get === 'function' && typeof (body as FormData).append === 'function') {
     return requestFacts(body as FormData);

@@ -6,4 +6,12 @@ export { tokentally } from './context';
 export type { Attribution } from './context';
 export { detectProvider, normalizeModel } from './provider';
 export { uuidv7 } from './uuid7';
-export type { Dimensions, TokenUsage, UsageEvent, TrackInput, TokenTallyOptions, TokenTallyError, TokenTallyErrorType } from './types';
+export type {
+  Dimensions,
+  TokenUsage,
+  UsageEvent,
+  TrackInput,
+  TokenTallyOptions,
+  TokenTallyError,
+  TokenTallyErrorType,
+} from './types';

@@ -9,7 +9,11 @@ export function detectProvider(url: string): string {
   if (host === 'api.openai.com') return 'openai';
   if (host === 'ai-gateway.vercel.sh' || host.endsWith('.ai-gateway.vercel.sh')) return 'vercel';
   if (host === 'openrouter.ai' || host.endsWith('.openrouter.ai')) return 'openrouter';
-  if (host.endsWith('.openai.azure.com') || host.endsWith('.cognitiveservices.azure.com') || host.endsWith('.services.ai.azure.com')) {
+  if (
+    host.endsWith('.openai.azure.com') ||
+    host.endsWith('.cognitiveservices.azure.com') ||
+    host.endsWith('.services.ai.azure.com')
+  ) {
     return 'azure';
   }
   return host;

@@ -12,7 +12,10 @@ import { parseSkimmed } from './skim';
  * of an unfinished line are joined once when it ends (searching the whole
  * pending text on every chunk made a 12 MB stream cost 1.5 s).
  */
-export function sseEvents(onEvent: (data: Record<string, unknown>) => void): { push(chunk: Uint8Array): void; end(): void } {
+export function sseEvents(onEvent: (data: Record<string, unknown>) => void): {
+  push(chunk: Uint8Array): void;
+  end(): void;
+} {
   const decoder = new TextDecoder();
   /** The unfinished line, in the pieces it arrived in. */
   let partial: string[] = [];

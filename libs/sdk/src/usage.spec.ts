@@ -1,4 +1,13 @@
-import { callsFromResponse, callsFromStreamEvent, chatUsage, imageUsage, operationOf, requestFacts, responsesUsage, StreamTally } from './usage';
+import {
+  callsFromResponse,
+  callsFromStreamEvent,
+  chatUsage,
+  imageUsage,
+  operationOf,
+  requestFacts,
+  responsesUsage,
+  StreamTally,
+} from './usage';
 import { LONG_STRING, parseSkimmed, withoutLongStrings } from './skim';
 import { detectProvider, normalizeModel, azureDeployment } from './provider';
 import { sseObserver } from './sse';
@@ -7,7 +16,12 @@ import { uuidv7 } from './uuid7';
 
 describe('usage extraction', () => {
   it('reads a real Images API usage: output without details is image output', () => {
-    const usage = imageUsage({ input_tokens: 22, input_tokens_details: { image_tokens: 0, text_tokens: 22 }, output_tokens: 272, total_tokens: 294 });
+    const usage = imageUsage({
+      input_tokens: 22,
+      input_tokens_details: { image_tokens: 0, text_tokens: 22 },
+      output_tokens: 272,
+      total_tokens: 294,
+    });
     expect(usage).toEqual({
       input_text_tokens: 22,
       cached_input_text_tokens: 0,
@@ -19,21 +33,41 @@ describe('usage extraction', () => {
   });
 
   it('splits output when the response gives output_tokens_details', () => {
-    const usage = imageUsage({ input_tokens: 10, input_tokens_details: { text_tokens: 10, image_tokens: 0 }, output_tokens: 4300, output_tokens_details: { image_tokens: 4160, text_tokens: 140 } });
+    const usage = imageUsage({
+      input_tokens: 10,
+      input_tokens_details: { text_tokens: 10, image_tokens: 0 },
+      output_tokens: 4300,
+      output_tokens_details: { image_tokens: 4160, text_tokens: 140 },
+    });
     expect(usage).toMatchObject({ output_image_tokens: 4160, output_text_tokens: 140 });
   });
 
   it('takes cached input out of the input kinds (disjoint kinds)', () => {
     const usage = imageUsage({
       input_tokens: 1410,
-      input_tokens_details: { text_tokens: 120, image_tokens: 1290, cached_tokens: 1100, cached_tokens_details: { text_tokens: 100, image_tokens: 1000 } },
+      input_tokens_details: {
+        text_tokens: 120,
+        image_tokens: 1290,
+        cached_tokens: 1100,
+        cached_tokens_details: { text_tokens: 100, image_tokens: 1000 },
+      },
       output_tokens: 0,
     });
-    expect(usage).toMatchObject({ input_text_tokens: 20, cached_input_text_tokens: 100, input_image_tokens: 290, cached_input_image_tokens: 1000 });
+    expect(usage).toMatchObject({
+      input_text_tokens: 20,
+      cached_input_text_tokens: 100,
+      input_image_tokens: 290,
+      cached_input_image_tokens: 1000,
+    });
   });
 
   it('maps Responses usage: cached tokens are a subset of input tokens', () => {
-    expect(responsesUsage({ input_tokens: 2100, input_tokens_details: { cached_tokens: 1000 }, output_tokens: 180 }, 'gpt-5')).toMatchObject({
+    expect(
+      responsesUsage(
+        { input_tokens: 2100, input_tokens_details: { cached_tokens: 1000 }, output_tokens: 180 },
+        'gpt-5',
+      ),
+    ).toMatchObject({
       input_text_tokens: 1100,
       cached_input_text_tokens: 1000,
       output_text_tokens: 180,
@@ -42,7 +76,16 @@ describe('usage extraction', () => {
   });
 
   it('maps Chat Completions usage with image and cached prompt tokens', () => {
-    expect(chatUsage({ prompt_tokens: 1500, prompt_tokens_details: { cached_tokens: 1000, image_tokens: 300 }, completion_tokens: 50 }, 'gpt-4.1')).toMatchObject({
+    expect(
+      chatUsage(
+        {
+          prompt_tokens: 1500,
+          prompt_tokens_details: { cached_tokens: 1000, image_tokens: 300 },
+          completion_tokens: 50,
+        },
+        'gpt-4.1',
+      ),
+    ).toMatchObject({
       input_text_tokens: 200,
       cached_input_text_tokens: 1000,
       input_image_tokens: 300,
@@ -51,7 +94,11 @@ describe('usage extraction', () => {
   });
 
   it('never yields negative or fractional counts from odd input', () => {
-    const usage = imageUsage({ input_tokens: -5, input_tokens_details: { text_tokens: 3.7, image_tokens: 'x' }, output_tokens: null });
+    const usage = imageUsage({
+      input_tokens: -5,
+      input_tokens_details: { text_tokens: 3.7, image_tokens: 'x' },
+      output_tokens: null,
+    });
     expect(Object.values(usage).every((n) => Number.isInteger(n) && n >= 0)).toBe(true);
   });
 
@@ -66,21 +113,48 @@ describe('usage extraction', () => {
 
   it('takes the model from the request, since the Images response has none', () => {
     const facts = requestFacts({ model: 'gpt-image-2', size: '1536x1024', quality: 'low' });
-    const [call] = callsFromResponse('images.generate', facts, { created: 1, data: [{ b64_json: 'x' }, { b64_json: 'y' }], usage: { input_tokens: 5, output_tokens: 400 } });
-    expect(call).toMatchObject({ model: 'gpt-image-2', images: 2, image_size: '1536x1024', image_quality: 'low', usage: { input_text_tokens: 5, output_image_tokens: 400 } });
+    const [call] = callsFromResponse('images.generate', facts, {
+      created: 1,
+      data: [{ b64_json: 'x' }, { b64_json: 'y' }],
+      usage: { input_tokens: 5, output_tokens: 400 },
+    });
+    expect(call).toMatchObject({
+      model: 'gpt-image-2',
+      images: 2,
+      image_size: '1536x1024',
+      image_quality: 'low',
+      usage: { input_text_tokens: 5, output_image_tokens: 400 },
+    });
   });
 
   it('finds usage only in the completed event of an image stream', () => {
     const facts = requestFacts({ model: 'gpt-image-2', stream: true });
-    expect(callsFromStreamEvent('images.generate', facts, { type: 'image_generation.partial_image', b64_json: 'x' })).toBeNull();
-    expect(callsFromStreamEvent('images.edit', facts, { type: 'image_edit.completed', usage: { input_tokens: 3, output_tokens: 272 }, size: '1024x1024' })).toEqual([
-      expect.objectContaining({ model: 'gpt-image-2', usage: expect.objectContaining({ output_image_tokens: 272 }), images: 1, image_size: '1024x1024' }),
+    expect(
+      callsFromStreamEvent('images.generate', facts, { type: 'image_generation.partial_image', b64_json: 'x' }),
+    ).toBeNull();
+    expect(
+      callsFromStreamEvent('images.edit', facts, {
+        type: 'image_edit.completed',
+        usage: { input_tokens: 3, output_tokens: 272 },
+        size: '1024x1024',
+      }),
+    ).toEqual([
+      expect.objectContaining({
+        model: 'gpt-image-2',
+        usage: expect.objectContaining({ output_image_tokens: 272 }),
+        images: 1,
+        image_size: '1024x1024',
+      }),
     ]);
   });
 
   it('defaults the image tool model when the request names none', () => {
     const facts = requestFacts({ model: 'gpt-5', tools: [{ type: 'image_generation' }] });
-    const calls = callsFromResponse('responses.create', facts, { model: 'gpt-5', output: [{ type: 'image_generation_call' }], usage: { input_tokens: 1, output_tokens: 1 } });
+    const calls = callsFromResponse('responses.create', facts, {
+      model: 'gpt-5',
+      output: [{ type: 'image_generation_call' }],
+      usage: { input_tokens: 1, output_tokens: 1 },
+    });
     expect(calls.map((c) => c.model)).toEqual(['gpt-5', 'gpt-image-1']);
   });
 });
@@ -101,7 +175,14 @@ describe('usage extraction per the published schema', () => {
     ...given,
   });
   const b64 = 'iVBORw0KGgo' + 'A'.repeat(4000);
-  const completedCommon = { b64_json: b64, created_at: 1713833628, size: '1024x1024', quality: 'high', background: 'transparent', output_format: 'png' };
+  const completedCommon = {
+    b64_json: b64,
+    created_at: 1713833628,
+    size: '1024x1024',
+    quality: 'high',
+    background: 'transparent',
+    output_format: 'png',
+  };
   const imagesUsage = (input: number, text: number, image: number, output: number) => ({
     total_tokens: input + output,
     input_tokens: input,
@@ -121,33 +202,71 @@ describe('usage extraction per the published schema', () => {
       usage: { ...imagesUsage(52, 52, 0, 6300), output_tokens_details: { image_tokens: 6208, text_tokens: 92 } },
     };
     expect(callsFromResponse('images.generate', facts, body)).toEqual([
-      { model: 'gpt-image-2', usage: six({ input_text_tokens: 52, output_image_tokens: 6208, output_text_tokens: 92 }), images: 1, image_size: '1536x1024', image_quality: 'high' },
+      {
+        model: 'gpt-image-2',
+        usage: six({ input_text_tokens: 52, output_image_tokens: 6208, output_text_tokens: 92 }),
+        images: 1,
+        image_size: '1536x1024',
+        image_quality: 'high',
+      },
     ]);
   });
 
   it('ImagesResponse without output_tokens_details: every output token is image output', () => {
-    const body = { created: 1, data: [{ b64_json: b64 }, { b64_json: b64 }], size: '1024x1024', quality: 'medium', usage: imagesUsage(1370, 80, 1290, 2112) };
+    const body = {
+      created: 1,
+      data: [{ b64_json: b64 }, { b64_json: b64 }],
+      size: '1024x1024',
+      quality: 'medium',
+      usage: imagesUsage(1370, 80, 1290, 2112),
+    };
     const [call] = callsFromResponse('images.edit', requestFacts({ model: 'gpt-image-2' }), body);
-    expect(call).toEqual({ model: 'gpt-image-2', usage: six({ input_text_tokens: 80, input_image_tokens: 1290, output_image_tokens: 2112 }), images: 2, image_size: '1024x1024', image_quality: 'medium' });
+    expect(call).toEqual({
+      model: 'gpt-image-2',
+      usage: six({ input_text_tokens: 80, input_image_tokens: 1290, output_image_tokens: 2112 }),
+      images: 2,
+      image_size: '1024x1024',
+      image_quality: 'medium',
+    });
   });
 
   it('ImagesResponse with only `created` and its images: zero tokens (priced per image by the server), size and quality from the request', () => {
-    const [call] = callsFromResponse('images.generate', requestFacts({ model: 'gpt-image-2', size: '1024x1024', quality: 'low' }), { created: 1, data: [{ b64_json: b64 }] });
-    expect(call).toEqual({ model: 'gpt-image-2', usage: six(), images: 1, image_size: '1024x1024', image_quality: 'low' });
+    const [call] = callsFromResponse(
+      'images.generate',
+      requestFacts({ model: 'gpt-image-2', size: '1024x1024', quality: 'low' }),
+      { created: 1, data: [{ b64_json: b64 }] },
+    );
+    expect(call).toEqual({
+      model: 'gpt-image-2',
+      usage: six(),
+      images: 1,
+      image_size: '1024x1024',
+      image_quality: 'low',
+    });
   });
 
   it.each([
     ['image_generation', 'images.generate'],
     ['image_edit', 'images.edit'],
-  ] as const)('%s stream: partial images carry no usage, the completed event (ImagesUsage) is one image', (prefix, operation) => {
-    const tally = new StreamTally(operation, requestFacts({ model: 'gpt-image-2', stream: true }));
-    for (const i of [0, 1]) tally.add({ type: `${prefix}.partial_image`, ...completedCommon, partial_image_index: i });
-    expect(tally.calls()).toEqual([]);
-    tally.add({ type: `${prefix}.completed`, ...completedCommon, usage: imagesUsage(50, 10, 40, 50) });
-    expect(tally.calls()).toEqual([
-      { model: 'gpt-image-2', usage: six({ input_text_tokens: 10, input_image_tokens: 40, output_image_tokens: 50 }), images: 1, image_size: '1024x1024', image_quality: 'high' },
-    ]);
-  });
+  ] as const)(
+    '%s stream: partial images carry no usage, the completed event (ImagesUsage) is one image',
+    (prefix, operation) => {
+      const tally = new StreamTally(operation, requestFacts({ model: 'gpt-image-2', stream: true }));
+      for (const i of [0, 1])
+        tally.add({ type: `${prefix}.partial_image`, ...completedCommon, partial_image_index: i });
+      expect(tally.calls()).toEqual([]);
+      tally.add({ type: `${prefix}.completed`, ...completedCommon, usage: imagesUsage(50, 10, 40, 50) });
+      expect(tally.calls()).toEqual([
+        {
+          model: 'gpt-image-2',
+          usage: six({ input_text_tokens: 10, input_image_tokens: 40, output_image_tokens: 50 }),
+          images: 1,
+          image_size: '1024x1024',
+          image_quality: 'high',
+        },
+      ]);
+    },
+  );
 
   it('a stream with n=2 has one completed event per image: both images and both usages, once each', () => {
     const tally = new StreamTally('images.generate', requestFacts({ model: 'gpt-image-2', stream: true, n: 2 }));
@@ -156,34 +275,85 @@ describe('usage extraction per the published schema', () => {
     tally.add(completed);
     tally.add({ type: 'image_generation.partial_image', ...completedCommon, partial_image_index: 0 });
     tally.add(completed);
-    expect(tally.calls()).toEqual([{ model: 'gpt-image-2', usage: six({ input_text_tokens: 18, output_image_tokens: 744 }), images: 2, image_size: '1024x1024', image_quality: 'high' }]);
+    expect(tally.calls()).toEqual([
+      {
+        model: 'gpt-image-2',
+        usage: six({ input_text_tokens: 18, output_image_tokens: 744 }),
+        images: 2,
+        image_size: '1024x1024',
+        image_quality: 'high',
+      },
+    ]);
     expect(tally.calls()).toEqual(tally.calls()); // reading does not count again
   });
 
   describe('Responses API, image_generation_call (ImageGenToolCall: type, id, status, result; no usage, size or quality)', () => {
-    const facts = requestFacts({ model: 'gpt-5', tools: [{ type: 'image_generation', model: 'gpt-image-2', size: '1024x1536', quality: 'low' }] });
-    const mainUsage = { input_tokens: 2100, input_tokens_details: { cached_tokens: 1000 }, output_tokens: 180, output_tokens_details: { reasoning_tokens: 64 }, total_tokens: 2280 };
-    const item = (status: string, result: string | null, id = 'ig_1') => ({ type: 'image_generation_call', id, status, result });
-    const mainCall = { model: 'gpt-5-2025-08-07', usage: six({ input_text_tokens: 1100, cached_input_text_tokens: 1000, output_text_tokens: 180 }) };
+    const facts = requestFacts({
+      model: 'gpt-5',
+      tools: [{ type: 'image_generation', model: 'gpt-image-2', size: '1024x1536', quality: 'low' }],
+    });
+    const mainUsage = {
+      input_tokens: 2100,
+      input_tokens_details: { cached_tokens: 1000 },
+      output_tokens: 180,
+      output_tokens_details: { reasoning_tokens: 64 },
+      total_tokens: 2280,
+    };
+    const item = (status: string, result: string | null, id = 'ig_1') => ({
+      type: 'image_generation_call',
+      id,
+      status,
+      result,
+    });
+    const mainCall = {
+      model: 'gpt-5-2025-08-07',
+      usage: six({ input_text_tokens: 1100, cached_input_text_tokens: 1000, output_text_tokens: 180 }),
+    };
 
     it('without tool usage: images made, size and quality from the tool config, all-zero tokens', () => {
-      const calls = callsFromResponse('responses.create', facts, { model: 'gpt-5-2025-08-07', output: [item('completed', b64)], usage: mainUsage });
+      const calls = callsFromResponse('responses.create', facts, {
+        model: 'gpt-5-2025-08-07',
+        output: [item('completed', b64)],
+        usage: mainUsage,
+      });
       expect(calls).toEqual([
         mainCall,
-        { model: 'gpt-image-2', usage: six(), images: 1, image_size: '1024x1536', image_quality: 'low', part: 'image_generation' },
+        {
+          model: 'gpt-image-2',
+          usage: six(),
+          images: 1,
+          image_size: '1024x1536',
+          image_quality: 'low',
+          part: 'image_generation',
+        },
       ]);
     });
 
     it('with tool_usage.image_gen (real traffic, not in the schema): the tool call has its tokens', () => {
-      const tool_usage = { image_gen: { ...imagesUsage(40, 40, 0, 4160), output_tokens_details: { image_tokens: 4160, text_tokens: 0 } } };
-      const [, tool] = callsFromResponse('responses.create', facts, { model: 'gpt-5-2025-08-07', output: [item('completed', b64)], usage: mainUsage, tool_usage });
-      expect(tool).toMatchObject({ model: 'gpt-image-2', usage: six({ input_text_tokens: 40, output_image_tokens: 4160 }), images: 1 });
+      const tool_usage = {
+        image_gen: { ...imagesUsage(40, 40, 0, 4160), output_tokens_details: { image_tokens: 4160, text_tokens: 0 } },
+      };
+      const [, tool] = callsFromResponse('responses.create', facts, {
+        model: 'gpt-5-2025-08-07',
+        output: [item('completed', b64)],
+        usage: mainUsage,
+        tool_usage,
+      });
+      expect(tool).toMatchObject({
+        model: 'gpt-image-2',
+        usage: six({ input_text_tokens: 40, output_image_tokens: 4160 }),
+        images: 1,
+      });
     });
 
     it('counts only calls with a result; a tool call that made no image is a failed part', () => {
       const output = [item('completed', b64, 'ig_1'), item('failed', null, 'ig_2'), item('completed', b64, 'ig_3')];
-      expect(callsFromResponse('responses.create', facts, { output, usage: mainUsage })[1]).toMatchObject({ images: 2 });
-      expect(callsFromResponse('responses.create', facts, { output: [item('failed', null)], usage: mainUsage })[1]).toEqual({
+      expect(callsFromResponse('responses.create', facts, { output, usage: mainUsage })[1]).toMatchObject({
+        images: 2,
+      });
+      expect(
+        callsFromResponse('responses.create', facts, { output: [item('failed', null)], usage: mainUsage })[1],
+      ).toEqual({
         model: 'gpt-image-2',
         usage: six(),
         images: 0,
@@ -196,13 +366,26 @@ describe('usage extraction per the published schema', () => {
 
     it('the tool model defaults to gpt-image-1; no size or quality is made up', () => {
       const bare = requestFacts({ model: 'gpt-5', tools: [{ type: 'image_generation' }] });
-      const [, tool] = callsFromResponse('responses.create', bare, { output: [item('completed', b64)], usage: mainUsage });
-      expect(tool).toEqual({ model: 'gpt-image-1', usage: six(), images: 1, image_size: undefined, image_quality: undefined, part: 'image_generation' });
+      const [, tool] = callsFromResponse('responses.create', bare, {
+        output: [item('completed', b64)],
+        usage: mainUsage,
+      });
+      expect(tool).toEqual({
+        model: 'gpt-image-1',
+        usage: six(),
+        images: 1,
+        image_size: undefined,
+        image_quality: undefined,
+        part: 'image_generation',
+      });
     });
 
     it('takes size and quality from the item when a server adds them (what was made beats what was asked)', () => {
       const output = [{ ...item('completed', b64), size: '1024x1024', quality: 'high' }];
-      expect(callsFromResponse('responses.create', facts, { output, usage: mainUsage })[1]).toMatchObject({ image_size: '1024x1024', image_quality: 'high' });
+      expect(callsFromResponse('responses.create', facts, { output, usage: mainUsage })[1]).toMatchObject({
+        image_size: '1024x1024',
+        image_quality: 'high',
+      });
     });
 
     it('streamed: response.completed gives the same calls as the JSON answer; response.created (usage null) none', () => {
@@ -219,7 +402,15 @@ describe('usage extraction per the published schema', () => {
     const image = 'A'.repeat(2_000_000);
     const body = JSON.stringify({
       model: 'gpt-5',
-      input: [{ role: 'user', content: [{ type: 'input_text', text: 'say "hi" \\ then draw' }, { type: 'input_image', image_url: `data:image/png;base64,${image}` }] }],
+      input: [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'say "hi" \\ then draw' },
+            { type: 'input_image', image_url: `data:image/png;base64,${image}` },
+          ],
+        },
+      ],
       tools: [{ type: 'image_generation', model: 'gpt-image-2', size: '1024x1536', quality: 'medium' }],
       stream: true,
     });
@@ -242,13 +433,21 @@ describe('withoutLongStrings', () => {
     const long = 'x'.repeat(2000);
     const text = JSON.stringify({ a: long, b: 'short "quoted" \\', c: [long, 1, null], [`k${'"'.repeat(3)}`]: 'v' });
     const parsed = JSON.parse(withoutLongStrings(text)) as Record<string, unknown>;
-    expect(parsed).toEqual({ a: JSON.parse(LONG_STRING), b: 'short "quoted" \\', c: [JSON.parse(LONG_STRING), 1, null], 'k"""': 'v' });
+    expect(parsed).toEqual({
+      a: JSON.parse(LONG_STRING),
+      b: 'short "quoted" \\',
+      c: [JSON.parse(LONG_STRING), 1, null],
+      'k"""': 'v',
+    });
     expect(JSON.parse(LONG_STRING)).not.toBe('');
   });
 
   it('handles a long string that ends in escaped backslashes or holds escaped quotes', () => {
     const tricky = 'y'.repeat(1500) + '\\"' + 'z'.repeat(10) + '\\\\';
-    expect(JSON.parse(withoutLongStrings(JSON.stringify({ t: tricky, u: 'after' })))).toEqual({ t: JSON.parse(LONG_STRING), u: 'after' });
+    expect(JSON.parse(withoutLongStrings(JSON.stringify({ t: tricky, u: 'after' })))).toEqual({
+      t: JSON.parse(LONG_STRING),
+      u: 'after',
+    });
   });
 
   it('leaves text it cannot read alone, for JSON.parse to judge', () => {
@@ -262,13 +461,18 @@ describe('provider detection', () => {
     ['https://api.openai.com/v1/images/generations', 'openai'],
     ['https://ai-gateway.vercel.sh/v1/images/generations', 'vercel'],
     ['https://openrouter.ai/api/v1/chat/completions', 'openrouter'],
-    ['https://my-res.openai.azure.com/openai/deployments/img/images/generations?api-version=2025-04-01-preview', 'azure'],
+    [
+      'https://my-res.openai.azure.com/openai/deployments/img/images/generations?api-version=2025-04-01-preview',
+      'azure',
+    ],
     ['http://llm-proxy.internal:8080/v1/images/generations', 'llm-proxy.internal'],
   ])('%s is %s', (url, provider) => expect(detectProvider(url)).toBe(provider));
 
   it('normalises gateway model names and reads Azure deployments', () => {
     expect(normalizeModel('openai/gpt-image-2')).toBe('gpt-image-2');
-    expect(azureDeployment('https://x.openai.azure.com/openai/deployments/gpt-image-2-prod/images/edits')).toBe('gpt-image-2-prod');
+    expect(azureDeployment('https://x.openai.azure.com/openai/deployments/gpt-image-2-prod/images/edits')).toBe(
+      'gpt-image-2-prod',
+    );
   });
 });
 
@@ -282,15 +486,25 @@ describe('sseObserver', () => {
         controller.close();
       },
     });
-    const out = source.pipeThrough(sseObserver((data) => seen.push(data), () => (ended = true)));
+    const out = source.pipeThrough(
+      sseObserver(
+        (data) => seen.push(data),
+        () => (ended = true),
+      ),
+    );
     let passed = '';
     const decoder = new TextDecoder();
-    for await (const chunk of out as unknown as AsyncIterable<Uint8Array>) passed += decoder.decode(chunk, { stream: true });
+    for await (const chunk of out as unknown as AsyncIterable<Uint8Array>)
+      passed += decoder.decode(chunk, { stream: true });
     return { seen, ended, passed };
   }
 
   it('passes bytes through unchanged and finds usage split across chunks and CRLF lines', async () => {
-    const chunks = ['event: image_generation.partial_image\r\ndata: {"type":"image_generation.partial_image","b64', '_json":"AAA"}\r\n\r\nevent: image_gene', 'ration.completed\ndata: {"type":"image_generation.completed","usage":{"input_tokens":1,"output_tokens":272}}\n\n'];
+    const chunks = [
+      'event: image_generation.partial_image\r\ndata: {"type":"image_generation.partial_image","b64',
+      '_json":"AAA"}\r\n\r\nevent: image_gene',
+      'ration.completed\ndata: {"type":"image_generation.completed","usage":{"input_tokens":1,"output_tokens":272}}\n\n',
+    ];
     const { seen, ended, passed } = await run(chunks);
     expect(passed).toBe(chunks.join(''));
     expect(seen).toEqual([{ type: 'image_generation.completed', usage: { input_tokens: 1, output_tokens: 272 } }]);
@@ -307,14 +521,21 @@ describe('sseObserver', () => {
     const { seen, passed } = await run(chunks);
     expect(passed.length).toBe(text.length);
     expect(passed === text).toBe(true);
-    expect(seen).toEqual([{ type: 'image_generation.completed', b64_json: expect.any(String), usage: { input_tokens: 9, output_tokens: 272 } }]);
+    expect(seen).toEqual([
+      {
+        type: 'image_generation.completed',
+        b64_json: expect.any(String),
+        usage: { input_tokens: 9, output_tokens: 272 },
+      },
+    ]);
   });
 
   it('stays linear on multi-megabyte lines (searching all pending text on every chunk was quadratic)', async () => {
     const image = 'A'.repeat(3_000_000); // the large end of real answers
     const text = `data: ${JSON.stringify({ type: 'image_generation.partial_image', b64_json: image })}\n\n`.repeat(4);
     const bytes: Uint8Array[] = [];
-    for (let at = 0; at < text.length; at += 16 * 1024) bytes.push(new TextEncoder().encode(text.slice(at, at + 16 * 1024)));
+    for (let at = 0; at < text.length; at += 16 * 1024)
+      bytes.push(new TextEncoder().encode(text.slice(at, at + 16 * 1024)));
     const time = async (transform: () => TransformStream<Uint8Array, Uint8Array>) => {
       const source = new ReadableStream<Uint8Array>({
         start(controller) {
@@ -329,10 +550,25 @@ describe('sseObserver', () => {
     // The floor: the same bytes decoded as they pass, and nothing else.
     const decodeOnly = () => {
       const decoder = new TextDecoder();
-      return new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, controller) => void (controller.enqueue(chunk), decoder.decode(chunk, { stream: true })) });
+      return new TransformStream<Uint8Array, Uint8Array>({
+        transform: (chunk, controller) => void (controller.enqueue(chunk), decoder.decode(chunk, { stream: true })),
+      });
     };
     const floor = Math.min(await time(decodeOnly), await time(decodeOnly));
-    const observed = Math.min(await time(() => sseObserver(() => undefined, () => undefined)), await time(() => sseObserver(() => undefined, () => undefined)));
+    const observed = Math.min(
+      await time(() =>
+        sseObserver(
+          () => undefined,
+          () => undefined,
+        ),
+      ),
+      await time(() =>
+        sseObserver(
+          () => undefined,
+          () => undefined,
+        ),
+      ),
+    );
     expect(observed).toBeLessThan(10 * floor + 100);
   });
 
@@ -344,14 +580,20 @@ describe('sseObserver', () => {
 
 describe('attribution', () => {
   it('reads and strips X-TokenTally headers, leaving the others', () => {
-    const { attribution, headers } = takeAttributionHeaders({ Authorization: 'Bearer sk', 'X-TokenTally-User': 'u1', 'x-tokentally-tags': 'a=1, b=two%2Cthree' });
+    const { attribution, headers } = takeAttributionHeaders({
+      Authorization: 'Bearer sk',
+      'X-TokenTally-User': 'u1',
+      'x-tokentally-tags': 'a=1, b=two%2Cthree',
+    });
     expect(attribution).toEqual({ user: 'u1', tags: { a: '1', b: 'two,three' } });
     expect([...headers!.keys()]).toEqual(['authorization']);
     expect(takeAttributionHeaders({ Authorization: 'x' })).toEqual({ attribution: null, headers: null });
   });
 
   it('merges nested runs', () => {
-    const inner = tokentally.run({ team: 't', tags: { a: '1' } }, () => tokentally.run({ user: 'u', tags: { b: '2' } }, () => tokentally.current()));
+    const inner = tokentally.run({ team: 't', tags: { a: '1' } }, () =>
+      tokentally.run({ user: 'u', tags: { b: '2' } }, () => tokentally.current()),
+    );
     expect(inner).toEqual({ team: 't', user: 'u', tags: { a: '1', b: '2' } });
     expect(tokentally.current()).toBeUndefined();
   });

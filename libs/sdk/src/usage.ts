@@ -49,7 +49,9 @@ const str = (value: unknown): string | null => (typeof value === 'string' && val
 export function requestFacts(fields: { get(name: string): unknown } | Record<string, unknown> | null): RequestFacts {
   if (!fields) return EMPTY_FACTS;
   const get = (name: string): unknown =>
-    typeof (fields as { get?: unknown }).get === 'function' ? (fields as { get(n: string): unknown }).get(name) : (fields as Record<string, unknown>)[name];
+    typeof (fields as { get?: unknown }).get === 'function'
+      ? (fields as { get(n: string): unknown }).get(name)
+      : (fields as Record<string, unknown>)[name];
   const facts: RequestFacts = {
     ...EMPTY_FACTS,
     model: str(get('model')),
@@ -59,9 +61,9 @@ export function requestFacts(fields: { get(name: string): unknown } | Record<str
   };
   const tools = get('tools');
   if (Array.isArray(tools)) {
-    const tool = tools.find((t) => t && typeof t === 'object' && (t as { type?: unknown }).type === 'image_generation') as
-      | Record<string, unknown>
-      | undefined;
+    const tool = tools.find(
+      (t) => t && typeof t === 'object' && (t as { type?: unknown }).type === 'image_generation',
+    ) as Record<string, unknown> | undefined;
     if (tool) {
       facts.imageToolModel = str(tool.model) ?? DEFAULT_IMAGE_TOOL_MODEL;
       facts.imageToolSize = str(tool.size);
@@ -84,8 +86,10 @@ export interface ExtractedCall {
   status?: 'error';
 }
 
-const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0);
-const obj = (value: unknown): Record<string, unknown> | null => (value && typeof value === 'object' ? (value as Record<string, unknown>) : null);
+const count = (value: unknown): number =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+const obj = (value: unknown): Record<string, unknown> | null =>
+  value && typeof value === 'object' ? (value as Record<string, unknown>) : null;
 
 export function emptyUsage(): TokenUsage {
   return {
@@ -114,13 +118,18 @@ export function imageUsage(raw: unknown): TokenUsage {
   const input = count(u.input_tokens);
   const inDetails = obj(u.input_tokens_details);
   let inputImage = count(inDetails?.image_tokens);
-  let inputText = inDetails && typeof inDetails.text_tokens === 'number' ? count(inDetails.text_tokens) : Math.max(0, input - inputImage);
+  let inputText =
+    inDetails && typeof inDetails.text_tokens === 'number'
+      ? count(inDetails.text_tokens)
+      : Math.max(0, input - inputImage);
   // Cached input is not in the published image usage types; if it appears,
   // it is a subset of input: take it out of the kind it belongs to.
   const cached = count(inDetails?.cached_tokens);
   if (cached > 0) {
     const cachedDetails = obj(inDetails?.cached_tokens_details);
-    const cachedImage = cachedDetails ? Math.min(inputImage, count(cachedDetails.image_tokens)) : Math.max(0, cached - inputText);
+    const cachedImage = cachedDetails
+      ? Math.min(inputImage, count(cachedDetails.image_tokens))
+      : Math.max(0, cached - inputText);
     const cachedText = Math.min(inputText, cached - cachedImage);
     inputText -= cachedText;
     inputImage -= cachedImage;
@@ -217,7 +226,9 @@ export function callsFromResponsesObject(facts: RequestFacts, response: Record<s
   const model = str(response.model) ?? facts.model;
   const calls: ExtractedCall[] = [{ model, usage: responsesUsage(response.usage, model) }];
   const output = Array.isArray(response.output) ? response.output : [];
-  const imageCalls = output.map(obj).filter((item): item is Record<string, unknown> => item?.type === 'image_generation_call');
+  const imageCalls = output
+    .map(obj)
+    .filter((item): item is Record<string, unknown> => item?.type === 'image_generation_call');
   const toolUsage = obj(obj(response.tool_usage)?.image_gen);
   if (toolUsage || imageCalls.length > 0) {
     // An image is made when its call has a result; a failed call's result is null.
@@ -241,7 +252,11 @@ export function callsFromResponsesObject(facts: RequestFacts, response: Record<s
  * The calls in one server-sent event of a streamed response, or null while
  * the stream has not said its usage yet.
  */
-export function callsFromStreamEvent(operation: Operation, facts: RequestFacts, data: Record<string, unknown>): ExtractedCall[] | null {
+export function callsFromStreamEvent(
+  operation: Operation,
+  facts: RequestFacts,
+  data: Record<string, unknown>,
+): ExtractedCall[] | null {
   const type = str(data.type);
   switch (operation) {
     case 'images.generate':

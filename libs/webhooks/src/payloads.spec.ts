@@ -17,9 +17,24 @@ const threshold = {
 
 describe('alert texts', () => {
   it('show amounts by the one money rule: cents from $1, 4 significant digits below', () => {
-    expect(describeEvent('budget.threshold_reached', threshold)).toBe('Budget "Marketing images" reached 80% of $900.00 for the month: $718.63 spent (79.8%) since 1 Nov 2026.');
-    expect(describeEvent('budget.forecast_exceeded', threshold)).toBe('Budget "Marketing images" is forecast to reach $1,130.50 by the end of the month, above its $900.00; $718.63 spent so far.');
-    expect(describeEvent('spend.anomaly', { dimension: 'project', key: 'p1', label: 'Image studio', day: '2026-11-27', spent_usd: '369.000000', median_usd: '0.268000', threshold_usd: '15.831', mad_usd: '0.01' })).toBe(
+    expect(describeEvent('budget.threshold_reached', threshold)).toBe(
+      'Budget "Marketing images" reached 80% of $900.00 for the month: $718.63 spent (79.8%) since 1 Nov 2026.',
+    );
+    expect(describeEvent('budget.forecast_exceeded', threshold)).toBe(
+      'Budget "Marketing images" is forecast to reach $1,130.50 by the end of the month, above its $900.00; $718.63 spent so far.',
+    );
+    expect(
+      describeEvent('spend.anomaly', {
+        dimension: 'project',
+        key: 'p1',
+        label: 'Image studio',
+        day: '2026-11-27',
+        spent_usd: '369.000000',
+        median_usd: '0.268000',
+        threshold_usd: '15.831',
+        mad_usd: '0.01',
+      }),
+    ).toBe(
       'Spend of project Image studio on 2026-11-27 is $369.00, far above its usual $0.2680 a day (28-day median; threshold $15.83).',
     );
   });
@@ -29,7 +44,12 @@ describe('alert texts', () => {
   });
 
   it('keep the exact figures in the JSON payloads; Slack text follows the display rule', () => {
-    const event = { id: 'e1', type: 'budget.threshold_reached', payload: threshold, created_at: new Date('2026-11-27T10:15:02.120Z') };
+    const event = {
+      id: 'e1',
+      type: 'budget.threshold_reached',
+      payload: threshold,
+      created_at: new Date('2026-11-27T10:15:02.120Z'),
+    };
     expect(JSON.parse(standardBody(event)).data).toEqual(threshold);
     const slack = JSON.parse(slackBody(event));
     expect(slack.text).toBe(`Budget threshold reached: ${describeEvent(event.type, threshold)}`);

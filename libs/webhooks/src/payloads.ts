@@ -12,7 +12,12 @@ export interface OutboxEvent {
 
 /** The Standard Webhooks body: `{type, timestamp, version, data}`; the same bytes on every retry. */
 export function standardBody(event: OutboxEvent): string {
-  return JSON.stringify({ type: event.type, timestamp: new Date(event.created_at).toISOString(), version: PAYLOAD_VERSION, data: event.payload });
+  return JSON.stringify({
+    type: event.type,
+    timestamp: new Date(event.created_at).toISOString(),
+    version: PAYLOAD_VERSION,
+    data: event.payload,
+  });
 }
 
 /** A Slack incoming-webhook body: the same facts in words, with links. */
@@ -48,7 +53,8 @@ function titleOf(type: string): string {
   return TITLES[type] ?? type;
 }
 
-/** An amount of a payload for people; a field that is missing or not a decimal (an event of an older version) reads "?". */
+/** An amount of a payload for people; a field that is missing or not a decimal (an event of an older version) reads
+ * "?". */
 function money(value: unknown): string {
   return typeof value === 'string' && Decimal.isDecimalString(value) ? displayUsd(value) : '?';
 }
@@ -85,5 +91,10 @@ export function describeEvent(type: string, d: Record<string, any>): string {
 
 function localDay(iso: string, tz: string): string {
   if (!iso) return '?';
-  return new Intl.DateTimeFormat('en-GB', { timeZone: tz || 'UTC', day: 'numeric', month: 'short', year: 'numeric' }).format(new Date(iso));
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: tz || 'UTC',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+  }).format(new Date(iso));
 }

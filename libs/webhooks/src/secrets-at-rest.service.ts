@@ -23,7 +23,9 @@ export class SecretsAtRest implements OnModuleInit {
     const sealed = await sealClearSecrets((sql, parameters) => this.db.query(sql, parameters), keyring);
     if (sealed > 0) this.logger.log(`encrypted ${sealed} secret(s) that were stored in clear`);
     if (!this.config.secretsKey) {
-      this.logger.log('SECRETS_KEY is not set: the key that encrypts webhook and chart-link secrets is kept in the database itself. Set SECRETS_KEY in production (see docs/budgets.md).');
+      this.logger.log(
+        'SECRETS_KEY is not set: the key that encrypts webhook and chart-link secrets is kept in the database itself. Set SECRETS_KEY in production (see docs/budgets.md).',
+      );
     }
   }
 }

@@ -84,8 +84,12 @@ describe('refusalOf', () => {
 
 describe('refusalOfUrl', () => {
   it('judges literal addresses and names that resolve to private ones', async () => {
-    expect(await refusalOfUrl(new URL('http://[::ffff:127.0.0.1]/'), false)).toBe('::ffff:7f00:1 is a loopback address');
-    expect(await refusalOfUrl(new URL('http://localhost:8080/'), false)).toMatch(/^localhost resolves to (127\.0\.0\.1|::1), a loopback address$/);
+    expect(await refusalOfUrl(new URL('http://[::ffff:127.0.0.1]/'), false)).toBe(
+      '::ffff:7f00:1 is a loopback address',
+    );
+    expect(await refusalOfUrl(new URL('http://localhost:8080/'), false)).toMatch(
+      /^localhost resolves to (127\.0\.0\.1|::1), a loopback address$/,
+    );
     expect(await refusalOfUrl(new URL('http://127.0.0.1/'), true)).toBeNull();
   });
 

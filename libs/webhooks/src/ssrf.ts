@@ -56,7 +56,9 @@ export function refusalOf(address: string): string | null {
       const reason = refusalOf(v4.toString());
       if (!reason) continue;
       // ::ffff:127.0.0.1 is 127.0.0.1 to the kernel: say so plainly.
-      return embedding.form === 'IPv4-mapped' ? reason : `${/^IPv4/.test(embedding.form) ? 'an' : 'a'} ${embedding.form} address of ${v4}, ${reason}`;
+      return embedding.form === 'IPv4-mapped'
+        ? reason
+        : `${/^IPv4/.test(embedding.form) ? 'an' : 'a'} ${embedding.form} address of ${v4}, ${reason}`;
     }
     return embedding.alwaysRefused ?? null;
   }
@@ -89,7 +91,11 @@ function embeddedIpv4(ip: ipaddr.IPv6): Embedding | null {
       return { form: 'IPv4-translated', ipv4: [last32] };
     case 'rfc6052': // NAT64: 64:ff9b::/96 well-known, 64:ff9b:1::/48 local-use
       return ip.match(LOCAL_USE_NAT64)
-        ? { form: 'NAT64 local-use', ipv4: [last32], alwaysRefused: 'a local-use NAT64 address (64:ff9b:1::/48, not global)' }
+        ? {
+            form: 'NAT64 local-use',
+            ipv4: [last32],
+            alwaysRefused: 'a local-use NAT64 address (64:ff9b:1::/48, not global)',
+          }
         : { form: 'NAT64', ipv4: [last32] };
     case '6to4': // 2002:AABB:CCDD::/48
       return { form: '6to4', ipv4: [v4(p[1], p[2])] };
@@ -97,7 +103,8 @@ function embeddedIpv4(ip: ipaddr.IPv6): Embedding | null {
       return { form: 'Teredo', ipv4: [v4(p[2], p[3]), v4(~p[6] & 0xffff, ~p[7] & 0xffff)] };
   }
   // ::a.b.c.d, IPv4-compatible (deprecated by RFC 4291): never a valid destination.
-  if (p.slice(0, 6).every((part) => part === 0)) return { form: 'IPv4-compatible', ipv4: [last32], alwaysRefused: 'a deprecated IPv4-compatible address' };
+  if (p.slice(0, 6).every((part) => part === 0))
+    return { form: 'IPv4-compatible', ipv4: [last32], alwaysRefused: 'a deprecated IPv4-compatible address' };
   return null;
 }
 
@@ -113,7 +120,11 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
  * to, so DNS that changes between check and connect cannot get through.
  */
 export function guardedLookup(allowPrivate: boolean) {
-  return (hostname: string, options: { all?: boolean; family?: number } | undefined, callback: LookupCallback): void => {
+  return (
+    hostname: string,
+    options: { all?: boolean; family?: number } | undefined,
+    callback: LookupCallback,
+  ): void => {
     dnsLookup(hostname, { ...(options ?? {}), all: true }, (error, addresses) => {
       if (error) return callback(error, []);
       if (!allowPrivate) {
@@ -136,9 +147,9 @@ export async function refusalOfUrl(url: URL, allowPrivate: boolean): Promise<str
     const reason = refusalOf(host);
     return reason && `${host} is ${reason}`;
   }
-  const addresses = await new Promise<LookupAddress[]>((resolve, reject) => dnsLookup(host, { all: true }, (e, a) => (e ? reject(e) : resolve(a)))).catch(
-    (error: NodeJS.ErrnoException) => error,
-  );
+  const addresses = await new Promise<LookupAddress[]>((resolve, reject) =>
+    dnsLookup(host, { all: true }, (e, a) => (e ? reject(e) : resolve(a))),
+  ).catch((error: NodeJS.ErrnoException) => error);
   if (addresses instanceof Error) return `${host} does not resolve (${addresses.code ?? addresses.message})`;
   for (const { address } of addresses) {
     const reason = refusalOf(address);

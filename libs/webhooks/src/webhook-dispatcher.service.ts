@@ -98,19 +98,33 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
-    const event: OutboxEvent = { id: delivery.event_id, type: delivery.type, payload: delivery.payload, created_at: delivery.created_at };
+    const event: OutboxEvent = {
+      id: delivery.event_id,
+      type: delivery.type,
+      payload: delivery.payload,
+      created_at: delivery.created_at,
+    };
     const body = bodyFor(delivery.format, event);
     const startedAt = new Date();
     let result: SendResult;
     try {
-      result = await sendWebhook(delivery.url, body, await this.signedHeaders(delivery, body, startedAt), { allowPrivate: this.config.webhookAllowPrivate });
+      result = await sendWebhook(delivery.url, body, await this.signedHeaders(delivery, body, startedAt), {
+        allowPrivate: this.config.webhookAllowPrivate,
+      });
     } catch (error) {
-      result = { statusCode: null, error: String((error as Error)?.message ?? error), durationMs: Date.now() - startedAt.getTime(), retryAfterSeconds: null, responseExcerpt: null };
+      result = {
+        statusCode: null,
+        error: String((error as Error)?.message ?? error),
+        durationMs: Date.now() - startedAt.getTime(),
+        retryAfterSeconds: null,
+        responseExcerpt: null,
+      };
     }
     await this.record(delivery, startedAt, result);
   }
 
-  /** Standard Webhooks headers; during a secret rotation, signed with the new and the previous secret (both stored sealed). */
+  /** Standard Webhooks headers; during a secret rotation, signed with the new and the previous secret (both stored
+   * sealed). */
   private async signedHeaders(delivery: ClaimedDelivery, body: string, at: Date): Promise<Record<string, string>> {
     const messageId = `msg_${delivery.event_id}`;
     const keyring = await keyringOf(this.db, this.config);
@@ -129,25 +143,50 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     const gone = result.statusCode === 410;
     await this.db.transaction(async (manager) => {
-      await manager.query(SQL.insertAttempt, [id, attempts, startedAt, result.durationMs, result.statusCode, result.error, result.responseExcerpt]);
+      await manager.query(SQL.insertAttempt, [
+        id,
+        attempts,
+        startedAt,
+        result.durationMs,
+        result.statusCode,
+        result.error,
+        result.responseExcerpt,
+      ]);
       if (ok) {
         await manager.query(SQL.markDelivered, [id, attempts, result.statusCode]);
         await manager.query(SQL.endpointSucceeded, [delivery.webhook_id]);
         return;
       }
       if (gone) {
-        await manager.query(SQL.markFailed, [id, attempts, result.statusCode, 'the endpoint answered 410 Gone and was disabled']);
+        await manager.query(SQL.markFailed, [
+          id,
+          attempts,
+          result.statusCode,
+          'the endpoint answered 410 Gone and was disabled',
+        ]);
         await manager.query(SQL.endpointGone, [delivery.webhook_id]);
         return;
       }
       if (attempts >= MAX_ATTEMPTS) {
-        await manager.query(SQL.markFailed, [id, attempts, result.statusCode, `${result.error}; gave up after ${attempts} attempts`]);
+        await manager.query(SQL.markFailed, [
+          id,
+          attempts,
+          result.statusCode,
+          `${result.error}; gave up after ${attempts} attempts`,
+        ]);
       } else {
         const wait = Math.max(RETRY_DELAYS_S[attempts - 1], Math.min(result.retryAfterSeconds ?? 0, MAX_RETRY_AFTER_S));
         await manager.query(SQL.markRetry, [id, attempts, result.statusCode, result.error, wait]);
       }
-      await manager.query(SQL.endpointFailed, [delivery.webhook_id, this.config.webhookDisableAfterFailures, this.config.webhookDisableAfterSeconds]);
+      await manager.query(SQL.endpointFailed, [
+        delivery.webhook_id,
+        this.config.webhookDisableAfterFailures,
+        this.config.webhookDisableAfterSeconds,
+      ]);
     });
-    if (!ok) this.logger.warn(`webhook ${delivery.webhook_id} attempt ${attempts} of ${delivery.type} failed: ${result.error}`);
+    if (!ok)
+      this.logger.warn(
+        `webhook ${delivery.webhook_id} attempt ${attempts} of ${delivery.type} failed: ${result.error}`,
+      );
   }
 }

@@ -32,10 +32,22 @@ export interface SendOptions {
  * register, nor from https down to http. A redirect elsewhere fails the
  * attempt with an error naming the target.
  */
-export async function sendWebhook(url: string, body: string, headers: Record<string, string>, options: SendOptions): Promise<SendResult> {
+export async function sendWebhook(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  options: SendOptions,
+): Promise<SendResult> {
   const started = Date.now();
   const deadline = started + (options.timeoutMs ?? SEND_TIMEOUT_MS);
-  const done = (partial: Partial<SendResult>): SendResult => ({ statusCode: null, error: null, retryAfterSeconds: null, responseExcerpt: null, ...partial, durationMs: Date.now() - started });
+  const done = (partial: Partial<SendResult>): SendResult => ({
+    statusCode: null,
+    error: null,
+    retryAfterSeconds: null,
+    responseExcerpt: null,
+    ...partial,
+    durationMs: Date.now() - started,
+  });
   let target = new URL(url);
   const origin = target.origin;
   for (let hop = 0; ; hop++) {
@@ -43,8 +55,15 @@ export async function sendWebhook(url: string, body: string, headers: Record<str
     if (refusal) return done({ error: `refused: ${refusal}${hop > 0 ? ` (after a redirect to ${target.href})` : ''}` });
     let response: Awaited<ReturnType<typeof post>>;
     try {
-      response = await post(target, body, headers, deadline - Date.now(), options.allowPrivate || Boolean(options.refusal));
-      if (response === 'timeout') return done({ error: `timed out after ${(options.timeoutMs ?? SEND_TIMEOUT_MS) / 1000} s` });
+      response = await post(
+        target,
+        body,
+        headers,
+        deadline - Date.now(),
+        options.allowPrivate || Boolean(options.refusal),
+      );
+      if (response === 'timeout')
+        return done({ error: `timed out after ${(options.timeoutMs ?? SEND_TIMEOUT_MS) / 1000} s` });
     } catch (error) {
       return done({ error: describe(error) });
     }
@@ -58,7 +77,10 @@ export async function sendWebhook(url: string, body: string, headers: Record<str
         return done({ statusCode, error: `HTTP ${statusCode} with an invalid Location` });
       }
       if (next.origin !== origin) {
-        return done({ statusCode, error: `HTTP ${statusCode} redirect to another origin (${next.protocol === 'http:' || next.protocol === 'https:' ? next.origin : next.protocol}) not followed: only redirects within ${origin} are; register the final URL` });
+        return done({
+          statusCode,
+          error: `HTTP ${statusCode} redirect to another origin (${next.protocol === 'http:' || next.protocol === 'https:' ? next.origin : next.protocol}) not followed: only redirects within ${origin} are; register the final URL`,
+        });
       }
       target = next;
       continue;
@@ -73,11 +95,18 @@ export async function sendWebhook(url: string, body: string, headers: Record<str
 }
 
 function post(url: URL, body: string, headers: Record<string, string>, timeoutMs: number, skipLookupGuard: boolean) {
-  return new Promise<{ statusCode: number; location: string | undefined; retryAfter: string | undefined; excerpt: string } | 'timeout'>((resolve, reject) => {
+  return new Promise<
+    { statusCode: number; location: string | undefined; retryAfter: string | undefined; excerpt: string } | 'timeout'
+  >((resolve, reject) => {
     if (timeoutMs <= 0) return resolve('timeout');
     const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
       method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'TokenTally-Webhooks/1' },
+      headers: {
+        ...headers,
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        'user-agent': 'TokenTally-Webhooks/1',
+      },
       // Literal IPs were judged by refusalOfUrl; names are judged here, at the address actually used.
       lookup: skipLookupGuard ? undefined : (guardedLookup(false) as any),
     });

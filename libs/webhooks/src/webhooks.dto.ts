@@ -11,18 +11,22 @@ export const EVENT_TYPES = [
   'model.unpriced',
 ] as const;
 
-const url = storableText(z.string({ error: 'must be a string' }).max(2000, 'must be at most 2000 characters'))
-  .refine((value) => {
+const url = storableText(z.string({ error: 'must be a string' }).max(2000, 'must be at most 2000 characters')).refine(
+  (value) => {
     try {
       const parsed = new URL(value);
       return (parsed.protocol === 'https:' || parsed.protocol === 'http:') && !parsed.username && !parsed.password;
     } catch {
       return false;
     }
-  }, 'must be an absolute http(s) URL without credentials');
+  },
+  'must be an absolute http(s) URL without credentials',
+);
 
 const events = z
-  .array(z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }), { error: 'must be a list of event types' })
+  .array(z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }), {
+    error: 'must be a list of event types',
+  })
   .min(1, 'must name at least one event type')
   .transform((list) => [...new Set(list)]);
 
@@ -53,7 +57,9 @@ export type UpdateWebhookDto = z.output<typeof updateWebhookSchema>;
 
 export const deliveriesQuerySchema = z
   .object({
-    status: z.enum(['pending', 'sending', 'delivered', 'failed'], { error: 'must be pending, sending, delivered or failed' }).optional(),
+    status: z
+      .enum(['pending', 'sending', 'delivered', 'failed'], { error: 'must be pending, sending, delivered or failed' })
+      .optional(),
     before: dateTimeParam().optional(),
     limit: wholeNumberParam(1, 200, 50),
   })

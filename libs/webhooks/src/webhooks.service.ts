@@ -33,7 +33,14 @@ export class WebhooksService {
     await this.assertReachable(dto.url);
     const secret = newSecret();
     const sealed = (await keyringOf(this.db, this.config)).seal('webhook', secret);
-    const [row] = await this.db.query(SQL.insert, [dto.url, dto.description ?? null, dto.events, dto.format, dto.enabled, sealed]);
+    const [row] = await this.db.query(SQL.insert, [
+      dto.url,
+      dto.description ?? null,
+      dto.events,
+      dto.format,
+      dto.enabled,
+      sealed,
+    ]);
     return { ...toView(row), secret };
   }
 
@@ -48,7 +55,15 @@ export class WebhooksService {
   async update(id: string, dto: UpdateWebhookDto) {
     if (dto.url) await this.assertReachable(dto.url);
     const [row] = rowsOf(
-      await this.db.query(SQL.update, [id, dto.url ?? null, dto.description !== undefined, dto.description ?? null, dto.events ?? null, dto.format ?? null, dto.enabled ?? null]),
+      await this.db.query(SQL.update, [
+        id,
+        dto.url ?? null,
+        dto.description !== undefined,
+        dto.description ?? null,
+        dto.events ?? null,
+        dto.format ?? null,
+        dto.enabled ?? null,
+      ]),
     );
     if (!row) throw DomainError.notFound(`Webhook ${id}`);
     return toView(row);
@@ -69,7 +84,12 @@ export class WebhooksService {
 
   async deliveries(webhookId: string, query: { status?: string; before?: string; limit: number }) {
     await this.row(webhookId);
-    const rows = await this.db.query(SQL.deliveries, [webhookId, query.status ?? null, query.before ?? null, query.limit]);
+    const rows = await this.db.query(SQL.deliveries, [
+      webhookId,
+      query.status ?? null,
+      query.before ?? null,
+      query.limit,
+    ]);
     const data = rows.map(deliveryView);
     return { data, next_before: rows.length === query.limit ? data[data.length - 1].created_at : null };
   }
@@ -83,8 +103,13 @@ export class WebhooksService {
   /** Sends a delivery again now, with a fresh round of retries. */
   async resend(id: string) {
     const row = await this.delivery(id);
-    if (!row.webhook_enabled) throw new DomainError('conflict', 'The endpoint of this delivery is disabled; enable it (PATCH /v1/webhooks/:id {"enabled": true}) first.');
-    if (rowsOf(await this.db.query(SQL.resend, [id])).length === 0) throw new DomainError('conflict', 'This delivery is being sent right now.');
+    if (!row.webhook_enabled)
+      throw new DomainError(
+        'conflict',
+        'The endpoint of this delivery is disabled; enable it (PATCH /v1/webhooks/:id {"enabled": true}) first.',
+      );
+    if (rowsOf(await this.db.query(SQL.resend, [id])).length === 0)
+      throw new DomainError('conflict', 'This delivery is being sent right now.');
     await this.dispatcher.deliverNow(id);
     return deliveryView(await this.delivery(id));
   }
@@ -94,7 +119,10 @@ export class WebhooksService {
     const webhook = await this.row(webhookId);
     if (!webhook.enabled) throw new DomainError('conflict', 'This endpoint is disabled; enable it first.');
     const deliveryId = await this.db.transaction(async (manager) => {
-      const [event] = await manager.query(SQL.insertTestEvent, [JSON.stringify({ webhook_id: webhookId, message: 'This is a test event from TokenTally.' }), webhookId]);
+      const [event] = await manager.query(SQL.insertTestEvent, [
+        JSON.stringify({ webhook_id: webhookId, message: 'This is a test event from TokenTally.' }),
+        webhookId,
+      ]);
       const [delivery] = await manager.query(SQL.insertDelivery, [webhookId, event.id]);
       return delivery.id as string;
     });
@@ -111,7 +139,9 @@ export class WebhooksService {
   private async assertReachable(url: string): Promise<void> {
     const refusal = await refusalOfUrl(new URL(url), this.config.webhookAllowPrivate);
     if (refusal) {
-      throw DomainError.validation([{ path: 'url', message: `is refused: ${refusal} (set WEBHOOK_ALLOW_PRIVATE=true to allow private networks)` }]);
+      throw DomainError.validation([
+        { path: 'url', message: `is refused: ${refusal} (set WEBHOOK_ALLOW_PRIVATE=true to allow private networks)` },
+      ]);
     }
   }
 }

@@ -24,12 +24,20 @@ export const createKeySchema = z
     if (value.role === 'ingest' && !value.project_id) {
       ctx.addIssue({ code: 'custom', path: ['project_id'], message: 'is required for an ingest key' });
     }
-    // project_id used to be accepted and ignored on viewer and admin keys: refused, so nobody believes such a key limited.
+    // project_id used to be accepted and ignored on viewer and admin keys: refused, so nobody believes such a key
+    // limited.
     if (value.role !== 'ingest' && value.project_id) {
-      ctx.addIssue({ code: 'custom', path: ['project_id'], message: 'is for ingest keys only (limit a viewer key with project_ids)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['project_id'],
+        message: 'is for ingest keys only (limit a viewer key with project_ids)',
+      });
     }
     if (value.project_ids && value.role !== 'viewer') {
-      const message = value.role === 'admin' ? 'cannot limit an admin key (admin keys read and manage every project)' : 'is for viewer keys only (an ingest key has its one project_id)';
+      const message =
+        value.role === 'admin'
+          ? 'cannot limit an admin key (admin keys read and manage every project)'
+          : 'is for viewer keys only (an ingest key has its one project_id)';
       ctx.addIssue({ code: 'custom', path: ['project_ids'], message });
     }
   });

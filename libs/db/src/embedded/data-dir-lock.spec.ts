@@ -2,7 +2,16 @@ import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataDirInUseError, LOCK_FILE, LOCK_OWNER_FILE, LOCK_STALE_AFTER_MS, lockDataDir, LockOwner, processStartTime, processState } from './data-dir-lock';
+import {
+  DataDirInUseError,
+  LOCK_FILE,
+  LOCK_OWNER_FILE,
+  LOCK_STALE_AFTER_MS,
+  lockDataDir,
+  LockOwner,
+  processStartTime,
+  processState,
+} from './data-dir-lock';
 
 describe('the embedded data-folder lock', () => {
   let dir: string;
@@ -15,7 +24,13 @@ describe('the embedded data-folder lock', () => {
     fs.writeFileSync(path.join(dir, LOCK_FILE), String(owner.pid));
     fs.writeFileSync(
       path.join(dir, LOCK_OWNER_FILE),
-      JSON.stringify({ start_time: processStartTime(owner.pid), token: 'someone-else', hostname: os.hostname(), heartbeat_at: new Date().toISOString(), ...owner }),
+      JSON.stringify({
+        start_time: processStartTime(owner.pid),
+        token: 'someone-else',
+        hostname: os.hostname(),
+        heartbeat_at: new Date().toISOString(),
+        ...owner,
+      }),
     );
   }
   const ownerOnDisk = () => JSON.parse(fs.readFileSync(path.join(dir, LOCK_OWNER_FILE), 'utf8')) as LockOwner;
@@ -48,8 +63,11 @@ describe('the embedded data-folder lock', () => {
     // `sleep 0` exits at once; its parent execs `sleep 5`, which never reaps it: a zombie for 5 s.
     const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
-      const zombie = Number((await new Promise<Buffer>((resolve) => parent.stdout!.once('data', resolve))).toString().trim());
-      for (let i = 0; i < 50 && processState(zombie) !== 'Z'; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      const zombie = Number(
+        (await new Promise<Buffer>((resolve) => parent.stdout!.once('data', resolve))).toString().trim(),
+      );
+      for (let i = 0; i < 50 && processState(zombie) !== 'Z'; i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       expect(processState(zombie)).toBe('Z');
       plant({ pid: zombie });
       lockDataDir(dir)();
@@ -94,7 +112,11 @@ describe('the embedded data-folder lock', () => {
   it('judges a lock from another host by its heartbeat', () => {
     plant({ pid: 4242, hostname: 'elsewhere', heartbeat_at: new Date().toISOString() });
     expect(() => lockDataDir(dir)).toThrow(DataDirInUseError);
-    plant({ pid: 4242, hostname: 'elsewhere', heartbeat_at: new Date(Date.now() - LOCK_STALE_AFTER_MS - 1000).toISOString() });
+    plant({
+      pid: 4242,
+      hostname: 'elsewhere',
+      heartbeat_at: new Date(Date.now() - LOCK_STALE_AFTER_MS - 1000).toISOString(),
+    });
     lockDataDir(dir)();
   });
 });

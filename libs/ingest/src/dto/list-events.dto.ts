@@ -1,6 +1,23 @@
 import { z } from 'zod';
-import { DomainError, field, fieldErrorsOf, FieldError, hasNoNul, isTimeZone, NUL_MESSAGE, wholeNumberParam } from '@tokentally/common';
-import { addDays, dateOrDateTimeProblem, normalizeModelName, normalizeProviderSlug, parseLocalDate, periodBounds, startOfLocalDate } from '@tokentally/core';
+import {
+  DomainError,
+  field,
+  fieldErrorsOf,
+  FieldError,
+  hasNoNul,
+  isTimeZone,
+  NUL_MESSAGE,
+  wholeNumberParam,
+} from '@tokentally/common';
+import {
+  addDays,
+  dateOrDateTimeProblem,
+  normalizeModelName,
+  normalizeProviderSlug,
+  parseLocalDate,
+  periodBounds,
+  startOfLocalDate,
+} from '@tokentally/core';
 import { EVENT_SORTS, EventCursor, EventFilters, EventListQuery, EventSort } from '../ingest.sql';
 
 /**
@@ -57,13 +74,33 @@ function listParam(check: (value: string) => string | null, normalize: (value: s
 const quoted = (value: string) => JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
 /** Names, slugs: never empty, up to `max` characters. */
 const named = (max: number) => (value: string) =>
-  value.length === 0 ? 'must not hold an empty value' : value.length > max ? `holds a value longer than ${max} characters: ${quoted(value)}` : null;
+  value.length === 0
+    ? 'must not hold an empty value'
+    : value.length > max
+      ? `holds a value longer than ${max} characters: ${quoted(value)}`
+      : null;
 /** Dimension values: up to `max` characters; empty selects the events without one (the reports' "(none)"). */
-const dimension = (max: number) => (value: string) => (value.length > max ? `holds a value longer than ${max} characters: ${quoted(value)}` : null);
-const oneOf = (allowed: readonly string[]) => (value: string) => (allowed.includes(value) ? null : `must be ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]} (comma-separated): ${quoted(value)} is not one`);
+const dimension = (max: number) => (value: string) =>
+  value.length > max ? `holds a value longer than ${max} characters: ${quoted(value)}` : null;
+const oneOf = (allowed: readonly string[]) => (value: string) =>
+  allowed.includes(value)
+    ? null
+    : `must be ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]} (comma-separated): ${quoted(value)} is not one`;
 
 /** The comma-list filters, each compared with one column (ingest.sql.ts). */
-const LIST_FILTERS = ['provider', 'model', 'project', 'team', 'user', 'feature', 'environment', 'image_size', 'image_quality', 'status', 'pricing'] as const;
+const LIST_FILTERS = [
+  'provider',
+  'model',
+  'project',
+  'team',
+  'user',
+  'feature',
+  'environment',
+  'image_size',
+  'image_quality',
+  'status',
+  'pricing',
+] as const;
 
 /** The filters both routes take (the list adds sort, limit and cursor). */
 const filterShape = {
@@ -75,7 +112,10 @@ const filterShape = {
   bucket: dateOrDateTime.optional(),
   provider: listParam(named(100), normalizeProviderSlug),
   model: listParam(named(200), normalizeModelName),
-  project: listParam((v) => (UUID.test(v) ? null : `must be project ids (UUIDs), comma-separated: ${quoted(v)} is not one`), (v) => v.toLowerCase()),
+  project: listParam(
+    (v) => (UUID.test(v) ? null : `must be project ids (UUIDs), comma-separated: ${quoted(v)} is not one`),
+    (v) => v.toLowerCase(),
+  ),
   team: listParam(dimension(200)),
   user: listParam(dimension(200)),
   feature: listParam(dimension(200)),
@@ -106,7 +146,11 @@ export function parseListEventsQuery(query: Query): EventListQuery {
   if (data && data.cursor !== undefined) {
     cursor = decodeCursor(data.cursor);
     if (!cursor) errors.push({ path: 'cursor', message: 'is not a cursor this API gave out' });
-    else if (cursor.sort !== data.sort) errors.push({ path: 'cursor', message: `was given out for sort=${cursor.sort}, not sort=${data.sort} (start again without a cursor)` });
+    else if (cursor.sort !== data.sort)
+      errors.push({
+        path: 'cursor',
+        message: `was given out for sort=${cursor.sort}, not sort=${data.sort} (start again without a cursor)`,
+      });
   } else if (!data && typeof query.cursor === 'string' && !decodeCursor(query.cursor)) {
     // Named with the other bad parameters, so one answer lists them all.
     errors.push({ path: 'cursor', message: 'is not a cursor this API gave out' });
@@ -127,7 +171,10 @@ export function parseEventTotalsQuery(query: Query): EventFilters {
 const eventKeySchema = z.object({ project_id: field.uuid(), event_id: field.string(200) });
 
 /** The path of GET /v1/events/:project_id/:event_id. */
-export function parseEventKey(params: { project_id?: unknown; event_id?: unknown }): { projectId: string; eventId: string } {
+export function parseEventKey(params: { project_id?: unknown; event_id?: unknown }): {
+  projectId: string;
+  eventId: string;
+} {
   const parsed = eventKeySchema.safeParse(params);
   if (!parsed.success) throw DomainError.validation(fieldErrorsOf(parsed.error));
   return { projectId: parsed.data.project_id.toLowerCase(), eventId: parsed.data.event_id };
@@ -138,7 +185,10 @@ export function parseEventKey(params: { project_id?: unknown; event_id?: unknown
  * filter must match; a tag named __proto__ is a tag like any other) and
  * refuses NUL characters and repeated parameters, before the schema runs.
  */
-function parseWith<S extends z.ZodType>(schema: S, query: Query): { data: z.output<S> | null; tags: Record<string, string>; errors: FieldError[] } {
+function parseWith<S extends z.ZodType>(
+  schema: S,
+  query: Query,
+): { data: z.output<S> | null; tags: Record<string, string>; errors: FieldError[] } {
   const tags: Record<string, string> = Object.create(null);
   const plain: Record<string, unknown> = {};
   const errors: FieldError[] = [];
@@ -154,7 +204,8 @@ function parseWith<S extends z.ZodType>(schema: S, query: Query): { data: z.outp
     }
     if (key.startsWith('tag:')) {
       const name = key.slice(4);
-      if (name.length === 0 || name.length > 64) errors.push({ path: key, message: 'must name a tag of 1 to 64 characters (tag:<name>=<value>)' });
+      if (name.length === 0 || name.length > 64)
+        errors.push({ path: key, message: 'must name a tag of 1 to 64 characters (tag:<name>=<value>)' });
       else if ((value ?? '').length > 200) errors.push({ path: key, message: 'must be at most 200 characters' });
       else tags[name] = value ?? '';
     } else plain[key] = value;
@@ -212,14 +263,17 @@ function rangeOf(q: Parsed, errors: FieldError[]): Omit<EventFilters, 'tags'> | 
   const to = q.to === undefined ? undefined : instantOf(q.to, q.tz, 'to');
   if (from && to && from >= to) errors.push({ path: 'to', message: 'must be after from' });
   if (q.bucket !== undefined && q.granularity === undefined) {
-    errors.push({ path: 'bucket', message: 'needs granularity (the report\'s: hour, day, week or month)' });
+    errors.push({ path: 'bucket', message: "needs granularity (the report's: hour, day, week or month)" });
   }
   let bucket: { start: Date; end: Date } | undefined;
   if (q.bucket !== undefined && q.granularity !== undefined) {
     const start = instantOf(q.bucket, q.tz, 'from');
     bucket = bucketOf(q.granularity, q.tz, start);
     if (bucket.start.getTime() !== start.getTime()) {
-      errors.push({ path: 'bucket', message: `is not the start of a ${q.granularity} bucket in ${q.tz} (the one holding it starts at ${bucket.start.toISOString()})` });
+      errors.push({
+        path: 'bucket',
+        message: `is not the start of a ${q.granularity} bucket in ${q.tz} (the one holding it starts at ${bucket.start.toISOString()})`,
+      });
     }
   }
   if (errors.length > 0) return null;
@@ -267,7 +321,9 @@ const COST = /^-?\d{1,30}(?:\.\d{1,30})?$/;
 
 /** Where a page ended, for the next: opaque to clients (base64url JSON), checked when it comes back. */
 export function encodeCursor(c: EventCursor): string {
-  return Buffer.from(JSON.stringify([CURSOR_VERSION, c.sort, c.occurredAt, c.projectId, c.eventId, c.cost])).toString('base64url');
+  return Buffer.from(JSON.stringify([CURSOR_VERSION, c.sort, c.occurredAt, c.projectId, c.eventId, c.cost])).toString(
+    'base64url',
+  );
 }
 
 /**
@@ -294,8 +350,20 @@ function decodeCursor(text: string): EventCursor | undefined {
   const strings = [occurredAt, projectId, eventId].every((part) => typeof part === 'string' && hasNoNul(part));
   if (!strings || !(EVENT_SORTS as readonly unknown[]).includes(sort)) return undefined;
   const at = occurredAt as string;
-  if (DATE_ONLY.test(at) || dateOrDateTimeProblem(at) !== null || !UUID.test(projectId as string) || (eventId as string).length > 200) return undefined;
+  if (
+    DATE_ONLY.test(at) ||
+    dateOrDateTimeProblem(at) !== null ||
+    !UUID.test(projectId as string) ||
+    (eventId as string).length > 200
+  )
+    return undefined;
   const bySort = (sort as EventSort).endsWith('cost');
   if (cost !== null && !(bySort && typeof cost === 'string' && COST.test(cost))) return undefined;
-  return { sort: sort as EventSort, occurredAt: at, projectId: projectId as string, eventId: eventId as string, cost: cost as string | null };
+  return {
+    sort: sort as EventSort,
+    occurredAt: at,
+    projectId: projectId as string,
+    eventId: eventId as string,
+    cost: cost as string | null,
+  };
 }

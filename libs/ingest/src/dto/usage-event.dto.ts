@@ -23,10 +23,12 @@ const tokenCount = z
 
 /** The six token kinds, as `<kind>_tokens`; anything else is refused, not guessed at. */
 const usageSchema = z
-  .object(Object.fromEntries(TOKEN_KINDS.map((kind) => [`${kind}_tokens`, tokenCount])) as Record<
-    `${(typeof TOKEN_KINDS)[number]}_tokens`,
-    typeof tokenCount
-  >)
+  .object(
+    Object.fromEntries(TOKEN_KINDS.map((kind) => [`${kind}_tokens`, tokenCount])) as Record<
+      `${(typeof TOKEN_KINDS)[number]}_tokens`,
+      typeof tokenCount
+    >,
+  )
   .strict();
 
 const optionalText = field.optionalString;
@@ -43,7 +45,11 @@ const dimensionsSchema = z
 const tagsSchema = z
   .record(
     storableText(z.string().min(1, 'tag names must not be empty').max(64, 'tag names must be at most 64 characters')),
-    storableText(z.string({ error: 'must be a string' }).max(MAX_TAG_VALUE_LENGTH, `must be at most ${MAX_TAG_VALUE_LENGTH} characters`)),
+    storableText(
+      z
+        .string({ error: 'must be a string' })
+        .max(MAX_TAG_VALUE_LENGTH, `must be at most ${MAX_TAG_VALUE_LENGTH} characters`),
+    ),
     { error: 'must be an object of string values' },
   )
   .refine((tags) => Object.keys(tags).length <= MAX_TAGS, `must have at most ${MAX_TAGS} tags`);
@@ -53,15 +59,22 @@ const usageEventSchema = z.object({
   timestamp: z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be an RFC 3339 date-time string') })
     .superRefine((value, ctx) => {
-      if (!RFC3339.test(value)) ctx.addIssue({ code: 'custom', message: 'must be an RFC 3339 date-time such as 2026-11-27T10:15:00Z' });
-      // Real dates only, as PostgreSQL takes them: Date.parse reads 2026-02-29 as March 1 and +16:00 as an offset PostgreSQL refuses.
+      if (!RFC3339.test(value))
+        ctx.addIssue({ code: 'custom', message: 'must be an RFC 3339 date-time such as 2026-11-27T10:15:00Z' });
+      // Real dates only, as PostgreSQL takes them: Date.parse reads 2026-02-29 as March 1 and +16:00 as an offset
+      // PostgreSQL refuses.
       else if (dateOrDateTimeProblem(value)) ctx.addIssue({ code: 'custom', message: dateOrDateTimeProblem(value)! });
     }),
   provider: field.string(100),
   model: field.string(200),
   operation: optionalText(100),
   usage: usageSchema.nullish(),
-  images: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(10_000, 'must be at most 10000').nullish(),
+  images: z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must not be negative')
+    .max(10_000, 'must be at most 10000')
+    .nullish(),
   image_size: optionalText(50),
   image_quality: optionalText(50),
   status: z.enum(['ok', 'error'], { error: 'must be ok or error' }).nullish(),
@@ -97,11 +110,15 @@ export interface UsageEventInput {
   tags: Record<string, string>;
 }
 
-export type EventCheck = { ok: true; event: UsageEventInput } | { ok: false; eventId: string | null; errors: FieldError[] };
+export type EventCheck =
+  { ok: true; event: UsageEventInput } | { ok: false; eventId: string | null; errors: FieldError[] };
 
 /** Validates one event; `prefix` is its place in the body (`events[3]`), for error paths. */
 export function checkUsageEvent(raw: unknown, prefix: string, now: number): EventCheck {
-  const rawId = raw && typeof raw === 'object' && typeof (raw as { event_id?: unknown }).event_id === 'string' ? (raw as { event_id: string }).event_id : null;
+  const rawId =
+    raw && typeof raw === 'object' && typeof (raw as { event_id?: unknown }).event_id === 'string'
+      ? (raw as { event_id: string }).event_id
+      : null;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, eventId: null, errors: [{ path: prefix || '(body)', message: 'must be an event object' }] };
   }
@@ -110,9 +127,17 @@ export function checkUsageEvent(raw: unknown, prefix: string, now: number): Even
   const e = parsed.data;
   const occurredAt = Date.parse(e.timestamp);
   const timestampProblem =
-    occurredAt > now + MAX_FUTURE_SKEW_MS ? 'is more than 5 minutes in the future' : occurredAt < EARLIEST_MS ? `must not be before ${EARLIEST_TIMESTAMP}` : null;
+    occurredAt > now + MAX_FUTURE_SKEW_MS
+      ? 'is more than 5 minutes in the future'
+      : occurredAt < EARLIEST_MS
+        ? `must not be before ${EARLIEST_TIMESTAMP}`
+        : null;
   if (timestampProblem) {
-    return { ok: false, eventId: rawId, errors: [{ path: prefix ? `${prefix}.timestamp` : 'timestamp', message: timestampProblem }] };
+    return {
+      ok: false,
+      eventId: rawId,
+      errors: [{ path: prefix ? `${prefix}.timestamp` : 'timestamp', message: timestampProblem }],
+    };
   }
   const usage = {} as TokenUsage;
   for (const kind of TOKEN_KINDS) usage[kind] = e.usage?.[`${kind}_tokens`] ?? 0;
@@ -121,7 +146,8 @@ export function checkUsageEvent(raw: unknown, prefix: string, now: number): Even
     event: {
       eventId: e.event_id,
       occurredAt,
-      // PostgreSQL keeps microseconds and rounds the rest (23:59:59.9999999 would become the next day): cut, never round.
+      // PostgreSQL keeps microseconds and rounds the rest (23:59:59.9999999 would become the next day): cut, never
+      // round.
       timestamp: e.timestamp.replace(/(\.\d{6})\d+/, '$1'),
       provider: e.provider,
       model: e.model,
@@ -148,7 +174,12 @@ export interface RejectedEvent {
 }
 
 export type BatchCheck =
-  | { kind: 'ok'; events: Array<{ index: number; event: UsageEventInput }>; rejected: RejectedEvent[]; batched: boolean }
+  | {
+      kind: 'ok';
+      events: Array<{ index: number; event: UsageEventInput }>;
+      rejected: RejectedEvent[];
+      batched: boolean;
+    }
   | { kind: 'too_many'; count: number }
   | { kind: 'malformed'; errors: FieldError[] };
 
@@ -163,7 +194,8 @@ export function checkIngestBody(body: unknown, now: number): BatchCheck {
     field = '';
   } else if (body && typeof body === 'object' && 'events' in body) {
     const events = (body as { events: unknown }).events;
-    if (!Array.isArray(events)) return { kind: 'malformed', errors: [{ path: 'events', message: 'must be an array of events' }] };
+    if (!Array.isArray(events))
+      return { kind: 'malformed', errors: [{ path: 'events', message: 'must be an array of events' }] };
     items = events;
     batched = true;
   } else if (body && typeof body === 'object') {
@@ -172,7 +204,8 @@ export function checkIngestBody(body: unknown, now: number): BatchCheck {
   } else {
     return { kind: 'malformed', errors: [{ path: '(body)', message: 'must be an event object or {"events": [...]}' }] };
   }
-  if (batched && items.length === 0) return { kind: 'malformed', errors: [{ path: 'events', message: 'must hold at least one event' }] };
+  if (batched && items.length === 0)
+    return { kind: 'malformed', errors: [{ path: 'events', message: 'must hold at least one event' }] };
   if (items.length > MAX_EVENTS_PER_REQUEST) return { kind: 'too_many', count: items.length };
 
   const events: Array<{ index: number; event: UsageEventInput }> = [];

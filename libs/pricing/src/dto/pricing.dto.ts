@@ -1,13 +1,25 @@
 import { z } from 'zod';
 import { decimalStringParam, field, storableText } from '@tokentally/common';
-import { dateOrDateTimeProblem, Decimal, imagePriceKey, normalizeModelName, normalizeProviderSlug, PRICE_UNITS, PriceSheet } from '@tokentally/core';
+import {
+  dateOrDateTimeProblem,
+  Decimal,
+  imagePriceKey,
+  normalizeModelName,
+  normalizeProviderSlug,
+  PRICE_UNITS,
+  PriceSheet,
+} from '@tokentally/core';
 
 /**
  * An RFC 3339 date-time with an offset that PostgreSQL takes: real calendar
  * dates, years 0001 to 9999, offsets within ±15:59 (libs/core's check).
  */
 const dateTime = z.string({ error: 'must be an RFC 3339 date-time' }).superRefine((value, ctx) => {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) ctx.addIssue({ code: 'custom', message: 'must be an RFC 3339 date-time with an offset such as 2026-11-01T00:00:00Z' });
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value))
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be an RFC 3339 date-time with an offset such as 2026-11-01T00:00:00Z',
+    });
   else {
     const problem = dateOrDateTimeProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -16,7 +28,8 @@ const dateTime = z.string({ error: 'must be an RFC 3339 date-time' }).superRefin
 
 /** Money travels as decimal strings: a JSON number would pass through a float. */
 const DECIMAL = /^\d{1,9}(\.\d{1,12})?$/;
-const DECIMAL_MESSAGE = 'must be a non-negative decimal string such as "8.00", with at most 9 digits before the point and 12 after';
+const DECIMAL_MESSAGE =
+  'must be a non-negative decimal string such as "8.00", with at most 9 digits before the point and 12 after';
 const decimalString = decimalStringParam(DECIMAL, DECIMAL_MESSAGE);
 
 /**
@@ -33,12 +46,15 @@ function normalizedImagePriceKey(key: string): { key: string } | { problem: stri
   const match = IMAGE_PRICE_KEY.exec(key);
   if (!match) return { problem: IMAGE_PRICE_KEY_MESSAGE };
   const [, quality, size, width, height] = match;
-  if (width !== undefined && (Number(width) === 0 || Number(height) === 0)) return { problem: 'the size must have a width and a height above 0' };
+  if (width !== undefined && (Number(width) === 0 || Number(height) === 0))
+    return { problem: 'the size must have a width and a height above 0' };
   return { key: imagePriceKey(quality === '*' ? null : quality, size === '*' ? null : size) };
 }
 
 const imagePrices = z
-  .record(storableText(z.string()), decimalString, { error: 'must be an object of per-image prices by <quality>/<size>' })
+  .record(storableText(z.string()), decimalString, {
+    error: 'must be an object of per-image prices by <quality>/<size>',
+  })
   .refine((prices) => Object.keys(prices).length <= 200, 'must have at most 200 entries')
   .transform((prices, ctx) => {
     const normalized: Record<string, string> = {};
@@ -52,7 +68,11 @@ const imagePrices = z
       const stored = checked.key;
       const earlier = writtenAs.get(stored);
       if (earlier !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `is the same price key as "${earlier}" (both are ${stored}); give it once` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `is the same price key as "${earlier}" (both are ${stored}); give it once`,
+        });
         continue;
       }
       writtenAs.set(stored, key);
@@ -63,11 +83,20 @@ const imagePrices = z
 
 const pricesSchema = z
   .object({
-    ...(Object.fromEntries(PRICE_UNITS.map((unit) => [unit, decimalString.optional()])) as Record<(typeof PRICE_UNITS)[number], z.ZodOptional<typeof decimalString>>),
+    ...(Object.fromEntries(PRICE_UNITS.map((unit) => [unit, decimalString.optional()])) as Record<
+      (typeof PRICE_UNITS)[number],
+      z.ZodOptional<typeof decimalString>
+    >),
     image_prices: imagePrices.optional(),
   })
   .strict()
-  .refine((prices) => Object.entries(prices).some(([unit, v]) => (unit === 'image_prices' ? Object.keys(v ?? {}).length > 0 : v !== undefined)), 'must give at least one price');
+  .refine(
+    (prices) =>
+      Object.entries(prices).some(([unit, v]) =>
+        unit === 'image_prices' ? Object.keys(v ?? {}).length > 0 : v !== undefined,
+      ),
+    'must give at least one price',
+  );
 
 export const overrideSchema = z
   .object({
@@ -84,11 +113,22 @@ export const overrideSchema = z
   .strict()
   .superRefine((value, ctx) => {
     if (value.discount_pct !== undefined) {
-      if (value.prices) ctx.addIssue({ code: 'custom', path: ['prices'], message: 'give either prices (with a model) or discount_pct (for the whole provider), not both' });
-      if (value.model) ctx.addIssue({ code: 'custom', path: ['model'], message: 'a discount applies to every model of the provider; leave model out' });
+      if (value.prices)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prices'],
+          message: 'give either prices (with a model) or discount_pct (for the whole provider), not both',
+        });
+      if (value.model)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['model'],
+          message: 'a discount applies to every model of the provider; leave model out',
+        });
     } else {
       if (!value.model) ctx.addIssue({ code: 'custom', path: ['model'], message: 'is required with prices' });
-      if (!value.prices) ctx.addIssue({ code: 'custom', path: ['prices'], message: 'is required (or give discount_pct)' });
+      if (!value.prices)
+        ctx.addIssue({ code: 'custom', path: ['prices'], message: 'is required (or give discount_pct)' });
     }
   });
 export type OverrideDto = z.output<typeof overrideSchema> & { prices?: PriceSheet };
@@ -100,4 +140,12 @@ export const historyQuerySchema = z
   })
   .strict();
 
-export const pendingQuerySchema = z.object({ status: z.enum(['pending', 'approved', 'rejected', 'superseded'], { error: 'must be pending, approved, rejected or superseded' }).optional() }).strict();
+export const pendingQuerySchema = z
+  .object({
+    status: z
+      .enum(['pending', 'approved', 'rejected', 'superseded'], {
+        error: 'must be pending, approved, rejected or superseded',
+      })
+      .optional(),
+  })
+  .strict();

@@ -51,16 +51,25 @@ describe('the hostile documents are exact copies of the real ones plus the added
   });
 
   it('added numbers are written as bare JSON numbers, digit for digit', () => {
-    expect(jsonOf({ a: num('1e400'), b: num('0.000000025'), c: 'text' })).toBe('{"a":1e400,"b":0.000000025,"c":"text"}');
+    expect(jsonOf({ a: num('1e400'), b: num('0.000000025'), c: 'text' })).toBe(
+      '{"a":1e400,"b":0.000000025,"c":"text"}',
+    );
   });
 });
 
 describe('LiteLLM: hostile keys beside the real file', () => {
   const real = parseLiteLLM(realLiteLLM);
-  const image = (fields: Record<string, unknown>) => ({ litellm_provider: 'openai', mode: 'image_generation', ...fields });
+  const image = (fields: Record<string, unknown>) => ({
+    litellm_provider: 'openai',
+    mode: 'image_generation',
+    ...fields,
+  });
   const HOSTILE: Record<string, unknown> = {
     // The tester's: made the whole source fail with "The number Infinity cannot be converted to a BigInt".
-    [`medium/${NINES}-x-1024/gpt-image-1-mini`]: image({ input_cost_per_pixel: num('1.9e-08'), input_cost_per_image: num('0.011') }),
+    [`medium/${NINES}-x-1024/gpt-image-1-mini`]: image({
+      input_cost_per_pixel: num('1.9e-08'),
+      input_cost_per_image: num('0.011'),
+    }),
     // The tester's: neither imported nor listed.
     'medium/0-x-0/gpt-image-1-mini': image({ input_cost_per_image: num('0.011') }),
     'high/1024-x-0/gpt-image-1-mini': image({ input_cost_per_pixel: num('1.9e-08') }),
@@ -81,34 +90,55 @@ describe('LiteLLM: hostile keys beside the real file', () => {
     'gpt-image-hostile-zero-bomb': image({ input_cost_per_token: num('0e999999999') }),
   };
   const hostile = parseLiteLLM(withAdded(realLiteLLM, (copy) => Object.assign(copy, HOSTILE)));
-  const realQuote = (provider: string, model: string) => real.quotes.find((q) => q.provider === provider && q.model === model);
+  const realQuote = (provider: string, model: string) =>
+    real.quotes.find((q) => q.provider === provider && q.model === model);
 
   it('every real quote comes out unchanged, and no hostile size reaches a real model', () => {
-    const hostileModels = new Set(['gpt-image-hostile-tokens', 'gpt-image-hostile-per-image', 'gpt-image-hostile-sized']);
+    const hostileModels = new Set([
+      'gpt-image-hostile-tokens',
+      'gpt-image-hostile-per-image',
+      'gpt-image-hostile-sized',
+    ]);
     expect(hostile.quotes.filter((q) => !hostileModels.has(q.model))).toEqual(real.quotes);
-    expect(hostile.quotes.find((q) => q.provider === 'openai' && q.model === 'gpt-image-1-mini')).toEqual(realQuote('openai', 'gpt-image-1-mini'));
+    expect(hostile.quotes.find((q) => q.provider === 'openai' && q.model === 'gpt-image-1-mini')).toEqual(
+      realQuote('openai', 'gpt-image-1-mini'),
+    );
     expect(without(hostile, Object.keys(HOSTILE))).toEqual(real.skipped);
   });
 
   it('skips a size with an absurd side (400 nines, above 100,000 px, not a safe integer) with its reason, instead of failing the source', () => {
     const nines = reasons(hostile.skipped, `medium/${NINES}-x-1024/gpt-image-1-mini`);
     expect(nines).toHaveLength(1);
-    expect(nines[0]).toMatch(/^key shape not recognised: size "9{16}\.\.\.9{5}-x-1024 \(407 characters\)": a side above 100,000 px is no image size$/);
-    expect(reasons(hostile.skipped, 'low/100001-x-1024/gpt-image-1-mini')).toEqual(['key shape not recognised: size "100001-x-1024": a side above 100,000 px is no image size']);
+    expect(nines[0]).toMatch(
+      /^key shape not recognised: size "9{16}\.\.\.9{5}-x-1024 \(407 characters\)": a side above 100,000 px is no image size$/,
+    );
+    expect(reasons(hostile.skipped, 'low/100001-x-1024/gpt-image-1-mini')).toEqual([
+      'key shape not recognised: size "100001-x-1024": a side above 100,000 px is no image size',
+    ]);
     expect(reasons(hostile.skipped, 'low/9007199254740993x1024/gpt-image-1-mini')).toEqual([
       'key shape not recognised: size "9007199254740993x1024": a side above 100,000 px is no image size',
     ]);
   });
 
   it('skips a size with a zero side (0-x-0, 1024-x-0) with its reason: listed, never imported', () => {
-    expect(reasons(hostile.skipped, 'medium/0-x-0/gpt-image-1-mini')).toEqual(['key shape not recognised: size "0-x-0": a side of 0 px is no image size']);
-    expect(reasons(hostile.skipped, 'high/1024-x-0/gpt-image-1-mini')).toEqual(['key shape not recognised: size "1024-x-0": a side of 0 px is no image size']);
+    expect(reasons(hostile.skipped, 'medium/0-x-0/gpt-image-1-mini')).toEqual([
+      'key shape not recognised: size "0-x-0": a side of 0 px is no image size',
+    ]);
+    expect(reasons(hostile.skipped, 'high/1024-x-0/gpt-image-1-mini')).toEqual([
+      'key shape not recognised: size "1024-x-0": a side of 0 px is no image size',
+    ]);
     const mini = hostile.quotes.find((q) => q.provider === 'openai' && q.model === 'gpt-image-1-mini')!;
-    expect(Object.keys(mini.sheet.image_prices ?? {}).filter((key) => /(^|\/|x)0(x|$)|9{20}|100001/.test(key))).toEqual([]);
+    expect(Object.keys(mini.sheet.image_prices ?? {}).filter((key) => /(^|\/|x)0(x|$)|9{20}|100001/.test(key))).toEqual(
+      [],
+    );
   });
 
-  it('skips a per-token rate above $1 per token ($1,000,000 per 1M) as implausible, and keeps the entry\'s plausible rate', () => {
-    expect(hostile.quotes.find((q) => q.model === 'gpt-image-hostile-tokens')).toEqual({ provider: 'openai', model: 'gpt-image-hostile-tokens', sheet: { input_text: '2' } });
+  it("skips a per-token rate above $1 per token ($1,000,000 per 1M) as implausible, and keeps the entry's plausible rate", () => {
+    expect(hostile.quotes.find((q) => q.model === 'gpt-image-hostile-tokens')).toEqual({
+      provider: 'openai',
+      model: 'gpt-image-hostile-tokens',
+      sheet: { input_text: '2' },
+    });
     expect(reasons(hostile.skipped, 'gpt-image-hostile-tokens')).toEqual([
       'output_cost_per_token 1e400: implausible, above $1 per token ($1,000,000 per 1M tokens); not imported',
       'input_cost_per_image_token 1.000000000000000001: implausible, above $1 per token ($1,000,000 per 1M tokens); not imported',
@@ -157,15 +187,23 @@ describe('every adapter reads each entry in isolation', () => {
     });
   }
 
-  it('LiteLLM: an exception in one entry is one skipped line with the error; the entry\'s other rates are taken back; the rest of the real file is imported', () => {
+  it("LiteLLM: an exception in one entry is one skipped line with the error; the entry's other rates are taken back; the rest of the real file is imported", () => {
     const real = parseLiteLLM(realLiteLLM);
     perMillionThrowsOn('0.00000777');
     const text = withAdded(realLiteLLM, (copy) => {
-      copy['gpt-image-throws'] = { litellm_provider: 'openai', mode: 'image_generation', input_cost_per_token: num('0.000002'), output_cost_per_token: num('0.00000777'), output_cost_per_token_batches: num('1') };
+      copy['gpt-image-throws'] = {
+        litellm_provider: 'openai',
+        mode: 'image_generation',
+        input_cost_per_token: num('0.000002'),
+        output_cost_per_token: num('0.00000777'),
+        output_cost_per_token_batches: num('1'),
+      };
     });
     const result = parseLiteLLM(text);
     expect(result.quotes).toEqual(real.quotes);
-    expect(reasons(result.skipped, 'gpt-image-throws')).toEqual(['could not be read, nothing of it imported: cannot convert 0.00000777']);
+    expect(reasons(result.skipped, 'gpt-image-throws')).toEqual([
+      'could not be read, nothing of it imported: cannot convert 0.00000777',
+    ]);
     expect(without(result, ['gpt-image-throws'])).toEqual(real.skipped);
   });
 
@@ -173,22 +211,34 @@ describe('every adapter reads each entry in isolation', () => {
     const real = parseOpenRouter(realOpenRouter);
     perMillionThrowsOn('0.00000777');
     const text = withAdded(realOpenRouter, (copy) => {
-      copy.data.push({ id: 'openai/gpt-image-throws', architecture: { output_modalities: ['image'] }, pricing: { prompt: '0.000002', completion: '0.00000777' } });
+      copy.data.push({
+        id: 'openai/gpt-image-throws',
+        architecture: { output_modalities: ['image'] },
+        pricing: { prompt: '0.000002', completion: '0.00000777' },
+      });
     });
     const result = parseOpenRouter(text);
     expect(result.quotes).toEqual(real.quotes);
-    expect(reasons(result.skipped, 'openai/gpt-image-throws')).toEqual(['could not be read, nothing of it imported: cannot convert 0.00000777']);
+    expect(reasons(result.skipped, 'openai/gpt-image-throws')).toEqual([
+      'could not be read, nothing of it imported: cannot convert 0.00000777',
+    ]);
   });
 
   it('Vercel: an exception in one model is one skipped line with the error; the other models are imported', () => {
     const real = parseVercel(trimmedVercel);
     perMillionThrowsOn('0.00000777');
     const text = withAdded(trimmedVercel, (copy) => {
-      copy.data.push({ id: 'openai/gpt-image-throws', type: 'image', pricing: { input: '0.000002', output: '0.00000777' } });
+      copy.data.push({
+        id: 'openai/gpt-image-throws',
+        type: 'image',
+        pricing: { input: '0.000002', output: '0.00000777' },
+      });
     });
     const result = parseVercel(text);
     expect(result.quotes).toEqual(real.quotes);
-    expect(reasons(result.skipped, 'openai/gpt-image-throws')).toEqual(['could not be read, nothing of it imported: cannot convert 0.00000777']);
+    expect(reasons(result.skipped, 'openai/gpt-image-throws')).toEqual([
+      'could not be read, nothing of it imported: cannot convert 0.00000777',
+    ]);
   });
 
   it('QuoteCollector.isolate takes back every change of the entry that threw (rates, image prices, notes, free mark, skipped lines) and keeps the others', () => {
@@ -216,8 +266,16 @@ describe('OpenRouter and Vercel: implausible rates beside the real models', () =
     const real = parseOpenRouter(realOpenRouter);
     const text = withAdded(realOpenRouter, (copy) => {
       copy.data.push(
-        { id: 'openai/gpt-image-hostile', architecture: { output_modalities: ['image'] }, pricing: { prompt: '2', completion: '0.00001', request: '1000.01', image_output: '1e999999999' } },
-        { id: 'openai/gpt-image-hostile-request', architecture: { output_modalities: ['image'] }, pricing: { request: '1000' } },
+        {
+          id: 'openai/gpt-image-hostile',
+          architecture: { output_modalities: ['image'] },
+          pricing: { prompt: '2', completion: '0.00001', request: '1000.01', image_output: '1e999999999' },
+        },
+        {
+          id: 'openai/gpt-image-hostile-request',
+          architecture: { output_modalities: ['image'] },
+          pricing: { request: '1000' },
+        },
       );
     });
     const result = parseOpenRouter(text);
@@ -236,10 +294,19 @@ describe('OpenRouter and Vercel: implausible rates beside the real models', () =
   it('Vercel: a rate above $1 per token is skipped as implausible; the other models are unchanged', () => {
     const real = parseVercel(trimmedVercel);
     const text = withAdded(trimmedVercel, (copy) => {
-      copy.data.push({ id: 'openai/gpt-image-hostile', type: 'image', pricing: { input: '0.000005', output: num('1e400') } });
+      copy.data.push({
+        id: 'openai/gpt-image-hostile',
+        type: 'image',
+        pricing: { input: '0.000005', output: num('1e400') },
+      });
     });
     const result = parseVercel(text);
-    expect(result.quotes).toEqual([...real.quotes, { provider: 'vercel', model: 'gpt-image-hostile', sheet: { input: '5' } }]);
-    expect(reasons(result.skipped, 'openai/gpt-image-hostile')).toEqual(['output 1e400: implausible, above $1 per token ($1,000,000 per 1M tokens); not imported']);
+    expect(result.quotes).toEqual([
+      ...real.quotes,
+      { provider: 'vercel', model: 'gpt-image-hostile', sheet: { input: '5' } },
+    ]);
+    expect(reasons(result.skipped, 'openai/gpt-image-hostile')).toEqual([
+      'output 1e400: implausible, above $1 per token ($1,000,000 per 1M tokens); not imported',
+    ]);
   });
 });

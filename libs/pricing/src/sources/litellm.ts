@@ -30,7 +30,8 @@ const PER_TOKEN_FIELDS: Record<string, PriceUnit> = {
   output_cost_per_image_token: 'output_image',
 };
 
-/** LiteLLM's provider names (`litellm_provider`) -> TokenTally's provider slugs. Every other provider is not tracked. */
+/** LiteLLM's provider names (`litellm_provider`) -> TokenTally's provider slugs. Every other provider is not tracked.
+ * */
 export const LITELLM_PROVIDERS: Record<string, string> = {
   openai: 'openai',
   azure: 'azure',
@@ -57,7 +58,8 @@ interface KeyShape {
 }
 
 /** A key segment for a reason line: a long one is cut. */
-const segmentShown = (segment: string) => (segment.length <= 40 ? segment : `${segment.slice(0, 16)}...${segment.slice(-12)} (${segment.length} characters)`);
+const segmentShown = (segment: string) =>
+  segment.length <= 40 ? segment : `${segment.slice(0, 16)}...${segment.slice(-12)} (${segment.length} characters)`;
 
 /**
  * `azure/hd/1024-x-1024/dall-e-3` -> quality hd, size 1024x1024, model dall-e-3.
@@ -99,13 +101,19 @@ function roleOf(field: string): FieldRole {
   if (field === 'input_cost_per_image') return { role: 'input_per_image' };
   if (field === 'input_cost_per_pixel') return { role: 'input_per_pixel' };
   if (field === 'output_cost_per_pixel') return { role: 'output_per_pixel' };
-  if (field.endsWith('_batches')) return { role: 'skip', reason: 'Batch API price: TokenTally prices ordinary (synchronous) calls' };
-  if (field.startsWith('cache_creation')) return { role: 'skip', reason: 'cache write: TokenTally has no cache-write kind' };
+  if (field.endsWith('_batches'))
+    return { role: 'skip', reason: 'Batch API price: TokenTally prices ordinary (synchronous) calls' };
+  if (field.startsWith('cache_creation'))
+    return { role: 'skip', reason: 'cache write: TokenTally has no cache-write kind' };
   if (field.includes('audio')) return { role: 'skip', reason: 'audio: TokenTally has no audio token kind' };
-  if (field === 'output_cost_per_reasoning_token') return { role: 'skip', reason: 'reasoning tokens: TokenTally has no reasoning token kind' };
-  if (field === 'search_context_cost_per_query') return { role: 'skip', reason: 'web search (grounding) per query: TokenTally has no per-query unit' };
-  if (/_(priority|flex)$/.test(field)) return { role: 'skip', reason: 'service-tier price (priority / flex): the standard tier is imported' };
-  if (/_above_/.test(field)) return { role: 'skip', reason: 'tiered price (above a threshold): base tier imported', tiered: true };
+  if (field === 'output_cost_per_reasoning_token')
+    return { role: 'skip', reason: 'reasoning tokens: TokenTally has no reasoning token kind' };
+  if (field === 'search_context_cost_per_query')
+    return { role: 'skip', reason: 'web search (grounding) per query: TokenTally has no per-query unit' };
+  if (/_(priority|flex)$/.test(field))
+    return { role: 'skip', reason: 'service-tier price (priority / flex): the standard tier is imported' };
+  if (/_above_/.test(field))
+    return { role: 'skip', reason: 'tiered price (above a threshold): base tier imported', tiered: true };
   return { role: 'skip', reason: 'no TokenTally unit for this field' };
 }
 
@@ -113,7 +121,8 @@ const isPriceField = (field: string) => /cost|price/.test(field);
 
 export function parseLiteLLM(text: string): ParsedSource {
   const document = parseExactJson(text);
-  if (!document || typeof document !== 'object' || Array.isArray(document)) throw new MalformedSourceError('expected an object of models');
+  if (!document || typeof document !== 'object' || Array.isArray(document))
+    throw new MalformedSourceError('expected an object of models');
   const out = new QuoteCollector(NO_FREE_MARK);
   for (const [key, raw] of Object.entries(document as Record<string, unknown>)) {
     if (key === 'sample_spec' || !raw || typeof raw !== 'object' || Array.isArray(raw)) continue;
@@ -126,7 +135,8 @@ export function parseLiteLLM(text: string): ParsedSource {
 function readEntry(out: QuoteCollector, key: string, entry: Record<string, unknown>): void {
   const shape = shapeOf(key);
   const mode = typeof entry.mode === 'string' ? entry.mode : '';
-  const looksLikeImage = IMAGE_MODES.has(mode) || isImageModel(shape.model) || shape.size !== null || shape.badSize !== null;
+  const looksLikeImage =
+    IMAGE_MODES.has(mode) || isImageModel(shape.model) || shape.size !== null || shape.badSize !== null;
   if (!looksLikeImage) return; // a text model: not ours, not worth a line
   const providerName = typeof entry.litellm_provider === 'string' ? entry.litellm_provider : '';
   const provider = LITELLM_PROVIDERS[providerName];
@@ -135,7 +145,10 @@ function readEntry(out: QuoteCollector, key: string, entry: Record<string, unkno
     return;
   }
   if (!isImageModel(shape.model)) {
-    out.skip(key, `mode ${mode || '(none)'} but ${shape.model} is not an image model TokenTally prices (gpt-image*, chatgpt-image*, dall-e*, gemini-*-image*, imagen*)`);
+    out.skip(
+      key,
+      `mode ${mode || '(none)'} but ${shape.model} is not an image model TokenTally prices (gpt-image*, chatgpt-image*, dall-e*, gemini-*-image*, imagen*)`,
+    );
     return;
   }
   if (shape.badSize !== null) {
@@ -167,7 +180,13 @@ interface Rate {
   value: string;
 }
 
-function importEntry(out: QuoteCollector, key: string, entry: Record<string, unknown>, shape: KeyShape, provider: string): void {
+function importEntry(
+  out: QuoteCollector,
+  key: string,
+  entry: Record<string, unknown>,
+  shape: KeyShape,
+  provider: string,
+): void {
   const { model } = shape;
   const sized = shape.quality !== null || shape.size !== null;
   const tokens: Array<Rate & { unit: PriceUnit }> = [];
@@ -186,7 +205,12 @@ function importEntry(out: QuoteCollector, key: string, entry: Record<string, unk
       if (role.tiered) out.note(provider, model, TIERS_NOTE);
       continue;
     }
-    const rate = readPrice(field, raw, { free: false, noFreeMark: NO_FREE_MARK, negativeMeans: 'a negative rate is no price', per: perOf(role) });
+    const rate = readPrice(field, raw, {
+      free: false,
+      noFreeMark: NO_FREE_MARK,
+      negativeMeans: 'a negative rate is no price',
+      per: perOf(role),
+    });
     if (!rate.ok) {
       if (rate.zero) zeros++;
       out.skip(key, rate.reason);
@@ -198,18 +222,34 @@ function importEntry(out: QuoteCollector, key: string, entry: Record<string, unk
     else if (role.role === 'output_per_image') outputPerImage = found;
     else if (role.role === 'input_per_image') inputPerImage = found;
     else if (role.role === 'input_per_pixel') inputPerPixel = found;
-    else out.skip(key, `${field}: LiteLLM's image cost reads input_cost_per_pixel only; an output per-pixel rate is not imported`);
+    else
+      out.skip(
+        key,
+        `${field}: LiteLLM's image cost reads input_cost_per_pixel only; an output per-pixel rate is not imported`,
+      );
   }
 
   if (sized) {
-    for (const token of tokens) out.skip(key, `${token.field}: a per-token rate on a size/quality key is not imported (token rates come from the model's own key)`);
+    for (const token of tokens)
+      out.skip(
+        key,
+        `${token.field}: a per-token rate on a size/quality key is not imported (token rates come from the model's own key)`,
+      );
     // One price per image of this quality and size: an explicit per-image price beats per-pixel.
-    let pixelPrice = inputPerPixel && shape.size ? perPixelToPerImage(inputPerPixel.value, shape.size.width, shape.size.height) : null;
-    if (inputPerPixel && !shape.size) out.skip(key, `${inputPerPixel.field}: a per-pixel rate but the key names no size`);
+    let pixelPrice =
+      inputPerPixel && shape.size ? perPixelToPerImage(inputPerPixel.value, shape.size.width, shape.size.height) : null;
+    if (inputPerPixel && !shape.size)
+      out.skip(key, `${inputPerPixel.field}: a per-pixel rate but the key names no size`);
     // Judged on the exact product, before it is shortened to the precision of the rate.
-    const exactPixelPrice = inputPerPixel && shape.size ? Decimal.parse(inputPerPixel.value).times(BigInt(shape.size.width) * BigInt(shape.size.height)) : null;
+    const exactPixelPrice =
+      inputPerPixel && shape.size
+        ? Decimal.parse(inputPerPixel.value).times(BigInt(shape.size.width) * BigInt(shape.size.height))
+        : null;
     if (inputPerPixel && shape.size && exactPixelPrice && exactPixelPrice.compare(MAX_PER_IMAGE) > 0) {
-      out.skip(key, `${inputPerPixel.field} ${inputPerPixel.value} x ${shape.size.width} x ${shape.size.height} = ${exactPixelPrice.toFixedString()} per image: implausible, above $1,000 per image; not imported`);
+      out.skip(
+        key,
+        `${inputPerPixel.field} ${inputPerPixel.value} x ${shape.size.width} x ${shape.size.height} = ${exactPixelPrice.toFixedString()} per image: implausible, above $1,000 per image; not imported`,
+      );
       pixelPrice = null;
     }
     const candidates: Array<Rate & { perImage: string }> = [];
@@ -221,8 +261,14 @@ function importEntry(out: QuoteCollector, key: string, entry: Record<string, unk
       out.setImagePrice(provider, model, shape.quality, shape.size?.text ?? null, chosen.perImage, key, chosen.field);
       imported++;
       for (const other of others) {
-        const what = other.field === 'input_cost_per_pixel' ? `${other.value} x ${shape.size!.width} x ${shape.size!.height} = ${other.perImage} per image` : other.perImage;
-        out.skip(key, `${other.field} (${what}): the explicit per-image price ${chosen.field} ${chosen.perImage} is preferred`);
+        const what =
+          other.field === 'input_cost_per_pixel'
+            ? `${other.value} x ${shape.size!.width} x ${shape.size!.height} = ${other.perImage} per image`
+            : other.perImage;
+        out.skip(
+          key,
+          `${other.field} (${what}): the explicit per-image price ${chosen.field} ${chosen.perImage} is preferred`,
+        );
       }
     }
   } else {
@@ -237,9 +283,15 @@ function importEntry(out: QuoteCollector, key: string, entry: Record<string, unk
     }
     if (inputPerImage) {
       if (tokenPriced) {
-        out.skip(key, 'input_cost_per_image on a token-priced model is per INPUT image; input images arrive as input_image tokens');
+        out.skip(
+          key,
+          'input_cost_per_image on a token-priced model is per INPUT image; input images arrive as input_image tokens',
+        );
       } else if (outputPerImage) {
-        out.skip(key, 'input_cost_per_image is per INPUT image here: output_cost_per_image is the generated-image price');
+        out.skip(
+          key,
+          'input_cost_per_image is per INPUT image here: output_cost_per_image is the generated-image price',
+        );
       } else {
         // dall-e-2 / dall-e-3: LiteLLM bills the generated image with it, despite the name.
         out.setUnit(provider, model, 'per_image', plain(inputPerImage.value), key, inputPerImage.field);
@@ -250,6 +302,11 @@ function importEntry(out: QuoteCollector, key: string, entry: Record<string, unk
   }
 
   if (imported === 0) {
-    out.skip(key, positives === 0 && zeros > 0 ? `every rate is 0 (${NO_FREE_MARK})` : 'nothing importable: no rate TokenTally can use');
+    out.skip(
+      key,
+      positives === 0 && zeros > 0
+        ? `every rate is 0 (${NO_FREE_MARK})`
+        : 'nothing importable: no rate TokenTally can use',
+    );
   }
 }

@@ -22,7 +22,9 @@ const FIELDS: Record<string, FieldMap> = {
   // per image it would be 1/1300 of Google's $0.039 per image).
   image_output: { unit: 'output_image', per: 'token' },
   request: { unit: 'per_request', per: 'request' },
-  image: { skip: 'per INPUT image (OpenRouter reference: "Price in USD per input image"); TokenTally counts input images as input_image tokens, priced by prompt, and has no per-input-image unit' },
+  image: {
+    skip: 'per INPUT image (OpenRouter reference: "Price in USD per input image"); TokenTally counts input images as input_image tokens, priced by prompt, and has no per-input-image unit',
+  },
   input_cache_write: { skip: 'cache write per token: TokenTally has no cache-write kind' },
   input_cache_write_1h: { skip: '1-hour cache write per token: TokenTally has no cache-write kind' },
   web_search: { skip: 'per web search: TokenTally has no web-search unit' },
@@ -80,7 +82,12 @@ function readModel(out: QuoteCollector, id: string, item: any): void {
       out.skip(id, `${field}: ${map.skip}`);
       continue;
     }
-    const rate = readPrice(field, raw, { free, noFreeMark: NO_FREE_MARK, negativeMeans: 'OpenRouter -1 means variable price (no price)', per: map.per });
+    const rate = readPrice(field, raw, {
+      free,
+      noFreeMark: NO_FREE_MARK,
+      negativeMeans: 'OpenRouter -1 means variable price (no price)',
+      per: map.per,
+    });
     if (!rate.ok) {
       if (rate.negative) variable++;
       if (rate.zero) zeros++;
@@ -91,7 +98,14 @@ function readModel(out: QuoteCollector, id: string, item: any): void {
     imported++;
   }
   if (imported === 0) {
-    out.skip(id, variable > 0 ? 'OpenRouter -1 means variable price: nothing to import' : zeros > 0 ? `every rate is 0 (${NO_FREE_MARK})` : 'nothing importable: no rate TokenTally can use');
+    out.skip(
+      id,
+      variable > 0
+        ? 'OpenRouter -1 means variable price: nothing to import'
+        : zeros > 0
+          ? `every rate is 0 (${NO_FREE_MARK})`
+          : 'nothing importable: no rate TokenTally can use',
+    );
   }
 }
 

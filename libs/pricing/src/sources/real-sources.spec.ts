@@ -20,7 +20,8 @@ const openrouter: ParsedSource = parseOpenRouter(real('openrouter-models.json'))
 
 const quote = (result: ParsedSource, provider: string, model: string): PriceQuote | undefined =>
   result.quotes.find((q) => q.provider === provider && q.model === model);
-const reasons = (skipped: SkippedEntry[], key: string): string[] => skipped.filter((s) => s.key === key).map((s) => s.reason);
+const reasons = (skipped: SkippedEntry[], key: string): string[] =>
+  skipped.filter((s) => s.key === key).map((s) => s.reason);
 const ids = (result: ParsedSource) => result.quotes.map((q) => `${q.provider}/${q.model}`).sort();
 
 // gpt-image-1 per-image prices, OpenAI's: the `input_cost_per_image` of the size/quality keys.
@@ -65,15 +66,33 @@ const DALL_E_3_PER_IMAGE = {
   'standard/1792x1024': '0.07999', // 4.359e-08 x 1,835,008 = 0.07998799872 +- 0.0000092: 0.08 is outside
 };
 
-const GPT_IMAGE_1_5_TOKENS = { input_text: '5', cached_input_text: '1.25', output_text: '10', input_image: '8', output_image: '32' };
-const GPT_IMAGE_2_TOKENS = { input_text: '5', cached_input_text: '1.25', output_text: '10', input_image: '8', output_image: '30' };
+const GPT_IMAGE_1_5_TOKENS = {
+  input_text: '5',
+  cached_input_text: '1.25',
+  output_text: '10',
+  input_image: '8',
+  output_image: '32',
+};
+const GPT_IMAGE_2_TOKENS = {
+  input_text: '5',
+  cached_input_text: '1.25',
+  output_text: '10',
+  input_image: '8',
+  output_image: '30',
+};
 
 const LITELLM_EXPECTED: PriceQuote[] = [
   // ---- openai
   {
     provider: 'openai',
     model: 'gpt-image-1',
-    sheet: { input_text: '5', cached_input_text: '1.25', input_image: '10', output_image: '40', image_prices: GPT_IMAGE_1_PER_IMAGE },
+    sheet: {
+      input_text: '5',
+      cached_input_text: '1.25',
+      input_image: '10',
+      output_image: '40',
+      image_prices: GPT_IMAGE_1_PER_IMAGE,
+    },
   },
   {
     provider: 'openai',
@@ -93,11 +112,23 @@ const LITELLM_EXPECTED: PriceQuote[] = [
       },
     },
   },
-  { provider: 'openai', model: 'gpt-image-1.5', sheet: { ...GPT_IMAGE_1_5_TOKENS, image_prices: GPT_IMAGE_1_5_PER_IMAGE } },
-  { provider: 'openai', model: 'gpt-image-1.5-2025-12-16', sheet: { ...GPT_IMAGE_1_5_TOKENS, image_prices: GPT_IMAGE_1_5_PER_IMAGE } },
+  {
+    provider: 'openai',
+    model: 'gpt-image-1.5',
+    sheet: { ...GPT_IMAGE_1_5_TOKENS, image_prices: GPT_IMAGE_1_5_PER_IMAGE },
+  },
+  {
+    provider: 'openai',
+    model: 'gpt-image-1.5-2025-12-16',
+    sheet: { ...GPT_IMAGE_1_5_TOKENS, image_prices: GPT_IMAGE_1_5_PER_IMAGE },
+  },
   { provider: 'openai', model: 'gpt-image-2', sheet: GPT_IMAGE_2_TOKENS },
   { provider: 'openai', model: 'gpt-image-2-2026-04-21', sheet: GPT_IMAGE_2_TOKENS },
-  { provider: 'openai', model: 'chatgpt-image-latest', sheet: { input_text: '5', cached_input_text: '1.25', input_image: '10', output_image: '40' } },
+  {
+    provider: 'openai',
+    model: 'chatgpt-image-latest',
+    sheet: { input_text: '5', cached_input_text: '1.25', input_image: '10', output_image: '40' },
+  },
   {
     provider: 'openai',
     model: 'dall-e-2',
@@ -156,8 +187,16 @@ const LITELLM_EXPECTED: PriceQuote[] = [
     },
   },
   // azure/gpt-image-1.5 has no output_cost_per_token: no text output rate
-  { provider: 'azure', model: 'gpt-image-1.5', sheet: { input_text: '5', cached_input_text: '1.25', input_image: '8', output_image: '32' } },
-  { provider: 'azure', model: 'gpt-image-1.5-2025-12-16', sheet: { input_text: '5', cached_input_text: '1.25', input_image: '8', output_image: '32' } },
+  {
+    provider: 'azure',
+    model: 'gpt-image-1.5',
+    sheet: { input_text: '5', cached_input_text: '1.25', input_image: '8', output_image: '32' },
+  },
+  {
+    provider: 'azure',
+    model: 'gpt-image-1.5-2025-12-16',
+    sheet: { input_text: '5', cached_input_text: '1.25', input_image: '8', output_image: '32' },
+  },
   { provider: 'azure', model: 'gpt-image-2', sheet: GPT_IMAGE_2_TOKENS },
   { provider: 'azure', model: 'gpt-image-2-2026-04-21', sheet: GPT_IMAGE_2_TOKENS },
   // only size/quality keys: no per_image, no token rate (their output_cost_per_token is 0.0)
@@ -168,10 +207,26 @@ const LITELLM_EXPECTED: PriceQuote[] = [
     model: 'gemini-2.5-flash-image',
     sheet: { input_text: '0.3', cached_input_text: '0.03', output_text: '2.5', output_image: '30', per_image: '0.039' },
   },
-  { provider: 'google', model: 'gemini-3-pro-image', sheet: { input_text: '2', output_text: '12', output_image: '120', per_image: '0.134' } },
-  { provider: 'google', model: 'gemini-3-pro-image-preview', sheet: { input_text: '2', output_text: '12', output_image: '120', per_image: '0.134' } },
-  { provider: 'google', model: 'gemini-3.1-flash-image', sheet: { input_text: '0.25', output_text: '1.5', output_image: '60', per_image: '0.045' } },
-  { provider: 'google', model: 'gemini-3.1-flash-image-preview', sheet: { input_text: '0.25', output_text: '1.5', output_image: '60', per_image: '0.045' } },
+  {
+    provider: 'google',
+    model: 'gemini-3-pro-image',
+    sheet: { input_text: '2', output_text: '12', output_image: '120', per_image: '0.134' },
+  },
+  {
+    provider: 'google',
+    model: 'gemini-3-pro-image-preview',
+    sheet: { input_text: '2', output_text: '12', output_image: '120', per_image: '0.134' },
+  },
+  {
+    provider: 'google',
+    model: 'gemini-3.1-flash-image',
+    sheet: { input_text: '0.25', output_text: '1.5', output_image: '60', per_image: '0.045' },
+  },
+  {
+    provider: 'google',
+    model: 'gemini-3.1-flash-image-preview',
+    sheet: { input_text: '0.25', output_text: '1.5', output_image: '60', per_image: '0.045' },
+  },
   // input_cost_per_token 0.0 and output_cost_per_token 0.0 are no price: only the per-image price stays
   { provider: 'google', model: 'gemini-2.0-flash-exp-image-generation', sheet: { per_image: '0.039' } },
   { provider: 'google', model: 'imagen-3.0-fast-generate-001', sheet: { per_image: '0.02' } },
@@ -186,16 +241,36 @@ const GEMINI_3_PRO_IMAGE_OR = { input: '2', output: '12', cached_input: '0.2', o
 const GEMINI_3_1_FLASH_IMAGE_OR = { input: '0.5', output: '3', output_image: '60' };
 
 const OPENROUTER_EXPECTED: PriceQuote[] = [
-  { provider: 'openrouter', model: 'gemini-2.5-flash-image', sheet: { input: '0.3', output: '2.5', cached_input: '0.03', output_image: '30' } },
+  {
+    provider: 'openrouter',
+    model: 'gemini-2.5-flash-image',
+    sheet: { input: '0.3', output: '2.5', cached_input: '0.03', output_image: '30' },
+  },
   { provider: 'openrouter', model: 'gemini-3-pro-image', sheet: GEMINI_3_PRO_IMAGE_OR },
   { provider: 'openrouter', model: 'gemini-3-pro-image-preview', sheet: GEMINI_3_PRO_IMAGE_OR },
   { provider: 'openrouter', model: 'gemini-3.1-flash-image', sheet: GEMINI_3_1_FLASH_IMAGE_OR },
   { provider: 'openrouter', model: 'gemini-3.1-flash-image-preview', sheet: GEMINI_3_1_FLASH_IMAGE_OR },
-  { provider: 'openrouter', model: 'gemini-3.1-flash-lite-image', sheet: { input: '0.25', output: '1.5', output_image: '30' } },
+  {
+    provider: 'openrouter',
+    model: 'gemini-3.1-flash-lite-image',
+    sheet: { input: '0.25', output: '1.5', output_image: '30' },
+  },
   // image models by architecture.output_modalities (["image", "text"]), not by name
-  { provider: 'openrouter', model: 'gpt-5-image', sheet: { input: '10', output: '10', cached_input: '1.25', output_image: '40' } },
-  { provider: 'openrouter', model: 'gpt-5-image-mini', sheet: { input: '2.5', output: '2', cached_input: '0.25', output_image: '8' } },
-  { provider: 'openrouter', model: 'gpt-5.4-image-2', sheet: { input: '8', output: '15', cached_input: '2', output_image: '30' } },
+  {
+    provider: 'openrouter',
+    model: 'gpt-5-image',
+    sheet: { input: '10', output: '10', cached_input: '1.25', output_image: '40' },
+  },
+  {
+    provider: 'openrouter',
+    model: 'gpt-5-image-mini',
+    sheet: { input: '2.5', output: '2', cached_input: '0.25', output_image: '8' },
+  },
+  {
+    provider: 'openrouter',
+    model: 'gpt-5.4-image-2',
+    sheet: { input: '8', output: '15', cached_input: '2', output_image: '30' },
+  },
 ];
 
 describe('LiteLLM adapter on the real model_prices_and_context_window.json', () => {
@@ -203,12 +278,17 @@ describe('LiteLLM adapter on the real model_prices_and_context_window.json', () 
     expect(ids(litellm)).toEqual(LITELLM_EXPECTED.map((q) => `${q.provider}/${q.model}`).sort());
   });
 
-  it.each(LITELLM_EXPECTED.map((q) => [`${q.provider}/${q.model}`, q] as const))('imports %s exactly', (_, expected) => {
-    expect(quote(litellm, expected.provider, expected.model)).toEqual(expected);
-  });
+  it.each(LITELLM_EXPECTED.map((q) => [`${q.provider}/${q.model}`, q] as const))(
+    'imports %s exactly',
+    (_, expected) => {
+      expect(quote(litellm, expected.provider, expected.model)).toEqual(expected);
+    },
+  );
 
   it('azure/hd/1024-x-1024/dall-e-3: output_cost_per_token 0.0 is no price, the per-pixel rate is (was: model dall-e-3 priced $0)', () => {
-    expect(reasons(litellm.skipped, 'azure/hd/1024-x-1024/dall-e-3')).toEqual(['output_cost_per_token 0 is no price (LiteLLM has no free mark)']);
+    expect(reasons(litellm.skipped, 'azure/hd/1024-x-1024/dall-e-3')).toEqual([
+      'output_cost_per_token 0 is no price (LiteLLM has no free mark)',
+    ]);
     const azure = quote(litellm, 'azure', 'dall-e-3')!;
     expect(azure.sheet.output_text).toBeUndefined();
     expect(azure.sheet.image_prices?.['hd/1024x1024']).toBe('0.08');
@@ -254,15 +334,23 @@ describe('LiteLLM adapter on the real model_prices_and_context_window.json', () 
   });
 
   it('says which providers are not tracked, one line per image entry', () => {
-    expect(reasons(litellm.skipped, 'vertex_ai/gemini-3-pro-image')).toEqual(['provider vertex_ai-language-models not tracked']);
+    expect(reasons(litellm.skipped, 'vertex_ai/gemini-3-pro-image')).toEqual([
+      'provider vertex_ai-language-models not tracked',
+    ]);
     expect(reasons(litellm.skipped, 'gemini-3-pro-image')).toEqual(['provider vertex_ai-language-models not tracked']);
-    expect(reasons(litellm.skipped, 'vertex_ai/imagen-4.0-generate-001')).toEqual(['provider vertex_ai-image-models not tracked']);
+    expect(reasons(litellm.skipped, 'vertex_ai/imagen-4.0-generate-001')).toEqual([
+      'provider vertex_ai-image-models not tracked',
+    ]);
     expect(reasons(litellm.skipped, 'aiml/openai/gpt-image-2')).toEqual(['provider aiml not tracked']);
     expect(reasons(litellm.skipped, 'aiml/dall-e-3')).toEqual(['provider aiml not tracked']);
     expect(reasons(litellm.skipped, 'fal_ai/fal-ai/imagen4/preview')).toEqual(['provider fal_ai not tracked']);
-    expect(reasons(litellm.skipped, '1024-x-1024/50-steps/bedrock/amazon.nova-canvas-v1:0')).toEqual(['provider bedrock not tracked']);
+    expect(reasons(litellm.skipped, '1024-x-1024/50-steps/bedrock/amazon.nova-canvas-v1:0')).toEqual([
+      'provider bedrock not tracked',
+    ]);
     expect(reasons(litellm.skipped, 'azure_ai/MAI-Image-2.5')).toEqual(['provider azure_ai not tracked']);
-    const untracked = new Set(litellm.skipped.map((s) => /^provider (\S+) not tracked$/.exec(s.reason)?.[1]).filter(Boolean));
+    const untracked = new Set(
+      litellm.skipped.map((s) => /^provider (\S+) not tracked$/.exec(s.reason)?.[1]).filter(Boolean),
+    );
     expect([...untracked].sort()).toEqual([
       'aiml',
       'azure_ai',

@@ -1,4 +1,12 @@
-import { Decimal, imagePriceKey, isAllZero, normalizeModelName, PriceSheet, PriceUnit, ratesOf } from '@tokentally/core';
+import {
+  Decimal,
+  imagePriceKey,
+  isAllZero,
+  normalizeModelName,
+  PriceSheet,
+  PriceUnit,
+  ratesOf,
+} from '@tokentally/core';
 
 /** One price list entry as a source states it, in TokenTally's units. */
 export interface PriceQuote {
@@ -80,7 +88,12 @@ export const MAX_IMAGE_SIDE = 100_000;
 
 /** Why `width` x `height` (as read from a source) is no image size, or null when it is one. */
 export function imageSizeProblem(width: number, height: number): string | null {
-  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
+  if (
+    !Number.isSafeInteger(width) ||
+    !Number.isSafeInteger(height) ||
+    width > MAX_IMAGE_SIDE ||
+    height > MAX_IMAGE_SIDE
+  ) {
     return `a side above ${MAX_IMAGE_SIDE.toLocaleString('en-US')} px is no image size`;
   }
   if (width === 0 || height === 0) return 'a side of 0 px is no image size';
@@ -145,11 +158,13 @@ export function parseExactJson(text: string): unknown {
 
 /** A rate as the source wrote it: a decimal string, or null with why it is not one. */
 export function readRate(value: unknown): { value: string } | { problem: string } {
-  if (typeof value !== 'string' || !Decimal.isDecimalString(value)) return { problem: `${JSON.stringify(value)} is not a number` };
+  if (typeof value !== 'string' || !Decimal.isDecimalString(value))
+    return { problem: `${JSON.stringify(value)} is not a number` };
   return { value: value.trim() };
 }
 
-export type PriceReading = { ok: true; value: string } | { ok: false; reason: string; zero: boolean; negative: boolean };
+export type PriceReading =
+  { ok: true; value: string } | { ok: false; reason: string; zero: boolean; negative: boolean };
 
 /**
  * What a source's rate is per, and the most it may be: a price above it is
@@ -196,17 +211,28 @@ function shown(text: string): string {
  * 1e-20). The number is sized from its text before it is expanded, so no
  * exponent can exhaust the process.
  */
-export function readPrice(field: string, raw: unknown, rules: { free: boolean; noFreeMark: string; negativeMeans: string; per: RatePer }): PriceReading {
+export function readPrice(
+  field: string,
+  raw: unknown,
+  rules: { free: boolean; noFreeMark: string; negativeMeans: string; per: RatePer },
+): PriceReading {
   const rate = readRate(raw);
   if ('problem' in rate) return { ok: false, reason: `${field}: ${shown(rate.problem)}`, zero: false, negative: false };
   const magnitude = magnitudeOf(rate.value);
-  if (magnitude !== null && rate.value.startsWith('-')) return { ok: false, reason: `${field} ${shown(rate.value)}: ${rules.negativeMeans}`, zero: false, negative: true };
+  if (magnitude !== null && rate.value.startsWith('-'))
+    return { ok: false, reason: `${field} ${shown(rate.value)}: ${rules.negativeMeans}`, zero: false, negative: true };
   if (magnitude === null) {
-    if (!rules.free) return { ok: false, reason: `${field} 0 is no price (${rules.noFreeMark})`, zero: true, negative: false };
+    if (!rules.free)
+      return { ok: false, reason: `${field} 0 is no price (${rules.noFreeMark})`, zero: true, negative: false };
     return { ok: true, value: '0' };
   }
   const bound = MAX_RATE[rules.per];
-  const implausible = (words: string) => ({ ok: false as const, reason: `${field} ${shown(rate.value)}: implausible, ${words}; not imported`, zero: false, negative: false });
+  const implausible = (words: string) => ({
+    ok: false as const,
+    reason: `${field} ${shown(rate.value)}: implausible, ${words}; not imported`,
+    zero: false,
+    negative: false,
+  });
   if (magnitude < MIN_MAGNITUDE) return implausible(`below 1e${MIN_MAGNITUDE} USD per ${rules.per}`);
   // Above 10^4 it is above every bound without expanding it; at or below, the exact comparison decides.
   if (magnitude > 4 || Decimal.parse(rate.value).compare(bound.max) > 0) return implausible(bound.words);
@@ -295,7 +321,10 @@ export class QuoteCollector {
     const before = entry.quote.sheet[unit];
     if (before !== undefined) {
       if (!Decimal.parse(before).equals(Decimal.parse(value))) {
-        this.skip(sourceKey, `${field} gives ${unit} ${value}, but ${entry.from.get(unit)} already gave ${before}: the first is kept`);
+        this.skip(
+          sourceKey,
+          `${field} gives ${unit} ${value}, but ${entry.from.get(unit)} already gave ${before}: the first is kept`,
+        );
       }
       return;
     }
@@ -308,7 +337,15 @@ export class QuoteCollector {
   }
 
   /** Sets one per-image price for a quality and size (either may be null for any). */
-  setImagePrice(provider: string, model: string, quality: string | null, size: string | null, value: string, sourceKey: string, field: string): void {
+  setImagePrice(
+    provider: string,
+    model: string,
+    quality: string | null,
+    size: string | null,
+    value: string,
+    sourceKey: string,
+    field: string,
+  ): void {
     const entry = this.building(provider, model);
     const key = imagePriceKey(quality, size);
     if (!entry.quote.sheet.image_prices) {
@@ -319,7 +356,10 @@ export class QuoteCollector {
     const before = prices[key];
     if (before !== undefined) {
       if (!Decimal.parse(before).equals(Decimal.parse(value))) {
-        this.skip(sourceKey, `${field} gives image_prices ${key} ${value}, but ${entry.from.get(`image_prices.${key}`)} already gave ${before}: the first is kept`);
+        this.skip(
+          sourceKey,
+          `${field} gives image_prices ${key} ${value}, but ${entry.from.get(`image_prices.${key}`)} already gave ${before}: the first is kept`,
+        );
       }
       return;
     }
@@ -356,6 +396,7 @@ export class MalformedSourceError extends Error {}
 /** `{"data": [...]}` (OpenRouter, Vercel AI Gateway), numbers kept as their text. */
 export function dataArray(text: string): any[] {
   const document = parseExactJson(text) as any;
-  if (!document || typeof document !== 'object' || !Array.isArray(document.data)) throw new MalformedSourceError('expected {"data": [...]}');
+  if (!document || typeof document !== 'object' || !Array.isArray(document.data))
+    throw new MalformedSourceError('expected {"data": [...]}');
   return document.data;
 }

@@ -5,7 +5,8 @@ import { parseOpenRouter } from './openrouter';
 import { MalformedSourceError, quoteJsonNumbers, SkippedEntry } from './source';
 import { parseVercel } from './vercel';
 
-const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '../../../../test/fixtures/pricing', name), 'utf8');
+const fixture = (name: string) =>
+  fs.readFileSync(path.join(__dirname, '../../../../test/fixtures/pricing', name), 'utf8');
 const reasons = (skipped: SkippedEntry[], key: string) => skipped.filter((s) => s.key === key).map((s) => s.reason);
 const litellmOf = (entries: Record<string, unknown>) => parseLiteLLM(JSON.stringify(entries));
 const dataOf = (models: unknown[]) => JSON.stringify({ data: models });
@@ -17,9 +18,20 @@ describe('price source adapters on the trimmed fixtures of the e2e tests', () =>
       {
         provider: 'openai',
         model: 'gpt-image-1',
-        sheet: { input_text: '5', cached_input_text: '1.25', input_image: '10', cached_input_image: '2.5', output_image: '40', image_prices: { 'high/1024x1024': '0.167' } },
+        sheet: {
+          input_text: '5',
+          cached_input_text: '1.25',
+          input_image: '10',
+          cached_input_image: '2.5',
+          output_image: '40',
+          image_prices: { 'high/1024x1024': '0.167' },
+        },
       },
-      { provider: 'openai', model: 'gpt-image-2', sheet: { input_text: '5', cached_input_text: '1.25', output_text: '10', input_image: '8', output_image: '30' } },
+      {
+        provider: 'openai',
+        model: 'gpt-image-2',
+        sheet: { input_text: '5', cached_input_text: '1.25', output_text: '10', input_image: '8', output_image: '30' },
+      },
       { provider: 'azure', model: 'gpt-image-1', sheet: { input_text: '5', input_image: '10', output_image: '40' } },
       { provider: 'openai', model: 'dall-e-3', sheet: { per_image: '0.04' } },
     ]);
@@ -29,7 +41,11 @@ describe('price source adapters on the trimmed fixtures of the e2e tests', () =>
   it('maps OpenRouter pricing strings; "0" is no price', () => {
     const { quotes, skipped } = parseOpenRouter(fixture('openrouter.json'));
     expect(quotes).toEqual([
-      { provider: 'openrouter', model: 'gpt-image-2', sheet: { input: '5', output: '10', cached_input: '1.25', input_image: '8', output_image: '30' } },
+      {
+        provider: 'openrouter',
+        model: 'gpt-image-2',
+        sheet: { input: '5', output: '10', cached_input: '1.25', input_image: '8', output_image: '30' },
+      },
     ]);
     expect(reasons(skipped, 'openai/gpt-image-2')).toEqual([
       'request 0 is no price (not marked free: OpenRouter marks a free model with an id ending in :free)',
@@ -41,7 +57,10 @@ describe('price source adapters on the trimmed fixtures of the e2e tests', () =>
   });
 
   it('maps Vercel AI Gateway one input and one output rate', () => {
-    expect(parseVercel(fixture('vercel.json'))).toEqual({ quotes: [{ provider: 'vercel', model: 'gpt-image-2', sheet: { input: '5', output: '30' } }], skipped: [] });
+    expect(parseVercel(fixture('vercel.json'))).toEqual({
+      quotes: [{ provider: 'vercel', model: 'gpt-image-2', sheet: { input: '5', output: '30' } }],
+      skipped: [],
+    });
   });
 
   it('refuses what is not the format', () => {
@@ -64,7 +83,12 @@ describe('LiteLLM key shapes and rates', () => {
       'standard/1536x1024/gpt-image-1.5': { ...image, input_cost_per_image: 0.013 },
       'hd/gpt-image-1.5': { ...image, input_cost_per_image: 0.2 },
       'low/1024-x-1024/gpt-image-1.5-2025-12-16': { ...image, input_cost_per_image: 0.009 },
-      'azure/low/1024-x-1024/gpt-image-1': { litellm_provider: 'azure', mode: 'image_generation', input_cost_per_pixel: 1e-8, output_cost_per_pixel: 0.0 },
+      'azure/low/1024-x-1024/gpt-image-1': {
+        litellm_provider: 'azure',
+        mode: 'image_generation',
+        input_cost_per_pixel: 1e-8,
+        output_cost_per_pixel: 0.0,
+      },
     });
     expect(quotes).toEqual([
       {
@@ -72,7 +96,13 @@ describe('LiteLLM key shapes and rates', () => {
         model: 'gpt-image-1.5',
         sheet: {
           input_text: '5',
-          image_prices: { '*/1024x1024': '0.009', '*/1024x1536': '0.013', 'low/1024x1024': '0.009', 'standard/1536x1024': '0.013', 'hd/*': '0.2' },
+          image_prices: {
+            '*/1024x1024': '0.009',
+            '*/1024x1536': '0.013',
+            'low/1024x1024': '0.009',
+            'standard/1536x1024': '0.013',
+            'hd/*': '0.2',
+          },
         },
       },
       { provider: 'openai', model: 'gpt-image-1.5-2025-12-16', sheet: { image_prices: { 'low/1024x1024': '0.009' } } },
@@ -82,14 +112,25 @@ describe('LiteLLM key shapes and rates', () => {
 
   it('keeps the first of two disagreeing rates for the same model and says so', () => {
     const { quotes, skipped } = litellmOf({
-      'gemini-2.0-flash-exp-image-generation': { litellm_provider: 'gemini', mode: 'image_generation', output_cost_per_image: 0.039 },
-      'gemini/gemini-2.0-flash-exp-image-generation': { litellm_provider: 'gemini', mode: 'image_generation', output_cost_per_image: 0.04 },
+      'gemini-2.0-flash-exp-image-generation': {
+        litellm_provider: 'gemini',
+        mode: 'image_generation',
+        output_cost_per_image: 0.039,
+      },
+      'gemini/gemini-2.0-flash-exp-image-generation': {
+        litellm_provider: 'gemini',
+        mode: 'image_generation',
+        output_cost_per_image: 0.04,
+      },
     });
-    expect(quotes).toEqual([{ provider: 'google', model: 'gemini-2.0-flash-exp-image-generation', sheet: { per_image: '0.039' } }]);
+    expect(quotes).toEqual([
+      { provider: 'google', model: 'gemini-2.0-flash-exp-image-generation', sheet: { per_image: '0.039' } },
+    ]);
     expect(skipped).toEqual([
       {
         key: 'gemini/gemini-2.0-flash-exp-image-generation',
-        reason: 'output_cost_per_image gives per_image 0.04, but gemini-2.0-flash-exp-image-generation already gave 0.039: the first is kept',
+        reason:
+          'output_cost_per_image gives per_image 0.04, but gemini-2.0-flash-exp-image-generation already gave 0.039: the first is kept',
       },
     ]);
   });
@@ -109,10 +150,27 @@ describe('LiteLLM key shapes and rates', () => {
 
   it('notes tiered prices and imports the base tier', () => {
     const { quotes, skipped } = litellmOf({
-      'gemini/gemini-9-pro-image': { litellm_provider: 'gemini', mode: 'image_generation', input_cost_per_token: 2e-6, input_cost_per_token_above_200k_tokens: 4e-6 },
+      'gemini/gemini-9-pro-image': {
+        litellm_provider: 'gemini',
+        mode: 'image_generation',
+        input_cost_per_token: 2e-6,
+        input_cost_per_token_above_200k_tokens: 4e-6,
+      },
     });
-    expect(quotes).toEqual([{ provider: 'google', model: 'gemini-9-pro-image', sheet: { input_text: '2' }, notes: ['tiered prices exist: base tier imported'] }]);
-    expect(skipped).toEqual([{ key: 'gemini/gemini-9-pro-image', reason: 'input_cost_per_token_above_200k_tokens: tiered price (above a threshold): base tier imported' }]);
+    expect(quotes).toEqual([
+      {
+        provider: 'google',
+        model: 'gemini-9-pro-image',
+        sheet: { input_text: '2' },
+        notes: ['tiered prices exist: base tier imported'],
+      },
+    ]);
+    expect(skipped).toEqual([
+      {
+        key: 'gemini/gemini-9-pro-image',
+        reason: 'input_cost_per_token_above_200k_tokens: tiered price (above a threshold): base tier imported',
+      },
+    ]);
   });
 
   it('skips what it cannot read instead of guessing', () => {
@@ -132,25 +190,49 @@ describe('LiteLLM key shapes and rates', () => {
   });
 
   it('prefers output_cost_per_image over input_cost_per_image on a per-image model', () => {
-    const { quotes, skipped } = litellmOf({ 'imagen-9': { litellm_provider: 'gemini', mode: 'image_generation', input_cost_per_image: 0.01, output_cost_per_image: 0.05 } });
+    const { quotes, skipped } = litellmOf({
+      'imagen-9': {
+        litellm_provider: 'gemini',
+        mode: 'image_generation',
+        input_cost_per_image: 0.01,
+        output_cost_per_image: 0.05,
+      },
+    });
     expect(quotes).toEqual([{ provider: 'google', model: 'imagen-9', sheet: { per_image: '0.05' } }]);
-    expect(skipped).toEqual([{ key: 'imagen-9', reason: 'input_cost_per_image is per INPUT image here: output_cost_per_image is the generated-image price' }]);
+    expect(skipped).toEqual([
+      {
+        key: 'imagen-9',
+        reason: 'input_cost_per_image is per INPUT image here: output_cost_per_image is the generated-image price',
+      },
+    ]);
   });
 });
 
 describe('OpenRouter marks and tiers', () => {
-  const imageModel = (id: string, pricing: Record<string, unknown>) => ({ id, architecture: { output_modalities: ['image', 'text'] }, pricing });
+  const imageModel = (id: string, pricing: Record<string, unknown>) => ({
+    id,
+    architecture: { output_modalities: ['image', 'text'] },
+    pricing,
+  });
 
   it('trusts a :free id: its zero rates are prices', () => {
-    const { quotes, skipped } = parseOpenRouter(dataOf([imageModel('google/gemini-9-flash-image:free', { prompt: '0', completion: '0' })]));
-    expect(quotes).toEqual([{ provider: 'openrouter', model: 'gemini-9-flash-image:free', sheet: { input: '0', output: '0' }, free: true }]);
+    const { quotes, skipped } = parseOpenRouter(
+      dataOf([imageModel('google/gemini-9-flash-image:free', { prompt: '0', completion: '0' })]),
+    );
+    expect(quotes).toEqual([
+      { provider: 'openrouter', model: 'gemini-9-flash-image:free', sheet: { input: '0', output: '0' }, free: true },
+    ]);
     expect(skipped).toEqual([]);
   });
 
   it('without :free, zeros are no price and an all-zero model is skipped', () => {
-    const { quotes, skipped } = parseOpenRouter(dataOf([imageModel('google/gemini-9-flash-image', { prompt: '0', completion: '0' })]));
+    const { quotes, skipped } = parseOpenRouter(
+      dataOf([imageModel('google/gemini-9-flash-image', { prompt: '0', completion: '0' })]),
+    );
     expect(quotes).toEqual([]);
-    expect(reasons(skipped, 'google/gemini-9-flash-image')).toContain('every rate is 0 (not marked free: OpenRouter marks a free model with an id ending in :free)');
+    expect(reasons(skipped, 'google/gemini-9-flash-image')).toContain(
+      'every rate is 0 (not marked free: OpenRouter marks a free model with an id ending in :free)',
+    );
   });
 
   it('imports the base tier of overrides and notes that tiers exist', () => {
@@ -168,7 +250,12 @@ describe('OpenRouter marks and tiers', () => {
       ]),
     );
     expect(quotes).toEqual([
-      { provider: 'openrouter', model: 'gpt-9-image', sheet: { input: '5', output: '10', per_request: '0.01' }, notes: ['tiered prices exist: base tier imported'] },
+      {
+        provider: 'openrouter',
+        model: 'gpt-9-image',
+        sheet: { input: '5', output: '10', per_request: '0.01' },
+        notes: ['tiered prices exist: base tier imported'],
+      },
     ]);
     expect(reasons(skipped, 'openai/gpt-9-image')).toEqual([
       'input_cache_write_1h: 1-hour cache write per token: TokenTally has no cache-write kind',
@@ -179,8 +266,12 @@ describe('OpenRouter marks and tiers', () => {
   });
 
   it('keeps a number OpenRouter sends unquoted exactly', () => {
-    const { quotes } = parseOpenRouter('{"data":[{"id":"openai/gpt-image-2","pricing":{"prompt":0.000005,"image_output":3e-05}}]}');
-    expect(quotes).toEqual([{ provider: 'openrouter', model: 'gpt-image-2', sheet: { input: '5', output_image: '30' } }]);
+    const { quotes } = parseOpenRouter(
+      '{"data":[{"id":"openai/gpt-image-2","pricing":{"prompt":0.000005,"image_output":3e-05}}]}',
+    );
+    expect(quotes).toEqual([
+      { provider: 'openrouter', model: 'gpt-image-2', sheet: { input: '5', output_image: '30' } },
+    ]);
   });
 });
 
@@ -195,7 +286,10 @@ describe('Vercel zero rule', () => {
     );
     expect(quotes).toEqual([{ provider: 'vercel', model: 'gpt-image-2', sheet: { output: '30' } }]);
     expect(skipped).toEqual([
-      { key: 'openai/gpt-image-2', reason: 'input 0 is no price (Vercel AI Gateway has no free mark TokenTally trusts)' },
+      {
+        key: 'openai/gpt-image-2',
+        reason: 'input 0 is no price (Vercel AI Gateway has no free mark TokenTally trusts)',
+      },
       { key: 'openai/gpt-image-2', reason: 'web_search: per web search: TokenTally has no web-search unit' },
       { key: 'google/imagen-9', reason: 'input 0 is no price (Vercel AI Gateway has no free mark TokenTally trusts)' },
       { key: 'google/imagen-9', reason: 'output 0 is no price (Vercel AI Gateway has no free mark TokenTally trusts)' },
@@ -207,7 +301,13 @@ describe('Vercel zero rule', () => {
 describe('numbers are read from the JSON text', () => {
   it('quotes every bare number and leaves strings (escapes included) alone', () => {
     const text = '{"a\\"1": [1, -2.5, 1.25e-06, 3E+2], "b": "7 e-1", "c": {"d": 0.0}, "e": true, "f": null}';
-    expect(JSON.parse(quoteJsonNumbers(text))).toEqual({ 'a"1': ['1', '-2.5', '1.25e-06', '3E+2'], b: '7 e-1', c: { d: '0.0' }, e: true, f: null });
+    expect(JSON.parse(quoteJsonNumbers(text))).toEqual({
+      'a"1': ['1', '-2.5', '1.25e-06', '3E+2'],
+      b: '7 e-1',
+      c: { d: '0.0' },
+      e: true,
+      f: null,
+    });
   });
 
   /**
@@ -230,7 +330,9 @@ describe('numbers are read from the JSON text', () => {
       const text = `${whole}${fraction ? `.${fraction}` : ''}${expForm ? `${pick(2) ? 'e' : 'E'}${exponent < 0 ? '-' : pick(2) ? '+' : ''}${String(Math.abs(exponent)).padStart(pick(2) + 1, '0')}` : ''}`;
       const expected = timesTenToThe(whole + fraction, exponent - fraction.length + 6);
 
-      const fromLiteLLM = parseLiteLLM(`{"gpt-image-2": {"input_cost_per_token": ${text}, "litellm_provider": "openai", "mode": "image_generation"}}`);
+      const fromLiteLLM = parseLiteLLM(
+        `{"gpt-image-2": {"input_cost_per_token": ${text}, "litellm_provider": "openai", "mode": "image_generation"}}`,
+      );
       const fromOpenRouter = parseOpenRouter(dataOf([{ id: 'openai/gpt-image-2', pricing: { prompt: text } }]));
       if (expected === '0') {
         expect(fromLiteLLM.quotes).toEqual([]);
@@ -238,7 +340,10 @@ describe('numbers are read from the JSON text', () => {
       } else if (comparePlain(expected, '1000000') > 0 || plainMagnitude(expected) < -14) {
         expect([text, fromLiteLLM.quotes]).toEqual([text, []]);
         expect([text, fromOpenRouter.quotes]).toEqual([text, []]);
-        expect(fromLiteLLM.skipped.map((s) => s.reason)).toEqual([expect.stringContaining(`input_cost_per_token ${text}: implausible`), 'nothing importable: no rate TokenTally can use']);
+        expect(fromLiteLLM.skipped.map((s) => s.reason)).toEqual([
+          expect.stringContaining(`input_cost_per_token ${text}: implausible`),
+          'nothing importable: no rate TokenTally can use',
+        ]);
         expect(fromOpenRouter.skipped[0].reason).toContain(`prompt ${text}: implausible`);
       } else {
         expect([text, fromLiteLLM.quotes[0]?.sheet.input_text]).toEqual([text, expected]);

@@ -2,7 +2,8 @@ import { PriceUnit } from '@tokentally/core';
 import { dataArray, isImageModel, modelId, ParsedSource, perMillion, QuoteCollector, readPrice } from './source';
 
 /**
- * Vercel AI Gateway `GET /v1/models`: `{data: [{id: "openai/gpt-image-2", type, pricing: {input, output, input_cache_read}}]}`,
+ * Vercel AI Gateway `GET /v1/models`: `{data: [{id: "openai/gpt-image-2", type, pricing: {input, output,
+ * input_cache_read}}]}`,
  * decimal strings in USD per token: one input and one output rate. Vercel has
  * no free mark TokenTally trusts, so a 0 is never a price.
  */
@@ -45,10 +46,18 @@ function readModel(out: QuoteCollector, id: string, item: any): void {
   for (const [field, raw] of Object.entries(pricing as Record<string, unknown>)) {
     const unit = FIELDS[field];
     if (!unit) {
-      out.skip(id, `${field}: ${SKIPPED_FIELDS[field] ?? 'no TokenTally unit known for this Vercel pricing key (unit unconfirmed)'}`);
+      out.skip(
+        id,
+        `${field}: ${SKIPPED_FIELDS[field] ?? 'no TokenTally unit known for this Vercel pricing key (unit unconfirmed)'}`,
+      );
       continue;
     }
-    const rate = readPrice(field, raw, { free: false, noFreeMark: NO_FREE_MARK, negativeMeans: 'a negative rate is no price', per: 'token' });
+    const rate = readPrice(field, raw, {
+      free: false,
+      noFreeMark: NO_FREE_MARK,
+      negativeMeans: 'a negative rate is no price',
+      per: 'token',
+    });
     if (!rate.ok) {
       if (rate.zero) zeros++;
       out.skip(id, rate.reason);
@@ -57,5 +66,6 @@ function readModel(out: QuoteCollector, id: string, item: any): void {
     out.setUnit('vercel', model, unit, perMillion(rate.value), id, field);
     imported++;
   }
-  if (imported === 0) out.skip(id, zeros > 0 ? `every rate is 0 (${NO_FREE_MARK})` : 'nothing importable: no rate TokenTally can use');
+  if (imported === 0)
+    out.skip(id, zeros > 0 ? `every rate is 0 (${NO_FREE_MARK})` : 'nothing importable: no rate TokenTally can use');
 }

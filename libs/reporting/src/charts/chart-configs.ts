@@ -8,7 +8,21 @@
  */
 import { displayUsd, displayUsdCompact } from '@tokentally/core';
 
-const PALETTE = ['#2563eb', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6', '#06b6d4', '#f97316', '#84cc16', '#ec4899', '#64748b', '#0ea5e9', '#a855f7', '#94a3b8'];
+const PALETTE = [
+  '#2563eb',
+  '#f59e0b',
+  '#10b981',
+  '#ef4444',
+  '#8b5cf6',
+  '#06b6d4',
+  '#f97316',
+  '#84cc16',
+  '#ec4899',
+  '#64748b',
+  '#0ea5e9',
+  '#a855f7',
+  '#94a3b8',
+];
 const OTHER_COLOR = '#cbd5e1';
 const TOKEN_COLORS: Record<string, string> = {
   input_text: '#93c5fd',
@@ -42,7 +56,15 @@ function format(instant: Date, tz: string, options: Intl.DateTimeFormatOptions):
 
 /** The local date (y, m, d) of an instant in `tz`. */
 function localDate(instant: Date, tz: string): [number, number, number] {
-  const [y, m, d] = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant).split('-').map(Number);
+  const [y, m, d] = new Intl.DateTimeFormat('en-CA', {
+    timeZone: tz,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  })
+    .format(instant)
+    .split('-')
+    .map(Number);
   return [y, m, d];
 }
 
@@ -52,25 +74,39 @@ function localDate(instant: Date, tz: string): [number, number, number] {
  * month the range cuts is marked "(partial)". Buckets start at `buckets[i]`
  * and end at the next one; the last ends at the range's `to`.
  */
-export function bucketLabels(report: { buckets: string[]; granularity: string; tz: string; from?: string; to?: string }): string[] {
+export function bucketLabels(report: {
+  buckets: string[];
+  granularity: string;
+  tz: string;
+  from?: string;
+  to?: string;
+}): string[] {
   // A report without its range (tokens) labels each bucket by its own start and marks nothing partial.
   const from = new Date(report.from ?? report.buckets[0] ?? 0);
   const to = report.to ? new Date(report.to) : null;
   const tz = report.tz;
   return report.buckets.map((iso, i) => {
     const start = new Date(Math.max(Date.parse(iso), from.getTime()));
-    if (report.granularity === 'hour') return format(start, tz, { month: 'short', day: 'numeric', hour: '2-digit', hourCycle: 'h23' }) + ':00';
+    if (report.granularity === 'hour')
+      return format(start, tz, { month: 'short', day: 'numeric', hour: '2-digit', hourCycle: 'h23' }) + ':00';
     if (report.granularity === 'day') return format(start, tz, { month: 'short', day: 'numeric' });
     if (report.granularity === 'month') {
-      const whole = Date.parse(iso) >= from.getTime() && (i < report.buckets.length - 1 || to === null || isMonthEnd(to, tz));
+      const whole =
+        Date.parse(iso) >= from.getTime() && (i < report.buckets.length - 1 || to === null || isMonthEnd(to, tz));
       return format(start, tz, { month: 'short', year: 'numeric' }) + (whole ? '' : ' (partial)');
     }
     // week: from its first day in the range to its last (the day before the next bucket, or before `to`)
-    const next = i < report.buckets.length - 1 ? new Date(report.buckets[i + 1]) : to ?? new Date(start.getTime() + 7 * DAY_MS);
+    const next =
+      i < report.buckets.length - 1 ? new Date(report.buckets[i + 1]) : (to ?? new Date(start.getTime() + 7 * DAY_MS));
     const lastDay = new Date(next.getTime() - 1);
     const [, sm, sd] = localDate(start, tz);
     const [, em, ed] = localDate(lastDay, tz);
-    const span = sm === em ? (sd === ed ? format(start, tz, { month: 'short', day: 'numeric' }) : `${format(start, tz, { month: 'short' })} ${sd} – ${ed}`) : `${format(start, tz, { month: 'short', day: 'numeric' })} – ${format(lastDay, tz, { month: 'short', day: 'numeric' })}`;
+    const span =
+      sm === em
+        ? sd === ed
+          ? format(start, tz, { month: 'short', day: 'numeric' })
+          : `${format(start, tz, { month: 'short' })} ${sd} – ${ed}`
+        : `${format(start, tz, { month: 'short', day: 'numeric' })} – ${format(lastDay, tz, { month: 'short', day: 'numeric' })}`;
     // A whole week spans 7 local days (6 days and 23 to 25 hours across a clock change).
     const whole = next.getTime() - start.getTime() >= 7 * DAY_MS - 2 * 3_600_000;
     return whole ? span : `${span} (partial)`;
@@ -83,8 +119,19 @@ function isMonthEnd(to: Date, tz: string): boolean {
   return d === 1 && localDate(new Date(to.getTime() - 1), tz)[2] !== 1;
 }
 
-function base(title: string | undefined, stacked: boolean, yFormat: (v: number) => string, horizontal = false, tooltipLabel?: (ctx: any) => string) {
-  const valueAxis = { stacked, beginAtZero: true, ticks: { callback: (v: number | string) => yFormat(Number(v)) }, grid: { color: '#eef2f7' } };
+function base(
+  title: string | undefined,
+  stacked: boolean,
+  yFormat: (v: number) => string,
+  horizontal = false,
+  tooltipLabel?: (ctx: any) => string,
+) {
+  const valueAxis = {
+    stacked,
+    beginAtZero: true,
+    ticks: { callback: (v: number | string) => yFormat(Number(v)) },
+    grid: { color: '#eef2f7' },
+  };
   const categoryAxis = { stacked, grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true } };
   return {
     responsive: true,
@@ -94,9 +141,17 @@ function base(title: string | undefined, stacked: boolean, yFormat: (v: number) 
     interaction: { mode: 'index' as const, intersect: false },
     layout: { padding: 12 },
     plugins: {
-      title: { display: !!title, text: title ?? '', align: 'start' as const, font: { size: 15, weight: 'bold' as const }, color: '#0f172a' },
+      title: {
+        display: !!title,
+        text: title ?? '',
+        align: 'start' as const,
+        font: { size: 15, weight: 'bold' as const },
+        color: '#0f172a',
+      },
       legend: { position: 'bottom' as const, labels: { boxWidth: 12, color: '#334155' } },
-      tooltip: { callbacks: { label: tooltipLabel ?? ((ctx: any) => `${ctx.dataset.label}: ${yFormat(Number(ctx.raw))}`) } },
+      tooltip: {
+        callbacks: { label: tooltipLabel ?? ((ctx: any) => `${ctx.dataset.label}: ${yFormat(Number(ctx.raw))}`) },
+      },
     },
     scales: horizontal ? { x: valueAxis, y: categoryAxis } : { x: categoryAxis, y: valueAxis },
   };
@@ -129,7 +184,9 @@ export function spendChart(report: any, opts: SpendChartOptions = {}) {
   const datasets: any[] = report.series.map((s: any, i: number) => ({
     type: 'bar',
     // A series with calls that have no price says so: its bars leave them out (they are not $0).
-    label: (s.key === '(other)' ? `(other)${hideOther ? ': hidden, click to show' : ''}` : s.label) + (s.unpriced_events > 0 ? ` (${s.unpriced_events} unpriced)` : ''),
+    label:
+      (s.key === '(other)' ? `(other)${hideOther ? ': hidden, click to show' : ''}` : s.label) +
+      (s.unpriced_events > 0 ? ` (${s.unpriced_events} unpriced)` : ''),
     key: s.key,
     data: s.values.map(Number),
     exact: s.values,
@@ -139,12 +196,26 @@ export function spendChart(report: any, opts: SpendChartOptions = {}) {
     stack: 'spend',
   }));
   if (opts.budgetPerBucket) {
-    datasets.push({ type: 'line', label: 'Budget', data: labels.map(() => opts.budgetPerBucket), borderColor: '#ef4444', borderDash: [6, 4], pointRadius: 0, fill: false });
+    datasets.push({
+      type: 'line',
+      label: 'Budget',
+      data: labels.map(() => opts.budgetPerBucket),
+      borderColor: '#ef4444',
+      borderDash: [6, 4],
+      pointRadius: 0,
+      fill: false,
+    });
   }
   return {
     type: 'bar',
     data: { labels, datasets },
-    options: base(opts.title ?? `Spend by ${String(report.group_by).replace('tag:', 'tag ')} (${report.tz})`, true, axisMoney, false, exactMoneyLabel),
+    options: base(
+      opts.title ?? `Spend by ${String(report.group_by).replace('tag:', 'tag ')} (${report.tz})`,
+      true,
+      axisMoney,
+      false,
+      exactMoneyLabel,
+    ),
   };
 }
 
@@ -153,30 +224,73 @@ export function tokensChart(report: any, opts: { title?: string } = {}) {
   const labels = bucketLabels(report);
   const datasets = report.series
     .filter((s: any) => s.values.some((v: number) => v > 0))
-    .map((s: any) => ({ label: TOKEN_LABELS[s.kind] ?? s.kind, data: s.values, backgroundColor: TOKEN_COLORS[s.kind] ?? '#94a3b8', borderRadius: 2 }));
+    .map((s: any) => ({
+      label: TOKEN_LABELS[s.kind] ?? s.kind,
+      data: s.values,
+      backgroundColor: TOKEN_COLORS[s.kind] ?? '#94a3b8',
+      borderRadius: 2,
+    }));
   return { type: 'bar', data: { labels, datasets }, options: base(opts.title ?? 'Tokens by kind', true, compact) };
 }
 
 /** What each model's usage cost, and would have cost at every provider. */
 export function providersChart(report: any, opts: { title?: string } = {}) {
   const models = report.models.map((m: any) => m.model);
-  const providers: string[] = Array.from(new Set(report.models.flatMap((m: any) => m.at_each_provider.map((p: any) => p.provider)))) as string[];
+  const providers: string[] = Array.from(
+    new Set(report.models.flatMap((m: any) => m.at_each_provider.map((p: any) => p.provider))),
+  ) as string[];
   const datasets: any[] = [
-    { label: 'Actual', data: report.models.map((m: any) => Number(m.actual_total_usd)), exact: report.models.map((m: any) => m.actual_total_usd), backgroundColor: '#0f172a', borderRadius: 3 },
+    {
+      label: 'Actual',
+      data: report.models.map((m: any) => Number(m.actual_total_usd)),
+      exact: report.models.map((m: any) => m.actual_total_usd),
+      backgroundColor: '#0f172a',
+      borderRadius: 3,
+    },
     ...providers.map((provider, i) => {
-      const exact = report.models.map((m: any) => m.at_each_provider.find((p: any) => p.provider === provider)?.cost_usd ?? null);
-      return { label: `All on ${provider}`, data: exact.map((v: string | null) => (v === null ? NaN : Number(v))), exact, backgroundColor: PALETTE[(i + 1) % PALETTE.length], borderRadius: 3 };
+      const exact = report.models.map(
+        (m: any) => m.at_each_provider.find((p: any) => p.provider === provider)?.cost_usd ?? null,
+      );
+      return {
+        label: `All on ${provider}`,
+        data: exact.map((v: string | null) => (v === null ? NaN : Number(v))),
+        exact,
+        backgroundColor: PALETTE[(i + 1) % PALETTE.length],
+        borderRadius: 3,
+      };
     }),
   ];
-  return { type: 'bar', data: { labels: models, datasets }, options: base(opts.title ?? 'Actual cost and the same usage at each provider', false, axisMoney, true, exactMoneyLabel) };
+  return {
+    type: 'bar',
+    data: { labels: models, datasets },
+    options: base(
+      opts.title ?? 'Actual cost and the same usage at each provider',
+      false,
+      axisMoney,
+      true,
+      exactMoneyLabel,
+    ),
+  };
 }
 
 /** Budget consumption, one bar per budget (percent of amount; forecast beside it). */
 export function budgetsChart(budgets: any[], opts: { title?: string } = {}) {
   const labels = budgets.map((b) => b.name);
   const datasets = [
-    { label: 'Spent', data: budgets.map((b) => Number(b.percent)), backgroundColor: budgets.map((b) => (Number(b.percent) >= 100 ? '#ef4444' : Number(b.percent) >= 80 ? '#f59e0b' : '#10b981')), borderRadius: 3 },
-    { label: 'Forecast', data: budgets.map((b) => Number(b.forecast_percent ?? 0)), backgroundColor: '#cbd5e1', borderRadius: 3 },
+    {
+      label: 'Spent',
+      data: budgets.map((b) => Number(b.percent)),
+      backgroundColor: budgets.map((b) =>
+        Number(b.percent) >= 100 ? '#ef4444' : Number(b.percent) >= 80 ? '#f59e0b' : '#10b981',
+      ),
+      borderRadius: 3,
+    },
+    {
+      label: 'Forecast',
+      data: budgets.map((b) => Number(b.forecast_percent ?? 0)),
+      backgroundColor: '#cbd5e1',
+      borderRadius: 3,
+    },
   ];
   const options: any = base(opts.title ?? 'Budgets (% of amount)', false, (v: number) => `${v.toFixed(0)}%`, true);
   // At least 0-100 %, whole-percent ticks: budgets at 0 % once made an axis "0% 0% 0% 1%".

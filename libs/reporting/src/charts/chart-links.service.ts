@@ -36,7 +36,11 @@ export class ChartLinks {
   /** The chart parameters of a valid, unexpired link, or a 403 problem. */
   async paramsOrForbidden(file: string, query: Record<string, unknown>): Promise<Record<string, string>> {
     const params = await this.verify(file, query);
-    if (!params) throw new DomainError('forbidden', 'This chart link is not valid or has expired; open the chart with a viewer key.');
+    if (!params)
+      throw new DomainError(
+        'forbidden',
+        'This chart link is not valid or has expired; open the chart with a viewer key.',
+      );
     return params;
   }
 
@@ -45,7 +49,9 @@ export class ChartLinks {
     const { sig, ...rest } = query;
     if (typeof sig !== 'string' || !/^\d+$/.test(String(rest.expires ?? ''))) return null;
     if (Number(rest.expires) * 1000 < now.getTime()) return null;
-    const params = new URLSearchParams(Object.entries(rest).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const params = new URLSearchParams(
+      Object.entries(rest).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
     params.sort();
     const expected = Buffer.from(await this.sign(file, params));
     const given = Buffer.from(sig);

@@ -89,7 +89,13 @@ export class ChartRenderer {
     const canvas = createCanvas(width, height);
     const chart = new Chart(canvas as unknown as ConstructorParameters<typeof Chart>[0], {
       ...config,
-      options: { ...config.options, responsive: false, maintainAspectRatio: false, animation: false, devicePixelRatio: 1 },
+      options: {
+        ...config.options,
+        responsive: false,
+        maintainAspectRatio: false,
+        animation: false,
+        devicePixelRatio: 1,
+      },
       plugins: [whiteBackground],
     });
     try {

@@ -3,7 +3,13 @@ import { ChartRenderer, MAX_WAITING_CHARTS } from './chart-renderer.service';
 
 describe('ChartRenderer', () => {
   const renderer = new ChartRenderer();
-  const config = renderer.configs.spendChart({ buckets: ['2026-11-01T00:00:00.000Z'], series: [{ key: 'openai', label: 'openai', values: ['1.000000'], total: '1.000000' }], granularity: 'day', tz: 'UTC', group_by: 'provider' });
+  const config = renderer.configs.spendChart({
+    buckets: ['2026-11-01T00:00:00.000Z'],
+    series: [{ key: 'openai', label: 'openai', values: ['1.000000'], total: '1.000000' }],
+    granularity: 'day',
+    tz: 'UTC',
+    group_by: 'provider',
+  });
 
   it(`draws at most one chart at a time and lets at most ${MAX_WAITING_CHARTS} wait; more are turned away as unavailable`, async () => {
     let drawing = 0;
@@ -17,7 +23,9 @@ describe('ChartRenderer', () => {
         drawing--;
       }
     };
-    const results = await Promise.allSettled(Array.from({ length: MAX_WAITING_CHARTS + 4 }, () => renderer.png(config, 400, 200)));
+    const results = await Promise.allSettled(
+      Array.from({ length: MAX_WAITING_CHARTS + 4 }, () => renderer.png(config, 400, 200)),
+    );
     const drawn = results.filter((r) => r.status === 'fulfilled') as Array<PromiseFulfilledResult<Buffer>>;
     const refused = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
     expect(drawn).toHaveLength(MAX_WAITING_CHARTS);

@@ -57,10 +57,14 @@ export function parseSuggestionQuery(query: Record<string, string | string[] | u
 /** The `:dimension` of /v1/reports/dimensions/:dimension/values, or a 400 naming it. */
 export function parseDimension(text: string): Dimension {
   if ((DIMENSIONS as readonly string[]).includes(text)) return text as Dimension;
-  throw DomainError.validation([{ path: 'dimension', message: `must be one of ${DIMENSIONS.join(', ')} (tags: /v1/reports/tags)` }]);
+  throw DomainError.validation([
+    { path: 'dimension', message: `must be one of ${DIMENSIONS.join(', ')} (tags: /v1/reports/tags)` },
+  ]);
 }
 
-const tagKey = storableText(z.string().min(1, 'must name a tag of 1 to 64 characters').max(64, 'must name a tag of 1 to 64 characters'));
+const tagKey = storableText(
+  z.string().min(1, 'must name a tag of 1 to 64 characters').max(64, 'must name a tag of 1 to 64 characters'),
+);
 
 /** The `:key` of /v1/reports/tags/:key/values: a tag name as ingest takes it (1 to 64 characters). */
 export function parseTagKey(text: string): string {

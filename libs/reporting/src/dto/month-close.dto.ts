@@ -23,7 +23,8 @@ export function previousMonth(m: Month): Month | null {
   return m.year > 1 ? { year: m.year - 1, month: 12 } : null;
 }
 
-/** [start, end) of a month in `tz`: its first local midnight and the next month's (libs/core's calendar, as budgets and reports use). */
+/** [start, end) of a month in `tz`: its first local midnight and the next month's (libs/core's calendar, as budgets and
+ * reports use). */
 export function monthRange(m: Month, tz: string): { from: Date; to: Date } {
   const next = m.month === 12 ? { year: m.year + 1, month: 1 } : { year: m.year, month: m.month + 1 };
   return { from: startOfLocalDate({ ...m, day: 1 }, tz), to: startOfLocalDate({ ...next, day: 1 }, tz) };
@@ -37,7 +38,11 @@ export function parseMonth(text: string | string[] | undefined): Month | FieldEr
   const match = MONTH_SHAPE.exec(text);
   if (!match) return { path: 'month', message: SHAPE_MESSAGE };
   const [year, month] = [Number(match[1]), Number(match[2])];
-  if (year < 1 || month < 1 || month > 12) return { path: 'month', message: `is not a month of the calendar (years 0001 to 9999, months 01 to 12): ${text} does not exist` };
+  if (year < 1 || month < 1 || month > 12)
+    return {
+      path: 'month',
+      message: `is not a month of the calendar (years 0001 to 9999, months 01 to 12): ${text} does not exist`,
+    };
   return { year, month };
 }
 
@@ -68,7 +73,8 @@ export function parseMonthCloseQuery(query: Record<string, string | string[] | u
   const month = parseMonth(monthParam);
   if (!isMonth(month)) errors.push(month);
   for (const key of NOT_FOR_MONTH_CLOSE) {
-    if (key in rest) errors.push({ path: key, message: 'is not a known field (the month sets the range: month=YYYY-MM)' });
+    if (key in rest)
+      errors.push({ path: key, message: 'is not a known field (the month sets the range: month=YYYY-MM)' });
   }
   const m = isMonth(month) ? month : { year: 2000, month: 1 };
   const last = `${monthText(m)}-${String(daysInMonth(m.year, m.month)).padStart(2, '0')}`;

@@ -1,6 +1,22 @@
 import { z } from 'zod';
-import { DomainError, FieldError, fieldErrorsOf, hasNoNul, isTimeZone, NUL_MESSAGE, wholeNumberParam } from '@tokentally/common';
-import { addDays, bucketCount, dateOrDateTimeProblem, normalizeModelName, normalizeProviderSlug, parseLocalDate, startOfLocalDate } from '@tokentally/core';
+import {
+  DomainError,
+  FieldError,
+  fieldErrorsOf,
+  hasNoNul,
+  isTimeZone,
+  NUL_MESSAGE,
+  wholeNumberParam,
+} from '@tokentally/common';
+import {
+  addDays,
+  bucketCount,
+  dateOrDateTimeProblem,
+  normalizeModelName,
+  normalizeProviderSlug,
+  parseLocalDate,
+  startOfLocalDate,
+} from '@tokentally/core';
 
 export const GRANULARITIES = ['hour', 'day', 'week', 'month'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
@@ -65,10 +81,12 @@ export function assertBucketLimit(q: Pick<ReportQuery, 'from' | 'to' | 'granular
   const path = bucketCount('month', q.from, q.to, q.tz) > MAX_BUCKETS ? 'from' : 'granularity';
   const n = (v: number) => v.toLocaleString('en-US');
   throw DomainError.validation([
-    { path, message: `this range makes ${n(count)} ${UNIT_WORD[q.granularity]} buckets; at most ${n(MAX_BUCKETS)} (narrow from/to or choose a coarser granularity)` },
+    {
+      path,
+      message: `this range makes ${n(count)} ${UNIT_WORD[q.granularity]} buckets; at most ${n(MAX_BUCKETS)} (narrow from/to or choose a coarser granularity)`,
+    },
   ]);
 }
-
 
 const schema = z
   .object({
@@ -78,13 +96,25 @@ const schema = z
     tz: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
     group_by: z
       .string()
-      .refine((v) => v === 'none' || (DIMENSIONS as readonly string[]).includes(v) || /^tag:[^\s]{1,64}$/.test(v), `must be one of ${DIMENSIONS.join(', ')}, tag:<key> or none`)
+      .refine(
+        (v) => v === 'none' || (DIMENSIONS as readonly string[]).includes(v) || /^tag:[^\s]{1,64}$/.test(v),
+        `must be one of ${DIMENSIONS.join(', ')}, tag:<key> or none`,
+      )
       .default('provider'),
     basis: z.enum(['restated', 'ingested'], { error: 'must be restated or ingested' }).default('restated'),
     limit: wholeNumberParam(1, 100, 12),
     raw: z.enum(['0', '1', 'true', 'false']).optional(),
     // A list of values; `project` holds up to 100 ids (a scoped viewer key's projects are filled in here).
-    ...Object.fromEntries(DIMENSIONS.map((d) => [d, z.string().min(1).max(d === 'project' ? PROJECT_LIST_MAX : 1000).optional()])),
+    ...Object.fromEntries(
+      DIMENSIONS.map((d) => [
+        d,
+        z
+          .string()
+          .min(1)
+          .max(d === 'project' ? PROJECT_LIST_MAX : 1000)
+          .optional(),
+      ]),
+    ),
   })
   .strict();
 
@@ -101,7 +131,10 @@ export interface ParseOptions {
 }
 
 /** Parses report query parameters; dates without a time are local days in `tz` (`to` inclusive). */
-export function parseReportQuery(query: Record<string, string | string[] | undefined>, options: ParseOptions = {}): ReportQuery {
+export function parseReportQuery(
+  query: Record<string, string | string[] | undefined>,
+  options: ParseOptions = {},
+): ReportQuery {
   const plain: Record<string, unknown> = {};
   const errors: FieldError[] = [];
   let tag: ReportQuery['tag'] = null;
@@ -114,7 +147,8 @@ export function parseReportQuery(query: Record<string, string | string[] | undef
     } else if (key.startsWith('tag:')) {
       const name = key.slice(4);
       // Tag names are 1 to 64 characters at ingest: an empty or longer one matches nothing and is a mistake.
-      if (name.length === 0 || name.length > 64) errors.push({ path: key, message: 'must name a tag of 1 to 64 characters (tag:<name>=<value>)' });
+      if (name.length === 0 || name.length > 64)
+        errors.push({ path: key, message: 'must name a tag of 1 to 64 characters (tag:<name>=<value>)' });
       else if (tag) errors.push({ path: key, message: 'only one tag filter at a time' });
       else tag = { key: name, value: value ?? '' };
     } else plain[key] = value;
@@ -137,11 +171,18 @@ export function parseReportQuery(query: Record<string, string | string[] | undef
     if (d === 'project') {
       // A project is named by its id: a name (or a typo) would match nothing and show $0 as if it had no usage.
       const wrong = values.find((v) => !UUID.test(v));
-      if (wrong !== undefined) throw DomainError.validation([{ path: 'project', message: `must be project ids (UUIDs), comma-separated; "${wrong.slice(0, 60)}" is not one (GET /v1/reports/dimensions/project/values finds a project by name)` }]);
+      if (wrong !== undefined)
+        throw DomainError.validation([
+          {
+            path: 'project',
+            message: `must be project ids (UUIDs), comma-separated; "${wrong.slice(0, 60)}" is not one (GET /v1/reports/dimensions/project/values finds a project by name)`,
+          },
+        ]);
       filters.project = values.map((v) => v.toLowerCase());
       continue;
     }
-    filters[d] = d === 'provider' ? values.map(normalizeProviderSlug) : d === 'model' ? values.map(normalizeModelName) : values;
+    filters[d] =
+      d === 'provider' ? values.map(normalizeProviderSlug) : d === 'model' ? values.map(normalizeModelName) : values;
   }
   const groupBy = q.group_by as GroupBy;
   if (tag && groupBy.startsWith('tag:') && groupBy !== `tag:${tag.key}`) {

@@ -22,17 +22,50 @@ const TABS: Array<[string, string]> = [
   ['keys', 'Keys and projects'],
   ['pricing', 'Pricing'],
 ];
-const EVENT_TYPES = ['budget.threshold_reached', 'budget.forecast_exceeded', 'spend.anomaly', 'pricing.updated', 'pricing.refresh_failed', 'model.unpriced'];
+const EVENT_TYPES = [
+  'budget.threshold_reached',
+  'budget.forecast_exceeded',
+  'spend.anomaly',
+  'pricing.updated',
+  'pricing.refresh_failed',
+  'model.unpriced',
+];
 const SCOPE_DIMENSIONS = ['provider', 'model', 'team', 'user', 'feature', 'environment'] as const;
 
 /** Admin pages: budgets, webhooks, keys and projects, pricing. The server refuses all of it to other keys. */
 export async function renderAdmin(root: HTMLElement, ctx: AdminContext): Promise<void> {
   if (!ctx.isAdmin) {
-    root.replaceChildren(h('section', { class: 'card' }, h('h2', null, 'Admin'), h('p', null, 'These pages need an admin key. This key can read reports and events; sign in with an admin key to manage budgets, webhooks, keys and prices.')));
+    root.replaceChildren(
+      h(
+        'section',
+        { class: 'card' },
+        h('h2', null, 'Admin'),
+        h(
+          'p',
+          null,
+          'These pages need an admin key. This key can read reports and events; sign in with an admin key to manage budgets, webhooks, keys and prices.',
+        ),
+      ),
+    );
     return;
   }
-  const tabs = h('nav', { class: 'tabs', 'aria-label': 'Admin sections' },
-    TABS.map(([tab, label]) => h('a', { href: `?view=admin&tab=${tab}`, 'aria-current': ctx.state.tab === tab ? 'page' : null, onclick: (e: Event) => { e.preventDefault(); ctx.navigate({ tab }); } }, label)),
+  const tabs = h(
+    'nav',
+    { class: 'tabs', 'aria-label': 'Admin sections' },
+    TABS.map(([tab, label]) =>
+      h(
+        'a',
+        {
+          href: `?view=admin&tab=${tab}`,
+          'aria-current': ctx.state.tab === tab ? 'page' : null,
+          onclick: (e: Event) => {
+            e.preventDefault();
+            ctx.navigate({ tab });
+          },
+        },
+        label,
+      ),
+    ),
   );
   const body = h('div', { class: 'grid' });
   root.replaceChildren(tabs, body);
@@ -59,7 +92,15 @@ async function budgetsTab(root: HTMLElement, ctx: AdminContext) {
   const projectName = new Map<string, string>(projects.data.map((p: any) => [p.id, p.name]));
   const scopeText = (scope: any) =>
     Object.entries(scope ?? {})
-      .map(([k, v]) => (k === 'project' ? `project ${projectName.get(v as string) ?? v}` : k === 'tags' ? Object.entries(v as object).map(([tk, tv]) => `tag ${tk}=${tv}`).join(', ') : `${k} ${v}`))
+      .map(([k, v]) =>
+        k === 'project'
+          ? `project ${projectName.get(v as string) ?? v}`
+          : k === 'tags'
+            ? Object.entries(v as object)
+                .map(([tk, tv]) => `tag ${tk}=${tv}`)
+                .join(', ')
+            : `${k} ${v}`,
+      )
       .join(', ') || 'all spend';
   const showEditor = (budget: any | null) => {
     editor.title(budget ? `Edit budget "${budget.name}"` : 'New budget');
@@ -68,24 +109,44 @@ async function budgetsTab(root: HTMLElement, ctx: AdminContext) {
   if (!budgets.data.length) list.empty('No budgets yet: create one below.');
   else
     list.show(
-      h('div', { class: 'scroll' },
+      h(
+        'div',
+        { class: 'scroll' },
         table(
           [
             { label: 'Name', cell: (b: any) => b.name },
             { label: 'Amount', numeric: true, cell: (b: any) => usd(b.amount_usd) },
             { label: 'Period', cell: (b: any) => `${b.period} (${b.timezone})` },
             { label: 'Scope', cell: (b: any) => scopeText(b.scope) },
-            { label: 'Alerts at', cell: (b: any) => `${(b.thresholds_pct ?? []).join(', ')}%${b.forecast_alert ? ' + forecast' : ''}` },
-            { label: 'Spent', numeric: true, cell: (b: any) => [usd(b.status?.spent_usd), ` (${b.status?.percent ?? 0}%)`] },
+            {
+              label: 'Alerts at',
+              cell: (b: any) => `${(b.thresholds_pct ?? []).join(', ')}%${b.forecast_alert ? ' + forecast' : ''}`,
+            },
+            {
+              label: 'Spent',
+              numeric: true,
+              cell: (b: any) => [usd(b.status?.spent_usd), ` (${b.status?.percent ?? 0}%)`],
+            },
             {
               label: 'Actions',
               cell: (b: any) => [
                 h('button', { type: 'button', class: 'secondary', onclick: () => showEditor(b) }, 'Edit'),
                 ' ',
-                h('button', { type: 'button', class: 'danger', onclick: async () => {
-                  if (!confirm(`Delete the budget "${b.name}"?`)) return;
-                  await api.delete(`/v1/budgets/${b.id}`).then(() => reload(ctx), (e) => list.error(e));
-                } }, 'Delete'),
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'danger',
+                    onclick: async () => {
+                      if (!confirm(`Delete the budget "${b.name}"?`)) return;
+                      await api.delete(`/v1/budgets/${b.id}`).then(
+                        () => reload(ctx),
+                        (e) => list.error(e),
+                      );
+                    },
+                  },
+                  'Delete',
+                ),
               ],
             },
           ],
@@ -100,22 +161,64 @@ async function budgetsTab(root: HTMLElement, ctx: AdminContext) {
 function budgetForm(budget: any | null, webhooks: any[], projects: any[], ctx: AdminContext): HTMLFormElement {
   const scope = budget?.scope ?? {};
   const name = input('name', { value: budget?.name ?? '', required: true, maxlength: 100 });
-  const amount = input('amount_usd', { value: budget?.amount_usd ?? '', inputmode: 'decimal', placeholder: '1000.00', required: true });
-  const period = select('period', [['month', 'Month'], ['quarter', 'Quarter'], ['week', 'Week'], ['day', 'Day']], budget?.period ?? 'month');
+  const amount = input('amount_usd', {
+    value: budget?.amount_usd ?? '',
+    inputmode: 'decimal',
+    placeholder: '1000.00',
+    required: true,
+  });
+  const period = select(
+    'period',
+    [
+      ['month', 'Month'],
+      ['quarter', 'Quarter'],
+      ['week', 'Week'],
+      ['day', 'Day'],
+    ],
+    budget?.period ?? 'month',
+  );
   const tz = input('timezone', { value: budget?.timezone ?? ctx.state.tz, list: 'zones' });
-  const project = select('scope.project', [['', 'Every project'], ...projects.map((p: any) => [p.id, p.name] as [string, string])], scope.project ?? '');
-  const dims = Object.fromEntries(SCOPE_DIMENSIONS.map((d) => [d, input(`scope.${d}`, { value: scope[d] ?? '', list: `suggest-${d}`, autocomplete: 'off', placeholder: 'any' })]));
+  const project = select(
+    'scope.project',
+    [['', 'Every project'], ...projects.map((p: any) => [p.id, p.name] as [string, string])],
+    scope.project ?? '',
+  );
+  const dims = Object.fromEntries(
+    SCOPE_DIMENSIONS.map((d) => [
+      d,
+      input(`scope.${d}`, { value: scope[d] ?? '', list: `suggest-${d}`, autocomplete: 'off', placeholder: 'any' }),
+    ]),
+  );
   const suggestions = SCOPE_DIMENSIONS.map((d) => {
     const list = h('datalist', { id: `suggest-${d}` });
-    void api.get(`/v1/reports/dimensions/${d}/values?limit=30`).then((r) => fill(list, (r.data ?? []).map((row: any) => h('option', { value: row.value }))), () => undefined);
+    void api.get(`/v1/reports/dimensions/${d}/values?limit=30`).then(
+      (r) =>
+        fill(
+          list,
+          (r.data ?? []).map((row: any) => h('option', { value: row.value })),
+        ),
+      () => undefined,
+    );
     return list;
   });
   const [tagKey, tagValue] = Object.entries(scope.tags ?? {})[0] ?? ['', ''];
   const tagK = input('scope.tags', { value: tagKey, placeholder: 'tag name', 'aria-label': 'Tag name' });
-  const tagV = input('scope.tag_value', { value: tagValue as string, placeholder: 'tag value', 'aria-label': 'Tag value' });
-  const thresholds = input('thresholds_pct', { value: (budget?.thresholds_pct ?? [50, 80, 100]).join(', '), placeholder: '50, 80, 100' });
+  const tagV = input('scope.tag_value', {
+    value: tagValue as string,
+    placeholder: 'tag value',
+    'aria-label': 'Tag value',
+  });
+  const thresholds = input('thresholds_pct', {
+    value: (budget?.thresholds_pct ?? [50, 80, 100]).join(', '),
+    placeholder: '50, 80, 100',
+  });
   const forecast = input('forecast_alert', { type: 'checkbox', checked: budget ? budget.forecast_alert : true });
-  const hooks = checkboxes('webhook_ids', 'Send alerts to (none checked: every webhook subscribed to budget alerts)', webhooks.map((w: any) => [w.id, w.description ? `${w.description} (${w.url})` : w.url]), budget?.webhook_ids ?? []);
+  const hooks = checkboxes(
+    'webhook_ids',
+    'Send alerts to (none checked: every webhook subscribed to budget alerts)',
+    webhooks.map((w: any) => [w.id, w.description ? `${w.description} (${w.url})` : w.url]),
+    budget?.webhook_ids ?? [],
+  );
   const done = h('div', { class: 'form-done', role: 'status' });
   const form = apiForm(
     'budget-form',
@@ -125,9 +228,18 @@ function budgetForm(budget: any | null, webhooks: any[], projects: any[], ctx: A
       { name: 'period', label: 'Period', control: period },
       { name: 'timezone', label: 'Time zone', control: tz, hint: 'Periods start at local midnight in this zone' },
       { name: 'scope.project', label: 'Project', control: project },
-      ...SCOPE_DIMENSIONS.map((d) => ({ name: `scope.${d}`, label: d[0].toUpperCase() + d.slice(1), control: dims[d] })),
+      ...SCOPE_DIMENSIONS.map((d) => ({
+        name: `scope.${d}`,
+        label: d[0].toUpperCase() + d.slice(1),
+        control: dims[d],
+      })),
       { name: 'scope.tags', label: 'Tag', control: h('div', { class: 'inline' }, tagK, tagV) },
-      { name: 'thresholds_pct', label: 'Alert at (% of amount)', control: thresholds, hint: 'Comma-separated, e.g. 50, 80, 100' },
+      {
+        name: 'thresholds_pct',
+        label: 'Alert at (% of amount)',
+        control: thresholds,
+        hint: 'Comma-separated, e.g. 50, 80, 100',
+      },
       { name: 'forecast_alert', label: 'Alert when the forecast passes the amount', control: forecast },
       { name: 'webhook_ids', label: 'Webhooks', control: hooks },
     ],
@@ -138,16 +250,36 @@ function budgetForm(budget: any | null, webhooks: any[], projects: any[], ctx: A
       for (const d of SCOPE_DIMENSIONS) if (dims[d].value.trim()) scopeBody[d] = dims[d].value.trim();
       if (tagK.value.trim()) {
         // A tag with no value would make a budget that never spends.
-        if (!tagV.value.trim()) throw new ApiError(400, 'The tag needs a value.', [{ path: 'scope.tags', message: 'give the tag a value (a budget on an empty value never spends)' }]);
+        if (!tagV.value.trim())
+          throw new ApiError(400, 'The tag needs a value.', [
+            { path: 'scope.tags', message: 'give the tag a value (a budget on an empty value never spends)' },
+          ]);
         scopeBody.tags = { [tagK.value.trim()]: tagV.value.trim() };
       }
-      const pcts = thresholds.value.split(',').map((v) => v.trim()).filter(Boolean).map((v) => (/^\d+$/.test(v) ? Number(v) : v));
-      const body = { name: name.value, amount_usd: amount.value.trim(), period: period.value, timezone: tz.value.trim(), scope: scopeBody, thresholds_pct: pcts, forecast_alert: forecast.checked, webhook_ids: hooks.values() };
+      const pcts = thresholds.value
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean)
+        .map((v) => (/^\d+$/.test(v) ? Number(v) : v));
+      const body = {
+        name: name.value,
+        amount_usd: amount.value.trim(),
+        period: period.value,
+        timezone: tz.value.trim(),
+        scope: scopeBody,
+        thresholds_pct: pcts,
+        forecast_alert: forecast.checked,
+        webhook_ids: hooks.values(),
+      };
       const saved = budget ? await api.patch(`/v1/budgets/${budget.id}`, body) : await api.post('/v1/budgets', body);
       fill(done, `Saved "${saved.name}".`);
       setTimeout(() => reload(ctx), 600);
     },
-    [suggestions, done, budget ? h('button', { type: 'button', class: 'secondary', onclick: () => reload(ctx) }, 'Cancel') : null],
+    [
+      suggestions,
+      done,
+      budget ? h('button', { type: 'button', class: 'secondary', onclick: () => reload(ctx) }, 'Cancel') : null,
+    ],
   );
   return form;
 }
@@ -159,51 +291,129 @@ async function webhooksTab(root: HTMLElement, ctx: AdminContext) {
   root.replaceChildren(list.root, log.root, create.root);
   log.empty('Pick a webhook\'s "Deliveries" to see what was sent and how it went.');
   const secretSlot = h('div', { id: 'webhook-secret' });
-  const loadList = () => list.run(ctx.isCurrent, () => api.get('/v1/webhooks'), (r: any) => {
-    if (!r.data.length) return list.empty('No webhooks yet: create one below. Budgets send their alerts to the webhooks you pick.');
-    list.show(
-      h('div', { class: 'scroll' },
-        table(
-          [
-            { label: 'URL', cell: (w: any) => [w.url, w.description ? h('div', { class: 'muted' }, w.description) : null] },
-            { label: 'Events', cell: (w: any) => (w.events ?? []).join(', ') },
-            { label: 'Format', cell: (w: any) => w.format },
-            { label: 'Enabled', cell: (w: any) => h('label', { class: 'check' }, h('input', { type: 'checkbox', checked: w.enabled, 'aria-label': `Enable ${w.url}`, onchange: async (e: Event) => {
-              await api.patch(`/v1/webhooks/${w.id}`, { enabled: (e.target as HTMLInputElement).checked }).catch((err) => list.error(err, () => reload(ctx)));
-            } }), w.enabled ? ' on' : ' off') },
-            // How it is going: a webhook that keeps failing says so here, not only in its deliveries.
-            { label: 'State', cell: (w: any) => (w.consecutive_failures > 0 ? h('span', { class: 'bad' }, `failing: ${count(w.consecutive_failures)} in a row`) : 'delivering') },
-            {
-              label: 'Actions',
-              cell: (w: any) => [
-                h('button', { type: 'button', class: 'secondary', onclick: async () => {
-                  const r = await api.post(`/v1/webhooks/${w.id}/test`).catch((e) => e);
-                  alertInPanel(log, r instanceof Error ? r.message : `Test event queued (${r?.delivery_id ?? r?.id ?? 'sent'}). Its delivery appears below.`);
-                  setTimeout(() => void deliveries(log, w, ctx), 1500);
-                } }, 'Test send'),
-                ' ',
-                h('button', { type: 'button', class: 'secondary', onclick: () => void deliveries(log, w, ctx) }, 'Deliveries'),
-                ' ',
-                h('button', { type: 'button', class: 'secondary', onclick: async () => {
-                  const r = await api.post(`/v1/webhooks/${w.id}/rotate-secret`).catch((e) => e);
-                  fill(secretSlot, r instanceof Error ? h('p', { class: 'bad' }, r.message) : secretOnce('New signing secret', r.secret));
-                  secretSlot.scrollIntoView();
-                } }, 'Rotate secret'),
-                ' ',
-                h('button', { type: 'button', class: 'danger', onclick: async () => {
-                  if (!confirm(`Delete the webhook ${w.url}?`)) return;
-                  await api.delete(`/v1/webhooks/${w.id}`).then(() => reload(ctx), (e) => list.error(e));
-                } }, 'Delete'),
+  const loadList = () =>
+    list.run(
+      ctx.isCurrent,
+      () => api.get('/v1/webhooks'),
+      (r: any) => {
+        if (!r.data.length)
+          return list.empty('No webhooks yet: create one below. Budgets send their alerts to the webhooks you pick.');
+        list.show(
+          h(
+            'div',
+            { class: 'scroll' },
+            table(
+              [
+                {
+                  label: 'URL',
+                  cell: (w: any) => [w.url, w.description ? h('div', { class: 'muted' }, w.description) : null],
+                },
+                { label: 'Events', cell: (w: any) => (w.events ?? []).join(', ') },
+                { label: 'Format', cell: (w: any) => w.format },
+                {
+                  label: 'Enabled',
+                  cell: (w: any) =>
+                    h(
+                      'label',
+                      { class: 'check' },
+                      h('input', {
+                        type: 'checkbox',
+                        checked: w.enabled,
+                        'aria-label': `Enable ${w.url}`,
+                        onchange: async (e: Event) => {
+                          await api
+                            .patch(`/v1/webhooks/${w.id}`, { enabled: (e.target as HTMLInputElement).checked })
+                            .catch((err) => list.error(err, () => reload(ctx)));
+                        },
+                      }),
+                      w.enabled ? ' on' : ' off',
+                    ),
+                },
+                // How it is going: a webhook that keeps failing says so here, not only in its deliveries.
+                {
+                  label: 'State',
+                  cell: (w: any) =>
+                    w.consecutive_failures > 0
+                      ? h('span', { class: 'bad' }, `failing: ${count(w.consecutive_failures)} in a row`)
+                      : 'delivering',
+                },
+                {
+                  label: 'Actions',
+                  cell: (w: any) => [
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'secondary',
+                        onclick: async () => {
+                          const r = await api.post(`/v1/webhooks/${w.id}/test`).catch((e) => e);
+                          alertInPanel(
+                            log,
+                            r instanceof Error
+                              ? r.message
+                              : `Test event queued (${r?.delivery_id ?? r?.id ?? 'sent'}). Its delivery appears below.`,
+                          );
+                          setTimeout(() => void deliveries(log, w, ctx), 1500);
+                        },
+                      },
+                      'Test send',
+                    ),
+                    ' ',
+                    h(
+                      'button',
+                      { type: 'button', class: 'secondary', onclick: () => void deliveries(log, w, ctx) },
+                      'Deliveries',
+                    ),
+                    ' ',
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'secondary',
+                        onclick: async () => {
+                          const r = await api.post(`/v1/webhooks/${w.id}/rotate-secret`).catch((e) => e);
+                          fill(
+                            secretSlot,
+                            r instanceof Error
+                              ? h('p', { class: 'bad' }, r.message)
+                              : secretOnce('New signing secret', r.secret),
+                          );
+                          secretSlot.scrollIntoView();
+                        },
+                      },
+                      'Rotate secret',
+                    ),
+                    ' ',
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'danger',
+                        onclick: async () => {
+                          if (!confirm(`Delete the webhook ${w.url}?`)) return;
+                          await api.delete(`/v1/webhooks/${w.id}`).then(
+                            () => reload(ctx),
+                            (e) => list.error(e),
+                          );
+                        },
+                      },
+                      'Delete',
+                    ),
+                  ],
+                },
               ],
-            },
-          ],
-          r.data,
-          { empty: '' },
-        ),
-      ),
+              r.data,
+              { empty: '' },
+            ),
+          ),
+        );
+      },
+      ctx.onAuthError,
     );
-  }, ctx.onAuthError);
-  create.show(secretSlot, webhookForm(secretSlot, () => void loadList()));
+  create.show(
+    secretSlot,
+    webhookForm(secretSlot, () => void loadList()),
+  );
   await loadList();
 }
 
@@ -213,42 +423,88 @@ function alertInPanel(panel: Panel, text: string) {
 
 async function deliveries(panel: Panel, hook: any, ctx: AdminContext) {
   panel.title(`Deliveries to ${hook.url}`);
-  await panel.run(ctx.isCurrent, () => api.get(`/v1/webhooks/${hook.id}/deliveries?limit=50`), (r: any) => {
-    if (!r.data.length) return panel.empty('Nothing sent to this webhook yet.');
-    panel.show(
-      h('div', { class: 'scroll' },
-        table(
-          [
-            { label: 'Created', cell: (d: any) => dateTime(d.created_at, ctx.state.tz) },
-            { label: 'Event', cell: (d: any) => d.event_type ?? d.type ?? '' },
-            { label: 'Status', cell: (d: any) => h('span', { class: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : 'warn' }, d.status) },
-            { label: 'Attempts', numeric: true, cell: (d: any) => count(d.attempts ?? d.attempt_count ?? 0) },
-            { label: 'Next attempt', cell: (d: any) => (d.next_attempt_at && (d.status === 'pending' || d.status === 'sending') ? dateTime(d.next_attempt_at, ctx.state.tz) : '—') },
-            { label: 'Last answer', cell: (d: any) => d.last_error ?? (d.last_status_code ? `HTTP ${d.last_status_code}` : d.response_status ? `HTTP ${d.response_status}` : '—') },
-            {
-              label: '',
-              cell: (d: any) =>
-                d.status !== 'sending'
-                  ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
-                      await api.post(`/v1/webhook-deliveries/${d.id}/resend`).catch((e) => panel.error(e));
-                      setTimeout(() => void deliveries(panel, hook, ctx), 1000);
-                    } }, 'Resend')
-                  : '',
-            },
-          ],
-          r.data,
-          { empty: '' },
+  await panel.run(
+    ctx.isCurrent,
+    () => api.get(`/v1/webhooks/${hook.id}/deliveries?limit=50`),
+    (r: any) => {
+      if (!r.data.length) return panel.empty('Nothing sent to this webhook yet.');
+      panel.show(
+        h(
+          'div',
+          { class: 'scroll' },
+          table(
+            [
+              { label: 'Created', cell: (d: any) => dateTime(d.created_at, ctx.state.tz) },
+              { label: 'Event', cell: (d: any) => d.event_type ?? d.type ?? '' },
+              {
+                label: 'Status',
+                cell: (d: any) =>
+                  h(
+                    'span',
+                    { class: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : 'warn' },
+                    d.status,
+                  ),
+              },
+              { label: 'Attempts', numeric: true, cell: (d: any) => count(d.attempts ?? d.attempt_count ?? 0) },
+              {
+                label: 'Next attempt',
+                cell: (d: any) =>
+                  d.next_attempt_at && (d.status === 'pending' || d.status === 'sending')
+                    ? dateTime(d.next_attempt_at, ctx.state.tz)
+                    : '—',
+              },
+              {
+                label: 'Last answer',
+                cell: (d: any) =>
+                  d.last_error ??
+                  (d.last_status_code
+                    ? `HTTP ${d.last_status_code}`
+                    : d.response_status
+                      ? `HTTP ${d.response_status}`
+                      : '—'),
+              },
+              {
+                label: '',
+                cell: (d: any) =>
+                  d.status !== 'sending'
+                    ? h(
+                        'button',
+                        {
+                          type: 'button',
+                          class: 'secondary',
+                          onclick: async () => {
+                            await api.post(`/v1/webhook-deliveries/${d.id}/resend`).catch((e) => panel.error(e));
+                            setTimeout(() => void deliveries(panel, hook, ctx), 1000);
+                          },
+                        },
+                        'Resend',
+                      )
+                    : '',
+              },
+            ],
+            r.data,
+            { empty: '' },
+          ),
         ),
-      ),
-    );
-  }, ctx.onAuthError);
+      );
+    },
+    ctx.onAuthError,
+  );
 }
 
 function webhookForm(secretSlot: HTMLElement, created: () => void): HTMLFormElement {
   const url = input('url', { type: 'url', placeholder: 'https://hooks.example.com/tokentally', required: true });
   const description = input('description', { maxlength: 500 });
-  const format = select('format', [['standard', 'Standard Webhooks (signed JSON)'], ['slack', 'Slack incoming webhook']]);
-  const events = checkboxes('events', 'Events', EVENT_TYPES.map((t) => [t, words(t)]), EVENT_TYPES);
+  const format = select('format', [
+    ['standard', 'Standard Webhooks (signed JSON)'],
+    ['slack', 'Slack incoming webhook'],
+  ]);
+  const events = checkboxes(
+    'events',
+    'Events',
+    EVENT_TYPES.map((t) => [t, words(t)]),
+    EVENT_TYPES,
+  );
   const form = apiForm(
     'webhook-form',
     [
@@ -276,30 +532,60 @@ async function keysTab(root: HTMLElement, ctx: AdminContext) {
   const projects = new Panel('admin-projects', 'Projects', 'half');
   const create = new Panel('key-form-panel', 'New key', 'half');
   root.replaceChildren(keys.root, projects.root, create.root);
-  const [keyList, projectList] = await Promise.all([api.get('/v1/keys').catch((e) => e), api.get('/v1/projects').catch((e) => e)]);
+  const [keyList, projectList] = await Promise.all([
+    api.get('/v1/keys').catch((e) => e),
+    api.get('/v1/projects').catch((e) => e),
+  ]);
   if (!ctx.isCurrent()) return;
   if (projectList instanceof Error) projects.error(projectList, () => reload(ctx));
-  const names = new Map<string, string>(projectList instanceof Error ? [] : projectList.data.map((p: any) => [p.id, p.name]));
+  const names = new Map<string, string>(
+    projectList instanceof Error ? [] : projectList.data.map((p: any) => [p.id, p.name]),
+  );
   const drawKeys = (list: any) =>
     keys.show(
-      h('div', { class: 'scroll' },
+      h(
+        'div',
+        { class: 'scroll' },
         table(
           [
             { label: 'Name', cell: (k: any) => k.name },
             { label: 'Role', cell: (k: any) => k.role },
-            { label: 'Projects', cell: (k: any) => (k.project_id ? names.get(k.project_id) ?? k.project_id : k.project_ids?.length ? k.project_ids.map((id: string) => names.get(id) ?? id).join(', ') : 'all') },
+            {
+              label: 'Projects',
+              cell: (k: any) =>
+                k.project_id
+                  ? (names.get(k.project_id) ?? k.project_id)
+                  : k.project_ids?.length
+                    ? k.project_ids.map((id: string) => names.get(id) ?? id).join(', ')
+                    : 'all',
+            },
             { label: 'Key', cell: (k: any) => h('code', null, `${k.key_prefix ?? k.prefix ?? ''}…`) },
             { label: 'Created', cell: (k: any) => ago(k.created_at) },
-            { label: 'State', cell: (k: any) => (k.revoked_at ? h('span', { class: 'muted' }, `revoked ${ago(k.revoked_at)}`) : 'active') },
+            {
+              label: 'State',
+              cell: (k: any) =>
+                k.revoked_at ? h('span', { class: 'muted' }, `revoked ${ago(k.revoked_at)}`) : 'active',
+            },
             {
               label: '',
               cell: (k: any) =>
                 k.revoked_at
                   ? ''
-                  : h('button', { type: 'button', class: 'danger', onclick: async () => {
-                      if (!confirm(`Revoke the key "${k.name}"? Calls with it fail from now on.`)) return;
-                      await api.delete(`/v1/keys/${k.id}`).then(() => reload(ctx), (e) => keys.error(e));
-                    } }, 'Revoke'),
+                  : h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'danger',
+                        onclick: async () => {
+                          if (!confirm(`Revoke the key "${k.name}"? Calls with it fail from now on.`)) return;
+                          await api.delete(`/v1/keys/${k.id}`).then(
+                            () => reload(ctx),
+                            (e) => keys.error(e),
+                          );
+                        },
+                      },
+                      'Revoke',
+                    ),
             },
           ],
           list.data,
@@ -312,17 +598,33 @@ async function keysTab(root: HTMLElement, ctx: AdminContext) {
   if (!(projectList instanceof Error)) {
     const projectName = input('name', { required: true, maxlength: 100, placeholder: 'web-shop' });
     projects.show(
-      table([{ label: 'Name', cell: (p: any) => p.name }, { label: 'Id', cell: (p: any) => h('code', null, p.id) }], projectList.data, { empty: 'No projects yet.' }),
-      apiForm('project-form', [{ name: 'name', label: 'New project', control: projectName }], 'Create project', async () => {
-        await api.post('/v1/projects', { name: projectName.value.trim() });
-        ctx.projectsChanged();
-        reload(ctx);
-      }),
+      table(
+        [
+          { label: 'Name', cell: (p: any) => p.name },
+          { label: 'Id', cell: (p: any) => h('code', null, p.id) },
+        ],
+        projectList.data,
+        { empty: 'No projects yet.' },
+      ),
+      apiForm(
+        'project-form',
+        [{ name: 'name', label: 'New project', control: projectName }],
+        'Create project',
+        async () => {
+          await api.post('/v1/projects', { name: projectName.value.trim() });
+          ctx.projectsChanged();
+          reload(ctx);
+        },
+      ),
     );
   }
   const secretSlot = h('div', { id: 'key-secret' });
   const keyName = input('name', { required: true, maxlength: 100, placeholder: 'checkout service' });
-  const role = select('role', [['ingest', 'ingest: sends events to one project'], ['viewer', 'viewer: reads reports'], ['admin', 'admin: manages everything']]);
+  const role = select('role', [
+    ['ingest', 'ingest: sends events to one project'],
+    ['viewer', 'viewer: reads reports'],
+    ['admin', 'admin: manages everything'],
+  ]);
   const options = [...names].map(([id, name]) => [id, name] as [string, string]);
   const project = select('project_id', [['', 'Pick a project'], ...options]);
   const scope = checkboxes('project_ids', 'Limit to projects (viewer; none checked = every project)', options);
@@ -332,26 +634,26 @@ async function keysTab(root: HTMLElement, ctx: AdminContext) {
   };
   role.addEventListener('change', sync);
   const keyForm = apiForm(
-      'key-form',
-      [
-        { name: 'name', label: 'Name', control: keyName },
-        { name: 'role', label: 'Role', control: role },
-        { name: 'project_id', label: 'Project', control: project },
-        { name: 'project_ids', label: 'Projects', control: scope },
-      ],
-      'Create key',
-      async () => {
-        const body: Record<string, unknown> = { name: keyName.value.trim(), role: role.value };
-        if (role.value === 'ingest') body.project_id = project.value || null;
-        if (role.value === 'viewer' && scope.values().length) body.project_ids = scope.values();
-        const created = await api.post('/v1/keys', body);
-        fill(secretSlot, secretOnce(`Key "${created.name}"`, created.key));
-        keyForm.reset();
-        sync();
-        // The list gains the new key; the key itself stays only in the box above.
-        await api.get('/v1/keys').then(drawKeys, (e) => keys.error(e));
-      },
-    );
+    'key-form',
+    [
+      { name: 'name', label: 'Name', control: keyName },
+      { name: 'role', label: 'Role', control: role },
+      { name: 'project_id', label: 'Project', control: project },
+      { name: 'project_ids', label: 'Projects', control: scope },
+    ],
+    'Create key',
+    async () => {
+      const body: Record<string, unknown> = { name: keyName.value.trim(), role: role.value };
+      if (role.value === 'ingest') body.project_id = project.value || null;
+      if (role.value === 'viewer' && scope.values().length) body.project_ids = scope.values();
+      const created = await api.post('/v1/keys', body);
+      fill(secretSlot, secretOnce(`Key "${created.name}"`, created.key));
+      keyForm.reset();
+      sync();
+      // The list gains the new key; the key itself stays only in the box above.
+      await api.get('/v1/keys').then(drawKeys, (e) => keys.error(e));
+    },
+  );
   create.show(secretSlot, keyForm);
   sync();
 }
@@ -360,63 +662,143 @@ async function pricingTab(root: HTMLElement, ctx: AdminContext) {
   const pending = new Panel('admin-pending', 'Held price changes', 'wide');
   const overrides = new Panel('admin-overrides', 'Overrides and discounts', 'wide');
   const create = new Panel('override-form-panel', 'New override or discount', 'wide');
-  const refresh = h('button', { type: 'button', id: 'pricing-refresh', onclick: async () => {
-    refresh.disabled = true;
-    const r = await api.post('/v1/pricing/refresh').catch((e) => e);
-    refresh.disabled = false;
-    fill(pullStatus, r instanceof Error ? r.message : `Pull ${r.status ?? 'done'}${r.notes?.length ? `: ${r.notes.join('; ')}` : ''}. Reload the page to see held changes it made.`);
-  } }, 'Pull prices now');
+  const refresh = h(
+    'button',
+    {
+      type: 'button',
+      id: 'pricing-refresh',
+      onclick: async () => {
+        refresh.disabled = true;
+        const r = await api.post('/v1/pricing/refresh').catch((e) => e);
+        refresh.disabled = false;
+        fill(
+          pullStatus,
+          r instanceof Error
+            ? r.message
+            : `Pull ${r.status ?? 'done'}${r.notes?.length ? `: ${r.notes.join('; ')}` : ''}. Reload the page to see held changes it made.`,
+        );
+      },
+    },
+    'Pull prices now',
+  );
   const pullStatus = h('span', { role: 'status', id: 'pricing-pull-status', class: 'muted' });
   pending.setTools(pullStatus, refresh);
   root.replaceChildren(pending.root, overrides.root, create.root);
-  const run = <T>(panel: Panel, load: () => Promise<T>, render: (d: T) => void) => panel.run(ctx.isCurrent, load, render, ctx.onAuthError);
+  const run = <T>(panel: Panel, load: () => Promise<T>, render: (d: T) => void) =>
+    panel.run(ctx.isCurrent, load, render, ctx.onAuthError);
   create.show(overrideForm(ctx));
   await Promise.all([
-    run(pending, () => api.get('/v1/pricing/pending?status=pending'), (r: any) => {
-      if (!r.data.length) return pending.empty('No held changes: every pulled price was applied or there was nothing to hold.');
-      pending.show(
-        h('div', { class: 'scroll' },
-          table(
-            [
-              { label: 'Model', cell: (p: any) => `${p.provider}/${p.model}` },
-              { label: 'Why held', cell: (p: any) => p.reason ?? p.note ?? '' },
-              { label: 'Proposed', cell: (p: any) => Object.entries(p.proposed_prices ?? p.prices ?? {}).map(([u, v]) => `${words(u)} $${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ') },
-              { label: 'Source', cell: (p: any) => p.source ?? '' },
-              { label: 'Since', cell: (p: any) => ago(p.created_at) },
-              {
-                label: '',
-                cell: (p: any) => [
-                  h('button', { type: 'button', onclick: () => void api.post(`/v1/pricing/pending/${p.id}/approve`).then(() => reload(ctx), (e) => pending.error(e)) }, 'Approve'),
-                  ' ',
-                  h('button', { type: 'button', class: 'danger', onclick: () => void api.post(`/v1/pricing/pending/${p.id}/reject`).then(() => reload(ctx), (e) => pending.error(e)) }, 'Reject'),
-                ],
-              },
-            ],
-            r.data,
-            { empty: '' },
+    run(
+      pending,
+      () => api.get('/v1/pricing/pending?status=pending'),
+      (r: any) => {
+        if (!r.data.length)
+          return pending.empty('No held changes: every pulled price was applied or there was nothing to hold.');
+        pending.show(
+          h(
+            'div',
+            { class: 'scroll' },
+            table(
+              [
+                { label: 'Model', cell: (p: any) => `${p.provider}/${p.model}` },
+                { label: 'Why held', cell: (p: any) => p.reason ?? p.note ?? '' },
+                {
+                  label: 'Proposed',
+                  cell: (p: any) =>
+                    Object.entries(p.proposed_prices ?? p.prices ?? {})
+                      .map(([u, v]) => `${words(u)} $${typeof v === 'object' ? JSON.stringify(v) : v}`)
+                      .join(', '),
+                },
+                { label: 'Source', cell: (p: any) => p.source ?? '' },
+                { label: 'Since', cell: (p: any) => ago(p.created_at) },
+                {
+                  label: '',
+                  cell: (p: any) => [
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        onclick: () =>
+                          void api.post(`/v1/pricing/pending/${p.id}/approve`).then(
+                            () => reload(ctx),
+                            (e) => pending.error(e),
+                          ),
+                      },
+                      'Approve',
+                    ),
+                    ' ',
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'danger',
+                        onclick: () =>
+                          void api.post(`/v1/pricing/pending/${p.id}/reject`).then(
+                            () => reload(ctx),
+                            (e) => pending.error(e),
+                          ),
+                      },
+                      'Reject',
+                    ),
+                  ],
+                },
+              ],
+              r.data,
+              { empty: '' },
+            ),
           ),
-        ),
-      );
-    }),
-    run(overrides, () => api.get('/v1/pricing/overrides'), (r: any) => {
-      if (!r.data.length) return overrides.empty('No overrides: every call is priced at the providers\' list prices.');
-      overrides.show(
-        h('div', { class: 'scroll' },
-          table(
-            [
-              { label: 'Provider', cell: (o: any) => o.provider },
-              { label: 'Model', cell: (o: any) => o.model ?? 'every model' },
-              { label: 'Kind', cell: (o: any) => o.kind ?? (o.discount_pct ? 'discount' : 'override') },
-              { label: 'Prices', cell: (o: any) => (o.discount_pct ? `${o.discount_pct}% off` : Object.entries(o.prices ?? {}).map(([u, v]) => `${words(u)} $${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ')) },
-              { label: 'From', cell: (o: any) => String(o.effective_from).slice(0, 10) },
-              { label: '', cell: (o: any) => h('button', { type: 'button', class: 'danger', onclick: () => void api.delete(`/v1/pricing/overrides/${o.id}`).then(() => reload(ctx), (e) => overrides.error(e)) }, 'Remove') },
-            ],
-            r.data,
-            { empty: '' },
+        );
+      },
+    ),
+    run(
+      overrides,
+      () => api.get('/v1/pricing/overrides'),
+      (r: any) => {
+        if (!r.data.length) return overrides.empty("No overrides: every call is priced at the providers' list prices.");
+        overrides.show(
+          h(
+            'div',
+            { class: 'scroll' },
+            table(
+              [
+                { label: 'Provider', cell: (o: any) => o.provider },
+                { label: 'Model', cell: (o: any) => o.model ?? 'every model' },
+                { label: 'Kind', cell: (o: any) => o.kind ?? (o.discount_pct ? 'discount' : 'override') },
+                {
+                  label: 'Prices',
+                  cell: (o: any) =>
+                    o.discount_pct
+                      ? `${o.discount_pct}% off`
+                      : Object.entries(o.prices ?? {})
+                          .map(([u, v]) => `${words(u)} $${typeof v === 'object' ? JSON.stringify(v) : v}`)
+                          .join(', '),
+                },
+                { label: 'From', cell: (o: any) => String(o.effective_from).slice(0, 10) },
+                {
+                  label: '',
+                  cell: (o: any) =>
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'danger',
+                        onclick: () =>
+                          void api.delete(`/v1/pricing/overrides/${o.id}`).then(
+                            () => reload(ctx),
+                            (e) => overrides.error(e),
+                          ),
+                      },
+                      'Remove',
+                    ),
+                },
+              ],
+              r.data,
+              { empty: '' },
+            ),
           ),
-        ),
-      );
-    }),
+        );
+      },
+    ),
   ]);
 }
 
@@ -425,7 +807,9 @@ const UNITS = ['output_image', 'input_image', 'cached_input_image', 'input_text'
 function overrideForm(ctx: AdminContext): HTMLFormElement {
   const provider = input('provider', { required: true, placeholder: 'openai', list: 'suggest-provider-o' });
   const model = input('model', { placeholder: 'gpt-image-2 (leave empty for a discount)' });
-  const rates = Object.fromEntries(UNITS.map((u) => [u, input(`prices.${u}`, { inputmode: 'decimal', placeholder: 'per 1M tokens' })]));
+  const rates = Object.fromEntries(
+    UNITS.map((u) => [u, input(`prices.${u}`, { inputmode: 'decimal', placeholder: 'per 1M tokens' })]),
+  );
   const discount = input('discount_pct', { inputmode: 'decimal', placeholder: 'e.g. 15' });
   const from = input('effective_from', { type: 'datetime-local' });
   const done = h('div', { role: 'status' });
@@ -434,19 +818,32 @@ function overrideForm(ctx: AdminContext): HTMLFormElement {
     { name: 'model', label: 'Model', control: model },
     ...UNITS.map((u) => ({ name: `prices.${u}`, label: `${words(u)} (USD per 1M tokens)`, control: rates[u] })),
     { name: 'discount_pct', label: 'Or a discount on every model of the provider (%)', control: discount },
-    { name: 'effective_from', label: 'In effect from (UTC; empty = now)', control: from, hint: 'A date in the past re-prices the calls since then' },
+    {
+      name: 'effective_from',
+      label: 'In effect from (UTC; empty = now)',
+      control: from,
+      hint: 'A date in the past re-prices the calls since then',
+    },
   ];
-  return apiForm('override-form', [...fields, { name: 'prices', label: '', control: h('div') }], 'Save override', async () => {
-    const body: Record<string, unknown> = { provider: provider.value.trim() };
-    if (model.value.trim()) body.model = model.value.trim();
-    const prices = Object.fromEntries(UNITS.filter((u) => rates[u].value.trim()).map((u) => [u, rates[u].value.trim()]));
-    if (Object.keys(prices).length) body.prices = prices;
-    if (discount.value.trim()) body.discount_pct = discount.value.trim();
-    if (from.value) body.effective_from = `${from.value}:00Z`;
-    await api.put('/v1/pricing/overrides', body);
-    fill(done, 'Saved.');
-    setTimeout(() => reload(ctx), 600);
-  }, done);
+  return apiForm(
+    'override-form',
+    [...fields, { name: 'prices', label: '', control: h('div') }],
+    'Save override',
+    async () => {
+      const body: Record<string, unknown> = { provider: provider.value.trim() };
+      if (model.value.trim()) body.model = model.value.trim();
+      const prices = Object.fromEntries(
+        UNITS.filter((u) => rates[u].value.trim()).map((u) => [u, rates[u].value.trim()]),
+      );
+      if (Object.keys(prices).length) body.prices = prices;
+      if (discount.value.trim()) body.discount_pct = discount.value.trim();
+      if (from.value) body.effective_from = `${from.value}:00Z`;
+      await api.put('/v1/pricing/overrides', body);
+      fill(done, 'Saved.');
+      setTimeout(() => reload(ctx), 600);
+    },
+    done,
+  );
 }
 
 export type { Child };

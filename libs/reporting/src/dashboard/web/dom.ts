@@ -6,7 +6,11 @@
 export type Child = Node | string | number | null | undefined | false | Child[];
 type Attributes = Record<string, string | number | boolean | null | undefined | ((event: any) => void)>;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attributes | null = null, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attributes | null = null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs ?? {})) {
     if (value === null || value === undefined || value === false) continue;
@@ -53,16 +57,31 @@ export interface Column<Row> {
  * `data-label` of each cell, see dashboard.css), so no table is wider than the
  * screen.
  */
-export function table<Row>(columns: Column<Row>[], rows: Row[], options: { empty: string; onRow?: (row: Row) => void; caption?: string; stack?: boolean } = { empty: 'Nothing here' }): HTMLTableElement {
-  const head = h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', class: c.numeric ? 'num' : null }, c.label))));
+export function table<Row>(
+  columns: Column<Row>[],
+  rows: Row[],
+  options: { empty: string; onRow?: (row: Row) => void; caption?: string; stack?: boolean } = { empty: 'Nothing here' },
+): HTMLTableElement {
+  const head = h(
+    'thead',
+    null,
+    h(
+      'tr',
+      null,
+      columns.map((c) => h('th', { scope: 'col', class: c.numeric ? 'num' : null }, c.label)),
+    ),
+  );
   const body = h('tbody');
-  if (rows.length === 0) body.append(h('tr', null, h('td', { colspan: columns.length, class: 'muted' }, options.empty)));
+  if (rows.length === 0)
+    body.append(h('tr', null, h('td', { colspan: columns.length, class: 'muted' }, options.empty)));
   for (const row of rows) {
     const tr = h(
       'tr',
       // A row that opens something is reached and opened with the keyboard too; its name is its cells' text.
       options.onRow ? { class: 'link-row', tabindex: 0, title: 'Open the events behind this row' } : null,
-      columns.map((c) => h('td', { class: c.numeric ? 'num' : null, 'data-label': c.label, title: c.title?.(row) ?? null }, c.cell(row))),
+      columns.map((c) =>
+        h('td', { class: c.numeric ? 'num' : null, 'data-label': c.label, title: c.title?.(row) ?? null }, c.cell(row)),
+      ),
     );
     if (options.onRow) {
       const open = options.onRow;
@@ -77,5 +96,11 @@ export function table<Row>(columns: Column<Row>[], rows: Row[], options: { empty
     body.append(tr);
   }
   // Narrow two-column lists (the top lists) stay tables on a phone; wide ones stack.
-  return h('table', { class: options.stack === false ? 'data' : 'data stack' }, options.caption ? h('caption', { class: 'sr-only' }, options.caption) : null, head, body);
+  return h(
+    'table',
+    { class: options.stack === false ? 'data' : 'data stack' },
+    options.caption ? h('caption', { class: 'sr-only' }, options.caption) : null,
+    head,
+    body,
+  );
 }

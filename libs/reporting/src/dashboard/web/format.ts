@@ -1,4 +1,5 @@
-/** How figures read on every panel: one money rule (libs/core displayUsd), counts with separators, times in the chosen zone. */
+/** How figures read on every panel: one money rule (libs/core displayUsd), counts with separators, times in the chosen
+ * zone. */
 import { displayUsd } from '@tokentally/core';
 
 export { displayUsd as money };
@@ -17,7 +18,9 @@ export function ago(iso: string | null | undefined): string {
 }
 
 export function dateTime(iso: string, tz: string): string {
-  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: tz }).format(new Date(iso));
+  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: tz }).format(
+    new Date(iso),
+  );
 }
 
 export const words = (text: string): string => text.replace(/_/g, ' ');

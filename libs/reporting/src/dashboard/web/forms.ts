@@ -14,7 +14,13 @@ export interface FormField {
  * messages beside its field (a path like `scope.project` or `thresholds_pct.1`
  * lands on the nearest field named by its start), the rest above the button.
  */
-export function apiForm(id: string, fields: FormField[], submitLabel: string, submit: () => Promise<void>, extra: Child = null): HTMLFormElement {
+export function apiForm(
+  id: string,
+  fields: FormField[],
+  submitLabel: string,
+  submit: () => Promise<void>,
+  extra: Child = null,
+): HTMLFormElement {
   const slots = new Map<string, HTMLElement>();
   const general = h('p', { class: 'form-error', role: 'alert', id: `${id}-error` });
   const rows = fields.map((f) => {
@@ -24,7 +30,14 @@ export function apiForm(id: string, fields: FormField[], submitLabel: string, su
     f.control.setAttribute('aria-describedby', `${f.control.id}-error`);
     slots.set(f.name, slot);
     const isGroup = f.control.tagName === 'FIELDSET' || f.control.tagName === 'DIV';
-    return h('div', { class: 'form-row' }, isGroup ? null : h('label', { for: f.control.id }, f.label), f.control, f.hint ? h('small', { class: 'muted' }, f.hint) : null, slot);
+    return h(
+      'div',
+      { class: 'form-row' },
+      isGroup ? null : h('label', { for: f.control.id }, f.label),
+      f.control,
+      f.hint ? h('small', { class: 'muted' }, f.hint) : null,
+      slot,
+    );
   });
   const button = h('button', { type: 'submit' }, submitLabel);
   const form = h('form', { class: 'api-form', id, novalidate: true }, rows, extra, general, button);
@@ -45,7 +58,8 @@ export function apiForm(id: string, fields: FormField[], submitLabel: string, su
           else {
             const slot = slots.get(name)!;
             const within = e.path.replace(/\[(\d+)\]/g, '.$1').slice(name.length + 1);
-            slot.textContent = (slot.textContent ? `${slot.textContent}; ` : '') + (within ? `${within}: ${e.message}` : e.message);
+            slot.textContent =
+              (slot.textContent ? `${slot.textContent}; ` : '') + (within ? `${within}: ${e.message}` : e.message);
             fields.find((f) => f.name === name)?.control.setAttribute('aria-invalid', 'true');
           }
         }
@@ -71,19 +85,34 @@ function nearest(path: string, slots: Map<string, HTMLElement>): string | null {
   }
 }
 
-export const input = (name: string, attrs: Record<string, string | number | boolean | null | undefined> = {}) => h('input', { name, ...attrs }) as HTMLInputElement;
+export const input = (name: string, attrs: Record<string, string | number | boolean | null | undefined> = {}) =>
+  h('input', { name, ...attrs }) as HTMLInputElement;
 
 export function select(name: string, options: Array<[string, string]>, value = ''): HTMLSelectElement {
-  return h('select', { name }, options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
+  return h(
+    'select',
+    { name },
+    options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)),
+  );
 }
 
 /** A group of checkboxes: the values checked. */
-export function checkboxes(name: string, legend: string, options: Array<[string, string]>, checked: string[] = []): HTMLFieldSetElement & { values: () => string[] } {
+export function checkboxes(
+  name: string,
+  legend: string,
+  options: Array<[string, string]>,
+  checked: string[] = [],
+): HTMLFieldSetElement & { values: () => string[] } {
   const boxes = options.map(([value, label]) => {
     const box = h('input', { type: 'checkbox', name, value, checked: checked.includes(value) });
     return { box, label: h('label', { class: 'check' }, box, ` ${label}`) };
   });
-  const set = h('fieldset', { class: 'checks' }, h('legend', null, legend), boxes.length ? boxes.map((b) => b.label) : h('span', { class: 'muted' }, 'none yet')) as HTMLFieldSetElement & { values: () => string[] };
+  const set = h(
+    'fieldset',
+    { class: 'checks' },
+    h('legend', null, legend),
+    boxes.length ? boxes.map((b) => b.label) : h('span', { class: 'muted' }, 'none yet'),
+  ) as HTMLFieldSetElement & { values: () => string[] };
   set.values = () => boxes.filter((b) => b.box.checked).map((b) => b.box.value);
   return set;
 }
@@ -91,9 +120,17 @@ export function checkboxes(name: string, legend: string, options: Array<[string,
 /** A secret shown once, with a copy button. */
 export function secretOnce(label: string, value: string): HTMLElement {
   const code = h('code', { class: 'secret', id: 'secret-once' }, value);
-  return h('div', { class: 'banner good', role: 'status' },
-    h('strong', null, `${label}: `), code, ' ',
-    h('button', { type: 'button', class: 'secondary', onclick: () => void navigator.clipboard?.writeText(value) }, 'Copy'),
+  return h(
+    'div',
+    { class: 'banner good', role: 'status' },
+    h('strong', null, `${label}: `),
+    code,
+    ' ',
+    h(
+      'button',
+      { type: 'button', class: 'secondary', onclick: () => void navigator.clipboard?.writeText(value) },
+      'Copy',
+    ),
     h('p', null, 'Copy it now: it is shown this once and stored only in a form that cannot be read back.'),
   );
 }

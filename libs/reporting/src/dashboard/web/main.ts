@@ -25,14 +25,23 @@ let identity: Identity | null = null;
 let generation = 0;
 let state: State = readState();
 
-const controls = createControls($<HTMLFormElement>('controls'), (next) => navigate(next), () => identity?.projects ?? new Map(), () => identity?.scoped ?? false);
+const controls = createControls(
+  $<HTMLFormElement>('controls'),
+  (next) => navigate(next),
+  () => identity?.projects ?? new Map(),
+  () => identity?.scoped ?? false,
+);
 
 /** Who the key is: its role, and the names of the projects it can read. */
 async function identify(): Promise<Identity> {
   try {
     const me = await api.get('/v1/me');
     const projects: Array<{ id: string; name: string }> = me.projects ?? [];
-    return { role: me.role, projects: new Map(projects.map((p) => [p.id, p.name])), scoped: Array.isArray(me.project_ids) };
+    return {
+      role: me.role,
+      projects: new Map(projects.map((p) => [p.id, p.name])),
+      scoped: Array.isArray(me.project_ids),
+    };
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 404) throw error;
   }
@@ -41,7 +50,8 @@ async function identify(): Promise<Identity> {
     const projects = await api.get('/v1/projects');
     return { role: 'admin', projects: new Map(projects.data.map((p: any) => [p.id, p.name])), scoped: false };
   } catch (error) {
-    if (error instanceof ApiError && error.status === 403) return { role: 'viewer', projects: new Map(), scoped: false };
+    if (error instanceof ApiError && error.status === 403)
+      return { role: 'viewer', projects: new Map(), scoped: false };
     throw error;
   }
 }
@@ -55,7 +65,11 @@ function navigate(patch: Partial<State> | State, replace = false): void {
 }
 
 function onAuthError(error: ApiError): void {
-  signOut(error.status === 403 ? 'That key cannot read reports (it needs the viewer or admin role).' : 'That key was not accepted (unknown or revoked). Paste another.');
+  signOut(
+    error.status === 403
+      ? 'That key cannot read reports (it needs the viewer or admin role).'
+      : 'That key was not accepted (unknown or revoked). Paste another.',
+  );
 }
 
 async function render(): Promise<void> {
@@ -73,16 +87,37 @@ async function render(): Promise<void> {
   const root = $('view');
   const onControlErrors = (e: ApiError) => isCurrent() && controls.markErrors(e.errors);
   const common = { state, isCurrent, onAuthError, onControlErrors };
-  const titles: Record<string, string> = { overview: 'Overview', events: 'Events', month: 'Month close', admin: 'Admin' };
+  const titles: Record<string, string> = {
+    overview: 'Overview',
+    events: 'Events',
+    month: 'Month close',
+    admin: 'Admin',
+  };
   document.title = `${titles[state.view]} · TokenTally`;
   try {
-    if (state.view === 'events') await renderExplorer(root, { ...common, navigate, projectNames: () => identity?.projects ?? new Map() });
+    if (state.view === 'events')
+      await renderExplorer(root, { ...common, navigate, projectNames: () => identity?.projects ?? new Map() });
     else if (state.view === 'month') await renderMonth(root, { ...common, navigate });
-    else if (state.view === 'admin') await renderAdmin(root, { ...common, isAdmin: identity?.role === 'admin', navigate, projectsChanged: () => void refreshIdentity() });
+    else if (state.view === 'admin')
+      await renderAdmin(root, {
+        ...common,
+        isAdmin: identity?.role === 'admin',
+        navigate,
+        projectsChanged: () => void refreshIdentity(),
+      });
     else await renderOverview(root, { ...common, drill: (extra) => navigate({ ...extra, view: 'events' }) });
   } catch (error) {
     // A page that cannot be drawn says so and keeps the controls and the sign-out; it never blanks.
-    if (isCurrent()) root.replaceChildren(h('div', { class: 'banner bad', role: 'alert', id: 'page-error' }, 'This page could not be drawn: ', error instanceof Error ? error.message : String(error), '. Change the controls above or open the overview.'));
+    if (isCurrent())
+      root.replaceChildren(
+        h(
+          'div',
+          { class: 'banner bad', role: 'alert', id: 'page-error' },
+          'This page could not be drawn: ',
+          error instanceof Error ? error.message : String(error),
+          '. Change the controls above or open the overview.',
+        ),
+      );
   }
   if (isCurrent()) document.body.dataset.loaded = 'true';
 }
@@ -120,7 +155,8 @@ async function start(): Promise<void> {
     $('signin-error').textContent = error instanceof Error ? error.message : String(error);
     return;
   }
-  if (identity.role === 'ingest') return signOut('That is an ingest key: it sends events. Sign in with a viewer or admin key to read them.');
+  if (identity.role === 'ingest')
+    return signOut('That is an ingest key: it sends events. Sign in with a viewer or admin key to read them.');
   $('signin-error').hidden = true;
   $('signin-error').textContent = '';
   show(true);

@@ -15,33 +15,83 @@ export interface MonthContext {
 
 const monthName = (month: string) => {
   const [y, m] = month.split('-').map(Number);
-  return new Intl.DateTimeFormat('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(Date.UTC(y, m - 1, 1)));
+  return new Intl.DateTimeFormat('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
+    new Date(Date.UTC(y, m - 1, 1)),
+  );
 };
 
 /** Month close for finance: a month's totals by project, team, provider and model, what moved, and the CSVs. */
 export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise<void> {
   const s = ctx.state;
   const params = { month: s.month, tz: s.tz, ...filterParams(s.filters) };
-  const picker = h('input', { type: 'month', id: 'month-picker', value: s.month, 'aria-label': 'Month', onchange: (e: Event) => {
-    const value = (e.target as HTMLInputElement).value;
-    if (/^\d{4}-\d{2}$/.test(value)) ctx.navigate({ month: value });
-  } });
+  const picker = h('input', {
+    type: 'month',
+    id: 'month-picker',
+    value: s.month,
+    'aria-label': 'Month',
+    onchange: (e: Event) => {
+      const value = (e.target as HTMLInputElement).value;
+      if (/^\d{4}-\d{2}$/.test(value)) ctx.navigate({ month: value });
+    },
+  });
   const lastDay = (() => {
     const [y, m] = s.month.split('-').map(Number);
     return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
   })();
-  const buttons = h('div', { class: 'tools' },
-    h('button', { type: 'button', id: 'month-csv', onclick: () => void download(`/v1/reports/month-close.csv?${qs(params)}`, `tokentally-month-close-${s.month}.csv`).catch((e) => totals.error(e)) }, 'Download CSV'),
-    h('button', { type: 'button', class: 'secondary', id: 'month-raw-csv', onclick: () => void download(`/v1/reports/export.csv?${qs({ from: `${s.month}-01`, to: lastDay, tz: s.tz, raw: '1', ...filterParams(s.filters) })}`, `tokentally-events-${s.month}.csv`).catch((e) => totals.error(e)) }, 'Download raw events CSV'),
+  const buttons = h(
+    'div',
+    { class: 'tools' },
+    h(
+      'button',
+      {
+        type: 'button',
+        id: 'month-csv',
+        onclick: () =>
+          void download(`/v1/reports/month-close.csv?${qs(params)}`, `tokentally-month-close-${s.month}.csv`).catch(
+            (e) => totals.error(e),
+          ),
+      },
+      'Download CSV',
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        id: 'month-raw-csv',
+        onclick: () =>
+          void download(
+            `/v1/reports/export.csv?${qs({ from: `${s.month}-01`, to: lastDay, tz: s.tz, raw: '1', ...filterParams(s.filters) })}`,
+            `tokentally-events-${s.month}.csv`,
+          ).catch((e) => totals.error(e)),
+      },
+      'Download raw events CSV',
+    ),
   );
   // The current month is not over: its figures still move, and it is named so.
   const open = isCurrentMonth(s.month, s.tz);
-  const totals = new Panel('month-totals', `Month close: ${monthName(s.month)}${open ? ' to date (not over yet)' : ''} (${s.tz})`, 'wide');
+  const totals = new Panel(
+    'month-totals',
+    `Month close: ${monthName(s.month)}${open ? ' to date (not over yet)' : ''} (${s.tz})`,
+    'wide',
+  );
   totals.setTools(h('label', { for: 'month-picker', class: 'sr-only' }, 'Month'), picker, buttons);
-  const groups = (['project', 'team', 'provider', 'model'] as const).map((g) => ({ g, panel: new Panel(`month-by-${g}`, `By ${g}: ${monthName(s.month)}`, 'half') }));
+  const groups = (['project', 'team', 'provider', 'model'] as const).map((g) => ({
+    g,
+    panel: new Panel(`month-by-${g}`, `By ${g}: ${monthName(s.month)}`, 'half'),
+  }));
   const moved = new Panel('month-restatements', `Restatements: ${monthName(s.month)}`, 'half');
   const gaps = new Panel('month-gaps', `Unpriced and partly priced: ${monthName(s.month)}`, 'half');
-  root.replaceChildren(h('div', { class: 'grid' }, totals.root, groups.map((x) => x.panel.root), moved.root, gaps.root));
+  root.replaceChildren(
+    h(
+      'div',
+      { class: 'grid' },
+      totals.root,
+      groups.map((x) => x.panel.root),
+      moved.root,
+      gaps.root,
+    ),
+  );
   for (const p of [totals, moved, gaps, ...groups.map((x) => x.panel)]) p.loading();
 
   let report: any;
@@ -59,13 +109,36 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
   const prev = report.previous_month;
   const change = report.change;
   totals.show(
-    h('div', { class: 'totals', id: 'month-sum' },
-      h('div', null, h('span', { class: 'label' }, 'Total'), h('strong', { id: 'month-total', 'data-exact': t.cost_usd }, usd(t.cost_usd))),
+    h(
+      'div',
+      { class: 'totals', id: 'month-sum' },
+      h(
+        'div',
+        null,
+        h('span', { class: 'label' }, 'Total'),
+        h('strong', { id: 'month-total', 'data-exact': t.cost_usd }, usd(t.cost_usd)),
+      ),
       h('div', null, h('span', { class: 'label' }, 'Calls'), h('strong', null, count(t.events))),
       h('div', null, h('span', { class: 'label' }, 'Images'), h('strong', null, count(t.images))),
-      h('div', { id: 'month-previous' }, h('span', { class: 'label' }, prev ? `Previous month (${monthName(prev.month)})` : 'Previous month'), h('strong', null, prev ? usd(prev.totals.cost_usd) : '—'),
-        h('span', { class: 'muted' }, change.pct === null ? ' no spend to compare with' : [` ${Number(change.pct) >= 0 ? '+' : ''}${change.pct}% (`, usd(change.cost_usd), ')'])),
-      h('div', null, h('span', { class: 'label' }, 'Unpriced / partly priced calls'), h('strong', null, `${count(t.unpriced_events)} / ${count(t.partial_events)}`)),
+      h(
+        'div',
+        { id: 'month-previous' },
+        h('span', { class: 'label' }, prev ? `Previous month (${monthName(prev.month)})` : 'Previous month'),
+        h('strong', null, prev ? usd(prev.totals.cost_usd) : '—'),
+        h(
+          'span',
+          { class: 'muted' },
+          change.pct === null
+            ? ' no spend to compare with'
+            : [` ${Number(change.pct) >= 0 ? '+' : ''}${change.pct}% (`, usd(change.cost_usd), ')'],
+        ),
+      ),
+      h(
+        'div',
+        null,
+        h('span', { class: 'label' }, 'Unpriced / partly priced calls'),
+        h('strong', null, `${count(t.unpriced_events)} / ${count(t.partial_events)}`),
+      ),
     ),
   );
   for (const { g, panel } of groups) {
@@ -79,13 +152,19 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
       continue;
     }
     panel.show(
-      h('div', { class: 'scroll' },
+      h(
+        'div',
+        { class: 'scroll' },
         table(
           [
             { label: g, cell: (r: any) => r.name ?? r.label ?? r.key ?? r[g] },
             { label: 'Calls', numeric: true, cell: (r: any) => count(r.events) },
             { label: 'Images', numeric: true, cell: (r: any) => count(r.images) },
-            { label: 'Share', numeric: true, cell: (r: any) => (r.share === undefined || r.share === null ? '—' : percent(Number(r.share))) },
+            {
+              label: 'Share',
+              numeric: true,
+              cell: (r: any) => (r.share === undefined || r.share === null ? '—' : percent(Number(r.share))),
+            },
             { label: 'Cost', numeric: true, cell: (r: any) => usdOf(r.cost_usd, r.unpriced_events, r.events) },
           ],
           rows,
@@ -98,7 +177,9 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
   if (!restatements.length) moved.empty('No call of this month was re-priced.');
   else
     moved.show(
-      h('div', { class: 'scroll' },
+      h(
+        'div',
+        { class: 'scroll' },
         table(
           [
             { label: 'When', cell: (r: any) => dateTime(r.created_at, s.tz) },
@@ -119,13 +200,25 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
   else
     gaps.show(
       h('p', null, gapsOf.note),
-      h('ul', { class: 'gaps' },
+      h(
+        'ul',
+        { class: 'gaps' },
         gapsOf.models.map((m: any) =>
-          h('li', null, h('strong', null, `${m.provider}/${m.model}: `),
+          h(
+            'li',
+            null,
+            h('strong', null, `${m.provider}/${m.model}: `),
             m.unpriced_events ? `${count(m.unpriced_events)} unpriced calls (not in the total)` : '',
             m.unpriced_events && m.partial_events ? '; ' : '',
-            m.partial_events ? [`${count(m.partial_events)} partly priced calls, `, usd(m.partial_cost_usd), ' counted'] : '',
-            m.unpriced_kinds?.length ? `; no rate for ${m.unpriced_kinds.join(', ').replace(/_/g, ' ')}` : m.note ? `; ${m.note}` : ''),
+            m.partial_events
+              ? [`${count(m.partial_events)} partly priced calls, `, usd(m.partial_cost_usd), ' counted']
+              : '',
+            m.unpriced_kinds?.length
+              ? `; no rate for ${m.unpriced_kinds.join(', ').replace(/_/g, ' ')}`
+              : m.note
+                ? `; ${m.note}`
+                : '',
+          ),
         ),
       ),
     );

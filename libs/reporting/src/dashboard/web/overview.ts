@@ -29,12 +29,16 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
   const period = periodName(s);
   const range = { from: s.from, to: s.to, tz: s.tz };
   const filters = filterParams(s.filters);
-  const report = (path: string, extra: Record<string, string> = {}) => api.get(`/v1/reports/${path}?${qs(range, filters, extra)}`);
+  const report = (path: string, extra: Record<string, string> = {}) =>
+    api.get(`/v1/reports/${path}?${qs(range, filters, extra)}`);
 
   const kpis = h('section', { class: 'kpis', id: 'kpis', 'aria-label': 'Headline figures' });
   const warnings = h('div', { id: 'warnings' });
   const spend = new Panel('spend', `Spend by ${groupName(s.groupBy)}: ${period}`, 'wide');
-  const tops = TOP.map(([dimension, title]) => ({ dimension, panel: new Panel(`top-${dimension}`, `${title}: ${period}`) }));
+  const tops = TOP.map(([dimension, title]) => ({
+    dimension,
+    panel: new Panel(`top-${dimension}`, `${title}: ${period}`),
+  }));
   const tokens = new Panel('tokens', `Tokens by kind and cost per image: ${period}`, 'wide');
   const providers = new Panel('providers', `Providers compared: ${period}`, 'wide');
   const performance = new Panel('performance', `Latency and errors by model: ${period}`, 'wide');
@@ -45,17 +49,51 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
   const spendQuery = qs(range, filters, { granularity: s.granularity, group_by: s.groupBy });
   const failedDownload = (error: unknown) => spend.error(error, () => location.reload());
   spend.setTools(
-    h('button', { type: 'button', class: 'secondary', id: 'spend-csv', onclick: () => void download(`/v1/reports/export.csv?${spendQuery}`, 'tokentally-spend.csv').catch(failedDownload) }, 'CSV'),
-    h('button', { type: 'button', class: 'secondary', id: 'spend-png', onclick: () => void download(`/v1/charts/spend.png?${spendQuery}&width=1200&height=500`, 'tokentally-spend.png').catch(failedDownload) }, 'PNG'),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        id: 'spend-csv',
+        onclick: () =>
+          void download(`/v1/reports/export.csv?${spendQuery}`, 'tokentally-spend.csv').catch(failedDownload),
+      },
+      'CSV',
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        id: 'spend-png',
+        onclick: () =>
+          void download(`/v1/charts/spend.png?${spendQuery}&width=1200&height=500`, 'tokentally-spend.png').catch(
+            failedDownload,
+          ),
+      },
+      'PNG',
+    ),
   );
   root.replaceChildren(
     h('p', { class: 'currency-note muted' }, 'All amounts in USD. Hover a figure for its exact value.'),
     warnings,
     kpis,
-    h('div', { class: 'grid' }, spend.root, tops.map((t) => t.panel.root), tokens.root, providers.root, performance.root, budgets.root, alerts.root, pricing.root),
+    h(
+      'div',
+      { class: 'grid' },
+      spend.root,
+      tops.map((t) => t.panel.root),
+      tokens.root,
+      providers.root,
+      performance.root,
+      budgets.root,
+      alerts.root,
+      pricing.root,
+    ),
   );
 
-  const run = <T>(panel: Panel, load: () => Promise<T>, render: (data: T) => void) => panel.run(ctx.isCurrent, load, render, ctx.onAuthError);
+  const run = <T>(panel: Panel, load: () => Promise<T>, render: (data: T) => void) =>
+    panel.run(ctx.isCurrent, load, render, ctx.onAuthError);
 
   // A refused control (a bad date, zone, filter) is marked where it is, from the headline requests
   // (every panel shares their parameters); each panel also shows its own message.
@@ -73,21 +111,53 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
   });
   const panels = [
     kpiDone,
-    run(spend, () => spendP, (r: any) => drawSpend(spend, r, ctx)),
+    run(
+      spend,
+      () => spendP,
+      (r: any) => drawSpend(spend, r, ctx),
+    ),
     ...tops.map(({ dimension, panel }) => {
       const unanswerable = userSplitConflict(dimension, s);
       if (unanswerable) return Promise.resolve(panel.empty(unanswerable));
-      return run(panel, () => report('spend', { granularity: 'month', group_by: dimension, limit: '5' }), (r: any) => drawTop(panel, dimension, r, ctx));
+      return run(
+        panel,
+        () => report('spend', { granularity: 'month', group_by: dimension, limit: '5' }),
+        (r: any) => drawTop(panel, dimension, r, ctx),
+      );
     }),
-    run(tokens, () => report('tokens', { granularity: s.granularity }), (r: any) => drawTokens(tokens, r, ctx)),
-    run(providers, () => report('compare-providers'), (r: any) => drawProviders(providers, r)),
-    run(performance, () => report('performance'), (r: any) => drawPerformance(performance, r, ctx)),
-    run(budgets, () => api.get('/v1/budgets?with_status=1'), (r: any) => drawBudgets(budgets, r)),
-    run(alerts, () => api.get('/v1/alerts?limit=8'), (r: any) => drawAlerts(alerts, r)),
+    run(
+      tokens,
+      () => report('tokens', { granularity: s.granularity }),
+      (r: any) => drawTokens(tokens, r, ctx),
+    ),
+    run(
+      providers,
+      () => report('compare-providers'),
+      (r: any) => drawProviders(providers, r),
+    ),
+    run(
+      performance,
+      () => report('performance'),
+      (r: any) => drawPerformance(performance, r, ctx),
+    ),
+    run(
+      budgets,
+      () => api.get('/v1/budgets?with_status=1'),
+      (r: any) => drawBudgets(budgets, r),
+    ),
+    run(
+      alerts,
+      () => api.get('/v1/alerts?limit=8'),
+      (r: any) => drawAlerts(alerts, r),
+    ),
     run(
       pricing,
       // Coverage takes instants: the period's, as the spend report resolved them in the zone.
-      () => Promise.all([api.get('/v1/pricing'), spendP.then((r: any) => api.get(`/v1/pricing/coverage?${qs({ from: r.from, to: r.to })}`)).catch(() => null)]),
+      () =>
+        Promise.all([
+          api.get('/v1/pricing'),
+          spendP.then((r: any) => api.get(`/v1/pricing/coverage?${qs({ from: r.from, to: r.to })}`)).catch(() => null),
+        ]),
       ([prices, coverage]) => drawPricing(pricing, warnings, prices, coverage),
     ),
   ];
@@ -119,7 +189,8 @@ export function usd(exact: string | null | undefined): Child {
   return h('span', { class: 'money', title: `${exact} USD` }, money(exact));
 }
 
-const isZero = (exact: string | null | undefined) => exact === null || exact === undefined || /^-?0(\.0*)?$/.test(exact);
+const isZero = (exact: string | null | undefined) =>
+  exact === null || exact === undefined || /^-?0(\.0*)?$/.test(exact);
 
 /**
  * A figure that may stand for calls without a price: when every call behind
@@ -128,27 +199,79 @@ const isZero = (exact: string | null | undefined) => exact === null || exact ===
  */
 export function usdOf(exact: string | null | undefined, unpricedEvents = 0, events?: number): Child {
   if (unpricedEvents > 0 && isZero(exact) && (events === undefined || unpricedEvents >= events)) {
-    return h('span', { class: 'unpriced', title: `${unpricedEvents} calls with no price: their cost is unknown, not $0` }, 'unpriced');
+    return h(
+      'span',
+      { class: 'unpriced', title: `${unpricedEvents} calls with no price: their cost is unknown, not $0` },
+      'unpriced',
+    );
   }
-  if (unpricedEvents > 0) return [usd(exact), h('span', { class: 'muted unpriced-note', title: 'calls with no price are not in this amount' }, ` +${unpricedEvents} unpriced`)];
+  if (unpricedEvents > 0)
+    return [
+      usd(exact),
+      h(
+        'span',
+        { class: 'muted unpriced-note', title: 'calls with no price are not in this amount' },
+        ` +${unpricedEvents} unpriced`,
+      ),
+    ];
   return usd(exact);
 }
 
 function kpi(id: string, label: string, value: Child, sub: Child, state = 'ready'): HTMLElement {
-  return h('div', { class: 'kpi', id, 'data-state': state }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value), h('div', { class: 'sub' }, sub));
+  return h(
+    'div',
+    { class: 'kpi', id, 'data-state': state },
+    h('div', { class: 'label' }, label),
+    h('div', { class: 'value' }, value),
+    h('div', { class: 'sub' }, sub),
+  );
 }
 
-function drawKpis(root: HTMLElement, summary: PromiseSettledResult<any>, range: PromiseSettledResult<any>, period: string) {
-  const failed = (r: PromiseRejectedResult) => h('span', { class: 'bad' }, r.reason instanceof Error ? r.reason.message : String(r.reason));
+function drawKpis(
+  root: HTMLElement,
+  summary: PromiseSettledResult<any>,
+  range: PromiseSettledResult<any>,
+  period: string,
+) {
+  const failed = (r: PromiseRejectedResult) =>
+    h('span', { class: 'bad' }, r.reason instanceof Error ? r.reason.message : String(r.reason));
   const cards: HTMLElement[] = [];
   if (summary.status === 'fulfilled') {
     const m = summary.value;
-    const change = m.change_pct === null ? 'no spend at this point last month' : `${Number(m.change_pct) >= 0 ? '▲' : '▼'} ${Math.abs(Number(m.change_pct))}% vs the same point last month`;
-    const monthName = (iso: string) => new Intl.DateTimeFormat('en-US', { month: 'long', year: 'numeric', timeZone: m.tz ?? 'UTC' }).format(new Date(Date.parse(iso) + 43_200_000));
+    const change =
+      m.change_pct === null
+        ? 'no spend at this point last month'
+        : `${Number(m.change_pct) >= 0 ? '▲' : '▼'} ${Math.abs(Number(m.change_pct))}% vs the same point last month`;
+    const monthName = (iso: string) =>
+      new Intl.DateTimeFormat('en-US', { month: 'long', year: 'numeric', timeZone: m.tz ?? 'UTC' }).format(
+        new Date(Date.parse(iso) + 43_200_000),
+      );
     cards.push(
-      kpi('kpi-mtd', 'Month to date', usd(m.spent), h('span', { class: m.change_pct === null ? '' : Number(m.change_pct) > 0 ? 'up' : 'down' }, `${count(m.events)} calls · ${change}`)),
-      kpi('kpi-forecast', 'Forecast, month end', usd(m.forecast), m.forecast_explanation ?? (m.forecast_method === 'weekly_rhythm' ? 'by the weekly rhythm of the last 28 days' : 'linear, from the spend so far')),
-      kpi('kpi-previous', 'Last month', usd(m.previous_period.spent), `${monthName(m.previous_period.start)}, the whole month`),
+      kpi(
+        'kpi-mtd',
+        'Month to date',
+        usd(m.spent),
+        h(
+          'span',
+          { class: m.change_pct === null ? '' : Number(m.change_pct) > 0 ? 'up' : 'down' },
+          `${count(m.events)} calls · ${change}`,
+        ),
+      ),
+      kpi(
+        'kpi-forecast',
+        'Forecast, month end',
+        usd(m.forecast),
+        m.forecast_explanation ??
+          (m.forecast_method === 'weekly_rhythm'
+            ? 'by the weekly rhythm of the last 28 days'
+            : 'linear, from the spend so far'),
+      ),
+      kpi(
+        'kpi-previous',
+        'Last month',
+        usd(m.previous_period.spent),
+        `${monthName(m.previous_period.start)}, the whole month`,
+      ),
     );
   } else {
     cards.push(kpi('kpi-mtd', 'Month to date', '—', failed(summary), 'error'));
@@ -156,9 +279,26 @@ function drawKpis(root: HTMLElement, summary: PromiseSettledResult<any>, range: 
   if (range.status === 'fulfilled') {
     const r = range.value;
     const parts: Child[] = [`${count(r.events)} calls`];
-    if (r.partial_events) parts.push(', ', h('span', { title: 'counted at the cost of the token kinds that have a rate' }, `${count(r.partial_events)} partly priced (`, usd(r.partial_cost_usd), ')'));
+    if (r.partial_events)
+      parts.push(
+        ', ',
+        h(
+          'span',
+          { title: 'counted at the cost of the token kinds that have a rate' },
+          `${count(r.partial_events)} partly priced (`,
+          usd(r.partial_cost_usd),
+          ')',
+        ),
+      );
     parts.push(`, ${count(r.unpriced_events)} unpriced`);
-    cards.push(kpi('kpi-range', period, r.events > 0 && r.unpriced_events === r.events ? usdOf(r.total, r.unpriced_events, r.events) : usd(r.total), parts));
+    cards.push(
+      kpi(
+        'kpi-range',
+        period,
+        r.events > 0 && r.unpriced_events === r.events ? usdOf(r.total, r.unpriced_events, r.events) : usd(r.total),
+        parts,
+      ),
+    );
   } else {
     cards.push(kpi('kpi-range', period, '—', failed(range), 'error'));
   }
@@ -168,21 +308,43 @@ function drawKpis(root: HTMLElement, summary: PromiseSettledResult<any>, range: 
 function drawSpend(panel: Panel, r: any, ctx: OverviewContext) {
   if (r.events === 0) {
     return panel.show(
-      h('div', { class: 'empty-state', id: 'empty' },
+      h(
+        'div',
+        { class: 'empty-state', id: 'empty' },
         h('h3', null, 'No usage in this period yet'),
-        h('p', null, 'Send your first event with an ingest key (an admin creates one under Admin → Keys), or wrap your openai client with @tokentally/openai:'),
-        h('pre', { id: 'empty-snippet' }, `curl -H 'Authorization: Bearer <ingest key>' -H 'content-type: application/json' ${location.origin}/v1/events -d '{"event_id":"first","timestamp":"${new Date().toISOString().slice(0, 19)}Z","provider":"openai","model":"gpt-image-2","usage":{"input_text_tokens":120,"output_image_tokens":4160}}'`),
+        h(
+          'p',
+          null,
+          'Send your first event with an ingest key (an admin creates one under Admin → Keys), or wrap your openai client with @tokentally/openai:',
+        ),
+        h(
+          'pre',
+          { id: 'empty-snippet' },
+          `curl -H 'Authorization: Bearer <ingest key>' -H 'content-type: application/json' ${location.origin}/v1/events -d '{"event_id":"first","timestamp":"${new Date().toISOString().slice(0, 19)}Z","provider":"openai","model":"gpt-image-2","usage":{"input_text_tokens":120,"output_image_tokens":4160}}'`,
+        ),
       ),
     );
   }
-  const canvas = h('canvas', { id: 'spend-chart', role: 'img', 'aria-label': `Spend by ${groupName(r.group_by)}, ${r.buckets.length} bars; the table below holds the same figures` });
+  const canvas = h('canvas', {
+    id: 'spend-chart',
+    role: 'img',
+    'aria-label': `Spend by ${groupName(r.group_by)}, ${r.buckets.length} bars; the table below holds the same figures`,
+  });
   const config = spendChart(r, { title: '' });
   const open = (key: string, index: number) => {
     const group = groupFilter(ctx.state, r.group_by, key);
     ctx.drill({ ...group, at: { ...group.at, granularity: r.granularity, bucket: r.buckets[index] } });
   };
-  panel.show(h('div', { class: 'chart tall' }, canvas), h('p', { class: 'hint muted' }, 'Click a bar to open the events behind it.'), spendTable(r, config.data.labels as string[], open));
-  (config.options as any).onClick = (_event: unknown, elements: Array<{ datasetIndex: number; index: number }>, chart: any) => {
+  panel.show(
+    h('div', { class: 'chart tall' }, canvas),
+    h('p', { class: 'hint muted' }, 'Click a bar to open the events behind it.'),
+    spendTable(r, config.data.labels as string[], open),
+  );
+  (config.options as any).onClick = (
+    _event: unknown,
+    elements: Array<{ datasetIndex: number; index: number }>,
+    chart: any,
+  ) => {
     const hit = elements[0];
     if (hit) open(chart.data.datasets[hit.datasetIndex].key, hit.index);
   };
@@ -200,16 +362,53 @@ function drawSpend(panel: Panel, r: any, ctx: OverviewContext) {
  */
 function spendTable(r: any, labels: string[], open: (key: string, index: number) => void): HTMLElement {
   const series = r.series as Array<{ key: string; label: string; values: string[]; unpriced_events: number }>;
-  return h('details', { class: 'as-table', id: 'spend-table' },
+  return h(
+    'details',
+    { class: 'as-table', id: 'spend-table' },
     h('summary', null, 'Show the figures as a table'),
-    h('div', { class: 'scroll' },
-      h('table', { class: 'data' },
+    h(
+      'div',
+      { class: 'scroll' },
+      h(
+        'table',
+        { class: 'data' },
         h('caption', { class: 'sr-only' }, `Spend by ${groupName(r.group_by)} and ${r.granularity}`),
-        h('thead', null, h('tr', null, h('th', { scope: 'col' }, r.granularity), series.map((x) => h('th', { scope: 'col', class: 'num' }, x.label)))),
-        h('tbody', null,
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            h('th', { scope: 'col' }, r.granularity),
+            series.map((x) => h('th', { scope: 'col', class: 'num' }, x.label)),
+          ),
+        ),
+        h(
+          'tbody',
+          null,
           labels.map((label, i) =>
-            h('tr', null, h('th', { scope: 'row' }, label),
-              series.map((x) => h('td', { class: 'num' }, x.key === '(other)' ? usd(x.values[i]) : h('button', { type: 'button', class: 'link cell', title: `${x.values[i]} USD: open the events`, onclick: () => open(x.key, i) }, money(x.values[i])))),
+            h(
+              'tr',
+              null,
+              h('th', { scope: 'row' }, label),
+              series.map((x) =>
+                h(
+                  'td',
+                  { class: 'num' },
+                  x.key === '(other)'
+                    ? usd(x.values[i])
+                    : h(
+                        'button',
+                        {
+                          type: 'button',
+                          class: 'link cell',
+                          title: `${x.values[i]} USD: open the events`,
+                          onclick: () => open(x.key, i),
+                        },
+                        money(x.values[i]),
+                      ),
+                ),
+              ),
             ),
           ),
         ),
@@ -225,7 +424,8 @@ function spendTable(r: any, labels: string[], open: (key: string, index: number)
  */
 export function groupFilter(s: State, groupBy: string, key: string | undefined): Partial<State> & { at?: Drill } {
   if (!key || key === '(other)' || groupBy === 'none') return {};
-  if (key === '(none)' && (DIMENSIONS as readonly string[]).includes(groupBy)) return { at: { none: [groupBy as Dimension] } };
+  if (key === '(none)' && (DIMENSIONS as readonly string[]).includes(groupBy))
+    return { at: { none: [groupBy as Dimension] } };
   if (groupBy.startsWith('tag:')) return { filters: { ...s.filters, tag: { key: groupBy.slice(4), value: key } } };
   const dims = { ...s.filters.dims, [groupBy]: [key] };
   return { filters: { ...s.filters, dims } };
@@ -239,14 +439,22 @@ function drawTop(panel: Panel, dimension: string, r: any, ctx: OverviewContext) 
   panel.show(
     table(
       [
-        { label: dimension, cell: (s: any) => [h('span', { class: 'name' }, s.label), bar(max ? Number(s.total) / max : 0)] },
+        {
+          label: dimension,
+          cell: (s: any) => [h('span', { class: 'name' }, s.label), bar(max ? Number(s.total) / max : 0)],
+        },
         { label: 'Cost', numeric: true, cell: (s: any) => usdOf(s.total, s.unpriced_events) },
       ],
       rows,
-      { empty: '', onRow: (s: any) => {
-        const group = groupFilter(ctx.state, dimension, s.key);
-        ctx.drill({ ...group, at: { ...group.at, granularity: r.granularity } });
-      }, caption: panel.root.querySelector('h2')?.textContent ?? '', stack: false },
+      {
+        empty: '',
+        onRow: (s: any) => {
+          const group = groupFilter(ctx.state, dimension, s.key);
+          ctx.drill({ ...group, at: { ...group.at, granularity: r.granularity } });
+        },
+        caption: panel.root.querySelector('h2')?.textContent ?? '',
+        stack: false,
+      },
     ),
   );
 }
@@ -264,7 +472,9 @@ function drawTokens(panel: Panel, r: any, ctx: OverviewContext) {
   panel.show(
     h('div', { class: 'chart' }, canvas),
     h('h3', null, 'Cost per image'),
-    h('div', { class: 'scroll', id: 'per-image' },
+    h(
+      'div',
+      { class: 'scroll', id: 'per-image' },
       table(
         [
           { label: 'Model', cell: (b: any) => b.model },
@@ -273,12 +483,25 @@ function drawTokens(panel: Panel, r: any, ctx: OverviewContext) {
           { label: 'Quality', cell: (b: any) => b.image_quality ?? '—' },
           { label: 'Images', numeric: true, cell: (b: any) => count(b.images) },
           { label: 'Out tokens / image', numeric: true, cell: (b: any) => count(b.output_image_tokens_per_image ?? 0) },
-          { label: 'Cost / image', numeric: true, cell: (b: any) => usdOf(b.cost_per_image_usd, b.unpriced_events, b.events) },
+          {
+            label: 'Cost / image',
+            numeric: true,
+            cell: (b: any) => usdOf(b.cost_per_image_usd, b.unpriced_events, b.events),
+          },
         ],
         images,
         {
           empty: 'No images in this period.',
-          onRow: (b: any) => ctx.drill({ filters: { ...ctx.state.filters, dims: { ...ctx.state.filters.dims, model: [b.model], provider: [b.provider] } }, at: { edges: 'hour' }, imageSize: b.image_size ?? '', imageQuality: b.image_quality ?? '' }),
+          onRow: (b: any) =>
+            ctx.drill({
+              filters: {
+                ...ctx.state.filters,
+                dims: { ...ctx.state.filters.dims, model: [b.model], provider: [b.provider] },
+              },
+              at: { edges: 'hour' },
+              imageSize: b.image_size ?? '',
+              imageQuality: b.image_quality ?? '',
+            }),
         },
       ),
     ),
@@ -288,15 +511,25 @@ function drawTokens(panel: Panel, r: any, ctx: OverviewContext) {
 
 function drawProviders(panel: Panel, r: any) {
   if (!r.models.length) return panel.empty('No usage to compare in this period.');
-  const canvas = h('canvas', { id: 'providers-chart', role: 'img', 'aria-label': 'Actual cost and the same usage at each provider' });
+  const canvas = h('canvas', {
+    id: 'providers-chart',
+    role: 'img',
+    'aria-label': 'Actual cost and the same usage at each provider',
+  });
   panel.show(
     h('div', { class: 'chart short' }, canvas),
-    h('div', { class: 'scroll', id: 'providers-table' },
+    h(
+      'div',
+      { class: 'scroll', id: 'providers-table' },
       table(
         [
           { label: 'Model', cell: (m: any) => m.model },
           { label: 'Actual', numeric: true, cell: (m: any) => usd(m.actual_total_usd) },
-          { label: 'Same usage at', cell: (m: any) => m.at_each_provider.map((p: any, i: number) => [i ? ' · ' : '', `${p.provider} `, usd(p.cost_usd)]) },
+          {
+            label: 'Same usage at',
+            cell: (m: any) =>
+              m.at_each_provider.map((p: any, i: number) => [i ? ' · ' : '', `${p.provider} `, usd(p.cost_usd)]),
+          },
           {
             label: 'Saving',
             cell: (m: any) =>
@@ -319,7 +552,9 @@ function drawPerformance(panel: Panel, r: any, ctx: OverviewContext) {
   const rows = r.data ?? r.rows ?? r.models ?? [];
   if (!rows.length) return panel.empty('No calls in this period.');
   panel.show(
-    h('div', { class: 'scroll' },
+    h(
+      'div',
+      { class: 'scroll' },
       table(
         [
           { label: 'Provider', cell: (x: any) => x.provider },
@@ -327,12 +562,24 @@ function drawPerformance(panel: Panel, r: any, ctx: OverviewContext) {
           { label: 'Calls', numeric: true, cell: (x: any) => count(x.events) },
           { label: 'Errors', numeric: true, cell: (x: any) => count(x.error_events) },
           { label: 'Error rate', numeric: true, cell: (x: any) => percent(Number(x.error_rate)) },
-          { label: 'Mean latency', numeric: true, cell: (x: any) => (x.mean_latency_ms === null || x.mean_latency_ms === undefined ? '—' : `${count(x.mean_latency_ms)} ms`) },
+          {
+            label: 'Mean latency',
+            numeric: true,
+            cell: (x: any) =>
+              x.mean_latency_ms === null || x.mean_latency_ms === undefined ? '—' : `${count(x.mean_latency_ms)} ms`,
+          },
         ],
         rows,
         {
           empty: '',
-          onRow: (x: any) => ctx.drill({ filters: { ...ctx.state.filters, dims: { ...ctx.state.filters.dims, provider: [x.provider], model: [x.model] } }, at: { edges: 'hour' } }),
+          onRow: (x: any) =>
+            ctx.drill({
+              filters: {
+                ...ctx.state.filters,
+                dims: { ...ctx.state.filters.dims, provider: [x.provider], model: [x.model] },
+              },
+              at: { edges: 'hour' },
+            }),
         },
       ),
     ),
@@ -340,7 +587,10 @@ function drawPerformance(panel: Panel, r: any, ctx: OverviewContext) {
 }
 
 function drawBudgets(panel: Panel, list: any) {
-  if (!list?.data?.length) return panel.empty('No budgets yet. An admin creates one under Admin → Budgets; it appears here with its thresholds.');
+  if (!list?.data?.length)
+    return panel.empty(
+      'No budgets yet. An admin creates one under Admin → Budgets; it appears here with its thresholds.',
+    );
   panel.show(
     list.data.map((b: any) => {
       const st = b.status ?? {};
@@ -352,55 +602,120 @@ function drawBudgets(panel: Panel, list: any) {
         tick.style.left = `${Math.min(100, t)}%`;
         return tick;
       });
-      return h('div', { class: 'budget' },
-        h('div', { class: 'meta' }, h('strong', null, b.name), h('span', null, usd(st.spent_usd ?? '0'), ' of ', usd(b.amount_usd))),
-        h('div', { class: 'meter', role: 'meter', 'aria-valuenow': pct, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-label': `${b.name}: ${pct.toFixed(0)}% spent` }, fill, ticks),
-        h('div', { class: 'meta' }, h('span', null, `${pct.toFixed(0)}% · ${b.period}`, (b.thresholds_pct ?? []).length ? ` · alerts at ${(b.thresholds_pct as number[]).join(', ')}%` : ''), h('span', null, 'forecast ', usd(st.forecast_usd ?? '0'))),
+      return h(
+        'div',
+        { class: 'budget' },
+        h(
+          'div',
+          { class: 'meta' },
+          h('strong', null, b.name),
+          h('span', null, usd(st.spent_usd ?? '0'), ' of ', usd(b.amount_usd)),
+        ),
+        h(
+          'div',
+          {
+            class: 'meter',
+            role: 'meter',
+            'aria-valuenow': pct,
+            'aria-valuemin': 0,
+            'aria-valuemax': 100,
+            'aria-label': `${b.name}: ${pct.toFixed(0)}% spent`,
+          },
+          fill,
+          ticks,
+        ),
+        h(
+          'div',
+          { class: 'meta' },
+          h(
+            'span',
+            null,
+            `${pct.toFixed(0)}% · ${b.period}`,
+            (b.thresholds_pct ?? []).length ? ` · alerts at ${(b.thresholds_pct as number[]).join(', ')}%` : '',
+          ),
+          h('span', null, 'forecast ', usd(st.forecast_usd ?? '0')),
+        ),
       );
     }),
   );
 }
 
-const ALERT_KINDS: Record<string, string> = { 'budget.threshold_reached': 'Threshold', 'budget.forecast_exceeded': 'Forecast', 'spend.anomaly': 'Anomaly' };
+const ALERT_KINDS: Record<string, string> = {
+  'budget.threshold_reached': 'Threshold',
+  'budget.forecast_exceeded': 'Forecast',
+  'spend.anomaly': 'Anomaly',
+};
 
 function drawAlerts(panel: Panel, list: any) {
-  if (!list?.data?.length) return panel.empty('No alerts. Budget thresholds, forecasts and anomalies are listed here when they fire.');
+  if (!list?.data?.length)
+    return panel.empty('No alerts. Budget thresholds, forecasts and anomalies are listed here when they fire.');
   panel.show(
-    h('ul', { class: 'alerts' },
+    h(
+      'ul',
+      { class: 'alerts' },
       list.data.slice(0, 8).map((a: any) => {
         const d = a.deliveries ?? {};
         // A delivery that failed and is being retried is not "sending": it is failing until it gets through.
-        const sent = d.failed ? h('span', { class: 'bad' }, `${d.failed} failed`) : d.retrying ? h('span', { class: 'bad' }, `delivery failing, ${d.retrying} being retried`) : d.pending ? h('span', { class: 'warn' }, 'sending…') : d.delivered ? 'sent' : 'no webhook';
-        return h('li', null, h('strong', null, ALERT_KINDS[a.type] ?? a.type), h('span', { class: 'alert-text' }, a.summary ?? ''), h('span', { class: 'muted alert-when' }, sent, ' · ', ago(a.created_at)));
+        const sent = d.failed
+          ? h('span', { class: 'bad' }, `${d.failed} failed`)
+          : d.retrying
+            ? h('span', { class: 'bad' }, `delivery failing, ${d.retrying} being retried`)
+            : d.pending
+              ? h('span', { class: 'warn' }, 'sending…')
+              : d.delivered
+                ? 'sent'
+                : 'no webhook';
+        return h(
+          'li',
+          null,
+          h('strong', null, ALERT_KINDS[a.type] ?? a.type),
+          h('span', { class: 'alert-text' }, a.summary ?? ''),
+          h('span', { class: 'muted alert-when' }, sent, ' · ', ago(a.created_at)),
+        );
       }),
     ),
   );
 }
 
 /** The output image rate first: it is most of an image call's cost. */
-const UNIT_ORDER = ['output_image', 'input_image', 'cached_input_image', 'input_text', 'cached_input_text', 'output_text'];
+const UNIT_ORDER = [
+  'output_image',
+  'input_image',
+  'cached_input_image',
+  'input_text',
+  'cached_input_text',
+  'output_text',
+];
 
 function drawPricing(panel: Panel, warnings: HTMLElement, prices: any, coverage: any) {
   const sources: any[] = prices.sources ?? [];
   const configured = sources.filter((x) => x.url_configured ?? x.configured);
-  const freshness: Child = prices.catalog_only || (sources.length && !configured.length)
-    ? 'Built-in catalog only: no price source is configured.'
-    : prices.last_remote_refresh
-      ? `Prices last pulled from ${configured.map((x) => x.name).join(', ') || 'the configured sources'} ${ago(prices.last_remote_refresh.finished_at ?? prices.last_remote_refresh)}.`
-      : prices.last_refresh
-        ? `Last refresh ${ago(prices.last_refresh.finished_at)} (${prices.last_refresh.status}).`
-        : 'Not refreshed from a source yet.';
+  const freshness: Child =
+    prices.catalog_only || (sources.length && !configured.length)
+      ? 'Built-in catalog only: no price source is configured.'
+      : prices.last_remote_refresh
+        ? `Prices last pulled from ${configured.map((x) => x.name).join(', ') || 'the configured sources'} ${ago(prices.last_remote_refresh.finished_at ?? prices.last_remote_refresh)}.`
+        : prices.last_refresh
+          ? `Last refresh ${ago(prices.last_refresh.finished_at)} (${prices.last_refresh.status}).`
+          : 'Not refreshed from a source yet.';
   const next = prices.next_refresh ? ` Next refresh ${new Date(prices.next_refresh).toLocaleString()}.` : '';
-  const share = coverage?.events?.total ? ` Fully priced: ${percent(Number(coverage.events.priced_share))} of calls${coverage.events.partial ? `, partly priced: ${percent(coverage.events.partial / coverage.events.total)}` : ''}.` : '';
+  const share = coverage?.events?.total
+    ? ` Fully priced: ${percent(Number(coverage.events.priced_share))} of calls${coverage.events.partial ? `, partly priced: ${percent(coverage.events.partial / coverage.events.total)}` : ''}.`
+    : '';
   const rates = (v: any) => {
-    const units = Object.keys(v.prices ?? {}).sort((a, b) => (UNIT_ORDER.indexOf(a) + 99) % 99 - (UNIT_ORDER.indexOf(b) + 99) % 99);
+    const units = Object.keys(v.prices ?? {}).sort(
+      (a, b) => ((UNIT_ORDER.indexOf(a) + 99) % 99) - ((UNIT_ORDER.indexOf(b) + 99) % 99),
+    );
     const items: Child[] = units.map((u) => h('li', null, `${words(u)} `, h('strong', null, `$${v.prices[u]}`)));
-    for (const [key, price] of Object.entries(v.image_prices ?? {})) items.push(h('li', null, `image ${key} `, h('strong', null, `$${price}`)));
+    for (const [key, price] of Object.entries(v.image_prices ?? {}))
+      items.push(h('li', null, `image ${key} `, h('strong', null, `$${price}`)));
     return h('ul', { class: 'rates' }, items);
   };
   panel.show(
     h('p', { id: 'pricing-freshness' }, freshness, next, share, ' Rates per 1M tokens unless marked.'),
-    h('div', { class: 'scroll' },
+    h(
+      'div',
+      { class: 'scroll' },
       table(
         [
           { label: 'Provider', cell: (v: any) => v.provider },
@@ -416,10 +731,31 @@ function drawPricing(panel: Panel, warnings: HTMLElement, prices: any, coverage:
   );
   const banners: Child[] = [];
   if (coverage?.unpriced_models?.length) {
-    banners.push(h('div', { class: 'banner warn', id: 'unpriced-warning', role: 'status' }, h('strong', null, 'Unpriced models in this period (every project, before filters): '), coverage.unpriced_models.map((m: any) => `${m.provider}/${m.model} (${count(m.events)} calls)`).join(', '), '. They are stored and priced when a price arrives; an admin can add one under Admin → Pricing.'));
+    banners.push(
+      h(
+        'div',
+        { class: 'banner warn', id: 'unpriced-warning', role: 'status' },
+        h('strong', null, 'Unpriced models in this period (every project, before filters): '),
+        coverage.unpriced_models.map((m: any) => `${m.provider}/${m.model} (${count(m.events)} calls)`).join(', '),
+        '. They are stored and priced when a price arrives; an admin can add one under Admin → Pricing.',
+      ),
+    );
   }
   if (coverage?.partial_models?.length) {
-    banners.push(h('div', { class: 'banner warn', id: 'partial-warning', role: 'status' }, h('strong', null, 'Partly priced in this period (every project, before filters): '), coverage.partial_models.map((m: any, i: number) => [i ? ', ' : '', `${m.provider}/${m.model} (${count(m.events)} calls, `, usd(m.cost_usd), ` counted; no rate for ${words(m.unpriced_kinds.join(', '))})`]), '. Their priced kinds are in every total; they are re-priced when the missing rate arrives.'));
+    banners.push(
+      h(
+        'div',
+        { class: 'banner warn', id: 'partial-warning', role: 'status' },
+        h('strong', null, 'Partly priced in this period (every project, before filters): '),
+        coverage.partial_models.map((m: any, i: number) => [
+          i ? ', ' : '',
+          `${m.provider}/${m.model} (${count(m.events)} calls, `,
+          usd(m.cost_usd),
+          ` counted; no rate for ${words(m.unpriced_kinds.join(', '))})`,
+        ]),
+        '. Their priced kinds are in every total; they are re-priced when the missing rate arrives.',
+      ),
+    );
   }
   warnings.replaceChildren(...(banners as Node[]));
 }

@@ -19,7 +19,12 @@ export class Panel {
     this.heading = h('h2', { id: `${id}-title` }, title);
     this.tools = h('div', { class: 'tools' });
     this.body = h('div', { class: 'panel-body', id: `${id}-body` });
-    this.root = h('section', { class: `card panel ${size}`, id, 'aria-labelledby': `${id}-title`, 'data-state': 'loading' }, h('div', { class: 'panel-head' }, this.heading, this.tools), this.body);
+    this.root = h(
+      'section',
+      { class: `card panel ${size}`, id, 'aria-labelledby': `${id}-title`, 'data-state': 'loading' },
+      h('div', { class: 'panel-head' }, this.heading, this.tools),
+      this.body,
+    );
   }
 
   title(text: string): void {
@@ -52,11 +57,26 @@ export class Panel {
     this.root.dataset.state = 'error';
     this.root.removeAttribute('aria-busy');
     const message = error instanceof ApiError ? error.message : error instanceof Error ? error.message : String(error);
-    fill(this.body, h('div', { class: 'panel-error', role: 'alert' }, h('strong', null, 'Could not load this panel. '), message, ' ', retry ? h('button', { type: 'button', class: 'link', onclick: retry }, 'Retry') : null));
+    fill(
+      this.body,
+      h(
+        'div',
+        { class: 'panel-error', role: 'alert' },
+        h('strong', null, 'Could not load this panel. '),
+        message,
+        ' ',
+        retry ? h('button', { type: 'button', class: 'link', onclick: retry }, 'Retry') : null,
+      ),
+    );
   }
 
   /** Runs `load`, drawing its states; returns whether it drew data. Stale answers (a newer load began) are dropped. */
-  async run<T>(generation: () => boolean, load: () => Promise<T>, render: (data: T) => void, onAuthError: (e: ApiError) => void): Promise<boolean> {
+  async run<T>(
+    generation: () => boolean,
+    load: () => Promise<T>,
+    render: (data: T) => void,
+    onAuthError: (e: ApiError) => void,
+  ): Promise<boolean> {
     this.loading();
     try {
       const data = await load();

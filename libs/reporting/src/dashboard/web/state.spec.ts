@@ -26,10 +26,14 @@ describe('dashboard period presets', () => {
   it('gives every preset a range that ends on or before today and starts on or before its end', () => {
     const day = fc.integer({ min: 0, max: 365 * 30 }).map((n) => addDays('2000-01-01', n));
     fc.assert(
-      fc.property(day, fc.constantFrom(...(Object.keys(PRESETS).filter((p) => p !== 'custom') as Array<Exclude<Preset, 'custom'>>)), (today, preset) => {
-        const { from, to } = presetRange(preset, today);
-        return from <= to && to <= today && daysBetween(from, to) >= 1 && daysBetween(from, to) <= 92;
-      }),
+      fc.property(
+        day,
+        fc.constantFrom(...(Object.keys(PRESETS).filter((p) => p !== 'custom') as Array<Exclude<Preset, 'custom'>>)),
+        (today, preset) => {
+          const { from, to } = presetRange(preset, today);
+          return from <= to && to <= today && daysBetween(from, to) >= 1 && daysBetween(from, to) <= 92;
+        },
+      ),
     );
   });
 
@@ -65,7 +69,9 @@ describe('dashboard state in the URL', () => {
       view: fc.constantFrom('overview', 'events', 'month', 'admin'),
       preset: fc.constantFrom('custom', 'mtd', 'last_month'),
       team: fc.array(text, { maxLength: 3 }),
-      tag: fc.option(fc.record({ key: fc.stringMatching(/^[a-z_]{1,10}$/), value: fc.string({ maxLength: 20 }) }), { nil: null }),
+      tag: fc.option(fc.record({ key: fc.stringMatching(/^[a-z_]{1,10}$/), value: fc.string({ maxLength: 20 }) }), {
+        nil: null,
+      }),
       groupBy: fc.constantFrom('provider', 'user', 'team'),
       granularity: fc.constantFrom('hour', 'day', 'week', 'month'),
       sort: fc.constantFrom('-time', 'time', '-cost', 'cost'),
@@ -89,7 +95,12 @@ describe('dashboard state in the URL', () => {
         expect(back.filters).toEqual(s.filters);
         // Hourly bars are kept for ranges of up to a week; a longer one reads back by day.
         const granularity = s.granularity === 'hour' && daysBetween(back.from, back.to) > 7 ? 'day' : s.granularity;
-        expect([back.groupBy, back.granularity, back.sort, back.imageSize]).toEqual([s.groupBy, granularity, s.sort, s.imageSize]);
+        expect([back.groupBy, back.granularity, back.sort, back.imageSize]).toEqual([
+          s.groupBy,
+          granularity,
+          s.sort,
+          s.imageSize,
+        ]);
         if (s.preset === 'custom') expect([back.from, back.to]).toEqual([s.from, s.to]);
       }),
     );

@@ -66,7 +66,9 @@ export const browserZone = (): string => Intl.DateTimeFormat().resolvedOptions()
 
 /** Today's date in `tz`, as YYYY-MM-DD. */
 export function todayIn(tz: string, now = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    now,
+  );
 }
 
 const iso = (d: Date) => d.toISOString().slice(0, 10);
@@ -124,14 +126,21 @@ export function readState(search = location.search): State {
   urlProblems.length = 0;
   const asked = p.get('tz');
   const tz = asked && isZone(asked) ? asked : browserZone();
-  if (asked && tz !== asked) urlProblems.push({ path: 'tz', message: `"${asked.slice(0, 40)}" is not a time zone; showing ${tz}` });
+  if (asked && tz !== asked)
+    urlProblems.push({ path: 'tz', message: `"${asked.slice(0, 40)}" is not a time zone; showing ${tz}` });
   const from = p.get('from');
   const to = p.get('to');
   // A URL with from/to and no preset (an older link, or typed by hand) is a custom range.
   const preset = ((p.get('preset') as Preset) in PRESETS ? p.get('preset') : from || to ? 'custom' : 'mtd') as Preset;
-  let range = preset === 'custom' ? { from: from ?? addDays(todayIn(tz), -29), to: to ?? todayIn(tz) } : presetRange(preset, todayIn(tz));
+  let range =
+    preset === 'custom'
+      ? { from: from ?? addDays(todayIn(tz), -29), to: to ?? todayIn(tz) }
+      : presetRange(preset, todayIn(tz));
   if (!isDate(range.from) || !isDate(range.to) || !realDate(range.from) || !realDate(range.to)) {
-    urlProblems.push({ path: !isDate(range.from) || !realDate(range.from) ? 'from' : 'to', message: 'is not a date (YYYY-MM-DD); showing the month to date' });
+    urlProblems.push({
+      path: !isDate(range.from) || !realDate(range.from) ? 'from' : 'to',
+      message: 'is not a date (YYYY-MM-DD); showing the month to date',
+    });
     range = presetRange('mtd', todayIn(tz));
   }
   const dims: Filters['dims'] = {};
@@ -141,14 +150,18 @@ export function readState(search = location.search): State {
   }
   let tag: Filters['tag'] = null;
   for (const [key, value] of p) if (key.startsWith('tag:') && key.length > 4) tag = { key: key.slice(4), value };
-  let granularity = (GRANULARITIES as readonly string[]).includes(p.get('granularity') ?? '') ? (p.get('granularity') as State['granularity']) : 'day';
+  let granularity = (GRANULARITIES as readonly string[]).includes(p.get('granularity') ?? '')
+    ? (p.get('granularity') as State['granularity'])
+    : 'day';
   // Hourly bars only where they can be read (the control offers them up to a week).
   if (granularity === 'hour' && daysBetween(range.from, range.to) > MAX_HOURLY_DAYS) granularity = 'day';
   const drill: Drill = {};
   if (p.get('d_granularity')) drill.granularity = p.get('d_granularity')!;
   const bucket = p.get('bucket');
   if (bucket && !Number.isNaN(Date.parse(bucket)) && bucket.length <= 40) drill.bucket = bucket;
-  const none = (p.get('none') ?? '').split(',').filter((d): d is Dimension => (DIMENSIONS as readonly string[]).includes(d));
+  const none = (p.get('none') ?? '')
+    .split(',')
+    .filter((d): d is Dimension => (DIMENSIONS as readonly string[]).includes(d));
   if (none.length) drill.none = none;
   if (p.get('edges') === 'hour') drill.edges = 'hour';
   return {
@@ -221,9 +234,17 @@ export const qs = (...parts: Array<Record<string, string | undefined>>): string 
 export function periodName(s: State): string {
   const fmt = (date: string, withYear: boolean) => {
     const [y, m, d] = parts(date);
-    return new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', year: withYear ? 'numeric' : undefined, timeZone: 'UTC' }).format(new Date(Date.UTC(y, m - 1, d)));
+    return new Intl.DateTimeFormat('en-US', {
+      month: 'short',
+      day: 'numeric',
+      year: withYear ? 'numeric' : undefined,
+      timeZone: 'UTC',
+    }).format(new Date(Date.UTC(y, m - 1, d)));
   };
-  const span = s.from === s.to ? fmt(s.from, true) : `${fmt(s.from, s.from.slice(0, 4) !== s.to.slice(0, 4))} – ${fmt(s.to, true)}`;
+  const span =
+    s.from === s.to
+      ? fmt(s.from, true)
+      : `${fmt(s.from, s.from.slice(0, 4) !== s.to.slice(0, 4))} – ${fmt(s.to, true)}`;
   return s.preset === 'custom' ? span : `${PRESETS[s.preset]} (${span})`;
 }
 
@@ -243,7 +264,11 @@ function monthOf(text: string | null, tz: string): string {
   const fallback = monthStart(todayIn(tz), 1).slice(0, 7);
   if (text === null) return fallback;
   const ok = /^\d{4}-(0[1-9]|1[0-2])$/.test(text);
-  if (!ok) urlProblems.push({ path: 'month', message: `"${text.slice(0, 20)}" is not a month (YYYY-MM); showing ${fallback}` });
+  if (!ok)
+    urlProblems.push({
+      path: 'month',
+      message: `"${text.slice(0, 20)}" is not a month (YYYY-MM); showing ${fallback}`,
+    });
   return ok ? text : fallback;
 }
 
