@@ -79,7 +79,9 @@ async function startService(url, api = API, port = PORT) {
   for (let i = 0; i < 1200; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode})`);
     await new Promise((r) => setTimeout(r, 500));
   }

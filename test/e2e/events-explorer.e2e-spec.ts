@@ -113,7 +113,8 @@ describe('events explorer', () => {
       const kind = i % 9 === 4 ? 'unpriced' : i % 9 === 7 ? 'partial' : 'priced';
       const usage =
         kind === 'partial'
-          ? { input_text_tokens: 50, output_image_tokens: 4160, output_text_tokens: 100 } // gpt-image-1 has no text-output rate
+          ? // gpt-image-1 has no text-output rate
+            { input_text_tokens: 50, output_image_tokens: 4160, output_text_tokens: 100 }
           : {
               input_text_tokens: pick([0, 120, 333]),
               input_image_tokens: pick([0, 1290]),

@@ -329,7 +329,7 @@ describe('hostile input (issue 11)', () => {
         res = await clientOf(req.who).request(req.method, req.path, req.body, { raw: req.raw, headers: req.headers });
       } catch (error) {
         failures.push(`no answer (${(error as Error).message})\n  ${describeReq(req)}`);
-        throw new Error(`no answer: ${(error as Error).message}\n  ${describeReq(req)}`);
+        throw new Error(`no answer: ${(error as Error).message}\n  ${describeReq(req)}`, { cause: error });
       }
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       const family = byFamily.get(req.family) ?? new Map<number, number>();

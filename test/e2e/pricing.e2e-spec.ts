@@ -174,7 +174,7 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
     const azure = await price('azure', 'gpt-image-1');
     expect(azure.rate_sources).toMatchObject({ output_image: 'litellm' });
     delete sources.documents.litellm['azure/gpt-image-1'].output_cost_per_image_token;
-    run = (await admin.post('/v1/pricing/refresh')).body;
+    await admin.post('/v1/pricing/refresh');
     pending = (await admin.get('/v1/pricing/pending?status=pending')).body.data.find(
       (p: any) => p.provider === 'azure' && p.model === 'gpt-image-1',
     );
@@ -189,7 +189,7 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
     expect((await price('openai', 'dall-e-3')).prices).toMatchObject({ per_image: '0.04' });
     for (const key of Object.keys(sources.documents.litellm))
       if (key.endsWith('dall-e-3')) delete sources.documents.litellm[key];
-    let run = (await admin.post('/v1/pricing/refresh')).body;
+    await admin.post('/v1/pricing/refresh');
     const pending = (await admin.get('/v1/pricing/pending?status=pending')).body.data.find(
       (p: any) => p.model === 'dall-e-3',
     );
@@ -198,7 +198,7 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
     // Still priced until an admin decides.
     expect((await price('openai', 'dall-e-3')).prices).toMatchObject({ per_image: '0.04' });
     await admin.post(`/v1/pricing/pending/${pending.id}/reject`);
-    run = (await admin.post('/v1/pricing/refresh')).body;
+    const run = (await admin.post('/v1/pricing/refresh')).body;
     expect(
       (await admin.get('/v1/pricing/pending?status=pending')).body.data.filter((p: any) => p.model === 'dall-e-3'),
     ).toEqual([]);

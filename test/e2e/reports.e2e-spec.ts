@@ -7,7 +7,6 @@ describe('reports', () => {
   let t: TestApp;
   let viewer: HttpClient;
   let alpha: string;
-  let beta: string;
 
   const edit = (id: string, timestamp: string, extra: Record<string, unknown> = {}) =>
     usageEvent({
@@ -27,7 +26,6 @@ describe('reports', () => {
     const a = await projectWithIngestKey(t.http, 'alpha');
     const b = await projectWithIngestKey(t.http, 'beta');
     alpha = a.projectId;
-    beta = b.projectId;
     viewer = await viewerClient(t.http);
     await a.client.post('/v1/events', {
       events: [

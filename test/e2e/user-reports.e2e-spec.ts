@@ -295,7 +295,8 @@ describe('spend by user, exactly as the events add up', () => {
 
   async function check(q: Query): Promise<void> {
     const res = await viewer.get(path(q));
-    if (res.status === 400) return; // a range the report refuses (to before from, too many buckets): not this test's subject
+    // A range the report refuses (to before from, too many buckets): not this test's subject.
+    if (res.status === 400) return;
     expect(res.status).toBe(200);
     const { series, total, events, partial_events, partial_cost_usd, unpriced_events } = res.body;
     expect({ series, total, events, partial_events, partial_cost_usd, unpriced_events }).toEqual(

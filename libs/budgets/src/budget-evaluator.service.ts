@@ -110,7 +110,7 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
       if (full) {
         // The rhythm forecast needs each budget's 28 days of history: measured one by one, and only where a forecast
         // alert can still fire.
-        for (const row of await this.forecastCandidates(rows, measures, now)) {
+        for (const row of await this.forecastCandidates(rows, measures)) {
           const alerts = await this.budgetAlerts(row, await this.budgets.measure(row, now), now, true);
           due.push(...alerts.filter((alert) => alert.type === 'budget.forecast_exceeded'));
         }
@@ -141,11 +141,7 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /** Budgets whose forecast alert is on, not fired this period, not moot (amount spent) and not too early. */
-  private async forecastCandidates(
-    rows: BudgetRow[],
-    measures: Map<string, BudgetMeasure>,
-    now: Date,
-  ): Promise<BudgetRow[]> {
+  private async forecastCandidates(rows: BudgetRow[], measures: Map<string, BudgetMeasure>): Promise<BudgetRow[]> {
     const open = rows.filter((row) => {
       const m = measures.get(row.id)!;
       return row.forecast_alert && m.spent.compare(m.amount) < 0 && m.elapsedShare >= FORECAST_MIN_ELAPSED_SHARE;

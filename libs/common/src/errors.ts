@@ -87,7 +87,8 @@ export function isConnectionError(error: unknown, depth = 0): boolean {
   )
     return true;
   if (typeof message === 'string' && CONNECTION_MESSAGES.some((pattern) => pattern.test(message))) return true;
-  if (Array.isArray(errors) && errors.some((inner) => isConnectionError(inner, depth + 1))) return true; // AggregateError (IPv4 + IPv6 refused)
+  // AggregateError (IPv4 + IPv6 refused)
+  if (Array.isArray(errors) && errors.some((inner) => isConnectionError(inner, depth + 1))) return true;
   return isConnectionError(driverError, depth + 1) || isConnectionError(cause, depth + 1);
 }
 

@@ -211,7 +211,7 @@ function columnsOf(rows: PricedEvent[]): unknown[][] {
     columns[c++][i] = row.cost;
     columns[c++][i] = row.pricing;
     columns[c++][i] = row.missing.length > 0 ? row.missing.join(',') : null;
-    columns[c++][i] = row.priceVersionId;
+    columns[c][i] = row.priceVersionId;
   });
   return columns;
 }

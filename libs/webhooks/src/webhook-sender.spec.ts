@@ -32,8 +32,6 @@ describe('sendWebhook', () => {
   });
   beforeEach(() => hits.splice(0));
 
-  const refuse127002 = async (url: URL) => (url.hostname === '127.0.0.2' ? '127.0.0.2 is refused in this test' : null);
-
   it('posts the body and reports the status and an excerpt of the answer', async () => {
     handle = () => ({ status: 202 });
     const result = await sendWebhook(

@@ -103,7 +103,8 @@ export function liveOwnerOf(dir: string, pid: number, now = Date.now()): LockOwn
     // the lock and describing itself. A live pid keeps it.
     return { pid };
   }
-  if (owner.start_time === null && now - Date.parse(owner.heartbeat_at) >= LOCK_STALE_AFTER_MS) return null; // no /proc: heartbeat
+  // no /proc: heartbeat
+  if (owner.start_time === null && now - Date.parse(owner.heartbeat_at) >= LOCK_STALE_AFTER_MS) return null;
   return owner;
 }
 
