@@ -158,7 +158,7 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
     // gpt-image-1 had no text-output rate; $1,000 per 1M is 25 x its highest rate ($40): a mistake until an admin says
     // otherwise.
     sources.documents.litellm['gpt-image-1'].output_cost_per_token = 0.001;
-    let run = (await admin.post('/v1/pricing/refresh')).body;
+    const run = (await admin.post('/v1/pricing/refresh')).body;
     // (gpt-image-3, which an earlier test added to the file and is gone from it now, is held as a removal too.)
     expect(run.sources.find((s: any) => s.source === 'litellm').prices_pending).toBeGreaterThanOrEqual(1);
     expect((await price('openai', 'gpt-image-1')).prices.output_text).toBeUndefined();
