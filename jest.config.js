@@ -8,6 +8,9 @@ for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
   moduleNameMapper[pattern] = '<rootDir>/' + target.replace('/*', '/$1');
 }
 
+// ts-jest only transpiles (isolatedModules, no diagnostics): type checking every lib, spec,
+// the SDK and the dashboard code is `npm run typecheck`, which CI runs before the tests. Checking
+// types again in each jest worker would double the suite's time for no new finding.
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.spec.json', diagnostics: false }],
 };
