@@ -6,7 +6,52 @@
  * figures people read (tooltips) are the report's exact strings, shown with
  * libs/core's one money rule.
  */
+import type { ChartConfiguration, ChartDataset, TooltipItem } from 'chart.js';
 import { displayUsd, displayUsdCompact } from '@tokentally/core';
+
+/** The bucketed reports (spend, tokens) as the charts read them: their buckets, range and zone. */
+export interface BucketedReport {
+  buckets: string[];
+  granularity: string;
+  tz: string;
+  /** The range; a report without it labels each bucket by its own start and marks nothing partial. */
+  from?: string;
+  to?: string;
+}
+
+/** What the spend chart reads of the spend report (GET /v1/reports/spend). */
+export interface SpendChartReport extends BucketedReport {
+  group_by: string;
+  series: Array<{ key: string; label: string; values: string[]; total: string; unpriced_events?: number }>;
+}
+
+/** What the tokens chart reads of the tokens report (GET /v1/reports/tokens). */
+export interface TokensChartReport extends BucketedReport {
+  series: Array<{ kind: string; values: number[] }>;
+}
+
+/** What the providers chart reads of the comparison (GET /v1/reports/compare-providers). */
+export interface ProvidersChartReport {
+  models: Array<{
+    model: string;
+    actual_total_usd: string;
+    at_each_provider: Array<{ provider: string; cost_usd: string }>;
+  }>;
+}
+
+/** One bar of the budgets chart: a budget's name and its status's percentages (decimal strings). */
+export interface BudgetBar {
+  name: string;
+  percent: string;
+  forecast_percent?: string | null;
+}
+
+/**
+ * A bar dataset that keeps what the numbers drawn cannot: the report's exact
+ * figure of each bar (for tooltips) and, for spend, the series' key (a click
+ * opens its events).
+ */
+export type MoneyDataset = ChartDataset<'bar', number[]> & { exact?: Array<string | null>; key?: string };
 
 const PALETTE = [
   '#2563eb',
@@ -74,13 +119,7 @@ function localDate(instant: Date, tz: string): [number, number, number] {
  * month the range cuts is marked "(partial)". Buckets start at `buckets[i]`
  * and end at the next one; the last ends at the range's `to`.
  */
-export function bucketLabels(report: {
-  buckets: string[];
-  granularity: string;
-  tz: string;
-  from?: string;
-  to?: string;
-}): string[] {
+export function bucketLabels(report: BucketedReport): string[] {
   // A report without its range (tokens) labels each bucket by its own start and marks nothing partial.
   const from = new Date(report.from ?? report.buckets[0] ?? 0);
   const to = report.to ? new Date(report.to) : null;
@@ -119,20 +158,34 @@ function isMonthEnd(to: Date, tz: string): boolean {
   return d === 1 && localDate(new Date(to.getTime() - 1), tz)[2] !== 1;
 }
 
+/** An axis as base() makes it: the value axis (money, tokens, percent) or the category axis (buckets, names). */
+interface Axis {
+  stacked: boolean;
+  beginAtZero?: boolean;
+  suggestedMax?: number;
+  grid: { color?: string; display?: boolean };
+  ticks: {
+    callback?: (value: number | string) => string;
+    maxRotation?: number;
+    autoSkip?: boolean;
+    precision?: number;
+  };
+}
+
 function base(
   title: string | undefined,
   stacked: boolean,
   yFormat: (v: number) => string,
   horizontal = false,
-  tooltipLabel?: (ctx: any) => string,
+  tooltipLabel?: (ctx: TooltipItem<'bar'>) => string,
 ) {
-  const valueAxis = {
+  const valueAxis: Axis = {
     stacked,
     beginAtZero: true,
     ticks: { callback: (v: number | string) => yFormat(Number(v)) },
     grid: { color: '#eef2f7' },
   };
-  const categoryAxis = { stacked, grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true } };
+  const categoryAxis: Axis = { stacked, grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true } };
   return {
     responsive: true,
     maintainAspectRatio: false,
@@ -150,7 +203,9 @@ function base(
       },
       legend: { position: 'bottom' as const, labels: { boxWidth: 12, color: '#334155' } },
       tooltip: {
-        callbacks: { label: tooltipLabel ?? ((ctx: any) => `${ctx.dataset.label}: ${yFormat(Number(ctx.raw))}`) },
+        callbacks: {
+          label: tooltipLabel ?? ((ctx: TooltipItem<'bar'>) => `${ctx.dataset.label}: ${yFormat(Number(ctx.raw))}`),
+        },
       },
     },
     scales: horizontal ? { x: valueAxis, y: categoryAxis } : { x: categoryAxis, y: valueAxis },
@@ -158,8 +213,8 @@ function base(
 }
 
 /** The exact figure behind a drawn money value (the report's string), shown by the one money rule. */
-const exactMoneyLabel = (ctx: any) => {
-  const exact = ctx.dataset.exact?.[ctx.dataIndex];
+const exactMoneyLabel = (ctx: TooltipItem<'bar'>) => {
+  const exact = (ctx.dataset as MoneyDataset).exact?.[ctx.dataIndex];
   return `${ctx.dataset.label}: ${exact !== undefined && exact !== null ? displayUsd(exact) : axisMoney(Number(ctx.raw))}`;
 };
 
@@ -175,18 +230,18 @@ export interface SpendChartOptions {
 }
 
 /** Spend over time, stacked by the chosen group; an optional budget line (a daily or period amount). */
-export function spendChart(report: any, opts: SpendChartOptions = {}) {
+export function spendChart(report: SpendChartReport, opts: SpendChartOptions = {}) {
   const labels = bucketLabels(report);
-  const named = report.series.filter((s: any) => s.key !== '(other)');
-  const other = report.series.find((s: any) => s.key === '(other)');
-  const namedTotal = named.reduce((sum: number, s: any) => sum + Number(s.total), 0);
+  const named = report.series.filter((s) => s.key !== '(other)');
+  const other = report.series.find((s) => s.key === '(other)');
+  const namedTotal = named.reduce((sum, s) => sum + Number(s.total), 0);
   const hideOther = opts.hideOther ?? (other ? Number(other.total) > namedTotal : false);
-  const datasets: any[] = report.series.map((s: any, i: number) => ({
+  const datasets: Array<MoneyDataset | ChartDataset<'line', number[]>> = report.series.map((s, i): MoneyDataset => ({
     type: 'bar',
     // A series with calls that have no price says so: its bars leave them out (they are not $0).
     label:
       (s.key === '(other)' ? `(other)${hideOther ? ': hidden, click to show' : ''}` : s.label) +
-      (s.unpriced_events > 0 ? ` (${s.unpriced_events} unpriced)` : ''),
+      ((s.unpriced_events ?? 0) > 0 ? ` (${s.unpriced_events} unpriced)` : ''),
     key: s.key,
     data: s.values.map(Number),
     exact: s.values,
@@ -195,11 +250,12 @@ export function spendChart(report: any, opts: SpendChartOptions = {}) {
     borderRadius: 3,
     stack: 'spend',
   }));
-  if (opts.budgetPerBucket) {
+  const budget = opts.budgetPerBucket;
+  if (budget) {
     datasets.push({
       type: 'line',
       label: 'Budget',
-      data: labels.map(() => opts.budgetPerBucket),
+      data: labels.map(() => budget),
       borderColor: '#ef4444',
       borderDash: [6, 4],
       pointRadius: 0,
@@ -207,7 +263,7 @@ export function spendChart(report: any, opts: SpendChartOptions = {}) {
     });
   }
   return {
-    type: 'bar',
+    type: 'bar' as const,
     data: { labels, datasets },
     options: base(
       opts.title ?? `Spend by ${String(report.group_by).replace('tag:', 'tag ')} (${report.tz})`,
@@ -216,44 +272,46 @@ export function spendChart(report: any, opts: SpendChartOptions = {}) {
       false,
       exactMoneyLabel,
     ),
-  };
+  } satisfies ChartConfiguration<'bar' | 'line', number[], string>;
 }
 
 /** Token mix over time, stacked by token kind. */
-export function tokensChart(report: any, opts: { title?: string } = {}) {
+export function tokensChart(report: TokensChartReport, opts: { title?: string } = {}) {
   const labels = bucketLabels(report);
   const datasets = report.series
-    .filter((s: any) => s.values.some((v: number) => v > 0))
-    .map((s: any) => ({
+    .filter((s) => s.values.some((v) => v > 0))
+    .map((s): ChartDataset<'bar', number[]> => ({
       label: TOKEN_LABELS[s.kind] ?? s.kind,
       data: s.values,
       backgroundColor: TOKEN_COLORS[s.kind] ?? '#94a3b8',
       borderRadius: 2,
     }));
-  return { type: 'bar', data: { labels, datasets }, options: base(opts.title ?? 'Tokens by kind', true, compact) };
+  return {
+    type: 'bar' as const,
+    data: { labels, datasets },
+    options: base(opts.title ?? 'Tokens by kind', true, compact),
+  } satisfies ChartConfiguration<'bar', number[], string>;
 }
 
 /** What each model's usage cost, and would have cost at every provider. */
-export function providersChart(report: any, opts: { title?: string } = {}) {
-  const models = report.models.map((m: any) => m.model);
+export function providersChart(report: ProvidersChartReport, opts: { title?: string } = {}) {
+  const models = report.models.map((m) => m.model);
   const providers: string[] = Array.from(
-    new Set(report.models.flatMap((m: any) => m.at_each_provider.map((p: any) => p.provider))),
-  ) as string[];
-  const datasets: any[] = [
+    new Set(report.models.flatMap((m) => m.at_each_provider.map((p) => p.provider))),
+  );
+  const datasets: MoneyDataset[] = [
     {
       label: 'Actual',
-      data: report.models.map((m: any) => Number(m.actual_total_usd)),
-      exact: report.models.map((m: any) => m.actual_total_usd),
+      data: report.models.map((m) => Number(m.actual_total_usd)),
+      exact: report.models.map((m) => m.actual_total_usd),
       backgroundColor: '#0f172a',
       borderRadius: 3,
     },
     ...providers.map((provider, i) => {
-      const exact = report.models.map(
-        (m: any) => m.at_each_provider.find((p: any) => p.provider === provider)?.cost_usd ?? null,
-      );
+      const exact = report.models.map((m) => m.at_each_provider.find((p) => p.provider === provider)?.cost_usd ?? null);
       return {
         label: `All on ${provider}`,
-        data: exact.map((v: string | null) => (v === null ? NaN : Number(v))),
+        data: exact.map((v) => (v === null ? NaN : Number(v))),
         exact,
         backgroundColor: PALETTE[(i + 1) % PALETTE.length],
         borderRadius: 3,
@@ -261,7 +319,7 @@ export function providersChart(report: any, opts: { title?: string } = {}) {
     }),
   ];
   return {
-    type: 'bar',
+    type: 'bar' as const,
     data: { labels: models, datasets },
     options: base(
       opts.title ?? 'Actual cost and the same usage at each provider',
@@ -270,13 +328,13 @@ export function providersChart(report: any, opts: { title?: string } = {}) {
       true,
       exactMoneyLabel,
     ),
-  };
+  } satisfies ChartConfiguration<'bar', number[], string>;
 }
 
 /** Budget consumption, one bar per budget (percent of amount; forecast beside it). */
-export function budgetsChart(budgets: any[], opts: { title?: string } = {}) {
+export function budgetsChart(budgets: BudgetBar[], opts: { title?: string } = {}) {
   const labels = budgets.map((b) => b.name);
-  const datasets = [
+  const datasets: Array<ChartDataset<'bar', number[]>> = [
     {
       label: 'Spent',
       data: budgets.map((b) => Number(b.percent)),
@@ -292,11 +350,15 @@ export function budgetsChart(budgets: any[], opts: { title?: string } = {}) {
       borderRadius: 3,
     },
   ];
-  const options: any = base(opts.title ?? 'Budgets (% of amount)', false, (v: number) => `${v.toFixed(0)}%`, true);
+  const options = base(opts.title ?? 'Budgets (% of amount)', false, (v: number) => `${v.toFixed(0)}%`, true);
   // At least 0-100 %, whole-percent ticks: budgets at 0 % once made an axis "0% 0% 0% 1%".
   options.scales.x.suggestedMax = 100;
   options.scales.x.ticks.precision = 0;
-  return { type: 'bar', data: { labels, datasets }, options };
+  return {
+    type: 'bar' as const,
+    data: { labels, datasets },
+    options,
+  } satisfies ChartConfiguration<'bar', number[], string>;
 }
 
 export const chartConfigs = { spendChart, tokensChart, providersChart, budgetsChart, bucketLabels, PALETTE };

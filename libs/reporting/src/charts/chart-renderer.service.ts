@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createCanvas } from '@napi-rs/canvas';
-import { Chart, registerables } from 'chart.js';
+import { Chart, ChartConfiguration, registerables } from 'chart.js';
 import { DomainError } from '@tokentally/common';
 import { createChartConfigs } from './chart-configs';
 
@@ -35,7 +35,7 @@ export class ChartRenderer {
   private queue: Promise<unknown> = Promise.resolve();
   private waiting = 0;
 
-  async png(config: any, width = 900, height = 420): Promise<Buffer> {
+  async png(config: ChartConfiguration, width = 900, height = 420): Promise<Buffer> {
     if (this.waiting >= MAX_WAITING_CHARTS) {
       throw new DomainError('unavailable', `${this.waiting} charts are being drawn; retry in a few seconds.`);
     }
@@ -85,7 +85,7 @@ export class ChartRenderer {
     return canvas.encode('png');
   }
 
-  private async draw(config: any, width: number, height: number): Promise<Buffer> {
+  private async draw(config: ChartConfiguration, width: number, height: number): Promise<Buffer> {
     const canvas = createCanvas(width, height);
     const chart = new Chart(canvas as unknown as ConstructorParameters<typeof Chart>[0], {
       ...config,

@@ -4,6 +4,22 @@ import { apiForm, checkboxes, input, secretOnce, select } from './forms';
 import { ago, count, dateTime, words } from './format';
 import { usd } from './overview';
 import { Panel } from './panel';
+import type {
+  ApiKey,
+  Budget,
+  BudgetScope,
+  CreatedKey,
+  DimensionValues,
+  List,
+  OlderPages,
+  PendingPrice,
+  PriceVersion,
+  PricingRun,
+  Project,
+  Webhook,
+  WebhookDelivery,
+  WebhookWithSecret,
+} from './api-types';
 import { State } from './state';
 
 export interface AdminContext {
@@ -78,31 +94,34 @@ export async function renderAdmin(root: HTMLElement, ctx: AdminContext): Promise
 
 const reload = (ctx: AdminContext) => ctx.navigate({});
 
+/** The notes of every source a pricing pull read, each named by its source. */
+const notesOf = (run: PricingRun) => run.sources.flatMap((s) => (s.notes ?? []).map((note) => `${s.source}: ${note}`));
+
 async function budgetsTab(root: HTMLElement, ctx: AdminContext) {
   const list = new Panel('admin-budgets', 'Budgets', 'wide');
   const editor = new Panel('budget-form-panel', 'New budget', 'wide');
   root.replaceChildren(list.root, editor.root);
   const [budgets, webhooks, projects] = await Promise.all([
-    api.get('/v1/budgets?with_status=1').catch((e) => e),
-    api.get('/v1/webhooks').catch(() => ({ data: [] })),
-    api.get('/v1/projects').catch(() => ({ data: [] })),
+    api.get<List<Budget>>('/v1/budgets?with_status=1').catch((e: Error) => e),
+    api.get<List<Webhook>>('/v1/webhooks').catch((): List<Webhook> => ({ data: [] })),
+    api.get<List<Project>>('/v1/projects').catch((): List<Project> => ({ data: [] })),
   ]);
   if (!ctx.isCurrent()) return;
   if (budgets instanceof Error) return list.error(budgets, () => reload(ctx));
-  const projectName = new Map<string, string>(projects.data.map((p: any) => [p.id, p.name]));
-  const scopeText = (scope: any) =>
+  const projectName = new Map<string, string>(projects.data.map((p) => [p.id, p.name]));
+  const scopeText = (scope: BudgetScope | undefined) =>
     Object.entries(scope ?? {})
       .map(([k, v]) =>
         k === 'project'
           ? `project ${projectName.get(v as string) ?? v}`
           : k === 'tags'
-            ? Object.entries(v as object)
+            ? Object.entries(v as Record<string, string>)
                 .map(([tk, tv]) => `tag ${tk}=${tv}`)
                 .join(', ')
             : `${k} ${v}`,
       )
       .join(', ') || 'all spend';
-  const showEditor = (budget: any | null) => {
+  const showEditor = (budget: Budget | null) => {
     editor.title(budget ? `Edit budget "${budget.name}"` : 'New budget');
     editor.show(budgetForm(budget, webhooks.data, projects.data, ctx));
   };
@@ -114,22 +133,22 @@ async function budgetsTab(root: HTMLElement, ctx: AdminContext) {
         { class: 'scroll' },
         table(
           [
-            { label: 'Name', cell: (b: any) => b.name },
-            { label: 'Amount', numeric: true, cell: (b: any) => usd(b.amount_usd) },
-            { label: 'Period', cell: (b: any) => `${b.period} (${b.timezone})` },
-            { label: 'Scope', cell: (b: any) => scopeText(b.scope) },
+            { label: 'Name', cell: (b) => b.name },
+            { label: 'Amount', numeric: true, cell: (b) => usd(b.amount_usd) },
+            { label: 'Period', cell: (b) => `${b.period} (${b.timezone})` },
+            { label: 'Scope', cell: (b) => scopeText(b.scope) },
             {
               label: 'Alerts at',
-              cell: (b: any) => `${(b.thresholds_pct ?? []).join(', ')}%${b.forecast_alert ? ' + forecast' : ''}`,
+              cell: (b) => `${(b.thresholds_pct ?? []).join(', ')}%${b.forecast_alert ? ' + forecast' : ''}`,
             },
             {
               label: 'Spent',
               numeric: true,
-              cell: (b: any) => [usd(b.status?.spent_usd), ` (${b.status?.percent ?? 0}%)`],
+              cell: (b) => [usd(b.status?.spent_usd), ` (${b.status?.percent ?? 0}%)`],
             },
             {
               label: 'Actions',
-              cell: (b: any) => [
+              cell: (b) => [
                 h('button', { type: 'button', class: 'secondary', onclick: () => showEditor(b) }, 'Edit'),
                 ' ',
                 h(
@@ -158,8 +177,13 @@ async function budgetsTab(root: HTMLElement, ctx: AdminContext) {
   showEditor(null);
 }
 
-function budgetForm(budget: any | null, webhooks: any[], projects: any[], ctx: AdminContext): HTMLFormElement {
-  const scope = budget?.scope ?? {};
+function budgetForm(
+  budget: Budget | null,
+  webhooks: Webhook[],
+  projects: Project[],
+  ctx: AdminContext,
+): HTMLFormElement {
+  const scope: BudgetScope = budget?.scope ?? {};
   const name = input('name', { value: budget?.name ?? '', required: true, maxlength: 100 });
   const amount = input('amount_usd', {
     value: budget?.amount_usd ?? '',
@@ -180,7 +204,7 @@ function budgetForm(budget: any | null, webhooks: any[], projects: any[], ctx: A
   const tz = input('timezone', { value: budget?.timezone ?? ctx.state.tz, list: 'zones' });
   const project = select(
     'scope.project',
-    [['', 'Every project'], ...projects.map((p: any) => [p.id, p.name] as [string, string])],
+    [['', 'Every project'], ...projects.map((p) => [p.id, p.name] as [string, string])],
     scope.project ?? '',
   );
   const dims = Object.fromEntries(
@@ -191,11 +215,11 @@ function budgetForm(budget: any | null, webhooks: any[], projects: any[], ctx: A
   );
   const suggestions = SCOPE_DIMENSIONS.map((d) => {
     const list = h('datalist', { id: `suggest-${d}` });
-    void api.get(`/v1/reports/dimensions/${d}/values?limit=30`).then(
+    void api.get<DimensionValues>(`/v1/reports/dimensions/${d}/values?limit=30`).then(
       (r) =>
         fill(
           list,
-          (r.data ?? []).map((row: any) => h('option', { value: row.value })),
+          (r.data ?? []).map((row) => h('option', { value: row.value })),
         ),
       () => undefined,
     );
@@ -216,7 +240,7 @@ function budgetForm(budget: any | null, webhooks: any[], projects: any[], ctx: A
   const hooks = checkboxes(
     'webhook_ids',
     'Send alerts to (none checked: every webhook subscribed to budget alerts)',
-    webhooks.map((w: any) => [w.id, w.description ? `${w.description} (${w.url})` : w.url]),
+    webhooks.map((w) => [w.id, w.description ? `${w.description} (${w.url})` : w.url]),
     budget?.webhook_ids ?? [],
   );
   const done = h('div', { class: 'form-done', role: 'status' });
@@ -271,7 +295,9 @@ function budgetForm(budget: any | null, webhooks: any[], projects: any[], ctx: A
         forecast_alert: forecast.checked,
         webhook_ids: hooks.values(),
       };
-      const saved = budget ? await api.patch(`/v1/budgets/${budget.id}`, body) : await api.post('/v1/budgets', body);
+      const saved = budget
+        ? await api.patch<Budget>(`/v1/budgets/${budget.id}`, body)
+        : await api.post<Budget>('/v1/budgets', body);
       fill(done, `Saved "${saved.name}".`);
       setTimeout(() => reload(ctx), 600);
     },
@@ -294,8 +320,8 @@ async function webhooksTab(root: HTMLElement, ctx: AdminContext) {
   const loadList = () =>
     list.run(
       ctx.isCurrent,
-      () => api.get('/v1/webhooks'),
-      (r: any) => {
+      () => api.get<List<Webhook>>('/v1/webhooks'),
+      (r) => {
         if (!r.data.length)
           return list.empty('No webhooks yet: create one below. Budgets send their alerts to the webhooks you pick.');
         list.show(
@@ -306,13 +332,13 @@ async function webhooksTab(root: HTMLElement, ctx: AdminContext) {
               [
                 {
                   label: 'URL',
-                  cell: (w: any) => [w.url, w.description ? h('div', { class: 'muted' }, w.description) : null],
+                  cell: (w) => [w.url, w.description ? h('div', { class: 'muted' }, w.description) : null],
                 },
-                { label: 'Events', cell: (w: any) => (w.events ?? []).join(', ') },
-                { label: 'Format', cell: (w: any) => w.format },
+                { label: 'Events', cell: (w) => (w.events ?? []).join(', ') },
+                { label: 'Format', cell: (w) => w.format },
                 {
                   label: 'Enabled',
-                  cell: (w: any) =>
+                  cell: (w) =>
                     h(
                       'label',
                       { class: 'check' },
@@ -332,26 +358,26 @@ async function webhooksTab(root: HTMLElement, ctx: AdminContext) {
                 // How it is going: a webhook that keeps failing says so here, not only in its deliveries.
                 {
                   label: 'State',
-                  cell: (w: any) =>
+                  cell: (w) =>
                     w.consecutive_failures > 0
                       ? h('span', { class: 'bad' }, `failing: ${count(w.consecutive_failures)} in a row`)
                       : 'delivering',
                 },
                 {
                   label: 'Actions',
-                  cell: (w: any) => [
+                  cell: (w) => [
                     h(
                       'button',
                       {
                         type: 'button',
                         class: 'secondary',
                         onclick: async () => {
-                          const r = await api.post(`/v1/webhooks/${w.id}/test`).catch((e) => e);
+                          const r = await api.post<WebhookDelivery>(`/v1/webhooks/${w.id}/test`).catch((e: Error) => e);
                           alertInPanel(
                             log,
                             r instanceof Error
                               ? r.message
-                              : `Test event queued (${r?.delivery_id ?? r?.id ?? 'sent'}). Its delivery appears below.`,
+                              : `Test event queued (${r?.id ?? 'sent'}). Its delivery appears below.`,
                           );
                           setTimeout(() => void deliveries(log, w, ctx), 1500);
                         },
@@ -371,7 +397,9 @@ async function webhooksTab(root: HTMLElement, ctx: AdminContext) {
                         type: 'button',
                         class: 'secondary',
                         onclick: async () => {
-                          const r = await api.post(`/v1/webhooks/${w.id}/rotate-secret`).catch((e) => e);
+                          const r = await api
+                            .post<WebhookWithSecret>(`/v1/webhooks/${w.id}/rotate-secret`)
+                            .catch((e: Error) => e);
                           fill(
                             secretSlot,
                             r instanceof Error
@@ -421,12 +449,12 @@ function alertInPanel(panel: Panel, text: string) {
   panel.show(h('p', { role: 'status' }, text));
 }
 
-async function deliveries(panel: Panel, hook: any, ctx: AdminContext) {
+async function deliveries(panel: Panel, hook: Webhook, ctx: AdminContext) {
   panel.title(`Deliveries to ${hook.url}`);
   await panel.run(
     ctx.isCurrent,
-    () => api.get(`/v1/webhooks/${hook.id}/deliveries?limit=50`),
-    (r: any) => {
+    () => api.get<OlderPages<WebhookDelivery>>(`/v1/webhooks/${hook.id}/deliveries?limit=50`),
+    (r) => {
       if (!r.data.length) return panel.empty('Nothing sent to this webhook yet.');
       panel.show(
         h(
@@ -434,38 +462,32 @@ async function deliveries(panel: Panel, hook: any, ctx: AdminContext) {
           { class: 'scroll' },
           table(
             [
-              { label: 'Created', cell: (d: any) => dateTime(d.created_at, ctx.state.tz) },
-              { label: 'Event', cell: (d: any) => d.event_type ?? d.type ?? '' },
+              { label: 'Created', cell: (d) => dateTime(d.created_at, ctx.state.tz) },
+              { label: 'Event', cell: (d) => d.event_type ?? '' },
               {
                 label: 'Status',
-                cell: (d: any) =>
+                cell: (d) =>
                   h(
                     'span',
                     { class: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : 'warn' },
                     d.status,
                   ),
               },
-              { label: 'Attempts', numeric: true, cell: (d: any) => count(d.attempts ?? d.attempt_count ?? 0) },
+              { label: 'Attempts', numeric: true, cell: (d) => count(d.attempts ?? 0) },
               {
                 label: 'Next attempt',
-                cell: (d: any) =>
+                cell: (d) =>
                   d.next_attempt_at && (d.status === 'pending' || d.status === 'sending')
                     ? dateTime(d.next_attempt_at, ctx.state.tz)
                     : '—',
               },
               {
                 label: 'Last answer',
-                cell: (d: any) =>
-                  d.last_error ??
-                  (d.last_status_code
-                    ? `HTTP ${d.last_status_code}`
-                    : d.response_status
-                      ? `HTTP ${d.response_status}`
-                      : '—'),
+                cell: (d) => d.last_error ?? (d.last_status_code ? `HTTP ${d.last_status_code}` : '—'),
               },
               {
                 label: '',
-                cell: (d: any) =>
+                cell: (d) =>
                   d.status !== 'sending'
                     ? h(
                         'button',
@@ -517,7 +539,7 @@ function webhookForm(secretSlot: HTMLElement, created: () => void): HTMLFormElem
     async () => {
       const body: Record<string, unknown> = { url: url.value.trim(), format: format.value, events: events.values() };
       if (description.value.trim()) body.description = description.value.trim();
-      const hook = await api.post('/v1/webhooks', body);
+      const hook = await api.post<WebhookWithSecret>('/v1/webhooks', body);
       fill(secretSlot, secretOnce('Signing secret', hook.secret));
       form.reset();
       // The list above gains the new webhook; the secret stays on screen until the page changes.
@@ -533,42 +555,41 @@ async function keysTab(root: HTMLElement, ctx: AdminContext) {
   const create = new Panel('key-form-panel', 'New key', 'half');
   root.replaceChildren(keys.root, projects.root, create.root);
   const [keyList, projectList] = await Promise.all([
-    api.get('/v1/keys').catch((e) => e),
-    api.get('/v1/projects').catch((e) => e),
+    api.get<List<ApiKey>>('/v1/keys').catch((e: Error) => e),
+    api.get<List<Project>>('/v1/projects').catch((e: Error) => e),
   ]);
   if (!ctx.isCurrent()) return;
   if (projectList instanceof Error) projects.error(projectList, () => reload(ctx));
   const names = new Map<string, string>(
-    projectList instanceof Error ? [] : projectList.data.map((p: any) => [p.id, p.name]),
+    projectList instanceof Error ? [] : projectList.data.map((p) => [p.id, p.name]),
   );
-  const drawKeys = (list: any) =>
+  const drawKeys = (list: List<ApiKey>) =>
     keys.show(
       h(
         'div',
         { class: 'scroll' },
         table(
           [
-            { label: 'Name', cell: (k: any) => k.name },
-            { label: 'Role', cell: (k: any) => k.role },
+            { label: 'Name', cell: (k) => k.name },
+            { label: 'Role', cell: (k) => k.role },
             {
               label: 'Projects',
-              cell: (k: any) =>
+              cell: (k) =>
                 k.project_id
                   ? (names.get(k.project_id) ?? k.project_id)
                   : k.project_ids?.length
                     ? k.project_ids.map((id: string) => names.get(id) ?? id).join(', ')
                     : 'all',
             },
-            { label: 'Key', cell: (k: any) => h('code', null, `${k.key_prefix ?? k.prefix ?? ''}…`) },
-            { label: 'Created', cell: (k: any) => ago(k.created_at) },
+            { label: 'Key', cell: (k) => h('code', null, `${k.prefix ?? ''}…`) },
+            { label: 'Created', cell: (k) => ago(k.created_at) },
             {
               label: 'State',
-              cell: (k: any) =>
-                k.revoked_at ? h('span', { class: 'muted' }, `revoked ${ago(k.revoked_at)}`) : 'active',
+              cell: (k) => (k.revoked_at ? h('span', { class: 'muted' }, `revoked ${ago(k.revoked_at)}`) : 'active'),
             },
             {
               label: '',
-              cell: (k: any) =>
+              cell: (k) =>
                 k.revoked_at
                   ? ''
                   : h(
@@ -600,8 +621,8 @@ async function keysTab(root: HTMLElement, ctx: AdminContext) {
     projects.show(
       table(
         [
-          { label: 'Name', cell: (p: any) => p.name },
-          { label: 'Id', cell: (p: any) => h('code', null, p.id) },
+          { label: 'Name', cell: (p) => p.name },
+          { label: 'Id', cell: (p) => h('code', null, p.id) },
         ],
         projectList.data,
         { empty: 'No projects yet.' },
@@ -646,12 +667,12 @@ async function keysTab(root: HTMLElement, ctx: AdminContext) {
       const body: Record<string, unknown> = { name: keyName.value.trim(), role: role.value };
       if (role.value === 'ingest') body.project_id = project.value || null;
       if (role.value === 'viewer' && scope.values().length) body.project_ids = scope.values();
-      const created = await api.post('/v1/keys', body);
+      const created = await api.post<CreatedKey>('/v1/keys', body);
       fill(secretSlot, secretOnce(`Key "${created.name}"`, created.key));
       keyForm.reset();
       sync();
       // The list gains the new key; the key itself stays only in the box above.
-      await api.get('/v1/keys').then(drawKeys, (e) => keys.error(e));
+      await api.get<List<ApiKey>>('/v1/keys').then(drawKeys, (e) => keys.error(e));
     },
   );
   create.show(secretSlot, keyForm);
@@ -669,13 +690,13 @@ async function pricingTab(root: HTMLElement, ctx: AdminContext) {
       id: 'pricing-refresh',
       onclick: async () => {
         refresh.disabled = true;
-        const r = await api.post('/v1/pricing/refresh').catch((e) => e);
+        const r = await api.post<PricingRun>('/v1/pricing/refresh').catch((e: Error) => e);
         refresh.disabled = false;
         fill(
           pullStatus,
           r instanceof Error
             ? r.message
-            : `Pull ${r.status ?? 'done'}${r.notes?.length ? `: ${r.notes.join('; ')}` : ''}. Reload the page to see held changes it made.`,
+            : `Pull ${r.status ?? 'done'}${notesOf(r).length ? `: ${notesOf(r).join('; ')}` : ''}. Reload the page to see held changes it made.`,
         );
       },
     },
@@ -690,8 +711,8 @@ async function pricingTab(root: HTMLElement, ctx: AdminContext) {
   await Promise.all([
     run(
       pending,
-      () => api.get('/v1/pricing/pending?status=pending'),
-      (r: any) => {
+      () => api.get<List<PendingPrice>>('/v1/pricing/pending?status=pending'),
+      (r) => {
         if (!r.data.length)
           return pending.empty('No held changes: every pulled price was applied or there was nothing to hold.');
         pending.show(
@@ -700,20 +721,20 @@ async function pricingTab(root: HTMLElement, ctx: AdminContext) {
             { class: 'scroll' },
             table(
               [
-                { label: 'Model', cell: (p: any) => `${p.provider}/${p.model}` },
-                { label: 'Why held', cell: (p: any) => p.reason ?? p.note ?? '' },
+                { label: 'Model', cell: (p) => `${p.provider}/${p.model}` },
+                { label: 'Why held', cell: (p) => (Array.isArray(p.reasons) ? p.reasons.join('; ') : '') },
                 {
                   label: 'Proposed',
-                  cell: (p: any) =>
-                    Object.entries(p.proposed_prices ?? p.prices ?? {})
+                  cell: (p) =>
+                    Object.entries(p.prices ?? {})
                       .map(([u, v]) => `${words(u)} $${typeof v === 'object' ? JSON.stringify(v) : v}`)
                       .join(', '),
                 },
-                { label: 'Source', cell: (p: any) => p.source ?? '' },
-                { label: 'Since', cell: (p: any) => ago(p.created_at) },
+                { label: 'Source', cell: (p) => p.source ?? '' },
+                { label: 'Since', cell: (p) => ago(p.created_at) },
                 {
                   label: '',
-                  cell: (p: any) => [
+                  cell: (p) => [
                     h(
                       'button',
                       {
@@ -752,8 +773,8 @@ async function pricingTab(root: HTMLElement, ctx: AdminContext) {
     ),
     run(
       overrides,
-      () => api.get('/v1/pricing/overrides'),
-      (r: any) => {
+      () => api.get<List<PriceVersion>>('/v1/pricing/overrides'),
+      (r) => {
         if (!r.data.length) return overrides.empty("No overrides: every call is priced at the providers' list prices.");
         overrides.show(
           h(
@@ -761,22 +782,22 @@ async function pricingTab(root: HTMLElement, ctx: AdminContext) {
             { class: 'scroll' },
             table(
               [
-                { label: 'Provider', cell: (o: any) => o.provider },
-                { label: 'Model', cell: (o: any) => o.model ?? 'every model' },
-                { label: 'Kind', cell: (o: any) => o.kind ?? (o.discount_pct ? 'discount' : 'override') },
+                { label: 'Provider', cell: (o) => o.provider },
+                { label: 'Model', cell: (o) => o.model ?? 'every model' },
+                { label: 'Kind', cell: (o) => o.kind ?? (o.discount_pct ? 'discount' : 'override') },
                 {
                   label: 'Prices',
-                  cell: (o: any) =>
+                  cell: (o) =>
                     o.discount_pct
                       ? `${o.discount_pct}% off`
                       : Object.entries(o.prices ?? {})
                           .map(([u, v]) => `${words(u)} $${typeof v === 'object' ? JSON.stringify(v) : v}`)
                           .join(', '),
                 },
-                { label: 'From', cell: (o: any) => String(o.effective_from).slice(0, 10) },
+                { label: 'From', cell: (o) => String(o.effective_from).slice(0, 10) },
                 {
                   label: '',
-                  cell: (o: any) =>
+                  cell: (o) =>
                     h(
                       'button',
                       {

@@ -18,6 +18,14 @@ export class ApiError extends Error {
   }
 }
 
+/** The body of an error answer (application/problem+json, libs/common problem.filter.ts), as far as it is one. */
+interface Problem {
+  detail?: string;
+  errors?: FieldError[];
+}
+
+const problemOf = (data: unknown): Problem => (typeof data === 'object' && data !== null ? (data as Problem) : {});
+
 const KEY = 'tokentally.key';
 
 export const session = {
@@ -37,10 +45,11 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   }
   if (res.status === 204) return undefined as T;
   const type = res.headers.get('content-type') ?? '';
-  const data = type.includes('json') ? await res.json().catch(() => null) : null;
+  const data: unknown = type.includes('json') ? await res.json().catch(() => null) : null;
   if (!res.ok) {
-    const detail = data?.detail ?? `HTTP ${res.status}`;
-    const errors: FieldError[] = Array.isArray(data?.errors) ? data.errors : [];
+    const problem = problemOf(data);
+    const detail = problem.detail ?? `HTTP ${res.status}`;
+    const errors: FieldError[] = Array.isArray(problem.errors) ? problem.errors : [];
     // The API names each bad field; the message says which and why.
     const message = errors.length ? `${detail} ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}` : detail;
     throw new ApiError(res.status, message, errors);
@@ -48,20 +57,21 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return data as T;
 }
 
+/** Each call names the answer it expects (web/api-types.ts); without one, the answer is unknown. */
 export const api = {
-  get: <T = any>(path: string) => request<T>('GET', path),
-  post: <T = any>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}),
-  put: <T = any>(path: string, body: unknown) => request<T>('PUT', path, body),
-  patch: <T = any>(path: string, body: unknown) => request<T>('PATCH', path, body),
-  delete: <T = any>(path: string) => request<T>('DELETE', path),
+  get: <T = unknown>(path: string) => request<T>('GET', path),
+  post: <T = unknown>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}),
+  put: <T = unknown>(path: string, body: unknown) => request<T>('PUT', path, body),
+  patch: <T = unknown>(path: string, body: unknown) => request<T>('PATCH', path, body),
+  delete: <T = unknown>(path: string) => request<T>('DELETE', path),
 };
 
 /** Downloads an authenticated file (CSV) through a blob: a plain link cannot carry the key. */
 export async function download(path: string, filename: string): Promise<void> {
   const res = await fetch(path, { headers: { authorization: `Bearer ${session.key() ?? ''}` } });
   if (!res.ok) {
-    const data = await res.json().catch(() => null);
-    throw new ApiError(res.status, data?.detail ?? `HTTP ${res.status}`, data?.errors ?? []);
+    const problem = problemOf(await res.json().catch(() => null));
+    throw new ApiError(res.status, problem.detail ?? `HTTP ${res.status}`, problem.errors ?? []);
   }
   const url = URL.createObjectURL(await res.blob());
   const link = document.createElement('a');

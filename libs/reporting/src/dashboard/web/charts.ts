@@ -1,9 +1,9 @@
-import Chart from 'chart.js/auto';
+import Chart, { ChartConfiguration } from 'chart.js/auto';
 
 /** One Chart.js instance per canvas id, replaced when its panel redraws. */
 const charts = new Map<string, Chart>();
 
-export function drawChart(canvas: HTMLCanvasElement, config: any): Chart {
+export function drawChart(canvas: HTMLCanvasElement, config: ChartConfiguration): Chart {
   charts.get(canvas.id)?.destroy();
   const chart = new Chart(canvas, config);
   charts.set(canvas.id, chart);
@@ -11,4 +11,4 @@ export function drawChart(canvas: HTMLCanvasElement, config: any): Chart {
 }
 
 // Tests and the curious read a chart's data from the console: Chart.getChart('spend-chart').
-(globalThis as any).Chart = Chart;
+(globalThis as typeof globalThis & { Chart: typeof Chart }).Chart = Chart;

@@ -1,4 +1,5 @@
 import { api, FieldError } from './api';
+import type { DimensionValue, DimensionValues, List, TagKeys, TagValues, ValueSuggestion } from './api-types';
 import { fill, h } from './dom';
 import {
   DIMENSIONS,
@@ -215,17 +216,18 @@ export function createControls(
       const d = dimension.value;
       const range = { from: s.from, to: s.to, tz: s.tz, q: value.value, limit: '20' };
       try {
-        const answer =
+        // A tag's values have no label; a dimension's have one (and a project's its name).
+        const answer: List<ValueSuggestion & Partial<DimensionValue>> =
           d === 'tag'
             ? tagKey.value
-              ? await api.get(`/v1/reports/tags/${encodeURIComponent(tagKey.value)}/values?${qs(range)}`)
+              ? await api.get<TagValues>(`/v1/reports/tags/${encodeURIComponent(tagKey.value)}/values?${qs(range)}`)
               : { data: [] }
-            : await api.get(`/v1/reports/dimensions/${d}/values?${qs(range)}`);
+            : await api.get<DimensionValues>(`/v1/reports/dimensions/${d}/values?${qs(range)}`);
         if (mine !== asked) return;
         suggestions.clear();
         fill(
           values,
-          (answer.data ?? []).map((row: any) => {
+          (answer.data ?? []).map((row) => {
             const label = row.name ?? row.label ?? row.value;
             suggestions.set(label, row.value);
             return h('option', { value: label });
@@ -237,10 +239,10 @@ export function createControls(
     };
     const suggestKeys = async () => {
       try {
-        const answer = await api.get(`/v1/reports/tags?${qs({ from: s.from, to: s.to, tz: s.tz })}`);
+        const answer = await api.get<TagKeys>(`/v1/reports/tags?${qs({ from: s.from, to: s.to, tz: s.tz })}`);
         fill(
           keys,
-          (answer.data ?? []).map((row: any) => h('option', { value: row.key ?? row.value ?? row })),
+          (answer.data ?? []).map((row) => h('option', { value: row.key })),
         );
       } catch {
         // as above

@@ -4,7 +4,9 @@
  * `<img onerror=...>` is shown as those characters (escaping by construction).
  */
 export type Child = Node | string | number | null | undefined | false | Child[];
-type Attributes = Record<string, string | number | boolean | null | undefined | ((event: any) => void)>;
+/** An `on<event>` attribute: a listener added for that event. */
+type EventHandler = (event: Event) => void;
+type Attributes = Record<string, string | number | boolean | null | undefined | EventHandler>;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,

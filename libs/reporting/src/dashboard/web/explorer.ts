@@ -1,4 +1,5 @@
 import { api, ApiError } from './api';
+import type { EventDetail, EventsPage, EventTotals, UsageEvent } from './api-types';
 import { Child, fill, h, table } from './dom';
 import { count, dateTime, money, words } from './format';
 import { usd, usdOf } from './overview';
@@ -159,15 +160,15 @@ export async function renderExplorer(root: HTMLElement, ctx: ExplorerContext): P
   await Promise.all([
     totals.run(
       ctx.isCurrent,
-      () => guard(api.get(`/v1/events/totals?${qs(query)}`)),
-      (t: any) => drawTotals(totals, t),
+      () => guard(api.get<EventTotals>(`/v1/events/totals?${qs(query)}`)),
+      (t) => drawTotals(totals, t),
       ctx.onAuthError,
     ),
     loadPage(list, ctx, query, null, dialog, guard),
   ]);
 }
 
-function drawTotals(panel: Panel, t: any) {
+function drawTotals(panel: Panel, t: EventTotals) {
   const tokens = t.tokens ?? {};
   panel.show(
     h(
@@ -202,7 +203,7 @@ function drawTotals(panel: Panel, t: any) {
           null,
           Object.entries(tokens)
             .filter(([, n]) => Number(n) > 0)
-            .map(([k, n]) => `${words(k.replace(/_tokens$/, ''))} ${count(n as number)}`)
+            .map(([k, n]) => `${words(k.replace(/_tokens$/, ''))} ${count(n)}`)
             .join(' · ') || '—',
         ),
       ),
@@ -217,14 +218,15 @@ async function loadPage(
   cursor: string | null,
   dialog: HTMLDialogElement,
   guard: <T>(p: Promise<T>) => Promise<T>,
-  rows: any[] = [],
+  rows: UsageEvent[] = [],
 ): Promise<void> {
   const s = ctx.state;
   const names = ctx.projectNames();
   await panel.run(
     ctx.isCurrent,
-    () => guard(api.get(`/v1/events?${qs(query, { sort: s.sort, limit: '50', cursor: cursor ?? undefined })}`)),
-    (page: any) => {
+    () =>
+      guard(api.get<EventsPage>(`/v1/events?${qs(query, { sort: s.sort, limit: '50', cursor: cursor ?? undefined })}`)),
+    (page) => {
       const all = [...rows, ...page.data];
       const more = page.next_cursor
         ? h(
@@ -244,41 +246,39 @@ async function loadPage(
           { class: 'scroll' },
           table(
             [
-              { label: 'Time', cell: (e: any) => dateTime(e.timestamp, s.tz), title: (e: any) => e.timestamp },
-              { label: 'Project', cell: (e: any) => names.get(e.project_id) ?? e.project_id.slice(0, 8) },
-              { label: 'Provider', cell: (e: any) => e.provider },
-              { label: 'Model', cell: (e: any) => e.model },
-              { label: 'Operation', cell: (e: any) => e.operation ?? '—' },
-              { label: 'Team', cell: (e: any) => e.dimensions?.team ?? '—' },
-              { label: 'User', cell: (e: any) => e.dimensions?.user ?? '—' },
-              { label: 'Feature', cell: (e: any) => e.dimensions?.feature ?? '—' },
-              { label: 'Tokens', cell: (e: any) => tokenSummary(e.usage) },
-              { label: 'Images', numeric: true, cell: (e: any) => count(e.images ?? 0) },
-              { label: 'Size', cell: (e: any) => e.image_size ?? '—' },
-              { label: 'Quality', cell: (e: any) => e.image_quality ?? '—' },
-              { label: 'Status', cell: (e: any) => h('span', { class: e.status === 'error' ? 'bad' : '' }, e.status) },
+              { label: 'Time', cell: (e) => dateTime(e.timestamp, s.tz), title: (e) => e.timestamp },
+              { label: 'Project', cell: (e) => names.get(e.project_id) ?? e.project_id.slice(0, 8) },
+              { label: 'Provider', cell: (e) => e.provider },
+              { label: 'Model', cell: (e) => e.model },
+              { label: 'Operation', cell: (e) => e.operation ?? '—' },
+              { label: 'Team', cell: (e) => e.dimensions?.team ?? '—' },
+              { label: 'User', cell: (e) => e.dimensions?.user ?? '—' },
+              { label: 'Feature', cell: (e) => e.dimensions?.feature ?? '—' },
+              { label: 'Tokens', cell: (e) => tokenSummary(e.usage) },
+              { label: 'Images', numeric: true, cell: (e) => count(e.images ?? 0) },
+              { label: 'Size', cell: (e) => e.image_size ?? '—' },
+              { label: 'Quality', cell: (e) => e.image_quality ?? '—' },
+              { label: 'Status', cell: (e) => h('span', { class: e.status === 'error' ? 'bad' : '' }, e.status) },
               {
                 label: 'Latency',
                 numeric: true,
-                cell: (e: any) =>
-                  e.latency_ms === null || e.latency_ms === undefined ? '—' : `${count(e.latency_ms)} ms`,
+                cell: (e) => (e.latency_ms === null || e.latency_ms === undefined ? '—' : `${count(e.latency_ms)} ms`),
               },
               {
                 label: 'Cost',
                 numeric: true,
-                cell: (e: any) =>
+                cell: (e) =>
                   e.cost_usd === null
                     ? h('span', { class: 'unpriced', title: e.pricing_note ?? 'no price' }, 'unpriced')
                     : usd(e.cost_usd),
               },
               {
                 label: 'Pricing',
-                cell: (e: any) =>
-                  h('span', { class: `pricing-${e.pricing}`, title: e.pricing_note ?? null }, e.pricing),
+                cell: (e) => h('span', { class: `pricing-${e.pricing}`, title: e.pricing_note ?? null }, e.pricing),
               },
             ],
             all,
-            { empty: '', onRow: (e: any) => void openDetail(dialog, e, s.tz, names), caption: 'Calls' },
+            { empty: '', onRow: (e) => void openDetail(dialog, e, s.tz, names), caption: 'Calls' },
           ),
         ),
         more,
@@ -300,7 +300,7 @@ function tokenSummary(usage: Record<string, number> | undefined): string {
 /** An event's detail: its price version, the cost of each token kind, and restatements that moved it. */
 async function openDetail(
   dialog: HTMLDialogElement,
-  event: any,
+  event: UsageEvent,
   tz: string,
   names: Map<string, string>,
 ): Promise<void> {
@@ -313,7 +313,9 @@ async function openDetail(
   );
   if (!dialog.open) dialog.showModal();
   try {
-    const d = await api.get(`/v1/events/${encodeURIComponent(event.project_id)}/${encodeURIComponent(event.event_id)}`);
+    const d = await api.get<EventDetail>(
+      `/v1/events/${encodeURIComponent(event.project_id)}/${encodeURIComponent(event.event_id)}`,
+    );
     const facts: Array<[string, Child]> = [
       ['Time', `${dateTime(d.timestamp, tz)} (${d.timestamp})`],
       ['Project', names.get(d.project_id) ?? d.project_id],
@@ -355,8 +357,8 @@ async function openDetail(
     // Every unit the call used, with the rate that priced it and its exact share of the cost.
     const units: Array<{ unit: string; quantity: number; rate: string | null; cost: string | null }> = [
       ...(d.cost_by_kind ?? [])
-        .filter((k: any) => k.tokens > 0)
-        .map((k: any) => ({
+        .filter((k) => k.tokens > 0)
+        .map((k) => ({
           unit: words(k.kind),
           quantity: k.tokens,
           rate: k.rate_per_million_usd === null ? null : `$${k.rate_per_million_usd} per 1M`,
@@ -420,14 +422,13 @@ async function openDetail(
       d.restatements?.length
         ? table(
             [
-              { label: 'When', cell: (r: any) => dateTime(r.created_at, tz) },
-              { label: 'Why', cell: (r: any) => words(r.reason) },
+              { label: 'When', cell: (r) => dateTime(r.created_at, tz) },
+              { label: 'Why', cell: (r) => words(r.reason) },
               {
                 label: 'Range',
-                cell: (r: any) =>
-                  `${r.range_from ? String(r.range_from).slice(0, 10) : '…'} – ${r.range_to ? String(r.range_to).slice(0, 10) : '…'}`,
+                cell: (r) => `${r.from ? r.from.slice(0, 10) : '…'} – ${r.to ? r.to.slice(0, 10) : '…'}`,
               },
-              { label: 'Calls changed', numeric: true, cell: (r: any) => count(r.events_changed) },
+              { label: 'Calls changed', numeric: true, cell: (r) => count(r.events_changed) },
             ],
             d.restatements,
             { empty: '' },
@@ -466,7 +467,7 @@ async function eventsCsv(query: Record<string, string>, sort: string): Promise<s
   const lines = [CSV_COLUMNS.join(',')];
   let cursor: string | undefined;
   do {
-    const page = await api.get(`/v1/events?${qs(query, { sort, limit: '1000', cursor })}`);
+    const page = await api.get<EventsPage>(`/v1/events?${qs(query, { sort, limit: '1000', cursor })}`);
     for (const e of page.data) {
       const row: Record<string, unknown> = { ...e, ...e.dimensions, ...e.usage };
       lines.push(CSV_COLUMNS.map((c) => csvCell(row[c])).join(','));

@@ -5,6 +5,7 @@
  * Chart.js into one same-origin script: no CDN, no inline script.
  */
 import { api, ApiError, session } from './api';
+import type { List, Me, Project } from './api-types';
 import { renderAdmin } from './admin';
 import { createControls } from './controls';
 import { $, h } from './dom';
@@ -35,7 +36,7 @@ const controls = createControls(
 /** Who the key is: its role, and the names of the projects it can read. */
 async function identify(): Promise<Identity> {
   try {
-    const me = await api.get('/v1/me');
+    const me = await api.get<Me>('/v1/me');
     const projects: Array<{ id: string; name: string }> = me.projects ?? [];
     return {
       role: me.role,
@@ -47,8 +48,8 @@ async function identify(): Promise<Identity> {
   }
   // An older server without /v1/me: an admin key can list projects, a viewer cannot.
   try {
-    const projects = await api.get('/v1/projects');
-    return { role: 'admin', projects: new Map(projects.data.map((p: any) => [p.id, p.name])), scoped: false };
+    const projects = await api.get<List<Project>>('/v1/projects');
+    return { role: 'admin', projects: new Map(projects.data.map((p) => [p.id, p.name])), scoped: false };
   } catch (error) {
     if (error instanceof ApiError && error.status === 403)
       return { role: 'viewer', projects: new Map(), scoped: false };

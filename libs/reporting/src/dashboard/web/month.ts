@@ -1,4 +1,5 @@
 import { api, ApiError, download } from './api';
+import type { MonthClose, MonthGroup, MonthRestatement } from './api-types';
 import { h, table } from './dom';
 import { count, dateTime, percent } from './format';
 import { usd, usdOf } from './overview';
@@ -94,9 +95,9 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
   );
   for (const p of [totals, moved, gaps, ...groups.map((x) => x.panel)]) p.loading();
 
-  let report: any;
+  let report: MonthClose;
   try {
-    report = await api.get(`/v1/reports/month-close?${qs(params)}`);
+    report = await api.get<MonthClose>(`/v1/reports/month-close?${qs(params)}`);
   } catch (error) {
     if (!ctx.isCurrent()) return;
     if (error instanceof ApiError && error.unauthorised) return ctx.onAuthError(error);
@@ -142,7 +143,7 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
     ),
   );
   for (const { g, panel } of groups) {
-    const rows: any[] | null = report[`by_${g}`];
+    const rows: MonthGroup[] | null = report[`by_${g}` as const];
     if (rows === null) {
       panel.empty(`No split by ${g} with a user filter (spend per user is kept by provider, model and project).`);
       continue;
@@ -157,15 +158,16 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
         { class: 'scroll' },
         table(
           [
-            { label: g, cell: (r: any) => r.name ?? r.label ?? r.key ?? r[g] },
-            { label: 'Calls', numeric: true, cell: (r: any) => count(r.events) },
-            { label: 'Images', numeric: true, cell: (r: any) => count(r.images) },
+            // A project by its name; every other group (and a project without one) by its key.
+            { label: g, cell: (r) => r.name ?? r.key },
+            { label: 'Calls', numeric: true, cell: (r) => count(r.events) },
+            { label: 'Images', numeric: true, cell: (r) => count(r.images) },
             {
               label: 'Share',
               numeric: true,
-              cell: (r: any) => (r.share === undefined || r.share === null ? '—' : percent(Number(r.share))),
+              cell: (r) => (r.share === undefined || r.share === null ? '—' : percent(Number(r.share))),
             },
-            { label: 'Cost', numeric: true, cell: (r: any) => usdOf(r.cost_usd, r.unpriced_events, r.events) },
+            { label: 'Cost', numeric: true, cell: (r) => usdOf(r.cost_usd, r.unpriced_events, r.events) },
           ],
           rows,
           { empty: '' },
@@ -173,7 +175,7 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
       ),
     );
   }
-  const restatements: any[] = report.restatements ?? [];
+  const restatements: MonthRestatement[] = report.restatements ?? [];
   if (!restatements.length) moved.empty('No call of this month was re-priced.');
   else
     moved.show(
@@ -182,13 +184,13 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
         { class: 'scroll' },
         table(
           [
-            { label: 'When', cell: (r: any) => dateTime(r.created_at, s.tz) },
-            { label: 'Why', cell: (r: any) => String(r.reason).replace(/_/g, ' ') },
-            { label: 'Calls changed', numeric: true, cell: (r: any) => count(r.events_changed) },
-            { label: 'Scope', cell: (r: any) => [r.provider, r.model].filter(Boolean).join('/') || 'every model' },
-            { label: 'Before', numeric: true, cell: (r: any) => usd(r.before_usd) },
-            { label: 'After', numeric: true, cell: (r: any) => usd(r.after_usd) },
-            { label: 'Change', numeric: true, cell: (r: any) => usd(r.delta_usd) },
+            { label: 'When', cell: (r) => dateTime(r.created_at, s.tz) },
+            { label: 'Why', cell: (r) => String(r.reason).replace(/_/g, ' ') },
+            { label: 'Calls changed', numeric: true, cell: (r) => count(r.events_changed) },
+            { label: 'Scope', cell: (r) => [r.provider, r.model].filter(Boolean).join('/') || 'every model' },
+            { label: 'Before', numeric: true, cell: (r) => usd(r.before_usd) },
+            { label: 'After', numeric: true, cell: (r) => usd(r.after_usd) },
+            { label: 'Change', numeric: true, cell: (r) => usd(r.delta_usd) },
           ],
           restatements,
           { empty: '' },
@@ -203,7 +205,7 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
       h(
         'ul',
         { class: 'gaps' },
-        gapsOf.models.map((m: any) =>
+        gapsOf.models.map((m) =>
           h(
             'li',
             null,

@@ -3,6 +3,24 @@ import { drawChart } from './charts';
 import { Child, h, table } from './dom';
 import { ago, count, money, percent, words } from './format';
 import { Panel } from './panel';
+import type { ChartOptions } from 'chart.js';
+import type {
+  Alert,
+  Budget,
+  BudgetStatus,
+  Coverage,
+  List,
+  OlderPages,
+  PerformanceReport,
+  PriceSource,
+  PriceVersion,
+  Pricing,
+  ProvidersReport,
+  SpendReport,
+  Summary,
+  TokensReport,
+} from './api-types';
+import type { MoneyDataset } from '../../charts/chart-configs';
 import { DIMENSIONS, Dimension, Drill, filterParams, periodName, qs, State } from './state';
 import { spendChart, tokensChart, providersChart } from '../../charts/chart-configs';
 
@@ -29,8 +47,8 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
   const period = periodName(s);
   const range = { from: s.from, to: s.to, tz: s.tz };
   const filters = filterParams(s.filters);
-  const report = (path: string, extra: Record<string, string> = {}) =>
-    api.get(`/v1/reports/${path}?${qs(range, filters, extra)}`);
+  const report = <T>(path: string, extra: Record<string, string> = {}) =>
+    api.get<T>(`/v1/reports/${path}?${qs(range, filters, extra)}`);
 
   const kpis = h('section', { class: 'kpis', id: 'kpis', 'aria-label': 'Headline figures' });
   const warnings = h('div', { id: 'warnings' });
@@ -102,8 +120,8 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
       if (e instanceof ApiError && e.status === 400) ctx.onControlErrors(e);
       throw e;
     });
-  const summaryP = guard(api.get(`/v1/reports/summary?${qs({ tz: s.tz, period: 'month' }, filters)}`));
-  const spendP = guard(report('spend', { granularity: s.granularity, group_by: s.groupBy }));
+  const summaryP = guard(api.get<Summary>(`/v1/reports/summary?${qs({ tz: s.tz, period: 'month' }, filters)}`));
+  const spendP = guard(report<SpendReport>('spend', { granularity: s.granularity, group_by: s.groupBy }));
 
   const kpiDone = Promise.allSettled([summaryP, spendP]).then(([summary, range]) => {
     if (!ctx.isCurrent()) return;
@@ -114,49 +132,51 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
     run(
       spend,
       () => spendP,
-      (r: any) => drawSpend(spend, r, ctx),
+      (r) => drawSpend(spend, r, ctx),
     ),
     ...tops.map(({ dimension, panel }) => {
       const unanswerable = userSplitConflict(dimension, s);
       if (unanswerable) return Promise.resolve(panel.empty(unanswerable));
       return run(
         panel,
-        () => report('spend', { granularity: 'month', group_by: dimension, limit: '5' }),
-        (r: any) => drawTop(panel, dimension, r, ctx),
+        () => report<SpendReport>('spend', { granularity: 'month', group_by: dimension, limit: '5' }),
+        (r) => drawTop(panel, dimension, r, ctx),
       );
     }),
     run(
       tokens,
-      () => report('tokens', { granularity: s.granularity }),
-      (r: any) => drawTokens(tokens, r, ctx),
+      () => report<TokensReport>('tokens', { granularity: s.granularity }),
+      (r) => drawTokens(tokens, r, ctx),
     ),
     run(
       providers,
-      () => report('compare-providers'),
-      (r: any) => drawProviders(providers, r),
+      () => report<ProvidersReport>('compare-providers'),
+      (r) => drawProviders(providers, r),
     ),
     run(
       performance,
-      () => report('performance'),
-      (r: any) => drawPerformance(performance, r, ctx),
+      () => report<PerformanceReport>('performance'),
+      (r) => drawPerformance(performance, r, ctx),
     ),
     run(
       budgets,
-      () => api.get('/v1/budgets?with_status=1'),
-      (r: any) => drawBudgets(budgets, r),
+      () => api.get<List<Budget>>('/v1/budgets?with_status=1'),
+      (r) => drawBudgets(budgets, r),
     ),
     run(
       alerts,
-      () => api.get('/v1/alerts?limit=8'),
-      (r: any) => drawAlerts(alerts, r),
+      () => api.get<OlderPages<Alert>>('/v1/alerts?limit=8'),
+      (r) => drawAlerts(alerts, r),
     ),
     run(
       pricing,
       // Coverage takes instants: the period's, as the spend report resolved them in the zone.
       () =>
         Promise.all([
-          api.get('/v1/pricing'),
-          spendP.then((r: any) => api.get(`/v1/pricing/coverage?${qs({ from: r.from, to: r.to })}`)).catch(() => null),
+          api.get<Pricing>('/v1/pricing'),
+          spendP
+            .then((r) => api.get<Coverage>(`/v1/pricing/coverage?${qs({ from: r.from, to: r.to })}`))
+            .catch(() => null),
         ]),
       ([prices, coverage]) => drawPricing(pricing, warnings, prices, coverage),
     ),
@@ -229,8 +249,8 @@ function kpi(id: string, label: string, value: Child, sub: Child, state = 'ready
 
 function drawKpis(
   root: HTMLElement,
-  summary: PromiseSettledResult<any>,
-  range: PromiseSettledResult<any>,
+  summary: PromiseSettledResult<Summary>,
+  range: PromiseSettledResult<SpendReport>,
   period: string,
 ) {
   const failed = (r: PromiseRejectedResult) =>
@@ -305,7 +325,7 @@ function drawKpis(
   root.replaceChildren(...cards);
 }
 
-function drawSpend(panel: Panel, r: any, ctx: OverviewContext) {
+function drawSpend(panel: Panel, r: SpendReport, ctx: OverviewContext) {
   if (r.events === 0) {
     return panel.show(
       h(
@@ -331,27 +351,25 @@ function drawSpend(panel: Panel, r: any, ctx: OverviewContext) {
     'aria-label': `Spend by ${groupName(r.group_by)}, ${r.buckets.length} bars; the table below holds the same figures`,
   });
   const config = spendChart(r, { title: '' });
-  const open = (key: string, index: number) => {
+  const open = (key: string | undefined, index: number) => {
     const group = groupFilter(ctx.state, r.group_by, key);
     ctx.drill({ ...group, at: { ...group.at, granularity: r.granularity, bucket: r.buckets[index] } });
   };
   panel.show(
     h('div', { class: 'chart tall' }, canvas),
     h('p', { class: 'hint muted' }, 'Click a bar to open the events behind it.'),
-    spendTable(r, config.data.labels as string[], open),
+    spendTable(r, config.data.labels, open),
   );
-  (config.options as any).onClick = (
-    _event: unknown,
-    elements: Array<{ datasetIndex: number; index: number }>,
-    chart: any,
-  ) => {
+  const options: ChartOptions<'bar'> = config.options;
+  options.onClick = (_event, elements, chart) => {
     const hit = elements[0];
-    if (hit) open(chart.data.datasets[hit.datasetIndex].key, hit.index);
+    if (hit) open((chart.data.datasets[hit.datasetIndex] as MoneyDataset).key, hit.index);
   };
   // A click on a bar picks that bar's group, not every group of the bucket.
-  (config.options as any).interaction = { mode: 'nearest', intersect: true };
-  (config.options as any).plugins.tooltip.mode = 'index';
-  (config.options as any).plugins.tooltip.intersect = false;
+  options.interaction = { mode: 'nearest', intersect: true };
+  const tooltip: NonNullable<NonNullable<ChartOptions<'bar'>['plugins']>['tooltip']> = config.options.plugins.tooltip;
+  tooltip.mode = 'index';
+  tooltip.intersect = false;
   drawChart(canvas, config);
 }
 
@@ -360,8 +378,8 @@ function drawSpend(panel: Panel, r: any, ctx: OverviewContext) {
  * canvas is one image to them): each amount is a button that opens its events,
  * as a click on its bar does.
  */
-function spendTable(r: any, labels: string[], open: (key: string, index: number) => void): HTMLElement {
-  const series = r.series as Array<{ key: string; label: string; values: string[]; unpriced_events: number }>;
+function spendTable(r: SpendReport, labels: string[], open: (key: string, index: number) => void): HTMLElement {
+  const series = r.series;
   return h(
     'details',
     { class: 'as-table', id: 'spend-table' },
@@ -431,24 +449,24 @@ export function groupFilter(s: State, groupBy: string, key: string | undefined):
   return { filters: { ...s.filters, dims } };
 }
 
-function drawTop(panel: Panel, dimension: string, r: any, ctx: OverviewContext) {
+function drawTop(panel: Panel, dimension: string, r: SpendReport, ctx: OverviewContext) {
   // "(other)" sums everything below the top five: not a rank of its own.
-  const rows = r.series.filter((s: any) => s.key !== '(other)' && (Number(s.total) > 0 || s.unpriced_events > 0));
+  const rows = r.series.filter((s) => s.key !== '(other)' && (Number(s.total) > 0 || s.unpriced_events > 0));
   if (!rows.length) return panel.empty('No spend in this period.');
-  const max = Math.max(...rows.map((s: any) => Number(s.total)));
+  const max = Math.max(...rows.map((s) => Number(s.total)));
   panel.show(
     table(
       [
         {
           label: dimension,
-          cell: (s: any) => [h('span', { class: 'name' }, s.label), bar(max ? Number(s.total) / max : 0)],
+          cell: (s) => [h('span', { class: 'name' }, s.label), bar(max ? Number(s.total) / max : 0)],
         },
-        { label: 'Cost', numeric: true, cell: (s: any) => usdOf(s.total, s.unpriced_events) },
+        { label: 'Cost', numeric: true, cell: (s) => usdOf(s.total, s.unpriced_events) },
       ],
       rows,
       {
         empty: '',
-        onRow: (s: any) => {
+        onRow: (s) => {
           const group = groupFilter(ctx.state, dimension, s.key);
           ctx.drill({ ...group, at: { ...group.at, granularity: r.granularity } });
         },
@@ -465,10 +483,10 @@ function bar(share: number): HTMLElement {
   return h('div', { class: 'bar', 'aria-hidden': 'true' }, inner);
 }
 
-function drawTokens(panel: Panel, r: any, ctx: OverviewContext) {
+function drawTokens(panel: Panel, r: TokensReport, ctx: OverviewContext) {
   if (!r.breakdown.length) return panel.empty('No tokens in this period.');
   const canvas = h('canvas', { id: 'tokens-chart', role: 'img', 'aria-label': 'Tokens by kind over time' });
-  const images = r.breakdown.filter((b: any) => b.images > 0);
+  const images = r.breakdown.filter((b) => b.images > 0);
   panel.show(
     h('div', { class: 'chart' }, canvas),
     h('h3', null, 'Cost per image'),
@@ -477,22 +495,22 @@ function drawTokens(panel: Panel, r: any, ctx: OverviewContext) {
       { class: 'scroll', id: 'per-image' },
       table(
         [
-          { label: 'Model', cell: (b: any) => b.model },
-          { label: 'Provider', cell: (b: any) => b.provider },
-          { label: 'Size', cell: (b: any) => b.image_size ?? '—' },
-          { label: 'Quality', cell: (b: any) => b.image_quality ?? '—' },
-          { label: 'Images', numeric: true, cell: (b: any) => count(b.images) },
-          { label: 'Out tokens / image', numeric: true, cell: (b: any) => count(b.output_image_tokens_per_image ?? 0) },
+          { label: 'Model', cell: (b) => b.model },
+          { label: 'Provider', cell: (b) => b.provider },
+          { label: 'Size', cell: (b) => b.image_size ?? '—' },
+          { label: 'Quality', cell: (b) => b.image_quality ?? '—' },
+          { label: 'Images', numeric: true, cell: (b) => count(b.images) },
+          { label: 'Out tokens / image', numeric: true, cell: (b) => count(b.output_image_tokens_per_image ?? 0) },
           {
             label: 'Cost / image',
             numeric: true,
-            cell: (b: any) => usdOf(b.cost_per_image_usd, b.unpriced_events, b.events),
+            cell: (b) => usdOf(b.cost_per_image_usd, b.unpriced_events, b.events),
           },
         ],
         images,
         {
           empty: 'No images in this period.',
-          onRow: (b: any) =>
+          onRow: (b) =>
             ctx.drill({
               filters: {
                 ...ctx.state.filters,
@@ -509,7 +527,7 @@ function drawTokens(panel: Panel, r: any, ctx: OverviewContext) {
   drawChart(canvas, tokensChart(r, { title: '' }));
 }
 
-function drawProviders(panel: Panel, r: any) {
+function drawProviders(panel: Panel, r: ProvidersReport) {
   if (!r.models.length) return panel.empty('No usage to compare in this period.');
   const canvas = h('canvas', {
     id: 'providers-chart',
@@ -523,16 +541,15 @@ function drawProviders(panel: Panel, r: any) {
       { class: 'scroll', id: 'providers-table' },
       table(
         [
-          { label: 'Model', cell: (m: any) => m.model },
-          { label: 'Actual', numeric: true, cell: (m: any) => usd(m.actual_total_usd) },
+          { label: 'Model', cell: (m) => m.model },
+          { label: 'Actual', numeric: true, cell: (m) => usd(m.actual_total_usd) },
           {
             label: 'Same usage at',
-            cell: (m: any) =>
-              m.at_each_provider.map((p: any, i: number) => [i ? ' · ' : '', `${p.provider} `, usd(p.cost_usd)]),
+            cell: (m) => m.at_each_provider.map((p, i) => [i ? ' · ' : '', `${p.provider} `, usd(p.cost_usd)]),
           },
           {
             label: 'Saving',
-            cell: (m: any) =>
+            cell: (m) =>
               m.actual_complete === false
                 ? h('span', { title: m.note ?? '' }, 'not comparable: some calls are not priced')
                 : m.cheapest && Number(m.cheapest.saving_usd) > 0
@@ -548,8 +565,8 @@ function drawProviders(panel: Panel, r: any) {
   drawChart(canvas, providersChart(r, { title: '' }));
 }
 
-function drawPerformance(panel: Panel, r: any, ctx: OverviewContext) {
-  const rows = r.data ?? r.rows ?? r.models ?? [];
+function drawPerformance(panel: Panel, r: PerformanceReport, ctx: OverviewContext) {
+  const rows = r.rows;
   if (!rows.length) return panel.empty('No calls in this period.');
   panel.show(
     h(
@@ -557,22 +574,22 @@ function drawPerformance(panel: Panel, r: any, ctx: OverviewContext) {
       { class: 'scroll' },
       table(
         [
-          { label: 'Provider', cell: (x: any) => x.provider },
-          { label: 'Model', cell: (x: any) => x.model },
-          { label: 'Calls', numeric: true, cell: (x: any) => count(x.events) },
-          { label: 'Errors', numeric: true, cell: (x: any) => count(x.error_events) },
-          { label: 'Error rate', numeric: true, cell: (x: any) => percent(Number(x.error_rate)) },
+          { label: 'Provider', cell: (x) => x.provider },
+          { label: 'Model', cell: (x) => x.model },
+          { label: 'Calls', numeric: true, cell: (x) => count(x.events) },
+          { label: 'Errors', numeric: true, cell: (x) => count(x.error_events) },
+          { label: 'Error rate', numeric: true, cell: (x) => percent(Number(x.error_rate)) },
           {
             label: 'Mean latency',
             numeric: true,
-            cell: (x: any) =>
+            cell: (x) =>
               x.mean_latency_ms === null || x.mean_latency_ms === undefined ? '—' : `${count(x.mean_latency_ms)} ms`,
           },
         ],
         rows,
         {
           empty: '',
-          onRow: (x: any) =>
+          onRow: (x) =>
             ctx.drill({
               filters: {
                 ...ctx.state.filters,
@@ -586,14 +603,14 @@ function drawPerformance(panel: Panel, r: any, ctx: OverviewContext) {
   );
 }
 
-function drawBudgets(panel: Panel, list: any) {
+function drawBudgets(panel: Panel, list: List<Budget>) {
   if (!list?.data?.length)
     return panel.empty(
       'No budgets yet. An admin creates one under Admin → Budgets; it appears here with its thresholds.',
     );
   panel.show(
-    list.data.map((b: any) => {
-      const st = b.status ?? {};
+    list.data.map((b) => {
+      const st: Partial<BudgetStatus> = b.status ?? {};
       const pct = Number(st.percent ?? 0);
       const fill = h('span', { class: pct >= 100 ? 'over' : pct >= 80 ? 'near' : 'ok' });
       fill.style.width = `${Math.min(100, pct)}%`;
@@ -631,7 +648,7 @@ function drawBudgets(panel: Panel, list: any) {
             'span',
             null,
             `${pct.toFixed(0)}% · ${b.period}`,
-            (b.thresholds_pct ?? []).length ? ` · alerts at ${(b.thresholds_pct as number[]).join(', ')}%` : '',
+            (b.thresholds_pct ?? []).length ? ` · alerts at ${b.thresholds_pct.join(', ')}%` : '',
           ),
           h('span', null, 'forecast ', usd(st.forecast_usd ?? '0')),
         ),
@@ -646,15 +663,15 @@ const ALERT_KINDS: Record<string, string> = {
   'spend.anomaly': 'Anomaly',
 };
 
-function drawAlerts(panel: Panel, list: any) {
+function drawAlerts(panel: Panel, list: OlderPages<Alert>) {
   if (!list?.data?.length)
     return panel.empty('No alerts. Budget thresholds, forecasts and anomalies are listed here when they fire.');
   panel.show(
     h(
       'ul',
       { class: 'alerts' },
-      list.data.slice(0, 8).map((a: any) => {
-        const d = a.deliveries ?? {};
+      list.data.slice(0, 8).map((a) => {
+        const d: Partial<Alert['deliveries']> = a.deliveries ?? {};
         // A delivery that failed and is being retried is not "sending": it is failing until it gets through.
         const sent = d.failed
           ? h('span', { class: 'bad' }, `${d.failed} failed`)
@@ -687,14 +704,14 @@ const UNIT_ORDER = [
   'output_text',
 ];
 
-function drawPricing(panel: Panel, warnings: HTMLElement, prices: any, coverage: any) {
-  const sources: any[] = prices.sources ?? [];
-  const configured = sources.filter((x) => x.url_configured ?? x.configured);
+function drawPricing(panel: Panel, warnings: HTMLElement, prices: Pricing, coverage: Coverage | null) {
+  const sources: PriceSource[] = prices.sources ?? [];
+  const configured = sources.filter((x) => x.url_configured);
   const freshness: Child =
     prices.catalog_only || (sources.length && !configured.length)
       ? 'Built-in catalog only: no price source is configured.'
       : prices.last_remote_refresh
-        ? `Prices last pulled from ${configured.map((x) => x.name).join(', ') || 'the configured sources'} ${ago(prices.last_remote_refresh.finished_at ?? prices.last_remote_refresh)}.`
+        ? `Prices last pulled from ${configured.map((x) => x.name).join(', ') || 'the configured sources'} ${ago(prices.last_remote_refresh.finished_at)}.`
         : prices.last_refresh
           ? `Last refresh ${ago(prices.last_refresh.finished_at)} (${prices.last_refresh.status}).`
           : 'Not refreshed from a source yet.';
@@ -702,7 +719,7 @@ function drawPricing(panel: Panel, warnings: HTMLElement, prices: any, coverage:
   const share = coverage?.events?.total
     ? ` Fully priced: ${percent(Number(coverage.events.priced_share))} of calls${coverage.events.partial ? `, partly priced: ${percent(coverage.events.partial / coverage.events.total)}` : ''}.`
     : '';
-  const rates = (v: any) => {
+  const rates = (v: PriceVersion) => {
     const units = Object.keys(v.prices ?? {}).sort(
       (a, b) => ((UNIT_ORDER.indexOf(a) + 99) % 99) - ((UNIT_ORDER.indexOf(b) + 99) % 99),
     );
@@ -718,11 +735,11 @@ function drawPricing(panel: Panel, warnings: HTMLElement, prices: any, coverage:
       { class: 'scroll' },
       table(
         [
-          { label: 'Provider', cell: (v: any) => v.provider },
-          { label: 'Model', cell: (v: any) => [v.model, v.kind !== 'list' ? h('em', null, ` (${v.kind})`) : null] },
+          { label: 'Provider', cell: (v) => v.provider },
+          { label: 'Model', cell: (v) => [v.model, v.kind !== 'list' ? h('em', null, ` (${v.kind})`) : null] },
           { label: 'Rates', cell: rates },
-          { label: 'Source', cell: (v: any) => v.source },
-          { label: 'Since', cell: (v: any) => String(v.effective_from).slice(0, 10) },
+          { label: 'Source', cell: (v) => v.source },
+          { label: 'Since', cell: (v) => String(v.effective_from).slice(0, 10) },
         ],
         prices.data,
         { empty: 'No prices.' },
@@ -736,7 +753,7 @@ function drawPricing(panel: Panel, warnings: HTMLElement, prices: any, coverage:
         'div',
         { class: 'banner warn', id: 'unpriced-warning', role: 'status' },
         h('strong', null, 'Unpriced models in this period (every project, before filters): '),
-        coverage.unpriced_models.map((m: any) => `${m.provider}/${m.model} (${count(m.events)} calls)`).join(', '),
+        coverage.unpriced_models.map((m) => `${m.provider}/${m.model} (${count(m.events)} calls)`).join(', '),
         '. They are stored and priced when a price arrives; an admin can add one under Admin → Pricing.',
       ),
     );
@@ -747,7 +764,7 @@ function drawPricing(panel: Panel, warnings: HTMLElement, prices: any, coverage:
         'div',
         { class: 'banner warn', id: 'partial-warning', role: 'status' },
         h('strong', null, 'Partly priced in this period (every project, before filters): '),
-        coverage.partial_models.map((m: any, i: number) => [
+        coverage.partial_models.map((m, i) => [
           i ? ', ' : '',
           `${m.provider}/${m.model} (${count(m.events)} calls, `,
           usd(m.cost_usd),
