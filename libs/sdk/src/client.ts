@@ -103,7 +103,14 @@ export class TokenTallyClient {
   async flush(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     if (this.pendingWork.size > 0) {
-      await Promise.race([Promise.allSettled([...this.pendingWork]), sleep(timeoutMs)]);
+      // The timer is cleared once the work settles: left running, it kept a script that ends with
+      // `await shutdown()` alive for the whole timeout (5 s) after everything was sent.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.pendingWork]),
+        new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      ]);
+      clearTimeout(timer);
     }
     while (this.size() > 0 && Date.now() < deadline) {
       const wait = this.retryAt - Date.now();
