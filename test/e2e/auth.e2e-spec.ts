@@ -56,8 +56,14 @@ describe('API keys and roles', () => {
   const matrix = (): Record<string, { path: string; body?: () => unknown; expected: Expected }> => ({
     'GET /health': { path: '/health', expected: PUBLIC(200) },
     'GET /health/ready': { path: '/health/ready', expected: PUBLIC(200) },
+    // Public to the API-key hook only: MetricsController takes METRICS_TOKEN or an admin key (docs/observability.md).
+    'GET /metrics': { path: '/metrics', expected: ADMIN_ONLY(200) },
     'GET /': { path: '/', expected: PUBLIC(200) },
     'GET /assets/:file': { path: '/assets/dashboard.css', expected: PUBLIC(200) },
+    // The API described (OpenAPI 3.1) and browsable: docs/api.md.
+    'GET /openapi.json': { path: '/openapi.json', expected: PUBLIC(200) },
+    'GET /docs': { path: '/docs', expected: PUBLIC(200) },
+    'GET /docs/:file': { path: '/docs/docs.js', expected: PUBLIC(200) },
 
     'GET /v1/me': { path: '/v1/me', expected: [200, 200, 200, 200, 401] },
     'POST /v1/projects': {

@@ -8,6 +8,8 @@ export interface ReceivedWebhook {
   json: any;
   /** The payload as `standardwebhooks` verified it with the secret; null when no secret was set. */
   verified: unknown;
+  /** When it arrived (Date.now()), for tests that measure how soon an alert goes out. */
+  receivedAt: number;
 }
 
 /**
@@ -56,7 +58,7 @@ export class WebhookReceiver {
           }
         }
         if (this.status >= 200 && this.status < 300)
-          this.received.push({ headers: req.headers, body, json: JSON.parse(body), verified });
+          this.received.push({ headers: req.headers, body, json: JSON.parse(body), verified, receivedAt: Date.now() });
         res.writeHead(this.status, this.answerHeaders).end(this.status >= 400 ? 'nope' : '');
       });
     });

@@ -87,3 +87,53 @@ export async function startService(
     },
   };
 }
+
+/**
+ * The real worker (`apps/worker/src/main.ts`, the jobs alone, no HTTP port) as
+ * a separate process, the same way. It is ready when it says it started, or
+ * when `ready` says so (for example: its LISTEN session is on).
+ */
+export async function startWorker(
+  env: Record<string, string | undefined>,
+  { timeoutMs = 45_000, ready }: { timeoutMs?: number; ready?: () => Promise<boolean> } = {},
+): Promise<Omit<ServiceProcess, 'url'>> {
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) childEnv[k] = v;
+  if (!env.DATABASE_URL) delete childEnv.DATABASE_URL;
+  const child = spawn(
+    process.execPath,
+    ['-r', path.join(root, 'test/support/ts-register.js'), path.join(root, 'apps/worker/src/main.ts')],
+    { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  let running = true;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      running = false;
+      resolve({ code, signal });
+    }),
+  );
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!running) throw new Error(`worker exited while starting:\n${output}`);
+    if (output.includes('TokenTally worker started') && (!ready || (await ready()))) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`worker was not ready within ${timeoutMs} ms:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    child,
+    output: () => output,
+    exited,
+    alive: () => running,
+    kill: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (!running) return;
+      child.kill(signal);
+      await exited;
+    },
+  };
+}

@@ -8,6 +8,8 @@ import { PricingModule } from '@tokentally/pricing';
 import { ReportingModule } from '@tokentally/reporting';
 import { BudgetsModule } from '@tokentally/budgets';
 import { WebhooksModule } from '@tokentally/webhooks';
+import { ObservabilityModule } from '@tokentally/observability';
+import { OpenApiModule } from '@tokentally/openapi';
 
 /** The HTTP process: every feature module, and by default the background jobs too. */
 @Module({})
@@ -25,6 +27,8 @@ export class AppModule {
         ReportingModule,
         WebhooksModule,
         BudgetsModule,
+        ObservabilityModule,
+        OpenApiModule,
       ],
     };
   }

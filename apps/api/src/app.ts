@@ -5,8 +5,9 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { ApiKeysService, installAuthHook, Principal, Role } from '@tokentally/auth';
-import { AppConfig, createLogger, DomainError, ProblemFilter } from '@tokentally/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppConfig, createLogger, DomainError, ProblemFilter, rootLoggerOf } from '@tokentally/common';
+import { installHttpObservability, REQUEST_ID_HEADER, requestIdOf } from '@tokentally/observability';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 
@@ -24,13 +25,21 @@ export async function createApp(
   logger: LoggerService | false = createLogger(config),
 ): Promise<CreatedApp> {
   const limits = config.http;
+  // Fastify logs through the app's pino logger (silent when `logger` is false): each request gets a child bound to
+  // its id, which Nest's Logger uses while serving it. Fastify's own request lines are off: installHttpObservability
+  // writes one per answered request, at a level that keeps the hot path quiet (docs/observability.md).
+  const root = rootLoggerOf(logger);
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     // An event id (200 UTF-16 units: at most 3 UTF-8 bytes each, 3 characters
     // per percent-encoded byte, so 1,800) is a path segment of
     // GET /v1/events/:project/:event; Fastify's default of 100 answered 414.
     routerOptions: { maxParamLength: 200 * 4 * 3 },
-    logger: false,
+    loggerInstance: root,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    // x-request-id: the caller's when it is a sane token, else a new UUID (requestIdOf checks the header).
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     trustProxy: limits.trustProxy,
     // A request (headers and body) must arrive within requestTimeout, its
     // headers within headersTimeout: a client trickling bytes is answered 408
@@ -59,7 +68,11 @@ export async function createApp(
               ? 'Something went wrong on our side.'
               : error.message;
       const body = problemBody(status, detail, request.url?.split('?')[0]);
-      void reply.status(status).header('content-type', PROBLEM_TYPE).send(JSON.stringify(body));
+      void reply
+        .status(status)
+        .header('content-type', PROBLEM_TYPE)
+        .header(REQUEST_ID_HEADER, request.id)
+        .send(JSON.stringify(body));
     },
     clientErrorHandler: clientErrorAnswer,
   });
@@ -90,6 +103,8 @@ export async function createApp(
     abortOnError: false,
   });
   app.useGlobalFilters(new ProblemFilter());
+  // First of the hooks, so that even a 401 or a 429 carries its x-request-id.
+  installHttpObservability(app, root);
   await registerProtections(app, config);
   await app.init();
   const { createdKey } = await app.get(ApiKeysService).ensureAdminKey(config.adminApiKey);
@@ -140,8 +155,14 @@ async function registerProtections(app: NestFastifyApplication, config: AppConfi
     app.enableCors({
       origin: limits.corsOrigins.includes('*') ? '*' : limits.corsOrigins,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['authorization', 'content-type'],
-      exposedHeaders: ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+      allowedHeaders: ['authorization', 'content-type', REQUEST_ID_HEADER],
+      exposedHeaders: [
+        'retry-after',
+        'x-ratelimit-limit',
+        'x-ratelimit-remaining',
+        'x-ratelimit-reset',
+        REQUEST_ID_HEADER,
+      ],
       maxAge: 600,
     });
   }

@@ -1,4 +1,4 @@
-import { BudgetPeriod, Decimal, periodBounds } from '@tokentally/core';
+import { ALERT_EVENT_TYPES, BudgetPeriod, Decimal, DomainEventType, periodBounds } from '@tokentally/core';
 
 /**
  * The demo's data, written through the public HTTP API of a running service
@@ -48,6 +48,38 @@ export interface DemoSeedResult {
   viewerKey: string;
 }
 
+/** The parts of the service's answers that the demo reads. */
+interface Listed<T> {
+  data: T[];
+}
+interface Created {
+  id: string;
+}
+interface ProjectAnswer extends Created {
+  name: string;
+}
+interface WebhookAnswer extends Created {
+  url: string;
+}
+interface KeyAnswer extends Created {
+  key: string;
+}
+interface BudgetAnswer extends Created {
+  name: string;
+}
+interface BudgetStatusAnswer {
+  spent_usd: string;
+  forecast_usd: string;
+}
+interface IngestAnswer {
+  accepted: number;
+  duplicates: number;
+  rejected: unknown[];
+}
+
+/** What the demo webhook receives: every alert, and the first sight of a model without a price. */
+const DEMO_WEBHOOK_EVENTS: DomainEventType[] = [...ALERT_EVENT_TYPES, 'model.unpriced'];
+
 export const DEMO_WEBHOOK_URL = 'http://127.0.0.1:9/tokentally-demo';
 export const DEMO_PROJECTS = ['storefront', 'mobile-app', 'marketing-site'] as const;
 const PROJECT_SHARE = [0.5, 0.3, 0.2];
@@ -94,25 +126,25 @@ export async function seedDemo(options: DemoSeedOptions): Promise<DemoSeedResult
   const webhookUrl = options.webhookUrl ?? DEMO_WEBHOOK_URL;
 
   // The webhook first: alerts and model.unpriced events are fanned out to the endpoints that exist when they fire.
-  const webhooks: any[] = (await api.get('/v1/webhooks')).data;
+  const webhooks = (await api.get<Listed<WebhookAnswer>>('/v1/webhooks')).data;
   const webhook =
     webhooks.find((w) => w.url === webhookUrl) ??
-    (await api.post('/v1/webhooks', {
+    (await api.post<WebhookAnswer>('/v1/webhooks', {
       url: webhookUrl,
-      events: ['budget.threshold_reached', 'budget.forecast_exceeded', 'spend.anomaly', 'model.unpriced'],
+      events: DEMO_WEBHOOK_EVENTS,
       description: 'Demo: nobody listens at this address, so deliveries fail and are retried',
     }));
 
-  const existing: any[] = (await api.get('/v1/projects')).data ?? [];
+  const existing = (await api.get<Listed<ProjectAnswer>>('/v1/projects')).data ?? [];
   const projects: Array<{ id: string; name: string }> = [];
   for (const name of DEMO_PROJECTS)
-    projects.push(existing.find((p) => p.name === name) ?? (await api.post('/v1/projects', { name })));
+    projects.push(existing.find((p) => p.name === name) ?? (await api.post<ProjectAnswer>('/v1/projects', { name })));
 
   // Usage, one ingest key per project (revoked when done).
   const from = firstDayOfLastMonth(now);
   const events = { sent: 0, accepted: 0, duplicates: 0, rejected: 0 };
   for (const [p, project] of projects.entries()) {
-    const key = await api.post('/v1/keys', {
+    const key = await api.post<KeyAnswer>('/v1/keys', {
       name: `demo ingest ${project.name}`,
       role: 'ingest',
       project_id: project.id,
@@ -120,7 +152,7 @@ export async function seedDemo(options: DemoSeedOptions): Promise<DemoSeedResult
     const ingest = api.as(key.key);
     const batch = demoEvents(p, from, now, callsPerDay);
     for (let i = 0; i < batch.length; i += BATCH) {
-      const answer = await ingest.post('/v1/events', { events: batch.slice(i, i + BATCH) }, 202);
+      const answer = await ingest.post<IngestAnswer>('/v1/events', { events: batch.slice(i, i + BATCH) }, 202);
       events.accepted += answer.accepted;
       events.duplicates += answer.duplicates;
       events.rejected += answer.rejected.length;
@@ -155,7 +187,10 @@ export async function seedDemo(options: DemoSeedOptions): Promise<DemoSeedResult
     return amount;
   });
 
-  const viewer = await api.post('/v1/keys', { name: `demo viewer ${now.toISOString().slice(0, 16)}`, role: 'viewer' });
+  const viewer = await api.post<KeyAnswer>('/v1/keys', {
+    name: `demo viewer ${now.toISOString().slice(0, 16)}`,
+    role: 'viewer',
+  });
   return {
     projects,
     events,
@@ -292,16 +327,16 @@ async function upsertBudget(
   scope: Record<string, string>,
   period: BudgetPeriod,
   timezone: string,
-  amountOf: (status: any) => Decimal,
+  amountOf: (status: BudgetStatusAnswer) => Decimal,
 ): Promise<DemoBudget> {
-  const budgets: any[] = (await api.get('/v1/budgets')).data;
+  const budgets = (await api.get<Listed<BudgetAnswer>>('/v1/budgets')).data;
   // A huge amount first, so no threshold fires before the real amount is set.
   const settings = { period, timezone, scope, amount_usd: '100000000.00' };
   const found = budgets.find((b) => b.name === name);
   const budget = found
-    ? await api.request('PATCH', `/v1/budgets/${found.id}`, settings)
-    : await api.post('/v1/budgets', { name, ...settings });
-  const status = await api.get(`/v1/budgets/${budget.id}/status`);
+    ? await api.request<BudgetAnswer>('PATCH', `/v1/budgets/${found.id}`, settings)
+    : await api.post<BudgetAnswer>('/v1/budgets', { name, ...settings });
+  const status = await api.get<BudgetStatusAnswer>(`/v1/budgets/${budget.id}/status`);
   const amount = amountOf(status).toFixedString(2);
   await api.request('PATCH', `/v1/budgets/${budget.id}`, { amount_usd: amount });
   return { id: budget.id, name, amount_usd: amount, period, timezone };
@@ -328,19 +363,20 @@ class DemoApi {
     return new DemoApi(this.baseUrl, key);
   }
 
-  get(path: string): Promise<any> {
-    return this.request('GET', path);
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
   }
 
-  post(path: string, body: unknown, expect?: number): Promise<any> {
-    return this.request('POST', path, body, expect);
+  post<T>(path: string, body: unknown, expect?: number): Promise<T> {
+    return this.request<T>('POST', path, body, expect);
   }
 
-  delete(path: string): Promise<any> {
+  delete(path: string): Promise<unknown> {
     return this.request('DELETE', path);
   }
 
-  async request(method: string, path: string, body?: unknown, expect?: number): Promise<any> {
+  /** The answer's JSON, as the caller says it is (null for an empty answer). */
+  async request<T = unknown>(method: string, path: string, body?: unknown, expect?: number): Promise<T> {
     const response = await fetch(this.baseUrl + path, {
       method,
       headers: {
@@ -352,6 +388,6 @@ class DemoApi {
     const text = await response.text();
     if (expect ? response.status !== expect : !response.ok)
       throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`);
-    return text ? JSON.parse(text) : null;
+    return (text ? JSON.parse(text) : null) as T;
   }
 }

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { DomainError } from '@tokentally/common';
 import { displayPrefix, generateApiKey, hashApiKey, hashesEqual } from './api-key';
-import { SQL } from './api-keys.sql';
+import { ApiKeysRepository, KeyAuthRow, KeyRow, ProjectRow, ProjectsRepository } from './api-keys.sql';
 import { Principal, Role } from './roles';
 import { CreateKeyDto, CreateProjectDto } from './dto/auth.dto';
 
@@ -43,12 +42,14 @@ export class ApiKeysService {
   /** Hashes of keys that were valid when last looked up here (not a cache: they are looked up again). */
   private readonly knownGood = new Set<string>();
 
-  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+  constructor(
+    @Inject(ProjectsRepository) private readonly projects: ProjectsRepository,
+    @Inject(ApiKeysRepository) private readonly keys: ApiKeysRepository,
+  ) {}
 
   async createProject(dto: CreateProjectDto): Promise<ProjectView> {
     try {
-      const [row] = await this.db.query(SQL.insertProject, [dto.name]);
-      return toProject(row);
+      return toProject(await this.projects.insert(dto.name));
     } catch (error) {
       if ((error as { code?: string }).code === '23505') {
         throw new DomainError('conflict', `A project named "${dto.name}" already exists.`, [
@@ -60,11 +61,11 @@ export class ApiKeysService {
   }
 
   async listProjects(): Promise<ProjectView[]> {
-    return (await this.db.query(SQL.listProjects)).map(toProject);
+    return (await this.projects.list()).map(toProject);
   }
 
   async projectExists(id: string): Promise<boolean> {
-    return (await this.db.query(SQL.projectExists, [id])).length > 0;
+    return this.projects.exists(id);
   }
 
   /** Creates a key; the returned `key` is the only time it exists in clear. */
@@ -75,21 +76,21 @@ export class ApiKeysService {
     }
     const projectIds = dto.project_ids ? await this.knownProjects(dto.project_ids) : null;
     const key = generateApiKey();
-    const [row] = await this.db.query(SQL.insertKey, [
-      dto.name,
-      dto.role,
+    const row = await this.keys.insert({
+      name: dto.name,
+      role: dto.role,
       projectId,
-      hashApiKey(key),
-      displayPrefix(key),
+      keyHash: hashApiKey(key),
+      keyPrefix: displayPrefix(key),
       projectIds,
-    ]);
+    });
     return { ...toKey(row), key };
   }
 
   /** The ids, lower case and each once, in the order given; 400 naming every one that is not a project. */
   private async knownProjects(ids: string[]): Promise<string[]> {
     const lower = ids.map((id) => id.toLowerCase());
-    const found = new Set((await this.db.query(SQL.existingProjects, [lower])).map((r: { id: string }) => r.id));
+    const found = await this.projects.existing(lower);
     const errors = lower.flatMap((id, i) =>
       found.has(id) ? [] : [{ path: `project_ids[${i}]`, message: 'is not a known project' }],
     );
@@ -103,17 +104,15 @@ export class ApiKeysService {
    * the projects. The dashboard reads it to know what to offer.
    */
   async whoAmI(principal: Principal) {
-    const [row] = await this.db.query(SQL.keyView, [principal.keyId]);
+    const row = await this.keys.view(principal.keyId);
     if (!row) throw DomainError.notFound(`API key ${principal.keyId}`);
     const projects: ProjectView[] = (
-      principal.projectIds === null
-        ? await this.db.query(SQL.listProjects)
-        : await this.db.query(SQL.projectsByIds, [principal.projectIds])
+      principal.projectIds === null ? await this.projects.list() : await this.projects.byIds(principal.projectIds)
     ).map(toProject);
     return {
-      key_id: row.id as string,
-      name: row.name as string,
-      prefix: row.key_prefix as string,
+      key_id: row.id,
+      name: row.name,
+      prefix: row.key_prefix,
       role: principal.role,
       project_ids: principal.projectIds,
       projects: projects.map((p) => ({ id: p.id, name: p.name })),
@@ -121,14 +120,13 @@ export class ApiKeysService {
   }
 
   async listKeys(): Promise<KeyView[]> {
-    return (await this.db.query(SQL.listKeys)).map(toKey);
+    return (await this.keys.list()).map(toKey);
   }
 
   async revokeKey(id: string): Promise<void> {
-    // TypeORM answers an UPDATE with [rows, rowCount].
-    const [rows] = await this.db.query(SQL.revokeKey, [id]);
-    if (rows.length === 0) {
-      const [existing] = await this.db.query(SQL.keyById, [id]);
+    const revokedHash = await this.keys.revoke(id);
+    if (revokedHash === null) {
+      const existing = await this.keys.byId(id);
       if (!existing) throw DomainError.notFound(`API key ${id}`);
       if (existing.revoked_at) return; // revoking twice is harmless
       throw new DomainError(
@@ -136,7 +134,7 @@ export class ApiKeysService {
         'This is the last active admin key; create another admin key before revoking it.',
       );
     }
-    this.cache.delete((rows[0].key_hash as Buffer).toString('hex'));
+    this.cache.delete(revokedHash.toString('hex'));
   }
 
   /** The principal of a bearer key, or null for an unknown or revoked key. */
@@ -147,8 +145,8 @@ export class ApiKeysService {
     const cached = this.cache.get(cacheKey);
     if (cached && cached.expiresAt > now && hashesEqual(cached.hash, hash)) return cached.principal;
 
-    const [row] = await this.db.query(SQL.keyByHash, [hash]);
-    const principal: Principal | null = row && hashesEqual(row.key_hash as Buffer, hash) ? principalOf(row) : null;
+    const row = await this.keys.byHash(hash);
+    const principal: Principal | null = row && hashesEqual(row.key_hash, hash) ? principalOf(row) : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(cacheKey, { principal, hash, expiresAt: now + KEY_CACHE_MS });
     if (principal) {
@@ -175,17 +173,16 @@ export class ApiKeysService {
   async ensureAdminKey(configuredKey: string | undefined): Promise<{ createdKey: string | null }> {
     if (configuredKey) {
       const hash = hashApiKey(configuredKey);
-      await this.db.query(SQL.insertKeyIfAbsent, [
-        'admin (ADMIN_API_KEY)',
-        'admin',
-        null,
-        hash,
-        displayPrefix(configuredKey),
-      ]);
+      await this.keys.insertIfAbsent({
+        name: 'admin (ADMIN_API_KEY)',
+        role: 'admin',
+        projectId: null,
+        keyHash: hash,
+        keyPrefix: displayPrefix(configuredKey),
+      });
       return { createdKey: null };
     }
-    const [{ n }] = await this.db.query(SQL.keyCount);
-    if (n > 0) return { createdKey: null };
+    if ((await this.keys.count()) > 0) return { createdKey: null };
     const created = await this.createKey({
       name: 'first admin key',
       role: 'admin',
@@ -201,12 +198,7 @@ export class ApiKeysService {
  * a viewer key its project_ids or, without them, every project (null), an admin
  * key every project. A role this code does not know reads nothing.
  */
-function principalOf(row: {
-  id: string;
-  role: Role;
-  project_id: string | null;
-  project_ids: string[] | null;
-}): Principal {
+function principalOf(row: KeyAuthRow): Principal {
   const projectIds =
     row.role === 'admin'
       ? null
@@ -229,20 +221,11 @@ function iso(value: Date | string | null): string | null {
   return value === null ? null : new Date(value).toISOString();
 }
 
-function toProject(row: { id: string; name: string; created_at: Date }): ProjectView {
+function toProject(row: ProjectRow): ProjectView {
   return { id: row.id, name: row.name, created_at: iso(row.created_at)! };
 }
 
-function toKey(row: {
-  id: string;
-  name: string;
-  role: Role;
-  project_id: string | null;
-  project_ids: string[] | null;
-  key_prefix: string;
-  created_at: Date;
-  revoked_at?: Date | null;
-}): KeyView {
+function toKey(row: KeyRow): KeyView {
   return {
     id: row.id,
     name: row.name,

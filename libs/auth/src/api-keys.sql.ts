@@ -1,3 +1,8 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { queryRows } from '@tokentally/db';
+import { Role } from './roles';
+
 /** Every statement on projects and api_keys, in one place. */
 export const SQL = {
   insertProject: `INSERT INTO projects (name) VALUES ($1) RETURNING id, name, created_at`,
@@ -34,3 +39,124 @@ export const SQL = {
   keyById: `SELECT id, role, revoked_at FROM api_keys WHERE id = $1`,
   keyCount: `SELECT count(*)::int AS n FROM api_keys`,
 } as const;
+
+/** A row of `projects`. */
+export interface ProjectRow {
+  id: string;
+  name: string;
+  created_at: Date;
+}
+
+/** A key as it is listed (never its hash). */
+export interface KeyRow {
+  id: string;
+  name: string;
+  role: Role;
+  project_id: string | null;
+  project_ids: string[] | null;
+  key_prefix: string;
+  created_at: Date;
+  revoked_at?: Date | null;
+}
+
+/** What authenticating a key needs. */
+export interface KeyAuthRow {
+  id: string;
+  role: Role;
+  project_id: string | null;
+  project_ids: string[] | null;
+  key_hash: Buffer;
+}
+
+/** A key to store: its hash and display prefix, never the key. */
+export interface NewKey {
+  name: string;
+  role: Role;
+  projectId: string | null;
+  keyHash: Buffer;
+  keyPrefix: string;
+  projectIds?: string[] | null;
+}
+
+/** Projects: the statements above on `projects`, with typed rows. */
+@Injectable()
+export class ProjectsRepository {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  /** Fails with a unique violation (23505) when the name is taken. */
+  async insert(name: string): Promise<ProjectRow> {
+    const [row] = await queryRows<ProjectRow>(this.db, SQL.insertProject, [name]);
+    return row;
+  }
+
+  list(): Promise<ProjectRow[]> {
+    return queryRows<ProjectRow>(this.db, SQL.listProjects);
+  }
+
+  byIds(ids: string[]): Promise<ProjectRow[]> {
+    return queryRows<ProjectRow>(this.db, SQL.projectsByIds, [ids]);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await queryRows(this.db, SQL.projectExists, [id])).length > 0;
+  }
+
+  /** Which of these ids (lower case) are projects. */
+  async existing(ids: string[]): Promise<Set<string>> {
+    return new Set((await queryRows<{ id: string }>(this.db, SQL.existingProjects, [ids])).map((r) => r.id));
+  }
+}
+
+/** API keys: the statements above on `api_keys`, with typed rows. */
+@Injectable()
+export class ApiKeysRepository {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  async insert(key: NewKey): Promise<KeyRow> {
+    const [row] = await queryRows<KeyRow>(this.db, SQL.insertKey, [
+      key.name,
+      key.role,
+      key.projectId,
+      key.keyHash,
+      key.keyPrefix,
+      key.projectIds ?? null,
+    ]);
+    return row;
+  }
+
+  /** Stores a key unless one with the same hash exists (ADMIN_API_KEY at every start). */
+  async insertIfAbsent(key: NewKey): Promise<void> {
+    await this.db.query(SQL.insertKeyIfAbsent, [key.name, key.role, key.projectId, key.keyHash, key.keyPrefix]);
+  }
+
+  list(): Promise<KeyRow[]> {
+    return queryRows<KeyRow>(this.db, SQL.listKeys);
+  }
+
+  async view(id: string): Promise<KeyRow | undefined> {
+    const [row] = await queryRows<KeyRow>(this.db, SQL.keyView, [id]);
+    return row;
+  }
+
+  async byId(id: string): Promise<{ id: string; role: Role; revoked_at: Date | null } | undefined> {
+    const [row] = await queryRows<{ id: string; role: Role; revoked_at: Date | null }>(this.db, SQL.keyById, [id]);
+    return row;
+  }
+
+  /** An active key by its hash. */
+  async byHash(hash: Buffer): Promise<KeyAuthRow | undefined> {
+    const [row] = await queryRows<KeyAuthRow>(this.db, SQL.keyByHash, [hash]);
+    return row;
+  }
+
+  /** Revokes a key unless it is the last active admin key; the hash of the key revoked, if one was. */
+  async revoke(id: string): Promise<Buffer | null> {
+    const [row] = await queryRows<{ id: string; key_hash: Buffer }>(this.db, SQL.revokeKey, [id]);
+    return row ? row.key_hash : null;
+  }
+
+  async count(): Promise<number> {
+    const [{ n }] = await queryRows<{ n: number }>(this.db, SQL.keyCount);
+    return n;
+  }
+}

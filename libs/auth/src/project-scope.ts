@@ -80,6 +80,9 @@ export const PROJECT_SCOPE_RULES: Readonly<Record<string, ProjectScopeRule>> = {
     by: 'refused',
     why: 'Restatements report the events and totals they changed across every project.',
   },
+
+  // Admin or METRICS_TOKEN only (MetricsController checks it; a viewer key is 403): counts of every project.
+  'GET /metrics': { by: 'refused', why: 'Metrics count the events and alerts of every project.' },
 };
 
 /** The rule of a route for scoped keys; a route without one is refused. */

@@ -1,15 +1,16 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { DataSource } from 'typeorm';
 import { CurrentPrincipal, Principal, Roles } from '@tokentally/auth';
-import { dateTimeParam, parseOrThrow, wholeNumberParam } from '@tokentally/common';
-import { ALERT_SQL } from './alerts.sql';
+import { ApiOperation, dateTimeParam, parseOrThrow, wholeNumberParam } from '@tokentally/common';
+import { ALERT_EVENT_TYPES } from '@tokentally/core';
+import { AlertsService } from './alerts.service';
+import { ALERTS_API } from './budgets.api';
 
 const alertsQuerySchema = z
   .object({
     type: z
-      .enum(['budget.threshold_reached', 'budget.forecast_exceeded', 'spend.anomaly'], {
-        error: 'must be budget.threshold_reached, budget.forecast_exceeded or spend.anomaly',
+      .enum(ALERT_EVENT_TYPES, {
+        error: `must be ${ALERT_EVENT_TYPES.slice(0, -1).join(', ')} or ${ALERT_EVENT_TYPES[ALERT_EVENT_TYPES.length - 1]}`,
       })
       .optional(),
     budget_id: z.uuid('must be a budget id (UUID)').optional(),
@@ -21,32 +22,23 @@ const alertsQuerySchema = z
 /**
  * GET /v1/alerts: the alerts that fired, newest first, with how their
  * deliveries went. A key limited to projects sees the alerts about one of
- * them (ALERT_SQL.latest says how an alert names its project).
+ * them (ALERT_SQL.latest in alerts.sql.ts says how an alert names its project).
  */
 @Controller('v1/alerts')
 @Roles('viewer')
 export class AlertsController {
-  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+  constructor(@Inject(AlertsService) private readonly alerts: AlertsService) {}
 
   @Get()
+  @ApiOperation({ ...ALERTS_API.list, query: alertsQuerySchema })
   async list(@Query() query: unknown, @CurrentPrincipal() principal: Principal) {
     const q = parseOrThrow(alertsQuerySchema, query);
-    const rows = await this.db.query(ALERT_SQL.latest, [
-      q.type ?? null,
-      q.budget_id ?? null,
-      q.before ?? null,
-      q.limit,
-      principal.projectIds,
-    ]);
-    const data = rows.map((row: Record<string, any>) => ({
-      id: row.id,
-      type: row.type,
-      budget_id: row.budget_id,
-      summary: row.summary,
-      data: row.data,
-      created_at: new Date(row.created_at).toISOString(),
-      deliveries: { delivered: row.delivered, pending: row.pending, failed: row.failed, retrying: row.retrying },
-    }));
-    return { data, next_before: rows.length === q.limit ? data[data.length - 1].created_at : null };
+    return this.alerts.list({
+      type: q.type ?? null,
+      budgetId: q.budget_id ?? null,
+      before: q.before ?? null,
+      limit: q.limit,
+      projectIds: principal.projectIds,
+    });
   }
 }

@@ -1,3 +1,8 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AlertEventType } from '@tokentally/core';
+import { queryRows } from '@tokentally/db';
+
 /**
  * The one project an alert is about, from what it recorded when it fired: a
  * budget alert the project of the budget's scope then (data.scope.project), a
@@ -41,3 +46,75 @@ export const ALERT_SQL = {
     ORDER BY a.created_at DESC, a.id DESC
     LIMIT $4`,
 } as const;
+
+/** An alert about to fire: one per dedupe key, ever. */
+export interface NewAlert {
+  type: AlertEventType;
+  dedupeKey: string;
+  budgetId: string | null;
+  /** One sentence for people (payloads.ts describeEvent). */
+  summary: string;
+  /** The payload of its outbox event, kept with the alert. */
+  data: Record<string, unknown>;
+  /** Webhooks that receive it; null = every endpoint subscribed to the type. */
+  audience: string[] | null;
+}
+
+/** A row of ALERT_SQL.latest: the alert and how its deliveries went. */
+export interface AlertRow {
+  id: string;
+  type: AlertEventType;
+  budget_id: string | null;
+  summary: string;
+  data: Record<string, unknown>;
+  created_at: Date;
+  delivered: number;
+  pending: number;
+  failed: number;
+  retrying: number;
+}
+
+/** Which alerts `latest` lists, newest first. */
+export interface AlertFilter {
+  type: AlertEventType | null;
+  budgetId: string | null;
+  before: string | null;
+  limit: number;
+  /** The projects of a key limited to them; null: every alert. */
+  projectIds: string[] | null;
+}
+
+/** Alerts: the statements above, with typed rows. */
+@Injectable()
+export class AlertsRepository {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  /** Which of these keys have fired already. */
+  async firedKeys(keys: string[]): Promise<Set<string>> {
+    const rows = await queryRows<{ dedupe_key: string }>(this.db, ALERT_SQL.fired, [keys]);
+    return new Set(rows.map((r) => r.dedupe_key));
+  }
+
+  /** Writes the alert and its outbox event; false when its key has fired already. */
+  async fireOnce(alert: NewAlert): Promise<boolean> {
+    const inserted = await queryRows<{ id: string }>(this.db, ALERT_SQL.fireOnce, [
+      alert.type,
+      alert.dedupeKey,
+      alert.budgetId,
+      alert.summary,
+      JSON.stringify(alert.data),
+      alert.audience,
+    ]);
+    return inserted.length > 0;
+  }
+
+  latest(filter: AlertFilter): Promise<AlertRow[]> {
+    return queryRows<AlertRow>(this.db, ALERT_SQL.latest, [
+      filter.type,
+      filter.budgetId,
+      filter.before,
+      filter.limit,
+      filter.projectIds,
+    ]);
+  }
+}

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@tokentally/common';
-import { Decimal, formatUsd, HISTORY_DAYS, judgeDaySpend } from '@tokentally/core';
+import { AlertEventType, Decimal, formatUsd, HISTORY_DAYS, judgeDaySpend } from '@tokentally/core';
 import { ChartLinks, ReportsService } from '@tokentally/reporting';
 
 export interface FiringAlert {
-  type: 'budget.threshold_reached' | 'budget.forecast_exceeded' | 'spend.anomaly';
+  type: AlertEventType;
   /** One alert per key, ever. */
   dedupeKey: string;
   budgetId: string | null;

@@ -1,14 +1,13 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@tokentally/common';
-import { formatUsd, periodBounds } from '@tokentally/core';
+import { BUDGET_SCOPE_DIMENSIONS, formatUsd, periodBounds } from '@tokentally/core';
 import { EventBus, TouchedScope } from '@tokentally/db';
 import { ChartLinks } from '@tokentally/reporting';
 import { describeEvent, WebhookDispatcher } from '@tokentally/webhooks';
-import { ALERT_SQL } from './alerts.sql';
+import { AlertsRepository } from './alerts.sql';
 import { AnomalyDetector, FiringAlert } from './anomaly-detector.service';
-import { BudgetMeasure, BudgetRow, BudgetsService, SCOPE_DIMENSIONS } from './budgets.service';
+import { BudgetMeasure, BudgetRow, BudgetScope, BudgetsService } from './budgets.service';
 
 /** After an ingest, evaluation waits this long for more of the burst... */
 const DEBOUNCE_MS = 1_000;
@@ -30,7 +29,7 @@ export const FORECAST_MIN_ELAPSED_SHARE = 0.05;
  * fires once per budget, period and threshold whoever gets there first.
  */
 @Injectable()
-export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy {
+export class BudgetEvaluator implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(BudgetEvaluator.name);
   private touched = new TouchedValues();
   private timer: NodeJS.Timeout | null = null;
@@ -40,7 +39,7 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
   private lastPassAt = 0;
 
   constructor(
-    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(AlertsRepository) private readonly alerts: AlertsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EventBus) private readonly events: EventBus,
     @Inject(BudgetsService) private readonly budgets: BudgetsService,
@@ -49,7 +48,12 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(ChartLinks) private readonly links: ChartLinks,
   ) {}
 
-  onApplicationBootstrap(): void {
+  /**
+   * Listens before any onApplicationBootstrap: the UsageSignalRelay starts
+   * listening to other processes there, and its first "everything" must find
+   * this listener.
+   */
+  onModuleInit(): void {
     if (!this.config.runJobs) return;
     this.events.on('usage.ingested', ({ touched }) => this.noteIngest(touched));
   }
@@ -70,9 +74,15 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
     );
   }
 
-  /** Cheap and synchronous: ingest is never slowed by evaluation. */
-  private noteIngest(touched: TouchedScope[]): void {
-    for (const scope of touched) this.touched.add(scope);
+  /**
+   * Cheap and synchronous: ingest is never slowed by evaluation. The scopes
+   * come from this process's ingest or, through the UsageSignalRelay, from
+   * api processes that do not run the jobs; 'everything' after the relay
+   * (re)connects.
+   */
+  private noteIngest(touched: TouchedScope[] | 'everything'): void {
+    if (touched === 'everything') this.touched.addEverything();
+    else for (const scope of touched) this.touched.add(scope);
     const wait = Math.max(DEBOUNCE_MS, this.lastPassAt + PASS_SPACING_MS - Date.now());
     this.timer ??= setTimeout(() => {
       this.timer = null;
@@ -207,7 +217,7 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** Which of these alert keys have fired already. */
   private async firedKeys(keys: string[]): Promise<Set<string>> {
-    return new Set((await this.db.query(ALERT_SQL.fired, [keys])).map((r: { dedupe_key: string }) => r.dedupe_key));
+    return this.alerts.firedKeys(keys);
   }
 
   /** Inserts the alerts not yet fired; returns how many fired now. */
@@ -217,15 +227,15 @@ export class BudgetEvaluator implements OnApplicationBootstrap, OnModuleDestroy 
     let fired = 0;
     for (const alert of alerts) {
       if (already.has(alert.dedupeKey)) continue;
-      const inserted = await this.db.query(ALERT_SQL.fireOnce, [
-        alert.type,
-        alert.dedupeKey,
-        alert.budgetId,
-        describeEvent(alert.type, alert.data),
-        JSON.stringify(alert.data),
-        alert.audience,
-      ]);
-      if (inserted.length > 0) {
+      const inserted = await this.alerts.fireOnce({
+        type: alert.type,
+        dedupeKey: alert.dedupeKey,
+        budgetId: alert.budgetId,
+        summary: describeEvent(alert.type, alert.data),
+        data: alert.data,
+        audience: alert.audience,
+      });
+      if (inserted) {
         fired++;
         this.logger.log(`alert ${alert.type}: ${describeEvent(alert.type, alert.data)}`);
       }
@@ -250,17 +260,27 @@ function thresholdKey(budgetId: string, periodStart: string, pct: number): strin
  */
 export class TouchedValues {
   private readonly values = new Map<string, Set<string>>();
+  private everything = false;
+
+  /** Anything may have been touched (a missed signal): every budget may match. */
+  addEverything(): void {
+    this.everything = true;
+  }
 
   add(scope: TouchedScope): void {
-    for (const d of SCOPE_DIMENSIONS) this.note(d, scope[d]);
+    for (const d of BUDGET_SCOPE_DIMENSIONS) this.note(d, scope[d]);
     for (const [key, value] of Object.entries(scope.tags ?? {})) this.note(`tag:${key}`, value);
   }
 
-  mayMatch(scope: Record<string, any>): boolean {
+  mayMatch(scope: BudgetScope): boolean {
+    if (this.everything) return true;
     if (this.values.size === 0) return false;
-    for (const d of SCOPE_DIMENSIONS) if (scope[d] !== undefined && !this.values.get(d)?.has(scope[d])) return false;
+    for (const d of BUDGET_SCOPE_DIMENSIONS) {
+      const value = scope[d];
+      if (value !== undefined && !this.values.get(d)?.has(value)) return false;
+    }
     for (const [key, value] of Object.entries(scope.tags ?? {}))
-      if (!this.values.get(`tag:${key}`)?.has(value as string)) return false;
+      if (!this.values.get(`tag:${key}`)?.has(value)) return false;
     return true;
   }
 

@@ -34,4 +34,11 @@ describe('TouchedValues', () => {
     // No event had team core with provider openai, but both values were stored.
     expect(values.mayMatch({ team: 'core', provider: 'openai' })).toBe(true);
   });
+
+  it('matches every budget once "everything" was noted (a signal from another process may have been missed)', () => {
+    const everything = new TouchedValues();
+    everything.addEverything();
+    expect(everything.mayMatch({})).toBe(true);
+    expect(everything.mayMatch({ team: 'search', project: 'p2', tags: { campaign: 'spring' } })).toBe(true);
+  });
 });

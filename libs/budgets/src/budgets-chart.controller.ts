@@ -1,10 +1,11 @@
 import { Controller, Get, Header, Inject, Query, StreamableFile } from '@nestjs/common';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Public, Roles } from '@tokentally/auth';
-import { parseOrThrow } from '@tokentally/common';
+import { ApiOperation, parseOrThrow } from '@tokentally/common';
 import { displayUsd } from '@tokentally/core';
 import { ChartLinks, ChartRenderer } from '@tokentally/reporting';
 import { BudgetsService } from './budgets.service';
+import { BUDGETS_CHART_API } from './budgets.api';
 
 const chartQuerySchema = z
   .object({
@@ -34,6 +35,10 @@ export class BudgetsChartController {
 
   /** The signed link in a budget alert: no key needed until it expires. */
   @Get('shared/budgets.png')
+  @ApiOperation({
+    ...BUDGETS_CHART_API.shared,
+    query: chartQuerySchema.extend({ expires: z.string(), sig: z.string() }),
+  })
   @Public()
   @Header('content-type', 'image/png')
   @Header('cache-control', 'private, max-age=60')
@@ -45,6 +50,7 @@ export class BudgetsChartController {
 
   /** A key limited to projects draws the budgets it may read (a budget_id outside them is 404). */
   @Get('budgets.png')
+  @ApiOperation({ ...BUDGETS_CHART_API.chart, query: chartQuerySchema })
   @Header('content-type', 'image/png')
   @Header('cache-control', 'private, max-age=60')
   chart(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<StreamableFile> {
@@ -63,10 +69,11 @@ export class BudgetsChartController {
       : await this.budgets.list(true, projectIds);
     if (list.length === 0)
       return new StreamableFile(await this.renderer.messagePng(NO_BUDGETS_MESSAGE, q.width, q.height));
-    const bars = list.map((b: any) => ({
+    // Both lists are made with their status.
+    const bars = list.map((b) => ({
       name: b.name,
-      percent: b.status.percent,
-      forecast_percent: b.status.forecast_percent,
+      percent: b.status!.percent,
+      forecast_percent: b.status!.forecast_percent,
     }));
     const title = q.budget_id
       ? `${list[0].name}: spent and forecast, % of ${displayUsd(list[0].amount_usd)}`

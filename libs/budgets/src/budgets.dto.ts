@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { decimalStringParam, field, isTimeZone, storableText } from '@tokentally/common';
-import { Decimal, normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
+import { Decimal, DIMENSIONS_WITHOUT_USER, normalizeModelName, normalizeProviderSlug } from '@tokentally/core';
 
 const scopeText = storableText(
   z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
@@ -43,7 +43,7 @@ const fields = {
     // Spend per user is kept with provider, model and project only (docs/reports.md).
     .superRefine((scope, ctx) => {
       if (scope.user === undefined) return;
-      for (const key of ['team', 'feature', 'environment', 'tags'] as const) {
+      for (const key of [...DIMENSIONS_WITHOUT_USER, 'tags'] as const) {
         if (scope[key] !== undefined)
           ctx.addIssue({
             code: 'custom',

@@ -1,43 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { DomainError } from '@tokentally/common';
 import {
+  BUDGET_SCOPE_DIMENSIONS,
   Decimal,
+  Forecast,
   forecastHistoryDays,
   forecastInputOf,
   forecastPeriodEnd,
   formatUsd,
   periodBounds,
 } from '@tokentally/core';
-import { rowsOf } from '@tokentally/db';
 import { ReportQuery, ReportsService, TotalItem } from '@tokentally/reporting';
 import { CreateBudgetDto, UpdateBudgetDto } from './budgets.dto';
+import { BudgetRow, BudgetScope, BudgetsRepository } from './budgets.sql';
 
-const SQL = {
-  insert: `
-    INSERT INTO budgets (name, amount_usd, period, timezone, scope, thresholds_pct, forecast_alert, webhook_ids, created_by)
-    VALUES ($1, $2, $3, $4, $5::jsonb, $6::int[], $7, $8::uuid[], $9) RETURNING *`,
-  list: `SELECT * FROM budgets ORDER BY created_at, name`,
-  byId: `SELECT * FROM budgets WHERE id = $1`,
-  remove: `DELETE FROM budgets WHERE id = $1 RETURNING id`,
-  // A threshold already fired this period stays fired after an update (alerts are keyed by budget, period and
-  // threshold).
-  update: `
-    UPDATE budgets SET name = COALESCE($2, name), amount_usd = COALESCE($3::numeric, amount_usd), period = COALESCE($4, period),
-      timezone = COALESCE($5, timezone), scope = COALESCE($6::jsonb, scope), thresholds_pct = COALESCE($7::int[], thresholds_pct),
-      forecast_alert = COALESCE($8, forecast_alert), webhook_ids = COALESCE($9::uuid[], webhook_ids)
-    WHERE id = $1 RETURNING *`,
-  existingWebhooks: `SELECT id FROM webhooks WHERE id = ANY ($1::uuid[])`,
-  projectExists: `SELECT 1 FROM projects WHERE id = $1::uuid`,
-} as const;
-
-export type BudgetRow = Record<string, any>;
+export type { BudgetRow, BudgetScope } from './budgets.sql';
 
 /** Budgets and their status: spend of the scope in the current period, against the amount. */
 @Injectable()
 export class BudgetsService {
   constructor(
-    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(BudgetsRepository) private readonly repository: BudgetsRepository,
     @Inject(ReportsService) private readonly reports: ReportsService,
   ) {}
 
@@ -45,50 +28,26 @@ export class BudgetsService {
     await this.assertWebhooksExist(dto.webhook_ids);
     await this.assertProjectExists(dto.scope.project);
     const thresholds = [...new Set(dto.thresholds_pct)].sort((a, b) => a - b);
-    const [row] = await this.db.query(SQL.insert, [
-      dto.name,
-      dto.amount_usd,
-      dto.period,
-      dto.timezone,
-      JSON.stringify(dto.scope),
-      thresholds,
-      dto.forecast_alert,
-      dto.webhook_ids,
-      actor,
-    ]);
+    const row = await this.repository.insert({ ...dto, thresholds_pct: thresholds }, actor);
     return toView(row);
   }
 
   async rows(): Promise<BudgetRow[]> {
-    return this.db.query(SQL.list);
+    return this.repository.list();
   }
 
   async update(id: string, dto: UpdateBudgetDto) {
     if (dto.webhook_ids) await this.assertWebhooksExist(dto.webhook_ids);
     await this.assertProjectExists(dto.scope?.project);
     const thresholds = dto.thresholds_pct && [...new Set(dto.thresholds_pct)].sort((a, b) => a - b);
-    const [row] = rowsOf(
-      await this.db.query(SQL.update, [
-        id,
-        dto.name ?? null,
-        dto.amount_usd ?? null,
-        dto.period ?? null,
-        dto.timezone ?? null,
-        dto.scope ? JSON.stringify(dto.scope) : null,
-        thresholds ?? null,
-        dto.forecast_alert ?? null,
-        dto.webhook_ids ?? null,
-      ]),
-    );
+    const row = await this.repository.update(id, { ...dto, thresholds_pct: thresholds });
     if (!row) throw DomainError.notFound(`Budget ${id}`);
     return toView(row);
   }
 
   /** Every budget, or for a key limited to `projectIds` those it may read (budgetReadableBy). */
-  async list(withStatus: boolean, projectIds: string[] | null = null) {
-    const rows: BudgetRow[] = (await this.db.query(SQL.list)).filter((row: BudgetRow) =>
-      budgetReadableBy(row, projectIds),
-    );
+  async list(withStatus: boolean, projectIds: string[] | null = null): Promise<BudgetListItem[]> {
+    const rows = (await this.repository.list()).filter((row) => budgetReadableBy(row, projectIds));
     return Promise.all(
       rows.map(async (row) => ({ ...toView(row), ...(withStatus ? { status: await this.statusOf(row) } : {}) })),
     );
@@ -104,22 +63,20 @@ export class BudgetsService {
   }
 
   async remove(id: string): Promise<void> {
-    const rows = await this.db.query(SQL.remove, [id]);
-    if (rowsOf(rows).length === 0) throw DomainError.notFound(`Budget ${id}`);
+    if (!(await this.repository.remove(id))) throw DomainError.notFound(`Budget ${id}`);
   }
 
   /** A budget naming an endpoint that does not exist would alert nobody: refuse it. */
   /** A budget on a project that does not exist would never spend: refused, as keys refuse one. */
   private async assertProjectExists(projectId: string | undefined): Promise<void> {
     if (projectId === undefined) return;
-    const rows = await this.db.query(SQL.projectExists, [projectId]);
-    if (rows.length === 0)
+    if (!(await this.repository.projectExists(projectId)))
       throw DomainError.validation([{ path: 'scope.project', message: `is not a known project (${projectId})` }]);
   }
 
   private async assertWebhooksExist(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    const found = new Set((await this.db.query(SQL.existingWebhooks, [ids])).map((r: { id: string }) => r.id));
+    const found = await this.repository.existingWebhooks(ids);
     const errors = ids.flatMap((id, i) =>
       found.has(id) ? [] : [{ path: `webhook_ids[${i}]`, message: `is not a webhook (${id})` }],
     );
@@ -127,7 +84,7 @@ export class BudgetsService {
   }
 
   private async row(id: string, projectIds: string[] | null = null): Promise<BudgetRow> {
-    const [row] = await this.db.query(SQL.byId, [id]);
+    const row = await this.repository.byId(id);
     if (!row || !budgetReadableBy(row, projectIds)) throw DomainError.notFound(`Budget ${id}`);
     return row;
   }
@@ -217,8 +174,38 @@ export interface BudgetMeasure {
   elapsedShare: number;
   /** Thresholds (percent) the spend has reached, exactly: spent * 100 >= amount * pct. */
   reached: number[];
-  view: Record<string, unknown>;
+  view: BudgetStatusView;
 }
+
+/** A budget's status as the API shows it (GET /v1/budgets/:id/status). */
+export interface BudgetStatusView {
+  period_start: string;
+  period_end: string;
+  spent_usd: string;
+  remaining_usd: string;
+  percent: string;
+  forecast_usd: string;
+  forecast_percent: string;
+  forecast_method: Forecast['method'];
+  thresholds_reached: number[];
+}
+
+/** A budget as the API shows it. */
+export interface BudgetView {
+  id: string;
+  name: string;
+  amount_usd: string;
+  period: BudgetRow['period'];
+  timezone: string;
+  scope: BudgetScope;
+  thresholds_pct: number[];
+  forecast_alert: boolean;
+  webhook_ids: string[];
+  created_at: string;
+}
+
+/** An item of GET /v1/budgets: with its status when asked for (with_status). */
+export type BudgetListItem = BudgetView & { status?: BudgetStatusView };
 
 /** "81.2": a percentage for people, one decimal, from exact values. */
 export function percentOf(part: Decimal, whole: Decimal): string {
@@ -238,16 +225,17 @@ export function budgetReadableBy(row: BudgetRow, projectIds: string[] | null): b
 }
 
 /** The report filters that select a budget's scope. */
-export function scopeQuery(scope: Record<string, any>): Pick<ReportQuery, 'filters' | 'tag'> {
+export function scopeQuery(scope: BudgetScope): Pick<ReportQuery, 'filters' | 'tag'> {
   const filters: ReportQuery['filters'] = {};
-  for (const d of SCOPE_DIMENSIONS) if (scope[d]) filters[d] = [scope[d]];
+  for (const d of BUDGET_SCOPE_DIMENSIONS) {
+    const value = scope[d];
+    if (value) filters[d] = [value];
+  }
   const [tagKey] = Object.keys(scope.tags ?? {});
-  return { filters, tag: tagKey ? { key: tagKey, value: scope.tags[tagKey] } : null };
+  return { filters, tag: tagKey ? { key: tagKey, value: scope.tags![tagKey] } : null };
 }
 
-export const SCOPE_DIMENSIONS = ['provider', 'model', 'project', 'team', 'user', 'feature', 'environment'] as const;
-
-function toView(row: BudgetRow) {
+function toView(row: BudgetRow): BudgetView {
   return {
     id: row.id,
     name: row.name,

@@ -36,6 +36,11 @@ const environmentSchema = z.object({
     .default('log'),
   // Human-readable logs instead of JSON lines (for a terminal).
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
+  // Bearer token Prometheus sends to GET /metrics (an admin API key works too); unset = admin keys only.
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, 'must be 32 to 256 letters, digits or ._~+/=- (openssl rand -hex 32)')
+    .optional(),
   // HTTP limits. Whole request (headers and body) must arrive within this time (408 after).
   HTTP_REQUEST_TIMEOUT_MS: z.coerce
     .number({ error: 'must be a number of milliseconds' })
@@ -147,6 +152,8 @@ export type AppConfig = Readonly<{
   adminApiKey: string | undefined;
   logLevel: LogLevelName;
   logFormat: 'json' | 'pretty';
+  /** Bearer token accepted at GET /metrics besides an admin key. */
+  metricsToken: string | undefined;
   http: HttpLimitsConfig;
   pricingCron: string;
   pricingTimeoutMs: number;
@@ -214,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     adminApiKey: e.ADMIN_API_KEY,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
+    metricsToken: e.METRICS_TOKEN,
     http: {
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       headersTimeoutMs: Math.min(e.HTTP_HEADERS_TIMEOUT_MS, e.HTTP_REQUEST_TIMEOUT_MS),

@@ -1,8 +1,3 @@
-import { ConsoleLogger, LoggerService, LogLevel } from '@nestjs/common';
-import { AppConfig, LogLevelName } from './config';
-
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
 const REDACTED = '[REDACTED]';
 
 /** Header and field names whose value is a credential, wherever they appear in a logged object. */
@@ -27,7 +22,7 @@ const PATTERNS: Array<[RegExp, string]> = [
  * Removes credentials from text bound for a log line: API keys (`tt_...`),
  * webhook secrets (`whsec_...`), the `sig` of shared chart links and
  * Authorization headers. Every log line of the api and the worker goes
- * through this (see createLogger).
+ * through this (see createLogger in app-logger.ts).
  */
 export function redactSecrets(text: string): string {
   if (typeof text !== 'string') return text;
@@ -56,33 +51,4 @@ export function redactValue(value: unknown, depth = 0): unknown {
         : redactValue(item, depth + 1);
   }
   return out;
-}
-
-/** Nest's console logger, with every message and stack passed through redactValue first. */
-export class RedactingLogger extends ConsoleLogger {
-  protected override printMessages(
-    messages: unknown[],
-    context?: string,
-    logLevel?: LogLevel,
-    writeStreamType?: 'stdout' | 'stderr',
-    errorStack?: unknown,
-  ): void {
-    super.printMessages(
-      messages.map((message) => redactValue(message)),
-      context,
-      logLevel,
-      writeStreamType,
-      typeof errorStack === 'string' ? redactSecrets(errorStack) : redactValue(errorStack),
-    );
-  }
-
-  protected override printStackTrace(stack: string): void {
-    super.printStackTrace(typeof stack === 'string' ? redactSecrets(stack) : stack);
-  }
-}
-
-/** Structured JSON lines by default (LOG_FORMAT=pretty for a terminal), filtered by LOG_LEVEL, secrets redacted. */
-export function createLogger(config: Pick<AppConfig, 'logLevel' | 'logFormat'>): LoggerService {
-  const logLevels = LEVELS.slice(0, LEVELS.indexOf(config.logLevel as LogLevelName) + 1);
-  return new RedactingLogger({ json: config.logFormat === 'json', logLevels, prefix: 'TokenTally' });
 }

@@ -26,7 +26,12 @@ export const CHART_LINKS_KEY_NAME = 'chart_links';
 export type SecretPurpose = 'webhook' | 'chart_links' | 'data_key';
 
 /** Runs one SQL statement (a DataSource, EntityManager or QueryRunner `query`). */
-export type Query = (sql: string, parameters?: unknown[]) => Promise<any>;
+export type Query = (sql: string, parameters?: unknown[]) => Promise<unknown>;
+
+/** The rows of a SELECT run by `query`, as `T`. */
+async function select<T>(query: Query, sql: string, parameters?: unknown[]): Promise<T[]> {
+  return (await query(sql, parameters)) as T[];
+}
 
 export class SecretsKeyError extends Error {
   readonly code = 'ERR_SECRETS_KEY';
@@ -110,7 +115,9 @@ export async function loadKeyring(query: Query, secretsKey: string | undefined):
     DATA_KEY_NAME,
     initial,
   ]);
-  const [row] = await query(`SELECT value FROM server_secrets WHERE name = $1`, [DATA_KEY_NAME]);
+  const [row] = await select<{ value: string }>(query, `SELECT value FROM server_secrets WHERE name = $1`, [
+    DATA_KEY_NAME,
+  ]);
   const stored: string = row.value;
   if (stored.startsWith('plain:')) {
     const dataKey = Buffer.from(stored.slice('plain:'.length), 'base64');
@@ -147,7 +154,8 @@ export async function loadKeyring(query: Query, secretsKey: string | undefined):
  */
 export async function sealClearSecrets(query: Query, keyring: Keyring): Promise<number> {
   let sealed = 0;
-  const hooks: Array<{ id: string; secret: string; previous_secret: string | null }> = await query(
+  const hooks = await select<{ id: string; secret: string; previous_secret: string | null }>(
+    query,
     `SELECT id, secret, previous_secret FROM webhooks WHERE secret NOT LIKE 'tt1:%' OR previous_secret NOT LIKE 'tt1:%'`,
   );
   for (const hook of hooks) {
@@ -163,9 +171,11 @@ export async function sealClearSecrets(query: Query, keyring: Keyring): Promise<
     );
     sealed += Number(secret !== hook.secret) + Number(previous !== hook.previous_secret);
   }
-  const [chart] = await query(`SELECT value FROM server_secrets WHERE name = $1 AND value NOT LIKE 'tt1:%'`, [
-    CHART_LINKS_KEY_NAME,
-  ]);
+  const [chart] = await select<{ value: string }>(
+    query,
+    `SELECT value FROM server_secrets WHERE name = $1 AND value NOT LIKE 'tt1:%'`,
+    [CHART_LINKS_KEY_NAME],
+  );
   if (chart) {
     await query(`UPDATE server_secrets SET value = $2 WHERE name = $1 AND value = $3`, [
       CHART_LINKS_KEY_NAME,

@@ -147,7 +147,8 @@ export function wholeNumberParam(min: number, max: number, fallback: number) {
         return z.NEVER;
       }
       return value;
-    });
+    })
+    .meta({ description: `A whole number from ${min} to ${max} (default ${fallback}).` });
 }
 
 /**
@@ -156,10 +157,13 @@ export function wholeNumberParam(min: number, max: number, fallback: number) {
  * and were 500s.
  */
 export function dateTimeParam() {
-  return z.string({ error: 'must be given once' }).superRefine((value, ctx) => {
-    const problem = /^\d{4}-\d{2}-\d{2}$/.test(value)
-      ? 'must be an RFC 3339 date-time such as 2026-11-01T10:00:00Z'
-      : dateOrDateTimeProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  return z
+    .string({ error: 'must be given once' })
+    .superRefine((value, ctx) => {
+      const problem = /^\d{4}-\d{2}-\d{2}$/.test(value)
+        ? 'must be an RFC 3339 date-time such as 2026-11-01T10:00:00Z'
+        : dateOrDateTimeProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .meta({ description: 'An RFC 3339 date-time with an offset, such as 2026-11-01T10:00:00Z.' });
 }

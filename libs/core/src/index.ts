@@ -9,3 +9,5 @@ export * from './periods';
 export * from './forecast';
 export * from './anomaly';
 export * from './money-display';
+export * from './domain-events';
+export * from './dimensions';

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Client, type Pool, type PoolClient } from 'pg';
+import { Client, type ClientConfig, type Pool, type PoolClient } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig, isConnectionError } from '@tokentally/common';
 import { MIGRATIONS } from '../../../migrations';
@@ -25,6 +25,21 @@ export class Database {
   }
 
   /**
+   * The connection pool now, for GET /metrics: connections open, idle, and
+   * queries waiting for one. The embedded database is reached through a pool
+   * of one connection, so `waiting` is its queue. Zeros before start-up.
+   */
+  poolStats(): { total: number; idle: number; waiting: number; max: number } {
+    const pool = this.dataSource.isInitialized ? (this.pool as Pool | undefined) : undefined;
+    return {
+      total: pool?.totalCount ?? 0,
+      idle: pool?.idleCount ?? 0,
+      waiting: pool?.waitingCount ?? 0,
+      max: this.maxConnections,
+    };
+  }
+
+  /**
    * Runs a statement as a named prepared statement: PostgreSQL parses and
    * plans it once per connection instead of on every call (the ingest hot path).
    *
@@ -47,6 +62,17 @@ export class Database {
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * The pool's connection settings (URL, password, TLS, timeouts), for a
+   * connection of its own outside the pool: LISTEN needs one session for as
+   * long as it listens. PostgreSQL only.
+   */
+  dedicatedClientConfig(applicationName: string): ClientConfig {
+    const options = this.pool.options;
+    // pg-pool hides the password from enumeration: it is copied by name.
+    return { ...options, password: options.password, application_name: applicationName, keepAlive: true };
   }
 
   /**

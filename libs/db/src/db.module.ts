@@ -4,13 +4,18 @@ import { APP_CONFIG, AppConfig } from '@tokentally/common';
 import { Database, openDatabase } from './database';
 import { HealthController } from './health.controller';
 import { EventBus } from './event-bus';
+import { UsageSignalRelay } from './usage-signal-relay';
 
 @Injectable()
 class DatabaseLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(Database) private readonly database: Database) {}
+  constructor(
+    @Inject(Database) private readonly database: Database,
+    @Inject(UsageSignalRelay) private readonly signals: UsageSignalRelay,
+  ) {}
 
-  // Last of the shutdown hooks: jobs and requests have stopped by now.
+  // Last of the shutdown hooks: jobs and requests have stopped by now. The last usage signal goes before the close.
   async onApplicationShutdown(): Promise<void> {
+    await this.signals.close();
     await this.database.close();
   }
 }
@@ -31,6 +36,7 @@ export class DbModule {
         { provide: DataSource, inject: [Database], useFactory: (database: Database) => database.dataSource },
         DatabaseLifecycle,
         EventBus,
+        UsageSignalRelay,
       ],
       exports: [Database, DataSource, EventBus],
     };

@@ -1,33 +1,26 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import type { Dimension, DomainEventType } from '@tokentally/core';
+import { insertOutboxEvent } from './outbox.sql';
 
-/** Domain event types that leave the service (as webhooks, issue #6). */
-export type DomainEventType =
-  | 'pricing.updated'
-  | 'pricing.refresh_failed'
-  | 'model.unpriced'
-  | 'budget.threshold_reached'
-  | 'budget.forecast_exceeded'
-  | 'spend.anomaly';
+/** Domain event types that leave the service (as webhooks, issue #6): libs/core's list. */
+export type { DomainEventType } from '@tokentally/core';
 
 /** In-process signals between feature modules (not persisted). */
 export interface LocalSignals {
   /** Prices changed: re-price unpriced events. */
   'prices.changed': undefined;
-  /** Usage events were stored: the dimensions they touched, for budget evaluation. */
-  'usage.ingested': { touched: TouchedScope[] };
+  /**
+   * Usage events were stored: the dimensions they touched, for budget
+   * evaluation; 'everything' when they are not known (a signal from another
+   * process may have been missed). Crosses processes on PostgreSQL (UsageSignalRelay).
+   */
+  'usage.ingested': { touched: TouchedScope[] | 'everything' };
 }
 export type LocalSignal = keyof LocalSignals;
 
-/** The dimensions of stored events, as budgets' scopes name them. */
-export interface TouchedScope {
-  provider: string;
-  model: string;
-  project: string;
-  team: string;
-  user: string;
-  feature: string;
-  environment: string;
+/** The dimensions of stored events (libs/core's, each one's value; '' when not given), as budgets' scopes name them. */
+export interface TouchedScope extends Record<Dimension, string> {
   tags: Record<string, string>;
 }
 
@@ -42,13 +35,11 @@ type Listener<S extends LocalSignal> = (detail: LocalSignals[S]) => Promise<void
 @Injectable()
 export class EventBus {
   private readonly logger = new Logger(EventBus.name);
-  private readonly listeners = new Map<LocalSignal, Array<Listener<any>>>();
+  // Listener<never> takes any signal's listener; `signal` calls each with its own signal's detail.
+  private readonly listeners = new Map<LocalSignal, Array<Listener<never>>>();
 
   async record(manager: EntityManager, type: DomainEventType, payload: Record<string, unknown>): Promise<void> {
-    await manager.query(`INSERT INTO outbox_events (type, payload) VALUES ($1, $2::jsonb)`, [
-      type,
-      JSON.stringify(payload),
-    ]);
+    await insertOutboxEvent(manager, type, payload);
   }
 
   on<S extends LocalSignal>(signal: S, listener: Listener<S>): void {
@@ -60,9 +51,9 @@ export class EventBus {
     signal: S,
     ...detail: LocalSignals[S] extends undefined ? [] : [LocalSignals[S]]
   ): Promise<void> {
-    for (const listener of this.listeners.get(signal) ?? []) {
+    for (const listener of (this.listeners.get(signal) ?? []) as Array<Listener<S>>) {
       try {
-        await listener(detail[0]);
+        await listener(detail[0] as LocalSignals[S]);
       } catch (error) {
         this.logger.error(`listener of ${signal} failed: ${(error as Error)?.stack ?? error}`);
       }

@@ -1,8 +1,9 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { SetMetadata } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { DATABASE_RETRY_AFTER_SECONDS } from '@tokentally/common';
+import { ApiOperation, DATABASE_RETRY_AFTER_SECONDS } from '@tokentally/common';
 import { Database } from './database';
+import { HEALTH_API } from './health.api';
 
 // Same metadata key as @Public() in libs/auth (db must not import auth).
 const Public = () => SetMetadata('tokentally:public', true);
@@ -13,6 +14,7 @@ export class HealthController {
 
   /** Liveness: 200 while the process runs, whatever the database does. No key needed. */
   @Get('health')
+  @ApiOperation(HEALTH_API.health)
   @Public()
   health() {
     return { status: 'ok', database: this.database.kind };
@@ -23,6 +25,7 @@ export class HealthController {
    * otherwise 503 with the reason (and Retry-After). No key needed.
    */
   @Get('health/ready')
+  @ApiOperation(HEALTH_API.ready)
   @Public()
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const started = Date.now();

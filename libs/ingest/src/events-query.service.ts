@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { DomainError } from '@tokentally/common';
 import {
   billableCall,
@@ -19,10 +18,9 @@ import {
 } from '@tokentally/core';
 import { PricingService, versionView } from '@tokentally/pricing';
 import { encodeCursor } from './dto/list-events.dto';
-import { EVENT_DETAIL_SQL, EventFilters, EventListQuery, eventTotalsQuery, listEventsQuery } from './ingest.sql';
+import { EventFilters, EventListQuery, EventRow, UsageEventsRepository } from './ingest.sql';
+import { RestatementsRepository } from './restatement.sql';
 import { toRestatementView } from './restatement.service';
-
-type Row = Record<string, any>;
 
 const usd = (text: string | null) => (text === null ? null : formatUsd(Decimal.parse(text)));
 
@@ -34,13 +32,13 @@ const usd = (text: string | null) => (text === null ? null : formatUsd(Decimal.p
 @Injectable()
 export class EventsQueryService {
   constructor(
-    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(UsageEventsRepository) private readonly events: UsageEventsRepository,
+    @Inject(RestatementsRepository) private readonly restatements: RestatementsRepository,
     @Inject(PricingService) private readonly pricing: PricingService,
   ) {}
 
   async list(q: EventListQuery) {
-    const { sql, params } = listEventsQuery(q);
-    const rows: Row[] = await this.db.query(sql, params);
+    const rows = await this.events.list(q);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     return {
@@ -61,8 +59,7 @@ export class EventsQueryService {
 
   /** Totals of every selected event, measured as the reports measure them. */
   async totals(filters: EventFilters) {
-    const { sql, params } = eventTotalsQuery(filters);
-    const [row]: Row[] = await this.db.query(sql, params);
+    const row = await this.events.totals(filters);
     return {
       currency: 'USD',
       from: filters.from?.toISOString() ?? null,
@@ -90,18 +87,12 @@ export class EventsQueryService {
    * (as month close under a project filter).
    */
   async detail(projectId: string, eventId: string, withRestatementTotals = true) {
-    const [row]: Row[] = await this.db.query(EVENT_DETAIL_SQL.event, [projectId, eventId]);
+    const row = await this.events.byKey(projectId, eventId);
     if (!row) throw DomainError.notFound(`Event ${JSON.stringify(eventId)} of project ${projectId}`);
     const stored = row.price_version_id ? await this.storedVersion(row.provider, row.price_version_id) : null;
     const breakdown = this.costBreakdown(row, stored);
     const notWhollyPriced = row.cost_ingested_usd === null || row.pricing !== 'priced' || row.restated;
-    const restatements: Row[] = await this.db.query(EVENT_DETAIL_SQL.restatements, [
-      row.received_at,
-      row.occurred_at_iso,
-      row.provider,
-      row.model,
-      notWhollyPriced,
-    ]);
+    const restatements = await this.restatements.coveringEvent(row, notWhollyPriced);
     return {
       ...toEventView(row),
       price_version: stored ? versionView(stored) : null,
@@ -130,7 +121,7 @@ export class EventsQueryService {
    * the stored cost to the digit (it is not when prices changed after the
    * event was priced and no restatement followed).
    */
-  private costBreakdown(row: Row, stored: PriceVersion | null) {
+  private costBreakdown(row: EventRow, stored: PriceVersion | null) {
     const usage = {} as TokenUsage;
     for (const kind of TOKEN_KINDS) usage[kind] = Number(row[`${kind}_tokens`]);
     const call = billableCall({
@@ -235,7 +226,7 @@ export class EventsQueryService {
 }
 
 /** A stored event as the list and the detail show it. */
-function toEventView(row: Row) {
+function toEventView(row: EventRow) {
   const usage: Record<string, number> = {};
   for (const kind of TOKEN_KINDS) usage[`${kind}_tokens`] = Number(row[`${kind}_tokens`]);
   const dimensions: Record<string, string> = {};
@@ -244,7 +235,7 @@ function toEventView(row: Row) {
     ['user', 'user_id'],
     ['feature', 'feature'],
     ['environment', 'environment'],
-  ]) {
+  ] as const) {
     if (row[column]) dimensions[name] = row[column];
   }
   return {

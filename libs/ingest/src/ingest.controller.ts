@@ -1,10 +1,12 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Optional, Param, Post, Query } from '@nestjs/common';
 import { CurrentPrincipal, Principal, Roles, ApiKeysService } from '@tokentally/auth';
-import { DomainError, field, parseOrThrow } from '@tokentally/common';
+import { ApiOperation, DomainError, field, parseOrThrow } from '@tokentally/common';
+import { IngestMetrics } from '@tokentally/observability';
 import { checkIngestBody, MAX_EVENTS_PER_REQUEST } from './dto/usage-event.dto';
 import { parseEventKey, parseEventTotalsQuery, parseListEventsQuery } from './dto/list-events.dto';
 import { EventsQueryService } from './events-query.service';
 import { IngestService } from './ingest.service';
+import { INGEST_API } from './ingest.api';
 
 @Controller('v1/events')
 export class IngestController {
@@ -12,6 +14,8 @@ export class IngestController {
     @Inject(IngestService) private readonly ingest: IngestService,
     @Inject(EventsQueryService) private readonly events: EventsQueryService,
     @Inject(ApiKeysService) private readonly keys: ApiKeysService,
+    // Counters of GET /metrics (absent in the worker, which serves no HTTP).
+    @Optional() @Inject(IngestMetrics) private readonly metrics?: IngestMetrics,
   ) {}
 
   /**
@@ -19,6 +23,7 @@ export class IngestController {
    * kept when others in the batch are rejected.
    */
   @Post()
+  @ApiOperation(INGEST_API.create)
   @Roles('ingest')
   @HttpCode(202)
   async create(
@@ -29,14 +34,20 @@ export class IngestController {
     const projectId = await this.projectOf(principal, projectQuery);
     const check = checkIngestBody(body, Date.now());
     if (check.kind === 'too_many') {
+      this.metrics?.requestRejected('too_many');
       throw new DomainError(
         'payload_too_large',
         `A request may carry at most ${MAX_EVENTS_PER_REQUEST} events; this one has ${check.count}.`,
         [{ path: 'events', message: `must hold at most ${MAX_EVENTS_PER_REQUEST} events` }],
       );
     }
-    if (check.kind === 'malformed') throw DomainError.validation(check.errors);
+    if (check.kind === 'malformed') {
+      this.metrics?.requestRejected('malformed');
+      throw DomainError.validation(check.errors);
+    }
     if (check.events.length === 0) {
+      this.metrics?.requestRejected('no_valid_event');
+      this.metrics?.rejected(check.rejected);
       throw new DomainError(
         'validation',
         check.batched
@@ -50,6 +61,7 @@ export class IngestController {
       projectId,
       check.events.map((e) => e.event),
     );
+    this.metrics?.stored(results, check.rejected);
     return {
       accepted: results.filter((r) => r.status === 'accepted').length,
       duplicates: results.filter((r) => r.status === 'duplicate').length,
@@ -64,6 +76,7 @@ export class IngestController {
    * `bucket`) exactly the events behind a report's number (docs/ingest.md).
    */
   @Get()
+  @ApiOperation(INGEST_API.list)
   @Roles('viewer')
   list(@Query() query: Record<string, string | string[] | undefined>) {
     return this.events.list(parseListEventsQuery(query));
@@ -71,6 +84,7 @@ export class IngestController {
 
   /** Totals of every event the same filters select: "N events, $X", to set beside the report's figure. */
   @Get('totals')
+  @ApiOperation(INGEST_API.totals)
   @Roles('viewer')
   totals(@Query() query: Record<string, string | string[] | undefined>) {
     return this.events.totals(parseEventTotalsQuery(query));
@@ -78,6 +92,7 @@ export class IngestController {
 
   /** One event: its price version, the cost of each token kind, and the restatements that covered it. */
   @Get(':project_id/:event_id')
+  @ApiOperation(INGEST_API.detail)
   @Roles('viewer')
   detail(@Param() params: { project_id?: string; event_id?: string }, @CurrentPrincipal() principal: Principal) {
     const { projectId, eventId } = parseEventKey(params);
@@ -92,6 +107,7 @@ export class IngestController {
   private async projectOf(principal: Principal, projectQuery: string | undefined): Promise<string> {
     if (principal.role === 'ingest') {
       if (projectQuery !== undefined && projectQuery !== principal.projectId) {
+        this.metrics?.requestRejected('wrong_project');
         throw new DomainError(
           'forbidden',
           `This ingest key writes only to project ${principal.projectId}; project_id names another project.`,
@@ -100,8 +116,15 @@ export class IngestController {
       }
       return principal.projectId!;
     }
-    const projectId = parseOrThrow(field.uuid(), projectQuery, 'project_id');
+    let projectId: string;
+    try {
+      projectId = parseOrThrow(field.uuid(), projectQuery, 'project_id');
+    } catch (error) {
+      this.metrics?.requestRejected('invalid_project_id');
+      throw error;
+    }
     if (!(await this.keys.projectExists(projectId))) {
+      this.metrics?.requestRejected('unknown_project');
       throw DomainError.validation([{ path: 'project_id', message: 'is not a known project' }]);
     }
     return projectId;

@@ -3,14 +3,24 @@ import { PricingModule } from '@tokentally/pricing';
 import { EventsQueryService } from './events-query.service';
 import { IngestController } from './ingest.controller';
 import { IngestService } from './ingest.service';
+import { RollupsRepository, UsageEventsRepository } from './ingest.sql';
 import { RollupCompactor } from './rollup-compactor.service';
 import { RestatementController } from './restatement.controller';
 import { RestatementService } from './restatement.service';
+import { RestatementsRepository } from './restatement.sql';
 
 @Module({
   imports: [PricingModule],
   controllers: [IngestController, RestatementController],
-  providers: [IngestService, EventsQueryService, RollupCompactor, RestatementService],
+  providers: [
+    UsageEventsRepository,
+    RollupsRepository,
+    RestatementsRepository,
+    IngestService,
+    EventsQueryService,
+    RollupCompactor,
+    RestatementService,
+  ],
   exports: [IngestService, RollupCompactor, RestatementService],
 })
 export class IngestModule {}

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import {
   billableCall,
   costOf,
@@ -11,10 +10,10 @@ import {
   PricingState,
   TOKEN_KINDS,
 } from '@tokentally/core';
-import { Database, EventBus, TouchedScope } from '@tokentally/db';
+import { EventBus, TouchedScope } from '@tokentally/db';
 import { PricingService } from '@tokentally/pricing';
 import { UsageEventInput } from './dto/usage-event.dto';
-import { SQL } from './ingest.sql';
+import { UsageEventsRepository } from './ingest.sql';
 import { RestatementService } from './restatement.service';
 
 export interface EventResult {
@@ -55,8 +54,7 @@ interface StoredPricing {
 @Injectable()
 export class IngestService {
   constructor(
-    @Inject(DataSource) private readonly db: DataSource,
-    @Inject(Database) private readonly database: Database,
+    @Inject(UsageEventsRepository) private readonly repository: UsageEventsRepository,
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(RestatementService) private readonly restatements: RestatementService,
     @Inject(EventBus) private readonly events: EventBus,
@@ -75,14 +73,7 @@ export class IngestService {
       a.input.eventId < b.input.eventId ? -1 : a.input.eventId > b.input.eventId ? 1 : 0,
     );
 
-    const inserted = new Set<string>(
-      (
-        await this.database.queryPrepared<{ event_id: string }>('tt_insert_events', SQL.insertEvents, [
-          projectId,
-          ...columnsOf(rows),
-        ])
-      ).map((row) => row.event_id),
-    );
+    const inserted = await this.repository.insertBatch(projectId, columnsOf(rows));
 
     if (inserted.size > 0)
       void this.events.signal('usage.ingested', { touched: touchedScopes(projectId, rows, inserted) });
@@ -98,7 +89,7 @@ export class IngestService {
     const stored = new Map<string, StoredPricing>();
     const replayed = rows.filter((row) => !inserted.has(row.input.eventId)).map((row) => row.input.eventId);
     if (replayed.length > 0) {
-      for (const row of await this.db.query(SQL.storedCosts, [projectId, replayed])) {
+      for (const row of await this.repository.storedCosts(projectId, replayed)) {
         stored.set(row.event_id, {
           cost: row.cost_usd,
           pricing: row.pricing,
@@ -186,7 +177,7 @@ function formatMoney(value: string): string {
   return formatUsd(Decimal.parse(value));
 }
 
-/** The batch as one array per column, in the order of SQL.insertEvents. */
+/** The batch as one array per column, in the order of SQL.insertEvents (ingest.sql.ts). */
 function columnsOf(rows: PricedEvent[]): unknown[][] {
   const columns: unknown[][] = Array.from({ length: 25 }, () => new Array(rows.length));
   rows.forEach((row, i) => {

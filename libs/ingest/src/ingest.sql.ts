@@ -1,4 +1,7 @@
-import { TOKEN_KINDS } from '@tokentally/core';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { PricingState, TOKEN_KINDS, TokenKind } from '@tokentally/core';
+import { Database, queryRows } from '@tokentally/db';
 
 /**
  * Every statement of the ingest feature, in one place.
@@ -368,21 +371,123 @@ export function eventTotalsQuery(filters: EventFilters): { sql: string; params: 
 }
 
 export const EVENT_DETAIL_SQL = {
-  /** One event by its key (the primary key). */
+  /** One event by its key (the primary key). Its restatements: RESTATEMENT_SQL.coveringEvent. */
   event: `${EVENT_SELECT} WHERE project_id = $1::uuid AND event_id = $2::text`,
-  /**
-   * The restatements that covered an event: made after it was stored, over a
-   * range holding its time (none: every time) and its provider and model
-   * (none: every one). A restatement of newly priced events (`new_price`)
-   * re-prices only events not wholly priced, so it is shown only for an event
-   * that was or is not wholly priced ($5).
-   */
-  restatements: `
-    SELECT * FROM restatements
-    WHERE created_at >= $1::timestamptz
-      AND (range_from IS NULL OR range_from <= $2::timestamptz) AND (range_to IS NULL OR range_to > $2::timestamptz)
-      AND (provider IS NULL OR provider = $3::text) AND (model IS NULL OR model = $4::text)
-      AND (reason = 'manual' OR $5::boolean)
-    ORDER BY created_at DESC, id
-    LIMIT 100`,
 } as const;
+
+/** The token counts of an event row, one bigint column per kind (as strings: pg returns bigint so). */
+export type TokenColumns = Record<`${TokenKind}_tokens`, string>;
+
+/** A row of `usage_events` as `pg` returns it: bigint counts and numeric costs as strings. */
+export interface UsageEventRow extends TokenColumns {
+  project_id: string;
+  event_id: string;
+  occurred_at: Date;
+  provider: string;
+  model: string;
+  operation: string | null;
+  images: number;
+  image_size: string | null;
+  image_quality: string | null;
+  status: 'ok' | 'error';
+  latency_ms: number | null;
+  team: string;
+  user_id: string;
+  feature: string;
+  environment: string;
+  tags: Record<string, string>;
+  cost_usd: string | null;
+  cost_ingested_usd: string | null;
+  priced: boolean;
+  pricing: PricingState;
+  unpriced_kinds: string[] | null;
+  price_version_id: string | null;
+  received_at: Date;
+}
+
+/** A row of EVENT_SELECT: the event, its time to the microsecond, its exact cost as text, whether restated. */
+export interface EventRow extends UsageEventRow {
+  occurred_at_iso: string;
+  cost_text: string | null;
+  restated: boolean;
+}
+
+/** A row of eventTotalsQuery: counts and sums as strings. */
+export interface EventTotalsRow extends TokenColumns {
+  events: string;
+  cost_usd: string;
+  cost_ingested_usd: string;
+  unpriced_events: string;
+  partial_events: string;
+  partial_cost_usd: string;
+  error_events: string;
+  images: string;
+}
+
+/** What a replayed event was stored with (SQL.storedCosts). */
+export type StoredCostRow = Pick<
+  UsageEventRow,
+  'event_id' | 'cost_usd' | 'pricing' | 'unpriced_kinds' | 'price_version_id'
+>;
+
+/**
+ * Stored usage events: the statements above, with typed rows. The batch
+ * insert runs as a named prepared statement (the ingest hot path).
+ */
+@Injectable()
+export class UsageEventsRepository {
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(Database) private readonly database: Database,
+  ) {}
+
+  /**
+   * Inserts a batch (one array per column, in the order of SQL.insertEvents)
+   * with its rollup deltas, in one statement; the ids of the events inserted
+   * (the others were stored before).
+   */
+  async insertBatch(projectId: string, columns: unknown[][]): Promise<Set<string>> {
+    const rows = await this.database.queryPrepared<{ event_id: string }>('tt_insert_events', SQL.insertEvents, [
+      projectId,
+      ...columns,
+    ]);
+    return new Set(rows.map((row) => row.event_id));
+  }
+
+  /** What these events of the project were stored with. */
+  storedCosts(projectId: string, eventIds: string[]): Promise<StoredCostRow[]> {
+    return queryRows<StoredCostRow>(this.db, SQL.storedCosts, [projectId, eventIds]);
+  }
+
+  /** One page of events, and one row more when another page follows. */
+  list(q: EventListQuery): Promise<EventRow[]> {
+    const { sql, params } = listEventsQuery(q);
+    return queryRows<EventRow>(this.db, sql, params);
+  }
+
+  async totals(filters: EventFilters): Promise<EventTotalsRow> {
+    const { sql, params } = eventTotalsQuery(filters);
+    const [row] = await queryRows<EventTotalsRow>(this.db, sql, params);
+    return row;
+  }
+
+  async byKey(projectId: string, eventId: string): Promise<EventRow | undefined> {
+    const [row] = await queryRows<EventRow>(this.db, EVENT_DETAIL_SQL.event, [projectId, eventId]);
+    return row;
+  }
+}
+
+/** The rollups' background compaction (SQL.compactRollups): one compactor at a time across replicas. */
+@Injectable()
+export class RollupsRepository {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  /** Moves up to `limit` deltas of each family into its rollups, unless another compactor holds the lock. */
+  compact(limit: number): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      const [{ locked }] = await queryRows<{ locked: boolean }>(tx, SQL.tryCompactionLock);
+      if (!locked) return;
+      for (const statement of SQL.compactRollups) await tx.query(statement, [limit]);
+    });
+  }
+}

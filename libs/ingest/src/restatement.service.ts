@@ -6,33 +6,28 @@ import {
   Decimal,
   formatUsd,
   priceOfKind,
-  PricingState,
   ratesOf,
   TOKEN_KINDS,
   TokenUsage,
 } from '@tokentally/core';
 import { EventBus } from '@tokentally/db';
 import { PricingService } from '@tokentally/pricing';
-import { RESTATEMENT_SQL as SQL } from './restatement.sql';
+import {
+  CostChange,
+  NotPricedRow,
+  RestatementRow,
+  RestatementsRepository,
+  StoredEvent,
+  UsageByKindRow,
+} from './restatement.sql';
 
 const PAGE = 1000;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+const HOUR_MS = 3_600_000;
 
-interface StoredEvent {
-  project_id: string;
-  event_id: string;
-  occurred_at: Date;
-  provider: string;
-  model: string;
-  status: string;
-  images: number;
-  image_size: string | null;
-  image_quality: string | null;
-  cost_usd: string | null;
-  pricing: PricingState;
-  unpriced_kinds: string[] | null;
-  [tokens: string]: unknown;
-}
+/** A part of a whole as a fraction to 4 decimals (1 when the whole is 0): a ratio for people, not money. */
+const share = (part: bigint, whole: bigint) =>
+  whole === 0n ? '1.0000' : (Number((part * 1_000_000n) / whole) / 1_000_000).toFixed(4);
 
 interface Totals {
   examined: number;
@@ -57,7 +52,9 @@ export class RestatementService implements OnModuleInit {
   private unpricedRun: Promise<unknown> | null = null;
 
   constructor(
+    // Transactions only: the statements are the repository's.
     @Inject(DataSource) private readonly db: DataSource,
+    @Inject(RestatementsRepository) private readonly repository: RestatementsRepository,
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(EventBus) private readonly events: EventBus,
   ) {}
@@ -68,14 +65,14 @@ export class RestatementService implements OnModuleInit {
   }
 
   /** Prices every unpriced event that the price book can now price. */
-  repriceUnpriced(): Promise<Record<string, unknown> | null> {
+  repriceUnpriced(): Promise<RestatementView | null> {
     const run = (this.unpricedRun ?? Promise.resolve())
       .catch(() => undefined)
       .then(async () => {
         const totals = emptyTotals();
         let after: [string, string] = [NIL_UUID, ''];
         for (;;) {
-          const page: StoredEvent[] = await this.db.query(SQL.unpricedPage, [after[0], after[1], PAGE]);
+          const page = await this.repository.unpricedPage(after, PAGE);
           if (page.length === 0) break;
           await this.restatePage(page, totals);
           const last = page[page.length - 1];
@@ -96,18 +93,11 @@ export class RestatementService implements OnModuleInit {
   async repriceRange(
     range: { from: Date; to: Date; provider?: string; model?: string },
     actor: string,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<RestatementView> {
     const totals = emptyTotals();
     let after: [Date, string, string] = [new Date(0), NIL_UUID, ''];
     for (;;) {
-      const page: StoredEvent[] = await this.db.query(SQL.rangePage, [
-        range.from,
-        range.to,
-        range.provider ?? null,
-        range.model ?? null,
-        ...after,
-        PAGE,
-      ]);
+      const page = await this.repository.rangePage(range, after, PAGE);
       if (page.length === 0) break;
       await this.restatePage(page, totals);
       const last = page[page.length - 1];
@@ -116,18 +106,78 @@ export class RestatementService implements OnModuleInit {
     return this.record('manual', actor, range, totals);
   }
 
-  async list(limit = 100): Promise<Array<Record<string, unknown>>> {
-    return (await this.db.query(SQL.restatements, [limit])).map((row: Record<string, any>) => toRestatementView(row));
+  async list(limit = 100): Promise<RestatementView[]> {
+    return (await this.repository.list(limit)).map((row) => toRestatementView(row));
+  }
+
+  /**
+   * How much of a period's usage was fully priced, what was not, and what was
+   * priced by fallback (GET /v1/pricing/coverage). `to` defaults to now and
+   * `from` to 30 days before it.
+   */
+  async coverage(range: { from?: Date; to?: Date }) {
+    const to = range.to ?? new Date();
+    // From the start of its hour: the rollups are hourly, and the raw events are read over the same span.
+    const from = new Date(
+      Math.floor((range.from ?? new Date(to.getTime() - 30 * 24 * HOUR_MS)).getTime() / HOUR_MS) * HOUR_MS,
+    );
+    const totals = await this.repository.coverageTotals(from, to);
+    const notPriced = await this.repository.coverageNotPriced(from, to);
+    const kinds = await this.repository.coverageKinds(from, to);
+    const events = BigInt(totals.events);
+    const unpricedEvents = BigInt(totals.unpriced_events);
+    const partialEvents = BigInt(totals.partial_events);
+    const pricedEvents = events - unpricedEvents - partialEvents;
+    const tokens = BigInt(totals.tokens);
+    const unpriced = notPriced.filter((row) => row.pricing === 'unpriced');
+    // Tokens of events that are not fully priced (unpriced and partly priced): the priced share is of fully priced
+    // events.
+    const notPricedTokens = notPriced.reduce((sum, row) => sum + BigInt(row.tokens ?? 0), 0n);
+    const models = (rows: NotPricedRow[]) =>
+      rows.map((row) => ({
+        provider: row.provider,
+        model: row.model,
+        events: Number(row.events),
+        tokens: Number(row.tokens),
+        ...(row.pricing === 'partial' ? { cost_usd: formatUsd(Decimal.parse(row.cost_usd)) } : {}),
+        unpriced_kinds: [
+          ...new Set(
+            String(row.missing ?? '')
+              .split(',')
+              .filter(Boolean),
+          ),
+        ].sort(),
+        first_seen_at: row.first_seen_at && new Date(row.first_seen_at).toISOString(),
+      }));
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      events: {
+        total: Number(events),
+        priced: Number(pricedEvents),
+        partial: Number(partialEvents),
+        unpriced: Number(unpricedEvents),
+        priced_share: share(pricedEvents, events),
+      },
+      cost_usd: formatUsd(Decimal.parse(totals.cost_usd)),
+      partial_cost_usd: formatUsd(Decimal.parse(totals.partial_cost_usd)),
+      tokens: {
+        total: Number(tokens),
+        in_priced_events: Number(tokens - notPricedTokens),
+        priced_share: share(tokens - notPricedTokens, tokens),
+      },
+      unpriced_models: models(unpriced),
+      partial_models: models(notPriced.filter((row) => row.pricing === 'partial')),
+      rate_sources: this.rateSources(kinds),
+      fallback_kinds: this.fallbackKinds(kinds),
+    };
   }
 
   /** Called by ingest with the events it stored unpriced: the first sighting of a model is an event. */
   async noteUnpricedModels(models: Array<{ provider: string; model: string }>): Promise<void> {
     if (models.length === 0) return;
     await this.db.transaction(async (manager: EntityManager) => {
-      const fresh = await manager.query(SQL.newUnpricedModels, [
-        models.map((m) => m.provider),
-        models.map((m) => m.model),
-      ]);
+      const fresh = await this.repository.newUnpricedModels(manager, models);
       for (const row of fresh) {
         await this.events.record(manager, 'model.unpriced', {
           provider: row.provider,
@@ -139,7 +189,7 @@ export class RestatementService implements OnModuleInit {
   }
 
   /** Token kinds used in a period that have no price of their own for their provider and model now. */
-  fallbackKinds(rows: Array<Record<string, string>>): Array<Record<string, unknown>> {
+  fallbackKinds(rows: UsageByKindRow[]): Array<Record<string, unknown>> {
     return this.rateSources(rows).flatMap((model) =>
       model.kinds
         .filter((k) => k.basis !== 'own' && k.basis !== null)
@@ -160,7 +210,7 @@ export class RestatementService implements OnModuleInit {
    * source gave that rate (a pulled version may keep rates of the version
    * before it, or of the base model of a snapshot).
    */
-  rateSources(rows: Array<Record<string, string>>) {
+  rateSources(rows: UsageByKindRow[]) {
     return rows.map((row) => {
       const version = this.pricing.resolve(row.provider, row.model, Date.now());
       const kinds: Array<{
@@ -208,14 +258,7 @@ export class RestatementService implements OnModuleInit {
   }
 
   private async restatePage(page: StoredEvent[], totals: Totals): Promise<void> {
-    const changes: Array<{
-      projectId: string;
-      eventId: string;
-      cost: string | null;
-      versionId: string | null;
-      pricing: PricingState;
-      missing: string | null;
-    }> = [];
+    const changes: CostChange[] = [];
     for (const event of page) {
       totals.examined++;
       const usage = {} as TokenUsage;
@@ -257,18 +300,7 @@ export class RestatementService implements OnModuleInit {
       }
     }
     if (changes.length === 0) return;
-    totals.changed += await this.db.transaction(async (manager) => {
-      await manager.query(SQL.restatementLock);
-      const [{ changed }] = await manager.query(SQL.applyCosts, [
-        changes.map((c) => c.projectId),
-        changes.map((c) => c.eventId),
-        changes.map((c) => c.cost),
-        changes.map((c) => c.versionId),
-        changes.map((c) => c.pricing),
-        changes.map((c) => c.missing),
-      ]);
-      return changed as number;
-    });
+    totals.changed += await this.repository.applyCosts(changes);
   }
 
   private async record(
@@ -277,18 +309,15 @@ export class RestatementService implements OnModuleInit {
     range: { from?: Date; to?: Date; provider?: string; model?: string },
     totals: Totals,
   ) {
-    const [row] = await this.db.query(SQL.insertRestatement, [
+    const row = await this.repository.insert({
       reason,
-      actor,
-      range.from ?? null,
-      range.to ?? null,
-      range.provider ?? null,
-      range.model ?? null,
-      totals.examined,
-      totals.changed,
-      totals.before.toFixedString(),
-      totals.after.toFixedString(),
-    ]);
+      requestedBy: actor,
+      range,
+      examined: totals.examined,
+      changed: totals.changed,
+      totalBefore: totals.before.toFixedString(),
+      totalAfter: totals.after.toFixedString(),
+    });
     return toRestatementView(row);
   }
 }
@@ -297,12 +326,28 @@ function emptyTotals(): Totals {
   return { examined: 0, changed: 0, before: Decimal.ZERO, after: Decimal.ZERO };
 }
 
+/** A restatement as the API shows it (counts and totals null for a key limited to some projects). */
+export interface RestatementView {
+  id: string;
+  reason: RestatementRow['reason'];
+  requested_by: string | null;
+  created_at: string;
+  from: string | null;
+  to: string | null;
+  provider: string | null;
+  model: string | null;
+  events_examined: number | null;
+  events_changed: number | null;
+  total_before_usd: string | null;
+  total_after_usd: string | null;
+}
+
 /**
  * A restatement as the API shows it. Its counts and totals are of every
  * project it re-priced: `withTotals` false (a key limited to some projects)
  * gives them as null.
  */
-export function toRestatementView(row: Record<string, any>, withTotals = true): Record<string, unknown> {
+export function toRestatementView(row: RestatementRow, withTotals = true): RestatementView {
   return {
     id: row.id,
     reason: row.reason,

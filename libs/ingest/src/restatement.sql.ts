@@ -1,4 +1,8 @@
-import { rollupDeltaCtes } from './ingest.sql';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { PricingState } from '@tokentally/core';
+import { Queryable, queryRows } from '@tokentally/db';
+import { rollupDeltaCtes, TokenColumns, UsageEventRow } from './ingest.sql';
 
 const EVENT_COLUMNS = `project_id, event_id, occurred_at, provider, model, status, images, image_size, image_quality, cost_usd, pricing, unpriced_kinds,
   input_text_tokens, cached_input_text_tokens, input_image_tokens, cached_input_image_tokens, output_image_tokens, output_text_tokens`;
@@ -91,4 +95,217 @@ export const RESTATEMENT_SQL = {
     FROM usage_events e LEFT JOIN unpriced_models m USING (provider, model)
     WHERE NOT e.priced AND e.occurred_at >= $1 AND e.occurred_at < $2
     GROUP BY e.provider, e.model, e.pricing ORDER BY count(*) DESC`,
+
+  /**
+   * The restatements that covered an event: made after it was stored, over a
+   * range holding its time (none: every time) and its provider and model
+   * (none: every one). A restatement of newly priced events (`new_price`)
+   * re-prices only events not wholly priced, so it is shown only for an event
+   * that was or is not wholly priced ($5).
+   */
+  coveringEvent: `
+    SELECT * FROM restatements
+    WHERE created_at >= $1::timestamptz
+      AND (range_from IS NULL OR range_from <= $2::timestamptz) AND (range_to IS NULL OR range_to > $2::timestamptz)
+      AND (provider IS NULL OR provider = $3::text) AND (model IS NULL OR model = $4::text)
+      AND (reason = 'manual' OR $5::boolean)
+    ORDER BY created_at DESC, id
+    LIMIT 100`,
 } as const;
+
+/** A stored event as a restatement reads it (EVENT_COLUMNS). */
+export type StoredEvent = Pick<
+  UsageEventRow,
+  | 'project_id'
+  | 'event_id'
+  | 'occurred_at'
+  | 'provider'
+  | 'model'
+  | 'status'
+  | 'images'
+  | 'image_size'
+  | 'image_quality'
+  | 'cost_usd'
+  | 'pricing'
+  | 'unpriced_kinds'
+  | keyof TokenColumns
+>;
+
+/** A row of `restatements` (numeric totals as strings). */
+export interface RestatementRow {
+  id: string;
+  reason: 'new_price' | 'manual';
+  requested_by: string | null;
+  created_at: Date;
+  range_from: Date | null;
+  range_to: Date | null;
+  provider: string | null;
+  model: string | null;
+  events_examined: number;
+  events_changed: number;
+  total_before_usd: string;
+  total_after_usd: string;
+}
+
+/** A restatement to record. */
+export interface NewRestatement {
+  reason: RestatementRow['reason'];
+  requestedBy: string | null;
+  range: { from?: Date; to?: Date; provider?: string; model?: string };
+  examined: number;
+  changed: number;
+  totalBefore: string;
+  totalAfter: string;
+}
+
+/** A new cost of one event (null: unpriced), and how it was priced. */
+export interface CostChange {
+  projectId: string;
+  eventId: string;
+  cost: string | null;
+  versionId: string | null;
+  pricing: PricingState;
+  /** The units with no rate, comma-separated; null when wholly priced. */
+  missing: string | null;
+}
+
+/** RESTATEMENT_SQL.coverageTotals: sums over the live rollup (bigint and numeric as strings). */
+export interface CoverageTotalsRow {
+  events: string;
+  unpriced_events: string;
+  partial_events: string;
+  partial_cost_usd: string;
+  cost_usd: string;
+  tokens: string;
+}
+
+/** RESTATEMENT_SQL.coverageKinds: the units used per provider and model (bigint sums as strings). */
+export interface UsageByKindRow {
+  provider: string;
+  model: string;
+  input_text: string;
+  cached_input_text: string;
+  input_image: string;
+  cached_input_image: string;
+  output_image: string;
+  output_text: string;
+  per_image_images: string;
+}
+
+/** RESTATEMENT_SQL.coverageNotPriced: events not wholly priced, per model and state. */
+export interface NotPricedRow {
+  provider: string;
+  model: string;
+  pricing: PricingState;
+  events: string;
+  tokens: string | null;
+  cost_usd: string;
+  missing: string | null;
+  first_seen_at: Date | null;
+}
+
+/**
+ * Restatements, the events they re-price, and pricing coverage: the
+ * statements above, with typed rows.
+ */
+@Injectable()
+export class RestatementsRepository {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  /** Unpriced events after (project_id, event_id), in key order. */
+  unpricedPage(after: [string, string], limit: number): Promise<StoredEvent[]> {
+    return queryRows<StoredEvent>(this.db, RESTATEMENT_SQL.unpricedPage, [after[0], after[1], limit]);
+  }
+
+  /** Events of a range (and provider, model) after (occurred_at, project_id, event_id), in that order. */
+  rangePage(
+    range: { from: Date; to: Date; provider?: string; model?: string },
+    after: [Date, string, string],
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    return queryRows<StoredEvent>(this.db, RESTATEMENT_SQL.rangePage, [
+      range.from,
+      range.to,
+      range.provider ?? null,
+      range.model ?? null,
+      ...after,
+      limit,
+    ]);
+  }
+
+  /** Sets new costs and moves the rollups by the difference, under the restatement lock; how many events changed. */
+  applyCosts(changes: CostChange[]): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(RESTATEMENT_SQL.restatementLock);
+      const [{ changed }] = await queryRows<{ changed: number }>(tx, RESTATEMENT_SQL.applyCosts, [
+        changes.map((c) => c.projectId),
+        changes.map((c) => c.eventId),
+        changes.map((c) => c.cost),
+        changes.map((c) => c.versionId),
+        changes.map((c) => c.pricing),
+        changes.map((c) => c.missing),
+      ]);
+      return changed;
+    });
+  }
+
+  async insert(restatement: NewRestatement): Promise<RestatementRow> {
+    const { range } = restatement;
+    const [row] = await queryRows<RestatementRow>(this.db, RESTATEMENT_SQL.insertRestatement, [
+      restatement.reason,
+      restatement.requestedBy,
+      range.from ?? null,
+      range.to ?? null,
+      range.provider ?? null,
+      range.model ?? null,
+      restatement.examined,
+      restatement.changed,
+      restatement.totalBefore,
+      restatement.totalAfter,
+    ]);
+    return row;
+  }
+
+  /** The latest restatements, newest first. */
+  list(limit: number): Promise<RestatementRow[]> {
+    return queryRows<RestatementRow>(this.db, RESTATEMENT_SQL.restatements, [limit]);
+  }
+
+  /** The restatements that covered a stored event (RESTATEMENT_SQL.coveringEvent). */
+  coveringEvent(
+    event: Pick<UsageEventRow, 'received_at' | 'provider' | 'model'> & { occurred_at_iso: string },
+    notWhollyPriced: boolean,
+  ): Promise<RestatementRow[]> {
+    return queryRows<RestatementRow>(this.db, RESTATEMENT_SQL.coveringEvent, [
+      event.received_at,
+      event.occurred_at_iso,
+      event.provider,
+      event.model,
+      notWhollyPriced,
+    ]);
+  }
+
+  /** Records models seen without a price, in `tx`; those seen for the first time. */
+  newUnpricedModels(
+    tx: Queryable,
+    models: Array<{ provider: string; model: string }>,
+  ): Promise<Array<{ provider: string; model: string; first_seen_at: Date }>> {
+    return queryRows(tx, RESTATEMENT_SQL.newUnpricedModels, [
+      models.map((m) => m.provider),
+      models.map((m) => m.model),
+    ]);
+  }
+
+  async coverageTotals(from: Date, to: Date): Promise<CoverageTotalsRow> {
+    const [row] = await queryRows<CoverageTotalsRow>(this.db, RESTATEMENT_SQL.coverageTotals, [from, to]);
+    return row;
+  }
+
+  coverageNotPriced(from: Date, to: Date): Promise<NotPricedRow[]> {
+    return queryRows<NotPricedRow>(this.db, RESTATEMENT_SQL.coverageNotPriced, [from, to]);
+  }
+
+  coverageKinds(from: Date, to: Date): Promise<UsageByKindRow[]> {
+    return queryRows<UsageByKindRow>(this.db, RESTATEMENT_SQL.coverageKinds, [from, to]);
+  }
+}

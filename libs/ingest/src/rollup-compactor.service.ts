@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@tokentally/common';
-import { SQL } from './ingest.sql';
+import { RollupsRepository } from './ingest.sql';
 
 const COMPACT_EVERY_MS = 1000;
 const DELTAS_PER_RUN = 50_000;
@@ -20,7 +19,7 @@ export class RollupCompactor implements OnApplicationBootstrap, OnModuleDestroy 
   private running: Promise<void> | null = null;
 
   constructor(
-    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(RollupsRepository) private readonly rollups: RollupsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -40,15 +39,9 @@ export class RollupCompactor implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** Moves up to DELTAS_PER_RUN deltas into the rollup. */
   compactOnce(): Promise<void> {
-    this.running ??= this.db
-      .transaction(async (manager) => {
-        const [{ locked }] = await manager.query(SQL.tryCompactionLock);
-        if (!locked) return;
-        for (const statement of SQL.compactRollups) await manager.query(statement, [DELTAS_PER_RUN]);
-      })
-      .finally(() => {
-        this.running = null;
-      });
+    this.running ??= this.rollups.compact(DELTAS_PER_RUN).finally(() => {
+      this.running = null;
+    });
     return this.running;
   }
 }

@@ -15,7 +15,13 @@ import {
   suspiciousReasons,
 } from '@tokentally/core';
 import { EventBus } from '@tokentally/db';
-import { SQL } from './pricing.sql';
+import {
+  PendingPriceRow,
+  PendingPricesRepository,
+  PricingRunRow,
+  PricingRunsRepository,
+  RunStatus,
+} from './pricing.sql';
 import { BUILTIN_SOURCE, catalogEntries, PricingService } from './pricing.service';
 import { parseLiteLLM } from './sources/litellm';
 import { parseOpenRouter } from './sources/openrouter';
@@ -76,11 +82,14 @@ function precedence(source: SourceName, provider: string): number {
 @Injectable()
 export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PricingRefreshService.name);
-  private inProcess: Promise<Record<string, unknown>> | null = null;
+  private inProcess: Promise<RunView> | null = null;
   private stopped = false;
 
   constructor(
+    // Transactions only: the statements are the repositories'.
     @Inject(DataSource) private readonly db: DataSource,
+    @Inject(PricingRunsRepository) private readonly runRows: PricingRunsRepository,
+    @Inject(PendingPricesRepository) private readonly pending: PendingPricesRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(EventBus) private readonly events: EventBus,
@@ -119,12 +128,12 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
   }
 
   async refreshIfStale(): Promise<void> {
-    const [last] = await this.db.query(SQL.lastSuccessfulRun);
-    if (!last || Date.now() - new Date(last.finished_at).getTime() > WEEK_MS) await this.refresh('startup');
+    const last = await this.runRows.lastSuccessful();
+    if (!last || Date.now() - new Date(last.finished_at!).getTime() > WEEK_MS) await this.refresh('startup');
   }
 
-  async lastSuccessfulRun(): Promise<Record<string, unknown> | null> {
-    const [last] = await this.db.query(SQL.lastSuccessfulRun);
+  async lastSuccessfulRun(): Promise<RunView | null> {
+    const last = await this.runRows.lastSuccessful();
     return last ? toRunView(last) : null;
   }
 
@@ -136,10 +145,7 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
    * prices, and this says so.
    */
   async sourcesState(): Promise<SourcesState> {
-    const [[last], reads] = await Promise.all([
-      this.db.query(SQL.lastSuccessfulRun) as Promise<Array<Record<string, any>>>,
-      this.db.query(SQL.lastReadPerSource) as Promise<Array<{ source: string; run_id: string; finished_at: Date }>>,
-    ]);
+    const [last, reads] = await Promise.all([this.runRows.lastSuccessful(), this.runRows.lastReadPerSource()]);
     const readOf = new Map(
       reads.map((r) => [r.source, { run_id: r.run_id, finished_at: new Date(r.finished_at).toISOString() }]),
     );
@@ -175,7 +181,7 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
       last_refresh: last
         ? {
             run_id: last.id,
-            finished_at: new Date(last.finished_at).toISOString(),
+            finished_at: new Date(last.finished_at!).toISOString(),
             status: last.status,
             sources_read: sourcesRead,
           }
@@ -200,23 +206,23 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
     };
   }
 
-  async runs(limit = 50): Promise<Array<Record<string, unknown>>> {
-    return (await this.db.query(SQL.runs, [limit])).map(toRunView);
+  async runs(limit = 50): Promise<RunView[]> {
+    return (await this.runRows.recent(limit)).map(toRunView);
   }
 
   /** Pulls every configured source now; returns the run's summary. */
-  refresh(trigger: RunTrigger, actor: string | null = null): Promise<Record<string, unknown>> {
+  refresh(trigger: RunTrigger, actor: string | null = null): Promise<RunView> {
     this.inProcess ??= this.run(trigger, actor).finally(() => {
       this.inProcess = null;
     });
     return this.inProcess;
   }
 
-  private async run(trigger: RunTrigger, actor: string | null): Promise<Record<string, unknown>> {
-    await this.db.query(SQL.abandonStaleRuns);
+  private async run(trigger: RunTrigger, actor: string | null): Promise<RunView> {
+    await this.runRows.abandonStale();
     let runId: string;
     try {
-      [{ id: runId }] = await this.db.query(SQL.startRun, [trigger, actor]);
+      runId = await this.runRows.start(trigger, actor);
     } catch (error) {
       if ((error as { code?: string }).code !== '23505') throw error;
       return this.joinRunningRun();
@@ -224,31 +230,30 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
     try {
       return await this.execute(runId);
     } catch (error) {
-      await this.db.query(SQL.finishRun, [
-        runId,
-        'failed',
-        JSON.stringify([{ source: 'run', status: 'failed', error: String(error) }]),
-        0,
-        0,
-      ]);
+      await this.runRows.finish(runId, {
+        status: 'failed',
+        sources: [{ source: 'run', status: 'failed', error: String(error) }],
+        changed: 0,
+        pending: 0,
+      });
       throw error;
     }
   }
 
   /** Another replica is running a pull: wait for it and answer with its result. */
-  private async joinRunningRun(): Promise<Record<string, unknown>> {
+  private async joinRunningRun(): Promise<RunView> {
     for (let waited = 0; waited < 10 * 60_000 && !this.stopped; waited += 200) {
-      const [running] = await this.db.query(SQL.runningRun);
+      const running = await this.runRows.runningId();
       if (!running) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
-      const [row] = await this.db.query(SQL.runById, [running.id]);
+      const row = (await this.runRows.byId(running))!;
       if (row.status !== 'running') return toRunView(row);
     }
-    const [latest] = await this.db.query(SQL.runs, [1]);
+    const [latest] = await this.runRows.recent(1);
     return toRunView(latest);
   }
 
-  private async execute(runId: string): Promise<Record<string, unknown>> {
+  private async execute(runId: string): Promise<RunView> {
     const started = Date.now();
     await this.pricing.reload(); // another replica may have changed prices
     const remote = (Object.keys(PARSERS) as Array<keyof typeof PARSERS>).filter(
@@ -347,18 +352,12 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
         });
       }
       const failures = fetched.filter((f) => f.report.status === 'failed').length;
-      const status = failures === 0 ? 'succeeded' : failures === remote.length ? 'failed' : 'partial';
-      await manager.query(SQL.finishRun, [
-        runId,
-        status,
-        JSON.stringify(fetched.map((f) => f.report)),
-        changed,
-        pending,
-      ]);
+      const status: RunStatus = failures === 0 ? 'succeeded' : failures === remote.length ? 'failed' : 'partial';
+      await this.runRows.finish(runId, { status, sources: fetched.map((f) => f.report), changed, pending }, manager);
     });
     if (changed > 0) await this.pricing.pricesChanged();
     this.logger.log(`pricing pull ${runId}: ${changed} prices changed, ${pending} held for approval`);
-    const [row] = await this.db.query(SQL.runById, [runId]);
+    const row = (await this.runRows.byId(runId))!;
     return toRunView(row);
   }
 
@@ -399,25 +398,25 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
       report.prices_changed++;
       return 'applied';
     }
-    const inserted = await manager.query(SQL.insertPending, [
-      next.provider,
-      next.model,
-      report.source,
+    const pendingId = await this.pending.insert(manager, {
+      provider: next.provider,
+      model: next.model,
+      source: report.source,
       sourceRef,
       runId,
-      current?.id ?? null,
-      JSON.stringify(next.sheet),
-      JSON.stringify(reasons),
-      JSON.stringify(next.rateSources),
-    ]);
-    if (inserted.length === 0) return 'unchanged'; // the same change is already waiting, or was rejected
-    await manager.query(SQL.supersedePending, [next.provider, next.model, report.source, inserted[0].id]);
+      currentVersionId: current?.id ?? null,
+      sheet: next.sheet,
+      reasons,
+      rateSources: next.rateSources,
+    });
+    if (pendingId === null) return 'unchanged'; // the same change is already waiting, or was rejected
+    await this.pending.supersede(manager, next.provider, next.model, report.source, pendingId);
     await this.events.record(manager, 'pricing.updated', {
       provider: next.provider,
       model: next.model,
       source: report.source,
       pending: true,
-      pending_id: inserted[0].id,
+      pending_id: pendingId,
       reasons,
       changes,
     });
@@ -459,9 +458,9 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
   /** Applies a held change: a new version from now. */
   async approvePending(id: string, actor: string): Promise<Record<string, unknown>> {
     const decided = await this.db.transaction(async (manager) => {
-      const row = await lockPending(manager, id);
+      const row = await this.lockPending(manager, id);
       const current = this.pricing.currentListVersion(row.provider, row.model);
-      const sheet = row.prices as PriceSheet;
+      const sheet = row.prices;
       const versionId = await this.pricing.addVersion(
         manager,
         {
@@ -478,7 +477,7 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
         },
         diffSheets(current?.sheet ?? null, sheet),
       );
-      await manager.query(SQL.decidePending, [id, 'approved', actor, versionId]);
+      await this.pending.decide(manager, id, 'approved', actor, versionId);
       return versionId;
     });
     await this.pricing.pricesChanged();
@@ -487,14 +486,22 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
 
   async rejectPending(id: string, actor: string): Promise<Record<string, unknown>> {
     await this.db.transaction(async (manager) => {
-      await lockPending(manager, id);
-      await manager.query(SQL.decidePending, [id, 'rejected', actor, null]);
+      await this.lockPending(manager, id);
+      await this.pending.decide(manager, id, 'rejected', actor, null);
     });
     return { id, status: 'rejected' };
   }
 
+  /** The held change, locked for a decision; only a pending one can be decided. */
+  private async lockPending(manager: EntityManager, id: string): Promise<PendingPriceRow> {
+    const row = await this.pending.lockForDecision(manager, id);
+    if (!row) throw DomainError.notFound(`Pending price ${id}`);
+    if (row.status !== 'pending') throw new DomainError('conflict', `This price change is already ${row.status}.`);
+    return row;
+  }
+
   async pendingList(status: string | null): Promise<Array<Record<string, unknown>>> {
-    return (await this.db.query(SQL.pendingList, [status])).map((row: Record<string, any>) => ({
+    return (await this.pending.list(status)).map((row) => ({
       id: row.id,
       provider: row.provider,
       model: row.model,
@@ -550,14 +557,6 @@ function freshnessNote(configured: string[], remoteRead: string[], refreshed: bo
     return `The last successful refresh read only the built-in catalog; the configured sources (${configured.join(', ')}) were not read in it.`;
   const missed = configured.filter((name) => !remoteRead.includes(name));
   return `The last successful refresh read ${remoteRead.join(', ')}${missed.length ? ` (not ${missed.join(', ')}; see GET /v1/pricing/runs)` : ''} on top of the built-in catalog.`;
-}
-
-/** The held change, locked for a decision; only a pending one can be decided. */
-async function lockPending(manager: EntityManager, id: string): Promise<Record<string, any>> {
-  const [row] = await manager.query(SQL.pendingForUpdate, [id]);
-  if (!row) throw DomainError.notFound(`Pending price ${id}`);
-  if (row.status !== 'pending') throw new DomainError('conflict', `This price change is already ${row.status}.`);
-  return row;
 }
 
 function report(
@@ -623,7 +622,19 @@ export function mergeRates(
   return { sheet, rateSources };
 }
 
-function toRunView(row: Record<string, any>): Record<string, unknown> {
+/** A pricing run as the API shows it. */
+export interface RunView {
+  id: string;
+  trigger: string;
+  status: RunStatus;
+  started_at: string;
+  finished_at: string | null;
+  prices_changed: number;
+  prices_pending: number;
+  sources: unknown;
+}
+
+function toRunView(row: PricingRunRow): RunView {
   return {
     id: row.id,
     trigger: row.trigger,

@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 import { CurrentPrincipal, Principal, Roles } from '@tokentally/auth';
-import { field, parseOrThrow } from '@tokentally/common';
+import { ApiOperation, field, parseOrThrow } from '@tokentally/common';
 import { Decimal, PRICE_UNITS, PriceVersion } from '@tokentally/core';
 import { historyQuerySchema, overrideSchema, pendingQuerySchema } from './dto/pricing.dto';
 import { PricingRefreshService } from './pricing-refresh.service';
 import { PricingService } from './pricing.service';
+import { PRICING_API } from './pricing.api';
 
 @Controller('v1/pricing')
 export class PricingController {
@@ -20,6 +21,7 @@ export class PricingController {
    * and `catalog_only` says so), and the last refresh from a remote source.
    */
   @Get()
+  @ApiOperation(PRICING_API.current)
   @Roles('viewer')
   async current() {
     const state = await this.refresher.sourcesState();
@@ -37,6 +39,7 @@ export class PricingController {
   }
 
   @Get('history')
+  @ApiOperation(PRICING_API.history)
   @Roles('viewer')
   async history(@Query() query: unknown) {
     const q = parseOrThrow(historyQuerySchema, query);
@@ -45,32 +48,38 @@ export class PricingController {
 
   /** Pulls every source now; answers with the run's summary. */
   @Post('refresh')
+  @ApiOperation(PRICING_API.refresh)
   refresh(@CurrentPrincipal() principal: Principal) {
     return this.refresher.refresh('manual', principal.keyId);
   }
 
   @Get('runs')
+  @ApiOperation(PRICING_API.runs)
   @Roles('viewer')
   async runs() {
     return { data: await this.refresher.runs() };
   }
 
   @Get('pending')
+  @ApiOperation(PRICING_API.pending)
   async pending(@Query() query: unknown) {
     return { data: await this.refresher.pendingList(parseOrThrow(pendingQuerySchema, query).status ?? null) };
   }
 
   @Post('pending/:id/approve')
+  @ApiOperation(PRICING_API.approve)
   approve(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
     return this.refresher.approvePending(parseOrThrow(field.uuid(), id, 'id'), principal.keyId);
   }
 
   @Post('pending/:id/reject')
+  @ApiOperation(PRICING_API.reject)
   reject(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
     return this.refresher.rejectPending(parseOrThrow(field.uuid(), id, 'id'), principal.keyId);
   }
 
   @Get('overrides')
+  @ApiOperation(PRICING_API.overrides)
   @Roles('viewer')
   overrides() {
     return { data: this.pricing.activeOverrides().map(versionView) };
@@ -78,6 +87,7 @@ export class PricingController {
 
   /** A negotiated price for a provider and model, or a discount off a whole provider, from a date. */
   @Put('overrides')
+  @ApiOperation(PRICING_API.setOverride)
   async setOverride(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
     const dto = parseOrThrow(overrideSchema, body);
     const version = await this.pricing.setOverride({
@@ -92,6 +102,7 @@ export class PricingController {
   }
 
   @Delete('overrides/:id')
+  @ApiOperation(PRICING_API.endOverride)
   @HttpCode(204)
   async endOverride(@Param('id') id: string): Promise<void> {
     await this.pricing.endOverride(parseOrThrow(field.uuid(), id, 'id'));

@@ -2,10 +2,17 @@ import { Module } from '@nestjs/common';
 import { PricingController } from './pricing.controller';
 import { PricingRefreshService } from './pricing-refresh.service';
 import { PricingService } from './pricing.service';
+import { PendingPricesRepository, PricingRunsRepository, PriceVersionsRepository } from './pricing.sql';
 
 @Module({
   controllers: [PricingController],
-  providers: [PricingService, PricingRefreshService],
+  providers: [
+    PriceVersionsRepository,
+    PricingRunsRepository,
+    PendingPricesRepository,
+    PricingService,
+    PricingRefreshService,
+  ],
   exports: [PricingService, PricingRefreshService],
 })
 export class PricingModule {}

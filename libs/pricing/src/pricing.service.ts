@@ -16,9 +16,11 @@ import {
   ratesOf,
 } from '@tokentally/core';
 import { DomainError } from '@tokentally/common';
-import { EventBus, rowsOf } from '@tokentally/db';
+import { EventBus } from '@tokentally/db';
 import catalog from './catalog/builtin-prices.json';
-import { SQL } from './pricing.sql';
+import { NewVersion, PriceVersionRow, PriceVersionsRepository } from './pricing.sql';
+
+export type { NewVersion } from './pricing.sql';
 
 export const BUILTIN_SOURCE = 'catalog';
 
@@ -38,21 +40,6 @@ interface CatalogEntry {
   prices: PriceSheet;
 }
 
-export interface NewVersion {
-  provider: string;
-  model: string;
-  kind: PriceVersionKind;
-  source: string;
-  sourceRef: string | null;
-  effectiveFrom: Date;
-  sheet: PriceSheet;
-  discountPct?: string | null;
-  createdBy?: string | null;
-  runId?: string | null;
-  /** Which source gave each rate, when the version merges several (see PriceVersion.rateSources). */
-  rateSources?: Record<string, string> | null;
-}
-
 /**
  * The price book: every price version, held in memory for ingest, which
  * prices each event by the version in effect at the event's time. Versions
@@ -66,7 +53,9 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   private reloadTimer: NodeJS.Timeout | null = null;
 
   constructor(
+    // Transactions only: the statements are the repository's.
     @Inject(DataSource) private readonly db: DataSource,
+    @Inject(PriceVersionsRepository) private readonly repository: PriceVersionsRepository,
     @Inject(EventBus) private readonly events: EventBus,
   ) {}
 
@@ -128,12 +117,11 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   }
 
   async history(provider: string | null, model: string | null): Promise<PriceVersion[]> {
-    return (await this.db.query(SQL.history, [provider, model])).map(toPriceVersion);
+    return (await this.repository.history(provider, model)).map(toPriceVersion);
   }
 
   async reload(): Promise<void> {
-    const rows: Array<Record<string, unknown>> = await this.db.query(SQL.allVersions);
-    this.versions = rows.map(toPriceVersion);
+    this.versions = (await this.repository.all()).map(toPriceVersion);
     this.book = new PriceBook(this.versions);
   }
 
@@ -142,21 +130,8 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
    * Records `pricing.updated`. Call `pricesChanged()` after the commit.
    */
   async addVersion(manager: EntityManager, version: NewVersion, changes: PriceChange[]): Promise<string> {
-    const [{ id }] = await manager.query(SQL.insertVersion, [
-      version.provider,
-      version.model,
-      version.kind,
-      version.source,
-      version.sourceRef,
-      version.effectiveFrom,
-      version.discountPct ?? null,
-      version.createdBy ?? null,
-      version.runId ?? null,
-      imagePricesParam(version.sheet),
-      version.rateSources ? JSON.stringify(version.rateSources) : null,
-      ...PRICE_UNITS.map((unit) => version.sheet[unit] ?? null),
-    ]);
-    await manager.query(SQL.rechainVersions, [version.provider, version.model, version.kind]);
+    const id = await this.repository.insert(manager, version);
+    await this.repository.rechain(manager, version.provider, version.model, version.kind);
     await this.events.record(manager, 'pricing.updated', {
       provider: version.provider,
       model: version.model,
@@ -261,10 +236,8 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
 
   /** Ends an override or discount now (or removes one that has not started). */
   async endOverride(id: string): Promise<void> {
-    const ended = await this.db.query(SQL.endOverride, [id]);
-    if (rowsOf(ended).length === 0) {
-      const [existing] = await this.db.query(SQL.overrideById, [id]);
-      if (!existing) throw DomainError.notFound(`Override ${id}`);
+    if (!(await this.repository.endOverride(id))) {
+      if (!(await this.repository.overrideExists(id))) throw DomainError.notFound(`Override ${id}`);
     }
     await this.pricesChanged();
   }
@@ -273,18 +246,16 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   async loadBuiltinCatalog(): Promise<void> {
     for (const entry of catalogEntries()) {
       await this.db.transaction(async (manager) => {
-        const inserted = await manager.query(SQL.insertVersionIfAbsent, [
-          entry.provider,
-          entry.model,
-          'list',
-          BUILTIN_SOURCE,
-          entry.source_ref,
-          entry.effective_from,
-          imagePricesParam(entry.prices),
-          ...PRICE_UNITS.map((unit) => entry.prices[unit] ?? null),
-        ]);
-        if (inserted.length > 0) {
-          await manager.query(SQL.rechainVersions, [entry.provider, entry.model, 'list']);
+        const inserted = await this.repository.insertListIfAbsent(manager, {
+          provider: entry.provider,
+          model: entry.model,
+          source: BUILTIN_SOURCE,
+          sourceRef: entry.source_ref,
+          effectiveFrom: entry.effective_from,
+          sheet: entry.prices,
+        });
+        if (inserted) {
+          await this.repository.rechain(manager, entry.provider, entry.model, 'list');
           this.logger.log(`catalog price loaded: ${entry.provider}/${entry.model} from ${entry.effective_from}`);
         }
       });
@@ -306,27 +277,22 @@ export function catalogEntries(): CatalogEntry[] {
   return entries;
 }
 
-function imagePricesParam(sheet: PriceSheet): string | null {
-  return sheet.image_prices && Object.keys(sheet.image_prices).length > 0 ? JSON.stringify(sheet.image_prices) : null;
-}
-
-export function toPriceVersion(row: Record<string, unknown>): PriceVersion {
+export function toPriceVersion(row: PriceVersionRow): PriceVersion {
   const sheet: PriceSheet = {};
   for (const unit of PRICE_UNITS) {
     if (row[unit] !== null && row[unit] !== undefined) sheet[unit] = String(row[unit]);
   }
-  if (row.image_prices && typeof row.image_prices === 'object')
-    sheet.image_prices = { ...(row.image_prices as Record<string, string>) };
+  if (row.image_prices && typeof row.image_prices === 'object') sheet.image_prices = { ...row.image_prices };
   return {
     id: String(row.id),
     provider: String(row.provider),
     model: String(row.model),
-    kind: row.kind as PriceVersionKind,
+    kind: row.kind,
     source: String(row.source),
-    effectiveFrom: new Date(row.effective_from as Date).getTime(),
-    effectiveTo: row.effective_to ? new Date(row.effective_to as Date).getTime() : null,
+    effectiveFrom: new Date(row.effective_from).getTime(),
+    effectiveTo: row.effective_to ? new Date(row.effective_to).getTime() : null,
     sheet,
-    rateSources: (row.rate_sources as Record<string, string> | null) ?? null,
+    rateSources: row.rate_sources ?? null,
     discountPct: row.discount_pct === null || row.discount_pct === undefined ? null : String(row.discount_pct),
   };
 }

@@ -1,13 +1,17 @@
 import { Controller, Get, Header, Inject, Param, Query, StreamableFile } from '@nestjs/common';
+import { z } from 'zod';
 import { Public, Roles } from '@tokentally/auth';
-import { DomainError } from '@tokentally/common';
+import { ApiOperation, DomainError } from '@tokentally/common';
 import { ChartLinks } from './charts/chart-links.service';
 import { ChartRenderer } from './charts/chart-renderer.service';
 import { parseReportQuery } from './dto/report-query.dto';
 import { ReportsService } from './reports.service';
+import { CHARTS_API } from './reporting.api';
 
 // budgets.png is served by the budgets lib, which owns budgets.
 const CHARTS = ['spend', 'tokens', 'providers'] as const;
+/** `:file`, for the OpenAPI document. */
+const chartFileParams = z.object({ file: z.enum(CHARTS.map((chart) => `${chart}.png`)) });
 
 /** GET /v1/charts/<spend|tokens|providers>.png?<report params>: the dashboard's charts as PNG. */
 @Controller('v1/charts')
@@ -21,6 +25,7 @@ export class ChartsController {
 
   /** A signed link from an alert: no key, exactly the signed parameters, until it expires. */
   @Get('shared/:file')
+  @ApiOperation({ ...CHARTS_API.shared, params: chartFileParams })
   @Public()
   @Header('content-type', 'image/png')
   @Header('cache-control', 'private, max-age=60')
@@ -30,6 +35,7 @@ export class ChartsController {
   }
 
   @Get(':file')
+  @ApiOperation({ ...CHARTS_API.chart, params: chartFileParams })
   @Header('content-type', 'image/png')
   @Header('cache-control', 'private, max-age=60')
   async chart(

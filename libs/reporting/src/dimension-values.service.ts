@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { Decimal, formatUsd } from '@tokentally/core';
 import { SuggestionQuery } from './dto/dimension-values.dto';
-import { suggestionSql, SuggestionTarget } from './dimension-values.sql';
+import { DimensionValuesRepository, SuggestionTarget } from './dimension-values.sql';
 import { ReportsService } from './reports.service';
 
 /**
@@ -12,13 +11,12 @@ import { ReportsService } from './reports.service';
 @Injectable()
 export class DimensionValuesService {
   constructor(
-    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(DimensionValuesRepository) private readonly repository: DimensionValuesRepository,
     @Inject(ReportsService) private readonly reports: ReportsService,
   ) {}
 
   private async rows(target: SuggestionTarget, s: SuggestionQuery) {
-    const { sql, params } = suggestionSql(target, s.report, s.prefix, s.limit);
-    const rows: Array<{ value: string; cost: string; events: string }> = await this.db.query(sql, params);
+    const rows = await this.repository.suggestions(target, s.report, s.prefix, s.limit);
     return {
       rows: rows
         .slice(0, s.limit)

@@ -1,4 +1,7 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { DomainError } from '@tokentally/common';
+import { queryRows } from '@tokentally/db';
 import { Dimension, ReportQuery } from './dto/report-query.dto';
 import { BuiltQuery, COLUMN, source, whereOf } from './reports.sql';
 
@@ -84,4 +87,23 @@ export function suggestionSql(target: SuggestionTarget, q: ReportQuery, prefix: 
     ORDER BY sum(cost_usd) DESC, sum(events) DESC, 1
     LIMIT ${p(limit + 1)}`;
   return { sql, params };
+}
+
+/** A row of suggestionSql: a value, its spend (numeric as text) and its events (bigint as text). */
+export interface SuggestionRow {
+  value: string;
+  cost: string;
+  events: string;
+}
+
+/** Filter suggestions: suggestionSql with typed rows. */
+@Injectable()
+export class DimensionValuesRepository {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  /** At most `limit + 1` values (one more than asked: there are more). */
+  suggestions(target: SuggestionTarget, q: ReportQuery, prefix: string, limit: number): Promise<SuggestionRow[]> {
+    const { sql, params } = suggestionSql(target, q, prefix, limit);
+    return queryRows<SuggestionRow>(this.db, sql, params);
+  }
 }

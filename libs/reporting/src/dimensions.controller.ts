@@ -1,8 +1,9 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { Roles } from '@tokentally/auth';
-import { DomainError, FieldError } from '@tokentally/common';
+import { ApiOperation, DomainError, FieldError } from '@tokentally/common';
 import { parseDimension, parseSuggestionQuery, parseTagKey } from './dto/dimension-values.dto';
 import { DimensionValuesService } from './dimension-values.service';
+import { DIMENSIONS_API } from './reporting.api';
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -13,6 +14,7 @@ export class DimensionsController {
   constructor(@Inject(DimensionValuesService) private readonly values: DimensionValuesService) {}
 
   @Get('dimensions/:dimension/values')
+  @ApiOperation(DIMENSIONS_API.dimensionValues)
   dimensionValues(@Param('dimension') dimension: string, @Query() query: Query) {
     const [d, s] = both(
       () => parseDimension(dimension),
@@ -22,11 +24,13 @@ export class DimensionsController {
   }
 
   @Get('tags')
+  @ApiOperation(DIMENSIONS_API.tagKeys)
   tagKeys(@Query() query: Query) {
     return this.values.tagKeys(parseSuggestionQuery(query));
   }
 
   @Get('tags/:key/values')
+  @ApiOperation(DIMENSIONS_API.tagValues)
   tagValues(@Param('key') key: string, @Query() query: Query) {
     const [k, s] = both(
       () => parseTagKey(key),

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { Decimal, formatUsd } from '@tokentally/core';
 import { Month, monthRange, monthText, previousMonth } from './dto/month-close.dto';
 import { ReportQuery } from './dto/report-query.dto';
 import { csvLine } from './csv';
-import { GROUPING_BITS, MONTH_CLOSE_SQL, MonthCloseSet } from './month-close.sql';
+import { GROUPING_BITS, MonthCloseRepository, MonthCloseSet, MonthRestatementRow } from './month-close.sql';
 import { ReportsService } from './reports.service';
 
 const NONE = '(none)';
@@ -75,13 +74,12 @@ export type MonthCloseView = Awaited<ReturnType<MonthCloseService['close']>>;
 @Injectable()
 export class MonthCloseService {
   constructor(
-    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(MonthCloseRepository) private readonly repository: MonthCloseRepository,
     @Inject(ReportsService) private readonly reports: ReportsService,
   ) {}
 
   private async grouped(q: ReportQuery): Promise<GroupedRow[]> {
-    const { sql, params } = MONTH_CLOSE_SQL.grouped(q);
-    const rows: Array<Record<string, any>> = await this.db.query(sql, params);
+    const rows = await this.repository.grouped(q);
     return rows.map((r) => ({
       set: GROUPING_BITS[Number(r.g)],
       project: r.project,
@@ -105,7 +103,7 @@ export class MonthCloseService {
       previousRange ? this.grouped({ ...q, ...previousRange }) : Promise.resolve([] as GroupedRow[]),
       this.reports.projectNames(),
       this.kinds(q),
-      this.db.query(MONTH_CLOSE_SQL.restatements, [q.from, q.to]) as Promise<Array<Record<string, any>>>,
+      this.repository.restatements(q.from, q.to),
     ]);
     // GROUPING SETS always returns the () row, even over no rows.
     const total = rows.find((r) => r.set === 'total') ?? { ...ZERO_MEASURES };
@@ -188,8 +186,7 @@ export class MonthCloseService {
 
   /** The units with no rate, per provider and model, of the month's events that are not wholly priced. */
   private async kinds(q: ReportQuery): Promise<Map<string, string[]>> {
-    const { sql, params } = MONTH_CLOSE_SQL.unpricedKinds(q);
-    const rows: Array<{ provider: string; model: string; missing: string | null }> = await this.db.query(sql, params);
+    const rows = await this.repository.unpricedKinds(q);
     return new Map(
       rows.map((r) => [
         `${r.provider}\u0000${r.model}`,
@@ -277,13 +274,13 @@ function notPricedNote(total: Measures): string | null {
 }
 
 /** A restatement for one provider or model is left out of a month close filtered to others. */
-function matchesFilters(r: Record<string, any>, q: ReportQuery): boolean {
+function matchesFilters(r: MonthRestatementRow, q: ReportQuery): boolean {
   if (r.provider && q.filters.provider && !q.filters.provider.includes(r.provider)) return false;
   if (r.model && q.filters.model && !q.filters.model.includes(r.model)) return false;
   return true;
 }
 
-function restatementView(r: Record<string, any>, withTotals: boolean) {
+function restatementView(r: MonthRestatementRow, withTotals: boolean) {
   const before = dec(r.total_before_usd);
   const after = dec(r.total_after_usd);
   const totals = withTotals

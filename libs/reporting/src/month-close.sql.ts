@@ -1,3 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { queryRows } from '@tokentally/db';
 import { Dimension, ReportQuery } from './dto/report-query.dto';
 import { BuiltQuery, COLUMN, source, whereOf } from './reports.sql';
 
@@ -122,6 +125,61 @@ export const MONTH_CLOSE_SQL = {
     WHERE (created_at >= $1 AND created_at < $2) OR (range_from < $2 AND range_to > $1)
     ORDER BY created_at, id`,
 } as const;
+
+/** A row of MONTH_CLOSE_SQL.grouped: one grouping set's group (NULL in the columns it does not group by). */
+export interface MonthCloseGroupRow {
+  /** GROUPING(project, team, provider, model): see GROUPING_BITS. */
+  g: number;
+  project: string | null;
+  team: string | null;
+  provider: string | null;
+  model: string | null;
+  cost: string;
+  events: string;
+  images: string;
+  unpriced: string;
+  partial: string;
+  partial_cost: string;
+}
+
+/** A row of MONTH_CLOSE_SQL.restatements (numeric totals as text). */
+export interface MonthRestatementRow {
+  id: string;
+  reason: 'new_price' | 'manual';
+  requested_by: string | null;
+  created_at: Date;
+  range_from: Date | null;
+  range_to: Date | null;
+  provider: string | null;
+  model: string | null;
+  events_examined: number;
+  events_changed: number;
+  total_before_usd: string;
+  total_after_usd: string;
+  recorded_in_month: boolean;
+  range_overlaps_month: boolean;
+}
+
+/** Month close: MONTH_CLOSE_SQL with typed rows. */
+@Injectable()
+export class MonthCloseRepository {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  grouped(q: ReportQuery): Promise<MonthCloseGroupRow[]> {
+    const { sql, params } = MONTH_CLOSE_SQL.grouped(q);
+    return queryRows<MonthCloseGroupRow>(this.db, sql, params);
+  }
+
+  /** The units with no rate (comma-separated, maybe repeated) per provider and model. */
+  unpricedKinds(q: ReportQuery): Promise<Array<{ provider: string; model: string; missing: string | null }>> {
+    const { sql, params } = MONTH_CLOSE_SQL.unpricedKinds(q);
+    return queryRows(this.db, sql, params);
+  }
+
+  restatements(from: Date, to: Date): Promise<MonthRestatementRow[]> {
+    return queryRows<MonthRestatementRow>(this.db, MONTH_CLOSE_SQL.restatements, [from, to]);
+  }
+}
 
 /** The bits of GROUPING(project, team, provider, model) for each set: 1 where a column is not grouped. */
 export const GROUPING_BITS: Record<number, MonthCloseSet> = {

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { Decimal, formatUsd, TOKEN_KINDS } from '@tokentally/core';
 import { csvLine } from './csv';
-import { Dimension, ReportQuery } from './dto/report-query.dto';
-import { COLUMN } from './reports.sql';
+import { ReportQuery } from './dto/report-query.dto';
+import { ReportsRepository } from './reports.sql';
 import { ReportsService } from './reports.service';
 
 const PAGE = 5000;
@@ -12,7 +11,7 @@ const PAGE = 5000;
 @Injectable()
 export class ReportsExportService {
   constructor(
-    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(ReportsRepository) private readonly repository: ReportsRepository,
     @Inject(ReportsService) private readonly reports: ReportsService,
   ) {}
 
@@ -67,28 +66,8 @@ export class ReportsExportService {
       ])
     );
     let after: [Date, string, string] = [new Date(0), '00000000-0000-0000-0000-000000000000', ''];
-    const filters = Object.entries(q.filters);
     for (;;) {
-      const params: unknown[] = [q.from, q.to, ...after];
-      const where = [
-        `occurred_at >= $1`,
-        `occurred_at < $2`,
-        `(occurred_at, project_id, event_id) > ($3::timestamptz, $4::uuid, $5::text)`,
-      ];
-      for (const [dimension, values] of filters) {
-        params.push(values);
-        where.push(`${COLUMN[dimension as Dimension]} = ANY($${params.length}::text[])`);
-      }
-      if (q.tag) {
-        params.push(JSON.stringify({ [q.tag.key]: q.tag.value }));
-        where.push(`tags @> $${params.length}::jsonb`);
-      }
-      params.push(PAGE);
-      const rows: Array<Record<string, any>> = await this.db.query(
-        `SELECT *, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts FROM usage_events
-         WHERE ${where.join(' AND ')} ORDER BY occurred_at, project_id, event_id LIMIT $${params.length}`,
-        params,
-      );
+      const rows = await this.repository.rawEvents(q, after, PAGE);
       for (const r of rows) {
         yield csvLine([
           r.ts,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
   BudgetPeriod,
   computeCost,
@@ -15,9 +15,13 @@ import {
   TOKEN_KINDS,
   TokenUsage,
 } from '@tokentally/core';
+import type { Queryable } from '@tokentally/db';
 import { PricingRefreshService, PricingService } from '@tokentally/pricing';
-import { Dimension, ReportQuery } from './dto/report-query.dto';
-import { REPORT_SQL, source, TotalItem } from './reports.sql';
+import { ReportQuery } from './dto/report-query.dto';
+import { ReportsRepository, source, SpendRow, SummaryRow, TotalItem } from './reports.sql';
+
+/** The dimensions of the summary's top movers (those of the rows REPORT_SQL.summary adds up). */
+const MOVER_DIMENSIONS = ['project', 'team', 'feature', 'model'] as const;
 
 const OTHER = '(other)';
 const NONE = '(none)';
@@ -42,14 +46,15 @@ export class ReportsService {
   private readonly logger = new Logger(ReportsService.name);
 
   constructor(
+    // Transactions only (one snapshot for a report read in parts): the statements are the repository's.
     @Inject(DataSource) private readonly db: DataSource,
+    @Inject(ReportsRepository) private readonly repository: ReportsRepository,
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(PricingRefreshService) private readonly refresher: PricingRefreshService,
   ) {}
 
   async buckets(q: ReportQuery): Promise<Date[]> {
-    const { sql, params } = REPORT_SQL.buckets(q);
-    return (await this.db.query(sql, params)).map((row: { b: Date }) => new Date(row.b));
+    return this.repository.buckets(q);
   }
 
   /**
@@ -66,8 +71,7 @@ export class ReportsService {
     }
     const totals = new Map<string, Decimal>();
     for (const [table, group] of byTable) {
-      const { sql, params } = REPORT_SQL.totals(table, group, basis);
-      for (const row of await this.db.query(sql, params)) totals.set(row.key, dec(row.cost));
+      for (const row of await this.repository.totals(table, group, basis)) totals.set(row.key, dec(row.cost));
     }
     return totals;
   }
@@ -110,15 +114,14 @@ export class ReportsService {
     };
   }
 
-  private async spendRows(q: ReportQuery, db: Pick<EntityManager, 'query'> = this.db): Promise<SpendRow[]> {
-    const { sql, params } = REPORT_SQL.spend(q, q.from, q.to);
-    return db.query(sql, params);
+  private async spendRows(q: ReportQuery, tx?: Queryable): Promise<SpendRow[]> {
+    return this.repository.spend(q, tx);
   }
 
   /**
    * Spend by user, read as: (1) every user's total over the range, from the
    * monthly and daily user rollups for whole UTC months and days and the
-   * hourly one elsewhere (REPORT_SQL.userRanking), keeping those that can be among the first
+   * hourly one elsewhere (REPORT_SQL.userRanking in reports.sql.ts), keeping those that can be among the first
    * `limit`, of which the first `limit` in the report's order are taken;
    * (2) the series of those users only, from the hourly rows, as the
    * plain report reads them; (3) when there are more users, `(other)` as the
@@ -131,11 +134,7 @@ export class ReportsService {
    */
   private async topUsersTally(q: ReportQuery, buckets: Date[]): Promise<Tally | null> {
     const read = await this.db.transaction('REPEATABLE READ', async (db) => {
-      const ranking = REPORT_SQL.userRanking(q, buckets, q.limit);
-      const ranked: Array<{ key: string; cost: string; users: number; total: string }> = await db.query(
-        ranking.sql,
-        ranking.params,
-      );
+      const ranked = await this.repository.userRanking(q, buckets, q.limit, db);
       // The first `limit` in the report's own order (total, then key), ties at the cut settled here as there.
       const top = ranked
         .map((r) => ({ key: r.key, cost: dec(r.cost) }))
@@ -226,9 +225,9 @@ export class ReportsService {
     const { start: periodStart, end: periodEnd, previousStart: prevStart } = this.periodBounds(period, q.tz, now);
     const elapsed = now.getTime() - periodStart.getTime();
     const prevSamePoint = new Date(prevStart.getTime() + elapsed);
-    const { sql, params } = REPORT_SQL.summary(q, { start: periodStart, now, prevStart, prevSamePoint });
-    const rows: Array<Record<string, any>> = await this.db.query(sql, params);
-    const sumOf = (column: string) => rows.reduce<Decimal>((sum, r) => sum.add(dec(r[column])), Decimal.ZERO);
+    const rows = await this.repository.summary(q, { start: periodStart, now, prevStart, prevSamePoint });
+    const sumOf = (column: 'current' | 'previous_to_date' | 'previous_whole' | 'partial_cost') =>
+      rows.reduce<Decimal>((sum, r) => sum.add(dec(r[column])), Decimal.ZERO);
     const current = {
       cost: sumOf('current'),
       events: rows.reduce((n, r) => n + Number(r.events), 0),
@@ -276,17 +275,17 @@ export class ReportsService {
     };
   }
 
-  private async topMovers(rows: Array<Record<string, any>>) {
+  private async topMovers(rows: SummaryRow[]) {
     const names = await this.projectNames();
     const movers: Array<{
-      dimension: Dimension;
+      dimension: (typeof MOVER_DIMENSIONS)[number];
       key: string;
       label: string;
       current: Decimal;
       previous: Decimal;
       change: Decimal;
     }> = [];
-    for (const dimension of ['project', 'team', 'feature', 'model'] as Dimension[]) {
+    for (const dimension of MOVER_DIMENSIONS) {
       const byKey = new Map<string, { current: Decimal; previous: Decimal }>();
       for (const row of rows) {
         const key = row[dimension];
@@ -328,15 +327,13 @@ export class ReportsService {
   async tokens(q: ReportQuery) {
     const buckets = await this.buckets(q);
     const index = new Map(buckets.map((b, i) => [b.getTime(), i]));
-    const overTime = REPORT_SQL.tokensOverTime(q);
     const series = Object.fromEntries(TOKEN_KINDS.map((k) => [k, buckets.map(() => 0)]));
-    for (const row of await this.db.query(overTime.sql, overTime.params)) {
+    for (const row of await this.repository.tokensOverTime(q)) {
       const i = index.get(new Date(row.b).getTime());
       if (i === undefined) continue;
       for (const kind of TOKEN_KINDS) series[kind][i] += Number(row[kind]);
     }
-    const breakdown = REPORT_SQL.tokensBreakdown(q);
-    const rows = (await this.db.query(breakdown.sql, breakdown.params)).map((row: Record<string, string>) => {
+    const rows = (await this.repository.tokensBreakdown(q)).map((row) => {
       const images = Number(row.images);
       const cost = dec(row.cost);
       const outputImage = Number(row.output_image);
@@ -374,8 +371,7 @@ export class ReportsService {
    * without a price change are priced whole: the price is the same all day).
    */
   async compareProviders(q: ReportQuery) {
-    const { sql, params } = REPORT_SQL.usageForPricing(q, this.pricing.priceChangeInstants());
-    const rows: Array<Record<string, string>> = await this.db.query(sql, params);
+    const rows = await this.repository.usageForPricing(q, this.pricing.priceChangeInstants());
     const providersOf = new Map<string, Set<string>>();
     for (const v of this.pricing.currentVersions()) {
       if (v.kind === 'discount') continue; // a list price or a negotiated one: the provider sells the model
@@ -516,15 +512,7 @@ export class ReportsService {
    * (null when none did). Counts, never money: no partial or unpriced figures.
    */
   async performance(q: ReportQuery) {
-    const { sql, params } = REPORT_SQL.performance(q);
-    const rows: Array<{
-      provider: string;
-      model: string;
-      events: string;
-      error_events: string;
-      latency_ms_sum: string | null;
-      latency_events: string;
-    }> = await this.db.query(sql, params);
+    const rows = await this.repository.performance(q);
     const figures = rows
       .map((r) => ({
         provider: r.provider,
@@ -566,9 +554,7 @@ export class ReportsService {
   }
 
   async projectNames(): Promise<Map<string, string>> {
-    return new Map(
-      (await this.db.query(REPORT_SQL.projectNames)).map((r: { id: string; name: string }) => [r.id, r.name]),
-    );
+    return new Map((await this.repository.projectNames()).map((r) => [r.id, r.name]));
   }
 }
 
@@ -588,16 +574,6 @@ function performanceOf(f: { events: bigint; errors: bigint; latencySum: bigint; 
 /** Percent change, to one decimal: a ratio for people, not money. */
 function changePct(current: Decimal, previous: Decimal): string {
   return ((Number(current.toFixedString()) / Number(previous.toFixedString()) - 1) * 100).toFixed(1);
-}
-
-interface SpendRow {
-  b: Date;
-  key: string;
-  cost: string;
-  events: string;
-  unpriced: string;
-  partial: string;
-  partial_cost: string;
 }
 
 interface SeriesTally {

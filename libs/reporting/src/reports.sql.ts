@@ -1,4 +1,8 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { DomainError, FieldError } from '@tokentally/common';
+import { DIMENSIONS_WITHOUT_USER, PricingState, ROLLUP_DIMENSIONS, TokenKind } from '@tokentally/core';
+import { Queryable, queryRows } from '@tokentally/db';
 import { assertBucketLimit, Dimension, Granularity, ReportQuery } from './dto/report-query.dto';
 
 /** The column of each report dimension in the rollups and in usage_events. */
@@ -32,7 +36,7 @@ export function source(
   const unsupported: FieldError[] = [];
   if (tagKey)
     unsupported.push({ path: q.tag ? `tag:${q.tag.key}` : 'group_by', message: 'cannot be combined with user' });
-  for (const d of ['team', 'feature', 'environment'] as const) {
+  for (const d of DIMENSIONS_WITHOUT_USER) {
     if (q.filters[d] || q.groupBy === d)
       unsupported.push({
         path: d,
@@ -104,11 +108,11 @@ function costColumn(q: Pick<ReportQuery, 'basis'>): string {
   return q.basis === 'ingested' ? 'cost_ingested_usd' : 'cost_usd';
 }
 
-/** The dimensions each rollup family has (and so can filter on). */
-const FAMILY_COLUMNS: Record<string, Dimension[]> = {
-  usage_rollup_live: ['provider', 'model', 'project', 'team', 'feature', 'environment'],
-  usage_rollup_tag_live: ['provider', 'model', 'project', 'team', 'feature', 'environment'],
-  usage_rollup_user_live: ['provider', 'model', 'project', 'user'],
+/** The dimensions each rollup family has (and so can filter on): libs/core's ROLLUP_DIMENSIONS, by live view. */
+const FAMILY_COLUMNS: Record<string, readonly Dimension[]> = {
+  usage_rollup_live: ROLLUP_DIMENSIONS.main,
+  usage_rollup_tag_live: ROLLUP_DIMENSIONS.tag,
+  usage_rollup_user_live: ROLLUP_DIMENSIONS.user,
 };
 
 export interface TotalItem {
@@ -388,5 +392,210 @@ export const REPORT_SQL = {
     };
   },
 
+  /**
+   * One page of the raw events of the range (the CSV export, the one place
+   * raw events are read), after (occurred_at, project_id, event_id), with the
+   * report's filters; a tag filter is containment in `tags`.
+   */
+  rawEvents(q: ReportQuery, after: [Date, string, string], limit: number): BuiltQuery {
+    const params: unknown[] = [q.from, q.to, ...after];
+    const where = [
+      `occurred_at >= $1`,
+      `occurred_at < $2`,
+      `(occurred_at, project_id, event_id) > ($3::timestamptz, $4::uuid, $5::text)`,
+    ];
+    for (const [dimension, values] of Object.entries(q.filters)) {
+      params.push(values);
+      where.push(`${COLUMN[dimension as Dimension]} = ANY($${params.length}::text[])`);
+    }
+    if (q.tag) {
+      params.push(JSON.stringify({ [q.tag.key]: q.tag.value }));
+      where.push(`tags @> $${params.length}::jsonb`);
+    }
+    params.push(limit);
+    return {
+      sql: `SELECT *, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts FROM usage_events
+         WHERE ${where.join(' AND ')} ORDER BY occurred_at, project_id, event_id LIMIT $${params.length}`,
+      params,
+    };
+  },
+
   projectNames: `SELECT id::text AS id, name FROM projects`,
 } as const;
+
+/** Token sums per kind (bigint sums: strings). */
+export type TokenSums = Record<TokenKind, string>;
+
+/** A row of REPORT_SQL.spend: one bucket and key. */
+export interface SpendRow {
+  b: Date;
+  key: string;
+  cost: string;
+  events: string;
+  unpriced: string;
+  partial: string;
+  partial_cost: string;
+}
+
+/** A row of REPORT_SQL.userRanking. */
+export interface UserRankingRow {
+  key: string;
+  cost: string;
+  /** How many users there are, and their total (on every row). */
+  users: number;
+  total: string;
+}
+
+/** A row of REPORT_SQL.summary: one (project, team, feature, model). */
+export interface SummaryRow {
+  project: string;
+  team: string;
+  feature: string;
+  model: string;
+  current: string;
+  previous_to_date: string;
+  previous_whole: string;
+  events: string;
+  unpriced: string;
+  partial: string;
+  partial_cost: string;
+}
+
+/** A row of REPORT_SQL.tokensOverTime. */
+export interface TokensOverTimeRow extends TokenSums {
+  b: Date;
+}
+
+/** A row of REPORT_SQL.tokensBreakdown: one provider, model, size and quality ('' when absent). */
+export interface TokensBreakdownRow extends TokenSums {
+  provider: string;
+  model: string;
+  image_size: string;
+  image_quality: string;
+  events: string;
+  images: string;
+  cost: string;
+  unpriced: string;
+  partial: string;
+  partial_cost: string;
+}
+
+/** A row of REPORT_SQL.usageForPricing: a UTC day (or an hour on a day a price changes). */
+export interface UsageForPricingRow extends TokenSums {
+  bucket: Date;
+  provider: string;
+  model: string;
+  image_size: string;
+  image_quality: string;
+  ok_events: string;
+  images: string;
+  per_image_images: string;
+  cost: string;
+  unpriced: string;
+  partial: string;
+}
+
+/** A row of REPORT_SQL.performance. */
+export interface PerformanceRow {
+  provider: string;
+  model: string;
+  events: string;
+  error_events: string;
+  latency_ms_sum: string | null;
+  latency_events: string;
+}
+
+/** A row of REPORT_SQL.rawEvents: a stored event (bigint and numeric columns as strings) and its UTC time. */
+export interface RawEventRow extends Record<`${TokenKind}_tokens`, string> {
+  ts: string;
+  project_id: string;
+  event_id: string;
+  occurred_at: Date;
+  provider: string;
+  model: string;
+  operation: string | null;
+  status: string;
+  images: number;
+  image_size: string | null;
+  image_quality: string | null;
+  latency_ms: number | null;
+  team: string;
+  user_id: string;
+  feature: string;
+  environment: string;
+  tags: Record<string, string>;
+  cost_usd: string | null;
+  cost_ingested_usd: string | null;
+  priced: boolean;
+  pricing: PricingState;
+  unpriced_kinds: string[] | null;
+}
+
+/**
+ * The reports' reads of the rollups (and the raw export's of usage_events):
+ * REPORT_SQL with typed rows. Reads that must see one snapshot take the
+ * caller's transaction (`tx`).
+ */
+@Injectable()
+export class ReportsRepository {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  async buckets(q: ReportQuery): Promise<Date[]> {
+    const { sql, params } = REPORT_SQL.buckets(q);
+    return (await queryRows<{ b: Date }>(this.db, sql, params)).map((row) => new Date(row.b));
+  }
+
+  /** The total of each item, read from one rollup family. */
+  totals(
+    table: string,
+    items: TotalItem[],
+    basis: 'restated' | 'ingested',
+  ): Promise<Array<{ key: string; cost: string }>> {
+    const { sql, params } = REPORT_SQL.totals(table, items, basis);
+    return queryRows(this.db, sql, params);
+  }
+
+  spend(q: ReportQuery, tx: Queryable = this.db): Promise<SpendRow[]> {
+    const { sql, params } = REPORT_SQL.spend(q, q.from, q.to);
+    return queryRows<SpendRow>(tx, sql, params);
+  }
+
+  userRanking(q: ReportQuery, buckets: Date[], limit: number, tx: Queryable = this.db): Promise<UserRankingRow[]> {
+    const { sql, params } = REPORT_SQL.userRanking(q, buckets, limit);
+    return queryRows<UserRankingRow>(tx, sql, params);
+  }
+
+  summary(q: ReportQuery, w: { start: Date; now: Date; prevStart: Date; prevSamePoint: Date }): Promise<SummaryRow[]> {
+    const { sql, params } = REPORT_SQL.summary(q, w);
+    return queryRows<SummaryRow>(this.db, sql, params);
+  }
+
+  tokensOverTime(q: ReportQuery): Promise<TokensOverTimeRow[]> {
+    const { sql, params } = REPORT_SQL.tokensOverTime(q);
+    return queryRows<TokensOverTimeRow>(this.db, sql, params);
+  }
+
+  tokensBreakdown(q: ReportQuery): Promise<TokensBreakdownRow[]> {
+    const { sql, params } = REPORT_SQL.tokensBreakdown(q);
+    return queryRows<TokensBreakdownRow>(this.db, sql, params);
+  }
+
+  usageForPricing(q: ReportQuery, priceChanges: Date[]): Promise<UsageForPricingRow[]> {
+    const { sql, params } = REPORT_SQL.usageForPricing(q, priceChanges);
+    return queryRows<UsageForPricingRow>(this.db, sql, params);
+  }
+
+  performance(q: ReportQuery): Promise<PerformanceRow[]> {
+    const { sql, params } = REPORT_SQL.performance(q);
+    return queryRows<PerformanceRow>(this.db, sql, params);
+  }
+
+  rawEvents(q: ReportQuery, after: [Date, string, string], limit: number): Promise<RawEventRow[]> {
+    const { sql, params } = REPORT_SQL.rawEvents(q, after, limit);
+    return queryRows<RawEventRow>(this.db, sql, params);
+  }
+
+  projectNames(): Promise<Array<{ id: string; name: string }>> {
+    return queryRows(this.db, REPORT_SQL.projectNames);
+  }
+}

@@ -1,4 +1,4 @@
-import { Decimal, displayUsd } from '@tokentally/core';
+import { Decimal, displayUsd, DOMAIN_EVENT_TITLES } from '@tokentally/core';
 
 /** Version of the JSON body; bumped only for breaking changes. */
 export const PAYLOAD_VERSION = 1;
@@ -6,7 +6,7 @@ export const PAYLOAD_VERSION = 1;
 export interface OutboxEvent {
   id: string;
   type: string;
-  payload: Record<string, any>;
+  payload: Record<string, unknown>;
   created_at: Date;
 }
 
@@ -39,18 +39,8 @@ export function bodyFor(format: 'standard' | 'slack', event: OutboxEvent): strin
   return format === 'slack' ? slackBody(event) : standardBody(event);
 }
 
-const TITLES: Record<string, string> = {
-  'budget.threshold_reached': 'Budget threshold reached',
-  'budget.forecast_exceeded': 'Budget forecast exceeded',
-  'spend.anomaly': 'Unusual spend',
-  'pricing.updated': 'Price change',
-  'pricing.refresh_failed': 'Pricing refresh failed',
-  'model.unpriced': 'Model without a price',
-  'webhook.test': 'TokenTally test event',
-};
-
 function titleOf(type: string): string {
-  return TITLES[type] ?? type;
+  return DOMAIN_EVENT_TITLES[type] ?? type;
 }
 
 /** An amount of a payload for people; a field that is missing or not a decimal (an event of an older version) reads
@@ -66,17 +56,17 @@ const PERIOD_WORDS: Record<string, string> = { day: 'day', week: 'week', month: 
  * Amounts follow the one display rule (libs/core `displayUsd`: cents from $1,
  * 4 significant digits below); the JSON payload keeps the exact values.
  */
-export function describeEvent(type: string, d: Record<string, any>): string {
+export function describeEvent(type: string, d: Record<string, unknown>): string {
   switch (type) {
     case 'budget.threshold_reached':
-      return `Budget "${d.budget_name}" reached ${d.threshold_pct}% of ${money(d.amount_usd)} for the ${PERIOD_WORDS[d.period] ?? d.period}: ${money(d.spent_usd)} spent (${d.percent}%) since ${localDay(d.period_start, d.timezone)}.`;
+      return `Budget "${d.budget_name}" reached ${d.threshold_pct}% of ${money(d.amount_usd)} for the ${periodWord(d.period)}: ${money(d.spent_usd)} spent (${d.percent}%) since ${localDay(d.period_start, d.timezone)}.`;
     case 'budget.forecast_exceeded':
-      return `Budget "${d.budget_name}" is forecast to reach ${money(d.forecast_usd)} by the end of the ${PERIOD_WORDS[d.period] ?? d.period}, above its ${money(d.amount_usd)}; ${money(d.spent_usd)} spent so far.`;
+      return `Budget "${d.budget_name}" is forecast to reach ${money(d.forecast_usd)} by the end of the ${periodWord(d.period)}, above its ${money(d.amount_usd)}; ${money(d.spent_usd)} spent so far.`;
     case 'spend.anomaly':
       return `Spend of ${d.dimension} ${d.label ?? d.key} on ${d.day} is ${money(d.spent_usd)}, far above its usual ${money(d.median_usd)} a day (28-day median; threshold ${money(d.threshold_usd)}).`;
     case 'pricing.updated':
       return d.pending
-        ? `A price change for ${d.provider}/${d.model} from ${d.source} is held for review (${(d.reasons ?? []).join(', ') || 'suspicious'}).`
+        ? `A price change for ${d.provider}/${d.model} from ${d.source} is held for review (${((d.reasons as string[] | undefined) ?? []).join(', ') || 'suspicious'}).`
         : `Prices of ${d.provider}/${d.model} changed (${d.source}), effective ${d.effective_from}.`;
     case 'pricing.refresh_failed':
       return `The pricing pull from ${d.source} failed: ${d.error}.`;
@@ -89,12 +79,17 @@ export function describeEvent(type: string, d: Record<string, any>): string {
   }
 }
 
-function localDay(iso: string, tz: string): string {
+/** A payload's period in words (an unknown one as it is). */
+function periodWord(period: unknown): unknown {
+  return PERIOD_WORDS[String(period)] ?? period;
+}
+
+function localDay(iso: unknown, tz: unknown): string {
   if (!iso) return '?';
   return new Intl.DateTimeFormat('en-GB', {
-    timeZone: tz || 'UTC',
+    timeZone: (tz as string) || 'UTC',
     day: 'numeric',
     month: 'short',
     year: 'numeric',
-  }).format(new Date(iso));
+  }).format(new Date(iso as string));
 }

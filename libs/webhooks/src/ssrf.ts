@@ -76,7 +76,7 @@ function refusalOfIpv4(ip: ipaddr.IPv4): string | null {
 }
 
 function inAny(ip: ipaddr.IPv4 | ipaddr.IPv6, ranges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>): boolean {
-  return ranges.some(([network, bits]) => network.kind() === ip.kind() && ip.match(network as any, bits));
+  return ranges.some(([network, bits]) => network.kind() === ip.kind() && ip.match(network, bits));
 }
 
 /** The IPv4 address(es) an IPv6 address carries, if it is one of the forms that carry one. */

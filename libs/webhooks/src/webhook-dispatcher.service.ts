@@ -2,11 +2,10 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { DataSource } from 'typeorm';
 import { Webhook } from 'standardwebhooks';
 import { APP_CONFIG, AppConfig } from '@tokentally/common';
-import { rowsOf } from '@tokentally/db';
 import { bodyFor, OutboxEvent } from './payloads';
 import { keyringOf } from '@tokentally/common/secrets';
 import { SendResult, sendWebhook } from './webhook-sender';
-import { SQL } from './webhooks.sql';
+import { ClaimedDelivery, DeliveriesRepository } from './webhooks.sql';
 
 /** Wait after attempt n fails (n = 1..7); attempt 8 is the last. About 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const RETRY_DELAYS_S = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
@@ -17,20 +16,6 @@ const TICK_MS = 1000;
 const CLAIM_BATCH = 20;
 /** A claim outlives the 10 s send deadline; a sender that dies leaves work another picks up after this. */
 const LEASE_S = 60;
-
-interface ClaimedDelivery {
-  id: string;
-  attempts: number;
-  webhook_id: string;
-  url: string;
-  format: 'standard' | 'slack';
-  secret: string;
-  previous_secret: string | null;
-  event_id: string;
-  type: string;
-  payload: Record<string, any>;
-  created_at: Date;
-}
 
 /**
  * Delivers outbox events to webhook endpoints: fans new events out to the
@@ -47,8 +32,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   private stopped = false;
 
   constructor(
+    // Transactions, and the keyring (libs/common secrets.ts reads the data key).
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DeliveriesRepository) private readonly deliveries: DeliveriesRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -83,9 +70,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
 
   /** One pass: fan out new events, then send what is due until nothing is. */
   async runOnce(): Promise<void> {
-    await this.db.query(SQL.fanOut);
+    await this.deliveries.fanOut();
     for (;;) {
-      const claimed = rowsOf<ClaimedDelivery>(await this.db.query(SQL.claim, [CLAIM_BATCH, LEASE_S, null]));
+      const claimed = await this.deliveries.claim(CLAIM_BATCH, LEASE_S);
       await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
       if (claimed.length < CLAIM_BATCH || this.stopped) return;
     }
@@ -93,7 +80,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
 
   /** Claims and sends one delivery now, if it is due and free (test sends, resends). */
   async deliverNow(deliveryId: string): Promise<void> {
-    const [claimed] = rowsOf<ClaimedDelivery>(await this.db.query(SQL.claim, [1, LEASE_S, deliveryId]));
+    const [claimed] = await this.deliveries.claim(1, LEASE_S, deliveryId);
     if (claimed) await this.attempt(claimed);
   }
 
@@ -142,47 +129,50 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     const { id, attempts } = delivery;
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     const gone = result.statusCode === 410;
-    await this.db.transaction(async (manager) => {
-      await manager.query(SQL.insertAttempt, [
-        id,
-        attempts,
+    await this.db.transaction(async (tx) => {
+      await this.deliveries.insertAttempt(tx, {
+        deliveryId: id,
+        attempt: attempts,
         startedAt,
-        result.durationMs,
-        result.statusCode,
-        result.error,
-        result.responseExcerpt,
-      ]);
+        durationMs: result.durationMs,
+        statusCode: result.statusCode,
+        error: result.error,
+        responseExcerpt: result.responseExcerpt,
+      });
       if (ok) {
-        await manager.query(SQL.markDelivered, [id, attempts, result.statusCode]);
-        await manager.query(SQL.endpointSucceeded, [delivery.webhook_id]);
+        await this.deliveries.markDelivered(tx, id, attempts, result.statusCode);
+        await this.deliveries.endpointSucceeded(tx, delivery.webhook_id);
         return;
       }
       if (gone) {
-        await manager.query(SQL.markFailed, [
+        await this.deliveries.markFailed(
+          tx,
           id,
           attempts,
           result.statusCode,
           'the endpoint answered 410 Gone and was disabled',
-        ]);
-        await manager.query(SQL.endpointGone, [delivery.webhook_id]);
+        );
+        await this.deliveries.endpointGone(tx, delivery.webhook_id);
         return;
       }
       if (attempts >= MAX_ATTEMPTS) {
-        await manager.query(SQL.markFailed, [
+        await this.deliveries.markFailed(
+          tx,
           id,
           attempts,
           result.statusCode,
           `${result.error}; gave up after ${attempts} attempts`,
-        ]);
+        );
       } else {
         const wait = Math.max(RETRY_DELAYS_S[attempts - 1], Math.min(result.retryAfterSeconds ?? 0, MAX_RETRY_AFTER_S));
-        await manager.query(SQL.markRetry, [id, attempts, result.statusCode, result.error, wait]);
+        await this.deliveries.markRetry(tx, id, attempts, result.statusCode, result.error, wait);
       }
-      await manager.query(SQL.endpointFailed, [
+      await this.deliveries.endpointFailed(
+        tx,
         delivery.webhook_id,
         this.config.webhookDisableAfterFailures,
         this.config.webhookDisableAfterSeconds,
-      ]);
+      );
     });
     if (!ok)
       this.logger.warn(

@@ -1,5 +1,6 @@
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { guardedLookup, refusalOfUrl } from './ssrf';
 
 export const SEND_TIMEOUT_MS = 10_000;
@@ -108,7 +109,7 @@ function post(url: URL, body: string, headers: Record<string, string>, timeoutMs
         'user-agent': 'TokenTally-Webhooks/1',
       },
       // Literal IPs were judged by refusalOfUrl; names are judged here, at the address actually used.
-      lookup: skipLookupGuard ? undefined : (guardedLookup(false) as any),
+      lookup: skipLookupGuard ? undefined : (guardedLookup(false) as LookupFunction),
     });
     const timer = setTimeout(() => {
       resolve('timeout');

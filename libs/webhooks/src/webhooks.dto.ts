@@ -1,15 +1,9 @@
 import { z } from 'zod';
 import { dateTimeParam, storableText, wholeNumberParam } from '@tokentally/common';
+import { DOMAIN_EVENT_TYPES } from '@tokentally/core';
 
-/** Event types an endpoint can subscribe to. */
-export const EVENT_TYPES = [
-  'budget.threshold_reached',
-  'budget.forecast_exceeded',
-  'spend.anomaly',
-  'pricing.updated',
-  'pricing.refresh_failed',
-  'model.unpriced',
-] as const;
+/** Event types an endpoint can subscribe to: every domain event (libs/core). */
+export const EVENT_TYPES = DOMAIN_EVENT_TYPES;
 
 const url = storableText(z.string({ error: 'must be a string' }).max(2000, 'must be at most 2000 characters')).refine(
   (value) => {

@@ -2,17 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig, DomainError } from '@tokentally/common';
-import { rowsOf } from '@tokentally/db';
 import { keyringOf } from '@tokentally/common/secrets';
 import { refusalOfUrl } from './ssrf';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
 import { CreateWebhookDto, UpdateWebhookDto } from './webhooks.dto';
-import { SQL } from './webhooks.sql';
+import { DeliveriesRepository, DeliveryRow, DeliveryStatus, WebhookRow, WebhooksRepository } from './webhooks.sql';
 
 /** How long the previous secret still signs after a rotation, so receivers can switch without losing events. */
 export const PREVIOUS_SECRET_VALID_S = 24 * 3600;
-
-type Row = Record<string, any>;
 
 /** A Standard Webhooks secret: whsec_ and 24 random bytes in base64. */
 function newSecret(): string {
@@ -23,9 +20,12 @@ function newSecret(): string {
 @Injectable()
 export class WebhooksService {
   constructor(
+    // For the keyring only (libs/common secrets.ts reads the data key).
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(WebhookDispatcher) private readonly dispatcher: WebhookDispatcher,
+    @Inject(WebhooksRepository) private readonly webhooks: WebhooksRepository,
+    @Inject(DeliveriesRepository) private readonly deliveryRows: DeliveriesRepository,
   ) {}
 
   /** The secret is in this answer only. */
@@ -33,19 +33,12 @@ export class WebhooksService {
     await this.assertReachable(dto.url);
     const secret = newSecret();
     const sealed = (await keyringOf(this.db, this.config)).seal('webhook', secret);
-    const [row] = await this.db.query(SQL.insert, [
-      dto.url,
-      dto.description ?? null,
-      dto.events,
-      dto.format,
-      dto.enabled,
-      sealed,
-    ]);
+    const row = await this.webhooks.insert({ ...dto, description: dto.description ?? null }, sealed);
     return { ...toView(row), secret };
   }
 
   async list() {
-    return (await this.db.query(SQL.list)).map(toView);
+    return (await this.webhooks.list()).map(toView);
   }
 
   async get(id: string) {
@@ -54,48 +47,37 @@ export class WebhooksService {
 
   async update(id: string, dto: UpdateWebhookDto) {
     if (dto.url) await this.assertReachable(dto.url);
-    const [row] = rowsOf(
-      await this.db.query(SQL.update, [
-        id,
-        dto.url ?? null,
-        dto.description !== undefined,
-        dto.description ?? null,
-        dto.events ?? null,
-        dto.format ?? null,
-        dto.enabled ?? null,
-      ]),
-    );
+    const row = await this.webhooks.update(id, dto);
     if (!row) throw DomainError.notFound(`Webhook ${id}`);
     return toView(row);
   }
 
   async remove(id: string): Promise<void> {
-    if (rowsOf(await this.db.query(SQL.remove, [id])).length === 0) throw DomainError.notFound(`Webhook ${id}`);
+    if (!(await this.webhooks.remove(id))) throw DomainError.notFound(`Webhook ${id}`);
   }
 
   /** A new secret, shown once; the previous one keeps signing (second signature) for 24 hours. */
   async rotateSecret(id: string) {
     const secret = newSecret();
     const sealed = (await keyringOf(this.db, this.config)).seal('webhook', secret);
-    const [row] = rowsOf(await this.db.query(SQL.rotateSecret, [id, sealed, PREVIOUS_SECRET_VALID_S]));
+    const row = await this.webhooks.rotateSecret(id, sealed, PREVIOUS_SECRET_VALID_S);
     if (!row) throw DomainError.notFound(`Webhook ${id}`);
-    return { ...toView(row), secret, previous_secret_valid_until: new Date(row.previous_secret_until).toISOString() };
+    return { ...toView(row), secret, previous_secret_valid_until: new Date(row.previous_secret_until!).toISOString() };
   }
 
-  async deliveries(webhookId: string, query: { status?: string; before?: string; limit: number }) {
+  async deliveries(webhookId: string, query: { status?: DeliveryStatus; before?: string; limit: number }) {
     await this.row(webhookId);
-    const rows = await this.db.query(SQL.deliveries, [
-      webhookId,
-      query.status ?? null,
-      query.before ?? null,
-      query.limit,
-    ]);
+    const rows = await this.deliveryRows.list(webhookId, {
+      status: query.status ?? null,
+      before: query.before ?? null,
+      limit: query.limit,
+    });
     const data = rows.map(deliveryView);
     return { data, next_before: rows.length === query.limit ? data[data.length - 1].created_at : null };
   }
 
-  async delivery(id: string) {
-    const [row] = await this.db.query(SQL.deliveryById, [id]);
+  async delivery(id: string): Promise<DeliveryRow> {
+    const row = await this.deliveryRows.byId(id);
     if (!row) throw DomainError.notFound(`Webhook delivery ${id}`);
     return row;
   }
@@ -108,7 +90,7 @@ export class WebhooksService {
         'conflict',
         'The endpoint of this delivery is disabled; enable it (PATCH /v1/webhooks/:id {"enabled": true}) first.',
       );
-    if (rowsOf(await this.db.query(SQL.resend, [id])).length === 0)
+    if (!(await this.deliveryRows.resend(id)))
       throw new DomainError('conflict', 'This delivery is being sent right now.');
     await this.dispatcher.deliverNow(id);
     return deliveryView(await this.delivery(id));
@@ -118,20 +100,16 @@ export class WebhooksService {
   async test(webhookId: string) {
     const webhook = await this.row(webhookId);
     if (!webhook.enabled) throw new DomainError('conflict', 'This endpoint is disabled; enable it first.');
-    const deliveryId = await this.db.transaction(async (manager) => {
-      const [event] = await manager.query(SQL.insertTestEvent, [
-        JSON.stringify({ webhook_id: webhookId, message: 'This is a test event from TokenTally.' }),
-        webhookId,
-      ]);
-      const [delivery] = await manager.query(SQL.insertDelivery, [webhookId, event.id]);
-      return delivery.id as string;
+    const deliveryId = await this.webhooks.insertTestDelivery(webhookId, {
+      webhook_id: webhookId,
+      message: 'This is a test event from TokenTally.',
     });
     await this.dispatcher.deliverNow(deliveryId);
     return deliveryView(await this.delivery(deliveryId));
   }
 
-  private async row(id: string): Promise<Row> {
-    const [row] = await this.db.query(SQL.byId, [id]);
+  private async row(id: string): Promise<WebhookRow> {
+    const row = await this.webhooks.byId(id);
     if (!row) throw DomainError.notFound(`Webhook ${id}`);
     return row;
   }
@@ -146,7 +124,7 @@ export class WebhooksService {
   }
 }
 
-function toView(row: Row) {
+function toView(row: WebhookRow) {
   return {
     id: row.id,
     url: row.url,
@@ -161,8 +139,8 @@ function toView(row: Row) {
   };
 }
 
-function deliveryView(row: Row) {
-  const iso = (value: unknown) => (value ? new Date(value as string).toISOString() : null);
+function deliveryView(row: DeliveryRow) {
+  const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : null);
   return {
     id: row.id,
     webhook_id: row.webhook_id,
@@ -175,6 +153,6 @@ function deliveryView(row: Row) {
     last_error: row.last_error,
     delivered_at: iso(row.delivered_at),
     created_at: iso(row.created_at),
-    attempt_log: (row.attempt_log ?? []).map((a: Row) => ({ ...a, started_at: iso(a.started_at) })),
+    attempt_log: (row.attempt_log ?? []).map((a) => ({ ...a, started_at: iso(a.started_at) })),
   };
 }

@@ -1,3 +1,8 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { DomainEventType } from '@tokentally/core';
+import { Queryable, queryRows } from '@tokentally/db';
+
 /** Every attempt of delivery `d`, oldest first, as a JSON array. */
 const ATTEMPT_LOG = `
   COALESCE((SELECT json_agg(json_build_object(
@@ -118,3 +123,246 @@ export const SQL = {
   endpointGone: `
     UPDATE webhooks SET enabled = false, disabled_reason = 'the endpoint answered 410 Gone', updated_at = now() WHERE id = $1`,
 } as const;
+
+export type WebhookFormat = 'standard' | 'slack';
+export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'failed';
+
+/** A row of `webhooks`; the secrets are sealed (libs/common secrets.ts). */
+export interface WebhookRow {
+  id: string;
+  url: string;
+  description: string | null;
+  events: DomainEventType[];
+  format: WebhookFormat;
+  enabled: boolean;
+  disabled_reason: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_until: Date | null;
+  consecutive_failures: number;
+  failing_since: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The fields of an endpoint that people set. */
+export interface WebhookValues {
+  url: string;
+  description: string | null;
+  events: DomainEventType[];
+  format: WebhookFormat;
+  enabled: boolean;
+}
+
+/** One attempt in a delivery's attempt_log (json_agg: timestamps are ISO strings there). */
+export interface AttemptLogEntry {
+  attempt: number;
+  started_at: string;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  response_excerpt: string | null;
+}
+
+/** A row of SQL.deliveries and SQL.deliveryById: the delivery, its event's type and time, its attempts. */
+export interface DeliveryRow {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: Date;
+  lease_until: Date | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+  created_at: Date;
+  event_type: string;
+  event_created_at: Date;
+  attempt_log: AttemptLogEntry[];
+  /** SQL.deliveryById only. */
+  webhook_enabled?: boolean;
+}
+
+/** A delivery claimed for one send (SQL.claim), with what sending it needs. */
+export interface ClaimedDelivery {
+  id: string;
+  attempts: number;
+  webhook_id: string;
+  url: string;
+  format: WebhookFormat;
+  /** Sealed. */
+  secret: string;
+  /** Sealed; only while the previous secret still signs. */
+  previous_secret: string | null;
+  event_id: string;
+  type: string;
+  payload: Record<string, unknown>;
+  created_at: Date;
+}
+
+/** What one attempt of a delivery did, as webhook_attempts keeps it. */
+export interface AttemptRecord {
+  deliveryId: string;
+  attempt: number;
+  startedAt: Date;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+  responseExcerpt: string | null;
+}
+
+/** Webhook endpoints: the statements above on `webhooks`, with typed rows. */
+@Injectable()
+export class WebhooksRepository {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  async insert(webhook: WebhookValues, sealedSecret: string): Promise<WebhookRow> {
+    const [row] = await queryRows<WebhookRow>(this.db, SQL.insert, [
+      webhook.url,
+      webhook.description,
+      webhook.events,
+      webhook.format,
+      webhook.enabled,
+      sealedSecret,
+    ]);
+    return row;
+  }
+
+  list(): Promise<WebhookRow[]> {
+    return queryRows<WebhookRow>(this.db, SQL.list);
+  }
+
+  async byId(id: string): Promise<WebhookRow | undefined> {
+    const [row] = await queryRows<WebhookRow>(this.db, SQL.byId, [id]);
+    return row;
+  }
+
+  /** The fields given change (a description given as null is removed); undefined when there is no such endpoint. */
+  async update(id: string, patch: Partial<WebhookValues>): Promise<WebhookRow | undefined> {
+    const [row] = await queryRows<WebhookRow>(this.db, SQL.update, [
+      id,
+      patch.url ?? null,
+      patch.description !== undefined,
+      patch.description ?? null,
+      patch.events ?? null,
+      patch.format ?? null,
+      patch.enabled ?? null,
+    ]);
+    return row;
+  }
+
+  /** Whether there was such an endpoint. */
+  async remove(id: string): Promise<boolean> {
+    return (await queryRows<{ id: string }>(this.db, SQL.remove, [id])).length > 0;
+  }
+
+  /** The new (sealed) secret signs from now; the one before still does for `previousValidSeconds`. */
+  async rotateSecret(id: string, sealedSecret: string, previousValidSeconds: number): Promise<WebhookRow | undefined> {
+    const [row] = await queryRows<WebhookRow>(this.db, SQL.rotateSecret, [id, sealedSecret, previousValidSeconds]);
+    return row;
+  }
+
+  /** A `webhook.test` event for this endpoint only and its delivery, in one transaction; the delivery's id. */
+  insertTestDelivery(webhookId: string, payload: Record<string, unknown>): Promise<string> {
+    return this.db.transaction(async (tx) => {
+      const [event] = await queryRows<{ id: string }>(tx, SQL.insertTestEvent, [JSON.stringify(payload), webhookId]);
+      const [delivery] = await queryRows<{ id: string }>(tx, SQL.insertDelivery, [webhookId, event.id]);
+      return delivery.id;
+    });
+  }
+}
+
+/**
+ * Deliveries of outbox events to endpoints: the statements above on
+ * `webhook_deliveries` and `webhook_attempts` (and the endpoint's failure
+ * count they move), with typed rows. The outcome statements take the
+ * transaction that records an attempt.
+ */
+@Injectable()
+export class DeliveriesRepository {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  /** A page of an endpoint's deliveries, newest first. */
+  list(
+    webhookId: string,
+    filter: { status: DeliveryStatus | null; before: string | null; limit: number },
+  ): Promise<DeliveryRow[]> {
+    return queryRows<DeliveryRow>(this.db, SQL.deliveries, [webhookId, filter.status, filter.before, filter.limit]);
+  }
+
+  async byId(id: string): Promise<DeliveryRow | undefined> {
+    const [row] = await queryRows<DeliveryRow>(this.db, SQL.deliveryById, [id]);
+    return row;
+  }
+
+  /** Makes a delivery due now with a fresh round of retries; false when it is being sent right now (or is gone). */
+  async resend(id: string): Promise<boolean> {
+    return (await queryRows<{ id: string }>(this.db, SQL.resend, [id])).length > 0;
+  }
+
+  /** New outbox events become deliveries to the endpoints that receive them. */
+  async fanOut(): Promise<void> {
+    await this.db.query(SQL.fanOut);
+  }
+
+  /** Claims up to `limit` due deliveries (or the one given) for `leaseSeconds`. */
+  claim(limit: number, leaseSeconds: number, deliveryId: string | null = null): Promise<ClaimedDelivery[]> {
+    return queryRows<ClaimedDelivery>(this.db, SQL.claim, [limit, leaseSeconds, deliveryId]);
+  }
+
+  async insertAttempt(tx: Queryable, attempt: AttemptRecord): Promise<void> {
+    await tx.query(SQL.insertAttempt, [
+      attempt.deliveryId,
+      attempt.attempt,
+      attempt.startedAt,
+      attempt.durationMs,
+      attempt.statusCode,
+      attempt.error,
+      attempt.responseExcerpt,
+    ]);
+  }
+
+  async markDelivered(tx: Queryable, id: string, attempts: number, statusCode: number | null): Promise<void> {
+    await tx.query(SQL.markDelivered, [id, attempts, statusCode]);
+  }
+
+  async markRetry(
+    tx: Queryable,
+    id: string,
+    attempts: number,
+    statusCode: number | null,
+    error: string | null,
+    waitSeconds: number,
+  ): Promise<void> {
+    await tx.query(SQL.markRetry, [id, attempts, statusCode, error, waitSeconds]);
+  }
+
+  async markFailed(
+    tx: Queryable,
+    id: string,
+    attempts: number,
+    statusCode: number | null,
+    error: string | null,
+  ): Promise<void> {
+    await tx.query(SQL.markFailed, [id, attempts, statusCode, error]);
+  }
+
+  async endpointSucceeded(tx: Queryable, webhookId: string): Promise<void> {
+    await tx.query(SQL.endpointSucceeded, [webhookId]);
+  }
+
+  /** One more failure in a row; disabled after `disableAfterFailures` of them spanning `disableAfterSeconds`. */
+  async endpointFailed(
+    tx: Queryable,
+    webhookId: string,
+    disableAfterFailures: number,
+    disableAfterSeconds: number,
+  ): Promise<void> {
+    await tx.query(SQL.endpointFailed, [webhookId, disableAfterFailures, disableAfterSeconds]);
+  }
+
+  async endpointGone(tx: Queryable, webhookId: string): Promise<void> {
+    await tx.query(SQL.endpointGone, [webhookId]);
+  }
+}

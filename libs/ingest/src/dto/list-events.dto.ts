@@ -40,10 +40,13 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // Real calendar dates only: `Date.parse` takes 2026-02-30 for March 2.
-const dateOrDateTime = z.string().superRefine((value, ctx) => {
-  const problem = dateOrDateTimeProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const dateOrDateTime = z
+  .string()
+  .superRefine((value, ctx) => {
+    const problem = dateOrDateTimeProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ description: 'A date (2026-11-01: a whole local day of `tz`, `to` inclusive) or an RFC 3339 date-time.' });
 
 /**
  * A comma list, as the reports read one: split at commas, each value
@@ -169,6 +172,9 @@ export function parseEventTotalsQuery(query: Query): EventFilters {
 }
 
 const eventKeySchema = z.object({ project_id: field.uuid(), event_id: field.string(200) });
+
+/** The query and path schemas, for the OpenAPI document (libs/openapi); `tag:<key>` filters are read outside them. */
+export { listSchema as listEventsQuerySchema, totalsSchema as eventTotalsQuerySchema, eventKeySchema };
 
 /** The path of GET /v1/events/:project_id/:event_id. */
 export function parseEventKey(params: { project_id?: unknown; event_id?: unknown }): {

@@ -54,7 +54,7 @@ const tagsSchema = z
   )
   .refine((tags) => Object.keys(tags).length <= MAX_TAGS, `must have at most ${MAX_TAGS} tags`);
 
-const usageEventSchema = z.object({
+export const usageEventSchema = z.object({
   event_id: field.string(200),
   timestamp: z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be an RFC 3339 date-time string') })
@@ -89,6 +89,18 @@ const usageEventSchema = z.object({
 });
 // Unknown top-level fields are ignored (a newer SDK may send more); unknown
 // token kinds in `usage` are refused, because they would be billed wrongly.
+
+/**
+ * The body of POST /v1/events as the OpenAPI document shows it: one event,
+ * `{"events": [...]}` or a bare array. checkIngestBody splits a body so by
+ * hand (a batch keeps its valid events) and checks each event with
+ * usageEventSchema.
+ */
+export const ingestBodySchema = z.union([
+  usageEventSchema,
+  z.object({ events: z.array(usageEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }),
+  z.array(usageEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST),
+]);
 
 export interface UsageEventInput {
   eventId: string;

@@ -1,5 +1,15 @@
 import { PriceUnit } from '@tokentally/core';
-import { dataArray, isImageModel, modelId, ParsedSource, perMillion, plain, QuoteCollector, readPrice } from './source';
+import {
+  dataArray,
+  isImageModel,
+  modelId,
+  ParsedSource,
+  perMillion,
+  plain,
+  QuoteCollector,
+  readPrice,
+  SourceEntry,
+} from './source';
 
 export { dataArray } from './source';
 
@@ -42,16 +52,17 @@ export function parseOpenRouter(text: string): ParsedSource {
   const out = new QuoteCollector(NO_FREE_MARK);
   for (const item of dataArray(text)) {
     const id = typeof item?.id === 'string' ? item.id : null;
-    if (!id) continue;
+    if (!id || !item) continue;
     // Each model on its own: an exception while reading one is a skipped line, never a failed source.
     out.isolate(id, () => readModel(out, id, item));
   }
   return out.result();
 }
 
-function readModel(out: QuoteCollector, id: string, item: any): void {
+function readModel(out: QuoteCollector, id: string, item: NonNullable<SourceEntry>): void {
   const model = modelId(id);
-  const modalities: unknown = item.architecture?.output_modalities;
+  // An architecture that is not an object has no output_modalities.
+  const modalities: unknown = (item.architecture as SourceEntry)?.output_modalities;
   const outputsImages = Array.isArray(modalities) && modalities.includes('image');
   if (!outputsImages && !isImageModel(model)) return; // a text model
   const pricing = item.pricing;

@@ -393,10 +393,16 @@ export class QuoteCollector {
 /** Thrown when a source answers something that is not its format. */
 export class MalformedSourceError extends Error {}
 
+/**
+ * An entry of a source's list, read field by field: each value is checked
+ * where it is used (an entry that is not an object has no fields).
+ */
+export type SourceEntry = Readonly<Record<string, unknown>> | null | undefined;
+
 /** `{"data": [...]}` (OpenRouter, Vercel AI Gateway), numbers kept as their text. */
-export function dataArray(text: string): any[] {
-  const document = parseExactJson(text) as any;
+export function dataArray(text: string): SourceEntry[] {
+  const document = parseExactJson(text) as { data?: unknown } | null;
   if (!document || typeof document !== 'object' || !Array.isArray(document.data))
     throw new MalformedSourceError('expected {"data": [...]}');
-  return document.data;
+  return document.data as SourceEntry[];
 }

@@ -1,5 +1,14 @@
 import { PriceUnit } from '@tokentally/core';
-import { dataArray, isImageModel, modelId, ParsedSource, perMillion, QuoteCollector, readPrice } from './source';
+import {
+  dataArray,
+  isImageModel,
+  modelId,
+  ParsedSource,
+  perMillion,
+  QuoteCollector,
+  readPrice,
+  SourceEntry,
+} from './source';
 
 /**
  * Vercel AI Gateway `GET /v1/models`: `{data: [{id: "openai/gpt-image-2", type, pricing: {input, output,
@@ -26,14 +35,14 @@ export function parseVercel(text: string): ParsedSource {
   const out = new QuoteCollector(NO_FREE_MARK);
   for (const item of dataArray(text)) {
     const id = typeof item?.id === 'string' ? item.id : null;
-    if (!id) continue;
+    if (!id || !item) continue;
     // Each model on its own: an exception while reading one is a skipped line, never a failed source.
     out.isolate(id, () => readModel(out, id, item));
   }
   return out.result();
 }
 
-function readModel(out: QuoteCollector, id: string, item: any): void {
+function readModel(out: QuoteCollector, id: string, item: NonNullable<SourceEntry>): void {
   const model = modelId(id);
   if (!isImageModel(model) && item.type !== 'image') return; // a text model
   const pricing = item.pricing;

@@ -3,7 +3,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig, DomainError } from '@tokentally/common';
 // The secrets helper only (no Nest module): seals the signing key at rest like the webhook secrets.
-import { CHART_LINKS_KEY_NAME, keyringOf } from '@tokentally/common/secrets';
+import { keyringOf } from '@tokentally/common/secrets';
+import { ChartLinksRepository } from './chart-links.sql';
 
 /** How long a shared chart link works. */
 export const CHART_LINK_TTL_S = 30 * 24 * 3600;
@@ -20,8 +21,10 @@ export class ChartLinks {
   private key: Promise<Buffer> | null = null;
 
   constructor(
+    // For the keyring only (libs/common secrets.ts reads the data key).
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ChartLinksRepository) private readonly repository: ChartLinksRepository,
   ) {}
 
   /** A signed link to `/v1/charts/<file>` with `params`. */
@@ -69,12 +72,8 @@ export class ChartLinks {
   private signingKey(): Promise<Buffer> {
     this.key ??= (async () => {
       const keyring = await keyringOf(this.db, this.config);
-      await this.db.query(`INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
-        CHART_LINKS_KEY_NAME,
-        keyring.seal('chart_links', randomBytes(32).toString('base64')),
-      ]);
-      const [row] = await this.db.query(`SELECT value FROM server_secrets WHERE name = $1`, [CHART_LINKS_KEY_NAME]);
-      return Buffer.from(keyring.open('chart_links', row.value), 'base64');
+      const sealed = await this.repository.sealedKey(keyring.seal('chart_links', randomBytes(32).toString('base64')));
+      return Buffer.from(keyring.open('chart_links', sealed), 'base64');
     })().catch((error) => {
       this.key = null;
       throw error;

@@ -3,7 +3,8 @@ import type { FastifyReply } from 'fastify';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Public } from '@tokentally/auth';
-import { DomainError } from '@tokentally/common';
+import { ApiOperation, DomainError } from '@tokentally/common';
+import { DASHBOARD_API } from '../reporting.api';
 
 const ASSETS = path.join(__dirname, 'assets');
 /** The bundle `npm run build` makes from web/*.ts (build-web.js). */
@@ -27,6 +28,7 @@ export class DashboardController {
   }
 
   @Get()
+  @ApiOperation(DASHBOARD_API.index)
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('cache-control', 'no-cache')
   index(): string {
@@ -34,6 +36,7 @@ export class DashboardController {
   }
 
   @Get('assets/:file')
+  @ApiOperation(DASHBOARD_API.asset)
   @Header('cache-control', 'no-cache')
   asset(@Param('file') file: string, @Res({ passthrough: true }) reply: FastifyReply): string {
     const asset = this.files.get(file);

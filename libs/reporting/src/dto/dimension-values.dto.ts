@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DomainError, FieldError, fieldErrorsOf, storableText, wholeNumberParam } from '@tokentally/common';
-import { Dimension, DIMENSIONS, parseReportQuery, ReportQuery } from './report-query.dto';
+import { Dimension, DIMENSIONS, parseReportQuery, ReportQuery, reportQuerySchema } from './report-query.dto';
 
 /** Suggestions look this far back when `from` is not given. */
 export const SUGGESTION_DEFAULT_DAYS = 90;
@@ -72,3 +72,20 @@ export function parseTagKey(text: string): string {
   if (!parsed.success) throw DomainError.validation(fieldErrorsOf(parsed.error, 'key'));
   return parsed.data;
 }
+
+/**
+ * The query, path and key schemas of the suggestion routes as parseSuggestionQuery,
+ * parseDimension and parseTagKey read them: for the OpenAPI document (libs/openapi).
+ */
+export const suggestionQuerySchema = z
+  .object({
+    ...Object.fromEntries(
+      Object.entries(reportQuerySchema.shape).filter(([key]) => ![...NOT_FOR_SUGGESTIONS, 'limit'].includes(key)),
+    ),
+    ...own.shape,
+  })
+  .strict();
+export const dimensionParamsSchema = z.object({
+  dimension: z.enum(DIMENSIONS, { error: `must be one of ${DIMENSIONS.join(', ')}` }),
+});
+export const tagKeyParamsSchema = z.object({ key: tagKey });

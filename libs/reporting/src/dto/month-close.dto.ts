@@ -1,6 +1,7 @@
+import { z } from 'zod';
 import { DomainError, FieldError, hasNoNul, NUL_MESSAGE } from '@tokentally/common';
 import { daysInMonth, startOfLocalDate } from '@tokentally/core';
-import { parseReportQuery, ReportQuery } from './report-query.dto';
+import { parseReportQuery, ReportQuery, reportQuerySchema } from './report-query.dto';
 
 /** A calendar month, 0001-01 to 9999-12. */
 export interface Month {
@@ -88,3 +89,17 @@ export function parseMonthCloseQuery(query: Record<string, string | string[] | u
   if (errors.length > 0 || !report || !isMonth(month)) throw DomainError.validation(errors);
   return { month, report };
 }
+
+/**
+ * The query of the month-close routes as parseMonthCloseQuery reads it (the
+ * report parameters less those the month replaces, and `month`): for the
+ * OpenAPI document (libs/openapi).
+ */
+export const monthCloseQuerySchema = z
+  .object({
+    ...Object.fromEntries(
+      Object.entries(reportQuerySchema.shape).filter(([key]) => !NOT_FOR_MONTH_CLOSE.includes(key)),
+    ),
+    month: z.string({ error: `is required (${SHAPE})` }).regex(MONTH_SHAPE, SHAPE_MESSAGE),
+  })
+  .strict();

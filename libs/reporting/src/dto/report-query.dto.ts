@@ -12,6 +12,8 @@ import {
   addDays,
   bucketCount,
   dateOrDateTimeProblem,
+  Dimension,
+  DIMENSIONS,
   normalizeModelName,
   normalizeProviderSlug,
   parseLocalDate,
@@ -20,8 +22,9 @@ import {
 
 export const GRANULARITIES = ['hour', 'day', 'week', 'month'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
-export const DIMENSIONS = ['provider', 'model', 'project', 'team', 'user', 'feature', 'environment'] as const;
-export type Dimension = (typeof DIMENSIONS)[number];
+/** The dimensions are libs/core's (dimensions.ts). */
+export { DIMENSIONS };
+export type { Dimension };
 export type GroupBy = Dimension | `tag:${string}` | 'none';
 
 export interface ReportQuery {
@@ -51,10 +54,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PROJECT_LIST_MAX = 100 * 36 + 99;
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const dateOrDateTime = z.string().superRefine((value, ctx) => {
-  const problem = dateOrDateTimeProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const dateOrDateTime = z
+  .string()
+  .superRefine((value, ctx) => {
+    const problem = dateOrDateTimeProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ description: 'A date (2026-11-01: a whole local day of `tz`, `to` inclusive) or an RFC 3339 date-time.' });
 
 /**
  * The instant a `from` or `to` stands for: a date-time is that instant; a date
@@ -117,6 +123,9 @@ const schema = z
     ),
   })
   .strict();
+
+/** The report parameters, for the OpenAPI document (libs/openapi); a `tag:<key>` filter is read outside them. */
+export const reportQuerySchema = schema;
 
 export interface ParseOptions {
   /** Days before `to` when `from` is not given (30). */

@@ -1,3 +1,4 @@
+import { DOMAIN_EVENT_TYPES, TEXT_DIMENSIONS } from '@tokentally/core';
 import { api, ApiError } from './api';
 import { Child, fill, h, table } from './dom';
 import { apiForm, checkboxes, input, secretOnce, select } from './forms';
@@ -38,15 +39,10 @@ const TABS: Array<[string, string]> = [
   ['keys', 'Keys and projects'],
   ['pricing', 'Pricing'],
 ];
-const EVENT_TYPES = [
-  'budget.threshold_reached',
-  'budget.forecast_exceeded',
-  'spend.anomaly',
-  'pricing.updated',
-  'pricing.refresh_failed',
-  'model.unpriced',
-];
-const SCOPE_DIMENSIONS = ['provider', 'model', 'team', 'user', 'feature', 'environment'] as const;
+// libs/core's lists, as the server has them: every event type, and the scope dimensions typed in (the project is
+// chosen from a list).
+const EVENT_TYPES: string[] = [...DOMAIN_EVENT_TYPES];
+const SCOPE_DIMENSIONS = TEXT_DIMENSIONS;
 
 /** Admin pages: budgets, webhooks, keys and projects, pricing. The server refuses all of it to other keys. */
 export async function renderAdmin(root: HTMLElement, ctx: AdminContext): Promise<void> {

@@ -1,3 +1,4 @@
+import { ALERT_EVENT_LABELS } from '@tokentally/core';
 import { api, ApiError, download } from './api';
 import { drawChart } from './charts';
 import { Child, h, table } from './dom';
@@ -657,11 +658,7 @@ function drawBudgets(panel: Panel, list: List<Budget>) {
   );
 }
 
-const ALERT_KINDS: Record<string, string> = {
-  'budget.threshold_reached': 'Threshold',
-  'budget.forecast_exceeded': 'Forecast',
-  'spend.anomaly': 'Anomaly',
-};
+const ALERT_KINDS = ALERT_EVENT_LABELS;
 
 function drawAlerts(panel: Panel, list: OlderPages<Alert>) {
   if (!list?.data?.length)

@@ -3,8 +3,11 @@
  * the period (a preset or a custom range), granularity, grouping, time zone
  * and every filter. Everything the panels ask the API is derived from it.
  */
-export const DIMENSIONS = ['project', 'provider', 'model', 'team', 'user', 'feature', 'environment'] as const;
-export type Dimension = (typeof DIMENSIONS)[number];
+import { Dimension, DIMENSIONS_FOR_DISPLAY } from '@tokentally/core';
+
+/** libs/core's dimensions, in the order the dashboard offers them (project first). */
+export const DIMENSIONS = DIMENSIONS_FOR_DISPLAY;
+export type { Dimension };
 export const PRESETS = {
   today: 'Today',
   '7d': 'Last 7 days',
