@@ -178,6 +178,17 @@ describe('POST /v1/events rejects bad input clearly', () => {
     expect(res.body.errors).toEqual([{ path: '(body)', message: 'is not valid JSON' }]);
   });
 
+  it('takes content-type JSON with an empty body as no body: a POST that needs none works, one that does names it', async () => {
+    // Generic clients send the header on every POST; the trial saw POST /v1/pricing/refresh answer "not valid JSON".
+    const json = { headers: { 'content-type': 'application/json' }, raw: '' };
+    const refresh = await t.http.request('POST', '/v1/pricing/refresh', undefined, json);
+    expect([refresh.status, refresh.body.status]).toEqual([201, expect.any(String)]);
+    const res = await ingest.request('POST', '/v1/events', undefined, json);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.body.errors).toEqual([{ path: '(body)', message: expect.not.stringMatching(/JSON/) }]);
+  });
+
   it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])(
     'answers 415 for content type %s',
     async (type) => {

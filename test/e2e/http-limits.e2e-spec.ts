@@ -131,6 +131,14 @@ describe('HTTP limits (issue 11)', () => {
       expectProblem(problemOf(await t.http.get('/v1/budgets/%E0%A4%A')), 400);
     });
 
+    it('gives the answers Node writes before Fastify (431, garbage) an x-request-id too', async () => {
+      const big = await rawRequest(t.url, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      const garbage = await rawRequest(t.url, 'HELLO\r\n\r\n');
+      const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+      expect([big.status, big.headers['x-request-id']]).toEqual([431, expect.stringMatching(uuid)]);
+      expect([garbage.status, garbage.headers['x-request-id']]).toEqual([400, expect.stringMatching(uuid)]);
+    });
+
     it('answers garbage instead of HTTP 400 problem+json', async () => {
       expectProblem(problemOfRaw(await rawRequest(t.url, 'HELLO\r\n\r\n')), 400);
     });

@@ -221,6 +221,11 @@ describe('OpenAPI document (GET /openapi.json) and docs (GET /docs)', () => {
     expect((await anonymous.get('/docs/swagger-ui-bundle.js')).text).toContain('SwaggerUIBundle');
     expect((await anonymous.get('/docs/package.json')).status).toBe(404);
     expect((await anonymous.get('/docs/..%2Fpackage.json')).status).toBe(404);
+    // The 404 does not reflect what was asked for (the trial saw "File <script> was not found.").
+    const reflected = await anonymous.get('/docs/%3Cscript%3E');
+    expect([reflected.status, JSON.stringify(reflected.body).includes('<script>')]).toEqual([404, false]);
+    const asset = await anonymous.get('/assets/%3Cscript%3E.js');
+    expect([asset.status, JSON.stringify(asset.body).includes('<script>')]).toEqual([404, false]);
   });
 
   (fs.existsSync(CHROMIUM) ? it : it.skip)(

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
 import { HttpException, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -84,6 +85,12 @@ export async function createApp(
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    // `content-type: application/json` with nothing after it is no body, as generic clients send for a POST without
+    // one (POST /v1/pricing/refresh); a route that needs a body names it as missing, never "not valid JSON".
+    if ((body as Buffer).length === 0) {
+      done(null, undefined);
+      return;
+    }
     if (!isUtf8(body as Buffer)) {
       done(
         DomainError.validation([{ path: '(body)', message: 'must be UTF-8 text' }], 'The body is not valid UTF-8.'),
@@ -242,7 +249,9 @@ function clientErrorAnswer(error: Error & { code?: string }, socket: Socket): vo
   if (socket.writable && !inFlight?.headersSent) {
     const body = JSON.stringify(problemBody(status, detail));
     socket.write(
-      `HTTP/1.1 ${status} ${TITLES[status]}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${TITLES[status]}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        // Node refused the request before Fastify gave it an id: a fresh one, so this answer has one too.
+        `${REQUEST_ID_HEADER}: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(error);

@@ -67,7 +67,7 @@ export class OpenApiController {
   asset(@Param('file') file: string, @Res({ passthrough: true }) reply: FastifyReply): string {
     this.assets ??= loadDocsAssets();
     const asset = docsFileParams.safeParse({ file }).success ? this.assets.get(file) : undefined;
-    if (!asset) throw DomainError.notFound(`File ${file}`);
+    if (!asset) throw DomainError.notFound('That file of the API browser');
     reply.header('content-type', asset.type);
     return asset.body;
   }

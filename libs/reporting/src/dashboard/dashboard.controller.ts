@@ -40,7 +40,7 @@ export class DashboardController {
   @Header('cache-control', 'no-cache')
   asset(@Param('file') file: string, @Res({ passthrough: true }) reply: FastifyReply): string {
     const asset = this.files.get(file);
-    if (!asset) throw DomainError.notFound(`Asset ${file}`);
+    if (!asset) throw DomainError.notFound('That dashboard file');
     reply.header('content-type', asset.type);
     return asset.body;
   }
