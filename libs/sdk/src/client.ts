@@ -129,6 +129,9 @@ export class TokenTallyClient {
     process.off('beforeExit', this.exitHook);
     await this.flush(timeoutMs);
     this.closed = true;
+    // Usage tracked while flush() waited planned a send of its own: flush() has sent it.
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   private schedule(delayMs: number): void {
