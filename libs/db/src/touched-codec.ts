@@ -1,3 +1,4 @@
+import { DIMENSIONS } from '@tokentally/core';
 import { TouchedScope } from './event-bus';
 
 /** What `usage.ingested` says was touched: these scopes, or possibly anything (a signal may have been missed). */
@@ -10,7 +11,6 @@ export const EVERYTHING_PAYLOAD = '*';
 /** Each distinct scope costs at least 16 bytes ("0,0,0,0,0,0,0,0,"): more than this cannot fit. */
 export const MAX_ENCODED_SCOPES = Math.floor(NOTIFY_PAYLOAD_LIMIT / 16);
 
-const DIMENSIONS = ['provider', 'model', 'project', 'team', 'user', 'feature', 'environment'] as const;
 /** A scope is one index per dimension and one for its tags. */
 const WIDTH = DIMENSIONS.length + 1;
 

@@ -12,6 +12,7 @@ import {
 import {
   addDays,
   dateOrDateTimeProblem,
+  DIMENSIONS,
   normalizeModelName,
   normalizeProviderSlug,
   parseLocalDate,
@@ -91,19 +92,7 @@ const oneOf = (allowed: readonly string[]) => (value: string) =>
     : `must be ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]} (comma-separated): ${quoted(value)} is not one`;
 
 /** The comma-list filters, each compared with one column (ingest.sql.ts). */
-const LIST_FILTERS = [
-  'provider',
-  'model',
-  'project',
-  'team',
-  'user',
-  'feature',
-  'environment',
-  'image_size',
-  'image_quality',
-  'status',
-  'pricing',
-] as const;
+const LIST_FILTERS = [...DIMENSIONS, 'image_size', 'image_quality', 'status', 'pricing'] as const;
 
 /** The filters both routes take (the list adds sort, limit and cursor). */
 const filterShape = {
