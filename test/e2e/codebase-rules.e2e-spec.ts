@@ -82,3 +82,35 @@ describe('code base rules', () => {
     expect(copiesOf(DIMENSIONS, 'libs/core/src/dimensions.ts').filter((file) => file !== csvHeader)).toEqual([]);
   });
 });
+
+describe('documents', () => {
+  const documents = [
+    'README.md',
+    'libs/sdk/README.md',
+    'bench/RESULTS.md',
+    ...fs.readdirSync(path.join(root, 'docs')).map((name) => `docs/${name}`),
+  ].filter((file) => file.endsWith('.md'));
+  /** Markdown links `[text](target)` that are not web addresses or anchors in the same page. */
+  const localLinks = (file: string) =>
+    [...read(file).matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((m) => m[1])
+      .filter((target) => !/^(https?:|mailto:|#)/.test(target))
+      .map((target) => target.split('#')[0]);
+
+  it('link only to files inside the repository, and every such file exists', () => {
+    const broken: string[] = [];
+    for (const file of documents) {
+      for (const target of localLinks(file)) {
+        const resolved = path.resolve(root, path.dirname(file), target);
+        if (!resolved.startsWith(root + path.sep) || !fs.existsSync(resolved)) broken.push(`${file} -> ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('are all linked from the README', () => {
+    const linked = new Set(localLinks('README.md').map((target) => path.normalize(target)));
+    const docs = documents.filter((file) => file.startsWith('docs/') || file === 'libs/sdk/README.md');
+    expect(docs.filter((file) => !linked.has(path.normalize(file)))).toEqual([]);
+  });
+});
