@@ -274,6 +274,37 @@ describeWithChromium('dashboard in headless Chromium', () => {
     await page.context().close();
   });
 
+  it("shows the dates a restatement covered in an event's detail, not '… – …'", async () => {
+    // One call in October, away from every other figure here, re-priced by an override and a manual reprice.
+    const { client } = await projectWithIngestKey(t.http, 'restated');
+    const event = usageEvent({ timestamp: '2026-10-10T12:00:00.000Z', usage: EDIT });
+    expect((await client.post('/v1/events', event)).status).toBe(202);
+    const put = await t.http.request('PUT', '/v1/pricing/overrides', {
+      provider: 'openai',
+      model: 'gpt-image-2',
+      prices: { input_text: '5', input_image: '8', output_image: '20' },
+      effective_from: '2026-10-10T00:00:00.000Z',
+    });
+    expect(put.status).toBe(200);
+    try {
+      const restated = await t.http.post('/v1/pricing/reprice', {
+        from: '2026-10-10T00:00:00.000Z',
+        to: '2026-10-11T00:00:00.000Z',
+        provider: 'openai',
+        model: 'gpt-image-2',
+      });
+      expect([restated.status, restated.body.events_changed]).toEqual([201, 1]);
+      const { page, errors } = await open('?view=events&preset=custom&from=2026-10-10&to=2026-10-10&tz=UTC');
+      await page.click('#events-list tbody tr');
+      await page.waitForSelector('#event-detail[open] dl.facts');
+      expect(await text(page, '#event-detail td[data-label=Range]')).toBe('2026-10-10 – 2026-10-11');
+      expect(errors).toEqual([]);
+      await page.context().close();
+    } finally {
+      await t.http.delete(`/v1/pricing/overrides/${put.body.id}`);
+    }
+  });
+
   it("closes the month: totals by project, team, provider and model, and a CSV whose total is the view's", async () => {
     const { page, errors } = await open('?view=month&month=2026-11&tz=UTC');
     const exact = await page.getAttribute('#month-total', 'data-exact');

@@ -1,7 +1,9 @@
+import * as fs from 'node:fs';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import type { Browser, Page } from 'playwright-core';
 import { DataSource } from 'typeorm';
 import { PRICING_REFRESH_JOB, PricingRefreshService } from '@tokentally/pricing';
-import { startTestApp, TestApp } from '../support/app';
+import { startTestApp, TestApp, TEST_ADMIN_KEY } from '../support/app';
 import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
 import { HttpClient } from '../support/http';
 import { eventually } from '../support/eventually';
@@ -365,6 +367,66 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
       }
     },
   );
+
+  // The admin's pricing tab in headless Chromium (as in dashboard.e2e-spec.ts), against these fake sources.
+  const CHROMIUM = '/usr/bin/chromium';
+  (fs.existsSync(CHROMIUM) ? describe : describe.skip)('in the dashboard', () => {
+    let browser: Browser;
+    beforeAll(async () => {
+      const { chromium } = await import('playwright-core');
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      });
+    });
+    afterAll(() => browser?.close());
+
+    /** The admin pricing tab, signed in with the admin key, every panel settled. */
+    async function pricingTab(): Promise<Page> {
+      const page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
+      await page.goto(`${t.url}/?view=admin&tab=pricing`);
+      await page.fill('#key', TEST_ADMIN_KEY);
+      await page.click('#signin-form button');
+      await page.waitForSelector('body[data-loaded=true]');
+      return page;
+    }
+
+    it('shows the reasons a price change is held in the "Why held" column', async () => {
+      sources.documents.litellm['gpt-image-1'].input_cost_per_token = 5e-5; // $5 -> $50 per 1M: more than x5
+      await admin.post('/v1/pricing/refresh');
+      const held = (await admin.get('/v1/pricing/pending?status=pending')).body.data.find(
+        (p: any) => p.provider === 'openai' && p.model === 'gpt-image-1',
+      );
+      // The rate in effect reads 5.00 as the catalog spells it, or 5 once an earlier pull stored LiteLLM's version.
+      expect(held.reasons).toEqual([expect.stringMatching(/^input_text 5(\.00)? -> 50 \(more than x5\)$/)]);
+      try {
+        const page = await pricingTab();
+        const rows = await page.$$eval('#admin-pending tbody tr', (trs) =>
+          trs.map((tr) => [
+            tr.querySelector('td[data-label=Model]')?.textContent,
+            tr.querySelector('td[data-label="Why held"]')?.textContent,
+          ]),
+        );
+        expect(rows).toContainEqual(['openai/gpt-image-1', held.reasons[0]]);
+        await page.context().close();
+      } finally {
+        await admin.post(`/v1/pricing/pending/${held.id}/reject`);
+      }
+    });
+
+    it('names each source and its notes after "Pull prices now"', async () => {
+      // A rate above a threshold is not imported; the base tier is, with a note saying so.
+      sources.documents.litellm['gpt-image-2'].input_cost_per_token_above_200k_tokens = 1e-5;
+      const page = await pricingTab();
+      await page.click('#pricing-refresh');
+      await page.waitForSelector('#pricing-pull-status:not(:empty)');
+      expect(await page.innerText('#pricing-pull-status')).toBe(
+        'Pull succeeded: litellm: openai/gpt-image-2: tiered prices exist: base tier imported. ' +
+          'Reload the page to see held changes it made.',
+      );
+      await page.context().close();
+    });
+  });
 });
 
 describe('pricing pull at start-up', () => {
