@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ApiOperationSpec, field } from '@tokentally/common';
+import { PRICE_VERSION_EXAMPLE } from '@tokentally/pricing';
 import { eventKeySchema, eventTotalsQuerySchema, listEventsQuerySchema } from './dto/list-events.dto';
 import { ingestBodySchema } from './dto/usage-event.dto';
 
@@ -10,7 +11,7 @@ import { ingestBodySchema } from './dto/usage-event.dto';
  */
 
 const PROJECT_ID = '3f0c6f1e-8a52-4c3b-9d4e-2b7a1c5e9d01';
-const VERSION_ID = 'fb68259d-c5e4-47a5-afe3-6800cc166283';
+const VERSION_ID = PRICE_VERSION_EXAMPLE.id;
 
 /** `tag:<key>=<value>` filters, read beside the query schema. */
 const TAG_FILTERS = {
@@ -167,24 +168,7 @@ export const INGEST_API = {
         description: 'The event.',
         example: {
           ...STORED_EVENT,
-          price_version: {
-            id: VERSION_ID,
-            provider: 'openai',
-            model: 'gpt-image-2',
-            kind: 'list',
-            source: 'catalog',
-            effective_from: '2026-04-21T00:00:00.000Z',
-            effective_to: null,
-            prices: {
-              input_text: '5.00',
-              cached_input_text: '1.25',
-              input_image: '8.00',
-              cached_input_image: '2.00',
-              output_image: '30.00',
-              output_text: '10.00',
-            },
-            rate_sources: null,
-          },
+          price_version: PRICE_VERSION_EXAMPLE,
           cost_by_kind: [
             {
               kind: 'input_text',

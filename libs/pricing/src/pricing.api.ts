@@ -5,7 +5,8 @@ import { historyQuerySchema, overrideSchema, pendingQuerySchema } from './dto/pr
 
 const PENDING_ID = '1d6f0b7e-2c4a-4f3e-9b8d-5a6c7e8f9a0b';
 
-const VERSION = {
+/** A price version as the API shows it: the example of the pricing routes and of an event's detail. */
+export const PRICE_VERSION_EXAMPLE = {
   id: 'fb68259d-c5e4-47a5-afe3-6800cc166283',
   provider: 'openai',
   model: 'gpt-image-2',
@@ -81,7 +82,7 @@ export const PRICING_API = {
           freshness_note:
             "No price source is configured (PRICING_LITELLM_URL, PRICING_OPENROUTER_URL, PRICING_VERCEL_URL): prices are the built-in catalog's and any overrides; a refresh reads nothing remote.",
           next_refresh: '2026-11-30T06:00:00.000Z',
-          data: [VERSION],
+          data: [PRICE_VERSION_EXAMPLE],
         },
       },
     },
@@ -91,7 +92,7 @@ export const PRICING_API = {
     description: 'Every price version, optionally of one provider and model.',
     query: historyQuerySchema,
     requestExample: { query: { provider: 'openai', model: 'gpt-image-2' } },
-    responses: { 200: { description: 'The versions.', example: { data: [VERSION] } } },
+    responses: { 200: { description: 'The versions.', example: { data: [PRICE_VERSION_EXAMPLE] } } },
   },
   refresh: {
     summary: 'Refresh prices now',
@@ -119,7 +120,7 @@ export const PRICING_API = {
               source: 'litellm',
               source_ref: 'gpt-image-2',
               run_id: RUN.id,
-              current_version_id: VERSION.id,
+              current_version_id: PRICE_VERSION_EXAMPLE.id,
               prices: { output_image: '3.00' },
               reasons: ['output_image 30 -> 3 (less than /5)'],
               status: 'pending',
