@@ -61,10 +61,12 @@ export class IngestController {
       projectId,
       check.events.map((e) => e.event),
     );
-    this.metrics?.stored(results, check.rejected);
+    let accepted = 0;
+    for (const result of results) if (result.status === 'accepted') accepted++;
+    const counts = { accepted, duplicates: results.length - accepted };
+    this.metrics?.stored(counts, check.rejected);
     return {
-      accepted: results.filter((r) => r.status === 'accepted').length,
-      duplicates: results.filter((r) => r.status === 'duplicate').length,
+      ...counts,
       rejected: check.rejected,
       results,
     };

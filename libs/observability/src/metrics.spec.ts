@@ -43,10 +43,10 @@ describe('IngestMetrics', () => {
       'result=duplicate': 0,
       'result=rejected': 0,
     });
-    ingest.stored(
-      [{ status: 'accepted' }, { status: 'duplicate' }, { status: 'accepted' }],
-      [{ errors: [{ path: 'events[3].timestamp' }, { path: 'events[3].model' }] }, { errors: [{ path: 'events[4]' }] }],
-    );
+    ingest.stored({ accepted: 2, duplicates: 1 }, [
+      { errors: [{ path: 'events[3].timestamp' }, { path: 'events[3].model' }] },
+      { errors: [{ path: 'events[4]' }] },
+    ]);
     ingest.requestRejected('too_many');
     expect(await sampleValues(metrics, 'tokentally_ingest_events_total')).toEqual({
       'result=accepted': 2,

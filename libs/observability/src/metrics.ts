@@ -99,10 +99,7 @@ export function eventRejectionReason(path: string | undefined): IngestEventRejec
   return NAMED_FIELDS.has(field) ? (field as IngestEventRejection) : 'other_field';
 }
 
-/** The parts of ingest's answer the counters read (ingest's own types; this lib does not import libs/ingest). */
-export interface StoredEventResult {
-  status: 'accepted' | 'duplicate';
-}
+/** The part of ingest's answer the counters read (ingest's own type; this lib does not import libs/ingest). */
 export interface RejectedEventErrors {
   errors: ReadonlyArray<{ path: string }>;
 }
@@ -144,11 +141,12 @@ export class IngestMetrics {
   }
 
   /** A request whose valid events were stored (202): its results, and the events it rejected. */
-  stored(results: ReadonlyArray<StoredEventResult>, rejected: ReadonlyArray<RejectedEventErrors>): void {
-    let accepted = 0;
-    for (const result of results) if (result.status === 'accepted') accepted++;
+  stored(
+    { accepted, duplicates }: { accepted: number; duplicates: number },
+    rejected: ReadonlyArray<RejectedEventErrors>,
+  ): void {
     if (accepted > 0) this.events.inc({ result: 'accepted' }, accepted);
-    if (results.length > accepted) this.events.inc({ result: 'duplicate' }, results.length - accepted);
+    if (duplicates > 0) this.events.inc({ result: 'duplicate' }, duplicates);
     this.rejected(rejected);
   }
 
