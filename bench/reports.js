@@ -101,6 +101,19 @@ async function startService(url, api = API, port = PORT) {
 async function seedEvents(db) {
   const started = Date.now();
   await db.query(`INSERT INTO projects (name) SELECT 'project-' || g FROM generate_series(1, 20) g`);
+  // The monthly tables of raw events over the 90 days, as ingest would make them for late events.
+  const { rows: months } = await db.query(
+    `SELECT DISTINCT date_trunc('month', d, 'UTC') AS month
+     FROM generate_series(now() - interval '91 days', now(), interval '1 day') d`,
+  );
+  for (const { month } of months) {
+    const start = new Date(month);
+    const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+    const name = `usage_events_y${start.getUTCFullYear()}m${String(start.getUTCMonth() + 1).padStart(2, '0')}`;
+    await db.query(
+      `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF usage_events FOR VALUES FROM ('${start.toISOString()}') TO ('${end.toISOString()}')`,
+    );
+  }
   const chunk = 1_000_000;
   for (let from = 1; from <= EVENTS; from += chunk) {
     const to = Math.min(EVENTS, from + chunk - 1);
@@ -133,6 +146,10 @@ async function seedEvents(db) {
       `seeded ${to.toLocaleString('en-US')} events (${Math.round((Date.now() - started) / 1000)} s)\n`,
     );
   }
+  // Each event's key, as ingest stores it beside the event (replays are found there).
+  await db.query(
+    `INSERT INTO usage_event_keys (project_id, event_id, occurred_at) SELECT project_id, event_id, occurred_at FROM usage_events`,
+  );
 }
 
 /** The value of each rollup column, from usage_events `e` (and its tag `t`), whatever the schema's version. */

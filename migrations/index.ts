@@ -9,6 +9,7 @@ import { AddPartialPricingAndImagePrices1795791600000 } from './1795791600000-Ad
 import { EncryptSecretsAtRest1795795200000 } from './1795795200000-EncryptSecretsAtRest';
 import { AddKeyProjectScope1795798800000 } from './1795798800000-AddKeyProjectScope';
 import { AddUserDailyRollupAndLatency1795800600000 } from './1795800600000-AddUserDailyRollupAndLatency';
+import { PartitionUsageEventsByMonth1795804200000 } from './1795804200000-PartitionUsageEventsByMonth';
 
 /** Every migration, oldest first. Listed, not globbed, so builds and tests load the same set. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   EncryptSecretsAtRest1795795200000,
   AddKeyProjectScope1795798800000,
   AddUserDailyRollupAndLatency1795800600000,
+  PartitionUsageEventsByMonth1795804200000,
 ];

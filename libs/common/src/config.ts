@@ -139,6 +139,9 @@ const environmentSchema = z.object({
     .default('5.00'),
   // Base URL used in links inside alerts; defaults to http://HOST:PORT.
   PUBLIC_URL: optionalUrl,
+  // Whole months of raw events kept before the current one; older months are dropped, their rollups kept.
+  // Unset = raw events are kept for ever.
+  RETENTION_MONTHS: z.coerce.number({ error: 'must be a whole number of months' }).int().min(1).max(1200).optional(),
   // Whether the api process also runs the background jobs (one process is the whole product).
   RUN_JOBS: booleanFlag.default(true),
 });
@@ -166,6 +169,8 @@ export type AppConfig = Readonly<{
   anomalyMinUsd: string;
   publicUrl: string;
   runJobs: boolean;
+  /** Whole months of raw events kept before the current one (undefined: all). */
+  retentionMonths: number | undefined;
 }>;
 
 /** HTTP server limits: timeouts, connections per client, rate limits, CORS. */
@@ -256,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     anomalyMinUsd: e.ANOMALY_MIN_USD,
     publicUrl: (e.PUBLIC_URL ?? `http://${displayHost}:${e.PORT}`).replace(/\/$/, ''),
     runJobs: e.RUN_JOBS,
+    retentionMonths: e.RETENTION_MONTHS,
   });
 }
 

@@ -11,3 +11,4 @@ export * from './anomaly';
 export * from './money-display';
 export * from './domain-events';
 export * from './dimensions';
+export * from './event-months';

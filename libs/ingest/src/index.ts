@@ -3,3 +3,4 @@ export * from './ingest.service';
 export * from './rollup-compactor.service';
 export * from './dto/usage-event.dto';
 export * from './restatement.service';
+export * from './event-months.service';

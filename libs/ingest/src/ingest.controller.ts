@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Optional, Param, Post, Query } from '@nestjs/common';
 import { CurrentPrincipal, Principal, Roles, ApiKeysService } from '@tokentally/auth';
-import { ApiOperation, DomainError, field, parseOrThrow } from '@tokentally/common';
+import { ApiOperation, APP_CONFIG, AppConfig, DomainError, field, parseOrThrow } from '@tokentally/common';
+import { rawEventsKeptSince } from '@tokentally/core';
 import { IngestMetrics } from '@tokentally/observability';
 import { checkIngestBody, MAX_EVENTS_PER_REQUEST } from './dto/usage-event.dto';
 import { parseEventKey, parseEventTotalsQuery, parseListEventsQuery } from './dto/list-events.dto';
@@ -14,6 +15,7 @@ export class IngestController {
     @Inject(IngestService) private readonly ingest: IngestService,
     @Inject(EventsQueryService) private readonly events: EventsQueryService,
     @Inject(ApiKeysService) private readonly keys: ApiKeysService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     // Counters of GET /metrics (absent in the worker, which serves no HTTP).
     @Optional() @Inject(IngestMetrics) private readonly metrics?: IngestMetrics,
   ) {}
@@ -32,7 +34,9 @@ export class IngestController {
     @Query('project_id') projectQuery?: string,
   ) {
     const projectId = await this.projectOf(principal, projectQuery);
-    const check = checkIngestBody(body, Date.now());
+    const now = Date.now();
+    const { retentionMonths } = this.config;
+    const check = checkIngestBody(body, { now, keptSince: rawEventsKeptSince(now, retentionMonths), retentionMonths });
     if (check.kind === 'too_many') {
       this.metrics?.requestRejected('too_many');
       throw new DomainError(

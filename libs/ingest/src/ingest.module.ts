@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PricingModule } from '@tokentally/pricing';
+import { EventMonthsRepository } from './event-months.sql';
+import { EventMonthsService } from './event-months.service';
 import { EventsQueryService } from './events-query.service';
 import { IngestController } from './ingest.controller';
 import { IngestService } from './ingest.service';
@@ -20,7 +22,9 @@ import { RestatementsRepository } from './restatement.sql';
     EventsQueryService,
     RollupCompactor,
     RestatementService,
+    EventMonthsRepository,
+    EventMonthsService,
   ],
-  exports: [IngestService, RollupCompactor, RestatementService],
+  exports: [IngestService, RollupCompactor, RestatementService, EventMonthsService],
 })
 export class IngestModule {}

@@ -13,6 +13,7 @@ import {
 import { EventBus, TouchedScope } from '@tokentally/db';
 import { PricingService } from '@tokentally/pricing';
 import { UsageEventInput } from './dto/usage-event.dto';
+import { EventMonthsService } from './event-months.service';
 import { UsageEventsRepository } from './ingest.sql';
 import { RestatementService } from './restatement.service';
 
@@ -58,6 +59,7 @@ export class IngestService {
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(RestatementService) private readonly restatements: RestatementService,
     @Inject(EventBus) private readonly events: EventBus,
+    @Inject(EventMonthsService) private readonly months: EventMonthsService,
   ) {}
 
   /** Results are in the order of `events`. */
@@ -73,7 +75,13 @@ export class IngestService {
       a.input.eventId < b.input.eventId ? -1 : a.input.eventId > b.input.eventId ? 1 : 0,
     );
 
-    const inserted = await this.repository.insertBatch(projectId, columnsOf(rows));
+    const columns = columnsOf(rows);
+    const inserted = await this.repository.insertBatch(projectId, columns).catch(async (error) => {
+      // A month with no table yet (an event older than the tables made, or past those made ahead): make it, once.
+      if (!isMissingMonth(error)) throw error;
+      await this.months.ensureMonthsOf(rows.map((row) => row.input.timestamp));
+      return this.repository.insertBatch(projectId, columns);
+    });
 
     if (inserted.size > 0)
       void this.events.signal('usage.ingested', { touched: touchedScopes(projectId, rows, inserted) });
@@ -205,6 +213,12 @@ function columnsOf(rows: PricedEvent[]): unknown[][] {
     columns[c][i] = row.priceVersionId;
   });
   return columns;
+}
+
+/** PostgreSQL's answer to a row whose month of usage_events has no table: `no partition of relation ... found`. */
+function isMissingMonth(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e?.code === '23514' && /no partition of relation/.test(e.message ?? '');
 }
 
 /** The dimensions of the events just stored (budget evaluation keeps their distinct values). */

@@ -7,7 +7,8 @@ import { Database, queryRows } from '@tokentally/db';
  * Every statement of the ingest feature, in one place.
  *
  * `insertEvents` is one statement, so one implicit transaction: it inserts the
- * batch's events (skipping event_ids the project already has) and, from the
+ * batch's events (skipping event_ids the project already has: their keys are in
+ * usage_event_keys, as events are stored by month) and, from the
  * rows actually inserted, appends one rollup delta per (hour, dimension set).
  * An event and its share of the rollup are committed together or not at all,
  * and a replayed event adds nothing to either.
@@ -167,6 +168,11 @@ export const SQL = {
              images, image_size, image_quality, status, latency_ms,
              team, user_id, feature, environment, tags,
              cost_usd, pricing, unpriced_kinds, price_version_id)
+    ), fresh AS (
+      INSERT INTO usage_event_keys (project_id, event_id, occurred_at)
+      SELECT $1::uuid, event_id, occurred_at FROM input
+      ON CONFLICT (project_id, event_id) DO NOTHING
+      RETURNING event_id
     ), inserted AS (
       INSERT INTO usage_events (
         project_id, event_id, occurred_at, provider, model, operation,
@@ -180,16 +186,16 @@ export const SQL = {
         images, image_size, image_quality, status, latency_ms,
         team, user_id, feature, environment, tags::jsonb, cost_usd, cost_usd, pricing = 'priced', pricing,
         string_to_array(unpriced_kinds, ','), price_version_id
-      FROM input
-      ON CONFLICT (project_id, event_id) DO NOTHING
+      FROM input JOIN fresh USING (event_id)
       RETURNING *
     ),
     ${rollupDeltaCtes('inserted', 'inserted', EVENT_MEASURES('inserted'))}
     SELECT event_id FROM inserted`,
 
   storedCosts: `
-    SELECT event_id, cost_usd, pricing, unpriced_kinds, price_version_id FROM usage_events
-    WHERE project_id = $1 AND event_id = ANY($2::text[])`,
+    SELECT e.event_id, e.cost_usd, e.pricing, e.unpriced_kinds, e.price_version_id
+    FROM usage_event_keys k JOIN usage_events e USING (occurred_at, project_id, event_id)
+    WHERE k.project_id = $1 AND k.event_id = ANY($2::text[])`,
 
   /**
    * Folds rollup deltas into the hourly rollup (and the daily and monthly user rollups).
@@ -371,8 +377,13 @@ export function eventTotalsQuery(filters: EventFilters): { sql: string; params: 
 }
 
 export const EVENT_DETAIL_SQL = {
-  /** One event by its key (the primary key). Its restatements: RESTATEMENT_SQL.coveringEvent. */
-  event: `${EVENT_SELECT} WHERE project_id = $1::uuid AND event_id = $2::text`,
+  /**
+   * One event by its key: usage_event_keys gives its time, so one month is read.
+   * Its restatements: RESTATEMENT_SQL.coveringEvent.
+   */
+  event: `${EVENT_SELECT}
+    WHERE (occurred_at, project_id, event_id) IN (
+      SELECT occurred_at, project_id, event_id FROM usage_event_keys WHERE project_id = $1::uuid AND event_id = $2::text)`,
 } as const;
 
 /** The token counts of an event row, one bigint column per kind (as strings: pg returns bigint so). */

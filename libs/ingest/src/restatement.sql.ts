@@ -34,7 +34,8 @@ export const RESTATEMENT_SQL = {
       AND (occurred_at, project_id, event_id) > ($5::timestamptz, $6::uuid, $7::text)
     ORDER BY occurred_at, project_id, event_id LIMIT $8`,
   /**
-   * Sets new costs and moves the rollup by the difference, in one statement:
+   * Sets new costs and moves the rollup by the difference, in one statement
+   * (each event found by its time from usage_event_keys, so one month is read):
    * the old values are read in the snapshot the update replaces, so the rollup
    * moves by exactly what the events moved. Restatements hold
    * `restatementLock` (ingest never changes a stored cost), so no other
@@ -42,16 +43,18 @@ export const RESTATEMENT_SQL = {
    */
   applyCosts: `
     WITH c AS (
-      SELECT * FROM unnest($1::uuid[], $2::text[], $3::numeric[], $4::uuid[], $5::text[], $6::text[])
+      SELECT k.occurred_at, c.*
+      FROM unnest($1::uuid[], $2::text[], $3::numeric[], $4::uuid[], $5::text[], $6::text[])
         AS c(project_id, event_id, cost_usd, price_version_id, pricing, unpriced_kinds)
+      JOIN usage_event_keys k USING (project_id, event_id)
     ), old AS (
       SELECT e.project_id, e.event_id, e.cost_usd AS old_cost, e.pricing AS old_pricing
-      FROM usage_events e JOIN c USING (project_id, event_id)
+      FROM usage_events e JOIN c USING (occurred_at, project_id, event_id)
     ), upd AS (
       UPDATE usage_events e
       SET cost_usd = c.cost_usd, pricing = c.pricing, priced = c.pricing = 'priced',
           unpriced_kinds = string_to_array(c.unpriced_kinds, ','), price_version_id = c.price_version_id
-      FROM c WHERE e.project_id = c.project_id AND e.event_id = c.event_id
+      FROM c WHERE e.occurred_at = c.occurred_at AND e.project_id = c.project_id AND e.event_id = c.event_id
       RETURNING e.project_id, e.event_id, e.occurred_at, e.provider, e.model, e.team, e.user_id, e.feature, e.environment,
                 e.image_size, e.image_quality, e.cost_usd, e.pricing, e.tags, e.status
     ), changed AS (

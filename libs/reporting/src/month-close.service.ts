@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Decimal, formatUsd } from '@tokentally/core';
+import { APP_CONFIG, AppConfig } from '@tokentally/common';
+import { Decimal, formatUsd, rawEventsKeptSince } from '@tokentally/core';
 import { Month, monthRange, monthText, previousMonth } from './dto/month-close.dto';
 import { ReportQuery } from './dto/report-query.dto';
 import { csvLine } from './csv';
@@ -76,10 +77,11 @@ export class MonthCloseService {
   constructor(
     @Inject(MonthCloseRepository) private readonly repository: MonthCloseRepository,
     @Inject(ReportsService) private readonly reports: ReportsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   private async grouped(q: ReportQuery): Promise<GroupedRow[]> {
-    const rows = await this.repository.grouped(q);
+    const rows = await this.repository.grouped(q, rawEventsKeptSince(Date.now(), this.config.retentionMonths));
     return rows.map((r) => ({
       set: GROUPING_BITS[Number(r.g)],
       project: r.project,

@@ -42,15 +42,19 @@ export const MONTH_CLOSE_SQL = {
    * export does, in every zone; and two adjacent months never count the same
    * event (the other reports count a part hour whole at both ends).
    */
-  grouped(q: ReportQuery): BuiltQuery {
+  grouped(q: ReportQuery, rawKeptSince: Date | null = null): BuiltQuery {
     const params: unknown[] = [];
     const { table } = source(q);
     const byUser = table === 'usage_rollup_user_live';
     const rollupCost = q.basis === 'ingested' ? 'cost_ingested_usd' : 'cost_usd';
     // The user rollup has no team: '' there (the caller reports by_team as unavailable).
     const team = byUser ? `''::text` : 'team';
+    // A part hour whose raw events RETENTION_MONTHS dropped can only be counted whole, from the rollup: it goes
+    // to the month its hour starts in (so at the end of this month, not at its start), and two adjacent months
+    // still never count one event (docs/deploy.md, "Retention").
+    const dropped = (at: Date) => rawKeptSince !== null && at < rawKeptSince;
     const innerFrom = ceilHour(q.from);
-    const innerTo = floorHour(q.to);
+    const innerTo = dropped(floorHour(q.to)) ? ceilHour(q.to) : floorHour(q.to);
     const parts: string[] = [];
     if (innerFrom < innerTo) {
       const where = whereOf({ ...q, from: innerFrom, to: innerTo }, params);
@@ -165,8 +169,8 @@ export interface MonthRestatementRow {
 export class MonthCloseRepository {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
-  grouped(q: ReportQuery): Promise<MonthCloseGroupRow[]> {
-    const { sql, params } = MONTH_CLOSE_SQL.grouped(q);
+  grouped(q: ReportQuery, rawKeptSince: Date | null): Promise<MonthCloseGroupRow[]> {
+    const { sql, params } = MONTH_CLOSE_SQL.grouped(q, rawKeptSince);
     return queryRows<MonthCloseGroupRow>(this.db, sql, params);
   }
 

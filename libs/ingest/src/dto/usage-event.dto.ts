@@ -125,8 +125,18 @@ export interface UsageEventInput {
 export type EventCheck =
   { ok: true; event: UsageEventInput } | { ok: false; eventId: string | null; errors: FieldError[] };
 
+/**
+ * How far back and forward an event's time may be: `now` for the future skew, and the retention's start
+ * (`keptSince`, from RETENTION_MONTHS; null when every month is kept): an older event's month is no longer stored.
+ */
+export interface EventTimeWindow {
+  now: number;
+  keptSince: Date | null;
+  retentionMonths?: number;
+}
+
 /** Validates one event; `prefix` is its place in the body (`events[3]`), for error paths. */
-export function checkUsageEvent(raw: unknown, prefix: string, now: number): EventCheck {
+export function checkUsageEvent(raw: unknown, prefix: string, window: EventTimeWindow): EventCheck {
   const rawId =
     raw && typeof raw === 'object' && typeof (raw as { event_id?: unknown }).event_id === 'string'
       ? (raw as { event_id: string }).event_id
@@ -138,12 +148,17 @@ export function checkUsageEvent(raw: unknown, prefix: string, now: number): Even
   if (!parsed.success) return { ok: false, eventId: rawId, errors: fieldErrorsOf(parsed.error, prefix) };
   const e = parsed.data;
   const occurredAt = Date.parse(e.timestamp);
+  const { now, keptSince } = window;
   const timestampProblem =
     occurredAt > now + MAX_FUTURE_SKEW_MS
       ? 'is more than 5 minutes in the future'
       : occurredAt < EARLIEST_MS
         ? `must not be before ${EARLIEST_TIMESTAMP}`
-        : null;
+        : keptSince && occurredAt < keptSince.getTime()
+          ? `must not be before ${keptSince.toISOString().replace('.000Z', 'Z')}: this server keeps the raw events of ` +
+            `the current month and the ${window.retentionMonths} before it (RETENTION_MONTHS), and older months are ` +
+            'dropped'
+          : null;
   if (timestampProblem) {
     return {
       ok: false,
@@ -196,7 +211,7 @@ export type BatchCheck =
   | { kind: 'malformed'; errors: FieldError[] };
 
 /** Splits a body (one event, `{events: [...]}` or a bare array) into valid and rejected events. */
-export function checkIngestBody(body: unknown, now: number): BatchCheck {
+export function checkIngestBody(body: unknown, window: EventTimeWindow): BatchCheck {
   let items: unknown[];
   let batched: boolean;
   let field = 'events';
@@ -223,7 +238,7 @@ export function checkIngestBody(body: unknown, now: number): BatchCheck {
   const events: Array<{ index: number; event: UsageEventInput }> = [];
   const rejected: RejectedEvent[] = [];
   items.forEach((item, index) => {
-    const check = checkUsageEvent(item, batched ? `${field}[${index}]` : '', now);
+    const check = checkUsageEvent(item, batched ? `${field}[${index}]` : '', window);
     if (check.ok) events.push({ index, event: check.event });
     else rejected.push({ index, event_id: check.eventId, errors: check.errors });
   });
