@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Ingest throughput: autocannon in this process, TokenTally in another.
-//   node bench/ingest.js [--db postgres|embedded] [--duration 20] [--connections 50] [--budgets 0]
+//   node bench/ingest.js [--db postgres|embedded] [--duration 20] [--connections 50] [--budgets 0] [--baseline]
+// --baseline (PostgreSQL) also measures, in the same run and database, what PostgreSQL itself takes:
+// plain multi-row INSERTs of the same rows (100 per statement, autocommit) into a table with the same
+// columns and a primary key on (project_id, event_id), from 10 connections, and prints ingest's ratio to it.
 // --budgets N creates N budgets (scopes that the events touch) and a webhook to a
 // local receiver first, so budget evaluation and delivery run during the load; it
 // then measures the time from an accepted event to its alert at the receiver.
@@ -24,6 +27,7 @@ const dbKind = args.db ?? 'postgres';
 const duration = Number(args.duration ?? 20);
 const connections = Number(args.connections ?? 50);
 const budgets = Number(args.budgets ?? 0);
+const baseline = 'baseline' in args;
 const port = 3990;
 const adminKey = 'tt_bench_admin_key_0123456789abcdef';
 const root = path.resolve(__dirname, '..');
@@ -208,6 +212,92 @@ async function alertLatency(receiver, webhookId, samples = 5) {
   return times;
 }
 
+/**
+ * PostgreSQL's own pace for the same rows: 10 connections sending multi-row INSERTs of 100 rows (the
+ * columns ingest stores, with its cost) into a plain table with a primary key, for `duration` seconds.
+ */
+async function rawInsertBaseline(env, projectId) {
+  const columns = [
+    'project_id',
+    'event_id',
+    'occurred_at',
+    'provider',
+    'model',
+    'operation',
+    'input_text_tokens',
+    'input_image_tokens',
+    'output_image_tokens',
+    'images',
+    'image_size',
+    'image_quality',
+    'status',
+    'latency_ms',
+    'team',
+    'user_id',
+    'feature',
+    'environment',
+    'tags',
+    'cost_usd',
+    'cost_ingested_usd',
+    'priced',
+    'pricing',
+  ];
+  const setup = new Client({ connectionString: env.DATABASE_URL });
+  await setup.connect();
+  await setup.query(
+    `CREATE TABLE bench_raw_events (LIKE usage_events INCLUDING DEFAULTS, PRIMARY KEY (project_id, event_id))`,
+  );
+  await setup.end();
+  const rowOf = (e) => [
+    projectId,
+    e.event_id,
+    e.timestamp,
+    e.provider,
+    e.model,
+    e.operation,
+    e.usage.input_text_tokens,
+    e.usage.input_image_tokens,
+    e.usage.output_image_tokens,
+    e.images,
+    e.image_size,
+    e.image_quality,
+    e.status,
+    e.latency_ms,
+    e.dimensions.team,
+    e.dimensions.user,
+    e.dimensions.feature,
+    e.dimensions.environment,
+    JSON.stringify(e.tags),
+    '0.135720',
+    '0.135720',
+    true,
+    'priced',
+  ];
+  const placeholders = Array.from(
+    { length: 100 },
+    (_, r) => `(${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(', ')})`,
+  ).join(', ');
+  const sql = `INSERT INTO bench_raw_events (${columns.join(', ')}) VALUES ${placeholders}`;
+  let counter = 0;
+  let rows = 0;
+  const deadline = Date.now() + duration * 1000;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      const client = new Client({ connectionString: env.DATABASE_URL });
+      await client.connect();
+      while (Date.now() < deadline) {
+        const values = [];
+        for (let i = 0; i < 100; i++) values.push(...rowOf(event(counter++)));
+        await client.query(sql, values);
+        rows += 100;
+      }
+      await client.end();
+    }),
+  );
+  return Math.round(rows / ((Date.now() - started) / 1000));
+}
+
 async function main() {
   const db = dbKind === 'embedded' ? freshEmbedded() : await freshPostgres();
   const child = await startService(db.env);
@@ -226,6 +316,7 @@ async function main() {
     await run('warm-up', ingest.key, 100).catch(() => undefined);
     const rows = [await run('batches of 100', ingest.key, 100), await run('single events', ingest.key, 1)];
     const latencies = webhook ? await alertLatency(receiver, webhook.id) : null;
+    const rawRowsPerSec = baseline && dbKind === 'postgres' ? await rawInsertBaseline(db.env, project.id) : null;
     console.log(
       `\nTokenTally ingest, ${dbKind} database, ${connections} connections, ${duration} s each, ${budgets} budgets, ${new Date().toISOString()}`,
     );
@@ -234,6 +325,11 @@ async function main() {
     console.log('|---|---|---|---|---|---|');
     for (const r of rows)
       console.log(`| ${r.name} | ${r.requestsPerSec} | ${r.eventsPerSec} | ${r.p50} | ${r.p99} | ${r.failures} |`);
+    if (rawRowsPerSec)
+      console.log(
+        `plain multi-row INSERT of the same rows (100 per statement, 10 connections): ${rawRowsPerSec} rows/s; ` +
+          `ingest in batches of 100 reaches **${(rows[0].eventsPerSec / rawRowsPerSec).toFixed(2)}** of it`,
+      );
     if (latencies)
       console.log(
         `event accepted -> alert at the receiver, ms: ${latencies.join(', ')} (max ${Math.max(...latencies)})`,
