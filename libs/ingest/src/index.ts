@@ -4,3 +4,4 @@ export * from './rollup-compactor.service';
 export * from './dto/usage-event.dto';
 export * from './restatement.service';
 export * from './event-months.service';
+export * from './ingest-writer';

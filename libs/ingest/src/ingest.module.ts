@@ -5,6 +5,7 @@ import { EventMonthsService } from './event-months.service';
 import { EventsQueryService } from './events-query.service';
 import { IngestController } from './ingest.controller';
 import { IngestService } from './ingest.service';
+import { IngestWriter } from './ingest-writer';
 import { RollupsRepository, UsageEventsRepository } from './ingest.sql';
 import { RollupCompactor } from './rollup-compactor.service';
 import { RestatementController } from './restatement.controller';
@@ -19,6 +20,7 @@ import { RestatementsRepository } from './restatement.sql';
     RollupsRepository,
     RestatementsRepository,
     IngestService,
+    IngestWriter,
     EventsQueryService,
     RollupCompactor,
     RestatementService,

@@ -13,8 +13,8 @@ import {
 import { EventBus, TouchedScope } from '@tokentally/db';
 import { PricingService } from '@tokentally/pricing';
 import { UsageEventInput } from './dto/usage-event.dto';
-import { EventMonthsService } from './event-months.service';
-import { UsageEventsRepository } from './ingest.sql';
+import { eventKey, UsageEventsRepository } from './ingest.sql';
+import { EventToStore, IngestWriter } from './ingest-writer';
 import { RestatementService } from './restatement.service';
 
 export interface EventResult {
@@ -59,7 +59,7 @@ export class IngestService {
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(RestatementService) private readonly restatements: RestatementService,
     @Inject(EventBus) private readonly events: EventBus,
-    @Inject(EventMonthsService) private readonly months: EventMonthsService,
+    @Inject(IngestWriter) private readonly writer: IngestWriter,
   ) {}
 
   /** Results are in the order of `events`. */
@@ -69,19 +69,11 @@ export class IngestService {
     // The first occurrence of an event_id in a batch counts; later ones are duplicates.
     const unique = new Map<string, PricedEvent>();
     for (const event of priced) if (!unique.has(event.input.eventId)) unique.set(event.input.eventId, event);
-    // Rows are inserted in event_id order so that two batches sharing ids wait
-    // on each other in the same order and never deadlock.
-    const rows = [...unique.values()].sort((a, b) =>
-      a.input.eventId < b.input.eventId ? -1 : a.input.eventId > b.input.eventId ? 1 : 0,
-    );
+    const rows = [...unique.values()];
 
-    const columns = columnsOf(rows);
-    const inserted = await this.repository.insertBatch(projectId, columns).catch(async (error) => {
-      // A month with no table yet (an event older than the tables made, or past those made ahead): make it, once.
-      if (!isMissingMonth(error)) throw error;
-      await this.months.ensureMonthsOf(rows.map((row) => row.input.timestamp));
-      return this.repository.insertBatch(projectId, columns);
-    });
+    // Committed, with the rollup deltas, before this answers (maybe in one statement with other requests).
+    const stored = await this.writer.write(rows.map((row) => toStore(projectId, row)));
+    const inserted = new Set(rows.filter((row) => stored.has(eventKey(projectId, row.input.eventId))).map(idOf));
 
     if (inserted.size > 0)
       void this.events.signal('usage.ingested', { touched: touchedScopes(projectId, rows, inserted) });
@@ -94,11 +86,11 @@ export class IngestService {
     }
     if (withoutPrice.size > 0) await this.restatements.noteUnpricedModels([...withoutPrice.values()]);
 
-    const stored = new Map<string, StoredPricing>();
-    const replayed = rows.filter((row) => !inserted.has(row.input.eventId)).map((row) => row.input.eventId);
+    const storedBefore = new Map<string, StoredPricing>();
+    const replayed = rows.filter((row) => !inserted.has(row.input.eventId)).map(idOf);
     if (replayed.length > 0) {
       for (const row of await this.repository.storedCosts(projectId, replayed)) {
-        stored.set(row.event_id, {
+        storedBefore.set(row.event_id, {
           cost: row.cost_usd,
           pricing: row.pricing,
           missing: row.unpriced_kinds ?? [],
@@ -114,7 +106,7 @@ export class IngestService {
       answered.add(id);
       const accepted = first && inserted.has(id);
       // A duplicate answers what was stored the first time (maybe restated since), not this copy's price.
-      const original = accepted ? pricedOf(event) : (stored.get(id) ?? pricedOf(unique.get(id)!));
+      const original = accepted ? pricedOf(event) : (storedBefore.get(id) ?? pricedOf(unique.get(id)!));
       return resultOf(id, accepted ? 'accepted' : 'duplicate', original, event);
     });
   }
@@ -185,40 +177,40 @@ function formatMoney(value: string): string {
   return formatUsd(Decimal.parse(value));
 }
 
-/** The batch as one array per column, in the order of SQL.insertEvents (ingest.sql.ts). */
-function columnsOf(rows: PricedEvent[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 25 }, () => new Array(rows.length));
-  rows.forEach((row, i) => {
-    const e = row.input;
-    let c = 0;
-    columns[c++][i] = e.eventId;
-    columns[c++][i] = e.timestamp;
-    columns[c++][i] = row.provider;
-    columns[c++][i] = row.model;
-    columns[c++][i] = e.operation;
-    for (const kind of TOKEN_KINDS) columns[c++][i] = e.usage[kind];
-    columns[c++][i] = e.images;
-    columns[c++][i] = e.imageSize;
-    columns[c++][i] = e.imageQuality;
-    columns[c++][i] = e.status;
-    columns[c++][i] = e.latencyMs;
-    columns[c++][i] = e.team;
-    columns[c++][i] = e.user;
-    columns[c++][i] = e.feature;
-    columns[c++][i] = e.environment;
-    columns[c++][i] = JSON.stringify(e.tags);
-    columns[c++][i] = row.cost;
-    columns[c++][i] = row.pricing;
-    columns[c++][i] = row.missing.length > 0 ? row.missing.join(',') : null;
-    columns[c][i] = row.priceVersionId;
-  });
-  return columns;
-}
+const idOf = (row: PricedEvent) => row.input.eventId;
 
-/** PostgreSQL's answer to a row whose month of usage_events has no table: `no partition of relation ... found`. */
-function isMissingMonth(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  return e?.code === '23514' && /no partition of relation/.test(e.message ?? '');
+/** An event's row, in the column order of SQL.insertEvents (ingest.sql.ts) after project_id. */
+function toStore(projectId: string, row: PricedEvent): EventToStore {
+  const e = row.input;
+  const u = e.usage;
+  return {
+    projectId,
+    eventId: e.eventId,
+    timestamp: e.timestamp,
+    values: [
+      e.eventId,
+      e.timestamp,
+      row.provider,
+      row.model,
+      e.operation,
+      // TOKEN_KINDS order
+      ...TOKEN_KINDS.map((kind) => u[kind]),
+      e.images,
+      e.imageSize,
+      e.imageQuality,
+      e.status,
+      e.latencyMs,
+      e.team,
+      e.user,
+      e.feature,
+      e.environment,
+      JSON.stringify(e.tags),
+      row.cost,
+      row.pricing,
+      row.missing.length > 0 ? row.missing.join(',') : null,
+      row.priceVersionId,
+    ],
+  };
 }
 
 /** The dimensions of the events just stored (budget evaluation keeps their distinct values). */

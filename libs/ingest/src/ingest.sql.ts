@@ -154,15 +154,20 @@ function compactStatement(family: RollupFamily): string {
 }
 
 export const SQL = {
+  /**
+   * One or more requests' events (one array per column, project_id first), unique by (project_id, event_id)
+   * and sorted so: the keys first, then the events whose key was new, and from those same rows the rollup
+   * deltas. `fresh_rows` is materialized once and feeds both, so nothing is read back from the insert.
+   */
   insertEvents: `
     WITH input AS (
       SELECT * FROM unnest(
-        $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+        $1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
         $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[],
         $13::int[], $14::text[], $15::text[], $16::text[], $17::int[],
-        $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
+        $18::text[], $19::text[], $20::text[], $21::text[], $22::jsonb[],
         $23::numeric[], $24::text[], $25::text[], $26::uuid[]
-      ) AS t(event_id, occurred_at, provider, model, operation,
+      ) AS t(project_id, event_id, occurred_at, provider, model, operation,
              input_text_tokens, cached_input_text_tokens, input_image_tokens,
              cached_input_image_tokens, output_image_tokens, output_text_tokens,
              images, image_size, image_quality, status, latency_ms,
@@ -170,9 +175,11 @@ export const SQL = {
              cost_usd, pricing, unpriced_kinds, price_version_id)
     ), fresh AS (
       INSERT INTO usage_event_keys (project_id, event_id, occurred_at)
-      SELECT $1::uuid, event_id, occurred_at FROM input
+      SELECT project_id, event_id, occurred_at FROM input
       ON CONFLICT (project_id, event_id) DO NOTHING
-      RETURNING event_id
+      RETURNING project_id, event_id
+    ), fresh_rows AS MATERIALIZED (
+      SELECT input.*, input.cost_usd AS cost_ingested_usd FROM input JOIN fresh USING (project_id, event_id)
     ), inserted AS (
       INSERT INTO usage_events (
         project_id, event_id, occurred_at, provider, model, operation,
@@ -180,17 +187,16 @@ export const SQL = {
         cached_input_image_tokens, output_image_tokens, output_text_tokens,
         images, image_size, image_quality, status, latency_ms,
         team, user_id, feature, environment, tags, cost_usd, cost_ingested_usd, priced, pricing, unpriced_kinds, price_version_id)
-      SELECT $1::uuid, event_id, occurred_at, provider, model, operation,
+      SELECT project_id, event_id, occurred_at, provider, model, operation,
         input_text_tokens, cached_input_text_tokens, input_image_tokens,
         cached_input_image_tokens, output_image_tokens, output_text_tokens,
         images, image_size, image_quality, status, latency_ms,
-        team, user_id, feature, environment, tags::jsonb, cost_usd, cost_usd, pricing = 'priced', pricing,
+        team, user_id, feature, environment, tags, cost_usd, cost_usd, pricing = 'priced', pricing,
         string_to_array(unpriced_kinds, ','), price_version_id
-      FROM input JOIN fresh USING (event_id)
-      RETURNING *
+      FROM fresh_rows
     ),
-    ${rollupDeltaCtes('inserted', 'inserted', EVENT_MEASURES('inserted'))}
-    SELECT event_id FROM inserted`,
+    ${rollupDeltaCtes('fresh_rows', 'fresh_rows', EVENT_MEASURES('fresh_rows'))}
+    SELECT project_id, event_id FROM fresh`,
 
   storedCosts: `
     SELECT e.event_id, e.cost_usd, e.pricing, e.unpriced_kinds, e.price_version_id
@@ -435,6 +441,11 @@ export interface EventTotalsRow extends TokenColumns {
   images: string;
 }
 
+/** An event's identity across projects, as a Map or Set key. */
+export function eventKey(projectId: string, eventId: string): string {
+  return `${projectId}\n${eventId}`;
+}
+
 /** What a replayed event was stored with (SQL.storedCosts). */
 export type StoredCostRow = Pick<
   UsageEventRow,
@@ -453,16 +464,17 @@ export class UsageEventsRepository {
   ) {}
 
   /**
-   * Inserts a batch (one array per column, in the order of SQL.insertEvents)
-   * with its rollup deltas, in one statement; the ids of the events inserted
-   * (the others were stored before).
+   * Inserts events (one array per column, in the order of SQL.insertEvents, unique by project and event_id)
+   * with their rollup deltas, in one statement; the keys of the events inserted (the others were stored
+   * before), as `eventKey` makes them.
    */
-  async insertBatch(projectId: string, columns: unknown[][]): Promise<Set<string>> {
-    const rows = await this.database.queryPrepared<{ event_id: string }>('tt_insert_events', SQL.insertEvents, [
-      projectId,
-      ...columns,
-    ]);
-    return new Set(rows.map((row) => row.event_id));
+  async insertEvents(columns: unknown[][]): Promise<Set<string>> {
+    const rows = await this.database.queryPrepared<{ project_id: string; event_id: string }>(
+      'tt_insert_events',
+      SQL.insertEvents,
+      columns,
+    );
+    return new Set(rows.map((row) => eventKey(row.project_id, row.event_id)));
   }
 
   /** What these events of the project were stored with. */
