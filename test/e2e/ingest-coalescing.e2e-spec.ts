@@ -71,6 +71,11 @@ describe('ingest requests written together', () => {
     });
     expect(writer.stats.requests - before.requests).toBe(40);
     expect(writer.stats.statements - before.statements).toBeLessThan(40);
+    // The same counts reach GET /metrics.
+    const exposition = (await t.http.get('/metrics')).text;
+    const sample = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(exposition)?.[1]);
+    expect(sample('tokentally_ingest_statements_total')).toBe(writer.stats.statements);
+    expect(sample('tokentally_ingest_statement_requests_total')).toBe(writer.stats.requests);
   });
 
   it('the same event in two requests written together is accepted once and answered as a duplicate, at the same cost', async () => {

@@ -165,6 +165,8 @@ describe('observability: GET /metrics and structured logs', () => {
         tokentally_ingest_events_total: 'counter',
         tokentally_ingest_rejected_events_total: 'counter',
         tokentally_ingest_rejected_requests_total: 'counter',
+        tokentally_ingest_statements_total: 'counter',
+        tokentally_ingest_statement_requests_total: 'counter',
         tokentally_http_request_duration_seconds: 'histogram',
         tokentally_rollup_delta_rows: 'gauge',
         tokentally_outbox_pending_events: 'gauge',

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { IngestMetrics } from '@tokentally/observability';
 import { EventMonthsService } from './event-months.service';
 import { eventKey, UsageEventsRepository } from './ingest.sql';
 
@@ -48,6 +49,8 @@ export class IngestWriter {
   constructor(
     @Inject(UsageEventsRepository) private readonly repository: UsageEventsRepository,
     @Inject(EventMonthsService) private readonly months: EventMonthsService,
+    // Counters of GET /metrics (absent in the worker, which serves no HTTP).
+    @Optional() @Inject(IngestMetrics) private readonly metrics?: IngestMetrics,
   ) {}
 
   /**
@@ -80,6 +83,7 @@ export class IngestWriter {
   private async writeGroup(group: Submission[]): Promise<void> {
     this.stats.statements++;
     this.stats.requests += group.length;
+    this.metrics?.statementWritten(group.length);
     try {
       const inserted = await this.insert(group.flatMap((s) => s.events));
       // An event sent by two requests of the statement was stored for the first one; the later one sees a duplicate.

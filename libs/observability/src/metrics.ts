@@ -114,9 +114,21 @@ export class IngestMetrics {
   private readonly events: Counter<'result'>;
   private readonly rejectedEvents: Counter<'reason'>;
   private readonly rejectedRequests: Counter<'reason'>;
+  private readonly statements: Counter;
+  private readonly statementRequests: Counter;
 
   constructor(@Inject(Metrics) metrics: Metrics) {
     const registers = [metrics.registry];
+    this.statements = new Counter({
+      name: 'tokentally_ingest_statements_total',
+      help: 'Statements (and commits) that stored ingest requests; several requests share one under load.',
+      registers,
+    });
+    this.statementRequests = new Counter({
+      name: 'tokentally_ingest_statement_requests_total',
+      help: 'Ingest requests written by those statements: over tokentally_ingest_statements_total, requests per commit.',
+      registers,
+    });
     this.events = new Counter({
       name: 'tokentally_ingest_events_total',
       help: 'Events sent to POST /v1/events, by result: accepted (stored), duplicate (event_id already stored), rejected (invalid, not stored).',
@@ -155,6 +167,12 @@ export class IngestMetrics {
     if (rejected.length === 0) return;
     this.events.inc({ result: 'rejected' }, rejected.length);
     for (const event of rejected) this.rejectedEvents.inc({ reason: eventRejectionReason(event.errors[0]?.path) });
+  }
+
+  /** One statement written for `requests` ingest requests. */
+  statementWritten(requests: number): void {
+    this.statements.inc();
+    this.statementRequests.inc(requests);
   }
 
   /** A request refused whole. */
