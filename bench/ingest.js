@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Ingest throughput: autocannon in this process, TokenTally in another.
 //   node bench/ingest.js [--db postgres|embedded] [--duration 20] [--connections 50] [--budgets 0] [--baseline]
+// --database <name> (PostgreSQL) ingests into that existing database (one seeded by bench/reports.js
+// --keep, say) instead of a fresh one, and keeps it: ingest speed with 10 or 50 million events stored.
 // --baseline (PostgreSQL) also measures, in the same run and database, what PostgreSQL itself takes:
 // plain multi-row INSERTs of the same rows (100 per statement, autocommit) into a table with the same
 // columns and a primary key on (project_id, event_id), from 10 connections, and prints ingest's ratio to it.
@@ -31,6 +33,12 @@ const baseline = 'baseline' in args;
 const port = 3990;
 const adminKey = 'tt_bench_admin_key_0123456789abcdef';
 const root = path.resolve(__dirname, '..');
+
+function existingPostgres(name) {
+  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+  url.pathname = `/${name}`;
+  return { env: { DATABASE_URL: url.toString() }, drop: async () => undefined };
+}
 
 async function freshPostgres() {
   const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -244,6 +252,7 @@ async function rawInsertBaseline(env, projectId) {
   ];
   const setup = new Client({ connectionString: env.DATABASE_URL });
   await setup.connect();
+  await setup.query(`DROP TABLE IF EXISTS bench_raw_events`);
   await setup.query(
     `CREATE TABLE bench_raw_events (LIKE usage_events INCLUDING DEFAULTS, PRIMARY KEY (project_id, event_id))`,
   );
@@ -299,11 +308,16 @@ async function rawInsertBaseline(env, projectId) {
 }
 
 async function main() {
-  const db = dbKind === 'embedded' ? freshEmbedded() : await freshPostgres();
+  const db =
+    dbKind === 'embedded'
+      ? freshEmbedded()
+      : typeof args.database === 'string'
+        ? existingPostgres(args.database)
+        : await freshPostgres();
   const child = await startService(db.env);
   const receiver = await startReceiver();
   try {
-    const project = await api(adminKey, 'POST', '/v1/projects', { name: 'bench' });
+    const project = await api(adminKey, 'POST', '/v1/projects', { name: `bench ${Date.now()}` });
     const ingest = await api(adminKey, 'POST', '/v1/keys', { name: 'bench', role: 'ingest', project_id: project.id });
     let webhook = null;
     if (budgets > 0) {
