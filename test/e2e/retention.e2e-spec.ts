@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { utcMonthStart } from '@tokentally/core';
+import { eventMonthTable, utcMonthStart } from '@tokentally/core';
 import { EventMonthsService, MONTHS_AHEAD } from '@tokentally/ingest';
 import { startTestApp, TestApp } from '../support/app';
 import { eventually } from '../support/eventually';
@@ -90,8 +90,6 @@ describe('retention of raw events (RETENTION_MONTHS)', () => {
     );
     return rows.map((row) => row.name);
   }
-  const tableOf = (start: Date) =>
-    `usage_events_y${start.getUTCFullYear()}m${String(start.getUTCMonth() + 1).padStart(2, '0')}`;
 
   it('without RETENTION_MONTHS every month is kept, the months of late events were made, and months are made ahead', async () => {
     const run = await t.app.get(EventMonthsService).maintain();
@@ -100,7 +98,7 @@ describe('retention of raw events (RETENTION_MONTHS)', () => {
     const tables = await monthTables(t.app.get(DataSource));
     const ahead = Array.from({ length: MONTHS_AHEAD + 1 }, (_, i) => utcMonthStart(now, i));
     for (const at of [...events.map((e) => new Date(e.timestamp)), ...ahead])
-      expect(tables).toContain(tableOf(utcMonthStart(at)));
+      expect(tables).toContain(eventMonthTable(utcMonthStart(at)));
   });
 
   it('the job runner drops the months older than RETENTION_MONTHS keeps, and only those, when it starts', async () => {
@@ -111,8 +109,8 @@ describe('retention of raw events (RETENTION_MONTHS)', () => {
     await eventually(async () => {
       const tables = await monthTables(db);
       for (const gone of [dropped, alsoDropped, utcMonthStart(dropped, -1)])
-        expect(tables).not.toContain(tableOf(gone));
-      for (const still of [kept, current, utcMonthStart(now, 3)]) expect(tables).toContain(tableOf(still));
+        expect(tables).not.toContain(eventMonthTable(gone));
+      for (const still of [kept, current, utcMonthStart(now, 3)]) expect(tables).toContain(eventMonthTable(still));
     });
     await eventually(async () => {
       const keys: Array<{ n: number }> = await db.query(`SELECT count(*)::int AS n FROM usage_event_keys`);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { eventMonthTable, monthOfEventTable, utcMonthStart } from '@tokentally/core';
-import { queryRows } from '@tokentally/db';
+import { Queryable, queryRows } from '@tokentally/db';
 
 /**
  * Statements of the monthly tables of raw events (`usage_events` is
@@ -40,12 +40,8 @@ export class EventMonthsRepository {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
   /** The month starts of the monthly tables that exist, oldest first. */
-  async months(): Promise<Date[]> {
-    const rows = await queryRows<{ name: string }>(this.db, EVENT_MONTHS_SQL.monthTables);
-    return rows
-      .map((row) => monthOfEventTable(row.name))
-      .filter((month): month is Date => month !== null)
-      .sort((a, b) => a.getTime() - b.getTime());
+  months(): Promise<Date[]> {
+    return this.monthsIn(this.db);
   }
 
   /** Makes the tables of these months where missing; the months made. */
@@ -78,9 +74,12 @@ export class EventMonthsRepository {
     return Number(keys);
   }
 
-  private async monthsIn(tx: EntityManager): Promise<Date[]> {
-    const rows = await queryRows<{ name: string }>(tx, EVENT_MONTHS_SQL.monthTables);
-    return rows.map((row) => monthOfEventTable(row.name)).filter((month): month is Date => month !== null);
+  private async monthsIn(db: Queryable): Promise<Date[]> {
+    const rows = await queryRows<{ name: string }>(db, EVENT_MONTHS_SQL.monthTables);
+    return rows
+      .map((row) => monthOfEventTable(row.name))
+      .filter((month): month is Date => month !== null)
+      .sort((a, b) => a.getTime() - b.getTime());
   }
 
   private underMonthsLock<T>(lockTimeoutMs: number, work: (tx: EntityManager) => Promise<T>): Promise<T> {
