@@ -6,6 +6,7 @@
 // --baseline (PostgreSQL) also measures, in the same run and database, what PostgreSQL itself takes:
 // plain multi-row INSERTs of the same rows (100 per statement, autocommit) into a table with the same
 // columns and a primary key on (project_id, event_id), from 10 connections, and prints ingest's ratio to it.
+// --no-singles skips the single-event workload (to profile the batches alone).
 // --budgets N creates N budgets (scopes that the events touch) and a webhook to a
 // local receiver first, so budget evaluation and delivery run during the load; it
 // then measures the time from an accepted event to its alert at the receiver.
@@ -66,7 +67,9 @@ function freshEmbedded() {
 }
 
 async function startService(env) {
-  const child = spawn(process.execPath, [path.join(root, 'dist/apps/api/src/main.js')], {
+  // BENCH_SERVICE_NODE_ARGS: flags for the service's node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist/apps/api/src/main.js')], {
     env: {
       ...process.env,
       DATABASE_URL: '',
@@ -118,8 +121,61 @@ function event(i) {
   };
 }
 
-async function run(name, key, perRequest) {
+/**
+ * The senders' work (random ids, timestamps, JSON) is done before a phase starts, for ingest and for
+ * the plain INSERT baseline alike: in production the senders are other machines, and on this one their
+ * CPU would be taken from the service and the database being measured. Each body is used once (fresh
+ * event ids); if a phase outruns them, the rest are built as it goes.
+ */
+function prebuiltBodies(perRequest, count) {
   let counter = 0;
+  const build = () => {
+    const events = Array.from({ length: perRequest }, () => event(counter++));
+    return JSON.stringify(perRequest === 1 ? events[0] : { events });
+  };
+  const bodies = Array.from({ length: count }, build);
+  return () => bodies.pop() ?? build();
+}
+
+/**
+ * CPU time (ms) used so far by the service process, by the PostgreSQL backends connected to the bench's
+ * database, and by this process (autocannon or the baseline's client), read from /proc (Linux). Backends
+ * that exit between two readings take their time with them, so read while the connections are open.
+ */
+function cpuNow(servicePid, database) {
+  const ticksOf = (pid) => {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, at 100 ticks per second
+  };
+  let postgres = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.startsWith('postgres: ') && cmd.split(' ').includes(database)) postgres += ticksOf(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const self = process.cpuUsage();
+  return { service: servicePid ? ticksOf(servicePid) : 0, postgres, bench: (self.user + self.system) / 1000 };
+}
+
+/** µs of CPU per event (or row) of each part between two cpuNow readings. */
+function cpuPerEvent(before, after, events) {
+  const per = (k) => Math.round(((after[k] - before[k]) * 1000) / events);
+  return { service: per('service'), postgres: per('postgres'), bench: per('bench') };
+}
+
+let measureCpu = null; // set in main(): () => cpuNow(service pid, database name), or null off Linux
+
+async function run(name, key, perRequest) {
+  const nextBody = prebuiltBodies(
+    perRequest,
+    Math.ceil((30_000 * duration) / perRequest / (perRequest === 1 ? 10 : 1)),
+  );
+  const cpuBefore = measureCpu?.();
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/v1/events`,
     method: 'POST',
@@ -129,8 +185,7 @@ async function run(name, key, perRequest) {
     requests: [
       {
         setupRequest: (req) => {
-          const events = Array.from({ length: perRequest }, () => event(counter++));
-          req.body = JSON.stringify(perRequest === 1 ? events[0] : { events });
+          req.body = nextBody();
           return req;
         },
       },
@@ -138,7 +193,9 @@ async function run(name, key, perRequest) {
   });
   const ok = result['2xx'];
   const bad = result.non2xx + result.errors + result.timeouts;
+  const cpu = cpuBefore ? cpuPerEvent(cpuBefore, measureCpu(), ok * perRequest) : null;
   return {
+    cpu,
     name,
     requestsPerSec: Math.round(ok / result.duration),
     eventsPerSec: Math.round((ok * perRequest) / result.duration),
@@ -287,24 +344,35 @@ async function rawInsertBaseline(env, projectId) {
     (_, r) => `(${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(', ')})`,
   ).join(', ');
   const sql = `INSERT INTO bench_raw_events (${columns.join(', ')}) VALUES ${placeholders}`;
-  let counter = 0;
-  let rows = 0;
-  const deadline = Date.now() + duration * 1000;
-  const started = Date.now();
-  await Promise.all(
+  // Rows built before the clock starts, as ingest's bodies are (prebuiltBodies).
+  const statements = Array.from({ length: Math.ceil((60_000 * duration) / 100) }, (_, s) =>
+    Array.from({ length: 100 }, (_, i) => rowOf(event(s * 100 + i))).flat(),
+  );
+  let next = statements.length * 100;
+  const nextValues = () => statements.pop() ?? Array.from({ length: 100 }, () => rowOf(event(next++))).flat();
+  const clients = await Promise.all(
     Array.from({ length: 10 }, async () => {
       const client = new Client({ connectionString: env.DATABASE_URL });
       await client.connect();
-      while (Date.now() < deadline) {
-        const values = [];
-        for (let i = 0; i < 100; i++) values.push(...rowOf(event(counter++)));
-        await client.query(sql, values);
-        rows += 100;
-      }
-      await client.end();
+      return client;
     }),
   );
-  return Math.round(rows / ((Date.now() - started) / 1000));
+  let rows = 0;
+  const deadline = Date.now() + duration * 1000;
+  const started = Date.now();
+  const cpuBefore = measureCpu?.();
+  await Promise.all(
+    clients.map(async (client) => {
+      while (Date.now() < deadline) {
+        await client.query(sql, nextValues());
+        rows += 100;
+      }
+    }),
+  );
+  const seconds = (Date.now() - started) / 1000;
+  const cpu = cpuBefore ? cpuPerEvent(cpuBefore, measureCpu(), rows) : null;
+  await Promise.all(clients.map((client) => client.end()));
+  return { rowsPerSec: Math.round(rows / seconds), cpu };
 }
 
 async function main() {
@@ -315,6 +383,8 @@ async function main() {
         ? existingPostgres(args.database)
         : await freshPostgres();
   const child = await startService(db.env);
+  const database = db.env.DATABASE_URL ? new URL(db.env.DATABASE_URL).pathname.slice(1) : null;
+  if (fs.existsSync('/proc/self/stat') && database) measureCpu = () => cpuNow(child.pid, database);
   const receiver = await startReceiver();
   try {
     const project = await api(adminKey, 'POST', '/v1/projects', { name: `bench ${Date.now()}` });
@@ -328,9 +398,10 @@ async function main() {
       await createBudgets(budgets, webhook.id);
     }
     await run('warm-up', ingest.key, 100).catch(() => undefined);
-    const rows = [await run('batches of 100', ingest.key, 100), await run('single events', ingest.key, 1)];
+    const rows = [await run('batches of 100', ingest.key, 100)];
+    if (!('no-singles' in args)) rows.push(await run('single events', ingest.key, 1));
     const latencies = webhook ? await alertLatency(receiver, webhook.id) : null;
-    const rawRowsPerSec = baseline && dbKind === 'postgres' ? await rawInsertBaseline(db.env, project.id) : null;
+    const raw = baseline && dbKind === 'postgres' ? await rawInsertBaseline(db.env, project.id) : null;
     console.log(
       `\nTokenTally ingest, ${dbKind} database, ${connections} connections, ${duration} s each, ${budgets} budgets, ${new Date().toISOString()}`,
     );
@@ -339,11 +410,16 @@ async function main() {
     console.log('|---|---|---|---|---|---|');
     for (const r of rows)
       console.log(`| ${r.name} | ${r.requestsPerSec} | ${r.eventsPerSec} | ${r.p50} | ${r.p99} | ${r.failures} |`);
-    if (rawRowsPerSec)
+    if (raw)
       console.log(
-        `plain multi-row INSERT of the same rows (100 per statement, 10 connections): ${rawRowsPerSec} rows/s; ` +
-          `ingest in batches of 100 reaches **${(rows[0].eventsPerSec / rawRowsPerSec).toFixed(2)}** of it`,
+        `plain multi-row INSERT of the same rows (100 per statement, 10 connections): ${raw.rowsPerSec} rows/s; ` +
+          `ingest in batches of 100 reaches **${(rows[0].eventsPerSec / raw.rowsPerSec).toFixed(2)}** of it`,
       );
+    if (measureCpu) {
+      console.log('CPU µs per event (per row for the baseline): service | PostgreSQL | this process (load or client)');
+      for (const r of rows) console.log(`${r.name}: ${r.cpu.service} | ${r.cpu.postgres} | ${r.cpu.bench}`);
+      if (raw) console.log(`plain INSERT: - | ${raw.cpu.postgres} | ${raw.cpu.bench}`);
+    }
     if (latencies)
       console.log(
         `event accepted -> alert at the receiver, ms: ${latencies.join(', ')} (max ${Math.max(...latencies)})`,

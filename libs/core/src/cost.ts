@@ -1,5 +1,5 @@
 import { Decimal } from './decimal';
-import { PriceSheet, priceOfKind, priceOfImage, PriceBasis } from './price-sheet';
+import { parsePrice, PriceSheet, priceOfKind, priceOfImage, PriceBasis } from './price-sheet';
 import { TOKEN_KINDS, TokenKind, TokenUsage } from './token-kinds';
 
 export interface BillableCall {
@@ -90,7 +90,7 @@ export function computeCost(call: BillableCall, sheet: PriceSheet): CostResult {
     }
   }
   if (sheet.per_request !== undefined && call.succeeded) {
-    cost = cost.add(Decimal.parse(sheet.per_request));
+    cost = cost.add(parsePrice(sheet.per_request));
     pricedSomething = true;
   }
   cost = cost.normalized();

@@ -29,6 +29,20 @@ export interface KindPrice {
   unit: PriceUnit;
 }
 
+/** Parsed price texts: a price book holds a few hundred distinct ones, and ingest prices every event with them. */
+const parsedPrices = new Map<string, Decimal>();
+
+/** Decimal.parse of a price text, parsed once (Decimal is immutable); the cache is emptied if it ever grows large. */
+export function parsePrice(text: string): Decimal {
+  let parsed = parsedPrices.get(text);
+  if (parsed === undefined) {
+    parsed = Decimal.parse(text);
+    if (parsedPrices.size >= 10_000) parsedPrices.clear();
+    parsedPrices.set(text, parsed);
+  }
+  return parsed;
+}
+
 /**
  * The price of one token kind under a sheet, or null when nothing prices it.
  * Order: the kind's own price; for a cached kind the direction's cached rate,
@@ -44,7 +58,7 @@ export function priceOfKind(kind: TokenKind, sheet: PriceSheet): KindPrice | nul
   for (const [unit, basis] of candidates) {
     const text = sheet[unit];
     if (text !== undefined && text !== null) {
-      return { perMillion: Decimal.parse(text), basis, unit };
+      return { perMillion: parsePrice(text), basis, unit };
     }
   }
   return null;
@@ -87,10 +101,10 @@ export function priceOfImage(
   if (q) keys.push(`${q}/${ANY}`);
   for (const key of keys) {
     const text = sheet.image_prices?.[key];
-    if (text !== undefined && text !== null) return { price: Decimal.parse(text), key };
+    if (text !== undefined && text !== null) return { price: parsePrice(text), key };
   }
   if (sheet.per_image !== undefined && sheet.per_image !== null)
-    return { price: Decimal.parse(sheet.per_image), key: `${ANY}/${ANY}` };
+    return { price: parsePrice(sheet.per_image), key: `${ANY}/${ANY}` };
   return null;
 }
 

@@ -3,6 +3,7 @@ export * from './db.module';
 export { DataDirInUseError } from './embedded/data-dir-lock';
 export * from './event-bus';
 export * from './outbox.sql';
+export * from './pg-array';
 export * from './rows';
 export * from './signals.sql';
 export * from './touched-codec';

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { pgArrayLiteral } from '@tokentally/db';
 import { IngestMetrics } from '@tokentally/observability';
 import { EventMonthsService } from './event-months.service';
-import { eventKey, UsageEventsRepository } from './ingest.sql';
+import { eventKey, StoredKey, UsageEventsRepository } from './ingest.sql';
 
-/** One event ready to store: its project, id and time, and its row in the order of SQL.insertEvents. */
+/** One event ready to store: its id and time, and its row in the order of SQL.insertEvents. */
 export interface EventToStore {
-  projectId: string;
   eventId: string;
   timestamp: string;
   /** The columns after project_id, in the order of SQL.insertEvents. */
@@ -13,8 +13,10 @@ export interface EventToStore {
 }
 
 interface Submission {
+  projectId: string;
   events: EventToStore[];
-  resolve(inserted: Set<string>): void;
+  /** With the ids of the events not stored by this submission. */
+  resolve(duplicates: Set<string>): void;
   reject(error: unknown): void;
 }
 
@@ -37,6 +39,9 @@ const COLUMNS = 26;
  * An event id sent by two requests of one statement is stored for the first;
  * the second sees it as a duplicate. If a shared statement fails, each request
  * in it is written alone, so a request can only fail on its own events.
+ *
+ * What comes back is the duplicates, not the events stored: almost always
+ * none, so the common answer is an empty set and no key is built for it.
  */
 @Injectable()
 export class IngestWriter {
@@ -54,12 +59,12 @@ export class IngestWriter {
   ) {}
 
   /**
-   * Stores the events (unique by project and id); resolves, once committed, with the keys (eventKey) of the
-   * events this call stored (not those stored before, nor those another request of the statement sent first).
+   * Stores a project's events (unique by id); resolves, once committed, with the ids of those this call did not
+   * store: stored before, or sent first by another request of the same statement. The others are stored now.
    */
-  write(events: EventToStore[]): Promise<Set<string>> {
+  write(projectId: string, events: EventToStore[]): Promise<Set<string>> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ events, resolve, reject });
+      this.waiting.push({ projectId, events, resolve, reject });
       this.pump();
     });
   }
@@ -85,19 +90,22 @@ export class IngestWriter {
     this.stats.requests += group.length;
     this.metrics?.statementWritten(group.length);
     try {
-      const inserted = await this.insert(group.flatMap((s) => s.events));
-      // An event sent by two requests of the statement was stored for the first one; the later one sees a duplicate.
+      const storedBefore = await this.insert(group);
+      if (group.length === 1) {
+        group[0].resolve(new Set(storedBefore.map((key) => key.event_id)));
+        return;
+      }
+      // An event sent by two requests of the statement was stored for the first; the later one sees a duplicate.
+      const stored = new Set(storedBefore.map((key) => eventKey(key.project_id, key.event_id)));
       const claimed = new Set<string>();
       for (const submission of group) {
-        const own = new Set<string>();
+        const duplicates = new Set<string>();
         for (const event of submission.events) {
-          const key = eventKey(event.projectId, event.eventId);
-          if (inserted.has(key) && !claimed.has(key)) {
-            claimed.add(key);
-            own.add(key);
-          }
+          const key = eventKey(submission.projectId, event.eventId);
+          if (stored.has(key) || claimed.has(key)) duplicates.add(event.eventId);
+          else claimed.add(key);
         }
-        submission.resolve(own);
+        submission.resolve(duplicates);
       }
     } catch (error) {
       if (group.length === 1) {
@@ -106,50 +114,61 @@ export class IngestWriter {
       }
       this.logger.warn(`a statement of ${group.length} ingest requests failed; writing each alone: ${error}`);
       for (const submission of group) {
-        await this.insert(submission.events).then(submission.resolve, submission.reject);
+        await this.insert([submission]).then(
+          (storedBefore) => submission.resolve(new Set(storedBefore.map((key) => key.event_id))),
+          submission.reject,
+        );
       }
     }
   }
 
-  /** One statement for these events; a month with no table yet is made, then the statement runs again. */
-  private async insert(events: EventToStore[]): Promise<Set<string>> {
-    const columns = columnsOf(events);
+  /**
+   * One statement for the submissions' events; the keys of those stored before it. A month with no table yet is
+   * made, then the statement runs again.
+   */
+  private async insert(group: Submission[]): Promise<StoredKey[]> {
+    const columns = columnsOf(group);
     try {
       return await this.repository.insertEvents(columns);
     } catch (error) {
       if (!isMissingMonth(error)) throw error;
-      await this.months.ensureMonthsOf(events.map((e) => e.timestamp));
+      await this.months.ensureMonthsOf(group.flatMap((s) => s.events.map((e) => e.timestamp)));
       return this.repository.insertEvents(columns);
     }
   }
 }
 
 /**
- * The events as one array per column, the first occurrence of each (project, event_id) only, sorted by
- * (project, event_id): two statements sharing keys then wait on each other in one order and never deadlock.
+ * The events as one array literal per column (pgArrayLiteral), the first occurrence of each (project, event_id)
+ * only, sorted by (project, event_id): two statements sharing keys then wait on each other in one order and never
+ * deadlock.
  */
-function columnsOf(events: EventToStore[]): unknown[][] {
-  const unique = new Map<string, EventToStore>();
-  for (const event of events) {
-    const key = eventKey(event.projectId, event.eventId);
-    if (!unique.has(key)) unique.set(key, event);
+function columnsOf(group: Submission[]): string[] {
+  // Unique by key whatever the callers sent: the key table would take a repeated key once, but both copies
+  // would join it and be stored and counted.
+  const rows: Array<{ projectId: string; event: EventToStore }> = [];
+  const seen = new Set<string>();
+  for (const { projectId, events } of group) {
+    for (const event of events) {
+      const key = eventKey(projectId, event.eventId);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      rows.push({ projectId, event });
+    }
   }
-  const rows = [...unique.values()].sort((a, b) =>
+  rows.sort((a, b) =>
     a.projectId !== b.projectId
       ? a.projectId < b.projectId
         ? -1
         : 1
-      : a.eventId < b.eventId
+      : a.event.eventId < b.event.eventId
         ? -1
-        : a.eventId > b.eventId
+        : a.event.eventId > b.event.eventId
           ? 1
           : 0,
   );
-  const columns: unknown[][] = Array.from({ length: COLUMNS }, () => new Array(rows.length));
-  rows.forEach((row, i) => {
-    columns[0][i] = row.projectId;
-    for (let c = 1; c < COLUMNS; c++) columns[c][i] = row.values[c - 1];
-  });
+  const columns: string[] = [pgArrayLiteral(rows.map((row) => row.projectId))];
+  for (let c = 1; c < COLUMNS; c++) columns.push(pgArrayLiteral(rows.map((row) => row.event.values[c - 1])));
   return columns;
 }
 

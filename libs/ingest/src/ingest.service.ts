@@ -13,7 +13,7 @@ import {
 import { EventBus, TouchedScope } from '@tokentally/db';
 import { PricingService } from '@tokentally/pricing';
 import { UsageEventInput } from './dto/usage-event.dto';
-import { eventKey, UsageEventsRepository } from './ingest.sql';
+import { UsageEventsRepository } from './ingest.sql';
 import { EventToStore, IngestWriter } from './ingest-writer';
 import { RestatementService } from './restatement.service';
 
@@ -35,14 +35,17 @@ interface PricedEvent {
   input: UsageEventInput;
   provider: string;
   model: string;
+  /** The exact cost as stored, and as answered (at least 6 decimals). */
   cost: string | null;
+  shownCost: string | null;
   pricing: PricingState;
   missing: string[];
   priceVersionId: string | null;
 }
 
 interface StoredPricing {
-  cost: string | null;
+  /** As answered: at least 6 decimals, no digit dropped. */
+  shownCost: string | null;
   pricing: PricingState;
   missing: string[];
   hasPrice: boolean;
@@ -72,8 +75,8 @@ export class IngestService {
     const rows = [...unique.values()];
 
     // Committed, with the rollup deltas, before this answers (maybe in one statement with other requests).
-    const stored = await this.writer.write(rows.map((row) => toStore(projectId, row)));
-    const inserted = new Set(rows.filter((row) => stored.has(eventKey(projectId, row.input.eventId))).map(idOf));
+    const duplicates = await this.writer.write(projectId, rows.map(toStore));
+    const inserted = new Set(rows.filter((row) => !duplicates.has(row.input.eventId)).map(idOf));
 
     if (inserted.size > 0)
       void this.events.signal('usage.ingested', { touched: touchedScopes(projectId, rows, inserted) });
@@ -91,7 +94,7 @@ export class IngestService {
     if (replayed.length > 0) {
       for (const row of await this.repository.storedCosts(projectId, replayed)) {
         storedBefore.set(row.event_id, {
-          cost: row.cost_usd,
+          shownCost: row.cost_usd && formatUsd(Decimal.parse(row.cost_usd)),
           pricing: row.pricing,
           missing: row.unpriced_kinds ?? [],
           hasPrice: row.price_version_id !== null,
@@ -132,6 +135,7 @@ export class IngestService {
       provider,
       model,
       cost: cost && cost.toFixedString(),
+      shownCost: cost && formatUsd(cost),
       pricing: result.pricing,
       missing: result.pricing === 'priced' ? [] : result.missing,
       priceVersionId: version?.id ?? null,
@@ -140,7 +144,12 @@ export class IngestService {
 }
 
 function pricedOf(event: PricedEvent): StoredPricing {
-  return { cost: event.cost, pricing: event.pricing, missing: event.missing, hasPrice: event.priceVersionId !== null };
+  return {
+    shownCost: event.shownCost,
+    pricing: event.pricing,
+    missing: event.missing,
+    hasPrice: event.priceVersionId !== null,
+  };
 }
 
 function resultOf(
@@ -152,7 +161,7 @@ function resultOf(
   const result: EventResult = {
     event_id: eventId,
     status,
-    cost_usd: stored.cost && formatMoney(stored.cost),
+    cost_usd: stored.shownCost,
     priced: stored.pricing === 'priced',
     pricing: stored.pricing,
   };
@@ -172,19 +181,13 @@ function resultOf(
   return result;
 }
 
-/** Stored numerics come back as strings; show at least 6 decimals and drop no digit. */
-function formatMoney(value: string): string {
-  return formatUsd(Decimal.parse(value));
-}
-
 const idOf = (row: PricedEvent) => row.input.eventId;
 
 /** An event's row, in the column order of SQL.insertEvents (ingest.sql.ts) after project_id. */
-function toStore(projectId: string, row: PricedEvent): EventToStore {
+function toStore(row: PricedEvent): EventToStore {
   const e = row.input;
   const u = e.usage;
   return {
-    projectId,
     eventId: e.eventId,
     timestamp: e.timestamp,
     values: [

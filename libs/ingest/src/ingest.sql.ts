@@ -158,6 +158,7 @@ export const SQL = {
    * One or more requests' events (one array per column, project_id first), unique by (project_id, event_id)
    * and sorted so: the keys first, then the events whose key was new, and from those same rows the rollup
    * deltas. `fresh_rows` is materialized once and feeds both, so nothing is read back from the insert.
+   * It answers the keys that were stored before (almost always none), not the many that are new.
    */
   insertEvents: `
     WITH input AS (
@@ -196,7 +197,8 @@ export const SQL = {
       FROM fresh_rows
     ),
     ${rollupDeltaCtes('fresh_rows', 'fresh_rows', EVENT_MEASURES('fresh_rows'))}
-    SELECT project_id, event_id FROM fresh`,
+    SELECT project_id, event_id FROM input
+    WHERE NOT EXISTS (SELECT FROM fresh WHERE fresh.project_id = input.project_id AND fresh.event_id = input.event_id)`,
 
   storedCosts: `
     SELECT e.event_id, e.cost_usd, e.pricing, e.unpriced_kinds, e.price_version_id
@@ -446,6 +448,12 @@ export function eventKey(projectId: string, eventId: string): string {
   return `${projectId}\n${eventId}`;
 }
 
+/** An event's key as a statement answers it. */
+export interface StoredKey {
+  project_id: string;
+  event_id: string;
+}
+
 /** What a replayed event was stored with (SQL.storedCosts). */
 export type StoredCostRow = Pick<
   UsageEventRow,
@@ -464,17 +472,11 @@ export class UsageEventsRepository {
   ) {}
 
   /**
-   * Inserts events (one array per column, in the order of SQL.insertEvents, unique by project and event_id)
-   * with their rollup deltas, in one statement; the keys of the events inserted (the others were stored
-   * before), as `eventKey` makes them.
+   * Inserts events (one array literal per column, in the order of SQL.insertEvents, unique by project and event_id)
+   * with their rollup deltas, in one statement; the keys of those that were stored before (not inserted again).
    */
-  async insertEvents(columns: unknown[][]): Promise<Set<string>> {
-    const rows = await this.database.queryPrepared<{ project_id: string; event_id: string }>(
-      'tt_insert_events',
-      SQL.insertEvents,
-      columns,
-    );
-    return new Set(rows.map((row) => eventKey(row.project_id, row.event_id)));
+  insertEvents(columns: string[]): Promise<StoredKey[]> {
+    return this.database.queryPrepared<StoredKey>('tt_insert_events', SQL.insertEvents, columns);
   }
 
   /** What these events of the project were stored with. */
