@@ -6,7 +6,7 @@
 // --baseline (PostgreSQL) also measures, in the same run and database, what PostgreSQL itself takes:
 // plain multi-row INSERTs of the same rows (100 per statement, autocommit) into a table with the same
 // columns and a primary key on (project_id, event_id), from 10 connections, and prints ingest's ratio to it.
-// --no-singles skips the single-event workload (to profile the batches alone).
+// --no-singles / --no-batches skip that workload (to profile the other alone).
 // --budgets N creates N budgets (scopes that the events touch) and a webhook to a
 // local receiver first, so budget evaluation and delivery run during the load; it
 // then measures the time from an accepted event to its alert at the receiver.
@@ -170,12 +170,24 @@ function cpuPerEvent(before, after, events) {
 
 let measureCpu = null; // set in main(): () => cpuNow(service pid, database name), or null off Linux
 
+/** Ingest statements and the requests they wrote so far, from GET /metrics. */
+async function statementCounts() {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${adminKey}` } });
+  const text = await res.text();
+  const value = (name) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    statements: value('tokentally_ingest_statements_total'),
+    requests: value('tokentally_ingest_statement_requests_total'),
+  };
+}
+
 async function run(name, key, perRequest) {
   const nextBody = prebuiltBodies(
     perRequest,
     Math.ceil((30_000 * duration) / perRequest / (perRequest === 1 ? 10 : 1)),
   );
   const cpuBefore = measureCpu?.();
+  const countsBefore = await statementCounts();
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/v1/events`,
     method: 'POST',
@@ -194,8 +206,13 @@ async function run(name, key, perRequest) {
   const ok = result['2xx'];
   const bad = result.non2xx + result.errors + result.timeouts;
   const cpu = cpuBefore ? cpuPerEvent(cpuBefore, measureCpu(), ok * perRequest) : null;
+  const countsAfter = await statementCounts();
   return {
     cpu,
+    requestsPerStatement: (
+      (countsAfter.requests - countsBefore.requests) /
+      (countsAfter.statements - countsBefore.statements)
+    ).toFixed(2),
     name,
     requestsPerSec: Math.round(ok / result.duration),
     eventsPerSec: Math.round((ok * perRequest) / result.duration),
@@ -398,7 +415,8 @@ async function main() {
       await createBudgets(budgets, webhook.id);
     }
     await run('warm-up', ingest.key, 100).catch(() => undefined);
-    const rows = [await run('batches of 100', ingest.key, 100)];
+    const rows = [];
+    if (!('no-batches' in args)) rows.push(await run('batches of 100', ingest.key, 100));
     if (!('no-singles' in args)) rows.push(await run('single events', ingest.key, 1));
     const latencies = webhook ? await alertLatency(receiver, webhook.id) : null;
     const raw = baseline && dbKind === 'postgres' ? await rawInsertBaseline(db.env, project.id) : null;
@@ -413,11 +431,12 @@ async function main() {
     if (raw)
       console.log(
         `plain multi-row INSERT of the same rows (100 per statement, 10 connections): ${raw.rowsPerSec} rows/s; ` +
-          `ingest in batches of 100 reaches **${(rows[0].eventsPerSec / raw.rowsPerSec).toFixed(2)}** of it`,
+          `ingest in batches of 100 reaches **${(rows[0]?.eventsPerSec / raw.rowsPerSec).toFixed(2)}** of it`,
       );
     if (measureCpu) {
       console.log('CPU µs per event (per row for the baseline): service | PostgreSQL | this process (load or client)');
       for (const r of rows) console.log(`${r.name}: ${r.cpu.service} | ${r.cpu.postgres} | ${r.cpu.bench}`);
+      for (const r of rows) console.log(`${r.name}: ${r.requestsPerStatement} requests per ingest statement`);
       if (raw) console.log(`plain INSERT: - | ${raw.cpu.postgres} | ${raw.cpu.bench}`);
     }
     if (latencies)
