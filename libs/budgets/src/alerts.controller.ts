@@ -15,6 +15,7 @@ const alertsQuerySchema = z
       .optional(),
     budget_id: z.uuid('must be a budget id (UUID)').optional(),
     before: dateTimeParam().optional(),
+    before_id: z.uuid('must be an alert id (UUID): the next_before_id of the page before').optional(),
     limit: wholeNumberParam(1, 200, 50),
   })
   .strict();
@@ -37,6 +38,7 @@ export class AlertsController {
       type: q.type ?? null,
       budgetId: q.budget_id ?? null,
       before: q.before ?? null,
+      beforeId: q.before_id ?? null,
       limit: q.limit,
       projectIds: principal.projectIds,
     });

@@ -17,11 +17,17 @@ export interface AlertView {
 export class AlertsService {
   constructor(@Inject(AlertsRepository) private readonly repository: AlertsRepository) {}
 
-  /** A page of alerts; `next_before` continues the list (null on its last page). */
-  async list(filter: AlertFilter): Promise<{ data: AlertView[]; next_before: string | null }> {
+  /**
+   * A page of alerts; `next_before` and `next_before_id` continue the list (null on its last page): the last
+   * alert's time to the microsecond and its id, so alerts written in the same transaction (the same time) are
+   * neither skipped nor repeated at a page boundary.
+   */
+  async list(
+    filter: AlertFilter,
+  ): Promise<{ data: AlertView[]; next_before: string | null; next_before_id: string | null }> {
     const rows = await this.repository.latest(filter);
-    const data = rows.map(toView);
-    return { data, next_before: rows.length === filter.limit ? data[data.length - 1].created_at : null };
+    const last = rows.length === filter.limit ? rows[rows.length - 1] : null;
+    return { data: rows.map(toView), next_before: last?.created_at_cursor ?? null, next_before_id: last?.id ?? null };
   }
 }
 

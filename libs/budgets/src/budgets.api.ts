@@ -124,7 +124,7 @@ export const ALERTS_API = {
   list: {
     summary: 'Alerts that fired',
     description:
-      'Newest first (page with `before`), with how their deliveries went. A key limited to projects sees the alerts about them.',
+      'Newest first (page with `before` and `before_id`: the `next_before` and `next_before_id` of the page before), with how their deliveries went. A key limited to projects sees the alerts about them.',
     requestExample: { query: { type: 'budget.threshold_reached', limit: '20' } },
     responses: {
       200: {
@@ -159,6 +159,7 @@ export const ALERTS_API = {
             },
           ],
           next_before: null,
+          next_before_id: null,
         },
       },
     },

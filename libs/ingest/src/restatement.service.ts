@@ -95,13 +95,14 @@ export class RestatementService implements OnModuleInit {
     actor: string,
   ): Promise<RestatementView> {
     const totals = emptyTotals();
-    let after: [Date, string, string] = [new Date(0), NIL_UUID, ''];
+    // Before every event of the range: no event has the nil project and an empty id.
+    let after: [Date | string, string, string] = [range.from, NIL_UUID, ''];
     for (;;) {
       const page = await this.repository.rangePage(range, after, PAGE);
       if (page.length === 0) break;
       await this.restatePage(page, totals);
       const last = page[page.length - 1];
-      after = [last.occurred_at, last.project_id, last.event_id];
+      after = [last.occurred_at_cursor, last.project_id, last.event_id];
     }
     return this.record('manual', actor, range, totals);
   }

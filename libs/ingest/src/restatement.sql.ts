@@ -26,9 +26,13 @@ export const RESTATEMENT_SQL = {
     SELECT ${EVENT_COLUMNS} FROM usage_events
     WHERE NOT priced AND (project_id, event_id) > ($1::uuid, $2::text)
     ORDER BY project_id, event_id LIMIT $3`,
-  /** Events of a time range, in keyset pages. */
+  /**
+   * Events of a time range, in keyset pages. `occurred_at_cursor` is the time with its microseconds, for the next
+   * page's cursor: a JS Date would cut them, and the page after would start again with the row this one ended on.
+   */
   rangePage: `
-    SELECT ${EVENT_COLUMNS} FROM usage_events
+    SELECT ${EVENT_COLUMNS}, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at_cursor
+    FROM usage_events
     WHERE occurred_at >= $1 AND occurred_at < $2
       AND ($3::text IS NULL OR provider = $3) AND ($4::text IS NULL OR model = $4)
       AND (occurred_at, project_id, event_id) > ($5::timestamptz, $6::uuid, $7::text)
@@ -220,13 +224,16 @@ export class RestatementsRepository {
     return queryRows<StoredEvent>(this.db, RESTATEMENT_SQL.unpricedPage, [after[0], after[1], limit]);
   }
 
-  /** Events of a range (and provider, model) after (occurred_at, project_id, event_id), in that order. */
+  /**
+   * Events of a range (and provider, model) after (occurred_at, project_id, event_id), in that order; the time of
+   * `after` as an instant to start after, or a row's `occurred_at_cursor`.
+   */
   rangePage(
     range: { from: Date; to: Date; provider?: string; model?: string },
-    after: [Date, string, string],
+    after: [Date | string, string, string],
     limit: number,
-  ): Promise<StoredEvent[]> {
-    return queryRows<StoredEvent>(this.db, RESTATEMENT_SQL.rangePage, [
+  ): Promise<Array<StoredEvent & { occurred_at_cursor: string }>> {
+    return queryRows<StoredEvent & { occurred_at_cursor: string }>(this.db, RESTATEMENT_SQL.rangePage, [
       range.from,
       range.to,
       range.provider ?? null,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Decimal, formatUsd, TOKEN_KINDS } from '@tokentally/core';
 import { csvLine } from './csv';
 import { ReportQuery } from './dto/report-query.dto';
-import { ReportsRepository } from './reports.sql';
+import { EventCursorKey, ReportsRepository } from './reports.sql';
 import { ReportsService } from './reports.service';
 
 const PAGE = 5000;
@@ -65,7 +65,8 @@ export class ReportsExportService {
         'unpriced_kinds',
       ])
     );
-    let after: [Date, string, string] = [new Date(0), '00000000-0000-0000-0000-000000000000', ''];
+    // Before every event of the range: no event has the nil project and an empty id.
+    let after: EventCursorKey = [q.from, '00000000-0000-0000-0000-000000000000', ''];
     for (;;) {
       const rows = await this.repository.rawEvents(q, after, PAGE);
       for (const r of rows) {
@@ -97,7 +98,7 @@ export class ReportsExportService {
       }
       if (rows.length < PAGE) return;
       const last = rows[rows.length - 1];
-      after = [last.occurred_at, last.project_id, last.event_id];
+      after = [last.ts, last.project_id, last.event_id];
     }
   }
 }

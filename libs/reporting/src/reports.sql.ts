@@ -395,9 +395,11 @@ export const REPORT_SQL = {
   /**
    * One page of the raw events of the range (the CSV export, the one place
    * raw events are read), after (occurred_at, project_id, event_id), with the
-   * report's filters; a tag filter is containment in `tags`.
+   * report's filters; a tag filter is containment in `tags`. The cursor's time
+   * is a row's `ts` (microseconds): a JS Date would cut them, and the page
+   * after would start with the row it ended on.
    */
-  rawEvents(q: ReportQuery, after: [Date, string, string], limit: number): BuiltQuery {
+  rawEvents(q: ReportQuery, after: EventCursorKey, limit: number): BuiltQuery {
     const params: unknown[] = [q.from, q.to, ...after];
     const where = [
       `occurred_at >= $1`,
@@ -505,6 +507,12 @@ export interface PerformanceRow {
   latency_events: string;
 }
 
+/**
+ * Where a keyset page of events ends, in their (occurred_at, project_id, event_id) order: the time as an
+ * ISO text with microseconds (or an instant to start after), the project, the event id.
+ */
+export type EventCursorKey = [Date | string, string, string];
+
 /** A row of REPORT_SQL.rawEvents: a stored event (bigint and numeric columns as strings) and its UTC time. */
 export interface RawEventRow extends Record<`${TokenKind}_tokens`, string> {
   ts: string;
@@ -590,7 +598,7 @@ export class ReportsRepository {
     return queryRows<PerformanceRow>(this.db, sql, params);
   }
 
-  rawEvents(q: ReportQuery, after: [Date, string, string], limit: number): Promise<RawEventRow[]> {
+  rawEvents(q: ReportQuery, after: EventCursorKey, limit: number): Promise<RawEventRow[]> {
     const { sql, params } = REPORT_SQL.rawEvents(q, after, limit);
     return queryRows<RawEventRow>(this.db, sql, params);
   }

@@ -118,14 +118,15 @@ export const WEBHOOKS_API = {
   },
   deliveries: {
     summary: 'Deliveries of an endpoint',
-    description: 'Newest first (page with `before`), each with its attempts.',
+    description:
+      'Newest first (page with `before` and `before_id`: the `next_before` and `next_before_id` of the page before), each with its attempts.',
     params: idParams,
     query: deliveriesQuerySchema,
     requestExample: { params: { id: WEBHOOK_ID }, query: { status: 'delivered', limit: '20' } },
     responses: {
       200: {
         description: 'The deliveries.',
-        example: { data: [DELIVERY], next_before: null },
+        example: { data: [DELIVERY], next_before: null, next_before_id: null },
       },
     },
   },

@@ -55,6 +55,7 @@ export const deliveriesQuerySchema = z
       .enum(['pending', 'sending', 'delivered', 'failed'], { error: 'must be pending, sending, delivered or failed' })
       .optional(),
     before: dateTimeParam().optional(),
+    before_id: z.uuid('must be a delivery id (UUID): the next_before_id of the page before').optional(),
     limit: wholeNumberParam(1, 200, 50),
   })
   .strict();

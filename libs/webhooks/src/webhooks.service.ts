@@ -65,15 +65,28 @@ export class WebhooksService {
     return { ...toView(row), secret, previous_secret_valid_until: new Date(row.previous_secret_until!).toISOString() };
   }
 
-  async deliveries(webhookId: string, query: { status?: DeliveryStatus; before?: string; limit: number }) {
+  /**
+   * A page of deliveries; `next_before` and `next_before_id` continue the list (null on its last page): the last
+   * one's time to the microsecond and its id, so deliveries made in one transaction (one time) are neither skipped
+   * nor repeated at a page boundary.
+   */
+  async deliveries(
+    webhookId: string,
+    query: { status?: DeliveryStatus; before?: string; before_id?: string; limit: number },
+  ) {
     await this.row(webhookId);
     const rows = await this.deliveryRows.list(webhookId, {
       status: query.status ?? null,
       before: query.before ?? null,
+      beforeId: query.before_id ?? null,
       limit: query.limit,
     });
-    const data = rows.map(deliveryView);
-    return { data, next_before: rows.length === query.limit ? data[data.length - 1].created_at : null };
+    const last = rows.length === query.limit ? rows[rows.length - 1] : null;
+    return {
+      data: rows.map(deliveryView),
+      next_before: last?.created_at_cursor ?? null,
+      next_before_id: last?.id ?? null,
+    };
   }
 
   async delivery(id: string): Promise<DeliveryRow> {

@@ -37,9 +37,11 @@ export const SQL = {
 
   deliveries: `
     SELECT d.*, e.type AS event_type, e.created_at AS event_created_at,
+           to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_cursor,
            ${ATTEMPT_LOG}
     FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id
-    WHERE d.webhook_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::timestamptz IS NULL OR d.created_at < $3)
+    WHERE d.webhook_id = $1 AND ($2::text IS NULL OR d.status = $2)
+      AND ($3::timestamptz IS NULL OR ($5::uuid IS NULL AND d.created_at < $3) OR (d.created_at, d.id) < ($3, $5))
     ORDER BY d.created_at DESC, d.id DESC LIMIT $4`,
   deliveryById: `
     SELECT d.*, e.type AS event_type, e.created_at AS event_created_at, w.enabled AS webhook_enabled,
@@ -283,12 +285,21 @@ export class WebhooksRepository {
 export class DeliveriesRepository {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
-  /** A page of an endpoint's deliveries, newest first. */
+  /**
+   * A page of an endpoint's deliveries, newest first: older than `before`, or, with `beforeId`, after that
+   * delivery in the list's (created_at, id) order.
+   */
   list(
     webhookId: string,
-    filter: { status: DeliveryStatus | null; before: string | null; limit: number },
-  ): Promise<DeliveryRow[]> {
-    return queryRows<DeliveryRow>(this.db, SQL.deliveries, [webhookId, filter.status, filter.before, filter.limit]);
+    filter: { status: DeliveryStatus | null; before: string | null; beforeId: string | null; limit: number },
+  ): Promise<Array<DeliveryRow & { created_at_cursor: string }>> {
+    return queryRows<DeliveryRow & { created_at_cursor: string }>(this.db, SQL.deliveries, [
+      webhookId,
+      filter.status,
+      filter.before,
+      filter.limit,
+      filter.beforeId,
+    ]);
   }
 
   async byId(id: string): Promise<DeliveryRow | undefined> {

@@ -14,6 +14,8 @@ export interface List<T> {
 export interface OlderPages<T> extends List<T> {
   /** The `before` of the next page, null on the last. */
   next_before: string | null;
+  /** The `before_id` of the next page (the last alert's id), null on the last. */
+  next_before_id: string | null;
 }
 
 // --- Keys and projects (libs/auth: auth.controller.ts, api-keys.service.ts) ---
