@@ -5,6 +5,7 @@ import { projectWithIngestKey, viewerClient } from '../support/factories';
 import { eventually } from '../support/eventually';
 import { HttpClient } from '../support/http';
 import { FakeOpenAI, startFakeOpenAI, TINY_PNG_B64 } from '../fakes/openai-server';
+import { b64, IMAGE_EVENT_FIELDS, IMAGE_USAGE, imageAnswer } from '../fakes/openai-image-answers';
 
 /** The real `openai` package, talking to a local fake OpenAI, feeding a real TokenTally. */
 describe('@tokentally/openai with the openai client', () => {
@@ -70,6 +71,43 @@ describe('@tokentally/openai with the openai client', () => {
       priced: true,
     });
     expect(event.latency_ms).toEqual(expect.any(Number));
+  });
+
+  it('records real-size answers (2 MB of base64, as JSON and as a stream of partial images), the caller’s images intact', async () => {
+    const openai = instrumented({ tags: { run: 'real-size' } });
+    const image = (seed: number) => b64(2 * 1024 * 1024, seed);
+    fake.serveNext({
+      json: JSON.parse(imageAnswer(image(1))),
+    });
+    const answer = await openai.images.generate({
+      model: 'gpt-image-2',
+      prompt: 'a fox',
+      size: '1024x1024',
+      quality: 'high',
+    });
+    expect(answer.data?.[0].b64_json).toBe(image(1));
+    fake.serveNext({
+      sse: [
+        { type: 'image_generation.partial_image', b64_json: image(2), ...IMAGE_EVENT_FIELDS, partial_image_index: 0 },
+        { type: 'image_generation.completed', b64_json: image(3), ...IMAGE_EVENT_FIELDS, usage: IMAGE_USAGE },
+      ],
+      chunkBytes: 64 * 1024,
+    });
+    const stream = await openai.images.generate({
+      model: 'gpt-image-2',
+      prompt: 'a fox',
+      stream: true,
+      partial_images: 1,
+    });
+    const images: string[] = [];
+    for await (const event of stream) images.push(event.b64_json);
+    expect(images).toEqual([image(2), image(3)]);
+    await tokenTallyOf(openai)!.flush();
+    const events = await storedEvents(2, '&tag:run=real-size');
+    expect(events.map((e) => [e.status, e.usage.output_image_tokens, e.images, e.cost_usd])).toEqual([
+      ['ok', 4160, 1, '0.124860'], // 12 x $5 + 4,160 x $30 per 1M
+      ['ok', 4160, 1, '0.124860'],
+    ]);
   });
 
   it('records an images.edit upload (multipart) with its image input tokens: $0.13572', async () => {

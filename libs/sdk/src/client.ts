@@ -1,4 +1,6 @@
 import { TokenTallyError, TokenTallyOptions, TrackInput, UsageEvent } from './types';
+import { postJson } from './post';
+import { isoTimestamp } from './time';
 import { uuidv7 } from './uuid7';
 
 const DEFAULTS = {
@@ -49,12 +51,19 @@ export class TokenTallyClient {
 
   /** Queues an event; returns its event_id. Never throws, never waits. */
   track(input: TrackInput): string {
-    const event: UsageEvent = {
+    return this.enqueue({
       ...input,
       event_id: input.event_id ?? uuidv7(),
-      timestamp: input.timestamp ?? new Date().toISOString(),
+      timestamp: input.timestamp ?? isoTimestamp(Date.now()),
       status: input.status ?? 'ok',
-    };
+    });
+  }
+
+  /**
+   * Queues a complete event as it is, without the copy track() makes: for
+   * the middleware, which builds each event afresh. Returns its event_id.
+   */
+  enqueue(event: UsageEvent): string {
     if (this.closed) {
       this.report({ type: 'dropped', message: 'TokenTally client is shut down; event dropped', count: 1 });
       return event.event_id;
@@ -170,16 +179,16 @@ export class TokenTallyClient {
     let status = 0;
     let retryAfterMs = 0;
     try {
-      const fetchImpl = this.options.deliveryFetch ?? globalThis.fetch;
-      const response = await fetchImpl(`${this.options.endpoint.replace(/\/$/, '')}/v1/events`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${this.options.apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ events: batch }),
-        signal: AbortSignal.timeout(this.options.requestTimeoutMs),
-      });
-      status = response.status;
-      retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-      const text = await response.text();
+      const answer = await postJson(
+        `${this.options.endpoint.replace(/\/$/, '')}/v1/events`,
+        { authorization: `Bearer ${this.options.apiKey}`, 'content-type': 'application/json' },
+        JSON.stringify({ events: batch }),
+        this.options.requestTimeoutMs,
+        this.options.deliveryFetch,
+      );
+      status = answer.status;
+      retryAfterMs = parseRetryAfter(answer.retryAfter);
+      const text = answer.text;
       if (status === 202) {
         this.done(batch);
         this.stats.delivered += batch.length;

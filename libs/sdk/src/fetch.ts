@@ -1,20 +1,12 @@
+import { JsonAnswer, ObservedCall, Recorder, StreamAnswer } from './answers';
 import { Attribution, takeAttributionHeaders, tokentally } from './context';
 import { TokenTallyClient } from './client';
-import { azureDeployment, detectProvider, normalizeModel } from './provider';
-import { sseEvents } from './sse';
-import { TokenTallyOptions } from './types';
-import {
-  callsFromResponse,
-  EMPTY_FACTS,
-  emptyUsage,
-  ExtractedCall,
-  Operation,
-  operationOf,
-  RequestFacts,
-  requestFacts,
-  StreamTally,
-} from './usage';
+import { azureDeployment, normalizeModel, pathOf, providerDetector } from './provider';
 import { parseSkimmed } from './skim';
+import { tapBody, TapHooks } from './tap';
+import { isoTimestamp } from './time';
+import { Dimensions, TokenTallyOptions } from './types';
+import { EMPTY_FACTS, emptyUsage, ExtractedCall, operationOf, RequestFacts, requestFacts } from './usage';
 import { uuidv7 } from './uuid7';
 
 type Fetch = typeof fetch;
@@ -30,21 +22,33 @@ const INSTRUMENTED = Symbol.for('tokentally.instrumented');
 /** Request bodies longer than this are not parsed whole; their facts are read by pattern. */
 const MAX_PARSED_BODY = 256 * 1024;
 
-interface PreparedCall {
-  operation: Operation;
-  facts: RequestFacts;
+interface PreparedCall extends ObservedCall {
   provider: string;
   attribution: Attribution | null;
   eventId: string;
   startedAt: number;
-  startedPerf: number;
+}
+
+/** A copy of a record that is not empty, frozen: shared by the events of every call without attribution of its own. */
+function nonEmpty<T extends object>(value: T | undefined): Readonly<T> | undefined {
+  return value && Object.keys(value).length > 0 ? Object.freeze({ ...value }) : undefined;
 }
 
 /**
  * A fetch for `new OpenAI({ fetch })` that records the usage of every image,
  * Responses and Chat Completions call. The caller's request goes out as it
- * was (less X-TokenTally-* headers) and its response comes back untouched:
- * JSON bodies are read from a clone, streams are observed as they flow.
+ * was (less X-TokenTally-* headers) and the caller gets its own Response
+ * back: its body is never read by the middleware. Usage is read from what
+ * the caller reads (tap.ts): the object json() parsed (the openai client's
+ * way: nothing of the answer is touched but its usage fields, whatever the
+ * size of its images), or the text, bytes or stream, searched for quotes and
+ * line ends with memchr and never decoded or copied whole (skim.ts, sse.ts).
+ *
+ * This replaced reading the body here (arrayBuffer(), a new Response from
+ * the bytes, then decoding and parsing them again): 4 to 5 ms of CPU per
+ * 2 MB answer. The event is built and queued as soon as the caller's read
+ * gives its value, on the caller's path: a microsecond or two, less than the
+ * setImmediate and promise that deferring it cost.
  */
 export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { tokenTally: TokenTallyClient } {
   const tally = options.client ?? new TokenTallyClient(options);
@@ -56,193 +60,134 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
       count: 0,
       cause,
     });
+  const hooks: TapHooks = { pending: (work) => tally.expect(work), report };
+  const detectProvider = providerDetector();
+  // Merged once here: per call only when tokentally.run() or X-TokenTally-* headers add their own.
+  const baseDimensions = nonEmpty(options.dimensions);
+  const baseTags = nonEmpty(options.tags);
 
   const record = (call: PreparedCall, found: ExtractedCall[], status: 'ok' | 'error', latencyMs: number) => {
-    const base = options.dimensions ?? {};
-    const perCall = call.attribution ?? {};
-    const { tags: callTags, ...callDimensions } = perCall;
-    const dimensions = { ...base, ...callDimensions };
-    const tags = { ...options.tags, ...callTags };
-    for (const extracted of found.length > 0
-      ? found
-      : [{ model: call.facts.model, usage: emptyUsage() } as ExtractedCall]) {
-      const model = extracted.model ?? 'unknown';
-      tally.track({
+    let dimensions: Readonly<Dimensions> | undefined = baseDimensions;
+    let tags: Readonly<Record<string, string>> | undefined = baseTags;
+    if (call.attribution) {
+      const { tags: callTags, ...callDimensions } = call.attribution;
+      dimensions = nonEmpty({ ...options.dimensions, ...callDimensions });
+      tags = nonEmpty({ ...options.tags, ...callTags });
+    }
+    const timestamp = isoTimestamp(call.startedAt);
+    const latency = Math.round(latencyMs);
+    const calls = found.length > 0 ? found : [{ model: call.facts.model, usage: emptyUsage() } as ExtractedCall];
+    for (const extracted of calls) {
+      tally.enqueue({
         event_id: extracted.part ? `${call.eventId}:${extracted.part}` : call.eventId,
-        timestamp: new Date(call.startedAt).toISOString(),
+        timestamp,
         provider: call.provider,
-        model: normalizeModel(model),
+        model: normalizeModel(extracted.model ?? 'unknown'),
         operation: call.operation,
         usage: extracted.usage,
         images: extracted.images,
         image_size: extracted.image_size,
         image_quality: extracted.image_quality,
         status: extracted.status ?? status,
-        latency_ms: Math.round(latencyMs),
-        dimensions: Object.keys(dimensions).length ? dimensions : undefined,
-        tags: Object.keys(tags).length ? tags : undefined,
+        latency_ms: latency,
+        dimensions,
+        tags,
       });
     }
   };
 
-  const instrumented = async function tokenTallyFetch(
-    input: Parameters<typeof fetch>[0],
-    init?: RequestInit,
-  ): Promise<Response> {
+  /** The call failed before an answer: recorded as an error with no tokens. */
+  const unanswered = (call: PreparedCall) => {
+    try {
+      record(call, [], 'error', performance.now() - call.startedPerf);
+    } catch (error) {
+      report(error);
+    }
+  };
+
+  const prepare = (url: string, attribution: Attribution | null, body: RequestInit['body']): PreparedCall | null => {
+    const path = pathOf(url);
+    const operation = path === null ? null : operationOf(path);
+    if (!operation) return null;
+    const facts = factsOf(body);
+    if (!facts.model) facts.model = azureDeployment(url);
+    const context = tokentally.current();
+    const startedAt = Date.now();
+    return {
+      operation,
+      facts,
+      provider: options.provider ?? detectProvider(url),
+      attribution:
+        context || attribution
+          ? { ...context, ...attribution, tags: { ...context?.tags, ...attribution?.tags } }
+          : null,
+      eventId: uuidv7(startedAt),
+      startedAt,
+      startedPerf: performance.now(),
+      answeredAfterMs: 0,
+    };
+  };
+
+  const instrumented = function tokenTallyFetch(input: Parameters<Fetch>[0], init?: RequestInit): Promise<Response> {
     let call: PreparedCall | null = null;
     let outgoing = init;
     try {
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      const { attribution: fromHeaders, headers } = takeAttributionHeaders(init?.headers);
+      const { attribution, headers } = takeAttributionHeaders(init?.headers);
       if (headers) outgoing = { ...init, headers };
-      const operation = operationOf(new URL(url).pathname);
-      if (operation) {
-        const facts = factsOf(init?.body);
-        if (!facts.model) facts.model = azureDeployment(url);
-        const context = tokentally.current();
-        call = {
-          operation,
-          facts,
-          provider: options.provider ?? detectProvider(url),
-          attribution:
-            context || fromHeaders
-              ? { ...context, ...fromHeaders, tags: { ...context?.tags, ...fromHeaders?.tags } }
-              : null,
-          eventId: uuidv7(),
-          startedAt: Date.now(),
-          startedPerf: performance.now(),
-        };
-      }
+      call = prepare(url, attribution, init?.body);
     } catch (error) {
-      report(error);
-      call = null;
+      report(error); // not tracked: the request goes out as it came
     }
-    if (!call) return inner(input, outgoing);
-
-    let response: Response;
+    let answer: Promise<Response>;
     try {
-      response = await inner(input, outgoing);
+      answer = inner(input, outgoing);
     } catch (error) {
-      // The call failed before an answer: recorded as an error with no tokens.
-      const failed = call;
-      try {
-        record(failed, [], 'error', performance.now() - failed.startedPerf);
-      } catch (e) {
-        report(e);
-      }
-      throw error;
+      if (call) unanswered(call);
+      return Promise.reject(error);
     }
-    try {
-      return await observe(call, response);
-    } catch (error) {
-      report(error);
-      if (response.bodyUsed) throw error; // the body could not be read: the caller would have failed too
-      return response;
-    }
-  };
-
-  /**
-   * A JSON answer is read once and handed back as an identical Response: about
-   * twice as cheap as clone(), whose tee() costs more than the rest of the
-   * middleware. The openai client reads the whole body at once anyway.
-   */
-  const readJson = async (call: PreparedCall, response: Response): Promise<Response> => {
-    const bytes = await response.arrayBuffer();
-    const copy = new Response(bytes, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
-    Object.defineProperty(copy, 'url', { value: response.url });
-    const latency = performance.now() - call.startedPerf;
-    const recorded = new Promise<void>((resolve) =>
-      setImmediate(() => {
-        try {
-          record(
-            call,
-            callsFromResponse(call.operation, call.facts, parseSkimmed(new TextDecoder().decode(bytes))),
-            'ok',
-            latency,
-          );
-        } catch (error) {
-          report(error);
-        }
-        resolve();
-      }),
+    if (!call) return answer;
+    const prepared = call;
+    return answer.then(
+      (response) => observe(prepared, response),
+      (error: unknown) => {
+        unanswered(prepared);
+        throw error;
+      },
     );
-    tally.expect(recorded);
-    return copy;
-  };
-
-  const observe = (call: PreparedCall, response: Response): Response | Promise<Response> => {
-    if (!response.ok) {
-      record(call, [], 'error', performance.now() - call.startedPerf);
-      return response;
-    }
-    const type = response.headers.get('content-type') ?? '';
-    if (type.includes('text/event-stream') && response.body) {
-      const wrapped = new Response(observeStream(call, response.body), {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-      });
-      Object.defineProperty(wrapped, 'url', { value: response.url });
-      return wrapped;
-    }
-    if (type.includes('json')) return readJson(call, response);
-    record(call, [], 'ok', performance.now() - call.startedPerf);
-    return response;
   };
 
   /**
-   * The caller's stream, byte for byte, read through: its usage is recorded
-   * once, when the stream ends, fails, or is cancelled by the caller (the
-   * openai client cancels when a loop `break`s, often right after the
-   * completed event: that call happened and is recorded). A stream left
-   * before anything billable was seen, or an image stream that ended without
-   * a completed image, is recorded as an error with no tokens.
+   * The caller's Response, as it came: a failed call is recorded at once; a
+   * JSON or event-stream answer is recorded when the caller reads its body
+   * (tap.ts), or when the Response is garbage-collected unread; any other
+   * answer is recorded with no usage.
    */
-  const observeStream = (call: PreparedCall, source: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> => {
-    const found = new StreamTally(call.operation, call.facts);
-    const events = sseEvents((data) => found.add(data));
-    const reader = source.getReader();
-    let recorded = false;
-    const finish = (how: 'end' | 'cancel' | 'error') => {
-      if (recorded) return;
-      recorded = true;
-      try {
-        const calls = found.calls();
-        const imageStream = call.operation === 'images.generate' || call.operation === 'images.edit';
-        const failed = calls.length === 0 && (how !== 'end' || imageStream);
-        record(call, calls, failed ? 'error' : 'ok', performance.now() - call.startedPerf);
-      } catch (error) {
-        report(error);
+  const observe = (call: PreparedCall, response: Response): Response => {
+    try {
+      call.answeredAfterMs = performance.now() - call.startedPerf;
+      if (!response.ok) {
+        record(call, [], 'error', call.answeredAfterMs);
+        return response;
       }
-    };
-    return new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        let next: Awaited<ReturnType<typeof reader.read>>;
-        try {
-          next = await reader.read();
-        } catch (error) {
-          finish('error');
-          controller.error(error);
-          return;
-        }
-        if (next.done) {
-          events.end();
-          finish('end');
-          controller.close();
-          return;
-        }
-        controller.enqueue(next.value);
-        events.push(next.value);
-      },
-      cancel(reason) {
-        finish('cancel');
-        return reader.cancel(reason);
-      },
-    });
+      const type = response.headers.get('content-type') ?? '';
+      const stream = type.includes('text/event-stream');
+      if (!stream && !type.includes('json')) {
+        record(call, [], 'ok', call.answeredAfterMs);
+        return response;
+      }
+      const done: Recorder = (found, status, latencyMs) => record(call, found, status, latencyMs);
+      const answer = stream ? new StreamAnswer(call, done) : new JsonAnswer(call, done);
+      try {
+        tapBody(response, answer, hooks);
+      } catch (error) {
+        report(error); // a Response that takes no own properties: recorded now, without usage
+        answer.opaque();
+      }
+    } catch (error) {
+      report(error);
+    }
+    return response;
   };
 
   Object.defineProperty(instrumented, INSTRUMENTED, { value: true });

@@ -71,7 +71,7 @@ export interface TokenTallyOptions {
   requestTimeoutMs?: number;
   /** Told about drops, failed deliveries and rejected events. */
   onError?: (error: TokenTallyError) => void;
-  /** fetch used to reach TokenTally (default: the global fetch). */
+  /** fetch used to reach TokenTally (default: node:http or node:https, with connections kept alive). */
   deliveryFetch?: typeof fetch;
   /** Flush on process exit (default true). */
   flushOnExit?: boolean;

