@@ -314,9 +314,11 @@ describe('spend by user, exactly as the events add up', () => {
     expect(daily).toBeGreaterThan(0);
   });
 
+  // 300 reports and their checks: a minute on a quiet machine was enough, not beside another test pass and a
+  // benchmark on two cores (CI of 2026-11-30 timed out here with every figure right so far).
   it('gives the figures of the events for random ranges, zones, granularities, limits and filters', async () => {
     await fc.assert(fc.asyncProperty(queries, check), { numRuns: 300, seed: 1201, endOnFailure: true });
-  });
+  }, 240_000);
 
   it("gives them for the edge cases by name: Kolkata and St. John's days, a range inside one hour, a limit of one", async () => {
     const cases: Query[] = [
