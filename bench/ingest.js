@@ -139,8 +139,10 @@ function prebuiltBodies(perRequest, count) {
 
 /**
  * CPU time (ms) used so far by the service process, by the PostgreSQL backends connected to the bench's
- * database, and by this process (autocannon or the baseline's client), read from /proc (Linux). Backends
- * that exit between two readings take their time with them, so read while the connections are open.
+ * database (per backend), and by this process (autocannon or the baseline's client), read from /proc (Linux).
+ * Backends that exit between two readings take their time with them, so read while the connections are open;
+ * the difference is taken per backend (summing first, a pool connection closed when idle between the readings
+ * would subtract its whole life), and a backend that started between them counts from zero.
  */
 function cpuNow(servicePid, database) {
   const ticksOf = (pid) => {
@@ -148,12 +150,12 @@ function cpuNow(servicePid, database) {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, at 100 ticks per second
   };
-  let postgres = 0;
+  const postgres = new Map();
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.startsWith('postgres: ') && cmd.split(' ').includes(database)) postgres += ticksOf(pid);
+      if (cmd.startsWith('postgres: ') && cmd.split(' ').includes(database)) postgres.set(pid, ticksOf(pid));
     } catch {
       // gone meanwhile
     }
@@ -164,8 +166,14 @@ function cpuNow(servicePid, database) {
 
 /** µs of CPU per event (or row) of each part between two cpuNow readings. */
 function cpuPerEvent(before, after, events) {
-  const per = (k) => Math.round(((after[k] - before[k]) * 1000) / events);
-  return { service: per('service'), postgres: per('postgres'), bench: per('bench') };
+  const per = (ms) => Math.round((ms * 1000) / events);
+  let postgres = 0;
+  for (const [pid, ms] of after.postgres) postgres += ms - (before.postgres.get(pid) ?? 0);
+  return {
+    service: per(after.service - before.service),
+    postgres: per(postgres),
+    bench: per(after.bench - before.bench),
+  };
 }
 
 let measureCpu = null; // set in main(): () => cpuNow(service pid, database name), or null off Linux

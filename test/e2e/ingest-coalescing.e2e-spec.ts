@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { IngestWriter } from '@tokentally/ingest';
+import { CHECKED_AFTER_A_REPLAY } from '../../libs/ingest/src/ingest.sql';
 import { startTestApp, TestApp } from '../support/app';
 import { projectWithIngestKey, usageEvent } from '../support/factories';
 
@@ -125,5 +126,32 @@ describe('ingest requests written together', () => {
       await db.query(`DROP TRIGGER refuse_poison ON usage_event_keys`);
       await db.query(`DROP FUNCTION refuse_poison()`);
     }
+  });
+  it('replays met by the cheap all-new statement are stored once: through the checked statement, and after its run ends', async () => {
+    const { projectId, client } = await projectWithIngestKey(t.http);
+    const event = (id: string) => usageEvent({ event_id: id, usage: { output_image_tokens: 1000 } });
+    // All new: the cheap statement stores them.
+    expect((await client.post('/v1/events', { events: [event('a'), event('b')] })).body.accepted).toBe(2);
+    // A stored key fails the cheap statement as a whole; nothing of it may stay (c is new), and the checked one
+    // stores c and answers a as a duplicate.
+    const mixed = await client.post('/v1/events', { events: [event('c'), event('a')] });
+    expect(mixed.body.results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'duplicate']);
+    // Replays and new events through the run of checked statements, and past its end, back on the cheap one.
+    for (let i = 0; i <= CHECKED_AFTER_A_REPLAY; i++) {
+      const answer = await client.post('/v1/events', { events: [event(`n${i}`), event('b')] });
+      expect(answer.body.results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'duplicate']);
+    }
+    const fresh = await client.post('/v1/events', { events: [event('last')] });
+    expect(fresh.body.accepted).toBe(1);
+    const events = 3 + CHECKED_AFTER_A_REPLAY + 1 + 1;
+    expect(events).toBe(105);
+    expect(await storedOf(projectId)).toEqual({
+      events,
+      keys: events,
+      rolled: events,
+      cost: '3.150000', // 105 x 1,000 image output tokens at $30 per million
+      tagged: events,
+      byUser: events,
+    });
   });
 });

@@ -153,14 +153,8 @@ function compactStatement(family: RollupFamily): string {
     ${foldInto(family.coarser.monthly, family.key, 'by_hour', `date_trunc('month', bucket, 'UTC')`)}`;
 }
 
-export const SQL = {
-  /**
-   * One or more requests' events (one array per column, project_id first), unique by (project_id, event_id)
-   * and sorted so: the keys first, then the events whose key was new, and from those same rows the rollup
-   * deltas. `fresh_rows` is materialized once and feeds both, so nothing is read back from the insert.
-   * It answers the keys that were stored before (almost always none), not the many that are new.
-   */
-  insertEvents: `
+/** The input of the insert statements: one array per column, project_id first (EventToStore's order). */
+const INSERT_INPUT = `
     WITH input AS (
       SELECT * FROM unnest(
         $1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
@@ -174,15 +168,10 @@ export const SQL = {
              images, image_size, image_quality, status, latency_ms,
              team, user_id, feature, environment, tags,
              cost_usd, pricing, unpriced_kinds, price_version_id)
-    ), fresh AS (
-      INSERT INTO usage_event_keys (project_id, event_id, occurred_at)
-      SELECT project_id, event_id, occurred_at FROM input
-      ON CONFLICT (project_id, event_id) DO NOTHING
-      RETURNING project_id, event_id
-    ), fresh_rows AS MATERIALIZED (
-      SELECT input.*, input.cost_usd AS cost_ingested_usd FROM input JOIN fresh USING (project_id, event_id)
-    ), inserted AS (
-      INSERT INTO usage_events (
+    )`;
+
+/** Inserts the events of `from` (input's columns and cost_ingested_usd) into usage_events. */
+const insertEventRows = (from: string) => `INSERT INTO usage_events (
         project_id, event_id, occurred_at, provider, model, operation,
         input_text_tokens, cached_input_text_tokens, input_image_tokens,
         cached_input_image_tokens, output_image_tokens, output_text_tokens,
@@ -194,7 +183,41 @@ export const SQL = {
         images, image_size, image_quality, status, latency_ms,
         team, user_id, feature, environment, tags, cost_usd, cost_usd, pricing = 'priced', pricing,
         string_to_array(unpriced_kinds, ','), price_version_id
-      FROM fresh_rows
+      FROM ${from}`;
+
+export const SQL = {
+  /**
+   * One or more requests' events, unique by (project_id, event_id) and sorted so, all of them new: the keys, the
+   * events and their rollup deltas, straight from the input. A key stored before makes the whole statement fail
+   * on usage_event_keys_pkey (nothing of it is kept) and UsageEventsRepository runs insertEvents instead. This is
+   * the common case made cheap: no `ON CONFLICT` probe before each key, no join of the input with the keys
+   * inserted, no materialized copy of the rows, no search for duplicates to answer (bench/RESULTS.md).
+   */
+  insertNewEvents: `${INSERT_INPUT}, fresh_rows AS (
+      SELECT input.*, input.cost_usd AS cost_ingested_usd FROM input
+    ), keys AS (
+      INSERT INTO usage_event_keys (project_id, event_id, occurred_at)
+      SELECT project_id, event_id, occurred_at FROM input
+    ), inserted AS (
+      ${insertEventRows('fresh_rows')}
+    ),
+    ${rollupDeltaCtes('fresh_rows', 'fresh_rows', EVENT_MEASURES('fresh_rows'))}
+    SELECT NULL::uuid AS project_id, NULL::text AS event_id WHERE false`,
+
+  /**
+   * The same when some keys may have been stored before: the keys first (`ON CONFLICT DO NOTHING`), then the
+   * events whose key was new, and from those same rows the rollup deltas. `fresh_rows` is materialized once and
+   * feeds both, so nothing is read back from the insert. It answers the keys that were stored before.
+   */
+  insertEvents: `${INSERT_INPUT}, fresh AS (
+      INSERT INTO usage_event_keys (project_id, event_id, occurred_at)
+      SELECT project_id, event_id, occurred_at FROM input
+      ON CONFLICT (project_id, event_id) DO NOTHING
+      RETURNING project_id, event_id
+    ), fresh_rows AS MATERIALIZED (
+      SELECT input.*, input.cost_usd AS cost_ingested_usd FROM input JOIN fresh USING (project_id, event_id)
+    ), inserted AS (
+      ${insertEventRows('fresh_rows')}
     ),
     ${rollupDeltaCtes('fresh_rows', 'fresh_rows', EVENT_MEASURES('fresh_rows'))}
     SELECT project_id, event_id FROM input
@@ -460,6 +483,15 @@ export type StoredCostRow = Pick<
   'event_id' | 'cost_usd' | 'pricing' | 'unpriced_kinds' | 'price_version_id'
 >;
 
+/** Statements that check keys first after a replay was met (UsageEventsRepository.insertEvents). */
+export const CHECKED_AFTER_A_REPLAY = 100;
+
+/** PostgreSQL's answer to an event key stored before, in SQL.insertNewEvents. */
+function isStoredKey(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return e?.code === '23505' && e.constraint === 'usage_event_keys_pkey';
+}
+
 /**
  * Stored usage events: the statements above, with typed rows. The batch
  * insert runs as a named prepared statement (the ingest hot path).
@@ -471,11 +503,28 @@ export class UsageEventsRepository {
     @Inject(Database) private readonly database: Database,
   ) {}
 
+  /** Statements left to run with the key check first, after a batch met a key stored before. */
+  private checkedStatementsLeft = 0;
+
   /**
    * Inserts events (one array literal per column, in the order of SQL.insertEvents, unique by project and event_id)
    * with their rollup deltas, in one statement; the keys of those that were stored before (not inserted again).
+   *
+   * It first assumes every key is new (SQL.insertNewEvents, the cheap statement); a key stored before fails that
+   * statement as a whole, and the events go again through SQL.insertEvents, which skips and answers such keys.
+   * Replays come in runs (a client retrying a backlog), so after one the next statements check keys first.
    */
-  insertEvents(columns: string[]): Promise<StoredKey[]> {
+  async insertEvents(columns: string[]): Promise<StoredKey[]> {
+    if (this.checkedStatementsLeft === 0) {
+      try {
+        return await this.database.queryPrepared<StoredKey>('tt_insert_new_events', SQL.insertNewEvents, columns);
+      } catch (error) {
+        if (!isStoredKey(error)) throw error;
+        this.checkedStatementsLeft = CHECKED_AFTER_A_REPLAY;
+      }
+    } else {
+      this.checkedStatementsLeft--;
+    }
     return this.database.queryPrepared<StoredKey>('tt_insert_events', SQL.insertEvents, columns);
   }
 
