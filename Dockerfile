@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: compile with dev dependencies, run with production ones only.
 # One image for both processes: the api (default command) and the worker
-# (command: node dist/apps/worker/src/main.js). See docs/deploy.md.
+# (command: node --max-semi-space-size=64 dist/apps/worker/src/main.js). See docs/deploy.md.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -37,4 +37,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "dist/apps/api/src/main.js"]
+CMD ["node", "--max-semi-space-size=64", "dist/apps/api/src/main.js"]

@@ -67,8 +67,10 @@ function freshEmbedded() {
 }
 
 async function startService(env) {
-  // BENCH_SERVICE_NODE_ARGS: flags for the service's node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // The service runs with the node flags of `npm start` (package.json), and BENCH_SERVICE_NODE_ARGS after them,
+  // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const startFlags = require('../package.json').scripts.start.split(' ').filter((arg) => arg.startsWith('--'));
+  const nodeArgs = [...startFlags, ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist/apps/api/src/main.js')], {
     env: {
       ...process.env,

@@ -135,11 +135,14 @@ export function parseLocalDate(text: string): LocalDate | null {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   if (!match) return null;
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
-  return { year, month, day };
+  return isCalendarDate(year, month, day) ? { year, month, day } : null;
 }
 
-const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
+function isCalendarDate(year: number, month: number, day: number): boolean {
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 const SHAPE = 'must be a date (2026-11-01) or an RFC 3339 date-time with an offset (2026-11-01T10:00:00Z)';
 
 /** Why `text` is not a date or date-time we take, or null when it is one (real calendar dates, years 0001 to 9999). */
@@ -148,9 +151,10 @@ export function dateOrDateTimeProblem(text: string): string | null {
     return parseLocalDate(text) ? null : `is not a date of the calendar (years 0001 to 9999): ${text} does not exist`;
   const m = DATE_TIME.exec(text);
   if (!m) return SHAPE;
-  const [, date, hour, minute, second, , offsetHour, offsetMinute] = m;
+  // Ingest checks every event's time here: the date is read from this match, not parsed again.
+  const [, year, month, day, hour, minute, second, , offsetHour, offsetMinute] = m;
   const real =
-    parseLocalDate(date) &&
+    isCalendarDate(+year, +month, +day) &&
     +hour <= 23 &&
     +minute <= 59 &&
     +second <= 59 &&
@@ -162,7 +166,8 @@ export function dateOrDateTimeProblem(text: string): string | null {
 
 /** Days in a month of the proleptic Gregorian calendar (as PostgreSQL and `Date` count). */
 export function daysInMonth(year: number, month: number): number {
-  return new Date(utcMs(year, month, 0)).getUTCDate();
+  if (month !== 2) return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }
 
 /** Whole days from `a` to `b` (negative when `b` is earlier). */

@@ -16,12 +16,16 @@ export function pgArrayLiteral(values: readonly unknown[]): string {
   let out = '{';
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ',';
-    const value = values[i];
-    if (value === null || value === undefined) out += 'NULL';
-    else if (typeof value === 'number' || typeof value === 'bigint') out += String(value);
-    else out += quoted(typeof value === 'string' ? value : String(value));
+    out += pgArrayElement(values[i]);
   }
   return out + '}';
+}
+
+/** One element of an array literal, written as pgArrayLiteral writes it (for callers that build several at once). */
+export function pgArrayElement(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  return quoted(typeof value === 'string' ? value : String(value));
 }
 
 function quoted(text: string): string {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { pgArrayLiteral } from '@tokentally/db';
+import { pgArrayElement } from '@tokentally/db';
 import { IngestMetrics } from '@tokentally/observability';
 import { EventMonthsService } from './event-months.service';
 import { eventKey, StoredKey, UsageEventsRepository } from './ingest.sql';
@@ -167,9 +167,15 @@ function columnsOf(group: Submission[]): string[] {
           ? 1
           : 0,
   );
-  const columns: string[] = [pgArrayLiteral(rows.map((row) => row.projectId))];
-  for (let c = 1; c < COLUMNS; c++) columns.push(pgArrayLiteral(rows.map((row) => row.event.values[c - 1])));
-  return columns;
+  // Each column's literal (as pgArrayLiteral writes it) built row by row, with no array of a column's values.
+  const columns = Array.from({ length: COLUMNS }, () => '{');
+  for (let r = 0; r < rows.length; r++) {
+    const separator = r === 0 ? '' : ',';
+    const { projectId, event } = rows[r];
+    columns[0] += separator + pgArrayElement(projectId);
+    for (let c = 1; c < COLUMNS; c++) columns[c] += separator + pgArrayElement(event.values[c - 1]);
+  }
+  return columns.map((literal) => literal + '}');
 }
 
 /** PostgreSQL's answer to a row whose month of usage_events has no table: `no partition of relation ... found`. */

@@ -140,3 +140,24 @@ describe('the common event shape, checked by hand', () => {
     });
   });
 });
+
+describe('the stored time of an event', () => {
+  it('is the time sent, cut (never rounded) to the microsecond, whatever its fraction and offset (generated)', () => {
+    const digits = (n: number) => fc.stringMatching(new RegExp(`^[0-9]{${n}}$`));
+    const timestamp = fc
+      .tuple(
+        fc.constantFrom('2026-11-28T10:15:00', '2026-12-31T23:59:59', '0001-01-01T00:00:00'),
+        fc.option(fc.integer({ min: 1, max: 12 }).chain(digits), { nil: undefined }),
+        fc.constantFrom('Z', 'z', '+05:30', '-00:00', '+14:00'),
+      )
+      .map(([time, fraction, offset]) => `${time}${fraction === undefined ? '' : `.${fraction}`}${offset}`);
+    fc.assert(
+      fc.property(timestamp, (sent) => {
+        const stored = usageEventInput({ ...base, timestamp: sent } as never, 0).timestamp;
+        // The reference: the first six fraction digits kept, the rest dropped.
+        expect(stored).toBe(sent.replace(/(\.\d{6})\d+/, '$1'));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});

@@ -230,6 +230,18 @@ export function checkUsageEvent(raw: unknown, prefix: string, window: EventTimeW
   return { ok: true, event: usageEventInput(e, occurredAt) };
 }
 
+/**
+ * An RFC 3339 time cut (never rounded) to the microsecond: PostgreSQL keeps microseconds and rounds the rest
+ * (23:59:59.9999999 would become the next day). Most times have no fraction or a short one, and are kept as sent.
+ */
+function atMicroseconds(timestamp: string): string {
+  const dot = timestamp.indexOf('.', 19);
+  if (dot < 0) return timestamp;
+  let end = dot + 1;
+  while (end < timestamp.length && timestamp.charCodeAt(end) >= 48 && timestamp.charCodeAt(end) <= 57) end++;
+  return end - dot - 1 > 6 ? timestamp.slice(0, dot + 7) + timestamp.slice(end) : timestamp;
+}
+
 /** A parsed event as ingest stores it: every token kind, defaults for what was absent. */
 export function usageEventInput(e: ParsedUsageEvent, occurredAt: number): UsageEventInput {
   const usage = {} as TokenUsage;
@@ -237,9 +249,7 @@ export function usageEventInput(e: ParsedUsageEvent, occurredAt: number): UsageE
   return {
     eventId: e.event_id,
     occurredAt,
-    // PostgreSQL keeps microseconds and rounds the rest (23:59:59.9999999 would become the next day): cut, never
-    // round.
-    timestamp: e.timestamp.replace(/(\.\d{6})\d+/, '$1'),
+    timestamp: atMicroseconds(e.timestamp),
     provider: e.provider,
     model: e.model,
     operation: e.operation ?? null,
