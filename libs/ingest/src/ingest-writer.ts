@@ -167,15 +167,16 @@ function columnsOf(group: Submission[]): string[] {
           ? 1
           : 0,
   );
-  // Each column's literal (as pgArrayLiteral writes it) built row by row, with no array of a column's values.
-  const columns = Array.from({ length: COLUMNS }, () => '{');
-  for (let r = 0; r < rows.length; r++) {
-    const separator = r === 0 ? '' : ',';
-    const { projectId, event } = rows[r];
-    columns[0] += separator + pgArrayElement(projectId);
-    for (let c = 1; c < COLUMNS; c++) columns[c] += separator + pgArrayElement(event.values[c - 1]);
+  // Each column's literal as pgArrayLiteral writes it, made by one join: a string grown by += is a tree of
+  // pieces that pg flattens again when it measures and writes it (that copy was 7 % of the api's CPU).
+  const columns: string[] = [];
+  const elements = new Array<string>(rows.length);
+  for (let c = 0; c < COLUMNS; c++) {
+    for (let r = 0; r < rows.length; r++)
+      elements[r] = pgArrayElement(c === 0 ? rows[r].projectId : rows[r].event.values[c - 1]);
+    columns.push(`{${elements.join(',')}}`);
   }
-  return columns.map((literal) => literal + '}');
+  return columns;
 }
 
 /** PostgreSQL's answer to a row whose month of usage_events has no table: `no partition of relation ... found`. */

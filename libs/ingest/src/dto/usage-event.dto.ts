@@ -125,7 +125,9 @@ export interface UsageEventInput {
 /** An event as usageEventSchema parses it. */
 export type ParsedUsageEvent = z.infer<typeof usageEventSchema>;
 
-const USAGE_FIELDS = new Set<string>(TOKEN_KINDS.map((kind) => `${kind}_tokens`));
+/** Each token kind with its field in `usage`, named once (a name made per event is hashed per event). */
+const USAGE_FIELD_OF_KIND = TOKEN_KINDS.map((kind) => [kind, `${kind}_tokens` as const] as const);
+const USAGE_FIELDS = new Set<string>(USAGE_FIELD_OF_KIND.map(([, field]) => field));
 const DIMENSION_FIELDS = new Set(['team', 'user', 'feature', 'environment']);
 
 /** `value` is a string of `min` to `max` UTF-16 units that PostgreSQL text can hold. */
@@ -245,7 +247,7 @@ function atMicroseconds(timestamp: string): string {
 /** A parsed event as ingest stores it: every token kind, defaults for what was absent. */
 export function usageEventInput(e: ParsedUsageEvent, occurredAt: number): UsageEventInput {
   const usage = {} as TokenUsage;
-  for (const kind of TOKEN_KINDS) usage[kind] = e.usage?.[`${kind}_tokens`] ?? 0;
+  for (const [kind, field] of USAGE_FIELD_OF_KIND) usage[kind] = e.usage?.[field] ?? 0;
   return {
     eventId: e.event_id,
     occurredAt,
