@@ -200,6 +200,39 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
     expect(await tagTotals('usage_rollup_tag_hourly')).toEqual(fromEvents);
   });
 
+  it('reuses the delta tables\' space after each compaction: forty rounds take no more room than two', async () => {
+    const project = await projectWithIngestKey(t.http);
+    const compactor = t.app.get(RollupCompactor);
+    const deltaBytes = async () =>
+      Number(
+        (
+          await db.query(
+            `SELECT (pg_relation_size('usage_rollup_deltas') + pg_relation_size('usage_rollup_tag_deltas')
+               + pg_relation_size('usage_rollup_user_deltas'))::text AS bytes`,
+          )
+        )[0].bytes,
+      );
+    const round = async (r: number) => {
+      // A user and a tag value per event: a delta row per event in the user and tag families.
+      const events = Array.from({ length: 400 }, (_, i) =>
+        usageEvent({ dimensions: { user: `u-${r}-${i}` }, tags: { request: `q-${r}-${i}` } }),
+      );
+      expect((await project.client.post('/v1/events', { events })).status).toBe(202);
+      await compactor.compactOnce();
+    };
+    await round(0);
+    await round(1);
+    const afterTwo = await deltaBytes();
+    for (let r = 2; r < 40; r++) await round(r);
+    // Without the vacuum after each compaction the tables would hold forty rounds of dead deltas (about 20 times
+    // this); autovacuum looks at a database once a minute, too late under load.
+    expect(await deltaBytes()).toBeLessThanOrEqual(afterTwo * 2);
+    const [{ n }] = await db.query(`SELECT sum(events)::int AS n FROM usage_rollup_user_live WHERE project_id = $1`, [
+      project.projectId,
+    ]);
+    expect(n).toBe(40 * 400);
+  });
+
   it('takes concurrent batches that share rollup rows and event ids in opposite orders without deadlock', async () => {
     const project = await projectWithIngestKey(t.http);
     const shared = Array.from({ length: 40 }, () =>
