@@ -7,6 +7,8 @@
 // plain multi-row INSERTs of the same rows (100 per statement, autocommit) into a table with the same
 // columns and a primary key on (project_id, event_id), from 10 connections, and prints ingest's ratio to it.
 // --no-singles / --no-batches skip that workload (to profile the other alone).
+// --ids v7|v4: the events' ids; v7 (the default) as the SDK makes them (time-ordered UUIDv7), v4 random UUIDs
+// as some other clients send. Ingest and the baseline get the same kind of ids.
 // --budgets N creates N budgets (scopes that the events touch) and a webhook to a
 // local receiver first, so budget evaluation and delivery run during the load; it
 // then measures the time from an accepted event to its alert at the receiver.
@@ -31,6 +33,9 @@ const duration = Number(args.duration ?? 20);
 const connections = Number(args.connections ?? 50);
 const budgets = Number(args.budgets ?? 0);
 const baseline = 'baseline' in args;
+const idKind = args.ids ?? 'v7';
+if (idKind !== 'v7' && idKind !== 'v4') throw new Error('--ids must be v7 or v4');
+const newEventId = idKind === 'v7' ? require('../libs/sdk/dist/cjs/index.js').uuidv7 : () => crypto.randomUUID();
 const port = 3990;
 const adminKey = 'tt_bench_admin_key_0123456789abcdef';
 const root = path.resolve(__dirname, '..');
@@ -107,7 +112,7 @@ const teams = ['growth', 'core', 'search', 'ads'];
 const features = ['avatars', 'thumbnails', 'banners', 'edits', 'stickers'];
 function event(i) {
   return {
-    event_id: crypto.randomUUID(),
+    event_id: newEventId(),
     timestamp: new Date(Date.now() - (i % 3600) * 1000).toISOString(),
     provider: i % 3 ? 'openai' : 'vercel',
     model: 'gpt-image-2',
@@ -136,7 +141,8 @@ function prebuiltBodies(perRequest, count) {
     return JSON.stringify(perRequest === 1 ? events[0] : { events });
   };
   const bodies = Array.from({ length: count }, build);
-  return () => bodies.pop() ?? build();
+  let next = 0;
+  return () => (next < bodies.length ? bodies[next++] : build());
 }
 
 /**
@@ -375,8 +381,12 @@ async function rawInsertBaseline(env, projectId) {
   const statements = Array.from({ length: Math.ceil((60_000 * duration) / 100) }, (_, s) =>
     Array.from({ length: 100 }, (_, i) => rowOf(event(s * 100 + i))).flat(),
   );
-  let next = statements.length * 100;
-  const nextValues = () => statements.pop() ?? Array.from({ length: 100 }, () => rowOf(event(next++))).flat();
+  let built = statements.length * 100;
+  let next = 0;
+  const nextValues = () =>
+    next < statements.length
+      ? statements[next++]
+      : Array.from({ length: 100 }, () => rowOf(event(built++))).flat();
   const clients = await Promise.all(
     Array.from({ length: 10 }, async () => {
       const client = new Client({ connectionString: env.DATABASE_URL });
@@ -431,7 +441,8 @@ async function main() {
     const latencies = webhook ? await alertLatency(receiver, webhook.id) : null;
     const raw = baseline && dbKind === 'postgres' ? await rawInsertBaseline(db.env, project.id) : null;
     console.log(
-      `\nTokenTally ingest, ${dbKind} database, ${connections} connections, ${duration} s each, ${budgets} budgets, ${new Date().toISOString()}`,
+      `\nTokenTally ingest, ${dbKind} database, ${connections} connections, ${duration} s each, ${budgets} budgets, ` +
+        `event ids ${idKind}, ${new Date().toISOString()}`,
     );
     console.log(`node ${process.version}, ${os.cpus().length} x ${os.cpus()[0].model}`);
     console.log('| workload | requests/s | events/s | p50 ms | p99 ms | failures |');
