@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AlertEventType } from '@tokentally/core';
-import { queryRows } from '@tokentally/db';
+import { isoMicroseconds, newestFirstAfter, queryRows } from '@tokentally/db';
 
 /**
  * The one project an alert is about, from what it recorded when it fired: a
@@ -34,14 +34,14 @@ export const ALERT_SQL = {
   /** Newest first; $5 the projects of a key limited to them (NULL: every alert). */
   latest: `
     SELECT a.id, a.type, a.budget_id, a.summary, a.data, a.created_at,
-           to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_cursor,
+           ${isoMicroseconds('a.created_at')} AS created_at_cursor,
            count(d.id) FILTER (WHERE d.status = 'delivered')::int AS delivered,
            count(d.id) FILTER (WHERE d.status IN ('pending', 'sending'))::int AS pending,
            count(d.id) FILTER (WHERE d.status = 'failed')::int AS failed,
            -- Still pending, but an attempt has failed already: the endpoint is failing, retries are scheduled.
            count(d.id) FILTER (WHERE d.status IN ('pending', 'sending') AND d.last_error IS NOT NULL)::int AS retrying
     FROM alerts a LEFT JOIN webhook_deliveries d ON d.event_id = a.event_id
-    WHERE ($1::text IS NULL OR a.type = $1) AND ($2::uuid IS NULL OR a.budget_id = $2) AND ($3::timestamptz IS NULL OR ($6::uuid IS NULL AND a.created_at < $3) OR (a.created_at, a.id) < ($3, $6))
+    WHERE ($1::text IS NULL OR a.type = $1) AND ($2::uuid IS NULL OR a.budget_id = $2) AND ${newestFirstAfter('a', '$3', '$6')}
       AND ($5::text[] IS NULL OR lower(${ALERT_PROJECT}) = ANY ($5::text[]))
     GROUP BY a.id
     ORDER BY a.created_at DESC, a.id DESC

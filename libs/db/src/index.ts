@@ -8,3 +8,4 @@ export * from './rows';
 export * from './signals.sql';
 export * from './touched-codec';
 export * from './usage-signal-relay';
+export * from './time.sql';

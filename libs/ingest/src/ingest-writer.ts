@@ -92,7 +92,7 @@ export class IngestWriter {
     try {
       const storedBefore = await this.insert(group);
       if (group.length === 1) {
-        group[0].resolve(new Set(storedBefore.map((key) => key.event_id)));
+        group[0].resolve(eventIdsOf(storedBefore));
         return;
       }
       // An event sent by two requests of the statement was stored for the first; the later one sees a duplicate.
@@ -115,7 +115,7 @@ export class IngestWriter {
       this.logger.warn(`a statement of ${group.length} ingest requests failed; writing each alone: ${error}`);
       for (const submission of group) {
         await this.insert([submission]).then(
-          (storedBefore) => submission.resolve(new Set(storedBefore.map((key) => key.event_id))),
+          (storedBefore) => submission.resolve(eventIdsOf(storedBefore)),
           submission.reject,
         );
       }
@@ -177,6 +177,11 @@ function columnsOf(group: Submission[]): string[] {
     columns.push(`{${elements.join(',')}}`);
   }
   return columns;
+}
+
+/** The event ids of keys (all of one project: a statement of a single request). */
+function eventIdsOf(keys: StoredKey[]): Set<string> {
+  return new Set(keys.map((key) => key.event_id));
 }
 
 /** PostgreSQL's answer to a row whose month of usage_events has no table: `no partition of relation ... found`. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PricingState, TOKEN_KINDS, TokenKind } from '@tokentally/core';
-import { Database, queryRows } from '@tokentally/db';
+import { Database, isoMicroseconds, queryRows } from '@tokentally/db';
 
 /**
  * Every statement of the ingest feature, in one place.
@@ -332,7 +332,7 @@ const whereOf = (clauses: string[]) => (clauses.length ? `WHERE ${clauses.join('
 
 /** A stored event as the list and the detail show it (every column, the time at microseconds, whether restated). */
 const EVENT_SELECT = `
-  SELECT *, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at_iso,
+  SELECT *, ${isoMicroseconds('occurred_at')} AS occurred_at_iso,
     cost_usd::text AS cost_text, (cost_usd IS DISTINCT FROM cost_ingested_usd) AS restated
   FROM usage_events`;
 

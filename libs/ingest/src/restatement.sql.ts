@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PricingState } from '@tokentally/core';
-import { Queryable, queryRows } from '@tokentally/db';
+import { isoMicroseconds, Queryable, queryRows } from '@tokentally/db';
 import { rollupDeltaCtes, TokenColumns, UsageEventRow } from './ingest.sql';
 
 const EVENT_COLUMNS = `project_id, event_id, occurred_at, provider, model, status, images, image_size, image_quality, cost_usd, pricing, unpriced_kinds,
@@ -31,7 +31,7 @@ export const RESTATEMENT_SQL = {
    * page's cursor: a JS Date would cut them, and the page after would start again with the row this one ended on.
    */
   rangePage: `
-    SELECT ${EVENT_COLUMNS}, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at_cursor
+    SELECT ${EVENT_COLUMNS}, ${isoMicroseconds('occurred_at')} AS occurred_at_cursor
     FROM usage_events
     WHERE occurred_at >= $1 AND occurred_at < $2
       AND ($3::text IS NULL OR provider = $3) AND ($4::text IS NULL OR model = $4)

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError, FieldError } from '@tokentally/common';
 import { DIMENSIONS_WITHOUT_USER, PricingState, ROLLUP_DIMENSIONS, TokenKind } from '@tokentally/core';
-import { Queryable, queryRows } from '@tokentally/db';
+import { isoMicroseconds, Queryable, queryRows } from '@tokentally/db';
 import { assertBucketLimit, Dimension, Granularity, ReportQuery } from './dto/report-query.dto';
 
 /** The column of each report dimension in the rollups and in usage_events. */
@@ -416,7 +416,7 @@ export const REPORT_SQL = {
     }
     params.push(limit);
     return {
-      sql: `SELECT *, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts FROM usage_events
+      sql: `SELECT *, ${isoMicroseconds('occurred_at')} AS ts FROM usage_events
          WHERE ${where.join(' AND ')} ORDER BY occurred_at, project_id, event_id LIMIT $${params.length}`,
       params,
     };

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { DomainEventType } from '@tokentally/core';
-import { Queryable, queryRows } from '@tokentally/db';
+import { isoMicroseconds, newestFirstAfter, Queryable, queryRows } from '@tokentally/db';
 
 /** Every attempt of delivery `d`, oldest first, as a JSON array. */
 const ATTEMPT_LOG = `
@@ -37,11 +37,11 @@ export const SQL = {
 
   deliveries: `
     SELECT d.*, e.type AS event_type, e.created_at AS event_created_at,
-           to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_cursor,
+           ${isoMicroseconds('d.created_at')} AS created_at_cursor,
            ${ATTEMPT_LOG}
     FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id
     WHERE d.webhook_id = $1 AND ($2::text IS NULL OR d.status = $2)
-      AND ($3::timestamptz IS NULL OR ($5::uuid IS NULL AND d.created_at < $3) OR (d.created_at, d.id) < ($3, $5))
+      AND ${newestFirstAfter('d', '$3', '$5')}
     ORDER BY d.created_at DESC, d.id DESC LIMIT $4`,
   deliveryById: `
     SELECT d.*, e.type AS event_type, e.created_at AS event_created_at, w.enabled AS webhook_enabled,
