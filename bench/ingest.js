@@ -74,7 +74,9 @@ function freshEmbedded() {
 async function startService(env) {
   // The service runs with the node flags of `npm start` (package.json), and BENCH_SERVICE_NODE_ARGS after them,
   // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-  const startFlags = require('../package.json').scripts.start.split(' ').filter((arg) => arg.startsWith('--'));
+  const startFlags = require('../package.json')
+    .scripts.start.split(' ')
+    .filter((arg) => arg.startsWith('--'));
   const nodeArgs = [...startFlags, ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist/apps/api/src/main.js')], {
     env: {
@@ -384,9 +386,7 @@ async function rawInsertBaseline(env, projectId) {
   let built = statements.length * 100;
   let next = 0;
   const nextValues = () =>
-    next < statements.length
-      ? statements[next++]
-      : Array.from({ length: 100 }, () => rowOf(event(built++))).flat();
+    next < statements.length ? statements[next++] : Array.from({ length: 100 }, () => rowOf(event(built++))).flat();
   const clients = await Promise.all(
     Array.from({ length: 10 }, async () => {
       const client = new Client({ connectionString: env.DATABASE_URL });

@@ -33,7 +33,9 @@ const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5
 url.pathname = `/${args.database}`;
 
 async function startService() {
-  const startFlags = require('../package.json').scripts.start.split(' ').filter((arg) => arg.startsWith('--'));
+  const startFlags = require('../package.json')
+    .scripts.start.split(' ')
+    .filter((arg) => arg.startsWith('--'));
   const child = spawn(process.execPath, [...startFlags, API], {
     env: {
       ...process.env,
@@ -105,7 +107,9 @@ async function main() {
                 count(*)::bigint AS total FROM usage_events`,
       )
     ).rows;
-    console.log(`\nRe-pricing, database ${args.database} (${Number(total).toLocaleString('en')} events), ${new Date().toISOString()}`);
+    console.log(
+      `\nRe-pricing, database ${args.database} (${Number(total).toLocaleString('en')} events), ${new Date().toISOString()}`,
+    );
     console.log(`node ${process.version}, ${os.cpus().length} x ${os.cpus()[0].model}`);
     console.log('| range | prices | events examined | changed | seconds | events/s | events = rollups |');
     console.log('|---|---|---|---|---|---|---|');

@@ -200,7 +200,7 @@ describe('POST /v1/events: exact cost, idempotent, partial batches', () => {
     expect(await tagTotals('usage_rollup_tag_hourly')).toEqual(fromEvents);
   });
 
-  it('reuses the delta tables\' space after each compaction: forty rounds take no more room than two', async () => {
+  it("reuses the delta tables' space after each compaction: forty rounds take no more room than two", async () => {
     const project = await projectWithIngestKey(t.http);
     const compactor = t.app.get(RollupCompactor);
     const deltaBytes = async () =>
