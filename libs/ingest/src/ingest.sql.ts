@@ -133,6 +133,7 @@ function foldInto(table: string, key: string[], source: string, bucketOf = 'buck
  * and, for the user family, to the daily and monthly ones (their UTC day and
  * month), so all of them always hold the same deltas. The user family sums
  * the deltas by hourly key once and folds those sums into the three tables.
+ * Each answers how many deltas it moved (`moved`).
  */
 function compactStatement(family: RollupFamily): string {
   const moved = `moved AS (
@@ -140,7 +141,12 @@ function compactStatement(family: RollupFamily): string {
       WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${family.deltas} LIMIT $1))
       RETURNING *
     )`;
-  if (!family.coarser) return `WITH ${moved}\n    ${foldInto(family.hourly, family.key, 'moved')}`;
+  const count = `SELECT count(*)::int AS moved FROM moved`;
+  if (!family.coarser)
+    return `WITH ${moved}, hourly AS (
+    ${foldInto(family.hourly, family.key, 'moved')}
+    )
+    ${count}`;
   const byHour = `by_hour AS MATERIALIZED (
       SELECT ${family.key.join(', ')}, ${MEASURE_NAMES.map((m) => `sum(${m}) AS ${m}`).join(', ')}
       FROM moved GROUP BY ${family.key.join(', ')}
@@ -149,8 +155,10 @@ function compactStatement(family: RollupFamily): string {
     ${foldInto(family.hourly, family.key, 'by_hour')}
     ), daily AS (
     ${foldInto(family.coarser.daily, family.key, 'by_hour', `date_trunc('day', bucket, 'UTC')`)}
+    ), monthly AS (
+    ${foldInto(family.coarser.monthly, family.key, 'by_hour', `date_trunc('month', bucket, 'UTC')`)}
     )
-    ${foldInto(family.coarser.monthly, family.key, 'by_hour', `date_trunc('month', bucket, 'UTC')`)}`;
+    ${count}`;
 }
 
 /** The input of the insert statements: one array per column, project_id first (EventToStore's order). */
@@ -566,16 +574,20 @@ export class RollupsRepository {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
   /**
-   * Moves up to `limit` deltas of each family into its rollups, unless another compactor holds the lock, then
-   * vacuums the delta tables (outside the transaction: VACUUM cannot run in one).
+   * Moves up to `limit` deltas of each family into its rollups, unless another compactor holds the lock, then,
+   * when it moved any, vacuums the delta tables (outside the transaction: VACUUM cannot run in one).
    */
   async compact(limit: number): Promise<void> {
-    const compacted = await this.db.transaction(async (tx) => {
+    const moved = await this.db.transaction(async (tx) => {
       const [{ locked }] = await queryRows<{ locked: boolean }>(tx, SQL.tryCompactionLock);
-      if (!locked) return false;
-      for (const statement of SQL.compactRollups) await tx.query(statement, [limit]);
-      return true;
+      if (!locked) return 0;
+      let total = 0;
+      for (const statement of SQL.compactRollups) {
+        const [row] = await queryRows<{ moved: number }>(tx, statement, [limit]);
+        total += row.moved;
+      }
+      return total;
     });
-    if (compacted) await this.db.query(SQL.vacuumDeltas);
+    if (moved > 0) await this.db.query(SQL.vacuumDeltas);
   }
 }
