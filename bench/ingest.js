@@ -22,6 +22,7 @@ const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
 const { Client } = require('pg');
+const { npmStartFlags } = require('./support');
 
 const args = Object.fromEntries(
   process.argv
@@ -74,10 +75,7 @@ function freshEmbedded() {
 async function startService(env) {
   // The service runs with the node flags of `npm start` (package.json), and BENCH_SERVICE_NODE_ARGS after them,
   // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-  const startFlags = require('../package.json')
-    .scripts.start.split(' ')
-    .filter((arg) => arg.startsWith('--'));
-  const nodeArgs = [...startFlags, ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const nodeArgs = [...npmStartFlags(), ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist/apps/api/src/main.js')], {
     env: {
       ...process.env,

@@ -22,20 +22,14 @@
 // to: the rollups are found in information_schema and filled with the columns
 // they have, so an older build is measured on the same events.
 'use strict';
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
 const { Client } = require('pg');
+const { parseArgs, startService: startApi } = require('./support');
 
-const args = {};
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i];
-  if (!a.startsWith('--')) continue;
-  const next = process.argv[i + 1];
-  args[a.slice(2)] = next === undefined || next.startsWith('--') ? true : (i++, next);
-}
+const args = parseArgs();
 const EVENTS = Number(args.events ?? 10_000_000);
 const DURATION = Number(args.duration ?? 15);
 const CONNECTIONS = Number(args.connections ?? 4);
@@ -60,35 +54,8 @@ function databaseUrl(name) {
   return url.toString();
 }
 
-async function startService(url, api = API, port = PORT) {
-  const child = spawn(process.execPath, [api], {
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      PORT: String(port),
-      ADMIN_API_KEY: ADMIN,
-      LOG_LEVEL: 'warn',
-      RUN_JOBS: 'false',
-      PRICING_REFRESH_ON_START: 'false',
-      RATE_LIMIT_ENABLED: 'false',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  // Migrations on an existing 10M-event database may take minutes (a backfill).
-  for (let i = 0; i < 1200; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode})`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return async () => {
-    child.kill('SIGTERM');
-    await exited;
-  };
+function startService(url, api = API, port = PORT) {
+  return startApi(url, { api, port, adminKey: ADMIN });
 }
 
 /**

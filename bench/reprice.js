@@ -10,18 +10,12 @@
 // Prints per run: events examined and changed, seconds, events per second. The database is changed (an
 // override and restated costs): drop it afterwards.
 'use strict';
-const { spawn } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
 const { Client } = require('pg');
+const { npmStartFlags, parseArgs, startService } = require('./support');
 
-const args = {};
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i];
-  if (!a.startsWith('--')) continue;
-  const next = process.argv[i + 1];
-  args[a.slice(2)] = next === undefined || next.startsWith('--') ? true : (i++, next);
-}
+const args = parseArgs();
 if (typeof args.database !== 'string') throw new Error('--database <a database seeded by bench/reports.js> is needed');
 const DAYS = String(args.days ?? '1,7')
   .split(',')
@@ -31,39 +25,6 @@ const PORT = 3992;
 const ADMIN = 'tt_bench_admin_key_0123456789abcdef';
 const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 url.pathname = `/${args.database}`;
-
-async function startService() {
-  const startFlags = require('../package.json')
-    .scripts.start.split(' ')
-    .filter((arg) => arg.startsWith('--'));
-  const child = spawn(process.execPath, [...startFlags, API], {
-    env: {
-      ...process.env,
-      DATABASE_URL: url.toString(),
-      PORT: String(PORT),
-      ADMIN_API_KEY: ADMIN,
-      LOG_LEVEL: 'warn',
-      RUN_JOBS: 'false',
-      PRICING_REFRESH_ON_START: 'false',
-      RATE_LIMIT_ENABLED: 'false',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  for (let i = 0; i < 1200; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/health/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode})`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return async () => {
-    child.kill('SIGTERM');
-    await exited;
-  };
-}
 
 async function api(method, p, body) {
   const res = await fetch(`http://127.0.0.1:${PORT}${p}`, {
@@ -99,7 +60,7 @@ async function costs(db, from, to) {
 async function main() {
   const db = new Client({ connectionString: url.toString() });
   await db.connect();
-  const stop = await startService();
+  const stop = await startService(url.toString(), { api: API, port: PORT, adminKey: ADMIN, nodeArgs: npmStartFlags() });
   try {
     const [{ newest, oldest, total }] = (
       await db.query(

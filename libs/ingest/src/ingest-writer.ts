@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { pgArrayElement } from '@tokentally/db';
+import { pgArrayLiteral } from '@tokentally/db';
 import { IngestMetrics } from '@tokentally/observability';
 import { EventMonthsService } from './event-months.service';
 import { eventKey, StoredKey, UsageEventsRepository } from './ingest.sql';
@@ -167,14 +167,11 @@ function columnsOf(group: Submission[]): string[] {
           ? 1
           : 0,
   );
-  // Each column's literal as pgArrayLiteral writes it, made by one join: a string grown by += is a tree of
-  // pieces that pg flattens again when it measures and writes it (that copy was 7 % of the api's CPU).
   const columns: string[] = [];
-  const elements = new Array<string>(rows.length);
+  const values = new Array<unknown>(rows.length);
   for (let c = 0; c < COLUMNS; c++) {
-    for (let r = 0; r < rows.length; r++)
-      elements[r] = pgArrayElement(c === 0 ? rows[r].projectId : rows[r].event.values[c - 1]);
-    columns.push(`{${elements.join(',')}}`);
+    for (let r = 0; r < rows.length; r++) values[r] = c === 0 ? rows[r].projectId : rows[r].event.values[c - 1];
+    columns.push(pgArrayLiteral(values));
   }
   return columns;
 }
