@@ -263,6 +263,50 @@ describe('tokenTallyFetch hands back the caller’s own Response', () => {
     expect(lost.events.map((e) => [e.status, e.model])).toEqual([['error', 'gpt-image-2']]);
   });
 
+  it('hands the request over before reading its body for the facts, which every event still carries: answered at once, later, or never', async () => {
+    const parsesAtHandover: number[] = [];
+    const parse = jest.spyOn(JSON, 'parse');
+    const events: UsageEvent[] = [];
+    const tally = new TokenTallyClient({ endpoint: 'http://tokentally.test', apiKey: 'tt_key', flushOnExit: false });
+    jest.spyOn(tally, 'enqueue').mockImplementation((event) => (events.push(event), event.event_id));
+    const answers: Array<() => Promise<Response>> = [
+      async () => answerOf(imageAnswer(b64(1000))), // answered in the same turn of the event loop
+      // answered after the deferred read of the request body
+      () => new Promise((resolve) => setTimeout(() => resolve(answerOf(imageAnswer(b64(1000)))), 20)),
+      () => {
+        throw new TypeError('fetch failed synchronously');
+      },
+    ];
+    let next = 0;
+    const fetch = tokenTallyFetch({
+      endpoint: 'http://tokentally.test',
+      apiKey: 'tt_key',
+      client: tally,
+      fetch: () => {
+        parsesAtHandover.push(parse.mock.calls.length);
+        return answers[next++]();
+      },
+    });
+    const body = JSON.stringify(REQUEST);
+    try {
+      for (let i = 0; i < answers.length; i++) {
+        parse.mockClear();
+        const call = fetch(IMAGES_URL, { method: 'POST', body });
+        if (i < 2) await (await call).json();
+        else await expect(call).rejects.toThrow('fetch failed synchronously');
+      }
+    } finally {
+      parse.mockRestore();
+    }
+    expect(parsesAtHandover).toEqual([0, 0, 0]);
+    expect(events.map((e) => [e.status, e.model, e.image_size, e.image_quality, e.usage.output_image_tokens])).toEqual([
+      ['ok', 'gpt-image-2', '1024x1024', 'high', 4160],
+      ['ok', 'gpt-image-2', '1024x1024', 'high', 4160],
+      ['error', 'gpt-image-2', undefined, undefined, 0],
+    ]);
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(3);
+  });
+
   it('leaves calls it does not track untouched, and records answers of other types without usage', async () => {
     const { call, events } = middleware((url) =>
       url.endsWith('/models')

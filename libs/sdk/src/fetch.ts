@@ -27,6 +27,8 @@ interface PreparedCall extends ObservedCall {
   attribution: Attribution | null;
   eventId: string;
   startedAt: number;
+  /** Read for the facts once the request is on its way (see `completeFacts`); null after. */
+  pending: { url: string; body: RequestInit['body'] } | null;
 }
 
 /** A copy of a record that is not empty, frozen: shared by the events of every call without attribution of its own. */
@@ -99,33 +101,56 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
   /** The call failed before an answer: recorded as an error with no tokens. */
   const unanswered = (call: PreparedCall) => {
     try {
+      completeFacts(call);
       record(call, [], 'error', performance.now() - call.startedPerf);
     } catch (error) {
       report(error);
     }
   };
 
+  /**
+   * What must be read before the request leaves, and nothing more: the
+   * operation (is it tracked?), the start time, the provider and the
+   * attribution in effect (the caller's async context is only here). The
+   * request facts (the body's JSON) and the event id are made by
+   * `completeFacts`, once the request is on its way, while the network and
+   * the provider work: on a small call that parse was most of the middleware's
+   * cost on the caller's path.
+   */
   const prepare = (url: string, attribution: Attribution | null, body: RequestInit['body']): PreparedCall | null => {
     const path = pathOf(url);
     const operation = path === null ? null : operationOf(path);
     if (!operation) return null;
-    const facts = factsOf(body);
-    if (!facts.model) facts.model = azureDeployment(url);
     const context = tokentally.current();
-    const startedAt = Date.now();
     return {
       operation,
-      facts,
+      facts: EMPTY_FACTS,
       provider: options.provider ?? detectProvider(url),
       attribution:
         context || attribution
           ? { ...context, ...attribution, tags: { ...context?.tags, ...attribution?.tags } }
           : null,
-      eventId: uuidv7(startedAt),
-      startedAt,
+      eventId: '',
+      startedAt: Date.now(),
       startedPerf: performance.now(),
       answeredAfterMs: 0,
+      pending: { url, body },
     };
+  };
+
+  /** The facts and event id of a prepared call; at the latest when its answer (or failure) comes. */
+  const completeFacts = (call: PreparedCall): void => {
+    const pending = call.pending;
+    if (!pending) return;
+    call.pending = null;
+    call.eventId = uuidv7(call.startedAt);
+    try {
+      const facts = factsOf(pending.body);
+      if (!facts.model) facts.model = azureDeployment(pending.url);
+      call.facts = facts;
+    } catch (error) {
+      report(error); // recorded without the request's facts
+    }
   };
 
   const instrumented = function tokenTallyFetch(input: Parameters<Fetch>[0], init?: RequestInit): Promise<Response> {
@@ -148,6 +173,8 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
     }
     if (!call) return answer;
     const prepared = call;
+    // After the request has been handed over (undici writes it in the microtasks that follow).
+    setImmediate(completeFacts, prepared);
     return answer.then(
       (response) => observe(prepared, response),
       (error: unknown) => {
@@ -166,6 +193,7 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
   const observe = (call: PreparedCall, response: Response): Response => {
     try {
       call.answeredAfterMs = performance.now() - call.startedPerf;
+      completeFacts(call);
       if (!response.ok) {
         record(call, [], 'error', call.answeredAfterMs);
         return response;
