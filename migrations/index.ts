@@ -10,6 +10,7 @@ import { EncryptSecretsAtRest1795795200000 } from './1795795200000-EncryptSecret
 import { AddKeyProjectScope1795798800000 } from './1795798800000-AddKeyProjectScope';
 import { AddUserDailyRollupAndLatency1795800600000 } from './1795800600000-AddUserDailyRollupAndLatency';
 import { PartitionUsageEventsByMonth1795804200000 } from './1795804200000-PartitionUsageEventsByMonth';
+import { AddProviderReportedCost1795807800000 } from './1795807800000-AddProviderReportedCost';
 
 /** Every migration, oldest first. Listed, not globbed, so builds and tests load the same set. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   AddKeyProjectScope1795798800000,
   AddUserDailyRollupAndLatency1795800600000,
   PartitionUsageEventsByMonth1795804200000,
+  AddProviderReportedCost1795807800000,
 ];

@@ -87,6 +87,7 @@ describe('API keys and roles', () => {
     'GET /v1/reports/tokens': { path: '/v1/reports/tokens', expected: READ() },
     'GET /v1/reports/compare-providers': { path: '/v1/reports/compare-providers', expected: READ() },
     'GET /v1/reports/performance': { path: '/v1/reports/performance', expected: READ() },
+    'GET /v1/reports/provider-cost': { path: '/v1/reports/provider-cost', expected: READ() },
     'GET /v1/reports/export.csv': { path: '/v1/reports/export.csv?raw=1', expected: READ() },
     'GET /v1/reports/month-close': {
       path: `/v1/reports/month-close?month=${new Date().toISOString().slice(0, 7)}`,

@@ -72,11 +72,16 @@ describe('viewer keys limited to projects', () => {
           ...overrides,
         }),
       );
-    const dimsA = { dimensions: { team: 'growth', user: 'u_1', feature: 'avatars', environment: 'prod' } };
+    // Each call also carries a cost its provider reported (the provider-cost report reads those).
+    const dimsA = {
+      dimensions: { team: 'growth', user: 'u_1', feature: 'avatars', environment: 'prod' },
+      provider_cost_usd: '0.2',
+    };
     const dimsB = {
       dimensions: { team: 'search', user: 'u_2', feature: 'thumbnails', environment: 'prod' },
       image_quality: 'low',
       usage: { input_text_tokens: 300, output_image_tokens: 2000 },
+      provider_cost_usd: '0.05',
     };
     for (const [client, events] of [
       [projectA.client, [...history(dimsA), ...today(10, dimsA)]],
@@ -124,6 +129,7 @@ describe('viewer keys limited to projects', () => {
     ['tokens', `/v1/reports/tokens?${range}`],
     ['compare-providers', `/v1/reports/compare-providers?${range}`],
     ['performance', `/v1/reports/performance?${range}`],
+    ['provider-reported cost', `/v1/reports/provider-cost?${range}`],
     ['month close', `/v1/reports/month-close?month=${new Date(todayStart).toISOString().slice(0, 7)}`],
     ['month close CSV', `/v1/reports/month-close.csv?month=${new Date(todayStart).toISOString().slice(0, 7)}`],
     ['suggested projects', `/v1/reports/dimensions/project/values?${range}`],

@@ -44,6 +44,7 @@ export const PROJECT_SCOPE_RULES: Readonly<Record<string, ProjectScopeRule>> = {
   'GET /v1/reports/tokens': QUERY,
   'GET /v1/reports/compare-providers': QUERY,
   'GET /v1/reports/performance': QUERY,
+  'GET /v1/reports/provider-cost': QUERY,
   'GET /v1/reports/export.csv': QUERY,
   'GET /v1/reports/month-close': QUERY,
   'GET /v1/reports/month-close.csv': QUERY,

@@ -255,6 +255,7 @@ function toEventView(row: EventRow) {
     tags: row.tags,
     cost_usd: usd(row.cost_text),
     cost_ingested_usd: usd(row.cost_ingested_usd),
+    provider_cost_usd: usd(row.provider_cost_usd),
     restated: row.restated,
     priced: row.priced,
     pricing: row.pricing,

@@ -29,7 +29,7 @@ interface Submission {
 export const STATEMENTS_IN_FLIGHT = 2;
 /** Events per statement at most (a request holds at most 1,000). */
 export const EVENTS_PER_STATEMENT = 2_000;
-const COLUMNS = 26;
+const COLUMNS = 27;
 
 /**
  * Writes the events of concurrent ingest requests together (group commit in

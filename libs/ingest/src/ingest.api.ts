@@ -68,6 +68,7 @@ const STORED_EVENT = {
   tags: EVENT.tags,
   cost_usd: '0.125400',
   cost_ingested_usd: '0.125400',
+  provider_cost_usd: null,
   restated: false,
   priced: true,
   pricing: 'priced',

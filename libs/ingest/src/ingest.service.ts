@@ -212,6 +212,7 @@ function toStore(row: PricedEvent): EventToStore {
       row.pricing,
       row.missing.length > 0 ? row.missing.join(',') : null,
       row.priceVersionId,
+      e.providerCostUsd,
     ],
   };
 }

@@ -169,13 +169,13 @@ const INSERT_INPUT = `
         $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[],
         $13::int[], $14::text[], $15::text[], $16::text[], $17::int[],
         $18::text[], $19::text[], $20::text[], $21::text[], $22::jsonb[],
-        $23::numeric[], $24::text[], $25::text[], $26::uuid[]
+        $23::numeric[], $24::text[], $25::text[], $26::uuid[], $27::numeric[]
       ) AS t(project_id, event_id, occurred_at, provider, model, operation,
              input_text_tokens, cached_input_text_tokens, input_image_tokens,
              cached_input_image_tokens, output_image_tokens, output_text_tokens,
              images, image_size, image_quality, status, latency_ms,
              team, user_id, feature, environment, tags,
-             cost_usd, pricing, unpriced_kinds, price_version_id)
+             cost_usd, pricing, unpriced_kinds, price_version_id, provider_cost_usd)
     )`;
 
 /** Inserts the events of `from` (input's columns and cost_ingested_usd) into usage_events. */
@@ -184,13 +184,14 @@ const insertEventRows = (from: string) => `INSERT INTO usage_events (
         input_text_tokens, cached_input_text_tokens, input_image_tokens,
         cached_input_image_tokens, output_image_tokens, output_text_tokens,
         images, image_size, image_quality, status, latency_ms,
-        team, user_id, feature, environment, tags, cost_usd, cost_ingested_usd, priced, pricing, unpriced_kinds, price_version_id)
+        team, user_id, feature, environment, tags, cost_usd, cost_ingested_usd, priced, pricing, unpriced_kinds, price_version_id,
+        provider_cost_usd)
       SELECT project_id, event_id, occurred_at, provider, model, operation,
         input_text_tokens, cached_input_text_tokens, input_image_tokens,
         cached_input_image_tokens, output_image_tokens, output_text_tokens,
         images, image_size, image_quality, status, latency_ms,
         team, user_id, feature, environment, tags, cost_usd, cost_usd, pricing = 'priced', pricing,
-        string_to_array(unpriced_kinds, ','), price_version_id
+        string_to_array(unpriced_kinds, ','), price_version_id, provider_cost_usd
       FROM ${from}`;
 
 export const SQL = {
@@ -457,6 +458,7 @@ export interface UsageEventRow extends TokenColumns {
   tags: Record<string, string>;
   cost_usd: string | null;
   cost_ingested_usd: string | null;
+  provider_cost_usd: string | null;
   priced: boolean;
   pricing: PricingState;
   unpriced_kinds: string[] | null;

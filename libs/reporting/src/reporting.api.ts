@@ -210,6 +210,45 @@ export const REPORTS_API = {
       },
     },
   },
+  providerCost: {
+    summary: "A provider's own reported cost beside TokenTally's, per provider and model",
+    query: reportQuerySchema,
+    queryPattern: REPORT_TAG_FILTER,
+    requestExample: { query: RANGE },
+    responses: {
+      200: {
+        description:
+          'Calls whose provider reported their cost (OpenRouter usage.cost), per provider and model: over the calls ' +
+          'priced wholly here, our cost, theirs, the difference (theirs minus ours) and its percent of ours; the ' +
+          'calls partly priced or unpriced here apart, in not_compared.',
+        example: {
+          currency: 'USD',
+          from: '2026-11-01T00:00:00.000Z',
+          to: '2026-12-01T00:00:00.000Z',
+          rows: [
+            {
+              provider: 'openrouter',
+              model: 'gemini-2.5-flash-image',
+              events: 1,
+              tracked_cost_usd: '0.039018',
+              provider_cost_usd: '0.040000',
+              difference_usd: '0.000982',
+              difference_pct: '2.52',
+              not_compared: { events: 0, provider_cost_usd: '0.000000' },
+            },
+          ],
+          total: {
+            events: 1,
+            tracked_cost_usd: '0.039018',
+            provider_cost_usd: '0.040000',
+            difference_usd: '0.000982',
+            difference_pct: '2.52',
+            not_compared: { events: 0, provider_cost_usd: '0.000000' },
+          },
+        },
+      },
+    },
+  },
   performance: {
     summary: 'Calls, errors and latency per provider and model',
     query: reportQuerySchema,

@@ -57,6 +57,13 @@ export class ReportsController {
     return this.reports.performance(parseReportQuery(query, { buckets: false }));
   }
 
+  /** A provider's own reported cost (OpenRouter) beside ours, per provider and model (docs/reports.md). */
+  @Get('provider-cost')
+  @ApiOperation(REPORTS_API.providerCost)
+  providerCost(@Query() query: Query) {
+    return this.reports.providerCost(parseReportQuery(query, { buckets: false }));
+  }
+
   /** Aggregated rows (the spend report, one row per bucket and group) or, with raw=1, every event. Streamed. */
   @Get('export.csv')
   @ApiOperation(REPORTS_API.export)

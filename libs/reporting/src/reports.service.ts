@@ -505,6 +505,60 @@ export class ReportsService {
   }
 
   /**
+   * What providers that report a call's cost themselves (OpenRouter's
+   * `usage.cost`) billed, beside what TokenTally computed for the same calls,
+   * per provider and model (docs/reports.md, "Provider-reported cost"). The
+   * comparison is over the calls priced wholly here; the calls partly priced
+   * or unpriced here are counted apart (`not_compared`): against a cost we do
+   * not know in full, a difference would be ours, not the provider's.
+   */
+  async providerCost(q: ReportQuery) {
+    const rows = await this.repository.providerCost(q);
+    const total = {
+      events: 0,
+      tracked: Decimal.ZERO,
+      reported: Decimal.ZERO,
+      otherEvents: 0,
+      otherReported: Decimal.ZERO,
+    };
+    const figures = (f: typeof total) => {
+      const difference = f.reported.subtract(f.tracked);
+      return {
+        events: f.events,
+        tracked_cost_usd: usd(f.tracked),
+        provider_cost_usd: usd(f.reported),
+        difference_usd: usd(difference),
+        // Percent of our cost, rounded half up to 2 places; none when we counted nothing.
+        difference_pct: f.tracked.isZero() ? null : difference.times(100).divide(f.tracked, 2).toFixedString(2),
+        not_compared: { events: f.otherEvents, provider_cost_usd: usd(f.otherReported) },
+      };
+    };
+    const out = rows.map((r) => {
+      const f = {
+        events: Number(r.events),
+        tracked: dec(r.tracked_cost),
+        reported: dec(r.provider_cost),
+        otherEvents: Number(r.other_events),
+        otherReported: dec(r.other_provider_cost),
+      };
+      total.events += f.events;
+      total.tracked = total.tracked.add(f.tracked);
+      total.reported = total.reported.add(f.reported);
+      total.otherEvents += f.otherEvents;
+      total.otherReported = total.otherReported.add(f.otherReported);
+      return { provider: r.provider, model: r.model, ...figures(f), gap: f.reported.subtract(f.tracked).abs() };
+    });
+    out.sort((a, b) => b.gap.compare(a.gap) || a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model));
+    return {
+      currency: 'USD',
+      from: q.from.toISOString(),
+      to: q.to.toISOString(),
+      rows: out.map(({ gap: _gap, ...row }) => row),
+      total: figures(total),
+    };
+  }
+
+  /**
    * Calls, errors and mean latency per provider and model over the range,
    * with the same filters as every report. `error_rate` is error_events /
    * events as a decimal string rounded half up to 6 places; the mean latency

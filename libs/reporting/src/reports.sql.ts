@@ -393,6 +393,35 @@ export const REPORT_SQL = {
   },
 
   /**
+   * The events of the range that carry a cost reported by their provider
+   * (OpenRouter's `usage.cost`), per provider and model: over the events
+   * priced wholly here, our cost and theirs; the others (partly priced or
+   * unpriced here) apart. Read from usage_events through its partial index
+   * (`provider_cost_usd IS NOT NULL`): the rollups do not carry that figure.
+   */
+  providerCost(q: ReportQuery): BuiltQuery {
+    const params: unknown[] = [q.from, q.to];
+    const where = [
+      `occurred_at >= $1`,
+      `occurred_at < $2`,
+      `provider_cost_usd IS NOT NULL`,
+      ...rawEventFilters(q, params),
+    ];
+    return {
+      sql: `
+        SELECT provider, model,
+          count(*) FILTER (WHERE pricing = 'priced')::bigint AS events,
+          coalesce(sum(cost_usd) FILTER (WHERE pricing = 'priced'), 0)::text AS tracked_cost,
+          coalesce(sum(provider_cost_usd) FILTER (WHERE pricing = 'priced'), 0)::text AS provider_cost,
+          count(*) FILTER (WHERE pricing <> 'priced')::bigint AS other_events,
+          coalesce(sum(provider_cost_usd) FILTER (WHERE pricing <> 'priced'), 0)::text AS other_provider_cost
+        FROM usage_events WHERE ${where.join(' AND ')}
+        GROUP BY 1, 2`,
+      params,
+    };
+  },
+
+  /**
    * One page of the raw events of the range (the CSV export, the one place
    * raw events are read), after (occurred_at, project_id, event_id), with the
    * report's filters; a tag filter is containment in `tags`. The cursor's time
@@ -405,15 +434,8 @@ export const REPORT_SQL = {
       `occurred_at >= $1`,
       `occurred_at < $2`,
       `(occurred_at, project_id, event_id) > ($3::timestamptz, $4::uuid, $5::text)`,
+      ...rawEventFilters(q, params),
     ];
-    for (const [dimension, values] of Object.entries(q.filters)) {
-      params.push(values);
-      where.push(`${COLUMN[dimension as Dimension]} = ANY($${params.length}::text[])`);
-    }
-    if (q.tag) {
-      params.push(JSON.stringify({ [q.tag.key]: q.tag.value }));
-      where.push(`tags @> $${params.length}::jsonb`);
-    }
     params.push(limit);
     return {
       sql: `SELECT *, ${isoMicroseconds('occurred_at')} AS ts FROM usage_events
@@ -495,6 +517,31 @@ export interface UsageForPricingRow extends TokenSums {
   cost: string;
   unpriced: string;
   partial: string;
+}
+
+/** The report's dimension and tag filters as conditions on usage_events (a tag is containment in `tags`). */
+function rawEventFilters(q: ReportQuery, params: unknown[]): string[] {
+  const where: string[] = [];
+  for (const [dimension, values] of Object.entries(q.filters)) {
+    params.push(values);
+    where.push(`${COLUMN[dimension as Dimension]} = ANY($${params.length}::text[])`);
+  }
+  if (q.tag) {
+    params.push(JSON.stringify({ [q.tag.key]: q.tag.value }));
+    where.push(`tags @> $${params.length}::jsonb`);
+  }
+  return where;
+}
+
+/** A row of REPORT_SQL.providerCost. */
+export interface ProviderCostRow {
+  provider: string;
+  model: string;
+  events: string;
+  tracked_cost: string;
+  provider_cost: string;
+  other_events: string;
+  other_provider_cost: string;
 }
 
 /** A row of REPORT_SQL.performance. */
@@ -596,6 +643,11 @@ export class ReportsRepository {
   performance(q: ReportQuery): Promise<PerformanceRow[]> {
     const { sql, params } = REPORT_SQL.performance(q);
     return queryRows<PerformanceRow>(this.db, sql, params);
+  }
+
+  providerCost(q: ReportQuery): Promise<ProviderCostRow[]> {
+    const { sql, params } = REPORT_SQL.providerCost(q);
+    return queryRows<ProviderCostRow>(this.db, sql, params);
   }
 
   rawEvents(q: ReportQuery, after: EventCursorKey, limit: number): Promise<RawEventRow[]> {

@@ -28,6 +28,7 @@ const base = {
   latency_ms: 8123,
   dimensions: { team: 'growth', user: 'u_42', feature: 'avatars', environment: 'prod' },
   tags: { campaign: 'black-friday', env: '' },
+  provider_cost_usd: '0.0387',
   sdk: { name: '@tokentally/openai' }, // unknown top-level fields are ignored
 };
 const PATHS = [
@@ -55,6 +56,7 @@ const PATHS = [
   'tags.__proto__',
   'tags.constructor',
   'tags.x',
+  'provider_cost_usd',
 ] as const;
 const anyValue = fc.oneof(hostileString(250), hostileNumber, hostileJson, fc.constant(null), fc.boolean());
 /** Strings around a length limit (empty, one, the limit and one past), plain or with a NUL or a lone surrogate. */
@@ -93,6 +95,12 @@ const VALUES: Record<string, fc.Arbitrary<unknown>> = {
   'tags.x': oneOf(nearLength(200)),
   timestamp: fc.oneof(hostileDateText, fc.constant('2026-02-28T23:59:60Z'), anyValue),
   status: fc.oneof(fc.constantFrom('ok', 'error', 'OK', 'failed', ''), anyValue),
+  provider_cost_usd: fc.oneof(
+    fc.constantFrom('0', '0.0387', '123456789012.123456789012', '1234567890123', '0.1234567890123', '-1', '1e-3'),
+    fc.constantFrom('.5', '5.', ' 1', '1,5', '0x10', 0.0387, 1, '', '\u0000'),
+    fc.stringMatching(/^[0-9.]{0,16}$/),
+    anyValue,
+  ),
   tags: fc.oneof(
     fc.dictionary(fc.oneof(nearLength(64), hostileString(70)), fc.oneof(nearLength(200), hostileString(210)), {
       maxKeys: 24,

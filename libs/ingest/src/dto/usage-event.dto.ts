@@ -12,6 +12,12 @@ export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 export const EARLIEST_TIMESTAMP = '2000-01-01T00:00:00Z';
 const EARLIEST_MS = Date.parse(EARLIEST_TIMESTAMP);
 
+/**
+ * A cost a provider reported for the call itself (OpenRouter's `usage.cost`), in USD: a non-negative decimal
+ * string, read exactly. A JSON number is refused: money is never carried in a float.
+ */
+const PROVIDER_COST = /^\d{1,12}(\.\d{1,12})?$/;
+
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
 const tokenCount = z
@@ -86,6 +92,12 @@ export const usageEventSchema = z.object({
     .nullish(),
   dimensions: dimensionsSchema.nullish(),
   tags: tagsSchema.nullish(),
+  provider_cost_usd: z
+    .string({ error: 'must be a decimal string such as "0.0387" (USD; a JSON number would carry money in a float)' })
+    .regex(PROVIDER_COST, {
+      error: 'must be a non-negative decimal such as "0.0387", with at most 12 digits before and after the point',
+    })
+    .nullish(),
 });
 // Unknown top-level fields are ignored (a newer SDK may send more); unknown
 // token kinds in `usage` are refused, because they would be billed wrongly.
@@ -120,6 +132,8 @@ export interface UsageEventInput {
   feature: string;
   environment: string;
   tags: Record<string, string>;
+  /** What the provider reported the call cost, as sent (a decimal string), or null. */
+  providerCostUsd: string | null;
 }
 
 /** An event as usageEventSchema parses it. */
@@ -160,6 +174,10 @@ export function commonEventShape(raw: Record<string, unknown>): ParsedUsageEvent
   if (!isOptionalStorable(raw.image_quality, 50)) return null;
   if (!isOptionalWhole(raw.images, 10_000) || !isOptionalWhole(raw.latency_ms, 86_400_000)) return null;
   if (status !== undefined && status !== null && status !== 'ok' && status !== 'error') return null;
+  const providerCost = raw.provider_cost_usd;
+  if (providerCost !== undefined && providerCost !== null) {
+    if (typeof providerCost !== 'string' || !PROVIDER_COST.test(providerCost)) return null;
+  }
   if (usage !== undefined && usage !== null) {
     if (!isPlainObject(usage)) return null;
     for (const key of Object.keys(usage))
@@ -266,6 +284,7 @@ export function usageEventInput(e: ParsedUsageEvent, occurredAt: number): UsageE
     feature: e.dimensions?.feature ?? '',
     environment: e.dimensions?.environment ?? '',
     tags: e.tags ?? {},
+    providerCostUsd: e.provider_cost_usd ?? null,
   };
 }
 
