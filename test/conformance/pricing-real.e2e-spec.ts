@@ -32,6 +32,7 @@ const EXPECTED_MODELS = [
   'google/gemini-3-pro-image-preview',
   'google/gemini-3.1-flash-image',
   'google/gemini-3.1-flash-image-preview',
+  'google/gemini-3.1-flash-lite-image',
   'google/imagen-3.0-fast-generate-001',
   'google/imagen-3.0-generate-001',
   'google/imagen-3.0-generate-002',
@@ -76,7 +77,7 @@ describe('conformance: the pricing pull on real LiteLLM and OpenRouter files', (
 
   // Stored before the pull: a cached image token of the snapshot is priced by its base model ($2 per 1M, built-in
   // catalog);
-  // azure dall-e-3 has no price yet (unpriced, never $0).
+  // azure dall-e-3 is priced per image by the built-in catalog (hd 1024x1024: $0.08), never $0.
   const snapshotBefore = usageEvent({
     model: 'gpt-image-2-2026-04-21',
     timestamp: minutesAgo(20),
@@ -125,10 +126,10 @@ describe('conformance: the pricing pull on real LiteLLM and OpenRouter files', (
     viewer = await viewerClient(admin);
     ({ client: ingest } = await projectWithIngestKey(admin));
     const before = await ingest.post('/v1/events', { events: [snapshotBefore, azureDalleBefore, lowImageBefore] });
-    // 1,000,000 x $2 + 4,160 x $30 per 1M = $2.1248
+    // 1,000,000 x $2 + 4,160 x $30 per 1M = $2.1248; one hd 1024x1024 azure dall-e-3 image: $0.08 (catalog)
     expect(before.body.results.map((r: any) => [r.cost_usd, r.pricing])).toEqual([
       ['2.124800', 'priced'],
-      [null, 'unpriced'],
+      ['0.080000', 'priced'],
       [null, 'unpriced'],
     ]);
   });
@@ -187,13 +188,24 @@ describe('conformance: the pricing pull on real LiteLLM and OpenRouter files', (
       'standard/1024x1024': '0.0399999',
       'standard/1024x1792': '0.07999',
       'standard/1792x1024': '0.07999',
+      // The file gives no price for a call without a quality: the catalog's (standard, the API's default) is kept.
+      '*/1024x1024': '0.04',
+      '*/1024x1792': '0.08',
+      '*/1792x1024': '0.08',
     });
     const dalle2 = await priceOf('openai', 'dall-e-2');
     // `dall-e-2`: input_cost_per_image 0.02; 1.9e-8 x 1,048,576 = 0.019922944 +- 0.00052 -> 0.02;
     // 2.4414e-7 x 65,536 = 0.01599995904 +- 0.00000033 -> 0.016; 6.86e-8 x 262,144 = 0.0179830784 +- 0.000013 ->
-    // 0.01798
+    // 0.01798. The file gives no `standard/` price: the catalog's (OpenAI's $0.02, $0.016, $0.018) are kept.
     expect(dalle2.prices).toEqual({ per_image: '0.02' });
-    expect(dalle2.image_prices).toEqual({ '*/1024x1024': '0.02', '*/256x256': '0.016', '*/512x512': '0.01798' });
+    expect(dalle2.image_prices).toEqual({
+      '*/1024x1024': '0.02',
+      '*/256x256': '0.016',
+      '*/512x512': '0.01798',
+      'standard/1024x1024': '0.02',
+      'standard/256x256': '0.016',
+      'standard/512x512': '0.018',
+    });
     const gptImage1 = await priceOf('openai', 'gpt-image-1');
     expect(gptImage1.image_prices).toMatchObject({
       'low/1024x1024': '0.011',
@@ -210,10 +222,12 @@ describe('conformance: the pricing pull on real LiteLLM and OpenRouter files', (
   });
 
   it('imports Gemini image models at their token rates, with the per-image price for images not counted in tokens', async () => {
-    // gemini/gemini-2.5-flash-image: 3e-7, 3e-8, 2.5e-6, 3e-5 per token; 0.039 per image
+    // gemini/gemini-2.5-flash-image: 3e-7, 3e-8, 2.5e-6, 3e-5 per token; 0.039 per image. The file has no image input
+    // rate: the catalog's (Google's $0.30 for text and image input) is kept.
     expect((await priceOf('google', 'gemini-2.5-flash-image')).prices).toEqual({
       input_text: '0.30',
       cached_input_text: '0.03',
+      input_image: '0.30',
       output_image: '30.00',
       output_text: '2.50',
       per_image: '0.039',
@@ -303,17 +317,20 @@ describe('conformance: the pricing pull on real LiteLLM and OpenRouter files', (
     ]);
   });
 
-  it('prices azure dall-e-3 per image by size and quality, never $0, also the events stored before the price came', async () => {
-    // Unpriced before the pull, priced by the new per-image price right after (never restated to $0).
+  it('prices azure dall-e-3 per image by size and quality, never $0, also the events stored before the pull', async () => {
+    // Priced by the catalog before the pull; the pull (whose azure dall-e-3 keys carry output_cost_per_token 0.0) never
+    // restates it to $0.
     await eventually(async () =>
       expect(await storedCost(azureDalleBefore.event_id)).toMatchObject({ cost_usd: '0.080000', pricing: 'priced' }),
     );
     const res = await ingest.post('/v1/events', {
       events: [
+        // Made after the pull, so priced by the file's figures (an image made before it is priced by the catalog's
+        // whole-cent $0.08, the version in effect then).
         usageEvent({
           provider: 'azure',
           model: 'dall-e-3',
-          timestamp: minutesAgo(1),
+          timestamp: new Date().toISOString(),
           usage: null,
           images: 2,
           image_size: '1792x1024',

@@ -265,7 +265,8 @@ describe('partly priced and per-image priced events', () => {
     ).toEqual([
       ['0.240000', 'priced', null, null],
       ['0.040000', 'priced', null, null],
-      [null, 'unpriced', ['per_image'], 'no per-image price for 256x256 and no image output tokens'],
+      // The override names only 1024x1024: the list (built-in catalog, OpenAI's $0.016 for 256x256) prices the rest.
+      ['0.016000', 'priced', null, null],
       [null, 'unpriced', ['per_image'], 'no per-image price for high 1024x1024 and no image output tokens'],
     ]);
     // What the same usage costs at each provider: per-image usage is priced per image too.

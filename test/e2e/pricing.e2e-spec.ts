@@ -78,8 +78,9 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
     // LiteLLM and Vercel agree with the catalog on gpt-image-2: no new version there.
     expect((await price('openai', 'gpt-image-2')).source).toBe('catalog');
     expect((await price('vercel', 'gpt-image-2')).source).toBe('catalog');
+    // LiteLLM's azure/gpt-image-1 rates are the ones the catalog carries for azure gpt-image-1: no new version either.
     expect(await price('azure', 'gpt-image-1')).toMatchObject({
-      source: 'litellm',
+      source: 'catalog',
       prices: { input_text: '5.00', input_image: '10.00', output_image: '40.00' },
     });
     expect(await price('openrouter', 'gpt-image-2')).toMatchObject({
@@ -171,19 +172,25 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
     await admin.post(`/v1/pricing/pending/${pending.id}/reject`);
     delete sources.documents.litellm['gpt-image-1'].output_cost_per_token;
 
-    // azure gpt-image-1 came from LiteLLM; LiteLLM stops giving its image output rate: held as a removal, not kept for
-    // ever in silence.
-    const azure = await price('azure', 'gpt-image-1');
-    expect(azure.rate_sources).toMatchObject({ output_image: 'litellm' });
+    // azure gpt-image-1's image output rate is the catalog's (LiteLLM gives the same figure): LiteLLM no longer giving
+    // it changes nothing, the catalog still gives it.
+    expect(await price('azure', 'gpt-image-1')).toMatchObject({ source: 'catalog', prices: { output_image: '40.00' } });
     delete sources.documents.litellm['azure/gpt-image-1'].output_cost_per_image_token;
+    // gpt-image-1's high 1024x1024 per-image price came from LiteLLM alone; LiteLLM stops giving it: held as a removal,
+    // not kept for ever in silence.
+    expect((await price('openai', 'gpt-image-1')).rate_sources).toMatchObject({
+      'image_prices.high/1024x1024': 'litellm',
+    });
+    delete sources.documents.litellm['high/1024-x-1024/gpt-image-1'];
     await admin.post('/v1/pricing/refresh');
-    pending = (await admin.get('/v1/pricing/pending?status=pending')).body.data.find(
-      (p: any) => p.provider === 'azure' && p.model === 'gpt-image-1',
-    );
-    expect(pending.reasons).toEqual(['output_image 40 removed']);
+    const held = (await admin.get('/v1/pricing/pending?status=pending')).body.data;
+    expect(held.filter((p: any) => p.provider === 'azure' && p.model === 'gpt-image-1')).toEqual([]);
     expect((await price('azure', 'gpt-image-1')).prices.output_image).toBe('40.00');
+    pending = held.find((p: any) => p.provider === 'openai' && p.model === 'gpt-image-1');
+    expect(pending.reasons).toEqual(['image_prices.high/1024x1024 0.167 removed']);
+    expect((await price('openai', 'gpt-image-1')).image_prices['high/1024x1024']).toBe('0.167');
     await admin.post(`/v1/pricing/pending/${pending.id}/approve`);
-    expect((await price('azure', 'gpt-image-1')).prices.output_image).toBeUndefined();
+    expect((await price('openai', 'gpt-image-1')).image_prices?.['high/1024x1024']).toBeUndefined();
   });
 
   it('holds the removal of a model a source stops pricing, and does not propose a rejected change again', async () => {

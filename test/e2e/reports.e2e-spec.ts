@@ -174,8 +174,10 @@ describe('reports', () => {
       ]),
     );
     expect(model.actual_total_usd).toBe('0.403290');
+    // Azure's catalog rates for these kinds are OpenAI's ($5 text in, $8 image in, $30 image out): 3 x $0.13572.
     expect(model.at_each_provider).toEqual([
       { provider: 'vercel', cost_usd: '0.395550', saving_usd: '0.007740' },
+      { provider: 'azure', cost_usd: '0.407160', saving_usd: '-0.003870' },
       { provider: 'openai', cost_usd: '0.407160', saving_usd: '-0.003870' },
     ]);
     expect(model.cheapest.provider).toBe('vercel');
