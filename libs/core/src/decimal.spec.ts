@@ -33,6 +33,14 @@ describe('Decimal', () => {
     expect(formatUsd(Decimal.ZERO)).toBe('0.000000');
   });
 
+  it('shows a zero of any scale as a zero of six decimals (a difference of two equal 7-decimal sums)', () => {
+    const zero = Decimal.parse('0.0387243').subtract(Decimal.parse('0.0387243'));
+    expect(zero.normalized().toFixedString()).toBe('0');
+    expect(formatUsd(zero)).toBe('0.000000');
+    expect(formatUsd(Decimal.parse('0.0000000'))).toBe('0.000000');
+    expect(formatUsd(Decimal.parse('0.1300'))).toBe('0.130000');
+  });
+
   it('divides by an integer, rounding half up at the given digits', () => {
     expect(Decimal.parse('1').divideBy(3).toString()).toBe('0.333333');
     expect(Decimal.parse('2').divideBy(3).toString()).toBe('0.666667');
