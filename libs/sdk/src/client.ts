@@ -22,7 +22,7 @@ const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
  */
 export class TokenTallyClient {
   private readonly options: Required<
-    Omit<TokenTallyOptions, 'dimensions' | 'tags' | 'provider' | 'onError' | 'deliveryFetch'>
+    Omit<TokenTallyOptions, 'dimensions' | 'tags' | 'provider' | 'deployments' | 'onError' | 'deliveryFetch'>
   > &
     TokenTallyOptions;
   private readonly queue: UsageEvent[] = [];

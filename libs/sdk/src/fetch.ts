@@ -1,6 +1,7 @@
 import { JsonAnswer, ObservedCall, Recorder, StreamAnswer } from './answers';
 import { Attribution, takeAttributionHeaders, tokentally } from './context';
 import { TokenTallyClient } from './client';
+import { GATEWAY_PROVIDER, gatewayImageCall, GatewayImageCall, gatewayImageFacts } from './gateway';
 import { azureDeployment, normalizeModel, pathOf, providerDetector } from './provider';
 import { parseSkimmed } from './skim';
 import { tapBody, TapHooks } from './tap';
@@ -29,6 +30,8 @@ interface PreparedCall extends ObservedCall {
   startedAt: number;
   /** Read for the facts once the request is on its way (see `completeFacts`); null after. */
   pending: { url: string; body: RequestInit['body'] } | null;
+  /** A Vercel AI Gateway image call (gateway.ts), or null. */
+  gateway: GatewayImageCall | null;
 }
 
 /** A copy of a record that is not empty, frozen: shared by the events of every call without attribution of its own. */
@@ -64,6 +67,11 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
     });
   const hooks: TapHooks = { pending: (work) => tally.expect(work), report };
   const detectProvider = providerDetector();
+  const deployments = options.deployments;
+  const modelOfDeployment = (name: string | null): string | undefined =>
+    name !== null && deployments && Object.prototype.hasOwnProperty.call(deployments, name)
+      ? deployments[name]
+      : undefined;
   // Merged once here: per call only when tokentally.run() or X-TokenTally-* headers add their own.
   const baseDimensions = nonEmpty(options.dimensions);
   const baseTags = nonEmpty(options.tags);
@@ -94,6 +102,7 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
         latency_ms: latency,
         dimensions,
         tags,
+        provider_cost_usd: extracted.provider_cost_usd,
       });
     }
   };
@@ -117,15 +126,17 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
    * the provider work: on a small call that parse was most of the middleware's
    * cost on the caller's path.
    */
-  const prepare = (url: string, attribution: Attribution | null, body: RequestInit['body']): PreparedCall | null => {
+  const prepare = (url: string, headerAttribution: Attribution | null, init?: RequestInit): PreparedCall | null => {
     const path = pathOf(url);
-    const operation = path === null ? null : operationOf(path);
+    const gateway = gatewayImageCall(path, init, headerAttribution);
+    const operation = gateway ? gateway.operation : path === null ? null : operationOf(path);
     if (!operation) return null;
     const context = tokentally.current();
+    const attribution = gateway ? gateway.attribution : headerAttribution;
     return {
       operation,
       facts: EMPTY_FACTS,
-      provider: options.provider ?? detectProvider(url),
+      provider: options.provider ?? (gateway ? GATEWAY_PROVIDER : detectProvider(url)),
       attribution:
         context || attribution
           ? { ...context, ...attribution, tags: { ...context?.tags, ...attribution?.tags } }
@@ -134,7 +145,8 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
       startedAt: Date.now(),
       startedPerf: performance.now(),
       answeredAfterMs: 0,
-      pending: { url, body },
+      pending: { url, body: init?.body },
+      gateway,
     };
   };
 
@@ -145,8 +157,10 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
     call.pending = null;
     call.eventId = uuidv7(call.startedAt);
     try {
-      const facts = factsOf(pending.body);
-      if (!facts.model) facts.model = azureDeployment(pending.url);
+      const facts = call.gateway ? gatewayImageFacts(pending.body, call.gateway) : factsOf(pending.body);
+      // Azure: a deployment named in the path, or (the v1 API) in the body's model, stands for the model it serves.
+      const deployment = azureDeployment(pending.url);
+      facts.model = modelOfDeployment(deployment ?? facts.model) ?? facts.model ?? deployment;
       call.facts = facts;
     } catch (error) {
       report(error); // recorded without the request's facts
@@ -160,7 +174,8 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
       const { attribution, headers } = takeAttributionHeaders(init?.headers);
       if (headers) outgoing = { ...init, headers };
-      call = prepare(url, attribution, init?.body);
+      call = prepare(url, attribution, outgoing);
+      if (call?.gateway?.body !== undefined) outgoing = { ...outgoing, body: call.gateway.body };
     } catch (error) {
       report(error); // not tracked: the request goes out as it came
     }

@@ -1,14 +1,9 @@
-/** The provider a request goes to, from its host. Unknown hosts are named by their host. */
-export function detectProvider(url: string): string {
-  let host: string;
-  try {
-    host = new URL(url).hostname.toLowerCase();
-  } catch {
-    return 'unknown';
-  }
+/** The provider of a known host, or null. */
+function providerOfHost(host: string): string | null {
   if (host === 'api.openai.com') return 'openai';
   if (host === 'ai-gateway.vercel.sh' || host.endsWith('.ai-gateway.vercel.sh')) return 'vercel';
   if (host === 'openrouter.ai' || host.endsWith('.openrouter.ai')) return 'openrouter';
+  if (host === 'generativelanguage.googleapis.com') return 'google';
   if (
     host.endsWith('.openai.azure.com') ||
     host.endsWith('.cognitiveservices.azure.com') ||
@@ -16,7 +11,34 @@ export function detectProvider(url: string): string {
   ) {
     return 'azure';
   }
-  return host;
+  return null;
+}
+
+/**
+ * The provider an API's own path shape names, whatever the host (a proxy, a
+ * custom domain, a private endpoint): Azure's deployment paths, OpenRouter's
+ * `/api/v1/` and the Gemini API's OpenAI-compatible `/v1beta/openai/`.
+ */
+function providerOfPath(path: string): string | null {
+  if (path.startsWith('/openai/deployments/')) return 'azure';
+  if (path.startsWith('/api/v1/')) return 'openrouter';
+  if (path.startsWith('/v1beta/openai/')) return 'google';
+  return null;
+}
+
+/**
+ * The provider a request goes to: from its host, then from its path's shape;
+ * other hosts are named by their host.
+ */
+export function detectProvider(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'unknown';
+  }
+  const host = parsed.hostname.toLowerCase();
+  return providerOfHost(host) ?? providerOfPath(parsed.pathname) ?? host;
 }
 
 /** `openai/gpt-image-2` (gateways) -> `gpt-image-2`. */
@@ -60,18 +82,28 @@ export function pathOf(url: string): string | null {
 }
 
 /**
- * detectProvider with the last answer kept: a client calls one base URL, so
- * the host is parsed once, not on every call.
+ * detectProvider with the host's answer kept: a client calls one base URL, so
+ * the host is parsed once, not on every call. For a host it does not know,
+ * the path's shape is read on every call (a few `startsWith`).
  */
 export function providerDetector(): (url: string) => string {
   let origin = '';
-  let provider = '';
+  let host = '';
+  let known: string | null = null;
   return (url) => {
     const end = authorityEnd(url);
-    if (end < 0 || end !== origin.length || !url.startsWith(origin)) {
-      origin = end < 0 ? '' : url.slice(0, end);
-      provider = detectProvider(url);
+    if (end < 0) return detectProvider(url);
+    if (origin === '' || end !== origin.length || !url.startsWith(origin)) {
+      try {
+        host = new URL(url).hostname.toLowerCase();
+      } catch {
+        return 'unknown';
+      }
+      origin = url.slice(0, end);
+      known = providerOfHost(host);
     }
-    return provider;
+    if (known !== null) return known;
+    const path = pathOf(url);
+    return (path !== null ? providerOfPath(path) : null) ?? host;
   };
 }

@@ -31,6 +31,8 @@ export interface UsageEvent {
   latency_ms?: number;
   dimensions?: Dimensions;
   tags?: Record<string, string>;
+  /** What the provider itself reported the call cost (OpenRouter's `usage.cost`), USD as a decimal string. */
+  provider_cost_usd?: string;
 }
 
 /** What `track()` takes: event_id and timestamp are filled in when absent. */
@@ -57,8 +59,14 @@ export interface TokenTallyOptions {
   /** Attached to every event (per-call values win). */
   dimensions?: Dimensions;
   tags?: Record<string, string>;
-  /** Provider slug; detected from the request host when absent. */
+  /** Provider slug; detected from the request's host or path (and an `AzureOpenAI` client) when absent. */
   provider?: string;
+  /**
+   * Azure OpenAI deployment names and the model each serves (`{ 'img-prod': 'gpt-image-2' }`): an answer that
+   * names no model (the Images API's) is recorded under the deployment's model. Without an entry, the model the
+   * request names, else the deployment name.
+   */
+  deployments?: Record<string, string>;
   /** Events per request to TokenTally (default 100, at most 1000). */
   batchSize?: number;
   /** Longest wait before a partial batch is sent (default 1000 ms). */

@@ -3,13 +3,15 @@ import {
   callsFromStreamEvent,
   chatUsage,
   imageUsage,
+  isImageModel,
+  providerCostOf,
   operationOf,
   requestFacts,
   responsesUsage,
   StreamTally,
 } from './usage';
 import { LONG_STRING, parseSkimmed, withoutLongStrings } from './skim';
-import { detectProvider, normalizeModel, azureDeployment } from './provider';
+import { detectProvider, normalizeModel, azureDeployment, providerDetector } from './provider';
 import { sseObserver } from './sse';
 import { takeAttributionHeaders, tokentally } from './context';
 import { uuidv7 } from './uuid7';
@@ -466,7 +468,38 @@ describe('provider detection', () => {
       'azure',
     ],
     ['http://llm-proxy.internal:8080/v1/images/generations', 'llm-proxy.internal'],
+    ['https://generativelanguage.googleapis.com/v1beta/openai/chat/completions', 'google'],
+    // The API's own path shape, whatever the host (a proxy, a private endpoint, a local stand-in).
+    ['http://127.0.0.1:4100/openai/deployments/img-prod/images/generations?api-version=2025-04-01-preview', 'azure'],
+    ['http://127.0.0.1:4100/api/v1/chat/completions', 'openrouter'],
+    ['http://gemini-proxy.internal/v1beta/openai/images/generations', 'google'],
+    ['http://127.0.0.1:4100/v1/images/generations', '127.0.0.1'],
   ])('%s is %s', (url, provider) => expect(detectProvider(url)).toBe(provider));
+
+  it('keeps a host-based answer per origin, but reads a path-based one per call', () => {
+    const detect = providerDetector();
+    expect(detect('http://127.0.0.1:4100/api/v1/chat/completions')).toBe('openrouter');
+    expect(detect('http://127.0.0.1:4100/v1/images/generations')).toBe('127.0.0.1');
+    expect(detect('http://127.0.0.1:4100/v1beta/openai/chat/completions')).toBe('google');
+    expect(detect('https://api.openai.com/v1/images/generations')).toBe('openai');
+    expect(detect('https://api.openai.com/api/v1/whatever')).toBe('openai');
+  });
+
+  it('knows the image models of every provider, and no text model', () => {
+    for (const model of [
+      'gpt-image-2',
+      'chatgpt-image-latest',
+      'dall-e-3',
+      'imagen-4.0-generate-001',
+      'gemini-2.5-flash-image',
+      'google/gemini-3-pro-image-preview',
+      'openai/gpt-5-image-mini',
+      'gpt-5.4-image-2',
+    ])
+      expect([model, isImageModel(model)]).toEqual([model, true]);
+    for (const model of ['gpt-5', 'gemini-2.5-flash', 'gpt-4o-mini', 'imagery-bot', null])
+      expect([model, isImageModel(model)]).toEqual([model, false]);
+  });
 
   it('normalises gateway model names and reads Azure deployments', () => {
     expect(normalizeModel('openai/gpt-image-2')).toBe('gpt-image-2');
@@ -605,5 +638,46 @@ describe('uuidv7', () => {
     const b = uuidv7(1_700_000_000_001);
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(a < b).toBe(true);
+  });
+});
+
+describe('a cost the provider reports', () => {
+  it.each([
+    [{ cost: 0.0387243 }, '0.0387243'],
+    [{ cost: 0 }, '0'],
+    [{ cost: 1.5e-7 }, '0.00000015'],
+    [{ cost: 2.5e-11 }, '0.000000000025'],
+    [{ cost: 12 }, '12'],
+    [{ cost: '0.17' }, '0.17'],
+    [{ cost: -0.01 }, undefined],
+    [{ cost: Number.NaN }, undefined],
+    [{ cost: 1e21 }, undefined],
+    [{ cost: 1e-13 }, undefined], // more than 12 decimals: not an amount the ingest API takes
+    [{ cost: '1e-3' }, undefined],
+    [{ cost: true }, undefined],
+    [{}, undefined],
+    [null, undefined],
+  ])('usage %j gives %s', (usage, expected) => expect(providerCostOf(usage)).toBe(expected));
+
+  it("is read from OpenRouter's chat answer and its stream, with its image tokens apart from the text", () => {
+    const usage = {
+      prompt_tokens: 6,
+      completion_tokens: 1299,
+      completion_tokens_details: { reasoning_tokens: 0, image_tokens: 1290 },
+      cost: 0.0387243,
+    };
+    const facts = requestFacts({ model: 'google/gemini-2.5-flash-image' });
+    const answer = {
+      model: 'google/gemini-2.5-flash-image',
+      choices: [{ message: { images: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }] } }],
+      usage,
+    };
+    const expected = {
+      model: 'google/gemini-2.5-flash-image',
+      usage: { ...chatUsage({}, null), input_text_tokens: 6, output_image_tokens: 1290, output_text_tokens: 9 },
+      provider_cost_usd: '0.0387243',
+    };
+    expect(callsFromResponse('chat.completions.create', facts, answer)).toEqual([{ ...expected, images: 1 }]);
+    expect(callsFromStreamEvent('chat.completions.create', facts, { model: answer.model, usage })).toEqual([expected]);
   });
 });

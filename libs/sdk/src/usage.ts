@@ -1,3 +1,4 @@
+import { callsFromGatewayImage, GatewayFacts } from './gateway';
 import { TokenUsage } from './types';
 
 /**
@@ -30,6 +31,8 @@ export interface RequestFacts {
   imageToolModel: string | null;
   imageToolSize: string | null;
   imageToolQuality: string | null;
+  /** A Vercel AI Gateway image call (gateway.ts): its answer is read in the gateway's own format. */
+  gateway?: GatewayFacts;
 }
 
 export const EMPTY_FACTS: RequestFacts = {
@@ -86,6 +89,44 @@ export interface ExtractedCall {
   part?: 'image_generation';
   /** Set when this part failed although the request succeeded (an image tool call that made no image). */
   status?: 'error';
+  /** What the provider reported the call cost (OpenRouter's `usage.cost`), USD as a decimal string. */
+  provider_cost_usd?: string;
+}
+
+/**
+ * The cost a provider reports in a call's usage (OpenRouter: `usage.cost`, USD),
+ * as a plain decimal string. The answer's JSON number was parsed to a double by
+ * the caller; its shortest round-trip text (what `String` gives) is the
+ * number as the provider wrote it whenever it wrote 15 significant digits or
+ * fewer, and is written out without an exponent. Negative, absurd or
+ * non-numeric values are no reported cost.
+ */
+export function providerCostOf(rawUsage: unknown): string | undefined {
+  const cost = obj(rawUsage)?.cost;
+  if (typeof cost === 'string') return /^\d{1,12}(\.\d{1,12})?$/.test(cost) ? cost : undefined;
+  if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0 || cost >= 1e12) return undefined;
+  const text = plainDecimal(String(cost));
+  return /^\d{1,12}(\.\d{1,12})?$/.test(text) ? text : undefined;
+}
+
+/** `1.5e-7` -> `0.00000015`; a text without an exponent as it is. */
+function plainDecimal(text: string): string {
+  const e = text.search(/e/i);
+  if (e < 0) return text;
+  const exponent = Number(text.slice(e + 1));
+  const [whole, fraction = ''] = text.slice(0, e).split('.');
+  const digits = whole + fraction;
+  const point = whole.length + exponent;
+  if (point <= 0) return `0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return digits + '0'.repeat(point - digits.length);
+  return `${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/** The calls with the provider's reported cost put on the first (the request's own call). */
+function withProviderCost(calls: ExtractedCall[], rawUsage: unknown): ExtractedCall[] {
+  const cost = providerCostOf(rawUsage);
+  if (cost !== undefined && calls.length > 0) calls[0].provider_cost_usd = cost;
+  return calls;
 }
 
 const count = (value: unknown): number =>
@@ -106,7 +147,9 @@ export function emptyUsage(): TokenUsage {
 
 /** For an image model, output tokens are image output unless the response splits them. */
 export function isImageModel(model: string | null): boolean {
-  return !!model && /(^|\/)(gpt-image|chatgpt-image|dall-e)/i.test(model);
+  // gpt-image-*, chatgpt-image-*, dall-e-*, imagen-*, and the image models of chat families named `-image`
+  // (gemini-2.5-flash-image, gemini-3-pro-image-preview, OpenRouter's gpt-5-image).
+  return !!model && /(^|\/)(gpt-image|chatgpt-image|dall-e|imagen)|-image(-|$)/i.test(model);
 }
 
 /**
@@ -180,7 +223,11 @@ export function chatUsage(raw: unknown, model: string | null): TokenUsage {
   usage.input_text_tokens = prompt - image - cached;
   const completion = count(u.completion_tokens);
   const outDetails = obj(u.completion_tokens_details);
-  if (isImageModel(model)) {
+  if (outDetails && typeof outDetails.image_tokens === 'number') {
+    // OpenRouter splits them: the image tokens of the completion, the rest text (and reasoning).
+    usage.output_image_tokens = Math.min(completion, count(outDetails.image_tokens));
+    usage.output_text_tokens = completion - usage.output_image_tokens;
+  } else if (isImageModel(model)) {
     const text = count(outDetails?.text_tokens);
     usage.output_text_tokens = Math.min(text, completion);
     usage.output_image_tokens = completion - usage.output_text_tokens;
@@ -194,25 +241,41 @@ export function chatUsage(raw: unknown, model: string | null): TokenUsage {
 export function callsFromResponse(operation: Operation, facts: RequestFacts, body: unknown): ExtractedCall[] {
   const b = obj(body);
   if (!b) return [];
+  if (facts.gateway) return callsFromGatewayImage(facts, b);
   switch (operation) {
     case 'images.generate':
     case 'images.edit':
-      return [
-        {
-          model: facts.model,
-          usage: imageUsage(b.usage),
-          images: Array.isArray(b.data) ? b.data.length : undefined,
-          image_size: str(b.size) ?? facts.size ?? undefined,
-          image_quality: str(b.quality) ?? facts.quality ?? undefined,
-        },
-      ];
+      return withProviderCost(
+        [
+          {
+            model: facts.model,
+            usage: imageUsage(b.usage),
+            images: Array.isArray(b.data) ? b.data.length : undefined,
+            image_size: str(b.size) ?? facts.size ?? undefined,
+            image_quality: str(b.quality) ?? facts.quality ?? undefined,
+          },
+        ],
+        b.usage,
+      );
     case 'responses.create':
-      return callsFromResponsesObject(facts, b);
+      return withProviderCost(callsFromResponsesObject(facts, b), b.usage);
     case 'chat.completions.create': {
       const model = str(b.model) ?? facts.model;
-      return [{ model, usage: chatUsage(b.usage, model) }];
+      const images = chatImages(b.choices);
+      return withProviderCost([{ model, usage: chatUsage(b.usage, model), ...(images ? { images } : {}) }], b.usage);
     }
   }
+}
+
+/** Images a chat answer carries (OpenRouter's `message.images`), or 0. */
+function chatImages(choices: unknown): number {
+  if (!Array.isArray(choices)) return 0;
+  let images = 0;
+  for (const choice of choices) {
+    const made = obj(obj(choice)?.message)?.images;
+    if (Array.isArray(made)) images += made.length;
+  }
+  return images;
 }
 
 /**
@@ -286,25 +349,28 @@ export function callsFromStreamEvent(
     case 'images.generate':
     case 'images.edit':
       if (!type || !IMAGE_USAGE_EVENTS.has(type)) return null;
-      return [
-        {
-          model: facts.model,
-          usage: imageUsage(data.usage),
-          images: 1,
-          image_size: str(data.size) ?? facts.size ?? undefined,
-          image_quality: str(data.quality) ?? facts.quality ?? undefined,
-        },
-      ];
+      return withProviderCost(
+        [
+          {
+            model: facts.model,
+            usage: imageUsage(data.usage),
+            images: 1,
+            image_size: str(data.size) ?? facts.size ?? undefined,
+            image_quality: str(data.quality) ?? facts.quality ?? undefined,
+          },
+        ],
+        data.usage,
+      );
     case 'responses.create': {
       if (!type || !RESPONSE_USAGE_EVENTS.has(type)) return null;
       const response = obj(data.response);
-      return response ? callsFromResponsesObject(facts, response) : null;
+      return response ? withProviderCost(callsFromResponsesObject(facts, response), response.usage) : null;
     }
     case 'chat.completions.create': {
       const usage = obj(data.usage);
       if (!usage) return null;
       const model = str(data.model) ?? facts.model;
-      return [{ model, usage: chatUsage(usage, model) }];
+      return withProviderCost([{ model, usage: chatUsage(usage, model) }], usage);
     }
   }
 }

@@ -17,10 +17,16 @@ export function withTokenTally<C extends object>(client: C, options: TokenTallyF
   const holder = client as C & FetchHolder;
   if (isInstrumented(holder.fetch)) return client;
   const original = typeof holder.fetch === 'function' ? (holder.fetch as typeof fetch) : undefined;
-  const instrumented = tokenTallyFetch({ ...options, fetch: original ?? options.fetch });
+  // An AzureOpenAI client (the openai package's; it alone carries an apiVersion) calls Azure, whatever its endpoint.
+  const provider = options.provider ?? (isAzureClient(client) ? 'azure' : undefined);
+  const instrumented = tokenTallyFetch({ ...options, provider, fetch: original ?? options.fetch });
   holder.fetch = instrumented;
   Object.defineProperty(client, TALLY, { value: instrumented.tokenTally, configurable: true });
   return client;
+}
+
+function isAzureClient(client: object): boolean {
+  return typeof (client as { apiVersion?: unknown }).apiVersion === 'string';
 }
 
 /** The delivery client behind an instrumented OpenAI client, for flush() and shutdown(). */
