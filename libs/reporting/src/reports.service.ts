@@ -525,12 +525,13 @@ export class ReportsService {
       const difference = f.reported.subtract(f.tracked);
       return {
         events: f.events,
-        tracked_cost_usd: usd(f.tracked),
-        provider_cost_usd: usd(f.reported),
-        difference_usd: usd(difference),
+        // Normalized first: sums of amounts of different scales keep no trailing zeros beyond the 6 shown.
+        tracked_cost_usd: usd(f.tracked.normalized()),
+        provider_cost_usd: usd(f.reported.normalized()),
+        difference_usd: usd(difference.normalized()),
         // Percent of our cost, rounded half up to 2 places; none when we counted nothing.
         difference_pct: f.tracked.isZero() ? null : difference.times(100).divide(f.tracked, 2).toFixedString(2),
-        not_compared: { events: f.otherEvents, provider_cost_usd: usd(f.otherReported) },
+        not_compared: { events: f.otherEvents, provider_cost_usd: usd(f.otherReported.normalized()) },
       };
     };
     const out = rows.map((r) => {

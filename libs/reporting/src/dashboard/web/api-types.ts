@@ -200,6 +200,27 @@ export interface PerformanceReport {
   total: PerformanceFigures;
 }
 
+/** A provider's own reported cost beside ours (calls priced wholly here), and the rest apart. */
+export interface ProviderCostFigures {
+  events: number;
+  tracked_cost_usd: string;
+  provider_cost_usd: string;
+  /** Theirs minus ours. */
+  difference_usd: string;
+  /** Percent of ours, 2 places; null when ours is zero. */
+  difference_pct: string | null;
+  not_compared: { events: number; provider_cost_usd: string };
+}
+
+/** GET /v1/reports/provider-cost. */
+export interface ProviderCostReport {
+  currency: string;
+  from: string;
+  to: string;
+  rows: Array<ProviderCostFigures & { provider: string; model: string }>;
+  total: ProviderCostFigures;
+}
+
 /** A dimension's or a tag's value, most spent first (a filter suggestion). */
 export interface ValueSuggestion {
   /** What the filter takes. */

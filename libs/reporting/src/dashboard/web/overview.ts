@@ -13,6 +13,7 @@ import type {
   List,
   OlderPages,
   PerformanceReport,
+  ProviderCostReport,
   PriceSource,
   PriceVersion,
   Pricing,
@@ -61,6 +62,7 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
   const tokens = new Panel('tokens', `Tokens by kind and cost per image: ${period}`, 'wide');
   const providers = new Panel('providers', `Providers compared: ${period}`, 'wide');
   const performance = new Panel('performance', `Latency and errors by model: ${period}`, 'wide');
+  const providerCost = new Panel('provider-cost', `Cost reported by providers: ${period}`, 'wide');
   const budgets = new Panel('budgets', 'Budgets (current periods)', 'half');
   const alerts = new Panel('alerts', 'Latest alerts', 'half');
   const pricing = new Panel('pricing', 'Pricing', 'wide');
@@ -104,6 +106,7 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
       tops.map((t) => t.panel.root),
       tokens.root,
       providers.root,
+      providerCost.root,
       performance.root,
       budgets.root,
       alerts.root,
@@ -153,6 +156,11 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
       providers,
       () => report<ProvidersReport>('compare-providers'),
       (r) => drawProviders(providers, r),
+    ),
+    run(
+      providerCost,
+      () => report<ProviderCostReport>('provider-cost'),
+      (r) => drawProviderCost(providerCost, r),
     ),
     run(
       performance,
@@ -564,6 +572,49 @@ function drawProviders(panel: Panel, r: ProvidersReport) {
     ),
   );
   drawChart(canvas, providersChart(r, { title: '' }));
+}
+
+/** What providers that report a call's cost (OpenRouter) billed, beside our cost of the same calls. */
+function drawProviderCost(panel: Panel, r: ProviderCostReport) {
+  if (!r.rows.length)
+    return panel.empty('No provider reported its own cost in this period (OpenRouter does, with usage accounting on).');
+  const difference = (x: ProviderCostReport['total']) =>
+    x.events === 0
+      ? '—'
+      : [
+          usd(x.difference_usd),
+          x.difference_pct === null ? '' : ` (${Number(x.difference_pct) > 0 ? '+' : ''}${x.difference_pct} %)`,
+        ];
+  panel.show(
+    h(
+      'div',
+      { class: 'scroll', id: 'provider-cost-table' },
+      table(
+        [
+          { label: 'Provider', cell: (x) => x.provider },
+          { label: 'Model', cell: (x) => x.model },
+          { label: 'Calls compared', numeric: true, cell: (x) => count(x.events) },
+          { label: 'Our cost', numeric: true, cell: (x) => usd(x.tracked_cost_usd) },
+          { label: 'Their cost', numeric: true, cell: (x) => usd(x.provider_cost_usd) },
+          { label: 'Difference', numeric: true, cell: difference },
+          {
+            label: 'Not compared',
+            cell: (x) =>
+              x.not_compared.events === 0
+                ? ''
+                : h(
+                    'span',
+                    { title: 'Calls we priced only in part or not at all: their reported cost is not compared.' },
+                    `${count(x.not_compared.events)} calls, `,
+                    usd(x.not_compared.provider_cost_usd),
+                  ),
+          },
+        ],
+        [...r.rows, { provider: 'All', model: '', ...r.total }],
+        { empty: '' },
+      ),
+    ),
+  );
 }
 
 function drawPerformance(panel: Panel, r: PerformanceReport, ctx: OverviewContext) {
