@@ -330,4 +330,25 @@ describe('partly priced and per-image priced events', () => {
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([expect.objectContaining({ path: 'prices.image_prices.hd-1024' })]);
   });
+
+  it('stores a successful call with no tokens and no images as unpriced, never a priced $0; a failed one costs $0', async () => {
+    const nothing = (status: string) =>
+      usageEvent({
+        model: 'dall-e-3',
+        timestamp: minutesAgo(2),
+        usage: null,
+        images: 0,
+        image_size: '1024x1024',
+        image_quality: 'hd',
+        status,
+      });
+    const res = await ingest.post('/v1/events', { events: [nothing('ok'), nothing('error')] });
+    expect(
+      res.body.results.map((r: any) => [r.cost_usd, r.pricing, r.unpriced_kinds ?? null, r.pricing_note ?? null]),
+    ).toEqual([
+      [null, 'unpriced', ['usage'], 'a successful call that reported no tokens and no images: nothing to price it by'],
+      ['0.000000', 'priced', null, null],
+    ]);
+    await expectRollupsMatchEvents();
+  });
 });

@@ -78,8 +78,17 @@ describe('Azure OpenAI, OpenRouter and Google through the openai client, provide
     });
   }
 
+  // OpenRouter is told by its host only (`/api/v1/` is not its alone): the client calls https://openrouter.ai,
+  // and its own fetch (the one the middleware wraps, as a proxy or a test double would be) reaches the fake.
+  const toFake = (target: string) => (input: string | URL | Request, init?: RequestInit) =>
+    fetch(String(input instanceof Request ? input.url : input).replace(/^https:\/\/openrouter\.ai/, target), init);
   const openRouterClient = () =>
-    new OpenAI({ apiKey: 'sk-or-v1-fake', baseURL: `${openrouter.url}/api/v1`, maxRetries: 0 });
+    new OpenAI({
+      apiKey: 'sk-or-v1-fake',
+      baseURL: 'https://openrouter.ai/api/v1',
+      fetch: toFake(openrouter.url),
+      maxRetries: 0,
+    });
   const googleClient = () =>
     new OpenAI({ apiKey: 'AIza-fake', baseURL: `${google.url}/v1beta/openai/`, maxRetries: 0 });
 
@@ -196,6 +205,22 @@ describe('Azure OpenAI, OpenRouter and Google through the openai client, provide
         images: 1,
         image_quality: 'hd',
         cost_usd: '0.120000',
+        priced: true,
+      });
+    });
+
+    it('prices a dall-e-3 call that names no size or quality at what the API makes then: 1024x1024 standard, $0.04', async () => {
+      const client = instrument(azureClient('dall-e-3'), 'azure-dalle-defaults');
+      await client.images.generate({ prompt: 'a lighthouse', response_format: 'b64_json' });
+      await tokenTallyOf(client)!.flush();
+      const [event] = await storedEvents(1, 'azure-dalle-defaults');
+      expect(event).toMatchObject({
+        provider: 'azure',
+        model: 'dall-e-3',
+        images: 1,
+        image_size: '1024x1024',
+        image_quality: 'standard',
+        cost_usd: '0.040000',
         priced: true,
       });
     });

@@ -245,6 +245,29 @@ describe('@tokentally/openai with the openai client', () => {
     });
   });
 
+  it('counts a call whose attribution passes the server limits (cut to them) or carries a malformed escape (headers still stripped)', async () => {
+    const openai = instrumented({ tags: { run: 'limits' } });
+    const before = fake.received.length;
+    await tokentally.run({ user: 'u'.repeat(10_000), tags: { note: 'n'.repeat(5_000) } }, () =>
+      openai.images.generate({ model: 'gpt-image-2', prompt: 'long' }),
+    );
+    await openai.images.generate(
+      { model: 'gpt-image-2', prompt: 'escape' },
+      { headers: { 'X-TokenTally-Tags': 'plan=%E0%A4%A', 'X-TokenTally-User': 'u_9' } },
+    );
+    for (const sent of fake.received.slice(before))
+      expect(Object.keys(sent.headers).filter((h) => h.startsWith('x-tokentally'))).toEqual([]);
+    await tokenTallyOf(openai)!.flush();
+    expect(tokenTallyOf(openai)!.stats.rejected).toBe(0);
+    const events = await storedEvents(2, '&tag:run=limits');
+    const byPrompt = events.sort((a, b) => a.dimensions.user.length - b.dimensions.user.length);
+    expect(byPrompt.map((e) => [e.dimensions.user.length, e.tags.note?.length ?? null, e.tags.plan ?? null])).toEqual([
+      [3, null, '%E0%A4%A'],
+      [200, 200, null],
+    ]);
+    for (const e of events) expect(e.cost_usd).not.toBeNull();
+  });
+
   it('records a failed call as an error with no tokens, and the caller gets the usual error', async () => {
     const openai = instrumented({ tags: { run: 'failure' } });
     fake.failNext(1, 400);

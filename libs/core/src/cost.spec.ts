@@ -231,6 +231,11 @@ describe('computeCost', () => {
             const imageCount = sheet.per_image ? Math.floor(random() * 4) : 0;
             images += imageCount;
             const result = computeCost({ usage, images: imageCount, succeeded: true }, sheet);
+            if (imageCount === 0 && TOKEN_KINDS.every((kind) => usage[kind] === 0)) {
+              // Nothing to price it by: unpriced, adding nothing (never a priced $0).
+              expect(result).toEqual({ pricing: 'unpriced', priced: false, missing: ['usage'] });
+              continue;
+            }
             expect(result.priced).toBe(true);
             if (result.priced) total = total.add(result.cost);
           }
@@ -240,5 +245,50 @@ describe('computeCost', () => {
         });
       }
     }
+  });
+});
+
+describe('a successful call with nothing to price it by', () => {
+  const none = {
+    input_text: 0,
+    cached_input_text: 0,
+    input_image: 0,
+    cached_input_image: 0,
+    output_image: 0,
+    output_text: 0,
+  };
+  const perImage = { image_prices: { 'hd/1024x1024': '0.08' } };
+  const tokens = { input_text: '5', output_image: '30' };
+
+  it('is unpriced, never a priced $0: no tokens, no images (an answer never read, usage stripped)', () => {
+    for (const sheet of [perImage, tokens]) {
+      expect(
+        computeCost({ usage: none, images: 0, imageSize: '1024x1024', imageQuality: 'hd', succeeded: true }, sheet),
+      ).toEqual({
+        pricing: 'unpriced',
+        priced: false,
+        missing: ['usage'],
+      });
+    }
+  });
+
+  it('a failed call that counts nothing costs a priced $0 (it delivered nothing), and a per-request price still prices a success', () => {
+    expect(computeCost({ usage: none, images: 0, succeeded: false }, tokens)).toMatchObject({ pricing: 'priced' });
+    const result = computeCost({ usage: none, images: 0, succeeded: true }, { per_request: '0.01' });
+    expect(result.pricing === 'priced' && result.cost.toString()).toBe('0.01');
+  });
+
+  it('says why in words', () => {
+    expect(
+      pricingNote({
+        pricing: 'unpriced',
+        missing: ['usage'],
+        hasPrice: true,
+        provider: 'openai',
+        model: 'dall-e-3',
+        imageSize: null,
+        imageQuality: null,
+      }),
+    ).toBe('a successful call that reported no tokens and no images: nothing to price it by');
   });
 });

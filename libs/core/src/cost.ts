@@ -16,8 +16,11 @@ export interface BillableCall {
   succeeded: boolean;
 }
 
-/** What a call needs a price for: a token kind, or images priced per image. */
-export type BillableUnit = TokenKind | 'per_image';
+/**
+ * What a call needs a price for: a token kind, or images priced per image;
+ * `usage` when a successful call reported nothing to price it by.
+ */
+export type BillableUnit = TokenKind | 'per_image' | 'usage';
 
 export type PricingState = 'priced' | 'partial' | 'unpriced';
 
@@ -94,6 +97,11 @@ export function computeCost(call: BillableCall, sheet: PriceSheet): CostResult {
     pricedSomething = true;
   }
   cost = cost.normalized();
+  // A successful call that counts no token, no image and no request price made something nobody measured
+  // (an answer never read, a proxy that stripped usage): its cost is unknown, never a priced $0.
+  if (call.succeeded && !pricedSomething && missing.length === 0 && call.images === 0) {
+    return { pricing: 'unpriced', priced: false, missing: ['usage'] };
+  }
   if (missing.length === 0)
     return { pricing: 'priced', priced: true, cost, fallbacks, ...(imagePriceKey ? { imagePriceKey } : {}) };
   if (!pricedSomething) return { pricing: 'unpriced', priced: false, missing };
@@ -144,7 +152,9 @@ export function pricingNote(event: {
   const parts = (event.missing ?? []).map((unit) =>
     unit === 'per_image'
       ? `no per-image price for ${[event.imageQuality, event.imageSize].filter(Boolean).join(' ') || 'an image of unknown size'} and no image output tokens`
-      : `no rate for ${unit}`,
+      : unit === 'usage'
+        ? 'a successful call that reported no tokens and no images: nothing to price it by'
+        : `no rate for ${unit}`,
   );
   const what = parts.length > 0 ? parts.join('; ') : 'no rate for its units';
   return event.pricing === 'partial' ? `partly priced: ${what}` : what;

@@ -1,3 +1,4 @@
+import { fitEvent } from './fit';
 import { TokenTallyError, TokenTallyOptions, TrackInput, UsageEvent } from './types';
 import { postJson } from './post';
 import { isoTimestamp } from './time';
@@ -75,7 +76,7 @@ export class TokenTallyClient {
       this.stats.dropped++;
       this.droppedUnreported++;
     }
-    this.queue.push(event);
+    this.queue.push(fitEvent(event));
     this.stats.queued++;
     this.compact();
     if (this.droppedUnreported > 0 && !this.dropReportTimer) {

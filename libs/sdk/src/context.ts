@@ -57,9 +57,7 @@ export function takeAttributionHeaders(headers: ConstructorParameters<typeof Hea
       for (const pair of value.split(',')) {
         const eq = pair.indexOf('=');
         if (eq > 0)
-          attribution.tags[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(
-            pair.slice(eq + 1).trim(),
-          );
+          attribution.tags[percentDecoded(pair.slice(0, eq).trim())] = percentDecoded(pair.slice(eq + 1).trim());
       }
     }
   }
@@ -78,4 +76,13 @@ function mentionsTokenTally(headers: ConstructorParameters<typeof Headers>[0]): 
         : Object.keys(headers as Record<string, string>);
   for (const name of names) if (name.toLowerCase().startsWith(HEADER_PREFIX)) return true;
   return false;
+}
+
+/** `%`-escapes decoded; a malformed one (`%E0%A4%A`, `%ZZ`) leaves the text as written rather than losing the call. */
+export function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

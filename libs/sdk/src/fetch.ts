@@ -7,7 +7,15 @@ import { parseSkimmed } from './skim';
 import { tapBody, TapHooks } from './tap';
 import { isoTimestamp } from './time';
 import { Dimensions, TokenTallyOptions } from './types';
-import { EMPTY_FACTS, emptyUsage, ExtractedCall, operationOf, RequestFacts, requestFacts } from './usage';
+import {
+  EMPTY_FACTS,
+  emptyUsage,
+  ExtractedCall,
+  operationOf,
+  RequestFacts,
+  requestFacts,
+  withApiDefaults,
+} from './usage';
 import { uuidv7 } from './uuid7';
 
 type Fetch = typeof fetch;
@@ -69,7 +77,11 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
   const detectProvider = providerDetector();
   const deployments = options.deployments;
   const modelOfDeployment = (name: string | null): string | undefined =>
-    name !== null && deployments && Object.prototype.hasOwnProperty.call(deployments, name)
+    name !== null &&
+    deployments &&
+    Object.prototype.hasOwnProperty.call(deployments, name) &&
+    typeof deployments[name] === 'string' &&
+    deployments[name]
       ? deployments[name]
       : undefined;
   // Merged once here: per call only when tokentally.run() or X-TokenTally-* headers add their own.
@@ -161,7 +173,7 @@ export function tokenTallyFetch(options: TokenTallyFetchOptions): Fetch & { toke
       // Azure: a deployment named in the path, or (the v1 API) in the body's model, stands for the model it serves.
       const deployment = azureDeployment(pending.url);
       facts.model = modelOfDeployment(deployment ?? facts.model) ?? facts.model ?? deployment;
-      call.facts = facts;
+      call.facts = withApiDefaults(facts);
     } catch (error) {
       report(error); // recorded without the request's facts
     }

@@ -1,3 +1,5 @@
+import { percentDecoded } from './context';
+
 /** The provider of a known host, or null. */
 function providerOfHost(host: string): string | null {
   if (host === 'api.openai.com') return 'openai';
@@ -16,12 +18,12 @@ function providerOfHost(host: string): string | null {
 
 /**
  * The provider an API's own path shape names, whatever the host (a proxy, a
- * custom domain, a private endpoint): Azure's deployment paths, OpenRouter's
- * `/api/v1/` and the Gemini API's OpenAI-compatible `/v1beta/openai/`.
+ * custom domain, a private endpoint): Azure's deployment paths and the Gemini
+ * API's OpenAI-compatible `/v1beta/openai/`. (OpenRouter's `/api/v1/` is not
+ * one: other services use it too, and would be priced as OpenRouter.)
  */
 function providerOfPath(path: string): string | null {
   if (path.startsWith('/openai/deployments/')) return 'azure';
-  if (path.startsWith('/api/v1/')) return 'openrouter';
   if (path.startsWith('/v1beta/openai/')) return 'google';
   return null;
 }
@@ -50,7 +52,7 @@ export function normalizeModel(model: string): string {
 /** Azure names the deployment in the path: /openai/deployments/<name>/images/generations. */
 export function azureDeployment(url: string): string | null {
   const match = /\/deployments\/([^/]+)\//.exec(url);
-  return match ? decodeURIComponent(match[1]) : null;
+  return match ? percentDecoded(match[1]) : null;
 }
 
 /** Where the authority (host and port) of an absolute URL ends, or -1 when the URL has no scheme. */

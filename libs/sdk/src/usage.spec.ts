@@ -471,14 +471,16 @@ describe('provider detection', () => {
     ['https://generativelanguage.googleapis.com/v1beta/openai/chat/completions', 'google'],
     // The API's own path shape, whatever the host (a proxy, a private endpoint, a local stand-in).
     ['http://127.0.0.1:4100/openai/deployments/img-prod/images/generations?api-version=2025-04-01-preview', 'azure'],
-    ['http://127.0.0.1:4100/api/v1/chat/completions', 'openrouter'],
+    // `/api/v1/` is not OpenRouter's alone (Venice and others use it): only its host says OpenRouter.
+    ['http://127.0.0.1:4100/api/v1/chat/completions', '127.0.0.1'],
+    ['https://api.venice.ai/api/v1/images/generations', 'api.venice.ai'],
     ['http://gemini-proxy.internal/v1beta/openai/images/generations', 'google'],
     ['http://127.0.0.1:4100/v1/images/generations', '127.0.0.1'],
   ])('%s is %s', (url, provider) => expect(detectProvider(url)).toBe(provider));
 
   it('keeps a host-based answer per origin, but reads a path-based one per call', () => {
     const detect = providerDetector();
-    expect(detect('http://127.0.0.1:4100/api/v1/chat/completions')).toBe('openrouter');
+    expect(detect('http://127.0.0.1:4100/openai/deployments/img/images/generations')).toBe('azure');
     expect(detect('http://127.0.0.1:4100/v1/images/generations')).toBe('127.0.0.1');
     expect(detect('http://127.0.0.1:4100/v1beta/openai/chat/completions')).toBe('google');
     expect(detect('https://api.openai.com/v1/images/generations')).toBe('openai');
@@ -652,7 +654,10 @@ describe('a cost the provider reports', () => {
     [{ cost: -0.01 }, undefined],
     [{ cost: Number.NaN }, undefined],
     [{ cost: 1e21 }, undefined],
-    [{ cost: 1e-13 }, undefined], // more than 12 decimals: not an amount the ingest API takes
+    [{ cost: 5.833333333333334e-7 }, '0.0000005833333333333334'], // a float's noise, kept as the provider wrote it
+    [{ cost: 0.30000000000000004 }, '0.30000000000000004'],
+    [{ cost: 0.0000123456789 }, '0.0000123456789'],
+    [{ cost: 1e-25 }, undefined], // more than 24 decimals: not an amount the ingest API takes
     [{ cost: '1e-3' }, undefined],
     [{ cost: true }, undefined],
     [{}, undefined],

@@ -78,6 +78,21 @@ export function requestFacts(fields: { get(name: string): unknown } | Record<str
   return facts;
 }
 
+/**
+ * The facts with what the API does when the request leaves a setting out, where
+ * the price depends on it: DALL-E 2 and 3 make 1024x1024 images by default, and
+ * DALL-E 3 at `standard` quality (OpenAI's Images API reference). The answer
+ * says neither, so without this the most common DALL-E call would go unpriced.
+ */
+export function withApiDefaults(facts: RequestFacts): RequestFacts {
+  const model = facts.model?.toLowerCase() ?? '';
+  const dalle = /(^|\/)dall-e-[23]$/.exec(model);
+  if (!dalle) return facts;
+  if (!facts.size) facts.size = '1024x1024';
+  if (!facts.quality && model.endsWith('dall-e-3')) facts.quality = 'standard';
+  return facts;
+}
+
 /** One billable call found in a response; a Responses call with the image tool gives two. */
 export interface ExtractedCall {
   model: string | null;
@@ -93,6 +108,9 @@ export interface ExtractedCall {
   provider_cost_usd?: string;
 }
 
+/** What TokenTally takes as `provider_cost_usd`: 12 digits before the point, 24 after (a float's noise included). */
+const PROVIDER_COST = /^\d{1,12}(\.\d{1,24})?$/;
+
 /**
  * The cost a provider reports in a call's usage (OpenRouter: `usage.cost`, USD),
  * as a plain decimal string. The answer's JSON number was parsed to a double by
@@ -103,10 +121,10 @@ export interface ExtractedCall {
  */
 export function providerCostOf(rawUsage: unknown): string | undefined {
   const cost = obj(rawUsage)?.cost;
-  if (typeof cost === 'string') return /^\d{1,12}(\.\d{1,12})?$/.test(cost) ? cost : undefined;
+  if (typeof cost === 'string') return PROVIDER_COST.test(cost) ? cost : undefined;
   if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0 || cost >= 1e12) return undefined;
   const text = plainDecimal(String(cost));
-  return /^\d{1,12}(\.\d{1,12})?$/.test(text) ? text : undefined;
+  return PROVIDER_COST.test(text) ? text : undefined;
 }
 
 /** `1.5e-7` -> `0.00000015`; a text without an exponent as it is. */

@@ -96,7 +96,15 @@ const VALUES: Record<string, fc.Arbitrary<unknown>> = {
   timestamp: fc.oneof(hostileDateText, fc.constant('2026-02-28T23:59:60Z'), anyValue),
   status: fc.oneof(fc.constantFrom('ok', 'error', 'OK', 'failed', ''), anyValue),
   provider_cost_usd: fc.oneof(
-    fc.constantFrom('0', '0.0387', '123456789012.123456789012', '1234567890123', '0.1234567890123', '-1', '1e-3'),
+    fc.constantFrom(
+      '0',
+      '0.0387',
+      '123456789012.123456789012345678901234',
+      '1234567890123',
+      '0.1234567890123456789012345',
+      '-1',
+      '1e-3',
+    ),
     fc.constantFrom('.5', '5.', ' 1', '1,5', '0x10', 0.0387, 1, '', '\u0000'),
     fc.stringMatching(/^[0-9.]{0,16}$/),
     anyValue,

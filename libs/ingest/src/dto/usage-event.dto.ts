@@ -14,9 +14,11 @@ const EARLIEST_MS = Date.parse(EARLIEST_TIMESTAMP);
 
 /**
  * A cost a provider reported for the call itself (OpenRouter's `usage.cost`), in USD: a non-negative decimal
- * string, read exactly. A JSON number is refused: money is never carried in a float.
+ * string, read exactly. A JSON number is refused: money is never carried in a float. 24 decimals: providers
+ * compute costs in floats, and the SDK sends the shortest decimal of the double they wrote
+ * (5.833333333333334e-7 is 0.0000005833333333333334).
  */
-const PROVIDER_COST = /^\d{1,12}(\.\d{1,12})?$/;
+const PROVIDER_COST = /^\d{1,12}(\.\d{1,24})?$/;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
@@ -95,7 +97,7 @@ export const usageEventSchema = z.object({
   provider_cost_usd: z
     .string({ error: 'must be a decimal string such as "0.0387" (USD; a JSON number would carry money in a float)' })
     .regex(PROVIDER_COST, {
-      error: 'must be a non-negative decimal such as "0.0387", with at most 12 digits before and after the point',
+      error: 'must be a non-negative decimal such as "0.0387", with at most 12 digits before the point and 24 after',
     })
     .nullish(),
 });
