@@ -1,3 +1,4 @@
+import { ChartRenderer } from '@tokentally/reporting';
 import { startTestApp, TestApp } from '../support/app';
 import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
 import { HttpClient } from '../support/http';
@@ -50,6 +51,37 @@ describe('GET /v1/charts/<name>.png', () => {
     expect((await viewer.get('/v1/charts/budgets.png?budget_id=nope')).body.errors).toEqual([
       { path: 'budget_id', message: 'must be a budget id (UUID)' },
     ]);
+  });
+
+  it("says in providers.png when a model's actual is incomplete, and which providers are not compared", async () => {
+    const project = await projectWithIngestKey(t.http);
+    await project.client.post('/v1/events', {
+      events: [
+        usageEvent({ timestamp: '2026-10-05T10:00:00Z' }),
+        // Images made with no usage reported: gpt-image-2 has no per-image price, here or anywhere.
+        usageEvent({ timestamp: '2026-10-05T11:00:00Z', usage: null, images: 1 }),
+        usageEvent({ model: 'gpt-image-1.5', timestamp: '2026-10-05T12:00:00Z' }),
+      ],
+    });
+    const renderer = t.app.get(ChartRenderer);
+    const png = jest.spyOn(renderer, 'png');
+    try {
+      const res = await fetch(
+        `${t.url}/v1/charts/providers.png?project=${project.projectId}&from=2026-10-05&to=2026-10-05`,
+        {
+          headers: { authorization: `Bearer ${viewer.key}` },
+        },
+      );
+      expect(res.status).toBe(200);
+      expect(png).toHaveBeenCalledTimes(1);
+      const config = png.mock.calls[0][0];
+      expect([...(config.data.labels as string[])].sort()).toEqual([
+        'gpt-image-1.5',
+        'gpt-image-2 (actual incomplete: 1 call not priced; not compared at azure, openai, vercel)',
+      ]);
+    } finally {
+      png.mockRestore();
+    }
   });
 
   it('answers 404 for an unknown chart and 400 for bad parameters', async () => {

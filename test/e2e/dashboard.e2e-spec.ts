@@ -151,7 +151,7 @@ describeWithChromium('dashboard in headless Chromium', () => {
     expect(await text(page, '#top-project')).toMatch(/web-shop \$0\.5390 .*mobile \$0\.1357/);
     expect(await text(page, '#top-team')).toMatch(/growth \$0\.5390 .*core \$0\.1357/);
     expect(await text(page, '#per-image')).toContain('$0.1357');
-    expect(await text(page, '#unpriced-warning')).toContain('openai/gpt-image-9 (1 calls)');
+    expect(await text(page, '#unpriced-warning')).toContain('openai/gpt-image-9 (1 call)');
     expect(await text(page, '#performance')).toMatch(/openai gpt-image-2 4 1 25\.0%/);
     // The price list is whole: gpt-image-2's image output rate is there, first.
     expect(await text(page, '#pricing')).toMatch(/gpt-image-2 output image \$30/);
@@ -436,6 +436,46 @@ describeWithChromium('dashboard in headless Chromium', () => {
     await page.click('#ctl-filter-add');
     expect(await text(page, '#filter-error')).toContain('one tag filter at a time');
     expect(decodeURIComponent(page.url())).toContain('tag:customer_tier=pro');
+    await page.context().close();
+  });
+
+  it('says in the providers panel which providers are not compared and why, and marks an incomplete actual in its chart', async () => {
+    const { page, errors } = await open(`?${RANGE}`);
+    const row = await text(page, '#providers-table tbody tr:has-text("gpt-image-9")');
+    expect(row).toContain('not comparable: some calls are not priced');
+    expect(await text(page, '#providers-table .not-compared')).toBe(
+      'Not compared: openai has no price for gpt-image-9.',
+    );
+    const labels = await page.evaluate(() => (globalThis as any).Chart.getChart('providers-chart').data.labels);
+    expect(labels).toEqual(
+      expect.arrayContaining([
+        'gpt-image-2',
+        'gpt-image-9 (actual incomplete: 1 call not priced; not compared at openai)',
+      ]),
+    );
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('counts one call as "1 call" in the provider-cost panel', async () => {
+    const other = await projectWithIngestKey(t.http, 'reseller');
+    const res = await other.client.post('/v1/events', {
+      events: [
+        usageEvent({
+          timestamp: '2026-09-10T10:00:00Z',
+          provider: 'openrouter',
+          model: 'mystery-image-model',
+          usage: EDIT,
+          provider_cost_usd: '0.5',
+        }),
+      ],
+    });
+    expect(res.body.accepted).toBe(1);
+    const { page, errors } = await open('?preset=custom&from=2026-09-10&to=2026-09-10&tz=UTC');
+    const row = await text(page, '#provider-cost-table tbody tr:has-text("mystery-image-model")');
+    expect(row).toContain('1 call, $0.50');
+    expect(row).not.toContain('calls');
+    expect(errors).toEqual([]);
     await page.context().close();
   });
 

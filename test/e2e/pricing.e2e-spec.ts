@@ -58,6 +58,27 @@ describe('pricing pull, versions, approvals, overrides and restatements', () => 
       ...overrides,
     });
 
+  it("shows each version's source_ref, where its price comes from, in the current prices and the history", async () => {
+    const current = await price('azure', 'gpt-image-2');
+    expect(current).toMatchObject({ source: 'catalog', source_ref: expect.stringContaining('LiteLLM') });
+    expect(current.source_ref).toContain('key azure/gpt-image-2');
+    const history = (await viewer.get('/v1/pricing/history?provider=azure&model=gpt-image-2')).body.data;
+    expect(history.map((v: any) => [v.source, v.source_ref])).toEqual([['catalog', current.source_ref]]);
+    // Every version has the field; an override has no source beside the admin who set it (a model of its own here,
+    // so that no other test's prices move).
+    expect((await viewer.get('/v1/pricing')).body.data.every((v: any) => 'source_ref' in v)).toBe(true);
+    const put = await admin.request('PUT', '/v1/pricing/overrides', {
+      provider: 'acme',
+      model: 'acme-image',
+      prices: { output_image: '29.00' },
+      effective_from: '2026-11-01T00:00:00Z',
+    });
+    expect(put.body).toMatchObject({ kind: 'override', source: 'override', source_ref: null });
+    const overrides = (await viewer.get('/v1/pricing/history?provider=acme&model=acme-image')).body.data;
+    expect(overrides.map((v: any) => [v.kind, v.source_ref])).toEqual([['override', null]]);
+    expect((await admin.delete(`/v1/pricing/overrides/${put.body.id}`)).status).toBe(204);
+  });
+
   it('registers the weekly job with the configured expression, and the job runs a pull', async () => {
     const job = t.app.get(SchedulerRegistry).getCronJob(PRICING_REFRESH_JOB);
     expect(job.cronTime.source).toBe('15 4 * * 2');

@@ -259,6 +259,7 @@ describe('reports at their edges', () => {
             { provider: 'vercel', cost_usd: '0.450000', saving_usd: ZERO },
           ]),
           cheapest: expect.objectContaining({ cost_usd: '0.450000' }),
+          not_compared: [],
         },
       ]);
       const summary = (

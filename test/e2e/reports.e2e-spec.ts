@@ -1,3 +1,4 @@
+import { parseReportQuery, ReportsService } from '@tokentally/reporting';
 import { startTestApp, TestApp } from '../support/app';
 import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
 import { HttpClient } from '../support/http';
@@ -263,6 +264,196 @@ describe('compare-providers around a price change', () => {
       // 10:00 at the list price (0.13185), 14:00 and the next day at the override (1,410 x 5 + 4,160 x 24 = 0.10689
       // each)
       expect(vercel.cost_usd).toBe('0.345630');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('compare-providers: dated snapshots and the providers it leaves out', () => {
+  let t: TestApp;
+  let viewer: HttpClient;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    viewer = await viewerClient(t.http);
+  });
+  afterAll(() => t?.close());
+
+  const compare = async (projectId: string, range: string) => {
+    const res = await viewer.get(`/v1/reports/compare-providers?project=${projectId}&${range}`);
+    if (res.status !== 200) throw new Error(`${res.status} ${res.text}`);
+    return res.body;
+  };
+
+  it("compares a dated snapshot at every provider that sells its base model, priced with the base model's version", async () => {
+    const project = await projectWithIngestKey(t.http);
+    // An edit (120 text in, 1,290 image in, 4,160 image out) of azure's gpt-image-2 snapshot: priced at ingest by
+    // azure gpt-image-2's catalog version ($5, $8, $30), $0.13572; at openai the same, at vercel $0.13185.
+    const ingest = await project.client.post('/v1/events', {
+      events: [
+        usageEvent({
+          provider: 'azure',
+          model: 'gpt-image-2-2026-04-21',
+          timestamp: '2026-11-05T10:00:00Z',
+          usage: { input_text_tokens: 120, input_image_tokens: 1290, output_image_tokens: 4160 },
+        }),
+      ],
+    });
+    expect(ingest.body.results[0]).toMatchObject({ cost_usd: '0.135720', pricing: 'priced' });
+    const [model] = (await compare(project.projectId, 'from=2026-11-05&to=2026-11-05')).models;
+    expect(model).toMatchObject({
+      model: 'gpt-image-2-2026-04-21',
+      actual: [{ provider: 'azure', cost_usd: '0.135720', unpriced_events: 0, partial_events: 0 }],
+      actual_complete: true,
+      cheapest: { provider: 'vercel', cost_usd: '0.131850', saving_usd: '0.003870' },
+      not_compared: [],
+    });
+    expect([...model.at_each_provider].sort((a: any, b: any) => a.provider.localeCompare(b.provider))).toEqual([
+      { provider: 'azure', cost_usd: '0.135720', saving_usd: '0.000000' },
+      { provider: 'openai', cost_usd: '0.135720', saving_usd: '0.000000' },
+      { provider: 'vercel', cost_usd: '0.131850', saving_usd: '0.003870' },
+    ]);
+  });
+
+  it('lists each provider it leaves out of a model with the reason: what could not be priced there, or no price at all', async () => {
+    const project = await projectWithIngestKey(t.http);
+    const at = '2026-11-10T10:00:00Z';
+    await project.client.post('/v1/events', {
+      events: [
+        // gemini-2.5-flash-image at google: 100 text in at $0.30 and 1,290 image out at $30 per 1M = $0.03873; and a
+        // call with no usage and no size (unpriced: no per-image price), which neither google nor openrouter can price.
+        usageEvent({
+          provider: 'google',
+          model: 'gemini-2.5-flash-image',
+          timestamp: at,
+          usage: { input_text_tokens: 100, output_image_tokens: 1290 },
+        }),
+        usageEvent({
+          provider: 'google',
+          model: 'gemini-2.5-flash-image',
+          timestamp: at,
+          usage: null,
+          images: 1,
+          image_size: null,
+          image_quality: null,
+        }),
+        // gpt-image-1.5 with text output: openai has a text-output rate ($10), azure none. 100 x $5 + 4,160 x $32 +
+        // 200 x $10 per 1M = $0.13562.
+        usageEvent({
+          model: 'gpt-image-1.5',
+          timestamp: at,
+          usage: { input_text_tokens: 100, output_image_tokens: 4160, output_text_tokens: 200 },
+        }),
+        // A model no provider has a price for.
+        usageEvent({ model: 'gpt-image-9', timestamp: at }),
+      ],
+    });
+    const byModel = Object.fromEntries(
+      (await compare(project.projectId, 'from=2026-11-10&to=2026-11-10')).models.map((m: any) => [m.model, m]),
+    );
+    // One unpriced call leaves every provider out (a total without it would not compare), and says so.
+    expect(byModel['gemini-2.5-flash-image']).toMatchObject({
+      actual: [{ provider: 'google', cost_usd: '0.038730', unpriced_events: 1, partial_events: 0 }],
+      actual_complete: false,
+      at_each_provider: [],
+      cheapest: null,
+      not_compared: [
+        {
+          provider: 'google',
+          reason: '1 image could not be priced at google: no per-image price for an image of unknown size',
+        },
+        {
+          provider: 'openrouter',
+          reason: '1 image could not be priced at openrouter: no per-image price for an image of unknown size',
+        },
+      ],
+    });
+    expect(byModel['gpt-image-1.5']).toMatchObject({
+      actual_complete: true,
+      at_each_provider: [{ provider: 'openai', cost_usd: '0.135620', saving_usd: '0.000000' }],
+      not_compared: [
+        { provider: 'azure', reason: '200 output_text tokens could not be priced at azure: no rate for output_text' },
+      ],
+    });
+    expect(byModel['gpt-image-9']).toMatchObject({
+      at_each_provider: [],
+      not_compared: [{ provider: 'openai', reason: 'openai has no price for gpt-image-9' }],
+    });
+  });
+
+  it('leaves out a provider that had no price yet for some hours of use, with the calls and days it could not price', async () => {
+    const project = await projectWithIngestKey(t.http);
+    const usage = { input_text_tokens: 120, output_image_tokens: 4160 };
+    await project.client.post('/v1/events', {
+      events: [
+        usageEvent({ model: 'gpt-image-1-mini', timestamp: '2026-11-12T10:00:00Z', usage }),
+        usageEvent({ model: 'gpt-image-1-mini', timestamp: '2026-11-12T11:00:00Z', usage }),
+        usageEvent({ model: 'gpt-image-1-mini', timestamp: '2026-11-14T10:00:00Z', usage }),
+      ],
+    });
+    // A negotiated price at a provider with no list price for the model, from Nov 13 on: it sells the model now,
+    // but not on Nov 12.
+    const put = await t.http.request('PUT', '/v1/pricing/overrides', {
+      provider: 'acme',
+      model: 'gpt-image-1-mini',
+      prices: { input_text: '2.00', output_image: '8.00' },
+      effective_from: '2026-11-13T00:00:00Z',
+    });
+    expect(put.status).toBe(200);
+    const [model] = (await compare(project.projectId, 'from=2026-11-12&to=2026-11-14')).models;
+    // 120 x $2 + 4,160 x $8 per 1M = $0.03352 a call at openai and azure alike.
+    expect(model.at_each_provider.map((p: any) => [p.provider, p.cost_usd]).sort()).toEqual([
+      ['azure', '0.100560'],
+      ['openai', '0.100560'],
+    ]);
+    expect(model.not_compared).toEqual([
+      {
+        provider: 'acme',
+        reason: '2 calls could not be priced at acme: no price for gpt-image-1-mini there on 2026-11-12 (UTC)',
+      },
+    ]);
+  });
+});
+
+describe('basis=ingested in the summary', () => {
+  it('forecasts the period on the costs given at ingest, not on the restated ones', async () => {
+    const t = await startTestApp();
+    try {
+      const project = await projectWithIngestKey(t.http);
+      const reports = t.app.get(ReportsService);
+      // A Wednesday noon; a call on each of the 25 days before it (weekly-rhythm forecast: 21 or more of 28 days).
+      const now = new Date('2026-11-18T12:00:00Z');
+      const events = Array.from({ length: 25 }, (_, i) =>
+        usageEvent({ timestamp: new Date(now.getTime() - (i + 1) * 86_400_000).toISOString() }),
+      );
+      expect((await project.client.post('/v1/events', { events })).body.accepted).toBe(25);
+      const summary = (basis: string) =>
+        reports.summary(parseReportQuery({ project: project.projectId, basis }, { buckets: false }), 'month', now);
+      const before = await summary('ingested');
+      expect(before.forecast_method).toBe('weekly_rhythm');
+      expect((await summary('restated')).forecast).toBe(before.forecast);
+
+      // Image output at $15 instead of $30 from Oct 1, and the calls re-priced: restated costs halve, ingested stay.
+      const put = await t.http.request('PUT', '/v1/pricing/overrides', {
+        provider: 'openai',
+        model: 'gpt-image-2',
+        prices: { output_image: '15.00' },
+        effective_from: '2026-10-01T00:00:00Z',
+      });
+      expect(put.status).toBe(200);
+      const reprice = await t.http.post('/v1/pricing/reprice', { from: '2026-10-01', to: '2026-11-19' });
+      expect(reprice.body.events_changed).toBe(25);
+
+      const ingested = await summary('ingested');
+      expect([ingested.spent, ingested.forecast, ingested.forecast_method]).toEqual([
+        before.spent,
+        before.forecast,
+        'weekly_rhythm',
+      ]);
+      const restated = await summary('restated');
+      expect(restated.spent).not.toBe(before.spent);
+      expect(restated.forecast).not.toBe(before.forecast);
     } finally {
       await t.close();
     }

@@ -12,6 +12,8 @@ export const PRICE_VERSION_EXAMPLE = {
   model: 'gpt-image-2',
   kind: 'list',
   source: 'catalog',
+  source_ref:
+    'GPT Image 2 on OpenAI API listing (refreshed 2026-05-10) for image rates; OpenAI text rates as carried by LiteLLM',
   effective_from: '2026-04-21T00:00:00.000Z',
   effective_to: null,
   prices: {
@@ -31,6 +33,7 @@ const OVERRIDE = {
   model: 'gpt-image-2',
   kind: 'override',
   source: 'override',
+  source_ref: null,
   effective_from: '2026-11-01T00:00:00.000Z',
   effective_to: null,
   prices: { output_image: '27.00' },
@@ -89,7 +92,8 @@ export const PRICING_API = {
   },
   history: {
     summary: 'Price history',
-    description: 'Every price version, optionally of one provider and model.',
+    description:
+      "Every price version, optionally of one provider and model, each with its source and `source_ref` (where the price comes from: the catalog entry's source, or the key a pull read).",
     query: historyQuerySchema,
     requestExample: { query: { provider: 'openai', model: 'gpt-image-2' } },
     responses: { 200: { description: 'The versions.', example: { data: [PRICE_VERSION_EXAMPLE] } } },

@@ -109,13 +109,15 @@ export class PricingController {
   }
 }
 
-export function versionView(version: PriceVersion) {
+/** A price version as the API shows it; `source_ref` says where its price comes from (null when not known). */
+export function versionView(version: PriceVersion & { sourceRef?: string | null }) {
   return {
     id: version.id,
     provider: version.provider,
     model: version.model,
     kind: version.kind,
     source: version.source,
+    source_ref: version.sourceRef ?? null,
     effective_from: new Date(version.effectiveFrom).toISOString(),
     effective_to: version.effectiveTo === null ? null : new Date(version.effectiveTo).toISOString(),
     prices: Object.fromEntries(

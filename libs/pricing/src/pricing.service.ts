@@ -32,6 +32,12 @@ export interface Quote {
   result: CostResult;
 }
 
+/** A price version as stored: the price book's version and where its price comes from. */
+export interface StoredPriceVersion extends PriceVersion {
+  /** price_versions.source_ref: the catalog entry's source, the key a pull read; null for overrides. */
+  sourceRef: string | null;
+}
+
 interface CatalogEntry {
   provider: string;
   model: string;
@@ -49,7 +55,7 @@ interface CatalogEntry {
 export class PricingService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PricingService.name);
   private book = new PriceBook([]);
-  private versions: PriceVersion[] = [];
+  private versions: StoredPriceVersion[] = [];
   private reloadTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -85,7 +91,7 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Versions in effect now, one per provider, model and kind. */
-  currentVersions(now = Date.now()): PriceVersion[] {
+  currentVersions(now = Date.now()): StoredPriceVersion[] {
     return this.versions
       .filter((v) => v.effectiveFrom <= now && (v.effectiveTo === null || now < v.effectiveTo))
       .sort(
@@ -95,7 +101,7 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The list version in effect now for (provider, model), if any. */
-  currentListVersion(provider: string, model: string, now = Date.now()): PriceVersion | null {
+  currentListVersion(provider: string, model: string, now = Date.now()): StoredPriceVersion | null {
     return (
       this.currentVersions(now).find((v) => v.kind === 'list' && v.provider === provider && v.model === model) ?? null
     );
@@ -112,11 +118,11 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Overrides and discounts that apply now or will. */
-  activeOverrides(now = Date.now()): PriceVersion[] {
+  activeOverrides(now = Date.now()): StoredPriceVersion[] {
     return this.versions.filter((v) => v.kind !== 'list' && (v.effectiveTo === null || v.effectiveTo > now));
   }
 
-  async history(provider: string | null, model: string | null): Promise<PriceVersion[]> {
+  async history(provider: string | null, model: string | null): Promise<StoredPriceVersion[]> {
     return (await this.repository.history(provider, model)).map(toPriceVersion);
   }
 
@@ -277,7 +283,7 @@ export function catalogEntries(): CatalogEntry[] {
   return entries;
 }
 
-export function toPriceVersion(row: PriceVersionRow): PriceVersion {
+export function toPriceVersion(row: PriceVersionRow): StoredPriceVersion {
   const sheet: PriceSheet = {};
   for (const unit of PRICE_UNITS) {
     if (row[unit] !== null && row[unit] !== undefined) sheet[unit] = String(row[unit]);
@@ -289,6 +295,7 @@ export function toPriceVersion(row: PriceVersionRow): PriceVersion {
     model: String(row.model),
     kind: row.kind,
     source: String(row.source),
+    sourceRef: row.source_ref === null || row.source_ref === undefined ? null : String(row.source_ref),
     effectiveFrom: new Date(row.effective_from).getTime(),
     effectiveTo: row.effective_to ? new Date(row.effective_to).getTime() : null,
     sheet,

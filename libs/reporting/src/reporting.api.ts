@@ -178,7 +178,11 @@ export const REPORTS_API = {
   },
   compare: {
     summary: 'Compare providers',
-    description: 'The actual cost, and the same usage priced at every provider that offers the model.',
+    description:
+      'The actual cost, and the same usage priced at every provider that offers the model (or, for a dated snapshot ' +
+      'such as gpt-image-2-2026-04-21, its base model). A provider that cannot price all of the usage is left out of ' +
+      '`at_each_provider` and listed in `not_compared` with the reason, as is a provider the calls were made at that ' +
+      'has no price for the model.',
     query: reportQuerySchema,
     queryPattern: REPORT_TAG_FILTER,
     requestExample: { query: RANGE },
@@ -200,12 +204,28 @@ export const REPORTS_API = {
               actual_complete: true,
               at_each_provider: [
                 { provider: 'vercel', cost_usd: '0.257250', saving_usd: '0.003870' },
+                { provider: 'azure', cost_usd: '0.261120', saving_usd: '0.000000' },
                 { provider: 'openai', cost_usd: '0.261120', saving_usd: '0.000000' },
               ],
               cheapest: { provider: 'vercel', cost_usd: '0.257250', saving_usd: '0.003870' },
+              not_compared: [],
+            },
+            {
+              model: 'gpt-image-1.5',
+              actual: [{ provider: 'openai', cost_usd: '0.135620', unpriced_events: 0, partial_events: 0 }],
+              actual_total_usd: '0.135620',
+              actual_complete: true,
+              at_each_provider: [{ provider: 'openai', cost_usd: '0.135620', saving_usd: '0.000000' }],
+              cheapest: { provider: 'openai', cost_usd: '0.135620', saving_usd: '0.000000' },
+              not_compared: [
+                {
+                  provider: 'azure',
+                  reason: '200 output_text tokens could not be priced at azure: no rate for output_text',
+                },
+              ],
             },
           ],
-          actual_total_usd: '0.261120',
+          actual_total_usd: '0.396740',
         },
       },
     },
@@ -219,10 +239,12 @@ export const REPORTS_API = {
       200: {
         description:
           'Calls whose provider reported their cost (OpenRouter usage.cost), per provider and model: over the calls ' +
-          'priced wholly here, our cost, theirs, the difference (theirs minus ours) and its percent of ours; the ' +
-          'calls partly priced or unpriced here apart, in not_compared.',
+          'priced wholly here, our cost (on `basis`: restated, or as given at ingest), theirs, the difference (theirs ' +
+          'minus ours) and its percent of ours; the calls partly priced or unpriced here (and, with basis=ingested, ' +
+          'those given no cost at ingest) apart, in not_compared.',
         example: {
           currency: 'USD',
+          basis: 'restated',
           from: '2026-11-01T00:00:00.000Z',
           to: '2026-12-01T00:00:00.000Z',
           rows: [
@@ -285,7 +307,9 @@ export const REPORTS_API = {
   },
   export: {
     summary: 'Export as CSV',
-    description: 'The spend report as rows (one per bucket and group) or, with `raw=1`, every event. Streamed.',
+    description:
+      'The spend report as rows (one per bucket and group) or, with `raw=1`, every event (with our cost, the cost ' +
+      'given at ingest and the cost its provider reported, `provider_cost_usd`, empty when none). Streamed.',
     query: reportQuerySchema,
     queryPattern: REPORT_TAG_FILTER,
     requestExample: { query: { ...RANGE, granularity: 'week' } },

@@ -59,6 +59,8 @@ export class ReportsExportService {
         'tags',
         'cost_usd',
         'cost_ingested_usd',
+        // What the provider reported the call cost (OpenRouter's usage.cost); empty when it reported none.
+        'provider_cost_usd',
         'priced',
         // priced | partial (cost_usd is the cost of the kinds with rates) | unpriced; and the units with no rate.
         'pricing',
@@ -91,6 +93,7 @@ export class ReportsExportService {
           r.tags,
           r.cost_usd === null ? '' : formatUsd(Decimal.parse(r.cost_usd)),
           r.cost_ingested_usd === null ? '' : formatUsd(Decimal.parse(r.cost_ingested_usd)),
+          r.provider_cost_usd === null ? '' : formatUsd(Decimal.parse(r.provider_cost_usd)),
           r.priced,
           r.pricing,
           (r.unpriced_kinds ?? []).join(' '),

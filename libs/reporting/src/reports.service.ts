@@ -10,15 +10,18 @@ import {
   forecastInputOf,
   forecastPeriodEnd,
   formatUsd,
+  modelWithoutSnapshot,
   periodBounds,
   PriceVersion,
   TOKEN_KINDS,
+  TokenKind,
   TokenUsage,
 } from '@tokentally/core';
 import type { Queryable } from '@tokentally/db';
 import { PricingRefreshService, PricingService } from '@tokentally/pricing';
 import { ReportQuery } from './dto/report-query.dto';
 import { ReportsRepository, source, SpendRow, SummaryRow, TotalItem } from './reports.sql';
+import { counted } from './words';
 
 /** The dimensions of the summary's top movers (those of the rows REPORT_SQL.summary adds up). */
 const MOVER_DIMENSIONS = ['project', 'team', 'feature', 'model'] as const;
@@ -191,6 +194,7 @@ export class ReportsService {
     tz: string,
     from: Date,
     to: Date,
+    basis: ReportQuery['basis'] = 'restated',
   ): Promise<Map<number, Decimal>> {
     const report = await this.spend({
       ...scope,
@@ -199,7 +203,7 @@ export class ReportsService {
       granularity: 'day',
       tz,
       groupBy: 'none',
-      basis: 'restated',
+      basis,
       limit: 1_000,
       raw: false,
     });
@@ -239,7 +243,8 @@ export class ReportsService {
     const previousWhole = { cost: sumOf('previous_whole') };
     // Forecast: libs/core's, with the inputs budgets give it (28 local days of history in this tz).
     const historyFrom = forecastHistoryDays(now, q.tz)[0];
-    const spendByDay = await this.spendByLocalDay({ filters: q.filters, tag: q.tag }, q.tz, historyFrom, now);
+    // On the report's basis, as the spend to date it extends (basis=ingested forecasts the costs given at ingest).
+    const spendByDay = await this.spendByLocalDay({ filters: q.filters, tag: q.tag }, q.tz, historyFrom, now, q.basis);
     const forecast = forecastPeriodEnd(
       forecastInputOf({ now, tz: q.tz, start: periodStart, end: periodEnd, spent: current.cost, spendByDay }),
     );
@@ -369,20 +374,41 @@ export class ReportsService {
    * What the same usage cost, and would have cost at every provider that
    * offers the model, with the price in effect at each hour of use (days
    * without a price change are priced whole: the price is the same all day).
+   * A dated snapshot (`gpt-image-2-2026-04-21`) is offered wherever it or its
+   * base model is, and priced as ingest prices it (the price book falls back
+   * to the base model's versions). A provider that cannot price all of the
+   * usage is left out of `at_each_provider` (a total that leaves usage out is
+   * not comparable) and listed in `not_compared` with the reason.
    */
   async compareProviders(q: ReportQuery) {
     const rows = await this.repository.usageForPricing(q, this.pricing.priceChangeInstants());
-    const providersOf = new Map<string, Set<string>>();
+    const sellersOf = new Map<string, Set<string>>();
     for (const v of this.pricing.currentVersions()) {
       if (v.kind === 'discount') continue; // a list price or a negotiated one: the provider sells the model
-      providersOf.set(v.model, (providersOf.get(v.model) ?? new Set()).add(v.provider));
+      sellersOf.set(v.model, (sellersOf.get(v.model) ?? new Set()).add(v.provider));
     }
+    const providersOfModel = new Map<string, string[]>();
+    const providersOf = (model: string): string[] => {
+      let providers = providersOfModel.get(model);
+      if (!providers) {
+        const base = modelWithoutSnapshot(model);
+        providers = [...new Set([...(sellersOf.get(model) ?? []), ...(base ? (sellersOf.get(base) ?? []) : [])])];
+        providersOfModel.set(model, providers);
+      }
+      return providers;
+    };
     type ModelUsage = {
       actual: Map<string, { cost: Decimal; unpriced: number; partial: number }>;
       scenarios: Map<string, Decimal>;
-      unpricedScenario: Set<string>;
+      /** What each provider that sells the model could not price (the provider is then not compared). */
+      shortfalls: Map<string, Shortfall>;
     };
     const models = new Map<string, ModelUsage>();
+    const shortfallOf = (m: ModelUsage, provider: string): Shortfall => {
+      let shortfall = m.shortfalls.get(provider);
+      if (!shortfall) m.shortfalls.set(provider, (shortfall = emptyShortfall()));
+      return shortfall;
+    };
     // Usage summed per (model, scenario provider, price version): pricing is
     // linear, so each sum is priced once instead of every hour.
     const pending = new Map<
@@ -400,7 +426,7 @@ export class ReportsService {
     >();
     for (const row of rows) {
       let m = models.get(row.model);
-      if (!m) models.set(row.model, (m = { actual: new Map(), scenarios: new Map(), unpricedScenario: new Set() }));
+      if (!m) models.set(row.model, (m = { actual: new Map(), scenarios: new Map(), shortfalls: new Map() }));
       const actual = m.actual.get(row.provider) ?? { cost: Decimal.ZERO, unpriced: 0, partial: 0 };
       m.actual.set(row.provider, {
         cost: actual.cost.add(dec(row.cost)),
@@ -408,10 +434,13 @@ export class ReportsService {
         partial: actual.partial + Number(row.partial),
       });
       const at = new Date(row.bucket).getTime();
-      for (const provider of providersOf.get(row.model) ?? []) {
+      for (const provider of providersOf(row.model)) {
         const version = this.pricing.resolve(provider, row.model, at);
         if (!version) {
-          m.unpricedScenario.add(provider);
+          // Sold now, but not then (a negotiated price that starts later, with no list price).
+          const shortfall = shortfallOf(m, provider);
+          shortfall.calls += Number(row.events);
+          shortfall.days.add(new Date(at).toISOString().slice(0, 10));
           continue;
         }
         // Per-image prices depend on size and quality: those stay apart in the sums.
@@ -451,7 +480,15 @@ export class ReportsService {
         sum.version.sheet,
       );
       if (!result.priced) {
-        m.unpricedScenario.add(sum.provider);
+        const shortfall = shortfallOf(m, sum.provider);
+        for (const unit of result.missing) {
+          if (unit === 'per_image') {
+            const what = [sum.imageQuality, sum.imageSize].filter(Boolean).join(' ') || 'an image of unknown size';
+            shortfall.images.set(what, (shortfall.images.get(what) ?? 0) + sum.images);
+          } else if (unit !== 'usage') {
+            shortfall.tokens.set(unit, (shortfall.tokens.get(unit) ?? 0) + sum.usage[unit]);
+          }
+        }
         continue;
       }
       let cost = result.cost;
@@ -469,13 +506,25 @@ export class ReportsService {
       const partial = [...m.actual.values()].reduce((n, a) => n + a.partial, 0);
       const complete = unpriced === 0 && partial === 0;
       const scenarios = [...m.scenarios.entries()]
-        .filter(([provider]) => !m.unpricedScenario.has(provider))
+        .filter(([provider]) => !m.shortfalls.has(provider))
         .map(([provider, cost]) => ({
           provider,
           cost_usd: usd(cost),
           saving_usd: complete ? usd(actual.subtract(cost)) : null,
         }))
         .sort((a, b) => Decimal.parse(a.cost_usd).compare(Decimal.parse(b.cost_usd)));
+      // Every provider left out, and why: those that sell the model but cannot price all of its usage, and those
+      // the calls were made at that have no price for it.
+      const sellers = new Set(providersOf(model));
+      const notCompared = [
+        ...[...m.shortfalls.entries()].map(([provider, shortfall]) => ({
+          provider,
+          reason: shortfallReason(provider, model, shortfall),
+        })),
+        ...[...m.actual.keys()]
+          .filter((provider) => !sellers.has(provider))
+          .map((provider) => ({ provider, reason: `${provider} has no price for ${model}` })),
+      ].sort((a, b) => a.provider.localeCompare(b.provider));
       return {
         model,
         actual: [...m.actual.entries()].map(([provider, a]) => ({
@@ -493,6 +542,7 @@ export class ReportsService {
             }),
         at_each_provider: scenarios,
         cheapest: scenarios[0] ?? null,
+        not_compared: notCompared,
       };
     });
     return {
@@ -552,6 +602,8 @@ export class ReportsService {
     out.sort((a, b) => b.gap.compare(a.gap) || a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model));
     return {
       currency: 'USD',
+      // Which of our costs is compared: the restated one (default) or the one given at ingest.
+      basis: q.basis,
       from: q.from.toISOString(),
       to: q.to.toISOString(),
       rows: out.map(({ gap: _gap, ...row }) => row),
@@ -611,6 +663,43 @@ export class ReportsService {
   async projectNames(): Promise<Map<string, string>> {
     return new Map((await this.repository.projectNames()).map((r) => [r.id, r.name]));
   }
+}
+
+/** What one provider could not price of a model's usage in compare-providers. */
+interface Shortfall {
+  /** Calls of hours in which the provider had no price for the model (it sells it now, not then). */
+  calls: number;
+  /** The UTC days of those calls. */
+  days: Set<string>;
+  /** Tokens of each kind it has no rate for. */
+  tokens: Map<TokenKind, number>;
+  /** Images priced per image with no per-image price there, by quality and size. */
+  images: Map<string, number>;
+}
+
+const emptyShortfall = (): Shortfall => ({ calls: 0, days: new Set(), tokens: new Map(), images: new Map() });
+
+/**
+ * Why a provider is left out of a model's comparison, in words: "2 images
+ * could not be priced at azure: no per-image price for 512x512".
+ */
+function shortfallReason(provider: string, model: string, s: Shortfall): string {
+  const parts: string[] = [];
+  if (s.calls > 0 || s.days.size > 0) {
+    const days = [...s.days].sort();
+    const when = days.length === 1 ? `on ${days[0]}` : `from ${days[0]} to ${days[days.length - 1]}`;
+    parts.push(
+      `${counted(s.calls, 'call')} could not be priced at ${provider}: no price for ${model} there ${when} (UTC)`,
+    );
+  }
+  for (const [what, images] of [...s.images.entries()].sort(([a], [b]) => a.localeCompare(b)))
+    parts.push(`${counted(images, 'image')} could not be priced at ${provider}: no per-image price for ${what}`);
+  for (const kind of TOKEN_KINDS) {
+    const tokens = s.tokens.get(kind);
+    if (tokens !== undefined)
+      parts.push(`${counted(tokens, `${kind} token`)} could not be priced at ${provider}: no rate for ${kind}`);
+  }
+  return parts.length > 0 ? parts.join('; ') : `not all of the usage could be priced at ${provider}`;
 }
 
 /** The figures of the performance report, from exact counts and sums. */

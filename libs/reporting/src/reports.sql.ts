@@ -289,7 +289,8 @@ export const REPORT_SQL = {
         SELECT CASE WHEN date_trunc('day', bucket, 'UTC') = ANY($1::timestamptz[])
                THEN bucket ELSE date_trunc('day', bucket, 'UTC') END AS bucket,
           provider, model, ${imageColumns},
-          sum(events - error_events)::bigint AS ok_events, sum(images)::bigint AS images, sum(per_image_images)::bigint AS per_image_images,
+          sum(events)::bigint AS events, sum(events - error_events)::bigint AS ok_events, sum(images)::bigint AS images,
+          sum(per_image_images)::bigint AS per_image_images,
           sum(input_text_tokens)::bigint AS input_text, sum(cached_input_text_tokens)::bigint AS cached_input_text,
           sum(input_image_tokens)::bigint AS input_image, sum(cached_input_image_tokens)::bigint AS cached_input_image,
           sum(output_image_tokens)::bigint AS output_image, sum(output_text_tokens)::bigint AS output_text,
@@ -395,9 +396,12 @@ export const REPORT_SQL = {
   /**
    * The events of the range that carry a cost reported by their provider
    * (OpenRouter's `usage.cost`), per provider and model: over the events
-   * priced wholly here, our cost and theirs; the others (partly priced or
-   * unpriced here) apart. Read from usage_events through its partial index
-   * (`provider_cost_usd IS NOT NULL`): the rollups do not carry that figure.
+   * priced wholly here, our cost on the report's basis and theirs; the others
+   * apart. With `basis=ingested` our cost is the one given at ingest, so an
+   * event priced wholly now that had no cost at ingest (unpriced then, priced
+   * since) is one of the others: its ingest cost is not known. Read from
+   * usage_events through its partial index (`provider_cost_usd IS NOT NULL`):
+   * the rollups do not carry that figure.
    */
   providerCost(q: ReportQuery): BuiltQuery {
     const params: unknown[] = [q.from, q.to];
@@ -407,14 +411,16 @@ export const REPORT_SQL = {
       `provider_cost_usd IS NOT NULL`,
       ...rawEventFilters(q, params),
     ];
+    const cost = costColumn(q);
+    const compared = `pricing = 'priced' AND ${cost} IS NOT NULL`;
     return {
       sql: `
         SELECT provider, model,
-          count(*) FILTER (WHERE pricing = 'priced')::bigint AS events,
-          coalesce(sum(cost_usd) FILTER (WHERE pricing = 'priced'), 0)::text AS tracked_cost,
-          coalesce(sum(provider_cost_usd) FILTER (WHERE pricing = 'priced'), 0)::text AS provider_cost,
-          count(*) FILTER (WHERE pricing <> 'priced')::bigint AS other_events,
-          coalesce(sum(provider_cost_usd) FILTER (WHERE pricing <> 'priced'), 0)::text AS other_provider_cost
+          count(*) FILTER (WHERE ${compared})::bigint AS events,
+          coalesce(sum(${cost}) FILTER (WHERE ${compared}), 0)::text AS tracked_cost,
+          coalesce(sum(provider_cost_usd) FILTER (WHERE ${compared}), 0)::text AS provider_cost,
+          count(*) FILTER (WHERE NOT (${compared}))::bigint AS other_events,
+          coalesce(sum(provider_cost_usd) FILTER (WHERE NOT (${compared})), 0)::text AS other_provider_cost
         FROM usage_events WHERE ${where.join(' AND ')}
         GROUP BY 1, 2`,
       params,
@@ -511,6 +517,7 @@ export interface UsageForPricingRow extends TokenSums {
   model: string;
   image_size: string;
   image_quality: string;
+  events: string;
   ok_events: string;
   images: string;
   per_image_images: string;
@@ -581,6 +588,7 @@ export interface RawEventRow extends Record<`${TokenKind}_tokens`, string> {
   tags: Record<string, string>;
   cost_usd: string | null;
   cost_ingested_usd: string | null;
+  provider_cost_usd: string | null;
   priced: boolean;
   pricing: PricingState;
   unpriced_kinds: string[] | null;

@@ -8,6 +8,7 @@
  */
 import type { ChartConfiguration, ChartDataset, TooltipItem } from 'chart.js';
 import { displayUsd, displayUsdCompact } from '@tokentally/core';
+import { counted } from '../words';
 
 /** The bucketed reports (spend, tokens) as the charts read them: their buckets, range and zone. */
 export interface BucketedReport {
@@ -32,11 +33,19 @@ export interface TokensChartReport extends BucketedReport {
 
 /** What the providers chart reads of the comparison (GET /v1/reports/compare-providers). */
 export interface ProvidersChartReport {
-  models: Array<{
-    model: string;
-    actual_total_usd: string;
-    at_each_provider: Array<{ provider: string; cost_usd: string }>;
-  }>;
+  models: ProvidersChartModel[];
+}
+
+/** One model of the comparison, as the providers chart reads it. */
+export interface ProvidersChartModel {
+  model: string;
+  actual_total_usd: string;
+  /** False when some calls are unpriced or partly priced: the actual leaves their unpriced part out. */
+  actual_complete?: boolean;
+  actual?: Array<{ unpriced_events: number; partial_events: number }>;
+  at_each_provider: Array<{ provider: string; cost_usd: string }>;
+  /** Providers left out of at_each_provider (they cannot price all of the usage), and why. */
+  not_compared?: Array<{ provider: string; reason: string }>;
 }
 
 /** One bar of the budgets chart: a budget's name and its status's percentages (decimal strings). */
@@ -293,9 +302,30 @@ export function tokensChart(report: TokensChartReport, opts: { title?: string } 
   } satisfies ChartConfiguration<'bar', number[], string>;
 }
 
+/**
+ * A model's label in the providers chart: its name, and what its bars do not
+ * show. An actual that leaves calls out says so ("actual incomplete: 1 call
+ * not priced"), as does a provider whose bar is missing because it cannot
+ * price all of the usage ("not compared at azure").
+ */
+export function providersChartLabel(m: ProvidersChartModel): string {
+  const notes: string[] = [];
+  if (m.actual_complete === false) {
+    const unpriced = (m.actual ?? []).reduce((n, a) => n + a.unpriced_events, 0);
+    const partial = (m.actual ?? []).reduce((n, a) => n + a.partial_events, 0);
+    const left = [
+      unpriced > 0 ? `${counted(unpriced, 'call')} not priced` : '',
+      partial > 0 ? `${counted(partial, 'call')} partly priced` : '',
+    ].filter(Boolean);
+    notes.push(`actual incomplete: ${left.length ? left.join(', ') : 'some calls not priced'}`);
+  }
+  if (m.not_compared?.length) notes.push(`not compared at ${m.not_compared.map((p) => p.provider).join(', ')}`);
+  return notes.length ? `${m.model} (${notes.join('; ')})` : m.model;
+}
+
 /** What each model's usage cost, and would have cost at every provider. */
 export function providersChart(report: ProvidersChartReport, opts: { title?: string } = {}) {
-  const models = report.models.map((m) => m.model);
+  const models = report.models.map(providersChartLabel);
   const providers: string[] = Array.from(
     new Set(report.models.flatMap((m) => m.at_each_provider.map((p) => p.provider))),
   );
@@ -361,7 +391,15 @@ export function budgetsChart(budgets: BudgetBar[], opts: { title?: string } = {}
   } satisfies ChartConfiguration<'bar', number[], string>;
 }
 
-export const chartConfigs = { spendChart, tokensChart, providersChart, budgetsChart, bucketLabels, PALETTE };
+export const chartConfigs = {
+  spendChart,
+  tokensChart,
+  providersChart,
+  providersChartLabel,
+  budgetsChart,
+  bucketLabels,
+  PALETTE,
+};
 export type ChartConfigs = typeof chartConfigs;
 
 /** The configurations as one object (the server's renderer holds it). */

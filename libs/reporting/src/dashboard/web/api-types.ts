@@ -170,6 +170,8 @@ export interface ModelComparison {
   /** Cheapest first. */
   at_each_provider: ProviderScenario[];
   cheapest: ProviderScenario | null;
+  /** Providers left out of at_each_provider (they cannot price all of the usage, or have no price), and why. */
+  not_compared: Array<{ provider: string; reason: string }>;
 }
 
 /** GET /v1/reports/compare-providers. */
@@ -215,6 +217,8 @@ export interface ProviderCostFigures {
 /** GET /v1/reports/provider-cost. */
 export interface ProviderCostReport {
   currency: string;
+  /** Which of our costs is compared: restated (default) or as given at ingest. */
+  basis: 'restated' | 'ingested';
   from: string;
   to: string;
   rows: Array<ProviderCostFigures & { provider: string; model: string }>;
@@ -440,6 +444,8 @@ export interface PriceVersion {
   model: string;
   kind: 'list' | 'override' | 'discount';
   source: string;
+  /** Where the price comes from (a catalog entry's source, a pulled key); null for overrides. */
+  source_ref: string | null;
   effective_from: string;
   effective_to: string | null;
   /** USD per 1M tokens by unit (per_image, per_request: USD each). */

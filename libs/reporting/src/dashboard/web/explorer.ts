@@ -238,7 +238,11 @@ async function loadPage(
             },
             'Load 50 more',
           )
-        : h('p', { class: 'muted', id: 'events-end' }, all.length ? `All ${count(all.length)} calls shown.` : '');
+        : h(
+            'p',
+            { class: 'muted', id: 'events-end' },
+            all.length === 1 ? 'The one call is shown.' : all.length ? `All ${count(all.length)} calls shown.` : '',
+          );
       if (!all.length) return panel.empty('No calls match these filters in this period.');
       panel.show(
         h(

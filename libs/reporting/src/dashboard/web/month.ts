@@ -1,7 +1,7 @@
 import { api, ApiError, download } from './api';
 import type { MonthClose, MonthGroup, MonthRestatement } from './api-types';
 import { h, table } from './dom';
-import { count, dateTime, percent } from './format';
+import { count, counted, dateTime, percent } from './format';
 import { usd, usdOf } from './overview';
 import { Panel } from './panel';
 import { filterParams, isCurrentMonth, qs, State } from './state';
@@ -210,10 +210,10 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
             'li',
             null,
             h('strong', null, `${m.provider}/${m.model}: `),
-            m.unpriced_events ? `${count(m.unpriced_events)} unpriced calls (not in the total)` : '',
+            m.unpriced_events ? `${counted(m.unpriced_events, 'unpriced call')} (not in the total)` : '',
             m.unpriced_events && m.partial_events ? '; ' : '',
             m.partial_events
-              ? [`${count(m.partial_events)} partly priced calls, `, usd(m.partial_cost_usd), ' counted']
+              ? [`${counted(m.partial_events, 'partly priced call')}, `, usd(m.partial_cost_usd), ' counted']
               : '',
             m.unpriced_kinds?.length
               ? `; no rate for ${m.unpriced_kinds.join(', ').replace(/_/g, ' ')}`

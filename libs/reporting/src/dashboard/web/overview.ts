@@ -2,7 +2,7 @@ import { ALERT_EVENT_LABELS } from '@tokentally/core';
 import { api, ApiError, download } from './api';
 import { drawChart } from './charts';
 import { Child, h, table } from './dom';
-import { ago, count, money, percent, words } from './format';
+import { ago, count, counted, money, percent, words } from './format';
 import { Panel } from './panel';
 import type { ChartOptions } from 'chart.js';
 import type {
@@ -230,7 +230,7 @@ export function usdOf(exact: string | null | undefined, unpricedEvents = 0, even
   if (unpricedEvents > 0 && isZero(exact) && (events === undefined || unpricedEvents >= events)) {
     return h(
       'span',
-      { class: 'unpriced', title: `${unpricedEvents} calls with no price: their cost is unknown, not $0` },
+      { class: 'unpriced', title: `${counted(unpricedEvents, 'call')} with no price: their cost is unknown, not $0` },
       'unpriced',
     );
   }
@@ -283,7 +283,7 @@ function drawKpis(
         h(
           'span',
           { class: m.change_pct === null ? '' : Number(m.change_pct) > 0 ? 'up' : 'down' },
-          `${count(m.events)} calls · ${change}`,
+          `${counted(m.events, 'call')} · ${change}`,
         ),
       ),
       kpi(
@@ -307,7 +307,7 @@ function drawKpis(
   }
   if (range.status === 'fulfilled') {
     const r = range.value;
-    const parts: Child[] = [`${count(r.events)} calls`];
+    const parts: Child[] = [counted(r.events, 'call')];
     if (r.partial_events)
       parts.push(
         ', ',
@@ -554,7 +554,17 @@ function drawProviders(panel: Panel, r: ProvidersReport) {
           { label: 'Actual', numeric: true, cell: (m) => usd(m.actual_total_usd) },
           {
             label: 'Same usage at',
-            cell: (m) => m.at_each_provider.map((p, i) => [i ? ' · ' : '', `${p.provider} `, usd(p.cost_usd)]),
+            cell: (m) => [
+              m.at_each_provider.map((p, i) => [i ? ' · ' : '', `${p.provider} `, usd(p.cost_usd)]),
+              // The providers left out, and why (a total that leaves usage out would not compare).
+              m.not_compared?.length
+                ? h(
+                    'div',
+                    { class: 'muted not-compared' },
+                    `Not compared: ${m.not_compared.map((p) => p.reason).join('; ')}.`,
+                  )
+                : null,
+            ],
           },
           {
             label: 'Saving',
@@ -605,7 +615,7 @@ function drawProviderCost(panel: Panel, r: ProviderCostReport) {
                 : h(
                     'span',
                     { title: 'Calls we priced only in part or not at all: their reported cost is not compared.' },
-                    `${count(x.not_compared.events)} calls, `,
+                    `${counted(x.not_compared.events, 'call')}, `,
                     usd(x.not_compared.provider_cost_usd),
                   ),
           },
@@ -786,7 +796,7 @@ function drawPricing(panel: Panel, warnings: HTMLElement, prices: Pricing, cover
           { label: 'Provider', cell: (v) => v.provider },
           { label: 'Model', cell: (v) => [v.model, v.kind !== 'list' ? h('em', null, ` (${v.kind})`) : null] },
           { label: 'Rates', cell: rates },
-          { label: 'Source', cell: (v) => v.source },
+          { label: 'Source', cell: (v) => (v.source_ref ? h('span', { title: v.source_ref }, v.source) : v.source) },
           { label: 'Since', cell: (v) => String(v.effective_from).slice(0, 10) },
         ],
         prices.data,
@@ -801,7 +811,7 @@ function drawPricing(panel: Panel, warnings: HTMLElement, prices: Pricing, cover
         'div',
         { class: 'banner warn', id: 'unpriced-warning', role: 'status' },
         h('strong', null, 'Unpriced models in this period (every project, before filters): '),
-        coverage.unpriced_models.map((m) => `${m.provider}/${m.model} (${count(m.events)} calls)`).join(', '),
+        coverage.unpriced_models.map((m) => `${m.provider}/${m.model} (${counted(m.events, 'call')})`).join(', '),
         '. They are stored and priced when a price arrives; an admin can add one under Admin → Pricing.',
       ),
     );
@@ -814,7 +824,7 @@ function drawPricing(panel: Panel, warnings: HTMLElement, prices: Pricing, cover
         h('strong', null, 'Partly priced in this period (every project, before filters): '),
         coverage.partial_models.map((m, i) => [
           i ? ', ' : '',
-          `${m.provider}/${m.model} (${count(m.events)} calls, `,
+          `${m.provider}/${m.model} (${counted(m.events, 'call')}, `,
           usd(m.cost_usd),
           ` counted; no rate for ${words(m.unpriced_kinds.join(', '))})`,
         ]),
