@@ -39,8 +39,14 @@ describe.each(kinds)('a failed prepared-statement execution (%s)', (kind) => {
     const project = await projectWithIngestKey(t.http);
     expect((await project.client.post('/v1/events', usageEvent())).status).toBe(202);
     const database = t.app.get(Database);
-    // The ingest statement with a timestamp PostgreSQL refuses (25 array parameters after the project id).
-    const bad = [project.projectId, ['bad-1'], ['not a timestamp'], ...Array.from({ length: 23 }, () => [null])];
+    // The ingest statement with a timestamp PostgreSQL refuses (as many array parameters as the statement takes).
+    const parameters = Math.max(...[...SQL.insertEvents.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+    const bad = [
+      project.projectId,
+      ['bad-1'],
+      ['not a timestamp'],
+      ...Array.from({ length: parameters - 3 }, () => [null]),
+    ];
     await expect(database.queryPrepared('tt_insert_events', SQL.insertEvents, bad)).rejects.toThrow();
     for (let i = 0; i < 3; i++) {
       const answer = await project.client.post('/v1/events', { events: [usageEvent(), usageEvent()] });

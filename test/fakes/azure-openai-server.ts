@@ -1,6 +1,6 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { ServerResponse } from 'node:http';
 import { TINY_PNG_B64 } from './openai-server';
+import { RecordedRequest, startRecordingServer } from './recording-server';
 
 /**
  * A local stand-in for Azure OpenAI, answering in its wire format. Where each
@@ -61,14 +61,7 @@ export const AZURE_ACCESS_DENIED = {
   },
 };
 
-export interface AzureReceivedRequest {
-  method: string;
-  /** The path without its query. */
-  path: string;
-  query: Record<string, string>;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
+export type AzureReceivedRequest = RecordedRequest;
 
 export interface FakeAzureOpenAI {
   /** The resource endpoint (`https://<resource>.openai.azure.com` of the real service). */
@@ -265,34 +258,12 @@ export async function startFakeAzureOpenAI(
   options: { deployments?: Record<string, string> } = {},
 ): Promise<FakeAzureOpenAI> {
   const deployments = options.deployments ?? DEFAULT_AZURE_DEPLOYMENTS;
-  const received: AzureReceivedRequest[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://fake');
-      const request: AzureReceivedRequest = {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('latin1'),
-      };
-      received.push(request);
+  // latin1: a multipart edit's image bytes stay one character each.
+  return startRecordingServer(
+    (request, res) => {
       if (request.method !== 'POST') return azureError(res, 405, '405', 'Method not allowed');
       handle(request, res, deployments);
-    });
-  });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+    },
+    { bodyEncoding: 'latin1' },
+  );
 }

@@ -1,6 +1,6 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { ServerResponse } from 'node:http';
 import { TINY_PNG_B64 } from './openai-server';
+import { RecordedRequest, startRecordingServer } from './recording-server';
 
 /**
  * A local stand-in for the Gemini API's OpenAI-compatible endpoint,
@@ -30,12 +30,7 @@ import { TINY_PNG_B64 } from './openai-server';
 export const GEMINI_IMAGE_TOKENS = 1290;
 const GEMINI_IMAGE_MODEL = /^gemini-[\d.]+-(flash|pro)(-lite)?-image/;
 
-export interface GoogleReceivedRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
+export type GoogleReceivedRequest = RecordedRequest;
 
 export interface FakeGoogleOpenAI {
   /** The host; the API is under `${url}/v1beta/openai/`. */
@@ -115,31 +110,5 @@ function handle(req: GoogleReceivedRequest, res: ServerResponse) {
 }
 
 export async function startFakeGoogleOpenAI(): Promise<FakeGoogleOpenAI> {
-  const received: GoogleReceivedRequest[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => {
-      const request: GoogleReceivedRequest = {
-        method: req.method ?? 'GET',
-        path: (req.url ?? '/').split('?')[0],
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      received.push(request);
-      handle(request, res);
-    });
-  });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return startRecordingServer(handle);
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { TINY_PNG_B64 } from './openai-server';
+import { RecordedRequest, startRecordingServer } from './recording-server';
 
 /**
  * A local stand-in for OpenRouter's OpenAI-compatible API under `/api/v1`.
@@ -50,12 +50,7 @@ interface OpenRouterModel {
   architecture?: { output_modalities?: string[] };
 }
 
-export interface OpenRouterReceivedRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
+export type OpenRouterReceivedRequest = RecordedRequest;
 
 export interface FakeOpenRouter {
   /** The host (`https://openrouter.ai`); the API is under `${url}/api/v1`. */
@@ -116,7 +111,6 @@ export async function startFakeOpenRouter(): Promise<FakeOpenRouter> {
   const models = new Map<string, OpenRouterModel>(
     (JSON.parse(readFileSync(FIXTURE, 'utf8')).data as OpenRouterModel[]).map((m) => [m.id, m]),
   );
-  const received: OpenRouterReceivedRequest[] = [];
   const plantedCosts: number[] = [];
 
   const handle = (req: OpenRouterReceivedRequest, res: ServerResponse) => {
@@ -226,33 +220,11 @@ export async function startFakeOpenRouter(): Promise<FakeOpenRouter> {
     });
   };
 
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => {
-      const request: OpenRouterReceivedRequest = {
-        method: req.method ?? 'GET',
-        path: (req.url ?? '/').split('?')[0],
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      received.push(request);
-      handle(request, res);
-    });
-  });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await startRecordingServer(handle);
   return {
-    url: `http://127.0.0.1:${port}`,
-    received,
+    ...server,
     reportNextCost: (cost) => {
       plantedCosts.push(cost);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }

@@ -1,7 +1,7 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { TINY_PNG_B64 } from './openai-server';
+import { RecordedRequest, startRecordingServer } from './recording-server';
 
 /**
  * A local stand-in for the Vercel AI Gateway, speaking its own wire format
@@ -35,11 +35,7 @@ const MODELS: Record<string, { input: number; output: number }> = {
   'openai/gpt-image-1-mini': { input: 2, output: 8 },
 };
 
-export interface GatewayRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: string;
+export interface GatewayRequest extends RecordedRequest {
   /** The body parsed (JSON), or null. */
   json: Record<string, any> | null;
 }
@@ -52,6 +48,15 @@ export interface FakeVercelGateway {
   /** Answer the next request with exactly this JSON (queued; generated answers resume after). */
   serveNext(answer: { json: unknown; status?: number }): void;
   close(): Promise<void>;
+}
+
+/** The body parsed, or null (a body that is not JSON is answered 400 by handle()). */
+function parsedBody(body: string): Record<string, any> | null {
+  try {
+    return body ? JSON.parse(body) : null;
+  } catch {
+    return null;
+  }
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {
@@ -166,45 +171,20 @@ function handle(req: GatewayRequest, res: ServerResponse) {
 }
 
 export async function startFakeVercelGateway(): Promise<FakeVercelGateway> {
-  const received: GatewayRequest[] = [];
   const scripted: Array<{ json: unknown; status?: number }> = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      let parsed: Record<string, any> | null;
-      try {
-        parsed = body ? JSON.parse(body) : null;
-      } catch {
-        parsed = null; // answered 400 by handle()
-      }
-      const request: GatewayRequest = {
-        method: req.method ?? 'GET',
-        path: (req.url ?? '/').split('?')[0],
-        headers: req.headers,
-        body,
-        json: parsed,
-      };
-      received.push(request);
+  const server = await startRecordingServer<GatewayRequest>(
+    (request, res) => {
       const answer = scripted.shift();
       if (answer) return json(res, answer.status ?? 200, answer.json);
       handle(request, res);
-    });
-  });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+    },
+    { record: (request) => ({ ...request, json: parsedBody(request.body) }) },
+  );
   return {
-    url: `http://127.0.0.1:${port}/v3/ai`,
-    received,
+    ...server,
+    url: `${server.url}/v3/ai`,
     serveNext: (answer) => {
       scripted.push(answer);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }

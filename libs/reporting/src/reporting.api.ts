@@ -37,6 +37,16 @@ const SUMMARY_ROW = {
   partial_cost_usd: '0.000000',
 };
 
+/** One row of the provider-cost example; the total of a one-row answer is the same figures. */
+const PROVIDER_COST_FIGURES = {
+  events: 1,
+  tracked_cost_usd: '0.039018',
+  provider_cost_usd: '0.040000',
+  difference_usd: '0.000982',
+  difference_pct: '2.52',
+  not_compared: { events: 0, provider_cost_usd: '0.000000' },
+};
+
 export const REPORTS_API = {
   spend: {
     summary: 'Spend over time',
@@ -247,26 +257,8 @@ export const REPORTS_API = {
           basis: 'restated',
           from: '2026-11-01T00:00:00.000Z',
           to: '2026-12-01T00:00:00.000Z',
-          rows: [
-            {
-              provider: 'openrouter',
-              model: 'gemini-2.5-flash-image',
-              events: 1,
-              tracked_cost_usd: '0.039018',
-              provider_cost_usd: '0.040000',
-              difference_usd: '0.000982',
-              difference_pct: '2.52',
-              not_compared: { events: 0, provider_cost_usd: '0.000000' },
-            },
-          ],
-          total: {
-            events: 1,
-            tracked_cost_usd: '0.039018',
-            provider_cost_usd: '0.040000',
-            difference_usd: '0.000982',
-            difference_pct: '2.52',
-            not_compared: { events: 0, provider_cost_usd: '0.000000' },
-          },
+          rows: [{ provider: 'openrouter', model: 'gemini-2.5-flash-image', ...PROVIDER_COST_FIGURES }],
+          total: PROVIDER_COST_FIGURES,
         },
       },
     },
