@@ -155,6 +155,21 @@ describe('conformance: the pricing pull on real LiteLLM and OpenRouter files', (
       'every rate is 0 (LiteLLM has no free mark)',
     );
     expect(reasonsOf(openrouter, 'openrouter/auto')).toContain('OpenRouter -1 means variable price: nothing to import');
+    // The file carries Google's Batch text rates for this model as its standard ones: the catalog speaks for it.
+    expect(reasonsOf(litellm, 'google/gemini-3.1-flash-image-preview')).toEqual([
+      expect.stringMatching(
+        /^the built-in catalog speaks for it: LiteLLM's gemini\/gemini-3.1-flash-image-preview carries Google's Batch API text rates/,
+      ),
+    ]);
+  });
+
+  it("keeps Google's standard rates for gemini-3.1-flash-image-preview, not the Batch rates LiteLLM's file gives", async () => {
+    expect((await priceOf('google', 'gemini-3.1-flash-image-preview')).prices).toEqual({
+      input_text: '0.50',
+      input_image: '0.50',
+      output_image: '60.00',
+      output_text: '3.00',
+    });
   });
 
   it('imports every image model of the files, and nothing else', async () => {

@@ -22,7 +22,7 @@ import {
   PricingRunsRepository,
   RunStatus,
 } from './pricing.sql';
-import { BUILTIN_SOURCE, catalogEntries, PricingService } from './pricing.service';
+import { BUILTIN_SOURCE, catalogEntries, catalogOverLiteLLM, PricingService } from './pricing.service';
 import { parseLiteLLM } from './sources/litellm';
 import { parseOpenRouter } from './sources/openrouter';
 import { MalformedSourceError, ParsedSource, PriceQuote, SkippedEntry, SourceName } from './sources/source';
@@ -66,10 +66,10 @@ const PARSERS: Record<Exclude<SourceName, 'catalog'>, (text: string) => ParsedSo
  * (provider, model), so two sources that disagree never flip a price back and
  * forth from one run to the next.
  */
-function precedence(source: SourceName, provider: string): number {
+function precedence(source: SourceName, provider: string, catalogSpeaks = false): number {
   if (source === provider) return 3; // vercel for vercel, openrouter for openrouter
+  if (source === 'catalog') return catalogSpeaks ? 2.5 : 0; // over LiteLLM where its file is known wrong
   if (source === 'litellm') return 2;
-  if (source === 'catalog') return 0;
   return 1;
 }
 
@@ -266,15 +266,20 @@ export class PricingRefreshService implements OnApplicationBootstrap, OnModuleDe
 
     // The quote that speaks for each (provider, model).
     const chosen = new Map<string, { quote: PriceQuote; source: Fetched }>();
+    const catalogSpeaks = catalogOverLiteLLM();
+    const rank = (source: Fetched, quote: PriceQuote) =>
+      precedence(source.report.source, quote.provider, catalogSpeaks.has(`${quote.provider}\u0000${quote.model}`));
     for (const source of fetched) {
       for (const quote of source.quotes) {
         const key = `${quote.provider}\u0000${quote.model}`;
         const held = chosen.get(key);
-        if (
-          !held ||
-          precedence(source.report.source, quote.provider) > precedence(held.source.report.source, held.quote.provider)
-        ) {
+        if (!held || rank(source, quote) > rank(held.source, held.quote)) {
           chosen.set(key, { quote, source });
+        } else if (held.source.report.source === BUILTIN_SOURCE && catalogSpeaks.has(key)) {
+          source.report.skipped.push({
+            key: `${quote.provider}/${quote.model}`,
+            reason: `the built-in catalog speaks for it: ${catalogSpeaks.get(key)}`,
+          });
         }
       }
     }

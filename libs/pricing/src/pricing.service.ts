@@ -44,6 +44,8 @@ interface CatalogEntry {
   effective_from: string;
   source_ref: string;
   prices: PriceSheet;
+  /** Why this entry, not LiteLLM's file, speaks for its model in a pull (LiteLLM's figures are known wrong). */
+  over_litellm?: string;
 }
 
 /**
@@ -267,6 +269,15 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
       });
     }
   }
+}
+
+/** The catalog entries that speak for their model over LiteLLM's file in a pull, with the reason. */
+export function catalogOverLiteLLM(): Map<string, string> {
+  return new Map(
+    catalogEntries()
+      .filter((entry) => typeof entry.over_litellm === 'string' && entry.over_litellm.length > 0)
+      .map((entry) => [`${entry.provider}\u0000${entry.model}`, entry.over_litellm!]),
+  );
 }
 
 /** The built-in catalog's entries, checked. */
