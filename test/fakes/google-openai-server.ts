@@ -1,6 +1,6 @@
 import { ServerResponse } from 'node:http';
 import { TINY_PNG_B64 } from './openai-server';
-import { RecordedRequest, startRecordingServer } from './recording-server';
+import { promptText, RecordedRequest, startRecordingServer } from './recording-server';
 
 /**
  * A local stand-in for the Gemini API's OpenAI-compatible endpoint,
@@ -46,19 +46,6 @@ function json(res: ServerResponse, status: number, body: unknown) {
 
 function googleError(res: ServerResponse, code: number, status: string, message: string) {
   json(res, code, [{ error: { code, message, status } }]);
-}
-
-function promptText(messages: unknown): string {
-  if (!Array.isArray(messages)) return '';
-  return messages
-    .map((message) => {
-      const content = (message as { content?: unknown })?.content;
-      if (typeof content === 'string') return content;
-      if (Array.isArray(content))
-        return content.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('');
-      return '';
-    })
-    .join('');
 }
 
 function handle(req: GoogleReceivedRequest, res: ServerResponse) {

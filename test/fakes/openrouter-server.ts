@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { TINY_PNG_B64 } from './openai-server';
-import { RecordedRequest, startRecordingServer } from './recording-server';
+import { promptText, RecordedRequest, startRecordingServer } from './recording-server';
 
 /**
  * A local stand-in for OpenRouter's OpenAI-compatible API under `/api/v1`.
@@ -92,19 +92,6 @@ export function openRouterListCost(
 function json(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
-}
-
-function promptText(messages: unknown): string {
-  if (!Array.isArray(messages)) return '';
-  return messages
-    .map((message) => {
-      const content = (message as { content?: unknown })?.content;
-      if (typeof content === 'string') return content;
-      if (Array.isArray(content))
-        return content.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('');
-      return '';
-    })
-    .join('');
 }
 
 export async function startFakeOpenRouter(): Promise<FakeOpenRouter> {

@@ -60,3 +60,17 @@ export async function startRecordingServer<R extends RecordedRequest = RecordedR
       }),
   };
 }
+
+/** The text of a Chat Completions request's messages (string contents and text parts), as a fake counts its prompt. */
+export function promptText(messages: unknown): string {
+  if (!Array.isArray(messages)) return '';
+  return messages
+    .map((message) => {
+      const content = (message as { content?: unknown })?.content;
+      if (typeof content === 'string') return content;
+      if (Array.isArray(content))
+        return content.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('');
+      return '';
+    })
+    .join('');
+}

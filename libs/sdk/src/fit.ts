@@ -15,6 +15,12 @@ export const LIMITS = {
   tagValue: 200,
 } as const;
 
+/**
+ * What TokenTally takes as `provider_cost_usd`: a decimal string, 12 digits
+ * before the point and 24 after (providers compute costs in floats).
+ */
+export const PROVIDER_COST_TEXT = /^\d{1,12}(\.\d{1,24})?$/;
+
 /** A lone surrogate: half of a pair without its other half (PostgreSQL text cannot hold it). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');

@@ -1,4 +1,5 @@
 import type { Attribution } from './context';
+import { PROVIDER_COST_TEXT } from './fit';
 import { parseSkimmed } from './skim';
 import type { TokenUsage } from './types';
 import type { ExtractedCall, Operation, RequestFacts } from './usage';
@@ -232,9 +233,6 @@ export function gatewayUsage(raw: unknown, images: Record<string, unknown>[]): T
   };
 }
 
-/** A decimal string of USD as the ingest API takes it (never a float). */
-const DECIMAL_USD = /^\d{1,12}(\.\d{1,12})?$/;
-
 /**
  * What the gateway says it charged for the call: `providerMetadata.gateway.cost`,
  * a decimal string of USD (`"0.168555"`), sent as the event's `provider_cost_usd`
@@ -242,7 +240,7 @@ const DECIMAL_USD = /^\d{1,12}(\.\d{1,12})?$/;
  */
 export function gatewayCost(metadata: Record<string, unknown> | null): string | undefined {
   const cost = obj(metadata?.gateway)?.cost;
-  return typeof cost === 'string' && DECIMAL_USD.test(cost) ? cost : undefined;
+  return typeof cost === 'string' && PROVIDER_COST_TEXT.test(cost) ? cost : undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { PROVIDER_COST_TEXT } from './fit';
 import { callsFromGatewayImage, GatewayFacts } from './gateway';
 import { TokenUsage } from './types';
 
@@ -108,9 +109,6 @@ export interface ExtractedCall {
   provider_cost_usd?: string;
 }
 
-/** What TokenTally takes as `provider_cost_usd`: 12 digits before the point, 24 after (a float's noise included). */
-const PROVIDER_COST = /^\d{1,12}(\.\d{1,24})?$/;
-
 /**
  * The cost a provider reports in a call's usage (OpenRouter: `usage.cost`, USD),
  * as a plain decimal string. The answer's JSON number was parsed to a double by
@@ -121,10 +119,10 @@ const PROVIDER_COST = /^\d{1,12}(\.\d{1,24})?$/;
  */
 export function providerCostOf(rawUsage: unknown): string | undefined {
   const cost = obj(rawUsage)?.cost;
-  if (typeof cost === 'string') return PROVIDER_COST.test(cost) ? cost : undefined;
+  if (typeof cost === 'string') return PROVIDER_COST_TEXT.test(cost) ? cost : undefined;
   if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0 || cost >= 1e12) return undefined;
   const text = plainDecimal(String(cost));
-  return PROVIDER_COST.test(text) ? text : undefined;
+  return PROVIDER_COST_TEXT.test(text) ? text : undefined;
 }
 
 /** `1.5e-7` -> `0.00000015`; a text without an exponent as it is. */
