@@ -11,6 +11,7 @@ import { AddKeyProjectScope1795798800000 } from './1795798800000-AddKeyProjectSc
 import { AddUserDailyRollupAndLatency1795800600000 } from './1795800600000-AddUserDailyRollupAndLatency';
 import { PartitionUsageEventsByMonth1795804200000 } from './1795804200000-PartitionUsageEventsByMonth';
 import { AddProviderReportedCost1795807800000 } from './1795807800000-AddProviderReportedCost';
+import { AddClosedPeriodsAndCostCenters1795811400000 } from './1795811400000-AddClosedPeriodsAndCostCenters';
 
 /** Every migration, oldest first. Listed, not globbed, so builds and tests load the same set. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   AddUserDailyRollupAndLatency1795800600000,
   PartitionUsageEventsByMonth1795804200000,
   AddProviderReportedCost1795807800000,
+  AddClosedPeriodsAndCostCenters1795811400000,
 ];

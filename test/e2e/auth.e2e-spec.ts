@@ -124,6 +124,16 @@ describe('API keys and roles', () => {
     'DELETE /v1/pricing/overrides/:id': { path: `/v1/pricing/overrides/${NOBODY}`, expected: ADMIN_ONLY(404) },
     'POST /v1/pricing/reprice': { path: '/v1/pricing/reprice', body: () => ({}), expected: ADMIN_ONLY(400) },
 
+    // Closed months lock the totals of every project: refused to a key limited to projects.
+    'GET /v1/periods': { path: '/v1/periods', expected: READ(403) },
+    'GET /v1/periods/:month': { path: '/v1/periods/2026-10', expected: READ(403) },
+    'POST /v1/periods/:month/close': { path: '/v1/periods/2026-13/close', body: () => ({}), expected: ADMIN_ONLY(400) },
+    'POST /v1/periods/:month/reopen': {
+      path: '/v1/periods/2026-13/reopen',
+      body: () => ({}),
+      expected: ADMIN_ONLY(400),
+    },
+
     'POST /v1/budgets': { path: '/v1/budgets', body: () => ({}), expected: ADMIN_ONLY(400) },
     'GET /v1/budgets': { path: '/v1/budgets', expected: READ() },
     'GET /v1/budgets/:id': { path: `/v1/budgets/${budgetId}`, expected: READ() },

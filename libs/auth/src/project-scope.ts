@@ -82,6 +82,9 @@ export const PROJECT_SCOPE_RULES: Readonly<Record<string, ProjectScopeRule>> = {
     why: 'Restatements report the events and totals they changed across every project.',
   },
 
+  'GET /v1/periods': { by: 'refused', why: 'A closed month locks the totals of every project.' },
+  'GET /v1/periods/:month': { by: 'refused', why: 'A closed month locks the totals of every project.' },
+
   // Admin or METRICS_TOKEN only (MetricsController checks it; a viewer key is 403): counts of every project.
   'GET /metrics': { by: 'refused', why: 'Metrics count the events and alerts of every project.' },
 };

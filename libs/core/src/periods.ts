@@ -201,3 +201,42 @@ export function bucketCount(unit: BucketUnit, from: Date, to: Date, tz: string):
       return (last.year - first.year) * 12 + (last.month - first.month) + 1;
   }
 }
+
+/** A calendar month, 0001-01 to 9999-12. */
+export interface CalendarMonth {
+  year: number;
+  month: number; // 1..12
+}
+
+export const MONTH_SHAPE_TEXT = 'a month written YYYY-MM, such as 2026-10';
+
+/** `2026-10` for a month. */
+export function monthText(m: CalendarMonth): string {
+  return `${String(m.year).padStart(4, '0')}-${String(m.month).padStart(2, '0')}`;
+}
+
+/** The month before, or null before 0001-01 (no calendar month a report can take). */
+export function previousMonth(m: CalendarMonth): CalendarMonth | null {
+  if (m.month > 1) return { year: m.year, month: m.month - 1 };
+  return m.year > 1 ? { year: m.year - 1, month: 12 } : null;
+}
+
+/** The month after (10000-01 after 9999-12: an end, never a month anyone can name). */
+export function nextMonth(m: CalendarMonth): CalendarMonth {
+  return m.month === 12 ? { year: m.year + 1, month: 1 } : { year: m.year, month: m.month + 1 };
+}
+
+/** [start, end) of a month in `tz`: its first local midnight and the next month's (as budgets and reports count). */
+export function monthRange(m: CalendarMonth, tz: string): { from: Date; to: Date } {
+  return { from: startOfLocalDate({ ...m, day: 1 }, tz), to: startOfLocalDate({ ...nextMonth(m), day: 1 }, tz) };
+}
+
+/** The month `text` names (YYYY-MM, 0001-01 to 9999-12), or why it names none (a message for a field error). */
+export function parseMonthText(text: string): CalendarMonth | string {
+  const match = /^(\d{4})-(\d{2})$/.exec(text);
+  if (!match) return `must be ${MONTH_SHAPE_TEXT}`;
+  const [year, month] = [Number(match[1]), Number(match[2])];
+  if (year < 1 || month < 1 || month > 12)
+    return `is not a month of the calendar (years 0001 to 9999, months 01 to 12): ${text} does not exist`;
+  return { year, month };
+}

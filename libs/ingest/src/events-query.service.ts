@@ -275,5 +275,7 @@ function toEventView(row: EventRow) {
         }),
     price_version_id: row.price_version_id,
     received_at: new Date(row.received_at).toISOString(),
+    // Set when the event arrived for a closed month: it is counted then, in the first open month (docs/finance.md).
+    counted_at: row.booked_at ? new Date(row.booked_at).toISOString() : null,
   };
 }

@@ -5,3 +5,4 @@ export * from './dto/usage-event.dto';
 export * from './restatement.service';
 export * from './event-months.service';
 export * from './ingest-writer';
+export * from './periods.service';

@@ -310,3 +310,80 @@ export const RESTATEMENT_API = {
     },
   },
 } satisfies Record<string, ApiOperationSpec>;
+
+const TOTALS_EXAMPLE = {
+  cost_usd: '0.361690',
+  cost_ingested_usd: '0.361690',
+  events: 4,
+  images: 4,
+  unpriced_events: 0,
+  partial_events: 0,
+  partial_cost_usd: '0.000000',
+  input_text_tokens: 480,
+  cached_input_text_tokens: 0,
+  input_image_tokens: 0,
+  cached_input_image_tokens: 0,
+  output_image_tokens: 12064,
+  output_text_tokens: 0,
+};
+
+const PERIOD_EXAMPLE = {
+  month: '2026-10',
+  status: 'closed',
+  from: '2026-10-01T00:00:00.000Z',
+  to: '2026-11-01T00:00:00.000Z',
+  closed: {
+    at: '2026-11-02T09:00:00.000Z',
+    by: { key_id: '9c2d7e4a-1b3f-4c5d-8e6f-7a8b9c0d1e2f', key_name: 'finance' },
+    reason: 'October invoice booked',
+  },
+  locked: { totals: TOTALS_EXAMPLE, by_project: [{ project_id: PROJECT_ID, ...TOTALS_EXAMPLE }] },
+  unchanged: true,
+  current: TOTALS_EXAMPLE,
+  late_events: [{ counted_in: '2026-11', events: 1, cost_usd: '0.042480' }],
+  log: [
+    {
+      action: 'close',
+      at: '2026-11-02T09:00:00.000Z',
+      by: { key_id: '9c2d7e4a-1b3f-4c5d-8e6f-7a8b9c0d1e2f', key_name: 'finance' },
+      reason: 'October invoice booked',
+      totals: TOTALS_EXAMPLE,
+    },
+  ],
+};
+
+/** PeriodsController's routes (docs/finance.md). */
+export const PERIODS_API = {
+  list: {
+    summary: 'List closed (and reopened) months',
+    responses: {
+      200: { description: 'Every month closed now or once, newest first.', example: { data: [PERIOD_EXAMPLE] } },
+    },
+  },
+  get: {
+    summary: 'One month: open or closed, locked and current totals, late events, log',
+    requestExample: { params: { month: '2026-10' } },
+    responses: { 200: { description: 'The month.', example: PERIOD_EXAMPLE } },
+  },
+  close: {
+    summary: 'Close a month',
+    description:
+      'Locks the UTC month`s totals: events that arrive for it later are counted in the first open month (their own date kept), and re-pricing inside it is refused (409). Only a month that has ended can be closed.',
+    requestExample: { params: { month: '2026-10' }, body: { reason: 'October invoice booked' } },
+    responses: { 201: { description: 'The closed month.', example: PERIOD_EXAMPLE } },
+  },
+  reopen: {
+    summary: 'Reopen a closed month',
+    description: 'Logged with who and why; the reason is required.',
+    requestExample: {
+      params: { month: '2026-10' },
+      body: { reason: 'Invoice corrected by OpenAI, credit note 2026-114' },
+    },
+    responses: {
+      201: {
+        description: 'The month, open again.',
+        example: { ...PERIOD_EXAMPLE, status: 'open', closed: null, locked: null, unchanged: null },
+      },
+    },
+  },
+} satisfies Record<string, ApiOperationSpec>;

@@ -11,10 +11,13 @@ import { RollupCompactor } from './rollup-compactor.service';
 import { RestatementController } from './restatement.controller';
 import { RestatementService } from './restatement.service';
 import { RestatementsRepository } from './restatement.sql';
+import { PeriodsController } from './periods.controller';
+import { PeriodsService } from './periods.service';
+import { PeriodsRepository } from './periods.sql';
 
 @Module({
   imports: [PricingModule],
-  controllers: [IngestController, RestatementController],
+  controllers: [IngestController, RestatementController, PeriodsController],
   providers: [
     UsageEventsRepository,
     RollupsRepository,
@@ -26,7 +29,9 @@ import { RestatementsRepository } from './restatement.sql';
     RestatementService,
     EventMonthsRepository,
     EventMonthsService,
+    PeriodsRepository,
+    PeriodsService,
   ],
-  exports: [IngestService, RollupCompactor, RestatementService, EventMonthsService],
+  exports: [IngestService, RollupCompactor, RestatementService, EventMonthsService, PeriodsService],
 })
 export class IngestModule {}

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PricingState, TOKEN_KINDS, TokenKind } from '@tokentally/core';
 import { Database, isoMicroseconds, queryRows } from '@tokentally/db';
+import { BOOKED_AT } from './periods.sql';
 
 /**
  * Every statement of the ingest feature, in one place.
@@ -70,7 +71,8 @@ export const ROLLUPS: RollupFamily[] = [
 function keyValue(column: string, alias: string): string {
   switch (column) {
     case 'bucket':
-      return `date_trunc('hour', ${alias}.occurred_at, 'UTC')`;
+      // An event that arrived for a closed month is counted at its booking time (periods.sql.ts).
+      return `date_trunc('hour', coalesce(${alias}.booked_at, ${alias}.occurred_at), 'UTC')`;
     case 'image_size':
     case 'image_quality':
       return `coalesce(${alias}.${column}, '')`;
@@ -185,13 +187,13 @@ const insertEventRows = (from: string) => `INSERT INTO usage_events (
         cached_input_image_tokens, output_image_tokens, output_text_tokens,
         images, image_size, image_quality, status, latency_ms,
         team, user_id, feature, environment, tags, cost_usd, cost_ingested_usd, priced, pricing, unpriced_kinds, price_version_id,
-        provider_cost_usd)
+        provider_cost_usd, booked_at)
       SELECT project_id, event_id, occurred_at, provider, model, operation,
         input_text_tokens, cached_input_text_tokens, input_image_tokens,
         cached_input_image_tokens, output_image_tokens, output_text_tokens,
         images, image_size, image_quality, status, latency_ms,
         team, user_id, feature, environment, tags, cost_usd, cost_usd, pricing = 'priced', pricing,
-        string_to_array(unpriced_kinds, ','), price_version_id, provider_cost_usd
+        string_to_array(unpriced_kinds, ','), price_version_id, provider_cost_usd, booked_at
       FROM ${from}`;
 
 export const SQL = {
@@ -203,7 +205,7 @@ export const SQL = {
    * inserted, no materialized copy of the rows, no search for duplicates to answer (bench/RESULTS.md).
    */
   insertNewEvents: `${INSERT_INPUT}, fresh_rows AS (
-      SELECT input.*, input.cost_usd AS cost_ingested_usd FROM input
+      SELECT input.*, input.cost_usd AS cost_ingested_usd, ${BOOKED_AT('input')} AS booked_at FROM input
     ), keys AS (
       INSERT INTO usage_event_keys (project_id, event_id, occurred_at)
       SELECT project_id, event_id, occurred_at FROM input
@@ -224,7 +226,8 @@ export const SQL = {
       ON CONFLICT (project_id, event_id) DO NOTHING
       RETURNING project_id, event_id
     ), fresh_rows AS MATERIALIZED (
-      SELECT input.*, input.cost_usd AS cost_ingested_usd FROM input JOIN fresh USING (project_id, event_id)
+      SELECT input.*, input.cost_usd AS cost_ingested_usd, ${BOOKED_AT('input')} AS booked_at
+      FROM input JOIN fresh USING (project_id, event_id)
     ), inserted AS (
       ${insertEventRows('fresh_rows')}
     ),
@@ -464,6 +467,7 @@ export interface UsageEventRow extends TokenColumns {
   unpriced_kinds: string[] | null;
   price_version_id: string | null;
   received_at: Date;
+  booked_at: Date | null;
 }
 
 /** A row of EVENT_SELECT: the event, its time to the microsecond, its exact cost as text, whether restated. */

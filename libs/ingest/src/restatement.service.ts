@@ -20,6 +20,7 @@ import {
   StoredEvent,
   UsageByKindRow,
 } from './restatement.sql';
+import { PeriodsService } from './periods.service';
 
 const PAGE = 1000;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -57,6 +58,7 @@ export class RestatementService implements OnModuleInit {
     @Inject(RestatementsRepository) private readonly repository: RestatementsRepository,
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(EventBus) private readonly events: EventBus,
+    @Inject(PeriodsService) private readonly periods: PeriodsService,
   ) {}
 
   onModuleInit(): void {
@@ -94,6 +96,8 @@ export class RestatementService implements OnModuleInit {
     range: { from: Date; to: Date; provider?: string; model?: string },
     actor: string,
   ): Promise<RestatementView> {
+    // A closed month's figures are locked: refused before anything is read (and checked again as each page is written).
+    await this.periods.assertNoClosedMonthIn(range.from, range.to);
     const totals = emptyTotals();
     // Before every event of the range: no event has the nil project and an empty id.
     let after: [Date | string, string, string] = [range.from, NIL_UUID, ''];

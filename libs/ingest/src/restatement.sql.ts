@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { PricingState } from '@tokentally/core';
 import { isoMicroseconds, Queryable, queryRows } from '@tokentally/db';
 import { rollupDeltaCtes, TokenColumns, UsageEventRow } from './ingest.sql';
+import { COUNTED_IN_OPEN_MONTH } from './periods.sql';
 
 const EVENT_COLUMNS = `project_id, event_id, occurred_at, provider, model, status, images, image_size, image_quality, cost_usd, pricing, unpriced_kinds,
   input_text_tokens, cached_input_text_tokens, input_image_tokens, cached_input_image_tokens, output_image_tokens, output_text_tokens`;
@@ -24,7 +25,7 @@ export const RESTATEMENT_SQL = {
   /** Unpriced events, in keyset pages (the partial index on NOT priced serves it). */
   unpricedPage: `
     SELECT ${EVENT_COLUMNS} FROM usage_events
-    WHERE NOT priced AND (project_id, event_id) > ($1::uuid, $2::text)
+    WHERE NOT priced AND (project_id, event_id) > ($1::uuid, $2::text) AND ${COUNTED_IN_OPEN_MONTH('usage_events')}
     ORDER BY project_id, event_id LIMIT $3`,
   /**
    * Events of a time range, in keyset pages. `occurred_at_cursor` is the time with its microseconds, for the next
@@ -41,7 +42,9 @@ export const RESTATEMENT_SQL = {
    * Sets new costs and moves the rollup by the difference, in one statement
    * (each event found by its time from usage_event_keys, so one month is read):
    * the old values are read in the snapshot the update replaces, so the rollup
-   * moves by exactly what the events moved. Restatements hold
+   * moves by exactly what the events moved. An event counted in a closed month
+   * is left as it is (checked here, in the statement that writes: closing a
+   * month waits for it, periods.sql.ts). Restatements hold
    * `restatementLock` (ingest never changes a stored cost), so no other
    * writer changes these rows between that snapshot and the update.
    */
@@ -59,7 +62,8 @@ export const RESTATEMENT_SQL = {
       SET cost_usd = c.cost_usd, pricing = c.pricing, priced = c.pricing = 'priced',
           unpriced_kinds = string_to_array(c.unpriced_kinds, ','), price_version_id = c.price_version_id
       FROM c WHERE e.occurred_at = c.occurred_at AND e.project_id = c.project_id AND e.event_id = c.event_id
-      RETURNING e.project_id, e.event_id, e.occurred_at, e.provider, e.model, e.team, e.user_id, e.feature, e.environment,
+        AND ${COUNTED_IN_OPEN_MONTH('e')}
+      RETURNING e.project_id, e.event_id, e.occurred_at, e.booked_at, e.provider, e.model, e.team, e.user_id, e.feature, e.environment,
                 e.image_size, e.image_quality, e.cost_usd, e.pricing, e.tags, e.status
     ), changed AS (
       SELECT u.*, o.old_cost, o.old_pricing FROM upd u JOIN old o USING (project_id, event_id)

@@ -100,12 +100,14 @@ export class MonthCloseService {
   async close(month: Month, q: ReportQuery) {
     const previous = previousMonth(month);
     const previousRange = previous ? monthRange(previous, q.tz) : null;
-    const [rows, previousRows, names, kindRows, restatementRows] = await Promise.all([
+    const [rows, previousRows, names, kindRows, restatementRows, adjustmentRows, closed] = await Promise.all([
       this.grouped(q),
       previousRange ? this.grouped({ ...q, ...previousRange }) : Promise.resolve([] as GroupedRow[]),
       this.reports.projectNames(),
       this.kinds(q),
       this.repository.restatements(q.from, q.to),
+      this.repository.adjustments(q),
+      this.repository.closedPeriod(`${monthText(month)}-01`),
     ]);
     // GROUPING SETS always returns the () row, even over no rows.
     const total = rows.find((r) => r.set === 'total') ?? { ...ZERO_MEASURES };
@@ -175,6 +177,26 @@ export class MonthCloseService {
       restatements: restatementRows
         .filter((r) => matchesFilters(r, q))
         .map((r) => restatementView(r, !q.filters.project)),
+      // The finance period of the same name (a UTC month: docs/finance.md) and what it locked.
+      period: closed
+        ? {
+            status: 'closed' as const,
+            closed_at: new Date(closed.closed_at).toISOString(),
+            reason: closed.reason,
+            locked_cost_usd: formatUsd(dec(closed.totals.cost_usd)),
+            locked_events: Number(closed.totals.events),
+          }
+        : { status: 'open' as const },
+      // Included in the totals above: calls of closed months that arrived late, counted in this month.
+      adjustments: {
+        events: adjustmentRows.reduce((n, r) => n + Number(r.events), 0),
+        cost_usd: formatUsd(adjustmentRows.reduce((sum, r) => sum.add(dec(r.cost_usd)), Decimal.ZERO)),
+        by_month: adjustmentRows.map((r) => ({
+          month: r.of_month,
+          events: Number(r.events),
+          cost_usd: formatUsd(dec(r.cost_usd)),
+        })),
+      },
       not_wholly_priced: {
         complete: total.unpriced === 0 && total.partial === 0,
         unpriced_events: total.unpriced,

@@ -28,6 +28,9 @@ function eventFilters(q: ReportQuery, params: unknown[]): string[] {
 /** The grouping sets of a month close, in the order of the GROUPING() bits below. */
 export type MonthCloseSet = 'total' | 'project' | 'team' | 'provider' | 'model' | 'provider_model';
 
+/** The events counted in [$1, $2): at their own time, or at their booking time when they arrived for a closed month. */
+const COUNTED_WITHIN = `((occurred_at >= $1 AND occurred_at < $2 AND booked_at IS NULL) OR (booked_at >= $1 AND booked_at < $2))`;
+
 export const MONTH_CLOSE_SQL = {
   /**
    * The month's totals and its totals by project, team, provider, model and
@@ -69,7 +72,9 @@ export const MONTH_CLOSE_SQL = {
     if (edges.length > 0) {
       const ranges = edges.map(([a, b]) => {
         params.push(a, b);
-        return `(occurred_at >= $${params.length - 1} AND occurred_at < $${params.length})`;
+        // An event that arrived for a closed month is counted at its booking time (noon UTC, inside a whole
+        // hour: docs/finance.md), so it is in the rollup part, never in a part hour.
+        return `(occurred_at >= $${params.length - 1} AND occurred_at < $${params.length} AND booked_at IS NULL)`;
       });
       const filters = eventFilters(q, params);
       const eventCost = q.basis === 'ingested' ? 'cost_ingested_usd' : 'cost_usd';
@@ -109,7 +114,7 @@ export const MONTH_CLOSE_SQL = {
       sql: `
         SELECT provider, model, string_agg(DISTINCT array_to_string(unpriced_kinds, ','), ',') AS missing
         FROM usage_events
-        WHERE NOT priced AND occurred_at >= $1 AND occurred_at < $2${filters.map((f) => ` AND ${f}`).join('')}
+        WHERE NOT priced AND ${COUNTED_WITHIN}${filters.map((f) => ` AND ${f}`).join('')}
         GROUP BY provider, model`,
       params,
     };
@@ -128,6 +133,28 @@ export const MONTH_CLOSE_SQL = {
     FROM restatements
     WHERE (created_at >= $1 AND created_at < $2) OR (range_from < $2 AND range_to > $1)
     ORDER BY created_at, id`,
+
+  /**
+   * Adjustments: events counted in [$1, $2) that arrived after their own month was closed, by that month
+   * (the partial index on booked_at serves it). With the report's filters.
+   */
+  adjustments(q: ReportQuery): BuiltQuery {
+    const params: unknown[] = [q.from, q.to];
+    const filters = eventFilters(q, params);
+    return {
+      sql: `
+        SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM') AS of_month, count(*)::text AS events,
+          coalesce(sum(${q.basis === 'ingested' ? 'cost_ingested_usd' : 'cost_usd'}), 0)::text AS cost_usd
+        FROM usage_events
+        WHERE booked_at >= $1 AND booked_at < $2${filters.map((f) => ` AND ${f}`).join('')}
+        GROUP BY 1 ORDER BY 1`,
+      params,
+    };
+  },
+
+  /** The closed period of a month (given as its first day), with the totals locked when it was closed. */
+  closedPeriod: `
+    SELECT closed_at, reason, locked->'totals' AS totals FROM closed_periods WHERE month = $1::date`,
 } as const;
 
 /** A row of MONTH_CLOSE_SQL.grouped: one grouping set's group (NULL in the columns it does not group by). */
@@ -178,6 +205,17 @@ export class MonthCloseRepository {
   unpricedKinds(q: ReportQuery): Promise<Array<{ provider: string; model: string; missing: string | null }>> {
     const { sql, params } = MONTH_CLOSE_SQL.unpricedKinds(q);
     return queryRows(this.db, sql, params);
+  }
+
+  adjustments(q: ReportQuery): Promise<Array<{ of_month: string; events: string; cost_usd: string }>> {
+    const { sql, params } = MONTH_CLOSE_SQL.adjustments(q);
+    return queryRows(this.db, sql, params);
+  }
+
+  async closedPeriod(
+    firstDay: string,
+  ): Promise<{ closed_at: Date; reason: string; totals: Record<string, string> } | null> {
+    return (await queryRows<never>(this.db, MONTH_CLOSE_SQL.closedPeriod, [firstDay]))[0] ?? null;
   }
 
   restatements(from: Date, to: Date): Promise<MonthRestatementRow[]> {

@@ -65,6 +65,8 @@ export class ReportsExportService {
         // priced | partial (cost_usd is the cost of the kinds with rates) | unpriced; and the units with no rate.
         'pricing',
         'unpriced_kinds',
+        // Set for an event that arrived for a closed month: when it is counted instead (docs/finance.md).
+        'counted_at',
       ])
     );
     // Before every event of the range: no event has the nil project and an empty id.
@@ -97,6 +99,7 @@ export class ReportsExportService {
           r.priced,
           r.pricing,
           (r.unpriced_kinds ?? []).join(' '),
+          r.counted_at ?? '',
         ]);
       }
       if (rows.length < PAGE) return;

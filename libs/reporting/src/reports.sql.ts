@@ -444,7 +444,7 @@ export const REPORT_SQL = {
     ];
     params.push(limit);
     return {
-      sql: `SELECT *, ${isoMicroseconds('occurred_at')} AS ts FROM usage_events
+      sql: `SELECT *, ${isoMicroseconds('occurred_at')} AS ts, ${isoMicroseconds('booked_at')} AS counted_at FROM usage_events
          WHERE ${where.join(' AND ')} ORDER BY occurred_at, project_id, event_id LIMIT $${params.length}`,
       params,
     };
@@ -592,6 +592,7 @@ export interface RawEventRow extends Record<`${TokenKind}_tokens`, string> {
   priced: boolean;
   pricing: PricingState;
   unpriced_kinds: string[] | null;
+  counted_at: string | null;
 }
 
 /**

@@ -1,50 +1,26 @@
 import { z } from 'zod';
 import { DomainError, FieldError, hasNoNul, NUL_MESSAGE } from '@tokentally/common';
-import { daysInMonth, startOfLocalDate } from '@tokentally/core';
+import {
+  CalendarMonth,
+  daysInMonth,
+  MONTH_SHAPE_TEXT,
+  monthRange,
+  monthText,
+  parseMonthText,
+  previousMonth,
+} from '@tokentally/core';
 import { parseReportQuery, ReportQuery, reportQuerySchema } from './report-query.dto';
 
-/** A calendar month, 0001-01 to 9999-12. */
-export interface Month {
-  year: number;
-  month: number; // 1..12
-}
-
-const MONTH_SHAPE = /^(\d{4})-(\d{2})$/;
-const SHAPE = 'a month written YYYY-MM, such as 2026-10';
-const SHAPE_MESSAGE = `must be ${SHAPE}`;
-
-/** `2026-10` for a month. */
-export function monthText(m: Month): string {
-  return `${String(m.year).padStart(4, '0')}-${String(m.month).padStart(2, '0')}`;
-}
-
-/** The month before, or null before 0001-01 (no calendar month a report can take). */
-export function previousMonth(m: Month): Month | null {
-  if (m.month > 1) return { year: m.year, month: m.month - 1 };
-  return m.year > 1 ? { year: m.year - 1, month: 12 } : null;
-}
-
-/** [start, end) of a month in `tz`: its first local midnight and the next month's (libs/core's calendar, as budgets and
- * reports use). */
-export function monthRange(m: Month, tz: string): { from: Date; to: Date } {
-  const next = m.month === 12 ? { year: m.year + 1, month: 1 } : { year: m.year, month: m.month + 1 };
-  return { from: startOfLocalDate({ ...m, day: 1 }, tz), to: startOfLocalDate({ ...next, day: 1 }, tz) };
-}
+export type Month = CalendarMonth;
+export { monthRange, monthText, previousMonth };
 
 /** Why `text` is not a month we take, or the month. */
 export function parseMonth(text: string | string[] | undefined): Month | FieldError {
-  if (text === undefined) return { path: 'month', message: `is required (${SHAPE})` };
+  if (text === undefined) return { path: 'month', message: `is required (${MONTH_SHAPE_TEXT})` };
   if (Array.isArray(text)) return { path: 'month', message: 'must be given once' };
   if (!hasNoNul(text)) return { path: 'month', message: NUL_MESSAGE };
-  const match = MONTH_SHAPE.exec(text);
-  if (!match) return { path: 'month', message: SHAPE_MESSAGE };
-  const [year, month] = [Number(match[1]), Number(match[2])];
-  if (year < 1 || month < 1 || month > 12)
-    return {
-      path: 'month',
-      message: `is not a month of the calendar (years 0001 to 9999, months 01 to 12): ${text} does not exist`,
-    };
-  return { year, month };
+  const month = parseMonthText(text);
+  return typeof month === 'string' ? { path: 'month', message: month } : month;
 }
 
 const isMonth = (value: Month | FieldError): value is Month => 'year' in value;
@@ -100,6 +76,8 @@ export const monthCloseQuerySchema = z
     ...Object.fromEntries(
       Object.entries(reportQuerySchema.shape).filter(([key]) => !NOT_FOR_MONTH_CLOSE.includes(key)),
     ),
-    month: z.string({ error: `is required (${SHAPE})` }).regex(MONTH_SHAPE, SHAPE_MESSAGE),
+    month: z
+      .string({ error: `is required (${MONTH_SHAPE_TEXT})` })
+      .regex(/^\d{4}-\d{2}$/, `must be ${MONTH_SHAPE_TEXT}`),
   })
   .strict();
