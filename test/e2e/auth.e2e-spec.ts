@@ -124,6 +124,20 @@ describe('API keys and roles', () => {
     'DELETE /v1/pricing/overrides/:id': { path: `/v1/pricing/overrides/${NOBODY}`, expected: ADMIN_ONLY(404) },
     'POST /v1/pricing/reprice': { path: '/v1/pricing/reprice', body: () => ({}), expected: ADMIN_ONLY(400) },
 
+    'GET /v1/reports/chargeback.csv': { path: '/v1/reports/chargeback.csv?month=2026-10', expected: READ() },
+    'POST /v1/cost-centers': { path: '/v1/cost-centers', body: () => ({}), expected: ADMIN_ONLY(400) },
+    'GET /v1/cost-centers': { path: '/v1/cost-centers', expected: READ(403) },
+    'GET /v1/cost-centers/:id': { path: `/v1/cost-centers/${NOBODY}`, expected: [404, 404, 403, 403, 401] },
+    'POST /v1/cost-centers/:id/assignments': {
+      path: `/v1/cost-centers/${NOBODY}/assignments`,
+      body: () => ({}),
+      expected: ADMIN_ONLY(400),
+    },
+    'DELETE /v1/cost-centers/:id/assignments/:assignment_id': {
+      path: `/v1/cost-centers/${NOBODY}/assignments/${NOBODY}`,
+      expected: ADMIN_ONLY(404),
+    },
+
     // Closed months lock the totals of every project: refused to a key limited to projects.
     'GET /v1/periods': { path: '/v1/periods', expected: READ(403) },
     'GET /v1/periods/:month': { path: '/v1/periods/2026-10', expected: READ(403) },

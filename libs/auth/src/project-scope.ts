@@ -48,6 +48,7 @@ export const PROJECT_SCOPE_RULES: Readonly<Record<string, ProjectScopeRule>> = {
   'GET /v1/reports/export.csv': QUERY,
   'GET /v1/reports/month-close': QUERY,
   'GET /v1/reports/month-close.csv': QUERY,
+  'GET /v1/reports/chargeback.csv': QUERY,
   // Filter suggestions: the values present in the data the same filters select.
   'GET /v1/reports/dimensions/:dimension/values': QUERY,
   'GET /v1/reports/tags': QUERY,
@@ -82,6 +83,8 @@ export const PROJECT_SCOPE_RULES: Readonly<Record<string, ProjectScopeRule>> = {
     why: 'Restatements report the events and totals they changed across every project.',
   },
 
+  'GET /v1/cost-centers': { by: 'refused', why: 'Cost centers name the projects of every team they charge.' },
+  'GET /v1/cost-centers/:id': { by: 'refused', why: 'Cost centers name the projects of every team they charge.' },
   'GET /v1/periods': { by: 'refused', why: 'A closed month locks the totals of every project.' },
   'GET /v1/periods/:month': { by: 'refused', why: 'A closed month locks the totals of every project.' },
 

@@ -522,3 +522,68 @@ export const DASHBOARD_API = {
     },
   },
 } satisfies Record<string, ApiOperationSpec>;
+
+const COST_CENTER_ID = '7d1e2c3b-4a59-4b6c-8d7e-9f0a1b2c3d4e';
+const ASSIGNMENT_EXAMPLE = {
+  id: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+  project_id: PROJECT_ID,
+  team: null,
+  valid_from: '2026-11-01',
+  valid_to: null,
+  created_at: '2026-11-01T08:00:00.000Z',
+};
+const COST_CENTER_EXAMPLE = {
+  id: COST_CENTER_ID,
+  name: 'Marketing',
+  code: 'CC-4100',
+  created_at: '2026-11-01T08:00:00.000Z',
+  assignments: [ASSIGNMENT_EXAMPLE],
+};
+
+/** CostCentersController's and ChargebackController's routes (docs/finance.md). */
+export const COST_CENTERS_API = {
+  create: {
+    summary: 'Create a cost center',
+    requestExample: { body: { name: 'Marketing', code: 'CC-4100' } },
+    responses: { 201: { description: 'The cost center.', example: { ...COST_CENTER_EXAMPLE, assignments: [] } } },
+  },
+  list: {
+    summary: 'List cost centers with their assignments',
+    responses: { 200: { description: 'Every cost center, by name.', example: { data: [COST_CENTER_EXAMPLE] } } },
+  },
+  get: {
+    summary: 'One cost center with its assignments',
+    requestExample: { params: { id: COST_CENTER_ID } },
+    responses: { 200: { description: 'The cost center.', example: COST_CENTER_EXAMPLE } },
+  },
+  assign: {
+    summary: 'Assign a project, a team, or a team within a project to a cost center from a date',
+    description:
+      'Dated (UTC days; `valid_to` exclusive, absent = no end). Two assignments of the same project and team may not overlap (409). The most specific assignment wins: a team within a project, then a team, then a project.',
+    requestExample: { params: { id: COST_CENTER_ID }, body: { project_id: PROJECT_ID, valid_from: '2026-11-01' } },
+    responses: { 201: { description: 'The assignment.', example: ASSIGNMENT_EXAMPLE } },
+  },
+  unassign: {
+    summary: 'Delete an assignment',
+    requestExample: { params: { id: COST_CENTER_ID, assignment_id: ASSIGNMENT_EXAMPLE.id } },
+    responses: { 204: { description: 'Deleted.' } },
+  },
+  chargeback: {
+    summary: 'Chargeback CSV of a month',
+    description:
+      'A UTC month charged to cost centers: one row per cost center, project, team, provider and model with tokens by kind, images and cost, then a TOTAL row equal to the month`s spend to the digit (docs/finance.md).',
+    requestExample: { query: { month: '2026-11' } },
+    responses: {
+      200: {
+        description: 'CSV (attachment).',
+        contentType: 'text/csv',
+        example: [
+          'month,basis,cost_center,cost_center_code,project_id,project,team,provider,model,input_text_tokens,cached_input_text_tokens,input_image_tokens,cached_input_image_tokens,output_image_tokens,output_text_tokens,images,events,unpriced_events,partial_events,cost_usd',
+          `2026-11,restated,Marketing,CC-4100,${PROJECT_ID},web-shop,growth,openai,gpt-image-2,240,0,0,0,8320,0,2,2,0,0,0.250800`,
+          '2026-11,restated,TOTAL,,,,,,,240,0,0,0,8320,0,2,2,0,0,0.250800',
+          '',
+        ].join('\n'),
+      },
+    },
+  },
+} satisfies Record<string, ApiOperationSpec>;

@@ -8,6 +8,9 @@ import { DimensionValuesRepository } from './dimension-values.sql';
 import { ChartLinks } from './charts/chart-links.service';
 import { ChartLinksRepository } from './charts/chart-links.sql';
 import { ChartRenderer } from './charts/chart-renderer.service';
+import { ChargebackController, CostCentersController } from './cost-centers.controller';
+import { CostCentersService } from './cost-centers.service';
+import { CostCentersRepository } from './cost-centers.sql';
 import { MonthCloseController } from './month-close.controller';
 import { MonthCloseService } from './month-close.service';
 import { MonthCloseRepository } from './month-close.sql';
@@ -18,10 +21,20 @@ import { ReportsRepository } from './reports.sql';
 
 @Module({
   imports: [PricingModule],
-  controllers: [ReportsController, MonthCloseController, DimensionsController, ChartsController, DashboardController],
+  controllers: [
+    ReportsController,
+    MonthCloseController,
+    ChargebackController,
+    CostCentersController,
+    DimensionsController,
+    ChartsController,
+    DashboardController,
+  ],
   providers: [
     ReportsRepository,
     MonthCloseRepository,
+    CostCentersRepository,
+    CostCentersService,
     DimensionValuesRepository,
     ChartLinksRepository,
     ReportsService,

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { field, hasNoNul, NUL_MESSAGE, storableText } from '@tokentally/common';
+import { MONTH_SHAPE_TEXT, parseLocalDate } from '@tokentally/core';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A real calendar date, YYYY-MM-DD (a UTC day). */
+const day = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a date such as 2026-11-01') })
+  .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && parseLocalDate(v) !== null, 'must be a date such as 2026-11-01');
+
+export const createCostCenterSchema = z
+  .object({
+    name: field.string(100),
+    code: field.optionalString(50),
+  })
+  .strict();
+
+/**
+ * What an assignment charges: a project, a team (in every project), or a team
+ * within a project; from `valid_from` (a UTC day, inclusive) until `valid_to`
+ * (exclusive; absent: no end).
+ */
+export const createAssignmentSchema = z
+  .object({
+    project_id: field.uuid().optional(),
+    team: storableText(
+      z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+    ).optional(),
+    valid_from: day,
+    valid_to: day.optional(),
+  })
+  .strict()
+  .refine((a) => a.project_id !== undefined || a.team !== undefined, {
+    path: ['project_id'],
+    message: 'name a project_id, a team, or both',
+  })
+  .refine((a) => a.valid_to === undefined || a.valid_to > a.valid_from, {
+    path: ['valid_to'],
+    message: 'must be after valid_from',
+  });
+
+export type CreateAssignment = z.infer<typeof createAssignmentSchema>;
+
+/** GET /v1/reports/chargeback.csv: a UTC month, the basis, and optionally some projects. */
+export const chargebackQuerySchema = z
+  .object({
+    month: z
+      .string({ error: `is required (${MONTH_SHAPE_TEXT})` })
+      .refine(hasNoNul, NUL_MESSAGE)
+      .meta({ example: '2026-11' }),
+    basis: z.enum(['restated', 'ingested'], { error: 'must be restated or ingested' }).optional(),
+    project: z
+      .string({ error: 'must be project ids (UUIDs), separated by commas' })
+      .transform((v) => v.split(',').map((p) => p.trim().toLowerCase()))
+      .refine(
+        (ids) => ids.length <= 100 && ids.every((id) => UUID.test(id)),
+        'must be up to 100 project ids (UUIDs), separated by commas',
+      )
+      .optional(),
+  })
+  .strict();
