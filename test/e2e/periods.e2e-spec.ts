@@ -215,6 +215,41 @@ describe('closing a month', () => {
     expect(row.split(',')[counted]).toBe('2026-11-01T12:00:00.000000Z');
   });
 
+  it('locks exactly what was counted when events of the month arrive while it is being closed', async () => {
+    // Three senders post September calls without pause from before the close until after it.
+    let sent = 0;
+    let closedAt: number | null = null;
+    const sender = async (n: number) => {
+      const answers: number[] = [];
+      for (let b = 0; closedAt === null || Date.now() - closedAt < 150; b++) {
+        const events = Array.from({ length: 20 }, (_, i) =>
+          call(`race-${n}-${b}-${i}`, `2026-09-${String(1 + ((b + i) % 28)).padStart(2, '0')}T12:00:00Z`),
+        );
+        const res = await ingest.post('/v1/events', { events });
+        answers.push(res.status);
+        sent += res.body.accepted;
+      }
+      return answers;
+    };
+    const senders = [0, 1, 2].map(sender);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const closed = await t.http.post('/v1/periods/2026-09/close', { reason: 'race' });
+    closedAt = Date.now();
+    const answers = (await Promise.all(senders)).flat();
+    expect(closed.status).toBe(201);
+    expect(new Set(answers)).toEqual(new Set([202]));
+    const period = (await viewer.get('/v1/periods/2026-09')).body;
+    expect(period.unchanged).toBe(true);
+    const late = period.late_events.reduce((n: number, l: any) => n + l.events, 0);
+    // The close fell between calls: some were counted in September, the rest in the first open month after it.
+    expect(period.locked.totals.events).toBeGreaterThan(0);
+    expect(late).toBeGreaterThan(0);
+    // Every call was counted once: in September before the close, or in November after it.
+    expect(period.locked.totals.events + late).toBe(sent);
+    expect(period.current.events).toBe(period.locked.totals.events);
+    expect(period.late_events.map((l: any) => l.counted_in)).toEqual(['2026-11']);
+  });
+
   it('refuses to close a month that has not ended, a month twice, or a malformed month, naming the field', async () => {
     const now = new Date();
     const current = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
@@ -240,7 +275,7 @@ describe('closing a month', () => {
     expect(noReason.body.errors).toEqual([{ path: 'reason', message: expect.stringMatching(/required|expected/) }]);
     const blank = await t.http.post('/v1/periods/2026-10/reopen', { reason: '   ' });
     expect([blank.status, blank.body.errors[0].path]).toEqual([400, 'reason']);
-    expect((await t.http.post('/v1/periods/2026-09/reopen', { reason: 'x' })).status).toBe(409);
+    expect((await t.http.post('/v1/periods/2026-08/reopen', { reason: 'x' })).status).toBe(409);
 
     const reopened = await t.http.post('/v1/periods/2026-10/reopen', { reason: 'Credit note 2026-114 from OpenAI' });
     expect(reopened.status).toBe(201);
@@ -251,7 +286,10 @@ describe('closing a month', () => {
     ]);
     expect(reopened.body.log[0].by.key_id).toEqual(expect.any(String));
     const list = (await viewer.get('/v1/periods')).body.data;
-    expect(list.map((p: any) => [p.month, p.status])).toEqual([['2026-10', 'open']]);
+    expect(list.map((p: any) => [p.month, p.status])).toEqual([
+      ['2026-10', 'open'],
+      ['2026-09', 'closed'],
+    ]);
 
     // Open again: re-pricing October is allowed and now moves it (the cheaper override).
     const before = (await viewer.get('/v1/reports/month-close?month=2026-10')).body.totals.cost_usd;
