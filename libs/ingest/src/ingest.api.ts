@@ -69,6 +69,7 @@ const STORED_EVENT = {
   cost_usd: '0.125400',
   cost_ingested_usd: '0.125400',
   provider_cost_usd: null,
+  counted_at: null,
   restated: false,
   priced: true,
   pricing: 'priced',
