@@ -327,6 +327,12 @@ describeWithChromium('dashboard in headless Chromium', () => {
       .filter((r) => r[header.indexOf('section')] === 'project')
       .map((r) => BigInt(r[header.indexOf('cost_usd')].replace('.', '')));
     expect(projects.reduce((a, b) => a + b, 0n)).toBe(674730n);
+    // The finance period (not closed here) and the chargeback CSV of the same month, whose total is the view's too.
+    expect(await text(page, '#month-period')).toContain('Open');
+    const [chargeback] = await Promise.all([page.waitForEvent('download'), page.click('#month-chargeback-csv')]);
+    expect(chargeback.suggestedFilename()).toBe('tokentally-chargeback-2026-11.csv');
+    const chargebackRows = fs.readFileSync((await chargeback.path())!, 'utf8').trim().split(/\r?\n/);
+    expect(chargebackRows.at(-1)!.split(',').at(-1)).toBe(exact);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-month-close-1440.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.context().close();

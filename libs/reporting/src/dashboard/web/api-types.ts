@@ -336,6 +336,16 @@ export interface MonthClose {
   previous_month: { month: string; from: string; to: string; totals: MonthTotals } | null;
   change: { cost_usd: string; pct: string | null; events: number };
   restatements: MonthRestatement[];
+  /** The finance period of the same name (a UTC month, docs/finance.md). */
+  period:
+    | { status: 'open' }
+    | { status: 'closed'; closed_at: string; reason: string; locked_cost_usd: string; locked_events: number };
+  /** Calls of closed months that arrived late and are counted in this month (inside totals). */
+  adjustments: {
+    events: number;
+    cost_usd: string;
+    by_month: Array<{ month: string; events: number; cost_usd: string }>;
+  };
   not_wholly_priced: {
     complete: boolean;
     unpriced_events: number;

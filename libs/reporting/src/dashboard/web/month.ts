@@ -68,6 +68,21 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
       },
       'Download raw events CSV',
     ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        id: 'month-chargeback-csv',
+        title: 'The UTC month charged to cost centers (docs/finance.md)',
+        onclick: () =>
+          void download(
+            `/v1/reports/chargeback.csv?${qs({ month: s.month, ...(s.filters.dims.project ? { project: s.filters.dims.project.join(',') } : {}) })}`,
+            `tokentally-chargeback-${s.month}.csv`,
+          ).catch((e) => totals.error(e)),
+      },
+      'Download chargeback CSV',
+    ),
   );
   // The current month is not over: its figures still move, and it is named so.
   const open = isCurrentMonth(s.month, s.tz);
@@ -140,6 +155,36 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
         h('span', { class: 'label' }, 'Unpriced / partly priced calls'),
         h('strong', null, `${count(t.unpriced_events)} / ${count(t.partial_events)}`),
       ),
+      h(
+        'div',
+        { id: 'month-period' },
+        h('span', { class: 'label' }, 'Finance period (UTC month)'),
+        report.period.status === 'closed'
+          ? [
+              h('strong', null, 'Closed'),
+              h(
+                'span',
+                { class: 'muted' },
+                ` ${dateTime(report.period.closed_at, s.tz)}, locked at `,
+                usd(report.period.locked_cost_usd),
+                report.period.reason ? `: ${report.period.reason}` : '',
+              ),
+            ]
+          : h('strong', null, 'Open'),
+      ),
+      report.adjustments.events > 0
+        ? h(
+            'div',
+            { id: 'month-adjustments' },
+            h('span', { class: 'label' }, 'Late calls of closed months (included)'),
+            h('strong', null, usd(report.adjustments.cost_usd)),
+            h(
+              'span',
+              { class: 'muted' },
+              ` ${counted(report.adjustments.events, 'call')} of ${report.adjustments.by_month.map((m) => monthName(m.month)).join(', ')}`,
+            ),
+          )
+        : null,
     ),
   );
   for (const { g, panel } of groups) {
