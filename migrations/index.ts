@@ -12,6 +12,7 @@ import { AddUserDailyRollupAndLatency1795800600000 } from './1795800600000-AddUs
 import { PartitionUsageEventsByMonth1795804200000 } from './1795804200000-PartitionUsageEventsByMonth';
 import { AddProviderReportedCost1795807800000 } from './1795807800000-AddProviderReportedCost';
 import { AddClosedPeriodsAndCostCenters1795811400000 } from './1795811400000-AddClosedPeriodsAndCostCenters';
+import { AddReconciliation1795815000000 } from './1795815000000-AddReconciliation';
 
 /** Every migration, oldest first. Listed, not globbed, so builds and tests load the same set. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   PartitionUsageEventsByMonth1795804200000,
   AddProviderReportedCost1795807800000,
   AddClosedPeriodsAndCostCenters1795811400000,
+  AddReconciliation1795815000000,
 ];

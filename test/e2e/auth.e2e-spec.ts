@@ -81,6 +81,12 @@ describe('API keys and roles', () => {
     'GET /v1/events': { path: '/v1/events', expected: READ() },
     'GET /v1/events/totals': { path: '/v1/events/totals', expected: READ() },
     'GET /v1/events/:project_id/:event_id': { path: `/v1/events/${projectId}/${eventId}`, expected: READ() },
+    // OTLP/HTTP traces (docs/otlp.md): an empty export; an admin must name the project, as for POST /v1/events.
+    'POST /v1/otlp/v1/traces': {
+      path: '/v1/otlp/v1/traces',
+      body: () => ({ resourceSpans: [] }),
+      expected: [400, 403, 403, 200, 401],
+    },
 
     'GET /v1/reports/spend': { path: '/v1/reports/spend', expected: READ() },
     'GET /v1/reports/summary': { path: '/v1/reports/summary', expected: READ() },
@@ -159,6 +165,21 @@ describe('API keys and roles', () => {
     },
     'DELETE /v1/budgets/:id': { path: `/v1/budgets/${NOBODY}`, expected: ADMIN_ONLY(404) },
     'GET /v1/alerts': { path: '/v1/alerts', expected: READ() },
+
+    // Reconciliation with the OpenAI bill: no OPENAI_ADMIN_KEY here, so a valid run would be 409; {} is a 400.
+    'POST /v1/reconciliation/run': { path: '/v1/reconciliation/run', body: () => ({}), expected: ADMIN_ONLY(400) },
+    'GET /v1/reconciliation': { path: '/v1/reconciliation', expected: READ() },
+    'GET /v1/reconciliation/runs': { path: '/v1/reconciliation/runs', expected: ADMIN_ONLY(200) },
+    'GET /v1/reconciliation/projects': { path: '/v1/reconciliation/projects', expected: ADMIN_ONLY(200) },
+    'PUT /v1/reconciliation/projects/:openai_project_id': {
+      path: '/v1/reconciliation/projects/proj_abc',
+      body: () => ({}),
+      expected: ADMIN_ONLY(400),
+    },
+    'DELETE /v1/reconciliation/projects/:openai_project_id': {
+      path: '/v1/reconciliation/projects/proj_nobody',
+      expected: ADMIN_ONLY(404),
+    },
 
     'POST /v1/webhooks': { path: '/v1/webhooks', body: () => ({}), expected: ADMIN_ONLY(400) },
     'GET /v1/webhooks': { path: '/v1/webhooks', expected: ADMIN_ONLY(200) },

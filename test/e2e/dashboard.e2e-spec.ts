@@ -331,7 +331,10 @@ describeWithChromium('dashboard in headless Chromium', () => {
     expect(await text(page, '#month-period')).toContain('Open');
     const [chargeback] = await Promise.all([page.waitForEvent('download'), page.click('#month-chargeback-csv')]);
     expect(chargeback.suggestedFilename()).toBe('tokentally-chargeback-2026-11.csv');
-    const chargebackRows = fs.readFileSync((await chargeback.path())!, 'utf8').trim().split(/\r?\n/);
+    const chargebackRows = fs
+      .readFileSync((await chargeback.path())!, 'utf8')
+      .trim()
+      .split(/\r?\n/);
     expect(chargebackRows.at(-1)!.split(',').at(-1)).toBe(exact);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-month-close-1440.png'), fullPage: true });
     expect(errors).toEqual([]);

@@ -10,6 +10,8 @@ import { BudgetsModule } from '@tokentally/budgets';
 import { WebhooksModule } from '@tokentally/webhooks';
 import { ObservabilityModule } from '@tokentally/observability';
 import { OpenApiModule } from '@tokentally/openapi';
+import { ReconciliationModule } from '@tokentally/reconciliation';
+import { OtlpModule } from '@tokentally/otlp';
 
 /** The HTTP process: every feature module, and by default the background jobs too. */
 @Module({})
@@ -27,6 +29,8 @@ export class AppModule {
         ReportingModule,
         WebhooksModule,
         BudgetsModule,
+        ReconciliationModule,
+        OtlpModule,
         ObservabilityModule,
         OpenApiModule,
       ],

@@ -8,6 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import { ApiKeysService, installAuthHook, Principal, Role } from '@tokentally/auth';
 import { AppConfig, createLogger, DomainError, ProblemFilter, rootLoggerOf } from '@tokentally/common';
 import { installHttpObservability, REQUEST_ID_HEADER, requestIdOf } from '@tokentally/observability';
+import { installOtlpBodyParsing } from '@tokentally/otlp';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
@@ -100,6 +101,8 @@ export async function createApp(
     }
     parseJson(request, (body as Buffer).toString('utf8'), done);
   });
+  // OTLP/HTTP traces also come as protobuf and gzip: read so on that route only (docs/otlp.md).
+  installOtlpBodyParsing(fastify, BODY_LIMIT_BYTES);
   if (limits.maxConnectionsPerIp > 0) limitConnectionsPerAddress(fastify.server, limits.maxConnectionsPerIp);
   closeSilentConnections(fastify.server, limits.headersTimeoutMs);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {

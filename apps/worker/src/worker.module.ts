@@ -7,6 +7,7 @@ import { IngestModule } from '@tokentally/ingest';
 import { PricingModule } from '@tokentally/pricing';
 import { BudgetsModule } from '@tokentally/budgets';
 import { WebhooksModule } from '@tokentally/webhooks';
+import { ReconciliationModule } from '@tokentally/reconciliation';
 
 /**
  * The background jobs alone (rollup compaction, pricing pull, budget
@@ -27,6 +28,7 @@ export class WorkerModule {
         IngestModule,
         WebhooksModule,
         BudgetsModule,
+        ReconciliationModule,
       ],
     };
   }

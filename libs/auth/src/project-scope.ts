@@ -69,6 +69,9 @@ export const PROJECT_SCOPE_RULES: Readonly<Record<string, ProjectScopeRule>> = {
   'GET /v1/budgets/:id/status': HANDLER,
   'GET /v1/charts/budgets.png': HANDLER,
   'GET /v1/alerts': HANDLER,
+  // Reconciliation with the OpenAI bill: the rows of the OpenAI projects mapped to the key's projects only (the whole
+  // organization's rows and unmapped ones hold other projects' spend).
+  'GET /v1/reconciliation': HANDLER,
 
   // Prices are no project's data.
   'GET /v1/pricing': NONE,

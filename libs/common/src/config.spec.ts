@@ -45,4 +45,44 @@ describe('loadConfig', () => {
     expect(config.publicUrl).toBe('http://localhost:8080');
     expect(loadConfig({ PUBLIC_URL: 'https://tally.example.com/' }).publicUrl).toBe('https://tally.example.com');
   });
+
+  it('reads the reconciliation settings, off without an admin key, and refuses a base URL the key must not go to', () => {
+    expect(loadConfig({}).reconciliation).toEqual({
+      adminKey: undefined,
+      baseUrl: 'https://api.openai.com/v1',
+      thresholdPct: '2',
+      cron: '30 4 * * *',
+      days: 3,
+      timeoutMs: 30_000,
+    });
+    const on = loadConfig({
+      OPENAI_ADMIN_KEY: 'sk-admin-0123456789abcdefghij',
+      OPENAI_ADMIN_BASE_URL: 'http://127.0.0.1:8080/v1/',
+      RECONCILE_THRESHOLD_PCT: '0.5',
+    }).reconciliation;
+    expect([on.adminKey, on.baseUrl, on.thresholdPct]).toEqual([
+      'sk-admin-0123456789abcdefghij',
+      'http://127.0.0.1:8080/v1',
+      '0.5',
+    ]);
+    let error: unknown;
+    try {
+      loadConfig({
+        OPENAI_ADMIN_KEY: 'short',
+        OPENAI_ADMIN_BASE_URL: 'http://openai-proxy.internal/v1',
+        RECONCILE_THRESHOLD_PCT: '101',
+        RECONCILE_CRON: 'every day',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigError).problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'OPENAI_ADMIN_BASE_URL',
+      'OPENAI_ADMIN_KEY',
+      'RECONCILE_CRON',
+      'RECONCILE_THRESHOLD_PCT',
+    ]);
+    for (const url of ['https://user:pw@api.openai.com/v1', 'https://api.openai.com/v1?x=1', 'ftp://api.openai.com'])
+      expect(() => loadConfig({ OPENAI_ADMIN_BASE_URL: url })).toThrow(/OPENAI_ADMIN_BASE_URL/);
+  });
 });

@@ -1,3 +1,4 @@
+import { validateCronExpression } from 'cron';
 import { z } from 'zod';
 
 /** Log levels accepted in LOG_LEVEL, from the quietest. */
@@ -144,7 +145,57 @@ const environmentSchema = z.object({
   RETENTION_MONTHS: z.coerce.number({ error: 'must be a whole number of months' }).int().min(1).max(1200).optional(),
   // Whether the api process also runs the background jobs (one process is the whole product).
   RUN_JOBS: booleanFlag.default(true),
+  // Reconciliation with OpenAI's bill (docs/reconciliation.md). An organization admin key (sk-admin-...); unset = off.
+  OPENAI_ADMIN_KEY: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{20,300}$/, 'must be an OpenAI admin key (sk-admin-..., letters, digits, _ and -)')
+    .optional(),
+  // Base URL of OpenAI's API for the admin key: https, or http to this machine only (a local proxy, tests).
+  OPENAI_ADMIN_BASE_URL: z
+    .string()
+    .default('https://api.openai.com/v1')
+    .refine(
+      isAdminBaseUrl,
+      'must be an https:// URL (http:// only to localhost) without credentials, query or fragment',
+    ),
+  // Percent of the bill a day's difference may reach before it is drift (a reconciliation.drift webhook).
+  RECONCILE_THRESHOLD_PCT: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,4})?$/, 'must be a percentage such as "2" or "0.5"')
+    .refine((v) => Number(v) <= 100, 'must be at most 100')
+    .default('2'),
+  // When the daily reconciliation runs (cron, UTC), and how many days before today it reconciles again.
+  RECONCILE_CRON: z
+    .string()
+    .refine((v) => validateCronExpression(v).valid, 'must be a cron expression such as "30 4 * * *"')
+    .default('30 4 * * *'),
+  RECONCILE_DAYS: z.coerce.number({ error: 'must be a whole number of days' }).int().min(1).max(31).default(3),
+  // How long one request to OpenAI's admin API may take.
+  RECONCILE_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int()
+    .min(100)
+    .max(300_000)
+    .default(30_000),
 });
+
+/** An https URL, or http to a loopback host; no user, password, query or fragment (the admin key goes there). */
+function isAdminBaseUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    return (
+      (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) &&
+      !url.username &&
+      !url.password &&
+      !url.search &&
+      !url.hash
+    );
+  } catch {
+    return false;
+  }
+}
 
 export type AppConfig = Readonly<{
   port: number;
@@ -171,7 +222,22 @@ export type AppConfig = Readonly<{
   runJobs: boolean;
   /** Whole months of raw events kept before the current one (undefined: all). */
   retentionMonths: number | undefined;
+  reconciliation: ReconciliationConfig;
 }>;
+
+/** Reconciliation with OpenAI's bill (libs/reconciliation, docs/reconciliation.md). */
+export interface ReconciliationConfig {
+  /** OPENAI_ADMIN_KEY; undefined = reconciliation is off (no job, POST /v1/reconciliation/run is 409). */
+  adminKey: string | undefined;
+  /** OPENAI_ADMIN_BASE_URL without a trailing slash. */
+  baseUrl: string;
+  /** RECONCILE_THRESHOLD_PCT, a decimal string. */
+  thresholdPct: string;
+  cron: string;
+  /** Days before today the daily job reconciles (again). */
+  days: number;
+  timeoutMs: number;
+}
 
 /** HTTP server limits: timeouts, connections per client, rate limits, CORS. */
 export interface HttpLimitsConfig {
@@ -262,6 +328,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     publicUrl: (e.PUBLIC_URL ?? `http://${displayHost}:${e.PORT}`).replace(/\/$/, ''),
     runJobs: e.RUN_JOBS,
     retentionMonths: e.RETENTION_MONTHS,
+    reconciliation: {
+      adminKey: e.OPENAI_ADMIN_KEY,
+      baseUrl: e.OPENAI_ADMIN_BASE_URL.replace(/\/+$/, ''),
+      thresholdPct: e.RECONCILE_THRESHOLD_PCT,
+      cron: e.RECONCILE_CRON,
+      days: e.RECONCILE_DAYS,
+      timeoutMs: e.RECONCILE_TIMEOUT_MS,
+    },
   });
 }
 

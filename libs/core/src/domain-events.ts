@@ -13,6 +13,7 @@ export const DOMAIN_EVENT_TYPES = [
   'pricing.updated',
   'pricing.refresh_failed',
   'model.unpriced',
+  'reconciliation.drift',
 ] as const;
 export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
 
@@ -36,6 +37,7 @@ export const DOMAIN_EVENT_TITLES: Readonly<Record<string, string>> = {
   'pricing.updated': 'Price change',
   'pricing.refresh_failed': 'Pricing refresh failed',
   'model.unpriced': 'Model without a price',
+  'reconciliation.drift': 'Spend differs from the OpenAI bill',
   'webhook.test': 'TokenTally test event',
 } satisfies Record<DomainEventType | TestEventType, string>;
 

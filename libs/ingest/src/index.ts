@@ -5,4 +5,5 @@ export * from './dto/usage-event.dto';
 export * from './restatement.service';
 export * from './event-months.service';
 export * from './ingest-writer';
+export * from './ingest-project';
 export * from './periods.service';

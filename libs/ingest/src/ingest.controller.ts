@@ -1,12 +1,13 @@
 import { Body, Controller, Get, HttpCode, Inject, Optional, Param, Post, Query } from '@nestjs/common';
 import { CurrentPrincipal, Principal, Roles, ApiKeysService } from '@tokentally/auth';
-import { ApiOperation, APP_CONFIG, AppConfig, DomainError, field, parseOrThrow } from '@tokentally/common';
+import { ApiOperation, APP_CONFIG, AppConfig, DomainError } from '@tokentally/common';
 import { rawEventsKeptSince } from '@tokentally/core';
 import { IngestMetrics } from '@tokentally/observability';
 import { checkIngestBody, MAX_EVENTS_PER_REQUEST } from './dto/usage-event.dto';
 import { parseEventKey, parseEventTotalsQuery, parseListEventsQuery } from './dto/list-events.dto';
 import { EventsQueryService } from './events-query.service';
 import { IngestService } from './ingest.service';
+import { ingestProjectOf } from './ingest-project';
 import { INGEST_API } from './ingest.api';
 
 @Controller('v1/events')
@@ -105,34 +106,8 @@ export class IngestController {
     return this.events.detail(projectId, eventId, principal.projectIds === null);
   }
 
-  /**
-   * An ingest key writes to its own project; an admin names one with
-   * ?project_id=. An ingest key naming another project is refused (403), not
-   * silently written to its own, so a misconfigured client finds out.
-   */
-  private async projectOf(principal: Principal, projectQuery: string | undefined): Promise<string> {
-    if (principal.role === 'ingest') {
-      if (projectQuery !== undefined && projectQuery !== principal.projectId) {
-        this.metrics?.requestRejected('wrong_project');
-        throw new DomainError(
-          'forbidden',
-          `This ingest key writes only to project ${principal.projectId}; project_id names another project.`,
-          [{ path: 'project_id', message: 'must be the project of the ingest key (or left out)' }],
-        );
-      }
-      return principal.projectId!;
-    }
-    let projectId: string;
-    try {
-      projectId = parseOrThrow(field.uuid(), projectQuery, 'project_id');
-    } catch (error) {
-      this.metrics?.requestRejected('invalid_project_id');
-      throw error;
-    }
-    if (!(await this.keys.projectExists(projectId))) {
-      this.metrics?.requestRejected('unknown_project');
-      throw DomainError.validation([{ path: 'project_id', message: 'is not a known project' }]);
-    }
-    return projectId;
+  /** The project the request writes to (ingest-project.ts): the ingest key's own, or ?project_id= for an admin. */
+  private projectOf(principal: Principal, projectQuery: string | undefined): Promise<string> {
+    return ingestProjectOf(this.keys, principal, projectQuery, (reason) => this.metrics?.requestRejected(reason));
   }
 }

@@ -39,6 +39,36 @@ describe('alert texts', () => {
     );
   });
 
+  it('tell a reconciliation drift in one sentence: day, project, both figures, the difference and the causes', () => {
+    const drift = {
+      day: '2026-11-25',
+      openai_project_id: 'proj_studio',
+      project_name: 'Studio',
+      billed_usd: '1.200000',
+      tracked_usd: '1.050000',
+      difference_usd: '0.150000',
+      percent: '12.50',
+      threshold_pct: '2',
+      causes: ['untracked_calls', 'unpriced_events'],
+    };
+    expect(describeEvent('reconciliation.drift', drift)).toBe(
+      'On 2026-11-25, project Studio (OpenAI proj_studio): OpenAI billed $1.20, TokenTally tracked $1.05, a difference of $0.1500 (12.50%), above the 2% threshold; likely: untracked calls, unpriced events.',
+    );
+    expect(
+      describeEvent('reconciliation.drift', {
+        ...drift,
+        openai_project_id: null,
+        project_name: null,
+        billed_usd: '0.000000',
+        difference_usd: '-1.050000',
+        percent: null,
+        causes: [],
+      }),
+    ).toBe(
+      'On 2026-11-25, the whole organization: OpenAI billed $0.00, TokenTally tracked $1.05, a difference of -$1.05, above the 2% threshold.',
+    );
+  });
+
   it('say "?" for an amount an older event does not carry, rather than fail', () => {
     expect(describeEvent('budget.threshold_reached', { ...threshold, spent_usd: undefined })).toContain(': ? spent');
   });

@@ -72,6 +72,8 @@ export function describeEvent(type: string, d: Record<string, unknown>): string 
       return `The pricing pull from ${d.source} failed: ${d.error}.`;
     case 'model.unpriced':
       return `Events for ${d.provider}/${d.model} arrived with no price; their cost is unknown until a price is set.`;
+    case 'reconciliation.drift':
+      return `On ${d.day}, ${d.project_name ? `project ${d.project_name}` : 'the whole organization'}${d.openai_project_id ? ` (OpenAI ${d.openai_project_id})` : ''}: OpenAI billed ${money(d.billed_usd)}, TokenTally tracked ${money(d.tracked_usd)}, a difference of ${money(d.difference_usd)}${d.percent === null || d.percent === undefined ? '' : ` (${d.percent}%)`}, above the ${d.threshold_pct}% threshold${Array.isArray(d.causes) && d.causes.length ? `; likely: ${(d.causes as unknown[]).map((c) => String(c).replace(/_/g, ' ')).join(', ')}` : ''}.`;
     case 'webhook.test':
       return 'This is a test event from TokenTally. If you can read it, the endpoint works.';
     default:

@@ -4,6 +4,7 @@ import { drawChart } from './charts';
 import { Child, h, table } from './dom';
 import { ago, count, counted, money, percent, words } from './format';
 import { Panel } from './panel';
+import { reconciliationPanel } from './reconciliation';
 import type { ChartOptions } from 'chart.js';
 import type {
   Alert,
@@ -63,6 +64,7 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
   const providers = new Panel('providers', `Providers compared: ${period}`, 'wide');
   const performance = new Panel('performance', `Latency and errors by model: ${period}`, 'wide');
   const providerCost = new Panel('provider-cost', `Cost reported by providers: ${period}`, 'wide');
+  const reconciliation = reconciliationPanel(s);
   const budgets = new Panel('budgets', 'Budgets (current periods)', 'half');
   const alerts = new Panel('alerts', 'Latest alerts', 'half');
   const pricing = new Panel('pricing', 'Pricing', 'wide');
@@ -107,6 +109,7 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
       tokens.root,
       providers.root,
       providerCost.root,
+      reconciliation.panel.root,
       performance.root,
       budgets.root,
       alerts.root,
@@ -162,6 +165,7 @@ export async function renderOverview(root: HTMLElement, ctx: OverviewContext): P
       () => report<ProviderCostReport>('provider-cost'),
       (r) => drawProviderCost(providerCost, r),
     ),
+    run(reconciliation.panel, reconciliation.load, reconciliation.draw),
     run(
       performance,
       () => report<PerformanceReport>('performance'),
