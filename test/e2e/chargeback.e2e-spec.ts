@@ -3,36 +3,7 @@ import { Decimal } from '@tokentally/core';
 import { startTestApp, TestApp } from '../support/app';
 import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
 import { HttpClient } from '../support/http';
-
-/** CSV rows (quoted fields, CRLF, byte-order mark) as objects keyed by the header. */
-function csvObjects(text: string): Array<Record<string, string>> {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  const body = text.replace(/^\ufeff/, '');
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (quoted) {
-      if (c === '"' && body[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && body[i + 1] === '\n') {
-      rows.push([...row, field]);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  const [header, ...data] = rows;
-  return data.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
-}
+import { csvObjects } from '../support/csv';
 
 const sum = (values: string[]) => values.reduce((a, v) => a.add(Decimal.parse(v)), Decimal.ZERO);
 const TOKEN_COLUMNS = [

@@ -4,43 +4,7 @@ import { startTestApp, TestApp } from '../support/app';
 import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
 import { eventually } from '../support/eventually';
 import { HttpClient } from '../support/http';
-
-/** A CSV text (quoted fields, CRLF, byte-order mark) as rows of fields. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  const body = text.replace(/^\ufeff/, '');
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (quoted) {
-      if (c === '"' && body[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && body[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
-
-/** CSV rows as objects keyed by the header. */
-function csvObjects(text: string): Array<Record<string, string>> {
-  const [header, ...rows] = parseCsv(text);
-  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
-}
+import { csvObjects } from '../support/csv';
 
 const sum = (values: string[]) => values.reduce((a, v) => a.add(Decimal.parse(v || '0')), Decimal.ZERO);
 
