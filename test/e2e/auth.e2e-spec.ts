@@ -139,6 +139,11 @@ describe('API keys and roles', () => {
       body: () => ({}),
       expected: ADMIN_ONLY(400),
     },
+    'PATCH /v1/cost-centers/:id/assignments/:assignment_id': {
+      path: `/v1/cost-centers/${NOBODY}/assignments/${NOBODY}`,
+      body: () => ({ valid_to: null }),
+      expected: ADMIN_ONLY(404),
+    },
     'DELETE /v1/cost-centers/:id/assignments/:assignment_id': {
       path: `/v1/cost-centers/${NOBODY}/assignments/${NOBODY}`,
       expected: ADMIN_ONLY(404),

@@ -169,6 +169,7 @@ describe('chargeback', () => {
       ['month=2026-10&basis=cash', 'basis'],
       ['month=2026-10&project=nope', 'project'],
       ['month=2026-10&tz=Europe/Berlin', 'tz'],
+      ['month=2026-10&month=2026-09', 'month'],
     ]) {
       const bad = await viewer.get(`/v1/reports/chargeback.csv?${query}`);
       expect([query, bad.status, bad.headers.get('content-type')]).toEqual([
@@ -178,6 +179,8 @@ describe('chargeback', () => {
       ]);
       expect([query, bad.body.errors.map((e: any) => e.path)]).toEqual([query, [path]]);
     }
+    const twice = await viewer.get('/v1/reports/chargeback.csv?month=2026-10&month=2026-09');
+    expect(twice.body.errors[0].message).toBe('must be given once');
   });
 
   it('refuses overlapping, backwards or empty assignments and unknown targets, naming the field', async () => {
@@ -218,6 +221,11 @@ describe('chargeback', () => {
       valid_from: '2026-10-01',
     });
     expect(unknown.status).toBe(404);
+    // The CSV's own row names cannot be taken by a cost center (a SUMIF on cost_center would count them twice).
+    for (const name of ['TOTAL', 'total ', '(Unassigned)']) {
+      const reserved = await t.http.post('/v1/cost-centers', { name });
+      expect([name, reserved.status, reserved.body.errors?.map((e: any) => e.path)]).toEqual([name, 400, ['name']]);
+    }
     const twice = await t.http.post('/v1/cost-centers', { name: 'Marketing' });
     expect([twice.status, twice.body.errors]).toEqual([409, [{ path: 'name', message: expect.any(String) }]]);
 
@@ -244,6 +252,54 @@ describe('chargeback', () => {
     expect((await t.http.post('/v1/periods/2026-10/close', { reason: 'books closed' })).status).toBe(201);
     await alpha.client.post('/v1/events', call('a-late', '2026-10-06T00:00:00Z', 'growth'));
     expect(await chargeback('month=2026-10')).toEqual(before);
+
+    // Assignments whose days reach into the closed month cannot be added, moved or deleted: that would re-charge it.
+    const marketing = (await viewer.get(`/v1/cost-centers/${centers.Marketing}`)).body.assignments[0];
+    const into = await t.http.post(`/v1/cost-centers/${centers.Special}/assignments`, {
+      project_id: beta.projectId,
+      valid_from: '2026-10-01',
+      valid_to: '2026-11-01',
+    });
+    expect([into.status, into.body.errors, into.body.closed_months]).toEqual([
+      409,
+      [{ path: 'valid_from', message: 'reaches into closed months: 2026-10' }],
+      ['2026-10'],
+    ]);
+    expect(into.body.detail).toMatch(/reopen/);
+    const removed = await t.http.delete(`/v1/cost-centers/${centers.Marketing}/assignments/${marketing.id}`);
+    expect([removed.status, removed.body.closed_months]).toEqual([409, ['2026-10']]);
+    const shortened = await t.http.request(
+      'PATCH',
+      `/v1/cost-centers/${centers.Marketing}/assignments/${marketing.id}`,
+      { valid_to: '2026-10-20' },
+    );
+    expect([shortened.status, shortened.body.errors?.[0]?.path]).toEqual([409, 'valid_to']);
+    expect(await chargeback('month=2026-10')).toEqual(before);
+    // Ending it after the closed month is the way to move alpha to another cost center from then on.
+    const ended = await t.http.request('PATCH', `/v1/cost-centers/${centers.Marketing}/assignments/${marketing.id}`, {
+      valid_to: '2026-12-01',
+    });
+    expect([ended.status, ended.body.valid_to]).toEqual([200, '2026-12-01']);
+    await assign('Special', { project_id: alpha.projectId, valid_from: '2026-12-01' });
+    const backwards = await t.http.request(
+      'PATCH',
+      `/v1/cost-centers/${centers.Marketing}/assignments/${marketing.id}`,
+      {
+        valid_to: '2026-09-01',
+      },
+    );
+    expect([backwards.status, backwards.body.errors?.[0]?.path]).toEqual([400, 'valid_to']);
+    const overlapping = await t.http.request(
+      'PATCH',
+      `/v1/cost-centers/${centers.Marketing}/assignments/${marketing.id}`,
+      { valid_to: null },
+    );
+    expect([overlapping.status, overlapping.body.errors?.[0]?.message]).toEqual([
+      409,
+      expect.stringMatching(/^overlaps/),
+    ]);
+    expect(await chargeback('month=2026-10')).toEqual(before);
+
     const november = await chargeback('month=2026-11');
     expect(november.find((r) => r.cost_center === 'Marketing')).toMatchObject({ project: 'alpha', events: '2' });
   });

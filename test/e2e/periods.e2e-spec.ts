@@ -1,8 +1,10 @@
+import { Client } from 'pg';
 import { Decimal } from '@tokentally/core';
 import { startTestApp, TestApp } from '../support/app';
 import { projectWithIngestKey, usageEvent, viewerClient } from '../support/factories';
 import { eventually } from '../support/eventually';
 import { HttpClient } from '../support/http';
+import { csvObjects } from '../support/csv';
 
 /**
  * Closing a month (POST /v1/periods/:month/close, /reopen, GET /v1/periods):
@@ -203,6 +205,23 @@ describe('closing a month', () => {
     expect(october.period).toMatchObject({ status: 'closed', reason: 'October invoice booked' });
     expect(october.period.locked_cost_usd).toBe(october.totals.cost_usd);
     expect(october.adjustments).toEqual({ events: 0, cost_usd: '0.000000', by_month: [] });
+    // The locked figures are of every project: a filtered report (a key limited to projects always is) leaves them out.
+    const filtered = (await viewer.get(`/v1/reports/month-close?month=2026-10&project=${projectId}`)).body;
+    expect(filtered.period).toEqual({
+      status: 'closed',
+      closed_at: october.period.closed_at,
+      reason: 'October invoice booked',
+      locked_cost_usd: null,
+      locked_events: null,
+    });
+    const scopedKey = await t.http.post('/v1/keys', { name: 'scoped', role: 'viewer', project_ids: [projectId] });
+    const scoped = (await t.http.as(scopedKey.body.key).get('/v1/reports/month-close?month=2026-10')).body;
+    expect([scoped.period.locked_cost_usd, scoped.period.locked_events]).toEqual([null, null]);
+    // The month-close CSV lists the adjustments November includes, by the month they belong to.
+    const novemberCsv = csvObjects((await viewer.get('/v1/reports/month-close.csv?month=2026-11')).text);
+    expect(novemberCsv.filter((r) => r.section === 'adjustment').map((r) => [r.key, r.events])).toEqual([
+      ['2026-10', '3'],
+    ]);
 
     // The raw export keeps the event's own time and says when it is counted.
     const csv = await viewer.get('/v1/reports/export.csv?raw=1&from=2026-10-10&to=2026-10-10');
@@ -262,6 +281,9 @@ describe('closing a month', () => {
       const bad = await t.http.post(`/v1/periods/${month}/close`, {});
       expect([month, bad.status, bad.body.errors?.[0]?.path]).toEqual([month, 400, 'month']);
     }
+    // A reason with a lone surrogate would be stored changed (as U+FFFD): refused like every other text field.
+    const surrogate = await t.http.post('/v1/periods/2026-08/close', { reason: 'book\ud800' });
+    expect([surrogate.status, surrogate.body.errors?.[0]?.path]).toEqual([400, 'reason']);
     const badBody = await t.http.post('/v1/periods/2026-09/close', { reason: 7, extra: true });
     expect(badBody.status).toBe(400);
     expect(badBody.body.errors.map((e: any) => e.path).sort()).toEqual(['extra', 'reason']);
@@ -300,5 +322,92 @@ describe('closing a month', () => {
     // A call for October arriving now is counted in October again.
     await ingest.post('/v1/events', call('oct-after-reopen', '2026-10-12T00:00:00Z'));
     expect((await viewer.get(`/v1/events/${projectId}/oct-after-reopen`)).body.counted_at).toBeNull();
+  });
+
+  it('re-prices an open month without touching its late calls counted in a closed one, and records what it changed', async () => {
+    await ingest.post('/v1/events', {
+      events: [call('jun-1', '2026-06-01T10:00:00Z'), call('jun-2', '2026-06-15T10:00:00Z')],
+    });
+    expect((await t.http.post('/v1/periods/2026-06/close', { reason: 'June' })).status).toBe(201);
+    // Late June calls, counted in July; then July is closed and June reopened.
+    await ingest.post('/v1/events', {
+      events: [call('late-jun-1', '2026-06-03T00:00:00Z'), call('late-jun-2', '2026-06-04T00:00:00Z')],
+    });
+    expect((await viewer.get(`/v1/events/${projectId}/late-jun-1`)).body.counted_at).toBe('2026-07-01T12:00:00.000Z');
+    expect((await t.http.post('/v1/periods/2026-07/close', { reason: 'July' })).status).toBe(201);
+    expect((await t.http.post('/v1/periods/2026-06/reopen', { reason: 'June credit note' })).status).toBe(201);
+
+    const cost = async (id: string) => (await viewer.get(`/v1/events/${projectId}/${id}`)).body.cost_usd as string;
+    const onTime = ['jun-1', 'jun-2'];
+    const late = ['late-jun-1', 'late-jun-2'];
+    const before = await Promise.all([...onTime, ...late].map(cost));
+    await t.http.request('PUT', '/v1/pricing/overrides', {
+      provider: 'openai',
+      model: 'gpt-image-2',
+      prices: { input_text: '2.00', input_image: '2.00', output_image: '2.00' },
+      effective_from: '2026-05-01T00:00:00Z',
+    });
+    const repriced = await t.http.post('/v1/pricing/reprice', { from: '2026-06-01', to: '2026-06-30' });
+    expect(repriced.status).toBe(201);
+    const after = await Promise.all([...onTime, ...late].map(cost));
+    // The late calls, counted in closed July, kept their cost; the on-time ones moved.
+    expect(after.slice(2)).toEqual(before.slice(2));
+    expect(after.slice(0, 2)).not.toEqual(before.slice(0, 2));
+    // The restatement's totals are those of the calls it re-priced, so its delta is what moved.
+    const total = (costs: string[]) => costs.reduce((a, c) => a.add(Decimal.parse(c)), Decimal.ZERO).toFixedString(6);
+    expect(repriced.body).toMatchObject({
+      events_examined: 2,
+      events_changed: 2,
+      total_before_usd: total(before.slice(0, 2)),
+      total_after_usd: total(after.slice(0, 2)),
+    });
+    expect((await viewer.get('/v1/periods/2026-07')).body.unchanged).toBe(true);
+  });
+
+  it('answers 409 to a re-pricing whose month is closed while it runs, and records only what it changed', async () => {
+    if (t.database.kind !== 'postgres') return; // one session: a re-pricing and a close cannot interleave
+    await ingest.post('/v1/events', {
+      events: [call('aug-1', '2026-08-01T10:00:00Z'), call('aug-2', '2026-08-20T10:00:00Z')],
+    });
+    await t.http.request('PUT', '/v1/pricing/overrides', {
+      provider: 'openai',
+      model: 'gpt-image-2',
+      prices: { input_text: '3.00', input_image: '3.00', output_image: '3.00' },
+      effective_from: '2026-07-15T00:00:00Z',
+    });
+    const costs = async () =>
+      Promise.all(
+        ['aug-1', 'aug-2'].map(async (id) => (await viewer.get(`/v1/events/${projectId}/${id}`)).body.cost_usd),
+      );
+    const before = await costs();
+    // Hold the restatement lock from outside, so the re-pricing stops after reading its page and before writing it.
+    const holder = new Client({ connectionString: t.database.env.DATABASE_URL });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock(7291003)');
+      const reprice = t.http.post('/v1/pricing/reprice', { from: '2026-08-01', to: '2026-08-31' });
+      await eventually(async () => {
+        const waiting = await holder.query(
+          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 7291003 AND NOT granted`,
+        );
+        expect(waiting.rowCount).toBe(1);
+      });
+      const closed = await t.http.post('/v1/periods/2026-08/close', { reason: 'August, while a re-pricing ran' });
+      expect(closed.status).toBe(201);
+      await holder.query('COMMIT');
+      const answer = await reprice;
+      expect(answer.status).toBe(409);
+      expect(answer.body.closed_months).toEqual(['2026-08']);
+      expect(answer.body.detail).toMatch(/closed while this re-pricing ran/);
+      // Recorded, with what it really changed: nothing.
+      expect(answer.body.restatement).toMatchObject({ events_changed: 0 });
+      expect(answer.body.restatement.total_after_usd).toBe(answer.body.restatement.total_before_usd);
+    } finally {
+      await holder.end();
+    }
+    expect(await costs()).toEqual(before);
+    const period = (await viewer.get('/v1/periods/2026-08')).body;
+    expect(period.unchanged).toBe(true);
   });
 });

@@ -1,7 +1,14 @@
 import { Body, Controller, Get, Inject, Param, Post } from '@nestjs/common';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '@tokentally/auth';
-import { ApiOperation, hasNoNul, NUL_MESSAGE, parseOrThrow } from '@tokentally/common';
+import {
+  ApiOperation,
+  hasNoNul,
+  isWellFormedUnicode,
+  LONE_SURROGATE_MESSAGE,
+  NUL_MESSAGE,
+  parseOrThrow,
+} from '@tokentally/common';
 import { MONTH_SHAPE_TEXT } from '@tokentally/core';
 import { PERIODS_API } from './ingest.api';
 import { PeriodsService } from './periods.service';
@@ -13,7 +20,12 @@ const monthParams = z.object({
     .meta({ example: '2026-10' }),
 });
 
-const reason = z.string().trim().max(1000).refine(hasNoNul, NUL_MESSAGE);
+const reason = z
+  .string()
+  .trim()
+  .max(1000)
+  .refine(hasNoNul, NUL_MESSAGE)
+  .refine(isWellFormedUnicode, LONE_SURROGATE_MESSAGE);
 const closeBody = z.object({ reason: reason.optional() }).strict();
 const reopenBody = z
   .object({ reason: reason.pipe(z.string().min(1, 'is required: say why the month is reopened')) })

@@ -10,6 +10,7 @@ import {
   TOKEN_KINDS,
   TokenUsage,
 } from '@tokentally/core';
+import { DomainError } from '@tokentally/common';
 import { EventBus } from '@tokentally/db';
 import { PricingService } from '@tokentally/pricing';
 import {
@@ -40,6 +41,8 @@ interface Totals {
   lastChanged?: number;
   providers?: Set<string>;
   models?: Set<string>;
+  /** Events left as they were because their month was closed while this ran. */
+  skippedClosed?: number;
 }
 
 /**
@@ -105,10 +108,30 @@ export class RestatementService implements OnModuleInit {
       const page = await this.repository.rangePage(range, after, PAGE);
       if (page.length === 0) break;
       await this.restatePage(page, totals);
+      // Some events were left as they were: a month was closed while this ran. If it is a month of the range, what
+      // was re-priced before is recorded and the rest is left (409); a late call counted in a month outside the range
+      // stays as it is and the range goes on.
+      if (totals.skippedClosed) await this.stopIfRangeClosed(range, actor, totals);
       const last = page[page.length - 1];
       after = [last.occurred_at_cursor, last.project_id, last.event_id];
     }
     return this.record('manual', actor, range, totals);
+  }
+
+  private async stopIfRangeClosed(range: { from: Date; to: Date }, actor: string, totals: Totals): Promise<void> {
+    try {
+      await this.periods.assertNoClosedMonthIn(range.from, range.to);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      const recorded = await this.record('manual', actor, range, totals);
+      throw new DomainError(
+        'conflict',
+        `${error.message} The month was closed while this re-pricing ran: the ${totals.changed} events re-priced ` +
+          `before were recorded as restatement ${recorded.id}; the rest of the range was left as it was.`,
+        error.errors,
+        { ...error.extensions, restatement: recorded },
+      );
+    }
   }
 
   async list(limit = 100): Promise<RestatementView[]> {
@@ -262,8 +285,13 @@ export class RestatementService implements OnModuleInit {
     });
   }
 
+  /**
+   * Re-prices one page. The totals are of what this page really changed: an event counted in a month that was
+   * closed after the page was read is left as it is by the statement that writes, counted in `skippedClosed`, and
+   * its cost stays in both totals as it was.
+   */
   private async restatePage(page: StoredEvent[], totals: Totals): Promise<void> {
-    const changes: CostChange[] = [];
+    const changes: Array<CostChange & { before: Decimal | null; after: Decimal | null; event: StoredEvent }> = [];
     for (const event of page) {
       totals.examined++;
       const usage = {} as TokenUsage;
@@ -282,30 +310,45 @@ export class RestatementService implements OnModuleInit {
       );
       const before = event.cost_usd === null ? null : Decimal.parse(event.cost_usd);
       const after = costOf(result);
-      if (before) totals.before = totals.before.add(before);
-      if (after) totals.after = totals.after.add(after);
       const missing = result.pricing === 'priced' ? null : result.missing.join(',') || null;
       const sameCost = before === null ? after === null : after !== null && before.equals(after);
       const same =
         sameCost && event.pricing === result.pricing && (event.unpriced_kinds?.join(',') || null) === missing;
-      if (!same) {
-        changes.push({
-          projectId: event.project_id,
-          eventId: event.event_id,
-          cost: after && after.toFixedString(),
-          versionId: version?.id ?? null,
-          pricing: result.pricing,
-          missing,
-        });
-        const at = new Date(event.occurred_at).getTime();
-        totals.firstChanged = Math.min(totals.firstChanged ?? at, at);
-        totals.lastChanged = Math.max(totals.lastChanged ?? at, at);
-        (totals.providers ??= new Set()).add(event.provider);
-        (totals.models ??= new Set()).add(event.model);
+      if (same) {
+        if (before) totals.before = totals.before.add(before);
+        if (before) totals.after = totals.after.add(before);
+        continue;
       }
+      changes.push({
+        projectId: event.project_id,
+        eventId: event.event_id,
+        cost: after && after.toFixedString(),
+        versionId: version?.id ?? null,
+        pricing: result.pricing,
+        missing,
+        before,
+        after,
+        event,
+      });
     }
     if (changes.length === 0) return;
-    totals.changed += await this.repository.applyCosts(changes);
+    const applied = await this.repository.applyCosts(changes);
+    for (const change of changes) {
+      const done = applied.has(`${change.projectId}\u0000${change.eventId}`);
+      if (change.before) totals.before = totals.before.add(change.before);
+      const now = done ? change.after : change.before;
+      if (now) totals.after = totals.after.add(now);
+      if (!done) {
+        totals.skippedClosed = (totals.skippedClosed ?? 0) + 1;
+        continue;
+      }
+      totals.changed++;
+      const at = new Date(change.event.occurred_at).getTime();
+      totals.firstChanged = Math.min(totals.firstChanged ?? at, at);
+      totals.lastChanged = Math.max(totals.lastChanged ?? at, at);
+      (totals.providers ??= new Set()).add(change.event.provider);
+      (totals.models ??= new Set()).add(change.event.model);
+    }
   }
 
   private async record(

@@ -37,6 +37,7 @@ export const RESTATEMENT_SQL = {
     WHERE occurred_at >= $1 AND occurred_at < $2
       AND ($3::text IS NULL OR provider = $3) AND ($4::text IS NULL OR model = $4)
       AND (occurred_at, project_id, event_id) > ($5::timestamptz, $6::uuid, $7::text)
+      AND ${COUNTED_IN_OPEN_MONTH('usage_events')}
     ORDER BY occurred_at, project_id, event_id LIMIT $8`,
   /**
    * Sets new costs and moves the rollup by the difference, in one statement
@@ -69,7 +70,7 @@ export const RESTATEMENT_SQL = {
       SELECT u.*, o.old_cost, o.old_pricing FROM upd u JOIN old o USING (project_id, event_id)
     ),
     ${rollupDeltaCtes('changed', 'changed', RESTATED_MEASURES)}
-    SELECT count(*)::int AS changed FROM upd`,
+    SELECT project_id::text AS project_id, event_id FROM upd`,
   restatementLock: `SELECT pg_advisory_xact_lock(7291003)`,
   insertRestatement: `
     INSERT INTO restatements (reason, requested_by, range_from, range_to, provider, model, events_examined, events_changed, total_before_usd, total_after_usd)
@@ -247,11 +248,14 @@ export class RestatementsRepository {
     ]);
   }
 
-  /** Sets new costs and moves the rollups by the difference, under the restatement lock; how many events changed. */
-  applyCosts(changes: CostChange[]): Promise<number> {
+  /**
+   * Sets new costs and moves the rollups by the difference, under the restatement lock; the events changed, as
+   * `project_id` NUL `event_id` (an event counted in a month closed since it was read is left as it is).
+   */
+  applyCosts(changes: CostChange[]): Promise<Set<string>> {
     return this.db.transaction(async (tx) => {
       await tx.query(RESTATEMENT_SQL.restatementLock);
-      const [{ changed }] = await queryRows<{ changed: number }>(tx, RESTATEMENT_SQL.applyCosts, [
+      const rows = await queryRows<{ project_id: string; event_id: string }>(tx, RESTATEMENT_SQL.applyCosts, [
         changes.map((c) => c.projectId),
         changes.map((c) => c.eventId),
         changes.map((c) => c.cost),
@@ -259,7 +263,7 @@ export class RestatementsRepository {
         changes.map((c) => c.pricing),
         changes.map((c) => c.missing),
       ]);
-      return changed;
+      return new Set(rows.map((r) => `${r.project_id}\u0000${r.event_id}`));
     });
   }
 

@@ -1,11 +1,29 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { Roles } from '@tokentally/auth';
 import { ApiOperation, DomainError, field, parseOrThrow } from '@tokentally/common';
 import { monthText } from '@tokentally/core';
 import { CostCentersService } from './cost-centers.service';
-import { chargebackQuerySchema, createAssignmentSchema, createCostCenterSchema } from './dto/cost-centers.dto';
+import {
+  chargebackQuerySchema,
+  createAssignmentSchema,
+  createCostCenterSchema,
+  endAssignmentSchema,
+} from './dto/cost-centers.dto';
 import { parseMonth } from './dto/month-close.dto';
 import { COST_CENTERS_API } from './reporting.api';
 
@@ -43,6 +61,17 @@ export class CostCentersController {
   assign(@Param('id') id: string, @Body() body: unknown) {
     const centerId = parseOrThrow(field.uuid(), id, 'id');
     return this.centers.assign(centerId, parseOrThrow(createAssignmentSchema, body));
+  }
+
+  @Patch(':id/assignments/:assignment_id')
+  @ApiOperation({ ...COST_CENTERS_API.endAssignment, params: assignmentParams, body: endAssignmentSchema })
+  endAssignment(@Param('id') id: string, @Param('assignment_id') assignmentId: string, @Body() body: unknown) {
+    const { valid_to } = parseOrThrow(endAssignmentSchema, body);
+    return this.centers.endAssignment(
+      parseOrThrow(field.uuid(), id, 'id'),
+      parseOrThrow(field.uuid(), assignmentId, 'assignment_id'),
+      valid_to,
+    );
   }
 
   @Delete(':id/assignments/:assignment_id')

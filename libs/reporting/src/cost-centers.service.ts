@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '@tokentally/common';
 import { CalendarMonth, Decimal, formatUsd, monthRange, monthText, TOKEN_KINDS } from '@tokentally/core';
 import { csvLine } from './csv';
-import { AssignmentRow, CostCenterRow, CostCentersRepository } from './cost-centers.sql';
+import { AssignmentRow, AssignmentWrite, CostCenterRow, CostCentersRepository } from './cost-centers.sql';
 import { CreateAssignment } from './dto/cost-centers.dto';
 
 const UNASSIGNED = '(unassigned)';
@@ -70,23 +70,20 @@ export class CostCentersService {
       validFrom: a.valid_from,
       validTo: a.valid_to ?? null,
     });
-    if ('overlapping' in result) {
-      const o = result.overlapping;
-      throw new DomainError(
-        'conflict',
-        `Those days are already assigned for the same ${describeTarget(o)}: assignment ${o.id} ` +
-          `(cost center ${o.cost_center_id}) from ${o.valid_from} ${o.valid_to ? `until ${o.valid_to}` : 'with no end'}. ` +
-          'End or delete it first, or start this one after it.',
-        [{ path: 'valid_from', message: `overlaps assignment ${o.id}` }],
-        { overlapping_assignment: assignmentView(o) },
-      );
-    }
-    return assignmentView(result.created);
+    return assignmentView(refusedOrDone(result, 'valid_from'));
   }
 
   async unassign(costCenterId: string, assignmentId: string): Promise<void> {
-    if (!(await this.repository.deleteAssignment(costCenterId, assignmentId)))
-      throw DomainError.notFound('The assignment');
+    const result = await this.repository.deleteAssignment(costCenterId, assignmentId);
+    if (!result) throw DomainError.notFound('The assignment');
+    refusedOrDone(result, 'assignment_id');
+  }
+
+  /** Ends an assignment at `validTo` (a UTC day, exclusive; null: no end), e.g. when a project moves to another. */
+  async endAssignment(costCenterId: string, assignmentId: string, validTo: string | null) {
+    const result = await this.repository.endAssignment(costCenterId, assignmentId, validTo);
+    if (!result) throw DomainError.notFound('The assignment');
+    return assignmentView(refusedOrDone(result, 'valid_to'));
   }
 
   /** The chargeback CSV of a UTC month: one row per cost center, project, team, provider and model, then the total. */
@@ -169,6 +166,35 @@ export class CostCentersService {
     );
     return lines.join('');
   }
+}
+
+/** The assignment written, or the refusal as a problem naming `field`. */
+function refusedOrDone(result: AssignmentWrite, field: string): AssignmentRow {
+  if ('done' in result) return result.done;
+  if ('closedMonths' in result) {
+    const months = result.closedMonths;
+    throw new DomainError(
+      'conflict',
+      `The days this changes reach into closed months (${months.join(', ')}): their chargeback is locked with them. ` +
+        `Change the assignment from the first open month on, or reopen ${months.length > 1 ? 'them' : 'it'} first ` +
+        `(POST /v1/periods/${months[0]}/reopen with a reason).`,
+      [{ path: field, message: `reaches into closed months: ${months.join(', ')}` }],
+      { closed_months: months },
+    );
+  }
+  if ('notAfterStart' in result)
+    throw DomainError.validation([
+      { path: 'valid_to', message: `must be after valid_from (${result.notAfterStart.valid_from})` },
+    ]);
+  const o = result.overlapping;
+  throw new DomainError(
+    'conflict',
+    `Those days are already assigned for the same ${describeTarget(o)}: assignment ${o.id} ` +
+      `(cost center ${o.cost_center_id}) from ${o.valid_from} ${o.valid_to ? `until ${o.valid_to}` : 'with no end'}. ` +
+      'End or delete it first, or start this one after it.',
+    [{ path: field, message: `overlaps assignment ${o.id}` }],
+    { overlapping_assignment: assignmentView(o) },
+  );
 }
 
 function describeTarget(a: AssignmentRow): string {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { queryRows } from '@tokentally/db';
+import { Queryable, queryRows } from '@tokentally/db';
 
 /**
  * Cost centers, their dated assignments, and the chargeback of a month
@@ -34,12 +34,24 @@ export const COST_CENTERS_SQL = {
   overlapping: `
     SELECT ${ASSIGNMENT_COLUMNS} FROM cost_center_assignments
     WHERE project_id IS NOT DISTINCT FROM $1::uuid AND team IS NOT DISTINCT FROM $2::text
-      AND (valid_to IS NULL OR valid_to > $3::date) AND ($4::date IS NULL OR valid_from < $4::date)`,
+      AND (valid_to IS NULL OR valid_to > $3::date) AND ($4::date IS NULL OR valid_from < $4::date)
+      AND ($5::uuid IS NULL OR id <> $5::uuid)`,
   insertAssignment: `
     INSERT INTO cost_center_assignments (cost_center_id, project_id, team, valid_from, valid_to)
     VALUES ($1, $2, $3, $4::date, $5::date)
     RETURNING ${ASSIGNMENT_COLUMNS}`,
-  deleteAssignment: `DELETE FROM cost_center_assignments WHERE id = $1 AND cost_center_id = $2 RETURNING id`,
+  assignment: `SELECT ${ASSIGNMENT_COLUMNS} FROM cost_center_assignments WHERE id = $1 AND cost_center_id = $2`,
+  deleteAssignment: `DELETE FROM cost_center_assignments WHERE id = $1 RETURNING id`,
+  endAssignment: `UPDATE cost_center_assignments SET valid_to = $2::date WHERE id = $1 RETURNING ${ASSIGNMENT_COLUMNS}`,
+  /**
+   * The closed months (docs/finance.md) that the days [$1, $2) overlap ($2 null: no end). Read in the transaction
+   * that changes an assignment: it holds closed_periods' shared lock, so a close waits for it, and a close in
+   * progress is waited for and then seen.
+   */
+  closedMonthsOverlapping: `
+    SELECT to_char(month, 'YYYY-MM') AS month FROM closed_periods
+    WHERE month + interval '1 month' > $1::date AND ($2::date IS NULL OR month < $2::date)
+    ORDER BY month`,
   projectExists: `SELECT 1 FROM projects WHERE id = $1`,
   /** Serializes assignment writes, so two overlapping ones cannot both pass the check. */
   assignmentLock: `SELECT pg_advisory_xact_lock(7291010)`,
@@ -95,6 +107,13 @@ export interface AssignmentRow {
   created_at: Date;
 }
 
+/** What a change of an assignment did, or why it was refused. */
+export type AssignmentWrite =
+  | { done: AssignmentRow }
+  | { closedMonths: string[] }
+  | { overlapping: AssignmentRow }
+  | { notAfterStart: AssignmentRow };
+
 export interface ChargebackRow {
   cost_center_id: string | null;
   cost_center: string | null;
@@ -141,21 +160,27 @@ export class CostCentersRepository {
     return (await queryRows(this.db, COST_CENTERS_SQL.projectExists, [id])).length > 0;
   }
 
-  /** Inserts an assignment unless one of the same target overlaps its dates (then answers that one). */
+  /**
+   * Inserts an assignment unless its days reach into a closed month or one of the same target overlaps them
+   * (then answers which).
+   */
   addAssignment(a: {
     costCenterId: string;
     projectId: string | null;
     team: string | null;
     validFrom: string;
     validTo: string | null;
-  }): Promise<{ created: AssignmentRow } | { overlapping: AssignmentRow }> {
+  }): Promise<AssignmentWrite> {
     return this.db.transaction(async (manager) => {
       await manager.query(COST_CENTERS_SQL.assignmentLock);
+      const closed = await this.closedMonths(manager, a.validFrom, a.validTo);
+      if (closed.length > 0) return { closedMonths: closed };
       const [overlap] = await queryRows<AssignmentRow>(manager, COST_CENTERS_SQL.overlapping, [
         a.projectId,
         a.team,
         a.validFrom,
         a.validTo,
+        null,
       ]);
       if (overlap) return { overlapping: overlap };
       const [created] = await queryRows<AssignmentRow>(manager, COST_CENTERS_SQL.insertAssignment, [
@@ -165,13 +190,56 @@ export class CostCentersRepository {
         a.validFrom,
         a.validTo,
       ]);
-      return { created };
+      return { done: created };
     });
   }
 
-  async deleteAssignment(costCenterId: string, id: string): Promise<boolean> {
-    const rows = await queryRows(this.db, COST_CENTERS_SQL.deleteAssignment, [id, costCenterId]);
-    return rows.length > 0;
+  /** Deletes an assignment unless its days reach into a closed month; null when there is no such assignment. */
+  deleteAssignment(costCenterId: string, id: string): Promise<AssignmentWrite | null> {
+    return this.db.transaction(async (manager) => {
+      await manager.query(COST_CENTERS_SQL.assignmentLock);
+      const [row] = await queryRows<AssignmentRow>(manager, COST_CENTERS_SQL.assignment, [id, costCenterId]);
+      if (!row) return null;
+      const closed = await this.closedMonths(manager, row.valid_from, row.valid_to);
+      if (closed.length > 0) return { closedMonths: closed };
+      await manager.query(COST_CENTERS_SQL.deleteAssignment, [id]);
+      return { done: row };
+    });
+  }
+
+  /**
+   * Moves the end of an assignment (null: no end) unless the days it changes reach into a closed month, or a longer
+   * one overlaps another of the same target; null when there is no such assignment.
+   */
+  endAssignment(costCenterId: string, id: string, validTo: string | null): Promise<AssignmentWrite | null> {
+    return this.db.transaction(async (manager) => {
+      await manager.query(COST_CENTERS_SQL.assignmentLock);
+      const [row] = await queryRows<AssignmentRow>(manager, COST_CENTERS_SQL.assignment, [id, costCenterId]);
+      if (!row) return null;
+      if (validTo === row.valid_to) return { done: row };
+      if (validTo !== null && validTo <= row.valid_from) return { notAfterStart: row };
+      // The days whose cost center changes: from the earlier end to the later one.
+      const ends = [row.valid_to, validTo];
+      const from = ends.includes(null) ? (ends.find((e) => e !== null) ?? row.valid_from) : [...ends].sort()[0]!;
+      const to = ends.includes(null) ? null : [...ends].sort()[1]!;
+      const closed = await this.closedMonths(manager, from, to);
+      if (closed.length > 0) return { closedMonths: closed };
+      const [overlap] = await queryRows<AssignmentRow>(manager, COST_CENTERS_SQL.overlapping, [
+        row.project_id,
+        row.team,
+        row.valid_from,
+        validTo,
+        row.id,
+      ]);
+      if (overlap) return { overlapping: overlap };
+      const [updated] = await queryRows<AssignmentRow>(manager, COST_CENTERS_SQL.endAssignment, [id, validTo]);
+      return { done: updated };
+    });
+  }
+
+  private async closedMonths(on: Queryable, from: string, to: string | null): Promise<string[]> {
+    const rows = await queryRows<{ month: string }>(on, COST_CENTERS_SQL.closedMonthsOverlapping, [from, to]);
+    return rows.map((r) => r.month);
   }
 
   chargeback(

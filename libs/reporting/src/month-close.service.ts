@@ -140,6 +140,7 @@ export class MonthCloseService {
       }));
 
     const change = total.cost.subtract(previousTotal.cost);
+    const unfiltered = Object.keys(q.filters).length === 0 && !q.tag;
     return {
       currency: 'USD',
       month: monthText(month),
@@ -178,13 +179,15 @@ export class MonthCloseService {
         .filter((r) => matchesFilters(r, q))
         .map((r) => restatementView(r, !q.filters.project)),
       // The finance period of the same name (a UTC month: docs/finance.md) and what it locked.
+      // The locked figures are of every project: given only to a report of the whole month (no filter), which a key
+      // limited to projects never reads.
       period: closed
         ? {
             status: 'closed' as const,
             closed_at: new Date(closed.closed_at).toISOString(),
             reason: closed.reason,
-            locked_cost_usd: formatUsd(dec(closed.totals.cost_usd)),
-            locked_events: Number(closed.totals.events),
+            locked_cost_usd: unfiltered ? formatUsd(dec(closed.totals.cost_usd)) : null,
+            locked_events: unfiltered ? Number(closed.totals.events) : null,
           }
         : { status: 'open' as const },
       // Included in the totals above: calls of closed months that arrived late, counted in this month.
@@ -278,6 +281,25 @@ export class MonthCloseService {
     for (const r of view.by_model) lines.push(row('model', r.key, null, r, r.share));
     if (view.previous_month)
       lines.push(row('previous_month', view.previous_month.month, null, view.previous_month.totals, null));
+    // Calls of closed months counted in this one (already in the total), by the month they belong to.
+    for (const a of view.adjustments.by_month)
+      lines.push(
+        csvLine([
+          view.month,
+          view.tz,
+          view.basis,
+          'adjustment',
+          a.month,
+          null,
+          a.cost_usd,
+          a.events,
+          '',
+          '',
+          '',
+          '',
+          '',
+        ]),
+      );
     return lines.join('');
   }
 }

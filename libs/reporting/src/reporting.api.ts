@@ -563,8 +563,19 @@ export const COST_CENTERS_API = {
     requestExample: { params: { id: COST_CENTER_ID }, body: { project_id: PROJECT_ID, valid_from: '2026-11-01' } },
     responses: { 201: { description: 'The assignment.', example: ASSIGNMENT_EXAMPLE } },
   },
+  endAssignment: {
+    summary: 'End an assignment (or move its end)',
+    description:
+      'Sets `valid_to` (a UTC day, exclusive; null: no end). The days it changes may not reach into a closed month (409), and a longer assignment may not overlap another of the same project and team.',
+    requestExample: {
+      params: { id: COST_CENTER_ID, assignment_id: ASSIGNMENT_EXAMPLE.id },
+      body: { valid_to: '2027-01-01' },
+    },
+    responses: { 200: { description: 'The assignment.', example: { ...ASSIGNMENT_EXAMPLE, valid_to: '2027-01-01' } } },
+  },
   unassign: {
     summary: 'Delete an assignment',
+    description: 'Refused (409) when its days reach into a closed month: end it after the closed months instead.',
     requestExample: { params: { id: COST_CENTER_ID, assignment_id: ASSIGNMENT_EXAMPLE.id } },
     responses: { 204: { description: 'Deleted.' } },
   },

@@ -9,9 +9,17 @@ const day = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a date such as 2026-11-01') })
   .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && parseLocalDate(v) !== null, 'must be a date such as 2026-11-01');
 
+/** Names the chargeback CSV gives its own rows: a cost center may not take them. */
+const RESERVED_NAMES = ['total', '(unassigned)'];
+
 export const createCostCenterSchema = z
   .object({
-    name: field.string(100),
+    name: field
+      .string(100)
+      .refine(
+        (name) => !RESERVED_NAMES.includes(name.trim().toLowerCase()),
+        'is a name the chargeback CSV gives its own rows (TOTAL, (unassigned))',
+      ),
     code: field.optionalString(50),
   })
   .strict();
@@ -42,16 +50,23 @@ export const createAssignmentSchema = z
 
 export type CreateAssignment = z.infer<typeof createAssignmentSchema>;
 
+/** PATCH of an assignment: its new end (a UTC day, exclusive), or null for no end. */
+export const endAssignmentSchema = z.object({ valid_to: day.nullable() }).strict();
+
+/** The message of a query parameter that is not one string: given twice (an array), or left out. */
+const queryParamError = (whenMissing: string, otherwise: string) => (issue: { input?: unknown }) =>
+  Array.isArray(issue.input) ? 'must be given once' : issue.input === undefined ? whenMissing : otherwise;
+
 /** GET /v1/reports/chargeback.csv: a UTC month, the basis, and optionally some projects. */
 export const chargebackQuerySchema = z
   .object({
     month: z
-      .string({ error: `is required (${MONTH_SHAPE_TEXT})` })
+      .string({ error: queryParamError(`is required (${MONTH_SHAPE_TEXT})`, `must be ${MONTH_SHAPE_TEXT}`) })
       .refine(hasNoNul, NUL_MESSAGE)
       .meta({ example: '2026-11' }),
-    basis: z.enum(['restated', 'ingested'], { error: 'must be restated or ingested' }).optional(),
+    basis: z.enum(['restated', 'ingested'], { error: queryParamError('', 'must be restated or ingested') }).optional(),
     project: z
-      .string({ error: 'must be project ids (UUIDs), separated by commas' })
+      .string({ error: queryParamError('', 'must be project ids (UUIDs), separated by commas') })
       .transform((v) => v.split(',').map((p) => p.trim().toLowerCase()))
       .refine(
         (ids) => ids.length <= 100 && ids.every((id) => UUID.test(id)),

@@ -339,7 +339,14 @@ export interface MonthClose {
   /** The finance period of the same name (a UTC month, docs/finance.md). */
   period:
     | { status: 'open' }
-    | { status: 'closed'; closed_at: string; reason: string; locked_cost_usd: string; locked_events: number };
+    | {
+        status: 'closed';
+        closed_at: string;
+        reason: string;
+        /** Null in a filtered report: the locked figures are of every project. */
+        locked_cost_usd: string | null;
+        locked_events: number | null;
+      };
   /** Calls of closed months that arrived late and are counted in this month (inside totals). */
   adjustments: {
     events: number;

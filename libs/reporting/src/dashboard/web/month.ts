@@ -165,8 +165,8 @@ export async function renderMonth(root: HTMLElement, ctx: MonthContext): Promise
               h(
                 'span',
                 { class: 'muted' },
-                ` ${dateTime(report.period.closed_at, s.tz)}, locked at `,
-                usd(report.period.locked_cost_usd),
+                ` ${dateTime(report.period.closed_at, s.tz)}`,
+                report.period.locked_cost_usd === null ? '' : [', locked at ', usd(report.period.locked_cost_usd)],
                 report.period.reason ? `: ${report.period.reason}` : '',
               ),
             ]
