@@ -522,6 +522,28 @@ describe('reconciliation with the OpenAI bill', () => {
         },
         /a bucket starts at 1, not a UTC day/,
       ],
+      [
+        {
+          kind: 'garbage',
+          body: `{"object":"page","data":[{"object":"bucket","start_time":${Date.parse(`${D1}T00:00:00Z`) / 1000},"end_time":${Date.parse(`${D1}T00:00:00Z`) / 1000 + 172800},"results":[]}],"has_more":false,"next_page":null}`,
+        },
+        /end_time must be one day \(86400 s\) after start_time/,
+      ],
+      // Upstream text that quotes the key (an error message, a redirect's Location) is stored and shown without it.
+      [
+        {
+          kind: 'status',
+          status: 401,
+          body: JSON.stringify({
+            error: { message: `Incorrect API key provided: ${fake.adminKey}. Or ...${fake.adminKey.slice(-12)}.` },
+          }),
+        },
+        /answered HTTP 401: Incorrect API key provided: \[redacted\]\. Or \.\.\.\[redacted\]/,
+      ],
+      [
+        { kind: 'status', status: 302, headers: { location: `http://127.0.0.1:9/v1/x?k=${fake.adminKey}` } },
+        /answered a redirect \(HTTP 302\) to http:\/\/127\.0\.0\.1:9\/v1\/x\?k=\[redacted\]; not followed/,
+      ],
       [{ kind: 'repeat-cursor' }, /next_page repeats an earlier cursor/],
       [{ kind: 'endless' }, /still had more pages after 200; gave up/],
       ['wrong-key', /answered HTTP 401: Incorrect API key provided.*check OPENAI_ADMIN_KEY/],
@@ -535,7 +557,10 @@ describe('reconciliation with the OpenAI bill', () => {
         expect([reason.source, failed.status]).toEqual([reason.source, 'failed']);
         expect(failed.error).toMatch(reason);
         expect(failed.error).not.toContain(key);
+        expect(failed.error).not.toContain(key.slice(-12));
         expect(failed.finished_at).toEqual(expect.any(String));
+        // Nor in the report a viewer reads.
+        expect(JSON.stringify((await report()).last_run)).not.toContain(key.slice(-12));
       } finally {
         fake.fault = null;
         fake.adminKey = key;
@@ -550,6 +575,26 @@ describe('reconciliation with the OpenAI bill', () => {
     expect(rowOf(body, D1, 'proj_studio').status).toBe('match');
     // And a run works again once OpenAI answers.
     expect((await run()).status).toBe('succeeded');
+  });
+
+  it('keeps a line item whose name holds a NUL or a lone surrogate (valid JSON escapes) instead of failing the run', async () => {
+    const odd = {
+      day: D1,
+      projectId: 'proj_other',
+      lineItem: 'gpt-image-2, odd \u0000 name \ud800',
+      amount: '0.01',
+      currency: 'usd',
+    };
+    fake.costs.push(odd);
+    try {
+      const done = await run(D1, D1);
+      expect([done.status, done.error]).toEqual(['succeeded', null]);
+      const items = rowOf(await report(t.http, `from=${D1}&to=${D1}`), D1, 'proj_other').line_items;
+      expect(items.map((i: Row) => i.line_item)).toContain('gpt-image-2, odd \ufffd name \ufffd');
+    } finally {
+      fake.costs.splice(fake.costs.indexOf(odd), 1);
+      await run();
+    }
   });
 
   it('runs daily over the days before today, once however many times the job ticks', async () => {

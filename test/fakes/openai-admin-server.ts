@@ -49,7 +49,7 @@ export interface PlantedImages {
 }
 
 export type Fault =
-  | { kind: 'status'; status: number; body?: string }
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
   | { kind: 'hang' }
   | { kind: 'garbage'; body: string }
   /** has_more true and the same next_page every time. */
@@ -148,10 +148,16 @@ export async function startFakeOpenAiAdmin(adminKey = 'sk-admin-fake0123456789ab
   };
   let endlessCounter = 0;
 
-  const send = (res: ServerResponse, status: number, body: unknown, path?: string) => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    path?: string,
+    headers: Record<string, string> = {},
+  ) => {
     const text = typeof body === 'string' ? body : serialize(body);
     if (status === 200 && path) fake.answers.push({ path, body: text });
-    res.writeHead(status, { 'content-type': 'application/json' }).end(text);
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(text);
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -181,6 +187,8 @@ export async function startFakeOpenAiAdmin(adminKey = 'sk-admin-fake0123456789ab
         res,
         fault.status,
         fault.body ?? serialize(error('The server had an error processing your request.', 'server_error')),
+        undefined,
+        fault.headers,
       );
     if (fault?.kind === 'garbage') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(fault.body);

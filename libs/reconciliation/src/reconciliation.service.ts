@@ -5,6 +5,7 @@ import { Decimal, formatUsd, priceOfKind, TOKEN_KINDS, TokenKind } from '@tokent
 import { PricingService } from '@tokentally/pricing';
 import { WebhookDispatcher } from '@tokentally/webhooks';
 import { RateOf, reconcile, ReconciledRow, TrackedUsage } from './compare';
+import { redactKey } from './openai/redact';
 import { AdminApiError, OpenAiAdminClient } from './openai/admin-client';
 import { addDays, DayRange, daysBetween, utcDay } from './reconciliation.dto';
 import { MappingRow, ReconciliationRepository, ReportRow, RunRow, StoredResult } from './reconciliation.sql';
@@ -164,10 +165,14 @@ export class ReconciliationService {
         images: images.results.map((r) => ({ ...r, day: utcDay(new Date(r.dayStart * 1000)) })),
       });
     } catch (error) {
-      const message =
+      // Text from upstream (an error message, a redirect's Location) may quote the key: it never reaches a log, a
+      // stored run or an answer.
+      const message = redactKey(
         error instanceof AdminApiError
           ? `OpenAI admin API: ${error.message}`
-          : `reconciliation failed: ${(error as Error)?.message ?? String(error)}`;
+          : `reconciliation failed: ${(error as Error)?.message ?? String(error)}`,
+        settings.adminKey,
+      );
       this.logger.warn(`reconciliation run ${id} (${range.from} to ${range.to}) failed: ${message}`);
       await this.repository.failRun(id, message, pages);
     }

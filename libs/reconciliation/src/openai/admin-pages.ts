@@ -73,9 +73,23 @@ function array(value: ExactJson | undefined, path: string): ExactJson[] {
   return Array.isArray(value) ? value : bad(path, 'must be an array');
 }
 
+/** At most this many characters of a name from the answer (a line item, a project id, a model) are kept. */
+const MAX_NAME = 300;
+
+/**
+ * A string of the answer, made storable: NUL and lone UTF-16 surrogates (valid JSON escapes that PostgreSQL's
+ * text and jsonb refuse) become U+FFFD, and a name longer than MAX_NAME is cut. Names from the bill are shown,
+ * never used as keys of our own data, so a replaced character loses nothing.
+ */
 function optionalString(value: ExactJson | undefined, path: string): string | null {
   if (value === undefined || value === null) return null;
-  return typeof value === 'string' ? value : bad(path, 'must be a string or null');
+  if (typeof value !== 'string') return bad(path, 'must be a string or null');
+  // Cut first: a cut may split a surrogate pair, which the replacement then mends.
+  return value
+    .slice(0, MAX_NAME)
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    .split('\u0000')
+    .join('\ufffd');
 }
 
 /** An exact decimal from a JSON number (never a string: the schema says number). */
@@ -133,7 +147,8 @@ export function parseAdminPage<R>(text: string, result: (value: ExactJson, path:
     constant(bucket, 'object', 'bucket', path);
     const startTime = unixSeconds(bucket.start_time, `${path}.start_time`);
     const endTime = unixSeconds(bucket.end_time, `${path}.end_time`);
-    if (endTime <= startTime) bad(`${path}.end_time`, 'must be after start_time');
+    // A bucket of bucket_width=1d is one UTC day: a longer or shorter one would be booked to its first day.
+    if (endTime - startTime !== 86_400) bad(`${path}.end_time`, 'must be one day (86400 s) after start_time');
     const results = array(bucket.results, `${path}.results`).map((r, i) => result(r, `${path}.results[${i}]`));
     return { startTime, endTime, results };
   });
