@@ -184,6 +184,33 @@ describe('reconcile', () => {
     expect(row.causes[0].detail).toContain('billed 32 USD per 1M tokens, TokenTally 30');
   });
 
+  it('names price_drift for calls that carry no image count (OpenTelemetry spans), comparing requests only', () => {
+    // The same usage as above, tracked from spans without tokentally.images: images 0, not "5 untracked images".
+    const row = one({
+      costs: [
+        cost('0.003', { lineItem: 'gpt-image-2, text input', quantity: D('600'), quantityUnit: 'tokens' }),
+        cost('0.6656', { lineItem: 'gpt-image-2, image output', quantity: D('20.8'), quantityUnit: '1000_tokens' }),
+      ],
+      images: [usage(5n)],
+      tracked: [
+        tracked({ calls: 5n, images: 0n, costUsd: D('0.627'), tokens: { input_text: 600n, output_image: 20800n } }),
+      ],
+    });
+    expect(row.causes.map((c) => c.cause)).toEqual(['price_drift']);
+    expect(row.causes[0].rates).toEqual([
+      expect.objectContaining({ billed_per_1m_usd: '32', tracked_per_1m_usd: '30' }),
+    ]);
+  });
+
+  it('names tracked_not_billed for image calls without image counts that OpenAI billed nothing for', () => {
+    const { rows } = reconcile(
+      input({
+        tracked: [tracked({ calls: 4n, images: 0n, costUsd: D('0.5'), tokens: { output_image: 16640n } })],
+      }),
+    );
+    expect(rows[0].causes.map((c) => c.cause)).toEqual(['tracked_not_billed']);
+  });
+
   it('names unpriced and partly priced calls rather than price drift', () => {
     const row = one({
       costs: [cost('0.3')],

@@ -452,9 +452,11 @@ function causesOf(
   let extraCalls = 0n;
 
   // Requests and images: OpenAI's image usage against the calls TokenTally stored (failed calls are not billed).
-  // A tracked model is compared when it made images or OpenAI's image usage names it.
+  // A tracked model is compared when it made images (or image output tokens: an image model) or OpenAI's image
+  // usage names it.
   for (const m of models) {
-    if (m.billedRequests === null && !(m.tracked && m.images > 0n)) continue;
+    const imageModel = m.images > 0n || m.tokens.output_image > 0n;
+    if (m.billedRequests === null && !(m.tracked && imageModel)) continue;
     const billedRequests = m.billedRequests ?? 0n;
     const billedImages = m.billedImages ?? 0n;
     const ok = m.calls - m.errorCalls;
@@ -466,6 +468,10 @@ function causesOf(
       extraCalls += ok - billedRequests;
       notBilled.push(`${m.model}: ${ok} calls tracked, ${billedRequests} requests billed`);
     }
+    // Successful calls that carry no image count (OpenTelemetry spans without tokentally.images, docs/otlp.md) say
+    // nothing about images: only requests are compared then.
+    const imagesKnown = m.images > 0n || ok === 0n;
+    if (!imagesKnown) continue;
     if (billedImages > m.images) untracked.push(`${m.model}: ${billedImages} images billed, ${m.images} tracked`);
     else if (billedImages < m.images) notBilled.push(`${m.model}: ${m.images} images tracked, ${billedImages} billed`);
   }
