@@ -338,7 +338,7 @@ describe('POST /v1/otlp/v1/traces (OpenTelemetry GenAI spans)', () => {
       const gzipped = await post(gzipSync(request), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
       expect([gzipped.status, gzipped.json()]).toEqual([200, {}]);
       const big = Buffer.alloc(1024 * 1024 + 1, 0x18); // field 3, varint 0x18, ...: valid protobuf if it were read
-      expectProblem(await post(big, { 'content-type': 'application/x-protobuf' }), 413);
+      const tooBig = expectProblem(await post(big, { 'content-type': 'application/x-protobuf' }), 413);
       // A gzip bomb: a kilobyte that inflates to 64 MB is refused at the first megabyte.
       const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
       expect(bomb.length).toBeLessThan(100 * 1024);
@@ -350,11 +350,21 @@ describe('POST /v1/otlp/v1/traces (OpenTelemetry GenAI spans)', () => {
       expect(refused.errors).toEqual([
         { path: '(body)', message: 'must be at most 1048576 bytes after gzip decompression' },
       ]);
+      // One problem type for a 413, whichever limit it met.
+      expect([tooBig.type, refused.type]).toEqual([
+        'urn:tokentally:problem:payload_too_large',
+        'urn:tokentally:problem:payload_too_large',
+      ]);
       expect(Date.now() - started).toBeLessThan(2000);
     });
 
     it('answers another content type or encoding 415, and leaves the other routes as they were', async () => {
-      expectProblem(await post('x', { 'content-type': 'text/plain' }), 415);
+      // This route reads protobuf too, and says so.
+      const text = expectProblem(await post('x', { 'content-type': 'text/plain' }), 415);
+      expect([text.detail, text.errors]).toEqual([
+        'Send the body as application/json or application/x-protobuf.',
+        [{ path: '(content-type)', message: 'must be application/json or application/x-protobuf' }],
+      ]);
       const brotli = expectProblem(
         await post('x', { 'content-type': 'application/json', 'content-encoding': 'br' }),
         415,

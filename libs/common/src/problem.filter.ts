@@ -51,19 +51,27 @@ export function toProblem(error: unknown, instance?: string): Problem {
     const status = error.getStatus();
     switch (status) {
       case 413:
+        // One problem type for every 413, whoever raised it (a DomainError of ours, or Fastify's body limit).
         return problem(
           413,
           'The request body is larger than 1 MB.',
           [{ path: '(body)', message: 'must be at most 1 MB' }],
           instance,
+          'payload_too_large',
         );
-      case 415:
+      case 415: {
+        // The OpenTelemetry route also reads protobuf (docs/otlp.md); every other route reads JSON only.
+        const types = instance?.startsWith('/v1/otlp/')
+          ? 'application/json or application/x-protobuf'
+          : 'application/json';
         return problem(
           415,
-          'Send the body as application/json.',
-          [{ path: '(content-type)', message: 'must be application/json' }],
+          `Send the body as ${types}.`,
+          [{ path: '(content-type)', message: `must be ${types}` }],
           instance,
+          'unsupported_media_type',
         );
+      }
     }
     const response = error.getResponse();
     const message =

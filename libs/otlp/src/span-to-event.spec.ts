@@ -322,6 +322,18 @@ describe('spanToUsageEvent', () => {
         'tokentally.usage.image.input_tokens must be a whole number (an int attribute)',
       ],
     ])('rejects %s = %p', (key, value, message) => {
+      // With parts beside it: no follow-on error about the invalid count standing as 0.
+      expect(
+        errorsOf(
+          map(
+            span({
+              'gen_ai.usage.cache_read.input_tokens': 10,
+              'tokentally.usage.image.input_tokens': 5,
+              [key]: value as Plain,
+            }),
+          ),
+        ).filter((e) => e.includes('(0)')),
+      ).toEqual([]);
       expect(errorsOf(map(span({ [key]: value as Plain })))).toEqual([message]);
     });
 

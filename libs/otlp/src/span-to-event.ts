@@ -236,6 +236,7 @@ function inSpanTerms(error: FieldError, sources: Record<string, string>): string
  * model and text output otherwise.
  */
 function usageOf(read: AttributeReader, model: string, errors: string[]): Record<string, number> {
+  const errorsBefore = errors.length;
   const input = read.tokens(GEN_AI.inputTokens) ?? read.tokens(GEN_AI.promptTokens);
   const output = read.tokens(GEN_AI.outputTokens) ?? read.tokens(GEN_AI.completionTokens);
   const cached = read.tokens(GEN_AI.cacheReadInputTokens) ?? read.tokens(GEN_AI.cacheReadInputTokensOld);
@@ -250,8 +251,10 @@ function usageOf(read: AttributeReader, model: string, errors: string[]): Record
   const ii = imageInput ?? 0;
   const ic = imageCached ?? 0;
   const o = output ?? 0;
+  // A count that was invalid stands as 0 and has its own error: comparing it would only add errors about that 0.
+  const countsValid = errors.length === errorsBefore;
   const part = (what: string, whole: string, value: number, total: number) => {
-    if (value > total) errors.push(`${what} (${value}) must not exceed ${whole} (${total})`);
+    if (countsValid && value > total) errors.push(`${what} (${value}) must not exceed ${whole} (${total})`);
   };
   part(cachedKey, inputKey, c, i);
   part(TOKENTALLY.imageInputTokens, inputKey, ii, i);
