@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { SchedulerRegistry } from '@nestjs/schedule';
@@ -56,6 +57,9 @@ async function panelIn(
     await page.waitForSelector('body[data-loaded=true]');
     expect(errors).toEqual([]);
     const state = (await page.getAttribute('#reconciliation', 'data-state')) ?? '';
+    await page
+      .locator('#reconciliation')
+      .screenshot({ path: path.join(__dirname, '../artifacts', `dashboard-reconciliation-${state}.png`) });
     // The title as written (CSS shows headings in capitals), then what a person reads.
     const text =
       `${await page.textContent('#reconciliation-title')} ${await page.innerText('#reconciliation .panel-body')}`.replace(

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { billableCall, computeCost } from './cost';
 import { Decimal } from './decimal';
-import { displayUsd, displayUsdCompact } from './money-display';
+import { displayUsd, displayUsdAligned, displayUsdCompact } from './money-display';
 import { PriceSheet } from './price-sheet';
 import { EMPTY_USAGE, TokenUsage } from './token-kinds';
 
@@ -214,5 +214,19 @@ describe('libs/core stays browser-safe', () => {
         ),
       }).toEqual({ file, usesNodeGlobals: false });
     }
+  });
+});
+
+describe('displayUsdAligned', () => {
+  it('shows amounts read together with the decimals of the most precise one, so they add up as read', () => {
+    expect(displayUsdAligned(['1.22', '1.0843', '0.1357'])).toEqual(['$1.2200', '$1.0843', '$0.1357']);
+    expect(displayUsdAligned(['1234.5', '1234.5', '0'])).toEqual(['$1,234.50', '$1,234.50', '$0.00']);
+    expect(displayUsdAligned(['0.00001234', null, '-0.5'])).toEqual(['$0.00001234', null, '-$0.50000000']);
+  });
+
+  it('rounds half up, exactly', () => {
+    expect(displayUsdAligned(['2.675', '0.1000'])).toEqual(['$2.6750', '$0.1000']);
+    expect(displayUsdAligned(['2.67549', '0.002'])).toEqual(['$2.675490', '$0.002000']);
+    expect(displayUsdAligned(['2.6754949', '0.1234'])).toEqual(['$2.6755', '$0.1234']);
   });
 });

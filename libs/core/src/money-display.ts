@@ -35,6 +35,27 @@ export function displayUsd(exact: string | Decimal): string {
   return `${sign}$${groupThousands(whole)}.${cents}`;
 }
 
+/**
+ * Amounts shown side by side that a reader adds or subtracts (billed, tracked
+ * and their difference): each as `displayUsd` would show it, but all with the
+ * same decimals, those of the most precise one, so that they add up as read
+ * (`$1.2200`, `$1.0843`, `$0.1357`, not `$1.22`, `$1.08`, `$0.1357`). Rounded
+ * half up, exactly; null stays null.
+ */
+export function displayUsdAligned(values: Array<string | null>): Array<string | null> {
+  const decimals = Math.max(
+    2,
+    ...values.map((v) => (v === null ? 0 : (displayUsd(v).split('.')[1] ?? '').length)),
+  );
+  return values.map((v) => {
+    if (v === null) return null;
+    const value = Decimal.parse(v);
+    if (value.isZero()) return `$${(0).toFixed(decimals)}`;
+    const [whole, fraction] = value.abs().divide(ONE, decimals).toFixedString(decimals).split('.');
+    return `${value.isNegative() ? '-' : ''}$${groupThousands(whole)}.${fraction}`;
+  });
+}
+
 /** Digits shown for amounts under a dollar. */
 export const SIGNIFICANT_DIGITS_BELOW_A_DOLLAR = 4;
 

@@ -8,6 +8,7 @@ import { api } from './api';
 import { Child, h, table } from './dom';
 import { ago, count, money, words } from './format';
 import { Panel } from './panel';
+import { displayUsdAligned } from '@tokentally/core';
 import { addDays, State } from './state';
 
 interface Cause {
@@ -84,8 +85,22 @@ export function reconciliationPanel(s: State): {
   };
 }
 
-const usd = (exact: string | null): Child =>
-  exact === null ? '—' : h('span', { class: 'money', title: `${exact} USD` }, money(exact));
+const usd = (exact: string | null, shown: string | null = exact === null ? null : money(exact)): Child =>
+  exact === null ? '—' : h('span', { class: 'money', title: `${exact} USD` }, shown);
+
+/** Billed, tracked and their difference with the same decimals, so that they subtract as read. */
+const aligned = (figures: { billed_usd: string | null; tracked_usd: string | null; difference_usd: string | null }) => {
+  const [billed, tracked, difference] = displayUsdAligned([
+    figures.billed_usd,
+    figures.tracked_usd,
+    figures.difference_usd,
+  ]);
+  return {
+    billed: usd(figures.billed_usd, billed),
+    tracked: usd(figures.tracked_usd, tracked),
+    difference: usd(figures.difference_usd, difference),
+  };
+};
 
 const STATUS: Record<ReconciliationRow['status'], [string, string]> = {
   match: ['matches', 'good'],
@@ -132,6 +147,7 @@ function drawReconciliation(panel: Panel, r: ReconciliationReport, projects: str
     return panel.show(failed, h('p', { class: 'muted empty-state' }, why));
   }
   const t = r.totals;
+  const totals = aligned(t);
   const summary = h(
     'p',
     { class: 'muted' },
@@ -139,14 +155,19 @@ function drawReconciliation(panel: Panel, r: ReconciliationReport, projects: str
       ? 'No OpenAI project is mapped: the whole organization is compared with every project. '
       : '',
     'Billed ',
-    usd(t.billed_usd),
+    totals.billed,
     ', tracked ',
-    usd(t.tracked_usd),
+    totals.tracked,
     ', difference ',
-    usd(t.difference_usd),
+    totals.difference,
     t.percent === null ? '' : ` (${t.percent}%)`,
     ` over the days and projects compared${projects ? ' (every project: the table shows the filtered ones)' : ''}. Drift is a difference above ${r.threshold_pct}% of the bill.`,
-    r.last_run ? ` Last run ${ago(r.last_run.finished_at ?? r.last_run.started_at)}.` : '',
+    // After a failed run the figures are those of the earlier successful runs of each day (the banner says so).
+    r.last_run && r.last_run.status !== 'failed'
+      ? ` Last run ${ago(r.last_run.finished_at ?? r.last_run.started_at)}.`
+      : r.last_run
+        ? ' The figures are those of the last successful run of each day.'
+        : '',
   );
   panel.show(
     off,
@@ -175,16 +196,16 @@ function drawReconciliation(panel: Panel, r: ReconciliationReport, projects: str
             label: 'Billed',
             numeric: true,
             cell: (x) => [
-              usd(x.billed_usd),
+              aligned(x).billed,
               x.other_currencies.map((c) => h('span', { class: 'warn' }, ` + ${c.amount} ${c.currency.toUpperCase()}`)),
             ],
           },
-          { label: 'Tracked', numeric: true, cell: (x) => usd(x.tracked_usd) },
+          { label: 'Tracked', numeric: true, cell: (x) => aligned(x).tracked },
           {
             label: 'Difference',
             numeric: true,
             cell: (x) =>
-              x.difference_usd === null ? '—' : [usd(x.difference_usd), x.percent === null ? '' : ` (${x.percent}%)`],
+              x.difference_usd === null ? '—' : [aligned(x).difference, x.percent === null ? '' : ` (${x.percent}%)`],
           },
           { label: 'Status', cell: (x) => h('span', { class: STATUS[x.status][1] }, STATUS[x.status][0]) },
           {
