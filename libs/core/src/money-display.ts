@@ -43,10 +43,7 @@ export function displayUsd(exact: string | Decimal): string {
  * half up, exactly; null stays null.
  */
 export function displayUsdAligned(values: Array<string | null>): Array<string | null> {
-  const decimals = Math.max(
-    2,
-    ...values.map((v) => (v === null ? 0 : (displayUsd(v).split('.')[1] ?? '').length)),
-  );
+  const decimals = Math.max(2, ...values.map((v) => (v === null ? 0 : (displayUsd(v).split('.')[1] ?? '').length)));
   return values.map((v) => {
     if (v === null) return null;
     const value = Decimal.parse(v);
