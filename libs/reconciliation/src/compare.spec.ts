@@ -101,6 +101,12 @@ describe('the drift rule', () => {
 });
 
 describe('line items', () => {
+  it('reads no model from a one-word charge of the bill (a credit, tax)', () => {
+    expect(parseLineItem('credit')).toEqual({ model: null, kind: null });
+    expect(parseLineItem('Tax')).toEqual({ model: null, kind: null });
+    expect(parseLineItem('gpt-image-2')).toEqual({ model: 'gpt-image-2', kind: null });
+  });
+
   it('reads the model and the token kind from the words of a line item', () => {
     expect(parseLineItem('gpt-image-2, output image')).toEqual({ model: 'gpt-image-2', kind: 'output_image' });
     expect(parseLineItem('gpt-image-2-2026-04-21, Image Input')).toEqual({ model: 'gpt-image-2', kind: 'input_image' });

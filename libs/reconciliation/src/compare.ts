@@ -169,7 +169,9 @@ export function parseLineItem(lineItem: string | null): { model: string | null; 
   if (!lineItem || !lineItem.trim()) return { model: null, kind: null };
   const comma = lineItem.indexOf(',');
   const model = canonicalModel(comma >= 0 ? lineItem.slice(0, comma) : lineItem);
-  if (comma < 0) return { model: model || null, kind: null };
+  // A line item of one word names a model only when it is shaped like one (gpt-image-2, dall-e-3): "credit",
+  // "Tax" or "Support" are charges of the bill, not models.
+  if (comma < 0) return { model: model && /[\d-]/.test(model) ? model : null, kind: null };
   const words = lineItem.slice(comma + 1).toLowerCase();
   const cached = /\bcache(d|\s+read)?\b/.test(words);
   const image = /\bimages?\b/.test(words);
