@@ -221,6 +221,20 @@ describe('POST /v1/otlp/v1/traces (OpenTelemetry GenAI spans)', () => {
     ]);
   });
 
+  it('takes an export of several MB, spans that carry their prompts (a 1 MB limit dropped it: exporters do not retry a 413)', async () => {
+    // 500 spans with a prompt of 6.8 KB each: about 3.5 MB as OTLP/JSON.
+    const spans = [
+      imageCall(
+        { 'gen_ai.usage.input_tokens': 120, 'gen_ai.usage.output_tokens': 4160 },
+        { copies: 500, padding: { key: 'gen_ai.input.messages', text: 'a watercolor fox ', times: 400 } },
+      ),
+    ];
+    const report = await runTracedApp(plan('big', spans, exporter('json')));
+    expect([report.exported, report.warnings]).toEqual([[SUCCESS], []]);
+    expect(Buffer.from(report.serialized.json, 'base64').length).toBeGreaterThan(3 * 1024 * 1024);
+    expect(await totalsOf('big')).toEqual({ events: 500, cost_usd: '62.700000' });
+  });
+
   it('counts a re-exported span once, whichever encoding carries it again', async () => {
     // The same finished spans sent again, as an exporter's retry sends them: JSON and protobuf, plain and gzip.
     const report = await runTracedApp(
@@ -333,13 +347,13 @@ describe('POST /v1/otlp/v1/traces (OpenTelemetry GenAI spans)', () => {
       expect(gzip.errors).toEqual([{ path: '(body)', message: 'is not valid gzip data' }]);
     });
 
-    it('reads a gzip body, and answers 413 problem+json to a body over 1 MB, compressed or once inflated', async () => {
+    it('reads a gzip body, and answers 413 problem+json to a body over 16 MB, compressed or once inflated', async () => {
       const request = JSON.stringify({ resourceSpans: [] });
       const gzipped = await post(gzipSync(request), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
       expect([gzipped.status, gzipped.json()]).toEqual([200, {}]);
-      const big = Buffer.alloc(1024 * 1024 + 1, 0x18); // field 3, varint 0x18, ...: valid protobuf if it were read
+      const big = Buffer.alloc(16 * 1024 * 1024 + 1, 0x18); // field 3, varint 0x18, ...: valid protobuf if it were read
       const tooBig = expectProblem(await post(big, { 'content-type': 'application/x-protobuf' }), 413);
-      // A gzip bomb: a kilobyte that inflates to 64 MB is refused at the first megabyte.
+      // A gzip bomb: 64 KB that inflate to 64 MB are refused at the 16th megabyte.
       const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
       expect(bomb.length).toBeLessThan(100 * 1024);
       const started = Date.now();
@@ -348,7 +362,7 @@ describe('POST /v1/otlp/v1/traces (OpenTelemetry GenAI spans)', () => {
         413,
       );
       expect(refused.errors).toEqual([
-        { path: '(body)', message: 'must be at most 1048576 bytes after gzip decompression' },
+        { path: '(body)', message: 'must be at most 16777216 bytes after gzip decompression' },
       ]);
       // One problem type for a 413, whichever limit it met.
       expect([tooBig.type, refused.type]).toEqual([

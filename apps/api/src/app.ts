@@ -102,7 +102,7 @@ export async function createApp(
     parseJson(request, (body as Buffer).toString('utf8'), done);
   });
   // OTLP/HTTP traces also come as protobuf and gzip: read so on that route only (docs/otlp.md).
-  installOtlpBodyParsing(fastify, BODY_LIMIT_BYTES);
+  installOtlpBodyParsing(fastify);
   if (limits.maxConnectionsPerIp > 0) limitConnectionsPerAddress(fastify.server, limits.maxConnectionsPerIp);
   closeSilentConnections(fastify.server, limits.headersTimeoutMs);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {

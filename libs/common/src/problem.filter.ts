@@ -50,15 +50,18 @@ export function toProblem(error: unknown, instance?: string): Problem {
     // JSON syntax, content type) to the filters as HttpExceptions.
     const status = error.getStatus();
     switch (status) {
-      case 413:
+      case 413: {
         // One problem type for every 413, whoever raised it (a DomainError of ours, or Fastify's body limit).
+        // OpenTelemetry traces take 16 MB (libs/otlp, OTLP_BODY_LIMIT_BYTES); every other route 1 MB.
+        const limit = instance?.startsWith('/v1/otlp/') ? '16 MB' : '1 MB';
         return problem(
           413,
-          'The request body is larger than 1 MB.',
-          [{ path: '(body)', message: 'must be at most 1 MB' }],
+          `The request body is larger than ${limit}.`,
+          [{ path: '(body)', message: `must be at most ${limit}` }],
           instance,
           'payload_too_large',
         );
+      }
       case 415: {
         // The OpenTelemetry route also reads protobuf (docs/otlp.md); every other route reads JSON only.
         const types = instance?.startsWith('/v1/otlp/')

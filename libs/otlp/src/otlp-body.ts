@@ -6,6 +6,12 @@ import type { FastifyInstance, FastifyRequest, preParsingAsyncHookHandler } from
 /** The OTLP/HTTP traces path (OTLP's default `/v1/traces`, under TokenTally's `/v1/otlp`). */
 export const OTLP_TRACES_PATH = '/v1/otlp/v1/traces';
 export const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
+/**
+ * The body limit of the OTLP route, before and after gzip: exporters drop a batch answered 413 (they do not retry
+ * it), and spans that carry prompts and answers make batches of several MB. The OpenTelemetry Collector takes
+ * 20 MiB by default; 16 MiB here, every other route keeps 1 MB.
+ */
+export const OTLP_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 const isOtlpRoute = (request: FastifyRequest) => request.routeOptions.url === OTLP_TRACES_PATH;
 
@@ -16,11 +22,11 @@ const isOtlpRoute = (request: FastifyRequest) => request.routeOptions.url === OT
  * - `application/x-protobuf` bodies, as a Buffer, on the OTLP route only:
  *   every other route answers them 415 as before (as any type but JSON).
  * - `Content-Encoding: gzip` on the OTLP route only (OTLP exporters may
- *   compress): inflated as it arrives, and `bodyLimit` holds for the
- *   inflated body too (a small gzip bomb is a 413, not a gigabyte in memory).
+ *   compress): inflated as it arrives, and OTLP_BODY_LIMIT_BYTES holds for
+ *   the inflated body too (a small gzip bomb is a 413, not a gigabyte in memory).
  *   Another encoding is a 415. Other routes read their bodies as before.
  */
-export function installOtlpBodyParsing(fastify: FastifyInstance, bodyLimit: number): void {
+export function installOtlpBodyParsing(fastify: FastifyInstance): void {
   fastify.addContentTypeParser(PROTOBUF_CONTENT_TYPE, { parseAs: 'buffer' }, (request, body, done) => {
     if (isOtlpRoute(request)) done(null, body);
     else
@@ -35,7 +41,8 @@ export function installOtlpBodyParsing(fastify: FastifyInstance, bodyLimit: numb
   fastify.addHook('onRoute', (route) => {
     if (route.url !== OTLP_TRACES_PATH) return;
     const before = route.preParsing ? [route.preParsing].flat() : [];
-    route.preParsing = [...before, inflateGzip(bodyLimit)] as typeof route.preParsing;
+    route.preParsing = [...before, inflateGzip(OTLP_BODY_LIMIT_BYTES)] as typeof route.preParsing;
+    route.bodyLimit = OTLP_BODY_LIMIT_BYTES;
   });
 }
 

@@ -111,7 +111,7 @@ export const OTLP_API = {
     summary: 'Ingest OpenTelemetry GenAI spans (OTLP/HTTP)',
     tag: 'events',
     description:
-      'An OTLP/HTTP trace export, `application/json` or `application/x-protobuf` (optionally `Content-Encoding: gzip`), up to 1 MB (decompressed). Each span that follows the OpenTelemetry GenAI semantic conventions (`gen_ai.provider.name` or `gen_ai.system`, `gen_ai.request.model` / `gen_ai.response.model`, `gen_ai.usage.*`) becomes one usage event whose `event_id` is `otel:<trace_id>:<span_id>`, so a re-exported span is counted once; resource attributes give its dimensions (docs/otlp.md has the mapping). Other spans are skipped. The answer is an OTLP ExportTraceServiceResponse in the encoding of the request: `{}` when every span was taken, `partialSuccess` with the number of rejected spans and why (the valid ones are stored).',
+      'An OTLP/HTTP trace export, `application/json` or `application/x-protobuf` (optionally `Content-Encoding: gzip`), up to 16 MB (decompressed). Each span that follows the OpenTelemetry GenAI semantic conventions (`gen_ai.provider.name` or `gen_ai.system`, `gen_ai.request.model` / `gen_ai.response.model`, `gen_ai.usage.*`) becomes one usage event whose `event_id` is `otel:<trace_id>:<span_id>`, so a re-exported span is counted once; resource attributes give its dimensions (docs/otlp.md has the mapping). Other spans are skipped. The answer is an OTLP ExportTraceServiceResponse in the encoding of the request: `{}` when every span was taken, `partialSuccess` with the number of rejected spans and why (the valid ones are stored).',
     query: otlpQuerySchema,
     body: otlpTraceRequestSchema,
     requestExample: { body: REQUEST },
@@ -127,7 +127,7 @@ export const OTLP_API = {
           },
         },
       },
-      413: { description: 'A body over 1 MB, before or after gzip decompression.' },
+      413: { description: 'A body over 16 MB, before or after gzip decompression.' },
       415: {
         description:
           'Another content type than application/json or application/x-protobuf, or an encoding other than gzip.',
