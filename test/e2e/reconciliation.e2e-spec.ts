@@ -291,7 +291,7 @@ describe('reconciliation with the OpenAI bill', () => {
       tracked: { calls: 2, images: 2 },
     });
     expect(row.causes.map((c: Row) => c.cause)).toEqual(['untracked_calls']);
-    expect(row.causes[0]).toMatchObject({ missing_calls: '1' });
+    expect(row.causes[0]).toMatchObject({ missing_calls: 1 });
     expect(row.causes[0].detail).toContain('gpt-image-2: 3 requests billed, 2 tracked');
     expect(row.alert).toEqual({ event_id: expect.any(String), fired_at: expect.any(String) });
   });

@@ -147,7 +147,7 @@ describe('reconcile', () => {
     expect(row.differenceUsd?.toFixedString()).toBe('0.1254');
     expect(row.percent?.toFixedString(2)).toBe('50.00');
     expect(row.causes.map((c) => c.cause)).toEqual(['untracked_calls']);
-    expect(row.causes[0]).toMatchObject({ missing_calls: '1' });
+    expect(row.causes[0]).toMatchObject({ missing_calls: 1 });
     expect(row.causes[0].detail).toContain('gpt-image-2: 2 requests billed, 1 tracked');
   });
 
@@ -233,7 +233,7 @@ describe('reconcile', () => {
       tracked: [tracked({ calls: 3n, errorCalls: 1n, images: 2n, costUsd: D('0.2508') })],
     });
     expect(row.causes.map((c) => c.cause)).toEqual(['tracked_not_billed']);
-    expect(row.causes[0]).toMatchObject({ extra_calls: '1' });
+    expect(row.causes[0]).toMatchObject({ extra_calls: 1 });
   });
 
   it('names credits for negative line items, and says unexplained when nothing else can', () => {

@@ -25,7 +25,7 @@ export interface Cause {
   cause: CauseName;
   /** One sentence for people. */
   detail: string;
-  /** The figures behind it (counts and exact amounts as strings). */
+  /** The figures behind it (counts as numbers, exact amounts as strings). */
   [figure: string]: unknown;
 }
 
@@ -86,11 +86,11 @@ export interface LineItemView {
 export interface ModelView {
   model: string;
   billed_usd: string | null;
-  billed_requests: string | null;
-  billed_images: string | null;
-  tracked_calls: string;
-  tracked_error_calls: string;
-  tracked_images: string;
+  billed_requests: number | null;
+  billed_images: number | null;
+  tracked_calls: number;
+  tracked_error_calls: number;
+  tracked_images: number;
   tracked_usd: string;
 }
 
@@ -313,7 +313,6 @@ interface ModelFigures {
 
 const sumBig = (values: bigint[]) => values.reduce((a, b) => a + b, 0n);
 const sumDec = (values: Decimal[]) => values.reduce((a, b) => a.add(b), Decimal.ZERO);
-const big = (n: bigint) => n.toString();
 const noTokens = (): Record<TokenKind, bigint> =>
   Object.fromEntries(TOKEN_KINDS.map((k) => [k, 0n])) as Record<TokenKind, bigint>;
 
@@ -409,11 +408,12 @@ function compareGroup(g: Group, input: ReconcileInput): ReconciledRow | null {
       .map((m) => ({
         model: m.model,
         billed_usd: m.billedUsd === null ? null : formatUsd(m.billedUsd),
-        billed_requests: m.billedRequests === null ? null : big(m.billedRequests),
-        billed_images: m.billedImages === null ? null : big(m.billedImages),
-        tracked_calls: big(m.calls),
-        tracked_error_calls: big(m.errorCalls),
-        tracked_images: big(m.images),
+        // Counts as numbers, as everywhere in the API (they are far below 2^53).
+        billed_requests: m.billedRequests === null ? null : Number(m.billedRequests),
+        billed_images: m.billedImages === null ? null : Number(m.billedImages),
+        tracked_calls: Number(m.calls),
+        tracked_error_calls: Number(m.errorCalls),
+        tracked_images: Number(m.images),
         tracked_usd: formatUsd(m.trackedUsd),
       })),
   };
@@ -547,27 +547,27 @@ function causesOf(
     causes.push({
       cause: 'untracked_calls',
       detail: `OpenAI billed usage TokenTally has no event for (calls made without the SDK, another app on the same OpenAI project, or events that never arrived): ${untracked.join('; ')}.`,
-      missing_calls: big(missingCalls),
+      missing_calls: Number(missingCalls),
       findings: untracked,
     });
   if (notBilled.length > 0)
     causes.push({
       cause: 'tracked_not_billed',
       detail: `TokenTally has calls OpenAI did not bill on this day and project (test events, calls made with another organization's key, events with a wrong date, or the bill not settled yet): ${notBilled.join('; ')}.`,
-      extra_calls: big(extraCalls),
+      extra_calls: Number(extraCalls),
       findings: notBilled,
     });
   if ((row.unpricedEvents ?? 0n) > 0n)
     causes.push({
       cause: 'unpriced_events',
       detail: `${row.unpricedEvents} tracked calls have no price, so their cost is missing from tracked (set a price, then re-price the range).`,
-      events: big(row.unpricedEvents!),
+      events: Number(row.unpricedEvents!),
     });
   if ((row.partialEvents ?? 0n) > 0n)
     causes.push({
       cause: 'partially_priced_events',
       detail: `${row.partialEvents} tracked calls are priced only in part (a token kind has no rate), so part of their cost is missing from tracked.`,
-      events: big(row.partialEvents!),
+      events: Number(row.partialEvents!),
     });
   const credited = sumDec(g.costs.filter((c) => c.currency === 'usd' && c.amount.isNegative()).map((c) => c.amount));
   if (credited.isNegative())
