@@ -217,6 +217,16 @@ describe('reconcile', () => {
     expect(rows[0].causes.map((c) => c.cause)).toEqual(['tracked_not_billed']);
   });
 
+  it('names usage_without_cost when the usage counts requests and the costs give nothing (not untracked calls)', () => {
+    const row = one({
+      costs: [],
+      images: [usage(9n)],
+      tracked: [tracked({ calls: 8n, images: 8n, costUsd: D('1.0032') })],
+    });
+    expect(row.causes.map((c) => c.cause)).toEqual(['usage_without_cost']);
+    expect(row.causes[0]).toMatchObject({ requests: 9 });
+  });
+
   it('names unpriced and partly priced calls rather than price drift', () => {
     const row = one({
       costs: [cost('0.3')],

@@ -17,6 +17,7 @@ export const CAUSES = [
   'partially_priced_events',
   'credits',
   'price_drift',
+  'usage_without_cost',
   'unexplained',
 ] as const;
 export type CauseName = (typeof CAUSES)[number];
@@ -593,6 +594,17 @@ function causesOf(
       cause: 'price_drift',
       detail: `The same usage on both sides costs a different amount: a rate differs (a price change, a negotiated rate or discount not entered as an override, or a wrong price in TokenTally)${which ? `: ${which}` : ''}.`,
       rates,
+    });
+  }
+  // Usage counted but no cost given: the bill of that day is not complete (OpenAI's costs come later than its usage),
+  // not TokenTally missing calls or a rate: nothing else can be read from it yet.
+  if ((row.billedUsd === null || row.billedUsd.isZero()) && (row.billedRequests ?? 0n) > 0n) {
+    const kept = causes.filter((c) => !['untracked_calls', 'price_drift'].includes(c.cause));
+    causes.splice(0, causes.length, ...kept);
+    causes.push({
+      cause: 'usage_without_cost',
+      detail: `OpenAI's usage counts ${row.billedRequests} requests on this day and project, but its costs give no amount for them: the bill is not complete yet (costs arrive later than usage), or the usage is free. Reconcile the day again once it is settled.`,
+      requests: Number(row.billedRequests),
     });
   }
   if (causes.length === 0)
