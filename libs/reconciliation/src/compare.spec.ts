@@ -338,6 +338,19 @@ describe('reconcile', () => {
     expect(split.causes[0].detail).toContain('gpt-image-2: billed 0.326000, tracked 0.250800');
   });
 
+  it('shows a line item split over several results once, its amounts and quantities added up exactly', () => {
+    const item = { lineItem: 'gpt-image-2, image output', quantity: D('2080'), quantityUnit: 'tokens' };
+    const row = one({
+      costs: [cost('0.0624', item), cost('0.0624', item), cost('0.0006', { lineItem: 'gpt-image-2, text input' })],
+      images: [usage(1n)],
+      tracked: [tracked()],
+    });
+    expect(row.lineItems.map((l) => [l.line_item, l.amount, l.quantity])).toEqual([
+      ['gpt-image-2, image output', '0.1248', '4160'],
+      ['gpt-image-2, text input', '0.0006', null],
+    ]);
+  });
+
   it('adds exact amounts: 0.1234567890123 + 1e-7 stays exact', () => {
     const row = one({
       costs: [cost('0.1234567890123'), cost('1e-7', { lineItem: 'gpt-image-2, input image' })],

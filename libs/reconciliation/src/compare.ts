@@ -345,18 +345,30 @@ function compareGroup(g: Group, input: ReconcileInput): ReconciledRow | null {
       );
     return m;
   };
-  const lineItems: LineItemView[] = [];
+  // One line per line item, currency and unit: results split over pages or repeated are added up (exactly).
+  const shown = new Map<string, { item: LineItemView; amount: Decimal; quantity: Decimal | null }>();
   const parsedItems = g.costs.map((c) => ({ cost: c, ...parseLineItem(c.lineItem) }));
   for (const item of parsedItems) {
-    lineItems.push({
-      line_item: item.cost.lineItem,
-      model: item.model,
-      kind: item.kind,
-      currency: item.cost.currency,
-      amount: item.cost.amount.toFixedString(),
-      quantity: item.cost.quantity?.toFixedString() ?? null,
-      quantity_unit: item.cost.quantityUnit,
-    });
+    const id = JSON.stringify([item.cost.lineItem, item.cost.currency, item.cost.quantityUnit]);
+    const seen = shown.get(id);
+    if (seen) {
+      seen.amount = seen.amount.add(item.cost.amount);
+      seen.quantity =
+        seen.quantity === null || item.cost.quantity === null ? null : seen.quantity.add(item.cost.quantity);
+    } else
+      shown.set(id, {
+        item: {
+          line_item: item.cost.lineItem,
+          model: item.model,
+          kind: item.kind,
+          currency: item.cost.currency,
+          amount: '',
+          quantity: null,
+          quantity_unit: item.cost.quantityUnit,
+        },
+        amount: item.cost.amount,
+        quantity: item.cost.quantity,
+      });
     if (item.model && item.cost.currency === 'usd') {
       const m = model(item.model);
       m.billedUsd = (m.billedUsd ?? Decimal.ZERO).add(item.cost.amount);
@@ -403,7 +415,11 @@ function compareGroup(g: Group, input: ReconcileInput): ReconciledRow | null {
     differenceUsd: null,
     percent: null,
     causes: [],
-    lineItems,
+    lineItems: [...shown.values()].map(({ item, amount, quantity }) => ({
+      ...item,
+      amount: amount.toFixedString(),
+      quantity: quantity?.toFixedString() ?? null,
+    })),
     models: [...models.values()]
       .sort((a, b) => a.model.localeCompare(b.model))
       .map((m) => ({
