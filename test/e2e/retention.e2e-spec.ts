@@ -56,6 +56,16 @@ describe('retention of raw events (RETENTION_MONTHS)', () => {
     `/v1/reports/month-close?month=${month(alsoDropped)}&user=u_42`,
   ];
 
+  /**
+   * A report without what moves with the clock alone: the summary's forecast extends the spend to date by the time
+   * elapsed, so two reads seconds apart may differ in its last digit (it did, on the last day of a month).
+   */
+  const withoutClock = (body: Record<string, unknown>) => {
+    const { forecast, ...rest } = body;
+    if (forecast !== undefined) expect(forecast).toMatch(/^\d+\.\d{6}$/);
+    return rest;
+  };
+
   let database: TestDatabase;
   let t: TestApp;
   let projectId: string;
@@ -74,7 +84,7 @@ describe('retention of raw events (RETENTION_MONTHS)', () => {
     for (const url of reportUrls) {
       const report = await viewer.get(url);
       if (report.status !== 200) throw new Error(`${url}: ${report.status} ${report.text}`);
-      before.set(url, report.body);
+      before.set(url, withoutClock(report.body));
     }
   });
 
@@ -130,7 +140,7 @@ describe('retention of raw events (RETENTION_MONTHS)', () => {
     for (const url of reportUrls) {
       const report = await viewer.get(url);
       expect({ url, status: report.status }).toEqual({ url, status: 200 });
-      expect({ url, body: report.body }).toEqual({ url, body: before.get(url) });
+      expect({ url, body: withoutClock(report.body) }).toEqual({ url, body: before.get(url) });
     }
     // Six events of $0.03, four of them in dropped months.
     expect((before.get(reportUrls[0]) as { total: string }).total).toBe('0.180000');
