@@ -209,6 +209,8 @@ export interface CalendarMonth {
 }
 
 export const MONTH_SHAPE_TEXT = 'a month written YYYY-MM, such as 2026-10';
+/** The shape of a month as parameters take it (parseMonthText also checks it is a month of the calendar). */
+export const MONTH_PATTERN = /^\d{4}-\d{2}$/;
 
 /** `2026-10` for a month. */
 export function monthText(m: CalendarMonth): string {
@@ -233,9 +235,8 @@ export function monthRange(m: CalendarMonth, tz: string): { from: Date; to: Date
 
 /** The month `text` names (YYYY-MM, 0001-01 to 9999-12), or why it names none (a message for a field error). */
 export function parseMonthText(text: string): CalendarMonth | string {
-  const match = /^(\d{4})-(\d{2})$/.exec(text);
-  if (!match) return `must be ${MONTH_SHAPE_TEXT}`;
-  const [year, month] = [Number(match[1]), Number(match[2])];
+  if (!MONTH_PATTERN.test(text)) return `must be ${MONTH_SHAPE_TEXT}`;
+  const [year, month] = text.split('-').map(Number);
   if (year < 1 || month < 1 || month > 12)
     return `is not a month of the calendar (years 0001 to 9999, months 01 to 12): ${text} does not exist`;
   return { year, month };

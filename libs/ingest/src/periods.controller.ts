@@ -9,15 +9,12 @@ import {
   NUL_MESSAGE,
   parseOrThrow,
 } from '@tokentally/common';
-import { MONTH_SHAPE_TEXT } from '@tokentally/core';
+import { MONTH_PATTERN, MONTH_SHAPE_TEXT } from '@tokentally/core';
 import { PERIODS_API } from './ingest.api';
 import { PeriodsService } from './periods.service';
 
 const monthParams = z.object({
-  month: z
-    .string()
-    .regex(/^\d{4}-\d{2}$/, `must be ${MONTH_SHAPE_TEXT}`)
-    .meta({ example: '2026-10' }),
+  month: z.string().regex(MONTH_PATTERN, `must be ${MONTH_SHAPE_TEXT}`).meta({ example: '2026-10' }),
 });
 
 const reason = z

@@ -114,10 +114,8 @@ export class PeriodsService {
 
   /** Every month that is closed or was closed once, newest first. */
   async list() {
-    const [closed, log] = await Promise.all([this.repository.closed(), this.repository.log(null)]);
-    const months = new Set([...closed.map((row) => row.month), ...log.map((row) => row.month)]);
     const views = [];
-    for (const month of [...months].sort().reverse()) views.push(await this.get(monthOfDate(month)));
+    for (const month of await this.repository.months()) views.push(await this.get(monthOfDate(month)));
     return { data: views };
   }
 

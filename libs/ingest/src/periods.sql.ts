@@ -63,8 +63,9 @@ const CLOSED_COLUMNS = `c.month::text AS month, c.closed_at, c.closed_by, c.clos
 
 export const PERIODS_SQL = {
   lockPeriods: `LOCK TABLE closed_periods IN ACCESS EXCLUSIVE MODE`,
-  closed: `SELECT ${CLOSED_COLUMNS} FROM closed_periods c LEFT JOIN api_keys k ON k.id = c.closed_by_key_id ORDER BY month`,
   closedOne: `SELECT ${CLOSED_COLUMNS} FROM closed_periods c LEFT JOIN api_keys k ON k.id = c.closed_by_key_id WHERE month = $1::date`,
+  /** Every month closed now or once (a row, or a log entry), newest first. */
+  months: `SELECT month::text AS month FROM closed_periods UNION SELECT month::text FROM period_log ORDER BY 1 DESC`,
   /** The closed months that [$1, $2) (timestamptz) overlaps. */
   closedWithin: `
     SELECT month::text AS month FROM closed_periods
@@ -81,7 +82,7 @@ export const PERIODS_SQL = {
     SELECT l.id::text AS id, l.month::text AS month, l.action, l.actor, l.actor_key_id, k.name AS actor_key_name,
       l.reason, l.totals, l.at
     FROM period_log l LEFT JOIN api_keys k ON k.id = l.actor_key_id
-    WHERE ($1::date IS NULL OR l.month = $1::date) ORDER BY l.at DESC, l.id DESC LIMIT 500`,
+    WHERE l.month = $1::date ORDER BY l.at DESC, l.id DESC LIMIT 500`,
   /** A UTC range's totals from the main rollup (hourly rows and the deltas not yet folded in). */
   totals: `SELECT ${RANGE_TOTALS} FROM usage_rollup_live WHERE bucket >= $1 AND bucket < $2`,
   /** The same by project, most spent first. */
@@ -156,8 +157,8 @@ export class PeriodsRepository {
     return manager.query(PERIODS_SQL.lockPeriods);
   }
 
-  closed(on: Queryable = this.db): Promise<ClosedPeriodRow[]> {
-    return queryRows(on, PERIODS_SQL.closed);
+  async months(): Promise<string[]> {
+    return (await queryRows<{ month: string }>(this.db, PERIODS_SQL.months)).map((r) => r.month);
   }
 
   async closedOne(month: string, on: Queryable = this.db): Promise<ClosedPeriodRow | null> {
@@ -206,7 +207,7 @@ export class PeriodsRepository {
     ]);
   }
 
-  log(month: string | null): Promise<PeriodLogRow[]> {
+  log(month: string): Promise<PeriodLogRow[]> {
     return queryRows(this.db, PERIODS_SQL.log, [month]);
   }
 

@@ -1,16 +1,15 @@
 import { z } from 'zod';
 import { DomainError, field, FieldError, wholeNumberParam } from '@tokentally/common';
+import { parseLocalDate } from '@tokentally/core';
 
 /** The longest range one run or report covers: a quarter and a day. */
 export const MAX_RANGE_DAYS = 92;
 const DAY_MS = 86_400_000;
 
-/** `YYYY-MM-DD` of a real calendar day (2026-02-30 is refused). */
+/** `YYYY-MM-DD` of a real calendar day (2026-02-30 is refused; libs/core's calendar), from 2000 on. */
 export function isCalendarDay(text: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
-  const [y, m, d] = text.split('-').map(Number);
-  const date = new Date(Date.UTC(y, m - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d && y >= 2000;
+  const date = parseLocalDate(text);
+  return date !== null && date.year >= 2000;
 }
 
 /** The UTC day `offset` days from `day` (or from the day of `instant`). */

@@ -8,6 +8,11 @@
  * this parser hands back an {@link ExactNumber} holding the literal (`1e-7`,
  * `-0.05`, `12.500`), which callers turn into a Decimal.
  *
+ * Not the pricing sources' parseExactJson (libs/pricing/src/sources/source.ts),
+ * which quotes numbers and hands them back as strings: the Costs schema says
+ * `value` is a number, and a string there is refused, so the two must stay
+ * apart here; the price files, for their part, are read leniently on purpose.
+ *
  * Strict RFC 8259: no comments, no trailing commas, no NaN, no leading `+`
  * or zeros, no lone surrogates in `\u` escapes checked (they are kept as
  * JavaScript does). Nesting depth is bounded, so a hostile answer cannot blow

@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import { field, hasNoNul, NUL_MESSAGE, storableText } from '@tokentally/common';
 import { MONTH_SHAPE_TEXT, parseLocalDate } from '@tokentally/core';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { UUID } from './report-query.dto';
 
 /** A real calendar date, YYYY-MM-DD (a UTC day). */
 const day = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a date such as 2026-11-01') })
-  .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && parseLocalDate(v) !== null, 'must be a date such as 2026-11-01');
+  .refine((v) => parseLocalDate(v) !== null, 'must be a date such as 2026-11-01');
 
 /** Names the chargeback CSV gives its own rows: a cost center may not take them. */
 const RESERVED_NAMES = ['total', '(unassigned)'];

@@ -3,6 +3,7 @@ import { DomainError, FieldError, hasNoNul, NUL_MESSAGE } from '@tokentally/comm
 import {
   CalendarMonth,
   daysInMonth,
+  MONTH_PATTERN,
   MONTH_SHAPE_TEXT,
   monthRange,
   monthText,
@@ -76,8 +77,6 @@ export const monthCloseQuerySchema = z
     ...Object.fromEntries(
       Object.entries(reportQuerySchema.shape).filter(([key]) => !NOT_FOR_MONTH_CLOSE.includes(key)),
     ),
-    month: z
-      .string({ error: `is required (${MONTH_SHAPE_TEXT})` })
-      .regex(/^\d{4}-\d{2}$/, `must be ${MONTH_SHAPE_TEXT}`),
+    month: z.string({ error: `is required (${MONTH_SHAPE_TEXT})` }).regex(MONTH_PATTERN, `must be ${MONTH_SHAPE_TEXT}`),
   })
   .strict();

@@ -48,7 +48,8 @@ export interface ReportQuery {
  */
 export const MAX_BUCKETS = 3_700;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A UUID as project ids are written (either case). */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** 100 project ids and the commas between them. */
 const PROJECT_LIST_MAX = 100 * 36 + 99;
